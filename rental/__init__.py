@@ -1,0 +1,56 @@
+"""Equipment Rental: a modular monolith. `create_app()` builds the Flask application."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from rental.config import engine_options, load_config, normalise_database_url
+from rental.extensions import csrf, db, htmx, migrate
+from rental.shared.db import configure_engine
+from rental.shared.outbox import OutboxProcessor, OutboxSettings
+from rental.shared.web import register_error_handlers, register_filters, register_security_headers
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(load_config(Path(app.instance_path)))
+    if config:
+        app.config.update(config)
+    uri = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(uri))
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    htmx.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    app.extensions["outbox"] = OutboxProcessor(OutboxSettings.from_config(app.config))
+
+    register_error_handlers(app)
+    register_security_headers(app)
+    register_filters(app)
+
+    from rental import admin, cli, pages
+    from rental.modules import init_modules
+
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(admin.bp)
+    cli.init_app(app)
+    init_modules(app)
+    return app

@@ -1,0 +1,101 @@
+"""Command-line entry points: `flask --app wsgi seed-demo`, `flask --app wsgi outbox ...`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import inspect, select
+
+from rental.extensions import db
+from rental.shared.outbox import OutboxProcessor
+from rental.shared.seeding import seeders
+
+outbox_cli = AppGroup("outbox", help="Run the outbox worker and inspect dead messages.")
+
+
+def database_is_empty() -> bool:
+    """True when no module has any data yet (the demo is loaded only then)."""
+    inspector = inspect(db.engine)
+    for table in db.metadata.sorted_tables:
+        if table.name.startswith("outbox_") or not inspector.has_table(table.name):
+            continue
+        if db.session.execute(select(table).limit(1)).first() is not None:
+            return False
+    return True
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Only seed when the database holds no data.")
+def seed_demo(if_empty: bool) -> None:
+    """Load the demo data set (idempotent: running it twice changes nothing)."""
+    if if_empty and not database_is_empty():
+        click.echo("Database already has data; demo not loaded.")
+        return
+    for name, seeder in seeders():
+        seeder()
+        click.echo(f"seeded {name}")
+    click.echo("Demo data ready.")
+
+
+@outbox_cli.command("worker")
+def outbox_worker() -> None:
+    """Drain the outbox every OUTBOX_POLL_SECONDS and run the periodic jobs (Ctrl-C stops)."""
+    from rental.worker import run_worker
+
+    run_worker(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+@outbox_cli.command("drain")
+def outbox_drain() -> None:
+    """Deliver everything that is due now, once, and exit."""
+    processor: OutboxProcessor = current_app.extensions["outbox"]
+    total = 0
+    while result := processor.drain_once():
+        if not result.claimed:
+            break
+        total += result.claimed
+    click.echo(f"Delivered {total} message(s).")
+
+
+@outbox_cli.command("dead")
+def outbox_dead() -> None:
+    """List dead-lettered messages with their last error."""
+    processor: OutboxProcessor = current_app.extensions["outbox"]
+    rows = processor.dead_messages(limit=1000)
+    if not rows:
+        click.echo("No dead messages.")
+        return
+    for row in rows:
+        error = (row.last_error or "").splitlines()[0] if row.last_error else ""
+        dead_at = f"{row.dead_at:%Y-%m-%d %H:%M:%S}"
+        click.echo(
+            f"{row.id}\t{row.event_type}\tattempts={row.attempts}\tdead_at={dead_at}\t{error}"
+        )
+
+
+@outbox_cli.command("requeue")
+@click.argument("message_id", type=int, required=False)
+@click.option("--all", "all_", is_flag=True, help="Requeue every dead message.")
+def outbox_requeue(message_id: int | None, all_: bool) -> None:
+    """Requeue one dead message (by id) or all of them (--all)."""
+    if message_id is None and not all_:
+        raise click.UsageError("Give a message id or --all.")
+    processor: OutboxProcessor = current_app.extensions["outbox"]
+    count = processor.requeue(None if all_ else message_id)
+    click.echo(f"Requeued {count} message(s).")
+
+
+@outbox_cli.command("stats")
+def outbox_stats() -> None:
+    """Counts of pending, retrying, dead and processed messages."""
+    stats = current_app.extensions["outbox"].stats()
+    click.echo(
+        f"pending={stats.pending} retrying={stats.retrying} "
+        f"dead={stats.dead} processed={stats.processed}"
+    )
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(outbox_cli)

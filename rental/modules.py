@@ -1,0 +1,18 @@
+"""The feature modules, in start-up order. Each package has `module.py` with `init_app(app)`
+that registers its blueprint, event subscriptions, periodic jobs and demo-data seeder."""
+
+from __future__ import annotations
+
+import importlib
+
+from flask import Flask
+
+MODULES: list[str] = []
+
+
+def init_modules(app: Flask) -> None:
+    for name in MODULES:
+        importlib.import_module(f"{name}.module").init_app(app)
+    # Extra packages named in RENTAL_PLUGINS (tests use this to add probe handlers).
+    for name in app.config.get("RENTAL_PLUGINS", []):
+        importlib.import_module(name).init_app(app)

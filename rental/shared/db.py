@@ -1,0 +1,128 @@
+"""Database plumbing shared by every module: the declarative base, the Flask-SQLAlchemy handle,
+a UTC-preserving DateTime type and `unit_of_work`, the one way to run a state change."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import DateTime, Engine, MetaData, event
+from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware datetimes in, timezone-aware UTC datetimes out — also on SQLite,
+    which stores no zone and would otherwise hand back naive values."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# --- transactions -------------------------------------------------------------------------------
+
+_depth: ContextVar[int] = ContextVar("unit_of_work_depth", default=0)
+_write_intent: ContextVar[bool] = ContextVar("sqlite_write_intent", default=False)
+
+
+def in_unit_of_work() -> bool:
+    return _depth.get() > 0
+
+
+@contextmanager
+def unit_of_work(session: Session | None = None) -> Iterator[Session]:
+    """Run a state change in one transaction: commit on success, roll back on any error.
+
+    Nested calls join the outer transaction (a facade called from an event handler commits
+    together with the handler's inbox row). On SQLite the transaction starts with
+    BEGIN IMMEDIATE so writers queue for the lock up front instead of failing mid-way.
+    """
+    session = session or db.session()
+    depth = _depth.get()
+    if depth:
+        token = _depth.set(depth + 1)
+        try:
+            yield session
+        finally:
+            _depth.reset(token)
+        return
+    if session.in_transaction():
+        # Only reads can have happened outside a unit of work; start the write afresh.
+        session.rollback()
+    token = _depth.set(1)
+    intent = _write_intent.set(True)
+    try:
+        session.connection()  # begin now, so SQLite takes its write lock here
+        _write_intent.reset(intent)
+        intent = None
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        if intent is not None:
+            _write_intent.reset(intent)
+        _depth.reset(token)
+
+
+def is_postgres(session: Session | None = None) -> bool:
+    session = session or db.session()
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def configure_engine(engine: Engine) -> None:
+    """SQLite: WAL, foreign keys, a busy timeout and explicit BEGIN (IMMEDIATE for writes)."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")

@@ -1,0 +1,161 @@
+"""Integration events: dataclasses registered by name, serialised to versioned JSON.
+
+Publishers register their event classes; consumers subscribe handlers *by event name* and
+receive a `Message` with the JSON payload, so no module imports another module's internals.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, ClassVar, TypeVar, get_type_hints
+
+from rental.shared.money import Money
+from rental.shared.time_range import TimeRange
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    """Base for integration events. Subclasses set `event_type` and bump `version` on change."""
+
+    event_type: ClassVar[str] = ""
+    version: ClassVar[int] = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """What a subscriber receives: the stored message, payload still as JSON data."""
+
+    id: int
+    event_type: str
+    version: int
+    payload: dict[str, Any]
+    occurred_at: datetime
+
+
+E = TypeVar("E", bound=type[Event])
+Handler = Callable[[Message], None]
+
+_EVENT_TYPES: dict[str, type[Event]] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    name: str
+    event_type: str
+    handler: Handler = field(compare=False)
+
+
+_SUBSCRIPTIONS: dict[str, list[Subscription]] = {}
+
+
+def register_event(cls: E) -> E:
+    """Class decorator: make an event class known by its `event_type` (default: class name)."""
+    if not cls.__dict__.get("event_type"):
+        cls.event_type = cls.__name__
+    existing = _EVENT_TYPES.get(cls.event_type)
+    if existing is not None and existing is not cls:
+        raise ValueError(f"Event type {cls.event_type!r} is already registered")
+    _EVENT_TYPES[cls.event_type] = cls
+    return cls
+
+
+def event_class(event_type: str) -> type[Event]:
+    try:
+        return _EVENT_TYPES[event_type]
+    except KeyError:
+        raise KeyError(f"Unknown event type {event_type!r}") from None
+
+
+def subscribe(event_type: str, name: str) -> Callable[[Handler], Handler]:
+    """Decorator: deliver messages of `event_type` to the handler; `name` keys its inbox rows."""
+
+    def decorate(handler: Handler) -> Handler:
+        subs = _SUBSCRIPTIONS.setdefault(event_type, [])
+        if any(s.name == name for s in subs):
+            # Re-registration (e.g. create_app called twice) replaces, never duplicates.
+            subs[:] = [s for s in subs if s.name != name]
+        subs.append(Subscription(name=name, event_type=event_type, handler=handler))
+        return handler
+
+    return decorate
+
+
+def subscribers(event_type: str) -> list[Subscription]:
+    return list(_SUBSCRIPTIONS.get(event_type, []))
+
+
+def all_subscriptions() -> list[Subscription]:
+    return [s for subs in _SUBSCRIPTIONS.values() for s in subs]
+
+
+def unsubscribe(name: str) -> None:
+    for subs in _SUBSCRIPTIONS.values():
+        subs[:] = [s for s in subs if s.name != name]
+
+
+# --- (de)serialisation ------------------------------------------------------------------------
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Money | TimeRange):
+        return value.to_dict()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list | tuple):
+        return [_encode(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _encode(v) for k, v in value.items()}
+    return value
+
+
+def _decode(value: Any, hint: Any) -> Any:
+    if value is None:
+        return None
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in typing.get_args(hint) if a is not type(None)]
+        return _decode(value, inner[0]) if len(inner) == 1 else value
+    if origin in (list, tuple):
+        args = typing.get_args(hint)
+        item_hint = args[0] if args else Any
+        items = [_decode(v, item_hint) for v in value]
+        return tuple(items) if origin is tuple else items
+    if hint is datetime:
+        return datetime.fromisoformat(value)
+    if hint is date:
+        return date.fromisoformat(value)
+    if hint is Decimal:
+        return Decimal(value)
+    if hint is Money:
+        return Money.from_dict(value)
+    if hint is TimeRange:
+        return TimeRange.from_dict(value)
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        return hint(value)
+    return value
+
+
+def to_payload(event: Event) -> dict[str, Any]:
+    return {f.name: _encode(getattr(event, f.name)) for f in dataclasses.fields(event)}
+
+
+def from_payload(event_type: str, payload: dict[str, Any]) -> Event:
+    cls = event_class(event_type)
+    hints = get_type_hints(cls)
+    kwargs = {
+        f.name: _decode(payload[f.name], hints[f.name])
+        for f in dataclasses.fields(cls)
+        if f.name in payload
+    }
+    return cls(**kwargs)

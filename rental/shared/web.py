@@ -1,0 +1,166 @@
+"""Web helpers shared by every blueprint: full-page-or-fragment rendering, error pages,
+security headers and display filters."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask, Response, current_app, make_response, render_template, request
+from flask_wtf.csrf import CSRFError
+from jinja2_fragments.flask import render_block
+from werkzeug.exceptions import HTTPException
+
+from rental.shared.errors import DomainError
+from rental.shared.money import Money
+
+
+def is_htmx() -> bool:
+    # Boosted requests and history restores want the whole page, like a plain navigation.
+    headers = request.headers
+    return (
+        headers.get("HX-Request") == "true"
+        and headers.get("HX-Boosted") != "true"
+        and headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def render(
+    template: str, block: str | None = None, *, status: int = 200, **context: Any
+) -> Response:
+    """Render the whole page, or only `block` when htmx asked for it. Always `Vary: HX-Request`
+    so a cache never serves a fragment for a full page or the other way round."""
+    if block and is_htmx():
+        body = render_block(template, block, **context)
+    else:
+        body = render_template(template, **context)
+    response = make_response(body, status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def notify(message: str, *, status: int = 200, kind: str = "info") -> Response:
+    """An htmx answer that only shows a message in the page's notification region."""
+    response = make_response(
+        render_template("shared/_notice.html", message=message, kind=kind), status
+    )
+    response.headers["HX-Retarget"] = "#notifications"
+    response.headers["HX-Reswap"] = "innerHTML"
+    response.vary.add("HX-Request")
+    return response
+
+
+def _error_response(status: int, title: str, message: str) -> Response:
+    if is_htmx():
+        return notify(message, status=status, kind="error")
+    response = make_response(
+        render_template("shared/error.html", status=status, title=title, message=message), status
+    )
+    response.vary.add("HX-Request")
+    return response
+
+
+_TITLES = {
+    400: "Bad request",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Not allowed",
+    409: "Conflict",
+    413: "Too large",
+    422: "Please check your input",
+    429: "Too many requests",
+    500: "Something went wrong",
+}
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain_error(exc: DomainError) -> Response:
+        return _error_response(exc.status_code, _TITLES.get(exc.status_code, "Error"), exc.message)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc: CSRFError) -> Response:
+        return _error_response(
+            400,
+            "Your form has expired",
+            "The security token of this form is missing or has expired. "
+            "Reload the page and try again.",
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        response = _error_response(
+            status, _TITLES.get(status, exc.name), exc.description or exc.name
+        )
+        if status == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        if isinstance(exc, HTTPException):
+            return _http_error(exc)
+        current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        return _error_response(
+            500,
+            _TITLES[500],
+            "An unexpected error stopped this request. Nothing was changed; please try again.",
+        )
+
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+def register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if request.is_secure:
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
+        return response
+
+
+# --- display filters ------------------------------------------------------------------------
+
+
+def business_tz() -> ZoneInfo:
+    return ZoneInfo(current_app.config.get("BUSINESS_TIMEZONE", "UTC"))
+
+
+def format_datetime(value: datetime | None, with_year: bool = False) -> str:
+    """One way to write a moment everywhere: 'Fri 28 Nov, 09:00' in the business time zone."""
+    if value is None:
+        return ""
+    local = value.astimezone(business_tz())
+    pattern = "%a %d %b %Y, %H:%M" if with_year else "%a %d %b, %H:%M"
+    return local.strftime(pattern)
+
+
+def format_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(business_tz())
+    return value.strftime("%a %d %b %Y")
+
+
+def format_money(value: Money | None) -> str:
+    return "" if value is None else value.format()
+
+
+def register_filters(app: Flask) -> None:
+    app.jinja_env.filters["datetime"] = format_datetime
+    app.jinja_env.filters["date"] = format_date
+    app.jinja_env.filters["money"] = format_money

@@ -1,0 +1,96 @@
+"""Fixtures shared by the whole suite: real databases (SQLite always, PostgreSQL when
+RENTAL_TEST_POSTGRES_URL is set), the app bound to them, and the browser set-up."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from tests.support.databases import BACKENDS, fresh_database, migrate, postgres_admin_url, wipe
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _skip_without_postgres(backend: str) -> None:
+    if backend == "postgresql" and not postgres_admin_url():
+        pytest.skip("PostgreSQL tests need RENTAL_TEST_POSTGRES_URL (set by .ci/run)")
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory) -> Iterator[str]:
+    """A migrated database per backend, shared by the tests of that backend."""
+    _skip_without_postgres(request.param)
+    with fresh_database(request.param, tmp_path_factory.mktemp("db")) as url:
+        migrate(url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def _app(database_url: str) -> Flask:
+    from rental import create_app
+
+    return create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True})
+
+
+@pytest.fixture
+def app(_app: Flask) -> Iterator[Flask]:
+    """The app on a clean database (every table emptied after the test), inside an app context."""
+    with _app.app_context():
+        yield _app
+    wipe(_app)
+
+
+@pytest.fixture
+def backend(app: Flask) -> str:
+    from rental.extensions import db
+
+    return db.engine.dialect.name
+
+
+@pytest.fixture
+def client(app: Flask):
+    return app.test_client()
+
+
+# --- browser ----------------------------------------------------------------------------------
+
+
+def chromium_path() -> str:
+    path = (
+        os.environ.get("CHROMIUM_PATH")
+        or shutil.which("chromium")
+        or shutil.which("chromium-browser")
+    )
+    if not path:
+        pytest.fail(
+            "No Chromium for the end-to-end tests: run `make test` (installs Debian's chromium "
+            "as root) or set CHROMIUM_PATH.",
+            pytrace=False,
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": chromium_path(),
+        "args": CHROMIUM_ARGS,
+    }
+
+
+@pytest.fixture(scope="session")
+def logs_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("logs")

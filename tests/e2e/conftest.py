@@ -1,0 +1,60 @@
+"""End-to-end fixtures: the real web server (gunicorn) and worker on a migrated database,
+driven by Playwright in Debian's Chromium."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask
+
+from tests.support.databases import fresh_database, migrate, wipe
+from tests.support.processes import Proc, free_port, start_web, start_worker
+
+pytestmark = pytest.mark.e2e
+E2E_ENV = {"RENTAL_PLUGINS": "tests.support.probe", "OUTBOX_POLL_SECONDS": "0.5"}
+
+
+@dataclass
+class LiveServer:
+    url: str
+    database_url: str
+    app: Flask  # in-process app on the same database, to arrange data and check results
+    web: Proc
+    worker: Proc | None = None
+
+    def start_worker(self, logs_dir) -> Proc:
+        if self.worker is None or self.worker.popen.poll() is not None:
+            self.worker = start_worker(self.database_url, logs_dir, name="e2e-worker", **E2E_ENV)
+        return self.worker
+
+
+@pytest.fixture(scope="session")
+def _live(tmp_path_factory, logs_dir) -> Iterator[LiveServer]:
+    from rental import create_app
+
+    with fresh_database("sqlite", tmp_path_factory.mktemp("e2e")) as url:
+        migrate(url)
+        port = free_port()
+        web = start_web(url, port, logs_dir, **E2E_ENV)
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RENTAL_PLUGINS": []})
+        server = LiveServer(f"http://127.0.0.1:{port}", url, app, web)
+        try:
+            yield server
+        finally:
+            if server.worker:
+                server.worker.stop()
+            web.stop()
+
+
+@pytest.fixture
+def live_server(_live: LiveServer) -> Iterator[LiveServer]:
+    """The running app on an empty database; the data is wiped after each test."""
+    yield _live
+    wipe(_live.app)
+
+
+@pytest.fixture(scope="session")
+def base_url(_live: LiveServer) -> str:
+    return _live.url

@@ -1,0 +1,88 @@
+"""A probe plugin loaded through RENTAL_PLUGINS by the outbox and browser tests.
+
+It registers a `ProbeEvent` and two subscribers that write one row per delivery into
+`probe_deliveries` (no unique constraint, so a double delivery would show as two rows),
+and a small CSRF-protected htmx endpoint."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+
+from flask import Blueprint, Flask, request
+from sqlalchemy import Column, Integer, MetaData, String, Table, insert
+
+from rental.shared.db import db
+from rental.shared.errors import ConflictError, NotFoundError, ValidationError
+from rental.shared.events import Event, Message, register_event, subscribe
+
+probe_metadata = MetaData()
+probe_deliveries = Table(
+    "probe_deliveries",
+    probe_metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("message_id", Integer, nullable=False),
+    Column("handler", String(50), nullable=False),
+    Column("n", Integer, nullable=False),
+    Column("pid", Integer, nullable=False),
+)
+
+HANDLERS = ("probe.first", "probe.second")
+
+
+@register_event
+@dataclass(frozen=True, kw_only=True)
+class ProbeEvent(Event):
+    n: int
+    fail_handler: str | None = None
+    sleep_ms: int = 0
+
+
+def _handle(name: str, message: Message) -> None:
+    payload = message.payload
+    if payload.get("sleep_ms"):
+        time.sleep(payload["sleep_ms"] / 1000)
+    db.session.execute(
+        insert(probe_deliveries).values(
+            message_id=message.id, handler=name, n=payload["n"], pid=os.getpid()
+        )
+    )
+    if payload.get("fail_handler") == name:
+        raise RuntimeError(f"probe handler {name} told to fail on n={payload['n']}")
+
+
+def create_probe_table(engine) -> None:
+    probe_metadata.create_all(engine)
+
+
+bp = Blueprint("probe", __name__)
+
+
+@bp.post("/_probe/echo")
+def echo() -> str:
+    return f'<p id="echo-result">You said: {request.form.get("word", "")}</p>'.replace(
+        "<script", ""
+    )
+
+
+@bp.get("/_probe/fail/<kind>")
+def fail(kind: str) -> str:
+    errors = {
+        "validation": ValidationError("The end must be after the start.", field="end"),
+        "notfound": NotFoundError("No equipment type 'xyz'."),
+        "conflict": ConflictError("Only 2 left for that period."),
+    }
+    if kind in errors:
+        raise errors[kind]
+    raise RuntimeError("secret internal detail")
+
+
+def init_app_handlers_only() -> None:
+    for name in HANDLERS:
+        subscribe(ProbeEvent.event_type, name)(lambda message, _n=name: _handle(_n, message))
+
+
+def init_app(app: Flask) -> None:
+    init_app_handlers_only()
+    app.register_blueprint(bp)

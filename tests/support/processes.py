@@ -1,0 +1,110 @@
+"""Start the real web (gunicorn) and worker processes for tests, and stop them cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def process_env(database_url: str, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "DATABASE_URL": database_url,
+            "PYTHONUNBUFFERED": "1",
+            "OUTBOX_POLL_SECONDS": "0.5",
+            "FLASK_DEBUG": "0",
+        }
+    )
+    env.update(extra)
+    return env
+
+
+class Proc:
+    def __init__(self, args: list[str], env: dict[str, str], log_path: Path) -> None:
+        self.log_path = log_path
+        self._log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.popen = subprocess.Popen(
+            args, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT
+        )
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, timeout: float = 20) -> int:
+        if self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
+        self._log.close()
+        return self.popen.returncode
+
+
+def start_web(database_url: str, port: int, log_dir: Path, workers: int = 2, **env: str) -> Proc:
+    proc = Proc(
+        [
+            str(BIN / "gunicorn"),
+            "--no-control-socket",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--timeout",
+            "60",
+            "wsgi:app",
+        ],
+        process_env(database_url, **env),
+        log_dir / f"web-{port}.log",
+    )
+    wait_for_http(f"http://127.0.0.1:{port}/healthz", proc)
+    return proc
+
+
+def start_worker(database_url: str, log_dir: Path, name: str = "worker", **env: str) -> Proc:
+    return Proc(
+        [str(BIN / "python"), "-m", "rental.worker"],
+        process_env(database_url, **env),
+        log_dir / f"{name}.log",
+    )
+
+
+def wait_for_http(url: str, proc: Proc, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.popen.poll() is not None:
+            raise RuntimeError(f"process exited early:\n{proc.log()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer within {timeout}s:\n{proc.log()}")
+
+
+def wait_until(predicate, timeout: float = 30, interval: float = 0.1, message: str = ""):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(message or f"condition not met within {timeout}s")

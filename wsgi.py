@@ -1,0 +1,3 @@
+from rental import create_app
+
+app = create_app()
