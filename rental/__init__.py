@@ -12,7 +12,12 @@ from rental.config import engine_options, load_config, normalise_database_url
 from rental.extensions import csrf, db, htmx, migrate
 from rental.shared.db import configure_engine
 from rental.shared.outbox import OutboxProcessor, OutboxSettings
-from rental.shared.web import register_error_handlers, register_filters, register_security_headers
+from rental.shared.web import (
+    register_admin_nav,
+    register_error_handlers,
+    register_filters,
+    register_security_headers,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -51,6 +56,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(admin.bp)
+    register_admin_nav(app, "Outbox", "admin.outbox", order=90)
     cli.init_app(app)
     init_modules(app)
     return app

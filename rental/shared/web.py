@@ -161,6 +161,40 @@ def format_money(value: Money | None) -> str:
 
 
 def register_filters(app: Flask) -> None:
+    @app.context_processor
+    def _admin_nav() -> dict[str, Any]:
+        return {"admin_nav": app.extensions.get("admin_nav", [])}
+
     app.jinja_env.filters["datetime"] = format_datetime
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["money"] = format_money
+
+
+# --- admin navigation, actors, access markers -------------------------------------------------
+
+
+def register_admin_nav(app: Flask, label: str, endpoint: str, order: int = 50) -> None:
+    """Add a link to the admin side menu (modules call this from their init_app)."""
+    items = app.extensions.setdefault("admin_nav", [])
+    items[:] = [i for i in items if i[1] != endpoint]
+    items.append((order, endpoint, label))
+    items.sort()
+
+
+def admin_only(view: Any) -> Any:
+    """Mark a view as needing the ADMIN role (enforced for everything under /admin)."""
+    view.admin_only = True
+    return view
+
+
+def current_actor() -> str:
+    """Who is acting, for history records: the logged-in staff user's email, else 'system'."""
+    try:
+        from flask_login import current_user
+    except ImportError:  # pragma: no cover - flask-login is a dependency
+        return "system"
+    if current_app.extensions.get("login_manager") is None:
+        return "system"
+    if getattr(current_user, "is_authenticated", False):
+        return getattr(current_user, "email", None) or str(current_user.get_id())
+    return "anonymous"
