@@ -19,6 +19,8 @@ from rental.shared.jobs import periodic_jobs
 from rental.shared.outbox import OutboxProcessor
 
 log = logging.getLogger("rental.worker")
+# APScheduler logs every run at INFO; only its warnings (missed runs, errors) are worth reading.
+logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 class Worker:
