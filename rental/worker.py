@@ -77,6 +77,7 @@ class Worker:
             "interval",
             seconds=poll,
             id="outbox.drain",
+            name="outbox.drain",
             next_run_time=now,
         )
         for job in periodic_jobs():
@@ -85,6 +86,7 @@ class Worker:
                 "interval",
                 seconds=job.seconds,
                 id=job.name,
+                name=job.name,
                 next_run_time=now,
             )
         signal.signal(signal.SIGTERM, self.stop)
