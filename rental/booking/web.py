@@ -140,20 +140,9 @@ def submit_details(slug: str) -> Response:
 
 
 def _customer_input(values: dict[str, str]):
-    from rental.customers import Address, CustomerDetailsInput
+    from rental.customers import CustomerDetailsInput
 
-    return CustomerDetailsInput(
-        name=values["name"],
-        email=values["email"],
-        phone=values["phone"],
-        address=Address(
-            street=values["street"],
-            city=values["city"],
-            state=values["state"],
-            postal_code=values["postal_code"],
-            country=values["country"],
-        ),
-    )
+    return CustomerDetailsInput(**values)
 
 
 def _own(reference: str, token: str):
