@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 
 from tests.support.auth import StaffLogin, create_staff, sign_in
 from tests.support.databases import BACKENDS, fresh_database, migrate, postgres_admin_url, wipe
@@ -38,6 +39,16 @@ def database_url(request, tmp_path_factory) -> Iterator[str]:
         yield url
 
 
+class IsolatedClient(FlaskClient):
+    """Each request in its own app context, as in production. Without this, requests made while
+    a test holds the app context share `g` — and with it Flask-Login's cached user and
+    Flask-WTF's cached CSRF token — across clients and requests."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 # Cheap Argon2 parameters for tests only (production uses argon2-cffi's RFC 9106 profile).
 FAST_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024}
 
@@ -47,7 +58,7 @@ def _app(database_url: str, tmp_path_factory) -> Flask:
     from rental import create_app
 
     credentials = tmp_path_factory.mktemp("instance") / "demo-admin.txt"
-    return create_app(
+    app = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": database_url,
             "TESTING": True,
@@ -55,6 +66,8 @@ def _app(database_url: str, tmp_path_factory) -> Flask:
             **FAST_HASHING,
         }
     )
+    app.test_client_class = IsolatedClient
+    return app
 
 
 @pytest.fixture

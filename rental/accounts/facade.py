@@ -14,7 +14,7 @@ from rental.accounts.application.commands import (
     ReactivateUser,
     StaffUserDetails,
 )
-from rental.accounts.application.handlers import AccountCommands, details
+from rental.accounts.application.handlers import AccountCommands, details, is_user_id
 from rental.accounts.infrastructure.passwords import Passwords
 from rental.accounts.infrastructure.repositories import UserRepository
 from rental.shared.db import db, unit_of_work
@@ -42,7 +42,7 @@ class AccountsFacade:
     # --- queries ---------------------------------------------------------------------------
 
     def get_user(self, user_id: str) -> StaffUserDetails:
-        user = UserRepository(db.session()).get(user_id)
+        user = UserRepository(db.session()).get(user_id) if is_user_id(user_id) else None
         if user is None:
             raise NotFoundError("No staff user with that ID.")
         return details(user)
@@ -55,7 +55,7 @@ class AccountsFacade:
         """The active user whose current login ID this is; None once the password changed or
         the account was deactivated (which ends every session of that user)."""
         user_id, _, token = (login_id or "").partition(":")
-        user = UserRepository(db.session()).get(user_id) if user_id and token else None
+        user = UserRepository(db.session()).get(user_id) if is_user_id(user_id) and token else None
         if user is None or not user.active or user.session_token != token:
             return None
         return details(user)

@@ -53,7 +53,12 @@ def index() -> Response:
         SearchCustomers(text=text, status=status or None, page=_page_number(), page_size=PAGE_SIZE)
     )
     return render(
-        "customers/index.html", "results", page=page, q=text, status=status, statuses=STATUS_FILTERS
+        "customers/index.html",
+        "results",
+        page=page,
+        q=text,
+        status_filter=status,
+        statuses=STATUS_FILTERS,
     )
 
 

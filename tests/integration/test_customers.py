@@ -96,7 +96,7 @@ def test_two_concurrent_registrations_with_one_email_make_one_customer_and_one_c
                         )
                     )
                 )
-            except Exception as exc:  # noqa: BLE001 - the test inspects it
+            except Exception as exc:
                 errors.append(exc)
             db.session.remove()
 

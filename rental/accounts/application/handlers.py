@@ -32,6 +32,13 @@ from rental.shared.errors import ConflictError, NotFoundError, ValidationError
 Clock = Callable[[], datetime]
 
 
+def is_user_id(value: str) -> bool:
+    try:
+        return str(uuid.UUID(str(value))) == str(value)
+    except ValueError:
+        return False
+
+
 def new_session_token() -> str:
     return secrets.token_hex(16)
 
@@ -55,7 +62,7 @@ class AccountCommands:
     now: Clock
 
     def _load(self, user_id: str, *, for_update: bool = True) -> StaffUser:
-        user = self.users.get(user_id, for_update=for_update) if user_id else None
+        user = self.users.get(user_id, for_update=for_update) if is_user_id(user_id) else None
         if user is None:
             raise NotFoundError("No staff user with that ID.")
         return user

@@ -55,8 +55,19 @@ def validate_details(details: CustomerDetailsInput) -> ContactDetails:
     )
 
 
+def is_customer_id(value: str) -> bool:
+    try:
+        return str(uuid.UUID(str(value))) == str(value).lower()
+    except ValueError:
+        return False
+
+
 def _load(customers: CustomerRepository, customer_id: str, *, for_update: bool) -> Customer:
-    customer = customers.get(str(customer_id), for_update=for_update) if customer_id else None
+    customer = (
+        customers.get(str(customer_id).lower(), for_update=for_update)
+        if is_customer_id(customer_id)
+        else None
+    )
     if customer is None:
         raise NotFoundError("No customer with that ID.")
     return customer
