@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 
 from tests.support.auth import StaffLogin, create_staff, sign_in
@@ -42,11 +42,17 @@ def database_url(request, tmp_path_factory) -> Iterator[str]:
 class IsolatedClient(FlaskClient):
     """Each request in its own app context, as in production. Without this, requests made while
     a test holds the app context share `g` — and with it Flask-Login's cached user and
-    Flask-WTF's cached CSRF token — across clients and requests."""
+    Flask-WTF's cached CSRF token — across clients and requests. Afterwards the test's own
+    session is ended, so what the test reads next includes what the request committed."""
 
     def open(self, *args, **kwargs):
+        from rental.extensions import db
+
         with self.application.app_context():
-            return super().open(*args, **kwargs)
+            response = super().open(*args, **kwargs)
+        if has_app_context():
+            db.session.remove()
+        return response
 
 
 # Cheap Argon2 parameters for tests only (production uses argon2-cffi's RFC 9106 profile).
