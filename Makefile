@@ -28,6 +28,7 @@ migrate: install
 
 seed: migrate
 	$(BIN)/flask --app wsgi seed-demo --if-empty
+	$(BIN)/flask --app wsgi accounts demo-users
 
 ## make run: install, migrate, load the demo when the database is empty, start web + worker.
 run: seed

@@ -56,3 +56,15 @@ def reset_password(email: str, password_file: str | None) -> None:
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(f"Password of {email.strip().lower()} changed.")
+
+
+@accounts_cli.command("demo-users")
+def demo_users() -> None:
+    """For the demo database only (`make run`): when no staff user exists yet, create the demo
+    admin and staff accounts with random passwords and write them to instance/demo-admin.txt."""
+    from rental.accounts.demo import credentials_file, seed_staff
+
+    if AccountsFacade().has_users():
+        return
+    seed_staff()
+    click.echo(f"Demo staff accounts created; credentials in {credentials_file()}.")

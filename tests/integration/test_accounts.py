@@ -142,3 +142,13 @@ def test_demo_seed_creates_staff_and_customers_once_and_writes_the_credentials(a
     assert CustomerFacade().search_customers(SearchCustomers()).total == total
     assert path.read_text() == text
     assert len(AccountsFacade().list_users()) == 2
+
+
+def test_demo_users_are_created_only_when_there_is_no_staff_user_yet(app):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["accounts", "demo-users"]).exit_code == 0
+    assert AccountsFacade().find_user_by_email("admin@example.com").role == "ADMIN"
+    Path(app.config["DEMO_CREDENTIALS_FILE"]).unlink()
+    assert runner.invoke(args=["accounts", "demo-users"]).exit_code == 0  # users exist: no-op
+    assert not Path(app.config["DEMO_CREDENTIALS_FILE"]).exists()
+    assert len(AccountsFacade().list_users()) == 2
