@@ -211,6 +211,7 @@ def init_security(app: Flask) -> None:
     manager.anonymous_user = Anonymous
     manager.session_protection = "basic"
     manager.init_app(app)
+    app.extensions["login_manager"] = manager  # rental.shared.web.current_actor() looks here
 
     limiter = Limiter(get_remote_address, app=app, default_limits=[], headers_enabled=False)
     app.extensions[THROTTLE_KEY] = LoginThrottle(

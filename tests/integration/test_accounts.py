@@ -152,3 +152,15 @@ def test_demo_users_are_created_only_when_there_is_no_staff_user_yet(app):
     assert runner.invoke(args=["accounts", "demo-users"]).exit_code == 0  # users exist: no-op
     assert not Path(app.config["DEMO_CREDENTIALS_FILE"]).exists()
     assert len(AccountsFacade().list_users()) == 2
+
+
+def test_current_actor_is_the_signed_in_staff_email(app, staff_user):
+    from rental.shared.web import current_actor
+
+    with app.test_request_context("/admin/"):
+        assert current_actor() == "anonymous"
+    client = app.test_client()
+    login(client, staff_user.email, staff_user.password)
+    with client:
+        client.get("/admin/")
+        assert current_actor() == staff_user.email
