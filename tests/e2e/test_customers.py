@@ -91,3 +91,14 @@ def test_a_visitor_opening_admin_customers_lands_on_login_and_comes_back(page: P
     expect(page.get_by_role("searchbox", name="Search customers")).to_have_value("maria")
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("link", name="Staff login")).to_be_visible()
+
+
+def test_staff_work_with_customers_but_admin_only_actions_are_hidden(staff_page: Page, live_server):
+    _customers(live_server)
+    staff_page.get_by_role("navigation", name="Admin").get_by_role("link", name="Customers").click()
+    expect(staff_page.get_by_role("navigation", name="Admin")).not_to_contain_text("Staff users")
+    staff_page.get_by_role("link", name="Maria Schneider").click()
+    expect(staff_page.get_by_role("button", name="Edit profile")).to_be_visible()
+    expect(staff_page.get_by_role("button", name="Anonymise…")).to_have_count(0)
+    staff_page.goto(live_server.url + "/admin/users")
+    expect(staff_page.get_by_role("heading", name="Not allowed")).to_be_visible()
