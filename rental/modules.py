@@ -7,7 +7,7 @@ import importlib
 
 from flask import Flask
 
-MODULES: list[str] = []
+MODULES: list[str] = ["rental.catalog", "rental.pricing", "rental.inventory"]
 
 
 def init_modules(app: Flask) -> None:
