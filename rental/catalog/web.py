@@ -27,7 +27,7 @@ public_bp = Blueprint("catalog", __name__, url_prefix="/catalog")
 admin_bp = Blueprint("catalog_admin", __name__, url_prefix="/admin/catalog")
 
 PAGE_SIZE = 12
-SORTS = {"name": "Name A–Z", "name_desc": "Name Z–A", "newest": "Newest first"}
+SORTS = {"name": "Name A\u2013Z", "name_desc": "Name Z\u2013A", "newest": "Newest first"}
 
 
 def _float(raw: str | None) -> float | None:

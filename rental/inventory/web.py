@@ -179,11 +179,11 @@ def schedule_maintenance(item_id: str) -> Response:
         end = parse_local_datetime(form.get("end", ""), "end", "end")
         InventoryFacade().schedule_maintenance(
             ScheduleMaintenance(
-                item_id, TimeRange(start, end), form.get("reason", ""), current_actor()
+                item_id, TimeRange(start, end), form.get("maint_reason", ""), current_actor()
             )
         )
     except (ValidationError, ConflictError) as exc:
-        field = exc.field if exc.field in ("start", "end", "reason") else "start"
+        field = {"reason": "maint_reason", "end": "end"}.get(exc.field or "", "start")
         return _item_page(item_id, exc.status_code, errors={field: exc.message}, form=dict(form))
     flash("Maintenance scheduled.", "success")
     return redirect(url_for("inventory_admin.item", item_id=item_id), code=303)

@@ -24,7 +24,7 @@ from rental.catalog.infrastructure.entities import (
 )
 from rental.shared.errors import NotFoundError
 
-SORTS = {"name": "Name A–Z", "name_desc": "Name Z–A", "newest": "Newest first"}
+SORTS = {"name": "Name A\u2013Z", "name_desc": "Name Z\u2013A", "newest": "Newest first"}
 
 
 @dataclass(frozen=True, slots=True)

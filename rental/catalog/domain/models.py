@@ -9,7 +9,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from enum import Enum
+from enum import StrEnum
 
 from rental.shared.errors import ConflictError, ValidationError
 
@@ -112,7 +112,7 @@ def ancestry(parents: Mapping[str, str | None], category_id: str) -> list[str]:
 # --- specifications ---------------------------------------------------------------------------
 
 
-class SpecKind(str, Enum):
+class SpecKind(StrEnum):
     NUMBER = "number"
     TEXT = "text"
     YES_NO = "yes_no"

@@ -8,13 +8,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import Enum
+from enum import StrEnum
 
 from rental.shared.errors import ConflictError, ValidationError
 from rental.shared.time_range import TimeRange
 
 
-class ItemStatus(str, Enum):
+class ItemStatus(StrEnum):
     AVAILABLE = "AVAILABLE"
     ALLOCATED = "ALLOCATED"
     MAINTENANCE = "MAINTENANCE"
@@ -155,7 +155,7 @@ class MaintenanceWindow:
     created_by: str = "system"
 
 
-class AllocationStatus(str, Enum):
+class AllocationStatus(StrEnum):
     ALLOCATED = "ALLOCATED"
     PICKED_UP = "PICKED_UP"
     RETURNED = "RETURNED"

@@ -1,7 +1,7 @@
 """Pricing domain: rate cards and the quote arithmetic. Pure Python (no Flask, no SQLAlchemy).
 
 The rental charge for one unit is the cheapest way to cover the period with started hours,
-days (24 h) and weeks (7 days): a partial day costs min(hours × hourly, daily) and a partial
+days (24 h) and weeks (7 days): a partial day costs min(hours x hourly, daily) and a partial
 week costs min(days and hours, weekly). Amounts stay exact Decimals until the final total,
 which is rounded once to the currency's minor unit."""
 
@@ -19,6 +19,7 @@ from rental.shared.time_range import TimeRange
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 WEEK = timedelta(days=7)
+TIMES = "\u00d7"  # the multiplication sign in quote lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +100,7 @@ class DiscountContext:
     subtotal: Money
 
 
-# A discount rule returns lines with negative amounts (e.g. "Gold member −10%": -€12.00).
+# A discount rule returns lines with negative amounts (e.g. "Gold member -10%": -12.00 EUR).
 DiscountRule = Callable[[DiscountContext], Sequence[QuoteLine]]
 
 
@@ -169,9 +170,9 @@ def quote(
             field="end",
         )
     b = cheapest_breakdown(card, duration)
-    per = f" × {quantity} units" if quantity > 1 else ""
+    per = f" {TIMES} {quantity} units" if quantity > 1 else ""
     lines = [
-        QuoteLine(f"{_plural(count, unit)} × {price.format()}{per}", price * count * quantity)
+        QuoteLine(f"{_plural(count, unit)} {TIMES} {price.format()}{per}", price * count * quantity)
         for count, unit, price in (
             (b.weeks, "week", b.week_price),
             (b.days, "day", b.day_price),
