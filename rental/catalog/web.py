@@ -62,6 +62,19 @@ def _spec_filters(args: Any) -> tuple[list[SpecFilter], dict[str, str]]:
     return filters, raw
 
 
+def _open_branch(nodes: list[Any], target: str | None) -> set[str]:
+    """Ids of the selected category and its ancestors (their sub-lists stay open on phones)."""
+    if target is None:
+        return set()
+    for node in nodes:
+        if node.id == target:
+            return {node.id}
+        below = _open_branch(node.children, target)
+        if below:
+            return below | {node.id}
+    return set()
+
+
 # --- public -----------------------------------------------------------------------------------
 
 
@@ -95,10 +108,12 @@ def browse() -> Response:
         return url_for("catalog.browse") + ("?" + urlencode(params) if params else "")
 
     rates = PricingFacade().get_rate_cards(t.id for t in result.items)
+    tree = catalog.get_category_tree()
     return render(
         "catalog/browse.html",
         "results",
-        tree=catalog.get_category_tree(),
+        tree=tree,
+        open_ids=_open_branch(tree, category.id if category else None),
         category=category,
         facets=catalog.get_spec_facets(category.id if category else None),
         result=result,

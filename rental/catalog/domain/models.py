@@ -21,6 +21,7 @@ _KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 def slugify(text: str) -> str:
     """'Scissor Lift 8 m' -> 'scissor-lift-8-m' (ASCII, lowercase, dashes)."""
+    text = text.replace("ß", "ss").replace("æ", "ae").replace("ø", "o")
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:80].strip("-")
 
