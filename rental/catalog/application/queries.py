@@ -170,7 +170,7 @@ class CatalogQueries:
         )
         if not include_inactive:
             counts_query = counts_query.where(EquipmentTypeEntity.active.is_(True))
-        direct = dict(self._session.execute(counts_query).tuples().all())
+        direct = dict(self._session.execute(counts_query).all())
         by_parent: dict[str | None, list[CategoryEntity]] = {}
         for c in categories:
             by_parent.setdefault(c.parent_id, []).append(c)
@@ -257,9 +257,7 @@ class CatalogQueries:
                     select(CategoryEntity.id, CategoryEntity.name).where(
                         CategoryEntity.id.in_(category_ids)
                     )
-                )
-                .tuples()
-                .all()
+                ).all()
             )
         return [
             EquipmentTypeSummary(
@@ -305,9 +303,7 @@ class CatalogQueries:
             conditions.append(t.search_text.like(f"%{_escape_like(word)}%", escape="\\"))
         if q.category_id:
             parents = dict(
-                self._session.execute(select(CategoryEntity.id, CategoryEntity.parent_id))
-                .tuples()
-                .all()
+                self._session.execute(select(CategoryEntity.id, CategoryEntity.parent_id)).all()
             )
             conditions.append(t.category_id.in_(descendants(parents, q.category_id)))
         s = SpecValueEntity
