@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from rental.catalog import CatalogFacade
+from rental.catalog import CatalogFacade, SearchEquipmentTypes
 from rental.inventory import InventoryFacade, RegisterEquipment
 from rental.pricing import PricingFacade
 from rental.shared.seeding import seeders
@@ -81,7 +81,6 @@ def test_unknown_and_hidden_types_are_404(web, app):
 
 
 def test_admin_type_form_reports_spec_errors_next_to_the_row(web, app):
-    category = CatalogFacade().list_categories()
     make_type("Seed")  # creates the Power category
     category = CatalogFacade().list_categories()[0].id
     response = web.post(
@@ -202,16 +201,6 @@ def test_demo_seed_is_idempotent_and_has_a_bookable_generator(app):
     items = inventory.list_items()
     assert len({i.serial_number for i in items}) == len(items)
     assert [i.serial_number for i in items if i.status == "MAINTENANCE"] == ["GEN-005"]
-    assert (
-        len(
-            pricing.get_rate_cards(
-                t.id
-                for t in catalog.search_equipment_types(
-                    __import__(
-                        "rental.catalog", fromlist=["SearchEquipmentTypes"]
-                    ).SearchEquipmentTypes(page_size=100)
-                ).items
-            )
-        )
-        >= 12
-    )
+    types = catalog.search_equipment_types(SearchEquipmentTypes(page_size=100)).items
+    assert len(types) >= 12
+    assert len(pricing.get_rate_cards(t.id for t in types)) == len(types)
