@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy.exc import IntegrityError
+
 from rental.catalog.application.commands import (
     CategoryHandlers,
     CreateCategory,
@@ -24,6 +26,9 @@ from rental.catalog.application.queries import (
     SpecFacet,
 )
 from rental.shared.db import db, unit_of_work
+from rental.shared.errors import ConflictError
+
+_RACE = "Someone saved the same web address at the same moment; please try again."
 
 
 class CatalogFacade:
@@ -69,8 +74,11 @@ class CatalogFacade:
     # --- commands -----------------------------------------------------------------------------
 
     def create_category(self, cmd: CreateCategory) -> str:
-        with unit_of_work() as session:
-            return CategoryHandlers(session).create(cmd)
+        try:
+            with unit_of_work() as session:
+                return CategoryHandlers(session).create(cmd)
+        except IntegrityError:
+            raise ConflictError(_RACE) from None
 
     def rename_category(self, cmd: RenameCategory) -> None:
         with unit_of_work() as session:
@@ -85,9 +93,15 @@ class CatalogFacade:
             CategoryHandlers(session).delete(cmd)
 
     def define_equipment_type(self, cmd: DefineEquipmentType) -> str:
-        with unit_of_work() as session:
-            return EquipmentTypeHandlers(session).define(cmd)
+        try:
+            with unit_of_work() as session:
+                return EquipmentTypeHandlers(session).define(cmd)
+        except IntegrityError:
+            raise ConflictError(_RACE) from None
 
     def update_equipment_type(self, cmd: UpdateEquipmentType) -> None:
-        with unit_of_work() as session:
-            EquipmentTypeHandlers(session).update(cmd)
+        try:
+            with unit_of_work() as session:
+                EquipmentTypeHandlers(session).update(cmd)
+        except IntegrityError:
+            raise ConflictError(_RACE) from None

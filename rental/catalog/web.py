@@ -79,6 +79,7 @@ def _open_branch(nodes: list[Any], target: str | None) -> set[str]:
 
 
 @public_bp.get("/")
+@public_bp.get("")  # registered first, so url_for gives the clean /catalog
 def browse() -> Response:
     catalog = CatalogFacade()
     text = request.args.get("q", "").strip()[:100]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
+
 from rental.catalog import CatalogFacade
 from rental.inventory.application.commands import (
     AllocateItems,
@@ -24,6 +26,7 @@ from rental.inventory.application.queries import (
 )
 from rental.inventory.domain.models import AllocationStatus
 from rental.shared.db import db, unit_of_work
+from rental.shared.errors import ConflictError
 from rental.shared.time_range import TimeRange
 
 
@@ -68,13 +71,19 @@ class InventoryFacade:
     # --- commands -----------------------------------------------------------------------------
 
     def register_new_equipment(self, cmd: RegisterEquipment) -> str:
-        with unit_of_work() as session:
-            return self._handlers(session).register(cmd)
+        try:
+            with unit_of_work() as session:
+                return self._handlers(session).register(cmd)
+        except IntegrityError:
+            raise _registered_concurrently() from None
 
     def register_equipment_bulk(self, cmd: RegisterEquipmentBulk) -> BulkRegistrationResult:
         """Registers every good line; the result lists the new items and each faulty line."""
-        with unit_of_work() as session:
-            return self._handlers(session).register_bulk(cmd)
+        try:
+            with unit_of_work() as session:
+                return self._handlers(session).register_bulk(cmd)
+        except IntegrityError:
+            raise _registered_concurrently() from None
 
     def change_item_status(self, cmd: ChangeItemStatus) -> None:
         with unit_of_work() as session:
@@ -101,3 +110,11 @@ class InventoryFacade:
     def release_allocations(self, reservation_id: str) -> None:
         with unit_of_work() as session:
             self._handlers(session).set_allocation_status(reservation_id, AllocationStatus.RELEASED)
+
+
+def _registered_concurrently() -> ConflictError:
+    # The unique serial index caught a registration that raced ours; nothing was saved.
+    return ConflictError(
+        "Someone registered one of these serial numbers at the same moment; nothing was "
+        "saved. Please send the form again."
+    )
