@@ -7,7 +7,13 @@ import importlib
 
 from flask import Flask
 
-MODULES: list[str] = ["rental.customers", "rental.accounts"]
+MODULES: list[str] = [
+    "rental.catalog",
+    "rental.pricing",
+    "rental.inventory",
+    "rental.customers",
+    "rental.accounts",
+]
 
 
 def init_modules(app: Flask) -> None:
