@@ -28,10 +28,12 @@ migrate: install
 
 seed: migrate
 	$(BIN)/flask --app wsgi seed-demo --if-empty
+	$(BIN)/flask --app wsgi accounts demo-users
 
 ## make run: install, migrate, load the demo when the database is empty, start web + worker.
 run: seed
-	@echo "Starting web and worker: http://127.0.0.1:$(PORT)  (Ctrl-C stops both)"
+	@if [ -f instance/demo-admin.txt ]; then cat instance/demo-admin.txt; fi
+	@echo "Starting web and worker: http://127.0.0.1:$(PORT)  (Ctrl-C stops both; staff sign-in at /login)"
 	$(BIN)/honcho start --port $(PORT)
 
 ## make test: dev dependencies, a browser for Playwright, then the whole suite.

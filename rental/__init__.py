@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask
 
+from rental import security
 from rental.config import engine_options, load_config, normalise_database_url
 from rental.extensions import csrf, db, htmx, migrate
 from rental.shared.db import configure_engine
@@ -49,6 +50,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     register_error_handlers(app)
     register_security_headers(app)
+    security.init_security(app)
     register_filters(app)
 
     from rental import admin, cli, pages

@@ -7,7 +7,14 @@ import importlib
 
 from flask import Flask
 
-MODULES: list[str] = []
+MODULES: list[str] = [
+    "rental.catalog",
+    "rental.pricing",
+    "rental.inventory",
+    "rental.customers",
+    "rental.accounts",
+    "rental.booking",
+]
 
 
 def init_modules(app: Flask) -> None:

@@ -9,8 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, has_app_context
+from flask.testing import FlaskClient
 
+from tests.support.auth import StaffLogin, create_staff, sign_in
 from tests.support.databases import BACKENDS, fresh_database, migrate, postgres_admin_url, wipe
 
 CHROMIUM_ARGS = [
@@ -37,11 +39,41 @@ def database_url(request, tmp_path_factory) -> Iterator[str]:
         yield url
 
 
+class IsolatedClient(FlaskClient):
+    """Each request in its own app context, as in production. Without this, requests made while
+    a test holds the app context share `g` — and with it Flask-Login's cached user and
+    Flask-WTF's cached CSRF token — across clients and requests. Afterwards the test's own
+    session is ended, so what the test reads next includes what the request committed."""
+
+    def open(self, *args, **kwargs):
+        from rental.extensions import db
+
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        if has_app_context():
+            db.session.remove()
+        return response
+
+
+# Cheap Argon2 parameters for tests only (production uses argon2-cffi's RFC 9106 profile).
+FAST_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024}
+
+
 @pytest.fixture(scope="session")
-def _app(database_url: str) -> Flask:
+def _app(database_url: str, tmp_path_factory) -> Flask:
     from rental import create_app
 
-    return create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True})
+    credentials = tmp_path_factory.mktemp("instance") / "demo-admin.txt"
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "TESTING": True,
+            "DEMO_CREDENTIALS_FILE": str(credentials),
+            **FAST_HASHING,
+        }
+    )
+    app.test_client_class = IsolatedClient
+    return app
 
 
 @pytest.fixture
@@ -50,6 +82,7 @@ def app(_app: Flask) -> Iterator[Flask]:
     with _app.app_context():
         yield _app
     wipe(_app)
+    _app.extensions["accounts.login_throttle"].reset()  # login rate limits start afresh
 
 
 @pytest.fixture
@@ -62,6 +95,31 @@ def backend(app: Flask) -> str:
 @pytest.fixture
 def client(app: Flask):
     return app.test_client()
+
+
+# --- signed-in staff (see tests/support/auth.py) ----------------------------------------------
+
+
+@pytest.fixture
+def admin_user(app: Flask) -> StaffLogin:
+    return create_staff("ADMIN")
+
+
+@pytest.fixture
+def staff_user(app: Flask) -> StaffLogin:
+    return create_staff("STAFF")
+
+
+@pytest.fixture
+def admin_client(app: Flask, admin_user: StaffLogin):
+    """A test client signed in as an ADMIN through the real login form."""
+    return sign_in(app.test_client(), admin_user)
+
+
+@pytest.fixture
+def staff_client(app: Flask, staff_user: StaffLogin):
+    """A test client signed in as a (non-admin) STAFF user through the real login form."""
+    return sign_in(app.test_client(), staff_user)
 
 
 # --- browser ----------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pytest
 from flask import Flask
 
+from tests.support.auth import StaffLogin, create_staff
 from tests.support.databases import fresh_database, migrate, wipe
 from tests.support.processes import Proc, free_port, start_web, start_worker
 
@@ -58,3 +59,32 @@ def live_server(_live: LiveServer) -> Iterator[LiveServer]:
 @pytest.fixture(scope="session")
 def base_url(_live: LiveServer) -> str:
     return _live.url
+
+
+# --- signed-in browser pages ------------------------------------------------------------------
+
+
+def sign_in_page(page, live: LiveServer, role: str = "ADMIN") -> StaffLogin:
+    """Create a staff user in the live database and sign `page` in through /login."""
+    with live.app.app_context():
+        user = create_staff(role)
+    page.goto(live.url + "/login")
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(user.password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(live.url + "/admin/")
+    return user
+
+
+@pytest.fixture
+def admin_page(page, live_server):
+    """A Playwright page signed in as an ADMIN on the live server (`.staff`: the user)."""
+    page.staff = sign_in_page(page, live_server, "ADMIN")
+    return page
+
+
+@pytest.fixture
+def staff_page(page, live_server):
+    """A Playwright page signed in as a (non-admin) STAFF user on the live server."""
+    page.staff = sign_in_page(page, live_server, "STAFF")
+    return page

@@ -47,9 +47,12 @@ def test_unknown_pages_are_404_with_a_way_back(client):
     assert 'href="/catalog"' in response.get_data(as_text=True)
 
 
-def test_security_headers_on_every_response(client):
-    for url in ["/", "/admin/", "/no/such/page", "/static/css/app.css"]:
-        headers = client.get(url).headers
+def test_security_headers_on_every_response(client, admin_client):
+    # Anonymous visitors get the headers on the login redirect too; staff on the admin page.
+    # (tests/integration/test_security.py checks every route of app.url_map.)
+    pages = [(client, u) for u in ["/", "/admin/", "/no/such/page", "/static/css/app.css"]]
+    for c, url in [*pages, (admin_client, "/admin/")]:
+        headers = c.get(url).headers
         csp = headers["Content-Security-Policy"]
         assert "script-src 'self'" in csp and "unsafe-inline" not in csp
         for directive in ("object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"):

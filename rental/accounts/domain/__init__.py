@@ -1,0 +1,1 @@
+"""Staff accounts domain: users, roles and the password policy (pure Python)."""

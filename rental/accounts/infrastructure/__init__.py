@@ -1,0 +1,1 @@
+"""Persistence and password hashing for staff accounts."""

@@ -1,0 +1,193 @@
+"""Catalog commands (state changes) and their handlers. Each returns an ID or None."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from rental.catalog.domain.models import (
+    Category,
+    EquipmentType,
+    SpecValue,
+    clean_name,
+    clean_slug,
+    ensure_no_cycle,
+)
+from rental.catalog.infrastructure.repositories import (
+    CategoryRepository,
+    EquipmentTypeRepository,
+)
+from rental.shared.errors import ConflictError, NotFoundError, ValidationError
+
+
+@dataclass(frozen=True, slots=True)
+class CreateCategory:
+    name: str
+    parent_id: str | None = None
+    slug: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RenameCategory:
+    category_id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class MoveCategory:
+    category_id: str
+    new_parent_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteCategory:
+    category_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class DefineEquipmentType:
+    name: str
+    category_id: str
+    short_description: str = ""
+    description: str = ""
+    specs: dict[str, SpecValue] = field(default_factory=dict)
+    image_url: str | None = None
+    active: bool = True
+    slug: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateEquipmentType:
+    equipment_type_id: str
+    name: str
+    category_id: str
+    short_description: str = ""
+    description: str = ""
+    specs: dict[str, SpecValue] = field(default_factory=dict)
+    image_url: str | None = None
+    active: bool = True
+    slug: str | None = None
+
+
+class CategoryHandlers:
+    def __init__(self, session: Session) -> None:
+        self._categories = CategoryRepository(session)
+        self._types = EquipmentTypeRepository(session)
+
+    def _require(self, category_id: str) -> Category:
+        category = self._categories.get(category_id)
+        if category is None:
+            raise NotFoundError("That category does not exist (any more).")
+        return category
+
+    def _check_parent(self, parent_id: str | None) -> str | None:
+        if not parent_id:
+            return None
+        if self._categories.get(parent_id) is None:
+            raise ValidationError("Choose an existing parent category.", field="parent_id")
+        return parent_id
+
+    def create(self, cmd: CreateCategory) -> str:
+        name = clean_name(cmd.name, "category")
+        slug = clean_slug(cmd.slug, name)
+        if self._categories.slug_taken(slug):
+            raise ValidationError(
+                f"A category with the address '{slug}' already exists; choose another name.",
+                field="name",
+            )
+        category = Category(
+            id=str(uuid.uuid4()), name=name, slug=slug, parent_id=self._check_parent(cmd.parent_id)
+        )
+        self._categories.add(category)
+        return category.id
+
+    def rename(self, cmd: RenameCategory) -> None:
+        category = self._require(cmd.category_id)
+        category.rename(cmd.name)
+        self._categories.save(category)
+
+    def move(self, cmd: MoveCategory) -> None:
+        category = self._require(cmd.category_id)
+        new_parent = self._check_parent(cmd.new_parent_id)
+        ensure_no_cycle(self._categories.parents(), category.id, new_parent)
+        category.parent_id = new_parent
+        self._categories.save(category)
+
+    def delete(self, cmd: DeleteCategory) -> None:
+        category = self._require(cmd.category_id)
+        if self._categories.has_children(category.id):
+            raise ConflictError(
+                f"'{category.name}' still has sub-categories; move or delete them first."
+            )
+        count = self._types.count_in_category(category.id)
+        if count:
+            raise ConflictError(
+                f"'{category.name}' still holds {count} equipment type"
+                f"{'s' if count != 1 else ''}; move them to another category first."
+            )
+        self._categories.remove(category.id)
+
+
+class EquipmentTypeHandlers:
+    def __init__(self, session: Session) -> None:
+        self._categories = CategoryRepository(session)
+        self._types = EquipmentTypeRepository(session)
+
+    def _check(self, name: str, slug: str | None, category_id: str, except_id: str | None):
+        errors: dict[str, str] = {}
+        clean = None
+        try:
+            clean = clean_name(name, "equipment type")
+        except ValidationError as exc:
+            errors["name"] = exc.message
+        final_slug = None
+        try:
+            final_slug = clean_slug(slug, clean or "")
+            if self._types.slug_taken(final_slug, except_id):
+                errors["slug"] = (
+                    f"The address '{final_slug}' is already used by another equipment type."
+                )
+        except ValidationError as exc:
+            if clean:
+                errors["slug"] = exc.message
+        if not category_id or self._categories.get(category_id) is None:
+            errors["category_id"] = "Choose a category."
+        if errors:
+            first = next(iter(errors.values()))
+            raise ValidationError(first, errors=errors)
+        return final_slug
+
+    def define(self, cmd: DefineEquipmentType) -> str:
+        slug = self._check(cmd.name, cmd.slug, cmd.category_id, None)
+        equipment_type = EquipmentType(
+            id=str(uuid.uuid4()),
+            name=cmd.name,
+            slug=slug,
+            category_id=cmd.category_id,
+            short_description=cmd.short_description,
+            description=cmd.description,
+            specs=dict(cmd.specs),
+            image_url=cmd.image_url,
+            active=cmd.active,
+        )
+        self._types.add(equipment_type)
+        return equipment_type.id
+
+    def update(self, cmd: UpdateEquipmentType) -> None:
+        if self._types.get(cmd.equipment_type_id) is None:
+            raise NotFoundError("That equipment type does not exist (any more).")
+        slug = self._check(cmd.name, cmd.slug, cmd.category_id, cmd.equipment_type_id)
+        equipment_type = EquipmentType(
+            id=cmd.equipment_type_id,
+            name=cmd.name,
+            slug=slug,
+            category_id=cmd.category_id,
+            short_description=cmd.short_description,
+            description=cmd.description,
+            specs=dict(cmd.specs),
+            image_url=cmd.image_url,
+            active=cmd.active,
+        )
+        self._types.save(equipment_type)

@@ -1,0 +1,372 @@
+"""Catalog queries: safe reads returning frozen dataclasses (never entities, never writes)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.orm import Session
+
+from rental.catalog.domain.models import (
+    SpecKind,
+    SpecValue,
+    ancestry,
+    descendants,
+    format_spec_value,
+    spec_label,
+)
+from rental.catalog.infrastructure.entities import (
+    CategoryEntity,
+    EquipmentTypeEntity,
+    SpecValueEntity,
+)
+from rental.shared.errors import NotFoundError
+
+SORTS = {"name": "Name A\u2013Z", "name_desc": "Name Z\u2013A", "newest": "Newest first"}
+
+
+@dataclass(frozen=True, slots=True)
+class SpecFilter:
+    """Equality for text and yes/no specs (`equals`), a range for numbers (`minimum`/`maximum`)."""
+
+    key: str
+    equals: str | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchEquipmentTypes:
+    text: str = ""
+    category_id: str | None = None
+    spec_filters: tuple[SpecFilter, ...] = ()
+    sort: str = "name"
+    page: int = 1
+    page_size: int = 12
+    include_inactive: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SpecEntry:
+    key: str
+    label: str
+    value: SpecValue
+    display: str
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class EquipmentTypeSummary:
+    id: str
+    slug: str
+    name: str
+    short_description: str
+    category_id: str
+    active: bool
+    image_url: str | None = None
+    category_name: str = ""
+    key_specs: tuple[SpecEntry, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class EquipmentTypeDetails:
+    id: str
+    slug: str
+    name: str
+    short_description: str
+    description: str
+    category_id: str
+    category_path: list[tuple[str, str]]
+    specs: dict[str, SpecValue]
+    image_url: str | None
+    active: bool
+
+    @property
+    def spec_entries(self) -> list[SpecEntry]:
+        return [_entry(k, v) for k, v in self.specs.items()]
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return [p.strip() for p in self.description.split("\n\n") if p.strip()]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    items: list[EquipmentTypeSummary]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def first_index(self) -> int:
+        return 0 if not self.total else (self.page - 1) * self.page_size + 1
+
+    @property
+    def last_index(self) -> int:
+        return min(self.total, self.page * self.page_size)
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryNode:
+    id: str
+    name: str
+    slug: str
+    parent_id: str | None
+    depth: int
+    type_count: int  # active types in this category and all below it
+    children: list[CategoryNode] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class SpecFacet:
+    key: str
+    label: str
+    kind: str
+    options: list[str] = field(default_factory=list)
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+def _entry(key: str, value: SpecValue) -> SpecEntry:
+    kind = (
+        SpecKind.YES_NO
+        if isinstance(value, bool)
+        else (SpecKind.NUMBER if isinstance(value, int | float) else SpecKind.TEXT)
+    )
+    return SpecEntry(key, spec_label(key), value, format_spec_value(value), kind.value)
+
+
+def _escape_like(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class CatalogQueries:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    # --- categories ---------------------------------------------------------------------------
+
+    def _categories(self) -> list[CategoryEntity]:
+        return list(self._session.scalars(select(CategoryEntity).order_by(CategoryEntity.name)))
+
+    def category_tree(self, include_inactive: bool = False) -> list[CategoryNode]:
+        categories = self._categories()
+        counts_query = select(EquipmentTypeEntity.category_id, func.count()).group_by(
+            EquipmentTypeEntity.category_id
+        )
+        if not include_inactive:
+            counts_query = counts_query.where(EquipmentTypeEntity.active.is_(True))
+        direct = dict(self._session.execute(counts_query).all())
+        by_parent: dict[str | None, list[CategoryEntity]] = {}
+        for c in categories:
+            by_parent.setdefault(c.parent_id, []).append(c)
+
+        def build(parent_id: str | None, depth: int, seen: frozenset[str]) -> list[CategoryNode]:
+            nodes = []
+            for c in by_parent.get(parent_id, []):
+                if c.id in seen:
+                    continue
+                children = build(c.id, depth + 1, seen | {c.id})
+                total = direct.get(c.id, 0) + sum(ch.type_count for ch in children)
+                nodes.append(
+                    CategoryNode(c.id, c.name, c.slug, c.parent_id, depth, total, children)
+                )
+            return nodes
+
+        return build(None, 0, frozenset())
+
+    def flat_categories(self) -> list[CategoryNode]:
+        """The tree in display order, each node once (for select boxes)."""
+        out: list[CategoryNode] = []
+
+        def walk(nodes: list[CategoryNode]) -> None:
+            for n in nodes:
+                out.append(n)
+                walk(n.children)
+
+        walk(self.category_tree(include_inactive=True))
+        return out
+
+    def category_by_slug(self, slug: str) -> CategoryNode | None:
+        return next((c for c in self.flat_categories() if c.slug == slug), None)
+
+    def category_path(self, category_id: str) -> list[tuple[str, str]]:
+        categories = {c.id: c for c in self._categories()}
+        parents = {cid: c.parent_id for cid, c in categories.items()}
+        return [
+            (categories[cid].slug, categories[cid].name)
+            for cid in ancestry(parents, category_id)
+            if cid in categories
+        ]
+
+    # --- equipment types ----------------------------------------------------------------------
+
+    def details(self, type_id: str) -> EquipmentTypeDetails:
+        entity = self._session.get(EquipmentTypeEntity, type_id)
+        if entity is None:
+            raise NotFoundError("That equipment type does not exist.")
+        return self._details(entity)
+
+    def details_by_slug(self, slug: str) -> EquipmentTypeDetails:
+        entity = self._session.scalar(
+            select(EquipmentTypeEntity).where(EquipmentTypeEntity.slug == slug)
+        )
+        if entity is None:
+            raise NotFoundError(f"We have no equipment called '{slug}'.")
+        return self._details(entity)
+
+    def _details(self, e: EquipmentTypeEntity) -> EquipmentTypeDetails:
+        return EquipmentTypeDetails(
+            id=e.id,
+            slug=e.slug,
+            name=e.name,
+            short_description=e.short_description or "",
+            description=e.description or "",
+            category_id=e.category_id,
+            category_path=self.category_path(e.category_id),
+            specs=dict(e.specs or {}),
+            image_url=e.image_url,
+            active=bool(e.active),
+        )
+
+    def exists(self, type_id: str) -> bool:
+        query = select(EquipmentTypeEntity.id).where(EquipmentTypeEntity.id == type_id)
+        return self._session.scalar(query) is not None
+
+    def _summaries(self, rows: Iterable[EquipmentTypeEntity]) -> list[EquipmentTypeSummary]:
+        rows = list(rows)
+        names = {}
+        if rows:
+            category_ids = {r.category_id for r in rows}
+            names = dict(
+                self._session.execute(
+                    select(CategoryEntity.id, CategoryEntity.name).where(
+                        CategoryEntity.id.in_(category_ids)
+                    )
+                ).all()
+            )
+        return [
+            EquipmentTypeSummary(
+                id=r.id,
+                slug=r.slug,
+                name=r.name,
+                short_description=r.short_description or "",
+                category_id=r.category_id,
+                active=bool(r.active),
+                image_url=r.image_url,
+                category_name=names.get(r.category_id, ""),
+                key_specs=tuple(_entry(k, v) for k, v in list((r.specs or {}).items())[:3]),
+            )
+            for r in rows
+        ]
+
+    def summaries(self, ids: Iterable[str]) -> dict[str, EquipmentTypeSummary]:
+        ids = list(dict.fromkeys(ids))
+        if not ids:
+            return {}
+        rows = self._session.scalars(
+            select(EquipmentTypeEntity).where(EquipmentTypeEntity.id.in_(ids))
+        )
+        return {s.id: s for s in self._summaries(rows)}
+
+    def active_in_category(self, category_id: str) -> list[EquipmentTypeSummary]:
+        rows = self._session.scalars(
+            select(EquipmentTypeEntity)
+            .where(
+                EquipmentTypeEntity.category_id == category_id,
+                EquipmentTypeEntity.active.is_(True),
+            )
+            .order_by(EquipmentTypeEntity.name)
+        )
+        return self._summaries(rows)
+
+    def _filters(self, q: SearchEquipmentTypes) -> list[Any]:
+        t = EquipmentTypeEntity
+        conditions: list[Any] = []
+        if not q.include_inactive:
+            conditions.append(t.active.is_(True))
+        for word in q.text.lower().split()[:8]:
+            conditions.append(t.search_text.like(f"%{_escape_like(word)}%", escape="\\"))
+        if q.category_id:
+            parents = dict(
+                self._session.execute(select(CategoryEntity.id, CategoryEntity.parent_id)).all()
+            )
+            conditions.append(t.category_id.in_(descendants(parents, q.category_id)))
+        s = SpecValueEntity
+        for f in q.spec_filters:
+            parts = [s.equipment_type_id == t.id, s.key == f.key]
+            if f.equals is not None and f.equals != "":
+                parts.append(func.lower(s.text_value) == f.equals.strip().lower())
+            if f.minimum is not None:
+                parts.append(s.number_value >= f.minimum)
+            if f.maximum is not None:
+                parts.append(s.number_value <= f.maximum)
+            if len(parts) > 2:
+                conditions.append(exists().where(and_(*parts)))
+        return conditions
+
+    def search(self, q: SearchEquipmentTypes) -> SearchResult:
+        t = EquipmentTypeEntity
+        page_size = max(1, min(q.page_size, 100))
+        conditions = self._filters(q)
+        total = self._session.scalar(select(func.count()).select_from(t).where(*conditions)) or 0
+        pages = max(1, -(-total // page_size))
+        page = max(1, min(q.page, pages))
+        order = {
+            "name_desc": [t.name.desc()],
+            "newest": [t.created_at.desc(), t.name],
+        }.get(q.sort, [t.name])
+        rows = self._session.scalars(
+            select(t)
+            .where(*conditions)
+            .order_by(*order, t.id)
+            .limit(page_size)
+            .offset((page - 1) * page_size)
+        )
+        return SearchResult(self._summaries(rows), total, page, page_size)
+
+    def spec_facets(
+        self, category_id: str | None = None, include_inactive: bool = False
+    ) -> list[SpecFacet]:
+        """The spec filters worth offering: keys shared by at least two types in scope."""
+        t, s = EquipmentTypeEntity, SpecValueEntity
+        conditions = self._filters(
+            SearchEquipmentTypes(category_id=category_id, include_inactive=include_inactive)
+        )
+        rows = self._session.execute(
+            select(s.key, s.kind, s.text_value, s.number_value)
+            .join(t, t.id == s.equipment_type_id)
+            .where(*conditions)
+        ).all()
+        grouped: dict[tuple[str, str], list[Any]] = {}
+        for key, kind, text_value, number_value in rows:
+            grouped.setdefault((key, kind), []).append(
+                number_value if kind == SpecKind.NUMBER.value else text_value
+            )
+        facets: list[SpecFacet] = []
+        for (key, kind), values in sorted(grouped.items()):
+            if len(values) < 2:
+                continue
+            if kind == SpecKind.NUMBER.value:
+                nums = [v for v in values if v is not None]
+                facets.append(SpecFacet(key, spec_label(key), kind, [], min(nums), max(nums)))
+            else:
+                options = sorted({str(v) for v in values if v}, key=str.lower)
+                if kind == SpecKind.TEXT.value and len(options) < 2:
+                    continue
+                facets.append(SpecFacet(key, spec_label(key), kind, options))
+        return facets

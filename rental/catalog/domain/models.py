@@ -1,0 +1,306 @@
+"""Catalog domain: categories in a tree, equipment types with typed specifications.
+
+Pure Python: no Flask, no SQLAlchemy."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+
+from rental.shared.errors import ConflictError, ValidationError
+
+SpecValue = str | float | int | bool
+
+_SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+def slugify(text: str) -> str:
+    """'Scissor Lift 8 m' -> 'scissor-lift-8-m' (ASCII, lowercase, dashes)."""
+    text = text.replace("ß", "ss").replace("æ", "ae").replace("ø", "o")
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:80].strip("-")
+
+
+def clean_slug(raw: str | None, fallback_from: str, field_name: str = "slug") -> str:
+    slug = (raw or "").strip().lower() or slugify(fallback_from)
+    if not slug or not _SLUG_RE.match(slug) or len(slug) > 80:
+        raise ValidationError(
+            "Use lowercase letters, digits and dashes for the web address, e.g. 'scissor-lifts'.",
+            field=field_name,
+        )
+    return slug
+
+
+def clean_name(raw: str | None, what: str, field_name: str = "name", max_len: int = 120) -> str:
+    name = " ".join((raw or "").split())
+    if not name:
+        raise ValidationError(f"Give the {what} a name.", field=field_name)
+    if len(name) > max_len:
+        raise ValidationError(
+            f"Keep the name under {max_len} characters (it has {len(name)}).", field=field_name
+        )
+    return name
+
+
+# --- categories -------------------------------------------------------------------------------
+
+
+@dataclass
+class Category:
+    id: str
+    name: str
+    slug: str
+    parent_id: str | None = None
+
+    def rename(self, name: str) -> None:
+        self.name = clean_name(name, "category")
+
+
+def ensure_no_cycle(parents: Mapping[str, str | None], moving_id: str, new_parent_id: str | None):
+    """Refuse to put a category under itself or under one of its own descendants.
+
+    `parents` maps every category id to its current parent id."""
+    if new_parent_id is None:
+        return
+    if new_parent_id == moving_id:
+        raise ValidationError("A category cannot be its own parent.", field="parent_id")
+    seen: set[str] = set()
+    current: str | None = new_parent_id
+    while current is not None:
+        if current == moving_id:
+            raise ValidationError(
+                "That would put the category inside one of its own sub-categories. "
+                "Choose a parent outside it.",
+                field="parent_id",
+            )
+        if current in seen:  # defensive: existing data already has a loop
+            raise ConflictError("The category tree is inconsistent; fix it before moving.")
+        seen.add(current)
+        current = parents.get(current)
+
+
+def descendants(parents: Mapping[str, str | None], root_id: str) -> set[str]:
+    """The category and all categories below it."""
+    children: dict[str | None, list[str]] = {}
+    for cid, pid in parents.items():
+        children.setdefault(pid, []).append(cid)
+    result: set[str] = set()
+    stack = [root_id]
+    while stack:
+        cid = stack.pop()
+        if cid in result:
+            continue
+        result.add(cid)
+        stack.extend(children.get(cid, []))
+    return result
+
+
+def ancestry(parents: Mapping[str, str | None], category_id: str) -> list[str]:
+    """Ids from the root down to `category_id` (inclusive)."""
+    path: list[str] = []
+    current: str | None = category_id
+    while current is not None and current not in path:
+        path.append(current)
+        current = parents.get(current)
+    return list(reversed(path))
+
+
+# --- specifications ---------------------------------------------------------------------------
+
+
+class SpecKind(StrEnum):
+    NUMBER = "number"
+    TEXT = "text"
+    YES_NO = "yes_no"
+
+    @property
+    def label(self) -> str:
+        return {"number": "Number", "text": "Text", "yes_no": "Yes / no"}[self.value]
+
+
+def spec_kind(value: SpecValue) -> SpecKind:
+    if isinstance(value, bool):
+        return SpecKind.YES_NO
+    if isinstance(value, int | float):
+        return SpecKind.NUMBER
+    return SpecKind.TEXT
+
+
+_YES = {"yes", "y", "true", "1", "on", "ja"}
+_NO = {"no", "n", "false", "0", "off", "nein"}
+
+
+def parse_spec_value(kind: SpecKind, raw: str, key: str) -> SpecValue:
+    text = (raw or "").strip()
+    if kind is SpecKind.NUMBER:
+        try:
+            number = Decimal(text.replace(",", "."))
+        except InvalidOperation:
+            raise ValidationError(f"'{text}' is not a number (for {key}).") from None
+        if not number.is_finite():
+            raise ValidationError(f"'{text}' is not a number (for {key}).")
+        return int(number) if number == number.to_integral_value() else float(number)
+    if kind is SpecKind.YES_NO:
+        if text.lower() in _YES:
+            return True
+        if text.lower() in _NO:
+            return False
+        raise ValidationError(f"Write yes or no for {key}.")
+    if not text:
+        raise ValidationError(f"Give a value for {key}.")
+    if len(text) > 200:
+        raise ValidationError(f"Keep the value of {key} under 200 characters.")
+    return text
+
+
+def clean_spec_key(raw: str) -> str:
+    key = re.sub(r"[^a-z0-9]+", "_", (raw or "").strip().lower()).strip("_")
+    if not key or not _KEY_RE.match(key):
+        raise ValidationError(
+            "A specification name starts with a letter and uses letters, digits and "
+            "underscores, e.g. power_kw."
+        )
+    return key
+
+
+_UNITS = {
+    "kw": "kW",
+    "kva": "kVA",
+    "kg": "kg",
+    "t": "t",
+    "m": "m",
+    "cm": "cm",
+    "mm": "mm",
+    "l": "l",
+    "bar": "bar",
+    "hp": "hp",
+    "db": "dB",
+    "v": "V",
+    "a": "A",
+    "w": "W",
+    "m3": "m³",
+    "l_min": "l/min",
+    "l_h": "l/h",
+    "kmh": "km/h",
+    "rpm": "rpm",
+}
+
+
+def spec_label(key: str) -> str:
+    """'power_kw' -> 'Power (kW)', 'flow_l_min' -> 'Flow (l/min)', 'fuel' -> 'Fuel'."""
+    for suffix in sorted(_UNITS, key=len, reverse=True):
+        if key.endswith("_" + suffix) and len(key) > len(suffix) + 1:
+            stem = key[: -len(suffix) - 1]
+            return f"{stem.replace('_', ' ').capitalize()} ({_UNITS[suffix]})"
+    return key.replace("_", " ").capitalize()
+
+
+def format_spec_value(value: SpecValue) -> str:
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def clean_specs(specs: Mapping[str, SpecValue]) -> dict[str, SpecValue]:
+    cleaned: dict[str, SpecValue] = {}
+    for raw_key, value in specs.items():
+        key = clean_spec_key(raw_key)
+        if key in cleaned:
+            raise ValidationError(f"The specification {key} is given twice.")
+        if isinstance(value, float) and value != value:  # NaN
+            raise ValidationError(f"'{value}' is not a number (for {key}).")
+        if not isinstance(value, bool | int | float | str):
+            raise ValidationError(f"The value of {key} must be a number, text or yes/no.")
+        cleaned[key] = value
+    if len(cleaned) > 40:
+        raise ValidationError("An equipment type can have at most 40 specifications.")
+    return cleaned
+
+
+def search_text(name: str, short: str, description: str, specs: Mapping[str, SpecValue]) -> str:
+    """The lowercase text free-text search runs over: name, descriptions and spec values."""
+    parts = [name, short, description]
+    for key, value in specs.items():
+        parts.append(spec_label(key))
+        parts.append(format_spec_value(value))
+    return " ".join(" ".join(parts).lower().split())
+
+
+# --- equipment types --------------------------------------------------------------------------
+
+
+@dataclass
+class EquipmentType:
+    id: str
+    name: str
+    slug: str
+    category_id: str
+    short_description: str = ""
+    description: str = ""
+    specs: dict[str, SpecValue] = field(default_factory=dict)
+    image_url: str | None = None
+    active: bool = True
+
+    def __post_init__(self) -> None:
+        self.name = clean_name(self.name, "equipment type")
+        self.short_description = " ".join((self.short_description or "").split())
+        if len(self.short_description) > 240:
+            raise ValidationError(
+                "Keep the short description under 240 characters.", field="short_description"
+            )
+        self.description = (self.description or "").strip()
+        if len(self.description) > 10_000:
+            raise ValidationError(
+                "Keep the description under 10,000 characters.", field="description"
+            )
+        self.specs = clean_specs(self.specs)
+        self.image_url = clean_image_url(self.image_url)
+
+    @property
+    def search_text(self) -> str:
+        return search_text(self.name, self.short_description, self.description, self.specs)
+
+
+def clean_image_url(raw: str | None) -> str | None:
+    url = (raw or "").strip()
+    if not url:
+        return None
+    if not url.startswith("/") or url.startswith("//") or len(url) > 300 or " " in url:
+        raise ValidationError(
+            "Use an image stored on this site, e.g. /static/img/generator.svg.", field="image_url"
+        )
+    return url
+
+
+def parse_spec_rows(rows: list[tuple[str, str, str]]) -> dict[str, SpecValue]:
+    """Rows of (name, kind, value) from the admin form -> typed specs.
+
+    Blank rows are skipped; every faulty row is reported under the key 'spec-<index>'."""
+    specs: dict[str, SpecValue] = {}
+    errors: dict[str, str] = {}
+    for index, (raw_key, raw_kind, raw_value) in enumerate(rows):
+        if not (raw_key or "").strip() and not (raw_value or "").strip():
+            continue
+        try:
+            key = clean_spec_key(raw_key)
+            try:
+                kind = SpecKind(raw_kind)
+            except ValueError:
+                raise ValidationError("Choose number, text or yes/no.") from None
+            if key in specs:
+                raise ValidationError(f"{key} is already given above.")
+            specs[key] = parse_spec_value(kind, raw_value, key)
+        except ValidationError as exc:
+            errors[f"spec-{index}"] = exc.message
+    if errors:
+        raise ValidationError(
+            "Some specifications need fixing (see the marked rows).", errors=errors
+        )
+    return clean_specs(specs)

@@ -1,0 +1,60 @@
+"""SQLAlchemy entities of the catalog (tables prefixed `catalog_`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from rental.shared.db import Base, UTCDateTime
+
+
+class CategoryEntity(Base):
+    __tablename__ = "catalog_categories"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    parent_id: Mapped[str | None] = mapped_column(
+        String(36), ForeignKey("catalog_categories.id"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class EquipmentTypeEntity(Base):
+    __tablename__ = "catalog_equipment_types"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    category_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("catalog_categories.id"), index=True
+    )
+    short_description: Mapped[str] = mapped_column(String(240), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    specs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    image_url: Mapped[str | None] = mapped_column(String(300))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Read model for free-text search: name, descriptions and spec values, lowercased.
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SpecValueEntity(Base):
+    """One row per (type, spec): the read index behind spec filters and facets.
+    Rewritten whenever a type's specs change; the JSON column stays the source of truth."""
+
+    __tablename__ = "catalog_spec_values"
+
+    equipment_type_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("catalog_equipment_types.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    text_value: Mapped[str | None] = mapped_column(String(200))
+    number_value: Mapped[float | None] = mapped_column(Float)
+
+    __table_args__ = (Index("ix_catalog_spec_values_key_number", "key", "number_value"),)

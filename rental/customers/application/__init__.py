@@ -1,0 +1,1 @@
+"""Commands, queries and their handlers for customer identity."""

@@ -1,0 +1,1 @@
+"""Customer identity domain: the Customer, its Address and the rules (pure Python)."""

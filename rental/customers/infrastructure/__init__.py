@@ -1,0 +1,1 @@
+"""Persistence of customers (SQLAlchemy entity, mapper, repository)."""

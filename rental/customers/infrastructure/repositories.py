@@ -1,0 +1,127 @@
+"""The customer repository: maps entities to domain models and back."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from rental.customers.domain.models import Address, Customer, CustomerStatus
+from rental.customers.infrastructure.entities import CustomerEntity
+from rental.shared.errors import ConflictError
+
+DUPLICATE_EMAIL = "A customer with the email {email} already exists."
+
+
+def to_domain(entity: CustomerEntity) -> Customer:
+    return Customer(
+        id=entity.id,
+        name=entity.name,
+        email=entity.email,
+        phone=entity.phone,
+        address=Address(
+            street=entity.street,
+            city=entity.city,
+            state=entity.state,
+            postal_code=entity.postal_code,
+            country=entity.country,
+        ),
+        registered_at=entity.registered_at,
+        status=CustomerStatus(entity.status),
+        anonymised_at=entity.anonymised_at,
+    )
+
+
+def _copy(customer: Customer, entity: CustomerEntity) -> None:
+    entity.name = customer.name
+    entity.email = customer.email
+    entity.phone = customer.phone
+    entity.street = customer.address.street
+    entity.city = customer.address.city
+    entity.state = customer.address.state
+    entity.postal_code = customer.address.postal_code
+    entity.country = customer.address.country
+    entity.status = customer.status.value
+    entity.registered_at = customer.registered_at
+    entity.anonymised_at = customer.anonymised_at
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class CustomerRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def get(self, customer_id: str, *, for_update: bool = False) -> Customer | None:
+        entity = self._entity(customer_id, for_update=for_update)
+        return to_domain(entity) if entity else None
+
+    def _entity(self, customer_id: str, *, for_update: bool = False) -> CustomerEntity | None:
+        query = select(CustomerEntity).where(CustomerEntity.id == customer_id)
+        if for_update:
+            query = query.with_for_update()
+        return self._session.scalars(query).first()
+
+    def find_by_email(self, email: str) -> Customer | None:
+        entity = self._session.scalars(
+            select(CustomerEntity).where(CustomerEntity.email == email)
+        ).first()
+        return to_domain(entity) if entity else None
+
+    def email_taken(self, email: str, *, except_id: str | None = None) -> bool:
+        query = select(CustomerEntity.id).where(CustomerEntity.email == email)
+        if except_id:
+            query = query.where(CustomerEntity.id != except_id)
+        return self._session.scalars(query.limit(1)).first() is not None
+
+    def add(self, customer: Customer) -> None:
+        entity = CustomerEntity(id=customer.id)
+        _copy(customer, entity)
+        self._flush_guarded(customer.email, entity)
+
+    def save(self, customer: Customer) -> None:
+        entity = self._entity(customer.id)
+        assert entity is not None, "save() of a customer that was never added"
+        _copy(customer, entity)
+        self._flush_guarded(customer.email)
+
+    def _flush_guarded(self, email: str, new: CustomerEntity | None = None) -> None:
+        """Flush in a savepoint: a unique-index violation (a concurrent registration with the
+        same email won the race) becomes a clear ConflictError and leaves any outer
+        transaction usable."""
+        try:
+            with self._session.begin_nested():
+                if new is not None:
+                    self._session.add(new)
+                self._session.flush()
+        except IntegrityError:
+            raise ConflictError(DUPLICATE_EMAIL.format(email=email), field="email") from None
+
+    def search(
+        self, text: str, status: str | None, offset: int, limit: int
+    ) -> tuple[list[Customer], int]:
+        query = select(CustomerEntity)
+        if text:
+            pattern = f"%{_escape_like(text.lower())}%"
+            query = query.where(
+                or_(
+                    func.lower(CustomerEntity.name).like(pattern, escape="\\"),
+                    CustomerEntity.email.like(pattern, escape="\\"),
+                    CustomerEntity.phone.like(pattern, escape="\\"),
+                )
+            )
+        if status == "ANONYMISED":
+            query = query.where(CustomerEntity.anonymised_at.is_not(None))
+        elif status:
+            query = query.where(
+                CustomerEntity.status == status, CustomerEntity.anonymised_at.is_(None)
+            )
+        total = self._session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = self._session.scalars(
+            query.order_by(func.lower(CustomerEntity.name), CustomerEntity.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        return [to_domain(e) for e in rows], total

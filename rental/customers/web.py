@@ -1,0 +1,171 @@
+"""Admin pages for customers: search, detail, register, edit, suspend/reactivate, export,
+anonymise. Parse the form, call the facade, render."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, Response, flash, redirect, request, url_for
+
+from rental.customers.application.commands import (
+    CustomerDetailsInput,
+    RegisterCustomer,
+    UpdateCustomerProfile,
+)
+from rental.customers.application.queries import STATUS_FILTERS, SearchCustomers
+from rental.customers.facade import CustomerFacade
+from rental.shared.errors import ConflictError, ValidationError
+from rental.shared.web import admin_only, render
+
+bp = Blueprint("customers", __name__, url_prefix="/admin/customers")
+FIELDS = ("name", "email", "phone", "street", "city", "state", "postal_code", "country")
+PAGE_SIZE = 20
+
+
+def _facade() -> CustomerFacade:
+    return CustomerFacade()
+
+
+def _form_input() -> CustomerDetailsInput:
+    return CustomerDetailsInput(**{f: request.form.get(f, "") for f in FIELDS})
+
+
+def _values_of(customer: Any) -> dict[str, str]:
+    values = {"name": customer.name, "email": customer.email, "phone": customer.phone}
+    for part in FIELDS[3:]:
+        values[part] = getattr(customer.address, part)
+    return values
+
+
+def _page_number() -> int:
+    raw = request.args.get("page", "1")
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 100000 else 1
+
+
+@bp.get("")
+def index() -> Response:
+    text = request.args.get("q", "").strip()
+    status = request.args.get("status", "").upper()
+    if status not in STATUS_FILTERS:
+        status = ""
+    page = _facade().search_customers(
+        SearchCustomers(text=text, status=status or None, page=_page_number(), page_size=PAGE_SIZE)
+    )
+    return render(
+        "customers/index.html",
+        "results",
+        page=page,
+        q=text,
+        status_filter=status,
+        statuses=STATUS_FILTERS,
+    )
+
+
+@bp.get("/new")
+def new() -> Response:
+    return render("customers/form.html", values={}, errors={}, customer=None)
+
+
+@bp.post("/new")
+def create() -> Response:
+    details = _form_input()
+    try:
+        customer_id = _facade().register_customer(RegisterCustomer(details))
+    except (ValidationError, ConflictError) as exc:
+        return _form_again(details, exc, None)
+    flash("Customer registered.", "success")
+    return redirect(url_for("customers.show", customer_id=customer_id), code=303)
+
+
+def _form_again(
+    details: CustomerDetailsInput, exc: ValidationError | ConflictError, customer: Any
+) -> Response:
+    errors = getattr(exc, "errors", None) or {exc.field or "form": exc.message}
+    status = 409 if isinstance(exc, ConflictError) else 422
+    return render(
+        "customers/form.html",
+        values={f: getattr(details, f) for f in FIELDS},
+        errors=errors,
+        message=exc.message,
+        customer=customer,
+        status=status,
+    )
+
+
+@bp.get("/<customer_id>")
+def show(customer_id: str) -> Response:
+    return render("customers/show.html", customer=_facade().get_customer_by_id(customer_id))
+
+
+@bp.get("/<customer_id>/edit")
+def edit(customer_id: str) -> Response:
+    customer = _facade().get_customer_by_id(customer_id)
+    if customer.is_anonymised:
+        raise ConflictError("This customer was anonymised; their record can no longer be changed.")
+    return render("customers/form.html", values=_values_of(customer), errors={}, customer=customer)
+
+
+@bp.post("/<customer_id>/edit")
+def update(customer_id: str) -> Response:
+    facade = _facade()
+    customer = facade.get_customer_by_id(customer_id)
+    details = _form_input()
+    try:
+        facade.update_customer_profile(UpdateCustomerProfile(customer_id, details))
+    except (ValidationError, ConflictError) as exc:
+        if isinstance(exc, ConflictError) and exc.field != "email":
+            raise
+        return _form_again(details, exc, customer)
+    flash("Profile saved.", "success")
+    return redirect(url_for("customers.show", customer_id=customer_id), code=303)
+
+
+@bp.post("/<customer_id>/suspend")
+def suspend(customer_id: str) -> Response:
+    _facade().suspend_customer(customer_id)
+    flash("Customer suspended: they cannot make new bookings until reactivated.", "success")
+    return redirect(url_for("customers.show", customer_id=customer_id), code=303)
+
+
+@bp.post("/<customer_id>/reactivate")
+def reactivate(customer_id: str) -> Response:
+    _facade().reactivate_customer(customer_id)
+    flash("Customer reactivated.", "success")
+    return redirect(url_for("customers.show", customer_id=customer_id), code=303)
+
+
+@bp.get("/<customer_id>/export")
+def export(customer_id: str) -> Response:
+    document = _facade().export_customer_data(customer_id)
+    body = json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False)
+    response = Response(body, mimetype="application/json")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="customer-{document["export"]["customer_id"]}.json"'
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/<customer_id>/anonymise")
+@admin_only
+def confirm_anonymise(customer_id: str) -> Response:
+    return render(
+        "customers/anonymise.html", customer=_facade().get_customer_by_id(customer_id), errors={}
+    )
+
+
+@bp.post("/<customer_id>/anonymise")
+@admin_only
+def anonymise(customer_id: str) -> Response:
+    facade = _facade()
+    if request.form.get("confirm") != "yes":
+        return render(
+            "customers/anonymise.html",
+            customer=facade.get_customer_by_id(customer_id),
+            errors={"confirm": "Tick the box to confirm that the data should be removed."},
+            status=422,
+        )
+    facade.anonymize_customer(customer_id)
+    flash("Customer anonymised. Their personal data has been removed for good.", "success")
+    return redirect(url_for("customers.show", customer_id=customer_id), code=303)

@@ -1,0 +1,217 @@
+"""Inventory queries: frozen DTOs, no writes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rental.inventory.domain.models import RENTABLE, ItemStatus, capacity_for
+from rental.inventory.infrastructure.entities import ItemEntity
+from rental.inventory.infrastructure.repositories import (
+    AllocationRepository,
+    ItemRepository,
+    MaintenanceRepository,
+    item_to_domain,
+)
+from rental.shared.errors import NotFoundError
+from rental.shared.time_range import TimeRange, utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class ItemSummary:
+    id: str
+    serial_number: str
+    equipment_type_id: str
+    status: str
+    acquired_on: date | None
+    location: str
+    notes: str
+
+
+@dataclass(frozen=True, slots=True)
+class StatusHistoryEntry:
+    from_status: str | None
+    to_status: str
+    at: datetime
+    reason: str
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class MaintenanceWindowView:
+    id: str
+    item_id: str
+    period: TimeRange
+    reason: str
+    created_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationView:
+    id: str
+    item_id: str
+    serial_number: str
+    reservation_id: str
+    period: TimeRange
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class ItemDetails:
+    id: str
+    serial_number: str
+    equipment_type_id: str
+    status: str
+    acquired_on: date | None
+    notes: str
+    location: str
+    allowed_transitions: list[str]
+    history: list[StatusHistoryEntry]
+    maintenance: list[MaintenanceWindowView]
+    allocations: list[AllocationView]
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityProfile:
+    """Rentable items of a type and the maintenance windows overlapping a window of interest:
+    enough to answer get_total_capacity for many candidate periods with one query."""
+
+    item_count: int
+    maintenance: list[tuple[str, TimeRange]] = field(default_factory=list)
+
+    def capacity_for(self, period: TimeRange) -> int:
+        return capacity_for(self.item_count, self.maintenance, period)
+
+
+@dataclass(frozen=True, slots=True)
+class TypeStock:
+    equipment_type_id: str
+    counts: dict[str, int]
+    rentable_now: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def count(self, status: str) -> int:
+        return self.counts.get(status, 0)
+
+
+class InventoryQueries:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._items = ItemRepository(session)
+        self._windows = MaintenanceRepository(session)
+        self._allocations = AllocationRepository(session)
+
+    def capacity_profile(self, equipment_type_id: str, window: TimeRange) -> CapacityProfile:
+        return CapacityProfile(
+            item_count=self._items.count_rentable(equipment_type_id),
+            maintenance=[
+                (w.item_id, w.period)
+                for w in self._windows.overlapping_for_type(equipment_type_id, window)
+            ],
+        )
+
+    def total_capacity(self, equipment_type_id: str, period: TimeRange | None) -> int:
+        if period is None:
+            return self._items.count_rentable(equipment_type_id)
+        return self.capacity_profile(equipment_type_id, period).capacity_for(period)
+
+    def list_items(
+        self,
+        equipment_type_id: str | None = None,
+        status: str | None = None,
+        search: str = "",
+    ) -> list[ItemSummary]:
+        query = select(ItemEntity).order_by(ItemEntity.serial_number)
+        if equipment_type_id:
+            query = query.where(ItemEntity.equipment_type_id == equipment_type_id)
+        if status:
+            query = query.where(ItemEntity.status == status)
+        if search.strip():
+            term = search.strip().upper().replace("%", "").replace("_", "")
+            query = query.where(ItemEntity.serial_number.like(f"%{term}%"))
+        return [
+            ItemSummary(
+                e.id,
+                e.serial_number,
+                e.equipment_type_id,
+                e.status,
+                e.acquired_on,
+                e.location or "",
+                e.notes or "",
+            )
+            for e in self._session.scalars(query)
+        ]
+
+    def item(self, item_id: str) -> ItemDetails:
+        entity = self._session.get(ItemEntity, item_id)
+        if entity is None:
+            raise NotFoundError("That item does not exist.")
+        item = item_to_domain(entity)
+        allocations = self._allocations.for_item(item.id)
+        return ItemDetails(
+            id=item.id,
+            serial_number=item.serial_number,
+            equipment_type_id=item.equipment_type_id,
+            status=item.status.value,
+            acquired_on=item.acquired_on,
+            notes=item.notes,
+            location=item.location,
+            allowed_transitions=[s.value for s in item.allowed_transitions],
+            history=[
+                StatusHistoryEntry(
+                    h.from_status.value if h.from_status else None,
+                    h.to_status.value,
+                    h.at,
+                    h.reason,
+                    h.actor,
+                )
+                for h in self._items.history(item.id)
+            ],
+            maintenance=[
+                MaintenanceWindowView(w.id, w.item_id, w.period, w.reason, w.created_by)
+                for w in self._windows.for_item(item.id)
+            ],
+            allocations=[
+                AllocationView(
+                    a.id, a.item_id, item.serial_number, a.reservation_id, a.period, a.status.value
+                )
+                for a in allocations
+            ],
+        )
+
+    def allocations_for_reservation(self, reservation_id: str) -> list[AllocationView]:
+        allocations = self._allocations.for_reservation(reservation_id)
+        serials = self._allocations.serials(a.item_id for a in allocations)
+        return [
+            AllocationView(
+                a.id,
+                a.item_id,
+                serials.get(a.item_id, "?"),
+                a.reservation_id,
+                a.period,
+                a.status.value,
+            )
+            for a in allocations
+        ]
+
+    def stock(self, equipment_type_id: str | None = None) -> dict[str, TypeStock]:
+        """Counts per status for each type, and how many are rentable right now
+        (rentable status, no maintenance window running now)."""
+        counts = self._items.status_counts(equipment_type_id)
+        now = utcnow()
+        moment = TimeRange(now, now + timedelta(seconds=1))
+        result = {}
+        for type_id, by_status in counts.items():
+            rentable = sum(by_status.get(s.value, 0) for s in RENTABLE)
+            busy = {w.item_id for w in self._windows.overlapping_for_type(type_id, moment)}
+            result[type_id] = TypeStock(type_id, by_status, max(0, rentable - len(busy)))
+        return result
+
+
+STATUSES = [s.value for s in ItemStatus]

@@ -1,0 +1,254 @@
+"""Inventory domain: physical items, their lifecycle, maintenance windows and allocations.
+
+Pure Python: no Flask, no SQLAlchemy."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+from rental.shared.errors import ConflictError, ValidationError
+from rental.shared.time_range import TimeRange
+
+
+class ItemStatus(StrEnum):
+    AVAILABLE = "AVAILABLE"
+    ALLOCATED = "ALLOCATED"
+    MAINTENANCE = "MAINTENANCE"
+    RETIRED = "RETIRED"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+# The explicit transition table. RETIRED is final.
+TRANSITIONS: dict[ItemStatus, frozenset[ItemStatus]] = {
+    ItemStatus.AVAILABLE: frozenset(
+        {ItemStatus.ALLOCATED, ItemStatus.MAINTENANCE, ItemStatus.RETIRED}
+    ),
+    ItemStatus.ALLOCATED: frozenset({ItemStatus.AVAILABLE, ItemStatus.MAINTENANCE}),
+    ItemStatus.MAINTENANCE: frozenset({ItemStatus.AVAILABLE, ItemStatus.RETIRED}),
+    ItemStatus.RETIRED: frozenset(),
+}
+
+# Items in these states count towards capacity (ALLOCATED items come back; bookings decide).
+RENTABLE = frozenset({ItemStatus.AVAILABLE, ItemStatus.ALLOCATED})
+
+
+def can_transition(source: ItemStatus, target: ItemStatus) -> bool:
+    return target in TRANSITIONS[source]
+
+
+_SERIAL_RE = re.compile(r"^[A-Z0-9][A-Z0-9._/\-]{0,63}$")
+
+
+def clean_serial(raw: str | None) -> str:
+    serial = "".join((raw or "").split()).upper()
+    if not serial:
+        raise ValidationError("Give a serial number.", field="serial_number")
+    if not _SERIAL_RE.match(serial):
+        raise ValidationError(
+            f"'{raw.strip() if raw else ''}' is not a valid serial number: use up to 64 letters, "
+            "digits, dots, dashes, slashes or underscores.",
+            field="serial_number",
+        )
+    return serial
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    from_status: ItemStatus | None
+    to_status: ItemStatus
+    at: datetime
+    reason: str
+    actor: str
+
+
+@dataclass
+class EquipmentItem:
+    id: str
+    serial_number: str
+    equipment_type_id: str
+    status: ItemStatus = ItemStatus.AVAILABLE
+    acquired_on: date | None = None
+    notes: str = ""
+    location: str = ""
+    new_history: list[StatusChange] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.serial_number = clean_serial(self.serial_number)
+        self.notes = (self.notes or "").strip()
+        self.location = " ".join((self.location or "").split())
+        if len(self.notes) > 2000:
+            raise ValidationError("Keep the notes under 2,000 characters.", field="notes")
+        if len(self.location) > 120:
+            raise ValidationError("Keep the location under 120 characters.", field="location")
+
+    @classmethod
+    def register(
+        cls,
+        id: str,
+        serial_number: str,
+        equipment_type_id: str,
+        at: datetime,
+        actor: str,
+        acquired_on: date | None = None,
+        notes: str = "",
+        location: str = "",
+    ) -> EquipmentItem:
+        item = cls(
+            id,
+            serial_number,
+            equipment_type_id,
+            ItemStatus.AVAILABLE,
+            acquired_on=acquired_on,
+            notes=notes,
+            location=location,
+        )
+        item.new_history.append(StatusChange(None, ItemStatus.AVAILABLE, at, "Registered", actor))
+        return item
+
+    @property
+    def allowed_transitions(self) -> list[ItemStatus]:
+        return sorted(TRANSITIONS[self.status], key=lambda s: list(ItemStatus).index(s))
+
+    def change_status(self, target: ItemStatus, reason: str, actor: str, at: datetime) -> None:
+        reason = " ".join((reason or "").split())
+        if target == self.status:
+            raise ConflictError(f"{self.serial_number} is already {target.label.lower()}.")
+        if not can_transition(self.status, target):
+            if self.status is ItemStatus.RETIRED:
+                raise ConflictError(
+                    f"{self.serial_number} is retired; a retired item cannot change status."
+                )
+            allowed = ", ".join(s.label.lower() for s in self.allowed_transitions)
+            raise ConflictError(
+                f"{self.serial_number} cannot go from {self.status.label.lower()} to "
+                f"{target.label.lower()}; from {self.status.label.lower()} it can go to: "
+                f"{allowed}."
+            )
+        if target in (ItemStatus.MAINTENANCE, ItemStatus.RETIRED) and not reason:
+            raise ValidationError(
+                f"Say why the item goes to {target.label.lower()}.", field="reason"
+            )
+        if len(reason) > 500:
+            raise ValidationError("Keep the reason under 500 characters.", field="reason")
+        self.new_history.append(StatusChange(self.status, target, at, reason, actor))
+        self.status = target
+
+    def mark_damaged(self, reason: str, actor: str, at: datetime) -> None:
+        if not " ".join((reason or "").split()):
+            raise ValidationError("Describe the damage.", field="reason")
+        self.change_status(ItemStatus.MAINTENANCE, f"Damaged: {reason.strip()}", actor, at)
+
+
+@dataclass(frozen=True, slots=True)
+class MaintenanceWindow:
+    id: str
+    item_id: str
+    period: TimeRange
+    reason: str
+    created_by: str = "system"
+
+
+class AllocationStatus(StrEnum):
+    ALLOCATED = "ALLOCATED"
+    PICKED_UP = "PICKED_UP"
+    RETURNED = "RETURNED"
+    RELEASED = "RELEASED"
+
+
+# Allocations in these states hold the item for their period.
+HOLDING = frozenset({AllocationStatus.ALLOCATED, AllocationStatus.PICKED_UP})
+
+
+@dataclass(frozen=True, slots=True)
+class Allocation:
+    id: str
+    item_id: str
+    reservation_id: str
+    period: TimeRange
+    status: AllocationStatus = AllocationStatus.ALLOCATED
+
+    @property
+    def holds_item(self) -> bool:
+        return self.status in HOLDING
+
+
+def ensure_can_allocate(
+    item: EquipmentItem,
+    period: TimeRange,
+    allocations: Iterable[Allocation],
+    windows: Iterable[MaintenanceWindow],
+) -> None:
+    """An item can be allocated for `period` only when it is rentable, holds no other
+    allocation overlapping the period and has no maintenance window overlapping it."""
+    if item.status not in RENTABLE:
+        raise ConflictError(f"{item.serial_number} is {item.status.label.lower()}.")
+    for allocation in allocations:
+        if (
+            allocation.item_id == item.id
+            and allocation.holds_item
+            and allocation.period.overlaps(period)
+        ):
+            raise ConflictError(f"{item.serial_number} is already allocated in that period.")
+    for window in windows:
+        if window.item_id == item.id and window.period.overlaps(period):
+            raise ConflictError(f"{item.serial_number} is in maintenance during that period.")
+
+
+def ensure_can_schedule_maintenance(
+    item: EquipmentItem,
+    period: TimeRange,
+    allocations: Iterable[Allocation],
+    windows: Iterable[MaintenanceWindow],
+) -> None:
+    if item.status is ItemStatus.RETIRED:
+        raise ConflictError(f"{item.serial_number} is retired; it needs no maintenance.")
+    for allocation in allocations:
+        if (
+            allocation.item_id == item.id
+            and allocation.holds_item
+            and allocation.period.overlaps(period)
+        ):
+            raise ConflictError(
+                f"{item.serial_number} is allocated to a reservation in that period; "
+                "choose another time or another item.",
+                field="start",
+            )
+    for window in windows:
+        if window.item_id == item.id and window.period.overlaps(period):
+            raise ConflictError(
+                f"{item.serial_number} already has maintenance scheduled that overlaps this "
+                "period.",
+                field="start",
+            )
+
+
+def free_items(
+    items: Iterable[EquipmentItem],
+    period: TimeRange,
+    allocations: Iterable[Allocation],
+    windows: Iterable[MaintenanceWindow],
+) -> list[EquipmentItem]:
+    """Items that could be allocated for `period`, in a stable order (by serial)."""
+    allocations = list(allocations)
+    windows = list(windows)
+    result = []
+    for item in sorted(items, key=lambda i: i.serial_number):
+        try:
+            ensure_can_allocate(item, period, allocations, windows)
+        except ConflictError:
+            continue
+        result.append(item)
+    return result
+
+
+def capacity_for(item_count: int, maintenance: Iterable[tuple[str, TimeRange]], period) -> int:
+    """Rentable items minus the distinct items whose maintenance overlaps `period`."""
+    busy = {item_id for item_id, window in maintenance if window.overlaps(period)}
+    return max(0, item_count - len(busy))

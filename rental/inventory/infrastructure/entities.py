@@ -1,0 +1,77 @@
+"""SQLAlchemy entities of inventory (tables prefixed `inventory_`)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from rental.shared.db import Base, UTCDateTime
+
+_ID = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class ItemEntity(Base):
+    __tablename__ = "inventory_items"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    serial_number: Mapped[str] = mapped_column(String(64), unique=True)
+    # The catalog's equipment type: an ID only, checked through CatalogFacade.
+    equipment_type_id: Mapped[str] = mapped_column(String(36), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    acquired_on: Mapped[date | None] = mapped_column(Date)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    location: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StatusHistoryEntity(Base):
+    __tablename__ = "inventory_status_history"
+
+    id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
+    item_id: Mapped[str] = mapped_column(String(36), ForeignKey("inventory_items.id"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    actor: Mapped[str] = mapped_column(String(254), default="system")
+
+
+class MaintenanceWindowEntity(Base):
+    __tablename__ = "inventory_maintenance_windows"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(36), ForeignKey("inventory_items.id"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    created_by: Mapped[str] = mapped_column(String(254), default="system")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_inventory_maintenance_windows_item_period", "item_id", "starts_at", "ends_at"),
+    )
+
+
+class AllocationEntity(Base):
+    """One item held for one reservation for a period. Overlaps are prevented by locking the
+    item rows of the type (SELECT ... FOR UPDATE) and re-checking inside the lock; the unique
+    (reservation_id, item_id) pair makes a redelivered allocation event harmless."""
+
+    __tablename__ = "inventory_allocations"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(36), ForeignKey("inventory_items.id"))
+    reservation_id: Mapped[str] = mapped_column(String(36), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("reservation_id", "item_id"),
+        Index("ix_inventory_allocations_item_period", "item_id", "starts_at", "ends_at"),
+    )

@@ -1,0 +1,304 @@
+"""Inventory repositories: items (with their history), maintenance windows, allocations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from rental.inventory.domain.models import (
+    HOLDING,
+    Allocation,
+    AllocationStatus,
+    EquipmentItem,
+    ItemStatus,
+    MaintenanceWindow,
+    StatusChange,
+)
+from rental.inventory.infrastructure.entities import (
+    AllocationEntity,
+    ItemEntity,
+    MaintenanceWindowEntity,
+    StatusHistoryEntity,
+)
+from rental.shared.db import is_postgres
+from rental.shared.time_range import TimeRange, utcnow
+
+
+def item_to_domain(e: ItemEntity) -> EquipmentItem:
+    item = EquipmentItem(
+        id=e.id,
+        serial_number=e.serial_number,
+        equipment_type_id=e.equipment_type_id,
+        status=ItemStatus(e.status),
+        acquired_on=e.acquired_on,
+        notes=e.notes or "",
+        location=e.location or "",
+    )
+    return item
+
+
+def window_to_domain(e: MaintenanceWindowEntity) -> MaintenanceWindow:
+    return MaintenanceWindow(
+        id=e.id,
+        item_id=e.item_id,
+        period=TimeRange(e.starts_at, e.ends_at),
+        reason=e.reason or "",
+        created_by=e.created_by,
+    )
+
+
+def allocation_to_domain(e: AllocationEntity) -> Allocation:
+    return Allocation(
+        id=e.id,
+        item_id=e.item_id,
+        reservation_id=e.reservation_id,
+        period=TimeRange(e.starts_at, e.ends_at),
+        status=AllocationStatus(e.status),
+    )
+
+
+def history_to_domain(e: StatusHistoryEntity) -> StatusChange:
+    return StatusChange(
+        from_status=ItemStatus(e.from_status) if e.from_status else None,
+        to_status=ItemStatus(e.to_status),
+        at=e.at,
+        reason=e.reason or "",
+        actor=e.actor,
+    )
+
+
+class ItemRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def get(self, item_id: str, *, lock: bool = False) -> EquipmentItem | None:
+        query = select(ItemEntity).where(ItemEntity.id == item_id)
+        if lock and is_postgres(self._session):
+            query = query.with_for_update()
+        entity = self._session.scalar(query)
+        return item_to_domain(entity) if entity else None
+
+    def existing_serials(self, serials: Iterable[str]) -> set[str]:
+        serials = list(serials)
+        if not serials:
+            return set()
+        rows = self._session.scalars(
+            select(ItemEntity.serial_number).where(ItemEntity.serial_number.in_(serials))
+        )
+        return set(rows)
+
+    def of_type(self, equipment_type_id: str, *, lock: bool = False) -> list[EquipmentItem]:
+        """All items of a type. With lock=True the rows stay locked until commit on
+        PostgreSQL (SQLite already holds the database write lock in a unit of work)."""
+        query = (
+            select(ItemEntity)
+            .where(ItemEntity.equipment_type_id == equipment_type_id)
+            .order_by(ItemEntity.serial_number)
+        )
+        if lock and is_postgres(self._session):
+            query = query.with_for_update()
+        return [item_to_domain(e) for e in self._session.scalars(query)]
+
+    def add(self, item: EquipmentItem) -> None:
+        now = utcnow()
+        self._session.add(
+            ItemEntity(
+                id=item.id,
+                serial_number=item.serial_number,
+                equipment_type_id=item.equipment_type_id,
+                status=item.status.value,
+                acquired_on=item.acquired_on,
+                notes=item.notes,
+                location=item.location,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        self._session.flush()
+        self._write_history(item)
+
+    def save(self, item: EquipmentItem) -> None:
+        entity = self._session.get(ItemEntity, item.id)
+        assert entity is not None
+        entity.status = item.status.value
+        entity.notes = item.notes
+        entity.location = item.location
+        entity.acquired_on = item.acquired_on
+        entity.updated_at = utcnow()
+        self._session.flush()
+        self._write_history(item)
+
+    def _write_history(self, item: EquipmentItem) -> None:
+        for change in item.new_history:
+            self._session.add(
+                StatusHistoryEntity(
+                    item_id=item.id,
+                    from_status=change.from_status.value if change.from_status else None,
+                    to_status=change.to_status.value,
+                    at=change.at,
+                    reason=change.reason,
+                    actor=change.actor,
+                )
+            )
+        item.new_history.clear()
+        self._session.flush()
+
+    def history(self, item_id: str) -> list[StatusChange]:
+        rows = self._session.scalars(
+            select(StatusHistoryEntity)
+            .where(StatusHistoryEntity.item_id == item_id)
+            .order_by(StatusHistoryEntity.at.desc(), StatusHistoryEntity.id.desc())
+        )
+        return [history_to_domain(e) for e in rows]
+
+    def count_rentable(self, equipment_type_id: str) -> int:
+        return (
+            self._session.scalar(
+                select(func.count())
+                .select_from(ItemEntity)
+                .where(
+                    ItemEntity.equipment_type_id == equipment_type_id,
+                    ItemEntity.status.in_([ItemStatus.AVAILABLE.value, ItemStatus.ALLOCATED.value]),
+                )
+            )
+            or 0
+        )
+
+    def status_counts(self, equipment_type_id: str | None = None) -> dict[str, dict[str, int]]:
+        """{equipment_type_id: {status: count}}"""
+        query = select(ItemEntity.equipment_type_id, ItemEntity.status, func.count()).group_by(
+            ItemEntity.equipment_type_id, ItemEntity.status
+        )
+        if equipment_type_id:
+            query = query.where(ItemEntity.equipment_type_id == equipment_type_id)
+        result: dict[str, dict[str, int]] = {}
+        for type_id, status, count in self._session.execute(query):
+            result.setdefault(type_id, {})[status] = count
+        return result
+
+
+class MaintenanceRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def for_item(self, item_id: str) -> list[MaintenanceWindow]:
+        rows = self._session.scalars(
+            select(MaintenanceWindowEntity)
+            .where(MaintenanceWindowEntity.item_id == item_id)
+            .order_by(MaintenanceWindowEntity.starts_at)
+        )
+        return [window_to_domain(e) for e in rows]
+
+    def get(self, window_id: str) -> MaintenanceWindow | None:
+        entity = self._session.get(MaintenanceWindowEntity, window_id)
+        return window_to_domain(entity) if entity else None
+
+    def overlapping_for_type(
+        self, equipment_type_id: str, period: TimeRange, rentable_only: bool = True
+    ) -> list[MaintenanceWindow]:
+        m, i = MaintenanceWindowEntity, ItemEntity
+        query = (
+            select(m)
+            .join(i, i.id == m.item_id)
+            .where(
+                i.equipment_type_id == equipment_type_id,
+                m.starts_at < period.end,
+                m.ends_at > period.start,
+            )
+        )
+        if rentable_only:
+            query = query.where(
+                i.status.in_([ItemStatus.AVAILABLE.value, ItemStatus.ALLOCATED.value])
+            )
+        return [window_to_domain(e) for e in self._session.scalars(query.order_by(m.starts_at))]
+
+    def add(self, window: MaintenanceWindow) -> None:
+        self._session.add(
+            MaintenanceWindowEntity(
+                id=window.id,
+                item_id=window.item_id,
+                starts_at=window.period.start,
+                ends_at=window.period.end,
+                reason=window.reason,
+                created_by=window.created_by,
+                created_at=utcnow(),
+            )
+        )
+        self._session.flush()
+
+    def remove(self, window_id: str) -> None:
+        entity = self._session.get(MaintenanceWindowEntity, window_id)
+        if entity is not None:
+            self._session.delete(entity)
+            self._session.flush()
+
+
+class AllocationRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def holding_overlapping(self, item_ids: Iterable[str], period: TimeRange) -> list[Allocation]:
+        ids = list(item_ids)
+        if not ids:
+            return []
+        a = AllocationEntity
+        rows = self._session.scalars(
+            select(a).where(
+                a.item_id.in_(ids),
+                a.status.in_([s.value for s in HOLDING]),
+                a.starts_at < period.end,
+                a.ends_at > period.start,
+            )
+        )
+        return [allocation_to_domain(e) for e in rows]
+
+    def for_item(self, item_id: str) -> list[Allocation]:
+        rows = self._session.scalars(
+            select(AllocationEntity)
+            .where(AllocationEntity.item_id == item_id)
+            .order_by(AllocationEntity.starts_at)
+        )
+        return [allocation_to_domain(e) for e in rows]
+
+    def for_reservation(self, reservation_id: str) -> list[Allocation]:
+        rows = self._session.scalars(
+            select(AllocationEntity)
+            .where(AllocationEntity.reservation_id == reservation_id)
+            .order_by(AllocationEntity.created_at, AllocationEntity.id)
+        )
+        return [allocation_to_domain(e) for e in rows]
+
+    def add(self, allocation: Allocation) -> None:
+        now = utcnow()
+        self._session.add(
+            AllocationEntity(
+                id=allocation.id,
+                item_id=allocation.item_id,
+                reservation_id=allocation.reservation_id,
+                starts_at=allocation.period.start,
+                ends_at=allocation.period.end,
+                status=allocation.status.value,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        self._session.flush()
+
+    def set_status(self, allocation_id: str, status: AllocationStatus, at: datetime) -> None:
+        entity = self._session.get(AllocationEntity, allocation_id)
+        if entity is not None:
+            entity.status = status.value
+            entity.updated_at = at
+            self._session.flush()
+
+    def serials(self, item_ids: Iterable[str]) -> dict[str, str]:
+        ids = list(item_ids)
+        if not ids:
+            return {}
+        rows = self._session.execute(
+            select(ItemEntity.id, ItemEntity.serial_number).where(ItemEntity.id.in_(ids))
+        )
+        return {i: s for i, s in rows}

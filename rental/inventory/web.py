@@ -1,0 +1,196 @@
+"""/admin/inventory: stock per type, item registration (single and bulk), item pages."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Blueprint, Response, flash, redirect, request, url_for
+
+from rental.catalog import CatalogFacade, SearchEquipmentTypes
+from rental.inventory import (
+    STATUSES,
+    CancelMaintenance,
+    ChangeItemStatus,
+    InventoryFacade,
+    MarkEquipmentAsDamaged,
+    RegisterEquipment,
+    RegisterEquipmentBulk,
+    ScheduleMaintenance,
+)
+from rental.shared.errors import ConflictError, ValidationError
+from rental.shared.time_range import TimeRange
+from rental.shared.web import business_tz, current_actor, render
+
+admin_bp = Blueprint("inventory_admin", __name__, url_prefix="/admin/inventory")
+
+
+def parse_local_datetime(raw: str, field: str, label: str) -> datetime:
+    """A datetime-local value ('2026-11-28T09:00') in the business time zone -> aware."""
+    try:
+        naive = datetime.fromisoformat((raw or "").strip())
+    except ValueError:
+        raise ValidationError(f"Give the {label} as a date and time.", field=field) from None
+    return naive.replace(tzinfo=business_tz()) if naive.tzinfo is None else naive
+
+
+def _parse_date(raw: str) -> date | None:
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationError("Give the date as YYYY-MM-DD.", field="acquired_on") from None
+
+
+@admin_bp.get("/")
+def index() -> Response:
+    types = CatalogFacade().search_equipment_types(
+        SearchEquipmentTypes(include_inactive=True, page_size=100)
+    )
+    stock = InventoryFacade().get_stock()
+    return render("inventory/admin_index.html", types=types.items, stock=stock, statuses=STATUSES)
+
+
+def _type_page(type_id: str, status: int = 200, **context) -> Response:
+    details = CatalogFacade().get_equipment_type_details(type_id)
+    inventory = InventoryFacade()
+    status_filter = request.args.get("status", "")
+    status_filter = status_filter if status_filter in STATUSES else ""
+    context.setdefault("errors", {})
+    context.setdefault("form", {})
+    context.setdefault("bulk", None)
+    return render(
+        "inventory/admin_type.html",
+        status=status,
+        details=details,
+        items=inventory.list_items(type_id, status_filter or None),
+        stock=inventory.get_stock(type_id).get(type_id),
+        capacity=inventory.get_total_capacity(type_id),
+        statuses=STATUSES,
+        status_filter=status_filter,
+        **context,
+    )
+
+
+@admin_bp.get("/types/<type_id>")
+def type_items(type_id: str) -> Response:
+    return _type_page(type_id)
+
+
+@admin_bp.post("/types/<type_id>/items")
+def register(type_id: str) -> Response:
+    form = request.form
+    try:
+        InventoryFacade().register_new_equipment(
+            RegisterEquipment(
+                equipment_type_id=type_id,
+                serial_number=form.get("serial_number", ""),
+                acquired_on=_parse_date(form.get("acquired_on", "")),
+                location=form.get("location", ""),
+                notes=form.get("notes", ""),
+                actor=current_actor(),
+            )
+        )
+    except ValidationError as exc:
+        return _type_page(
+            type_id, 422, errors=exc.errors or {"serial_number": exc.message}, form=dict(form)
+        )
+    flash(f"Registered {form.get('serial_number', '').strip().upper()}.", "success")
+    return redirect(url_for("inventory_admin.type_items", type_id=type_id), code=303)
+
+
+@admin_bp.post("/types/<type_id>/bulk")
+def register_bulk(type_id: str) -> Response:
+    form = request.form
+    lines = form.get("serial_numbers", "").splitlines()
+    try:
+        result = InventoryFacade().register_equipment_bulk(
+            RegisterEquipmentBulk(
+                equipment_type_id=type_id,
+                serial_numbers=lines,
+                acquired_on=_parse_date(form.get("bulk_acquired_on", "")),
+                location=form.get("bulk_location", ""),
+                actor=current_actor(),
+            )
+        )
+    except ValidationError as exc:
+        field = "bulk_acquired_on" if exc.field == "acquired_on" else "serial_numbers"
+        return _type_page(type_id, 422, errors={field: exc.message}, form=dict(form))
+    if not result.errors:
+        count = len(result.registered)
+        flash(f"Registered {count} item{'s' if count != 1 else ''}.", "success")
+        return redirect(url_for("inventory_admin.type_items", type_id=type_id), code=303)
+    # Keep only the faulty lines in the box so they can be fixed and sent again.
+    remaining = "\n".join(e.text for e in result.errors)
+    return _type_page(
+        type_id,
+        422,
+        bulk=result,
+        form={**form, "serial_numbers": remaining},
+        errors={"serial_numbers": f"{len(result.errors)} line(s) need attention."},
+    )
+
+
+def _item_page(item_id: str, status: int = 200, errors=None, form=None) -> Response:
+    item = InventoryFacade().get_item(item_id)
+    details = CatalogFacade().get_equipment_type_details(item.equipment_type_id)
+    return render(
+        "inventory/admin_item.html",
+        status=status,
+        item=item,
+        details=details,
+        errors=errors or {},
+        form=form or {},
+    )
+
+
+@admin_bp.get("/items/<item_id>")
+def item(item_id: str) -> Response:
+    return _item_page(item_id)
+
+
+@admin_bp.post("/items/<item_id>/status")
+def change_status(item_id: str) -> Response:
+    form = request.form
+    try:
+        if form.get("to_status") == "DAMAGED":
+            InventoryFacade().mark_equipment_as_damaged(
+                MarkEquipmentAsDamaged(item_id, form.get("reason", ""), current_actor())
+            )
+        else:
+            InventoryFacade().change_item_status(
+                ChangeItemStatus(
+                    item_id, form.get("to_status", ""), form.get("reason", ""), current_actor()
+                )
+            )
+    except (ValidationError, ConflictError) as exc:
+        field = exc.field if exc.field in ("reason", "to_status") else "to_status"
+        return _item_page(item_id, exc.status_code, errors={field: exc.message}, form=dict(form))
+    flash("Status changed.", "success")
+    return redirect(url_for("inventory_admin.item", item_id=item_id), code=303)
+
+
+@admin_bp.post("/items/<item_id>/maintenance")
+def schedule_maintenance(item_id: str) -> Response:
+    form = request.form
+    try:
+        start = parse_local_datetime(form.get("start", ""), "start", "start")
+        end = parse_local_datetime(form.get("end", ""), "end", "end")
+        InventoryFacade().schedule_maintenance(
+            ScheduleMaintenance(
+                item_id, TimeRange(start, end), form.get("maint_reason", ""), current_actor()
+            )
+        )
+    except (ValidationError, ConflictError) as exc:
+        field = {"reason": "maint_reason", "end": "end"}.get(exc.field or "", "start")
+        return _item_page(item_id, exc.status_code, errors={field: exc.message}, form=dict(form))
+    flash("Maintenance scheduled.", "success")
+    return redirect(url_for("inventory_admin.item", item_id=item_id), code=303)
+
+
+@admin_bp.post("/items/<item_id>/maintenance/<window_id>/cancel")
+def cancel_maintenance(item_id: str, window_id: str) -> Response:
+    InventoryFacade().cancel_maintenance(CancelMaintenance(window_id))
+    flash("Maintenance window removed.", "success")
+    return redirect(url_for("inventory_admin.item", item_id=item_id), code=303)

@@ -1,0 +1,15 @@
+"""Pricing: rate cards per equipment type and itemised quotes (the cheapest combination)."""
+
+from rental.pricing.application.handlers import SetRateCard
+from rental.pricing.domain.models import DiscountContext, Quote, QuoteLine, RateCard
+from rental.pricing.facade import PricingFacade, register_discount_rule
+
+__all__ = [
+    "DiscountContext",
+    "PricingFacade",
+    "Quote",
+    "QuoteLine",
+    "RateCard",
+    "SetRateCard",
+    "register_discount_rule",
+]

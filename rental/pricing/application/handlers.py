@@ -1,0 +1,85 @@
+"""Pricing commands and queries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from rental.pricing.domain.models import DiscountRule, Quote, RateCard, quote
+from rental.pricing.infrastructure.repositories import RateCardRepository
+from rental.shared.errors import NotFoundError, ValidationError
+from rental.shared.money import Money
+from rental.shared.time_range import TimeRange
+
+
+@dataclass(frozen=True, slots=True)
+class SetRateCard:
+    equipment_type_id: str
+    hourly: Decimal
+    daily: Decimal
+    weekly: Decimal | None = None
+    currency: str = "EUR"
+    minimum_duration: timedelta = timedelta(hours=1)
+    deposit: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GetQuote:
+    equipment_type_id: str
+    period: TimeRange
+    quantity: int
+    customer_id: str | None = None
+
+
+def set_rate_card(session: Session, cmd: SetRateCard, type_exists: Callable[[str], bool]) -> str:
+    if not type_exists(cmd.equipment_type_id):
+        raise NotFoundError("That equipment type does not exist, so it cannot have a price.")
+    currency = (cmd.currency or "").strip().upper()
+    if len(currency) != 3 or not currency.isalpha():
+        raise ValidationError("A currency is a three-letter code such as EUR.", field="currency")
+
+    def money(value: Decimal | None) -> Money | None:
+        return None if value is None else Money(value, currency)
+
+    card = RateCard(
+        equipment_type_id=cmd.equipment_type_id,
+        hourly=Money(cmd.hourly, currency),
+        daily=Money(cmd.daily, currency),
+        weekly=money(cmd.weekly),
+        minimum_duration=cmd.minimum_duration,
+        deposit=money(cmd.deposit),
+    )
+    return RateCardRepository(session).save(card)
+
+
+def get_quote(
+    session: Session,
+    q: GetQuote,
+    rules: Sequence[DiscountRule],
+    name_of: Callable[[str], str],
+) -> Quote:
+    if not isinstance(q.quantity, int) or q.quantity < 1:
+        raise ValidationError("Rent at least one unit.", field="quantity")
+    card = RateCardRepository(session).get(q.equipment_type_id)
+    if card is None:
+        raise NotFoundError(
+            f"{name_of(q.equipment_type_id)} has no price yet — please ask us for a quote."
+        )
+    try:
+        return quote(card, q.period, q.quantity, customer_id=q.customer_id, discount_rules=rules)
+    except ValidationError as exc:
+        if exc.field != "end":
+            raise
+        # Say which equipment the minimum applies to (only looked up on this path).
+        return quote(
+            card,
+            q.period,
+            q.quantity,
+            name=name_of(q.equipment_type_id),
+            customer_id=q.customer_id,
+            discount_rules=rules,
+        )

@@ -1,0 +1,108 @@
+"""/admin/pricing: rate cards per equipment type, with a quote preview."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from flask import Blueprint, Response, current_app, flash, redirect, request, url_for
+
+from rental.catalog import CatalogFacade, SearchEquipmentTypes
+from rental.pricing.application.handlers import SetRateCard
+from rental.pricing.domain.models import describe_duration, parse_decimal
+from rental.pricing.facade import PricingFacade
+from rental.shared.errors import ValidationError
+from rental.shared.web import render
+
+admin_bp = Blueprint("pricing_admin", __name__, url_prefix="/admin/pricing")
+
+
+@admin_bp.get("/")
+def index() -> Response:
+    types = CatalogFacade().search_equipment_types(
+        SearchEquipmentTypes(include_inactive=True, page_size=100)
+    )
+    cards = PricingFacade().get_rate_cards(t.id for t in types.items)
+    return render(
+        "pricing/admin_index.html", types=types.items, cards=cards, describe=describe_duration
+    )
+
+
+def _form_page(type_id: str, form: dict[str, str], errors: dict[str, str], status: int = 200):
+    return render(
+        "pricing/admin_form.html",
+        "rate_form",
+        status=status,
+        details=CatalogFacade().get_equipment_type_details(type_id),
+        form=form,
+        errors=errors,
+        is_new=request.args.get("new") == "1",
+    )
+
+
+@admin_bp.get("/<type_id>")
+def edit(type_id: str) -> Response:
+    card = PricingFacade().get_rate_card(type_id)
+    if card:
+        minutes = int(card.minimum_duration.total_seconds() // 60)
+        form = {
+            "hourly": str(card.hourly.amount),
+            "daily": str(card.daily.amount),
+            "weekly": str(card.weekly.amount) if card.weekly else "",
+            "deposit": str(card.deposit.amount) if card.deposit else "",
+            "currency": card.currency,
+            "minimum_hours": f"{minutes / 60:g}",
+        }
+    else:
+        form = {"currency": current_app.config.get("DEFAULT_CURRENCY", "EUR"), "minimum_hours": "1"}
+    return _form_page(type_id, form, {})
+
+
+@admin_bp.post("/<type_id>")
+def save(type_id: str) -> Response:
+    form = {
+        k: request.form.get(k, "")
+        for k in ("hourly", "daily", "weekly", "deposit", "currency", "minimum_hours")
+    }
+    errors: dict[str, str] = {}
+
+    def amount(name: str, label: str, required: bool) -> Decimal | None:
+        try:
+            return parse_decimal(form[name], name, label, required)
+        except ValidationError as exc:
+            errors[name] = exc.message
+            return None
+
+    hourly = amount("hourly", "hourly rate", True)
+    daily = amount("daily", "daily rate", True)
+    weekly = amount("weekly", "weekly rate", False)
+    deposit = amount("deposit", "deposit", False)
+    minimum = None
+    try:
+        minimum = parse_decimal(form["minimum_hours"] or "0", "minimum_hours", "minimum", True)
+    except ValidationError as exc:
+        errors["minimum_hours"] = exc.message
+    if not errors:
+        try:
+            PricingFacade().set_rate_card(
+                SetRateCard(
+                    equipment_type_id=type_id,
+                    hourly=hourly,  # type: ignore[arg-type]
+                    daily=daily,  # type: ignore[arg-type]
+                    weekly=weekly,
+                    currency=form["currency"] or "EUR",
+                    minimum_duration=timedelta(hours=float(minimum or 0)),
+                    deposit=deposit,
+                )
+            )
+        except ValidationError as exc:
+            mapped = {
+                ("minimum_hours" if k == "minimum_duration" else k): v
+                for k, v in (exc.errors or {"hourly": exc.message}).items()
+            }
+            errors.update(mapped)
+    if errors:
+        return _form_page(type_id, form, errors, 422)
+    name = CatalogFacade().get_equipment_type_details(type_id).name
+    flash(f"Rates for {name} saved.", "success")
+    return redirect(url_for("pricing_admin.index"), code=303)

@@ -1,0 +1,273 @@
+"""Customer identity on real databases (SQLite and PostgreSQL): registration and the unique
+email under concurrency, updates, search, ensure_customer, privacy export and anonymisation."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+from sqlalchemy import text
+
+from rental.customers import (
+    CustomerDetailsInput,
+    CustomerFacade,
+    RegisterCustomer,
+    SearchCustomers,
+    UpdateCustomerProfile,
+)
+from rental.shared import privacy
+from rental.shared.db import db, unit_of_work
+from rental.shared.errors import ConflictError, NotFoundError, ValidationError
+
+facade = CustomerFacade()
+
+
+def person(**changes: str) -> CustomerDetailsInput:
+    values = {
+        "name": "Aisha Okafor",
+        "email": "Aisha.Okafor@Example.org",
+        "phone": "+44 20 7946 0321",
+        "street": "221 Camden High Street",
+        "city": "London",
+        "state": "Greater London",
+        "postal_code": "NW1 7BU",
+        "country": "United Kingdom",
+    }
+    return CustomerDetailsInput(**{**values, **changes})
+
+
+def test_register_get_and_find_by_email_case_insensitively(app):
+    customer_id = facade.register_customer(RegisterCustomer(person()))
+    customer = facade.get_customer_by_id(customer_id)
+    assert customer.email == "aisha.okafor@example.org"
+    assert customer.status == "ACTIVE" and customer.can_book and customer.anonymised_at is None
+    assert customer.registered_at.tzinfo is not None
+    assert customer.address.postal_code == "NW1 7BU"
+    assert facade.find_customer_by_email("  AISHA.okafor@EXAMPLE.org ") == customer
+    assert facade.find_customer_by_email("nobody@example.org") is None
+    with pytest.raises(NotFoundError):
+        facade.get_customer_by_id("00000000-0000-4000-8000-000000000000")
+
+
+def test_a_duplicate_email_is_a_clear_conflict(app):
+    facade.register_customer(RegisterCustomer(person()))
+    with pytest.raises(ConflictError) as err:
+        facade.register_customer(RegisterCustomer(person(email="AISHA.OKAFOR@example.org")))
+    assert err.value.message == "A customer with the email aisha.okafor@example.org already exists."
+    assert err.value.field == "email"
+
+
+def test_registration_validates_every_field(app):
+    with pytest.raises(ValidationError) as err:
+        facade.register_customer(RegisterCustomer(person(email="nope", phone="", country="")))
+    assert set(err.value.errors) == {"email", "phone", "country"}
+
+
+def _count(sql: str) -> int:
+    return db.session.execute(text(sql)).scalar_one()
+
+
+def test_two_concurrent_registrations_with_one_email_make_one_customer_and_one_clear_error(app):
+    """The first transaction has inserted but not committed when the second one registers the
+    same email: PostgreSQL's unique index blocks and then refuses the second insert, SQLite's
+    write lock makes the second wait and see the first."""
+    inserted = threading.Event()
+    ids: list[str] = []
+    errors: list[Exception] = []
+
+    def first() -> None:
+        with app.app_context():
+            with unit_of_work():
+                ids.append(facade.register_customer(RegisterCustomer(person())))
+                inserted.set()
+                time.sleep(0.5)  # hold the transaction open while the second one runs
+            db.session.remove()
+
+    def second() -> None:
+        with app.app_context():
+            inserted.wait(10)
+            try:
+                ids.append(
+                    facade.register_customer(
+                        RegisterCustomer(
+                            person(name="Someone Else", email="AISHA.okafor@example.org")
+                        )
+                    )
+                )
+            except Exception as exc:
+                errors.append(exc)
+            db.session.remove()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(ids) == 1, (ids, errors)
+    assert len(errors) == 1 and isinstance(errors[0], ConflictError), errors
+    assert "already exists" in errors[0].message
+    db.session.remove()
+    assert _count("SELECT count(*) FROM customers_customers") == 1
+    assert facade.get_customer_by_id(ids[0]).name == "Aisha Okafor"
+
+
+def test_concurrent_ensure_customer_calls_agree_on_one_customer(app):
+    inserted = threading.Event()
+    results: list[str] = []
+
+    def first() -> None:
+        with app.app_context():
+            with unit_of_work():
+                results.append(facade.ensure_customer(person()))
+                inserted.set()
+                time.sleep(0.5)
+            db.session.remove()
+
+    def second() -> None:
+        with app.app_context():
+            inserted.wait(10)
+            results.append(facade.ensure_customer(person(name="Typo Name")))
+            db.session.remove()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(results) == 2 and results[0] == results[1]
+    db.session.remove()
+    assert facade.get_customer_by_id(results[0]).name == "Aisha Okafor"
+
+
+def test_ensure_customer_returns_the_existing_id_without_overwriting_the_profile(app):
+    first = facade.ensure_customer(person())
+    again = facade.ensure_customer(person(name="Other Name", phone="+44 1111 2222", city="Leeds"))
+    assert again == first
+    stored = facade.get_customer_by_id(first)
+    assert stored.name == "Aisha Okafor" and stored.address.city == "London"
+
+
+def test_ensure_customer_validates_all_fields_first(app):
+    with pytest.raises(ValidationError) as err:
+        facade.ensure_customer(
+            CustomerDetailsInput("", "bad", "x", "", "", "", "", "")  # everything wrong
+        )
+    assert set(err.value.errors) == {
+        "name",
+        "email",
+        "phone",
+        "street",
+        "city",
+        "state",
+        "postal_code",
+        "country",
+    }
+
+
+def test_update_changes_the_profile_and_rechecks_email_uniqueness(app):
+    a = facade.register_customer(RegisterCustomer(person()))
+    facade.register_customer(RegisterCustomer(person(name="Tom", email="tom@example.com")))
+    facade.update_customer_profile(UpdateCustomerProfile(a, person(phone="+44 20 0000 1111")))
+    assert facade.get_customer_by_id(a).phone == "+44 20 0000 1111"
+    with pytest.raises(ConflictError):
+        facade.update_customer_profile(UpdateCustomerProfile(a, person(email="TOM@example.com")))
+    facade.update_customer_profile(UpdateCustomerProfile(a, person(email="new@example.org")))
+    assert facade.get_customer_by_id(a).email == "new@example.org"
+
+
+def test_suspend_and_reactivate(app):
+    a = facade.register_customer(RegisterCustomer(person()))
+    facade.suspend_customer(a)
+    assert facade.get_customer_by_id(a).status == "SUSPENDED"
+    assert not facade.get_customer_by_id(a).can_book
+    facade.reactivate_customer(a)
+    assert facade.get_customer_by_id(a).can_book
+
+
+def test_search_by_substring_of_name_email_or_phone_with_status_filter_and_pages(app):
+    for i in range(25):
+        facade.register_customer(
+            RegisterCustomer(
+                person(
+                    name=f"Customer {i:02d}",
+                    email=f"c{i}@shop{i % 3}.example",
+                    phone=f"+1 555 01{i:02d}",
+                )
+            )
+        )
+    special = facade.register_customer(
+        RegisterCustomer(
+            person(name="Zoë 100%_Sure", email="zoe@example.org", phone="+49 123 4567")
+        )
+    )
+    facade.suspend_customer(special)
+    page = facade.search_customers(SearchCustomers(page_size=10))
+    assert page.total == 26 and len(page.items) == 10 and page.pages == 3 and page.has_next
+    last = facade.search_customers(SearchCustomers(page=3, page_size=10))
+    assert len(last.items) == 6 and not last.has_next and last.has_previous
+    assert facade.search_customers(SearchCustomers(text="SHOP1")).total == 8
+    assert facade.search_customers(SearchCustomers(text="555 0107")).items[0].name == "Customer 07"
+    assert facade.search_customers(SearchCustomers(text="zoË")).total in (0, 1)  # non-ASCII case
+    assert [c.id for c in facade.search_customers(SearchCustomers(text="100%_")).items] == [special]
+    assert facade.search_customers(SearchCustomers(text="%")).total == 1  # % is literal
+    assert facade.search_customers(SearchCustomers(status="SUSPENDED")).total == 1
+    assert facade.search_customers(SearchCustomers(status="ACTIVE")).total == 25
+
+
+def test_export_contains_every_field_and_every_registered_section(app, monkeypatch):
+    a = facade.register_customer(RegisterCustomer(person()))
+    monkeypatch.setitem(privacy._EXPORTERS, "reservations", lambda cid: [{"customer_id": cid}])
+    document = facade.export_customer_data(a)
+    json.dumps(document)  # JSON-ready
+    assert document["export"]["customer_id"] == a
+    assert document["customer"] == {
+        "id": a,
+        "name": "Aisha Okafor",
+        "email": "aisha.okafor@example.org",
+        "phone": "+44 20 7946 0321",
+        "address": {
+            "street": "221 Camden High Street",
+            "city": "London",
+            "state": "Greater London",
+            "postal_code": "NW1 7BU",
+            "country": "United Kingdom",
+        },
+        "registered_at": facade.get_customer_by_id(a).registered_at.isoformat(),
+        "status": "ACTIVE",
+        "anonymised_at": None,
+    }
+    assert document["reservations"] == [{"customer_id": a}]
+
+
+PII = ["Aisha", "Okafor", "aisha.okafor", "7946", "Camden", "London", "NW1", "United Kingdom"]
+
+
+def test_anonymise_leaves_no_personal_data_in_the_table_or_the_outbox(app):
+    a = facade.register_customer(RegisterCustomer(person()))
+    facade.update_customer_profile(UpdateCustomerProfile(a, person(phone="+44 20 7946 9999")))
+    facade.suspend_customer(a)
+    facade.anonymize_customer(a)
+    facade.anonymize_customer(a)  # idempotent, irreversible
+    rows = db.session.execute(text("SELECT * FROM customers_customers")).all()
+    payloads = db.session.execute(text("SELECT event_type, payload FROM outbox_messages")).all()
+    dump = repr(rows) + repr(payloads)
+    for value in PII:
+        assert value.lower() not in dump.lower(), value
+    assert [p[0] for p in payloads] == [
+        "CustomerRegistered",
+        "CustomerProfileUpdated",
+        "CustomerSuspended",
+        "CustomerAnonymised",
+    ]
+    customer = facade.get_customer_by_id(a)
+    assert customer.id == a and customer.name == "Anonymised customer"
+    assert customer.email == f"anonymised-{a}@invalid"
+    assert customer.anonymised_at is not None and not customer.can_book
+    with pytest.raises(ConflictError):
+        facade.update_customer_profile(UpdateCustomerProfile(a, person()))
+    with pytest.raises(ConflictError):
+        facade.reactivate_customer(a)
+    # The email is free again for a new, different customer record.
+    assert facade.register_customer(RegisterCustomer(person())) != a

@@ -1,0 +1,171 @@
+"""InventoryFacade on SQLite and PostgreSQL: registration, lifecycle, capacity, allocations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from rental.inventory import (
+    AllocateItems,
+    CancelMaintenance,
+    ChangeItemStatus,
+    InventoryFacade,
+    MarkEquipmentAsDamaged,
+    RegisterEquipment,
+    RegisterEquipmentBulk,
+    ScheduleMaintenance,
+)
+from rental.shared.errors import ConflictError, NotFoundError, ValidationError
+from rental.shared.time_range import TimeRange
+from tests.integration.catalog_fixtures import make_type
+
+T0 = datetime(2027, 3, 1, 8, tzinfo=UTC)
+
+
+def hours(a: int, b: int) -> TimeRange:
+    return TimeRange(T0 + timedelta(hours=a), T0 + timedelta(hours=b))
+
+
+@pytest.fixture
+def inventory(app) -> InventoryFacade:
+    return InventoryFacade()
+
+
+@pytest.fixture
+def gen(app) -> str:
+    return make_type("Generator")
+
+
+def register(inventory, type_id, *serials):
+    return [
+        inventory.register_new_equipment(RegisterEquipment(type_id, s, actor="tester"))
+        for s in serials
+    ]
+
+
+def test_register_checks_the_type_exists_and_serials_are_unique(inventory, gen):
+    (item_id,) = register(inventory, gen, "gen-001")
+    item = inventory.get_item(item_id)
+    assert (item.serial_number, item.status) == ("GEN-001", "AVAILABLE")
+    assert [(h.from_status, h.to_status, h.actor) for h in item.history] == [
+        (None, "AVAILABLE", "tester")
+    ]
+    with pytest.raises(ValidationError, match="GEN-001 is already registered"):
+        register(inventory, gen, " GEN-001 ")
+    with pytest.raises(ValidationError, match="equipment type from the catalog"):
+        register(inventory, "no-such-type", "X-1")
+    with pytest.raises(NotFoundError):
+        inventory.get_item("missing")
+
+
+def test_bulk_registration_keeps_good_lines_and_reports_bad_ones(inventory, gen):
+    register(inventory, gen, "GEN-002")
+    result = inventory.register_equipment_bulk(
+        RegisterEquipmentBulk(gen, ["GEN-001", "", "GEN-002", "gen-003", "bad serial!", "GEN-003"])
+    )
+    assert [r.serial_number for r in result.registered] == ["GEN-001", "GEN-003"]
+    assert [(e.line, e.text) for e in result.errors] == [
+        (3, "GEN-002"),
+        (5, "bad serial!"),
+        (6, "GEN-003"),
+    ]
+    assert "already registered" in result.errors[0].message
+    assert "also on line 4" in result.errors[2].message
+    assert {i.serial_number for i in inventory.list_items(gen)} == {"GEN-001", "GEN-002", "GEN-003"}
+
+
+def test_status_changes_are_recorded_and_invalid_ones_refused(inventory, gen):
+    (item_id,) = register(inventory, gen, "GEN-1")
+    inventory.mark_equipment_as_damaged(MarkEquipmentAsDamaged(item_id, "oil leak", "anna"))
+    inventory.change_item_status(ChangeItemStatus(item_id, "RETIRED", "beyond repair", "bob"))
+    with pytest.raises(ConflictError, match="retired"):
+        inventory.change_item_status(ChangeItemStatus(item_id, "AVAILABLE", "", "bob"))
+    with pytest.raises(ValidationError):
+        inventory.change_item_status(ChangeItemStatus(item_id, "BROKEN", "", "bob"))
+    item = inventory.get_item(item_id)
+    assert item.status == "RETIRED" and item.allowed_transitions == []
+    assert [(h.to_status, h.reason, h.actor) for h in item.history] == [
+        ("RETIRED", "beyond repair", "bob"),
+        ("MAINTENANCE", "Damaged: oil leak", "anna"),
+        ("AVAILABLE", "Registered", "tester"),
+    ]
+
+
+def test_capacity_leaves_out_retired_damaged_and_scheduled_maintenance(inventory, gen):
+    a, _b, c, d = register(inventory, gen, "G-1", "G-2", "G-3", "G-4")
+    other = make_type("Pump")
+    register(inventory, other, "P-1")
+    assert inventory.get_total_capacity(gen) == 4
+    inventory.change_item_status(ChangeItemStatus(d, "RETIRED", "sold", "x"))
+    inventory.mark_equipment_as_damaged(MarkEquipmentAsDamaged(c, "cracked", "x"))
+    assert inventory.get_total_capacity(gen) == 2
+    inventory.schedule_maintenance(ScheduleMaintenance(a, hours(8, 17), "inspection", "x"))
+    inventory.schedule_maintenance(ScheduleMaintenance(a, hours(30, 32), "oil change", "x"))
+    assert inventory.get_total_capacity(gen) == 2  # no period: only the status counts
+    assert inventory.get_total_capacity(gen, hours(0, 8)) == 2  # back to back: no overlap
+    assert inventory.get_total_capacity(gen, hours(16, 40)) == 1  # item a counted once
+    # A window on a damaged item does not take it out twice.
+    inventory.schedule_maintenance(ScheduleMaintenance(c, hours(0, 100), "repair", "x"))
+    assert inventory.get_total_capacity(gen, hours(0, 100)) == 1
+    assert inventory.get_total_capacity("unknown") == 0
+
+
+def test_capacity_profile_answers_like_get_total_capacity(inventory, gen):
+    a, b, _ = register(inventory, gen, "G-1", "G-2", "G-3")
+    inventory.schedule_maintenance(ScheduleMaintenance(a, hours(8, 17), "inspection", "x"))
+    inventory.schedule_maintenance(ScheduleMaintenance(b, hours(12, 20), "service", "x"))
+    window = hours(0, 48)
+    profile = inventory.get_capacity_profile(gen, window)
+    assert profile.item_count == 3 and len(profile.maintenance) == 2
+    for start in range(0, 44, 2):
+        for length in (1, 4, 9):
+            period = hours(start, start + length)
+            assert profile.capacity_for(period) == inventory.get_total_capacity(gen, period)
+
+
+def test_maintenance_windows_can_be_removed_and_are_shown_on_the_item(inventory, gen):
+    (a,) = register(inventory, gen, "G-1")
+    window_id = inventory.schedule_maintenance(ScheduleMaintenance(a, hours(1, 2), "check", "x"))
+    with pytest.raises(ConflictError, match="already has maintenance"):
+        inventory.schedule_maintenance(ScheduleMaintenance(a, hours(1, 3), "again", "x"))
+    assert [w.reason for w in inventory.get_item(a).maintenance] == ["check"]
+    inventory.cancel_maintenance(CancelMaintenance(window_id))
+    assert inventory.get_item(a).maintenance == []
+
+
+def test_allocations_never_overlap_on_one_item(inventory, gen):
+    register(inventory, gen, "G-1", "G-2")
+    first = inventory.allocate_items(AllocateItems("res-1", gen, hours(0, 10), 2))
+    assert len(first) == 2
+    # Idempotent per reservation (a redelivered event changes nothing).
+    assert inventory.allocate_items(AllocateItems("res-1", gen, hours(0, 10), 2)) == first
+    with pytest.raises(ConflictError, match="Only 0 items free"):
+        inventory.allocate_items(AllocateItems("res-2", gen, hours(9, 12), 1))
+    inventory.allocate_items(AllocateItems("res-3", gen, hours(10, 12), 2))  # back to back
+    views = inventory.list_allocations_for_reservation("res-1")
+    assert sorted(v.serial_number for v in views) == ["G-1", "G-2"]
+    assert {v.status for v in views} == {"ALLOCATED"}
+    inventory.release_allocations("res-1")
+    assert {v.status for v in inventory.list_allocations_for_reservation("res-1")} == {"RELEASED"}
+    inventory.allocate_items(AllocateItems("res-2", gen, hours(9, 10), 1))
+    assert inventory.list_allocations_for_reservation("nothing") == []
+
+
+def test_allocation_and_maintenance_exclude_each_other(inventory, gen):
+    (a,) = register(inventory, gen, "G-1")
+    inventory.schedule_maintenance(ScheduleMaintenance(a, hours(5, 6), "check", "x"))
+    with pytest.raises(ConflictError):
+        inventory.allocate_items(AllocateItems("res-1", gen, hours(0, 10), 1))
+    inventory.allocate_items(AllocateItems("res-1", gen, hours(6, 10), 1))
+    with pytest.raises(ConflictError, match="allocated to a reservation"):
+        inventory.schedule_maintenance(ScheduleMaintenance(a, hours(8, 9), "check", "x"))
+
+
+def test_stock_counts_per_type(inventory, gen):
+    a, _b = register(inventory, gen, "G-1", "G-2")
+    inventory.mark_equipment_as_damaged(MarkEquipmentAsDamaged(a, "dent", "x"))
+    stock = inventory.get_stock()[gen]
+    assert stock.counts == {"AVAILABLE": 1, "MAINTENANCE": 1}
+    assert stock.rentable_now == 1 and stock.total == 2
+    assert [i.serial_number for i in inventory.list_items(gen, status="MAINTENANCE")] == ["G-1"]

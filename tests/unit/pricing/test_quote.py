@@ -1,0 +1,192 @@
+"""Quote arithmetic: the cheapest combination of hours, days and weeks, rounded once."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rental.pricing.domain.models import (
+    DiscountContext,
+    QuoteLine,
+    RateCard,
+    billable_hours,
+    cheapest_breakdown,
+    describe_duration,
+    quote,
+)
+from rental.shared.errors import ValidationError
+from rental.shared.money import Money
+from rental.shared.time_range import TimeRange
+
+T0 = datetime(2026, 12, 1, 8, tzinfo=UTC)
+
+
+def eur(x) -> Money:
+    return Money(Decimal(str(x)), "EUR")
+
+
+def card(hourly="20", daily="120", weekly="500", minimum=timedelta(hours=1), deposit=None):
+    return RateCard(
+        "type-1",
+        eur(hourly),
+        eur(daily),
+        eur(weekly) if weekly is not None else None,
+        minimum,
+        eur(deposit) if deposit is not None else None,
+    )
+
+
+def period(**kw) -> TimeRange:
+    return TimeRange.of(T0, timedelta(**kw))
+
+
+def labels(q):
+    return [(line.label, line.amount) for line in q.lines]
+
+
+def test_days_and_hours_are_itemised():
+    q = quote(card(), period(days=2, hours=3), 1)
+    assert labels(q) == [("2 days × €120.00", eur(240)), ("3 hours × €20.00", eur(60))]
+    assert q.subtotal == q.total == eur(300)
+    assert q.duration == timedelta(days=2, hours=3)
+
+
+def test_a_partial_day_never_costs_more_than_a_day():
+    q = quote(card(), period(hours=7), 1)  # 7 × 20 = 140 > 120
+    assert labels(q) == [("1 day × €120.00", eur(120))]
+
+
+def test_days_are_capped_at_the_weekly_rate():
+    q = quote(card(), period(days=5), 1)  # 5 × 120 = 600 > 500
+    assert labels(q) == [("1 week × €500.00", eur(500))]
+    q = quote(card(), period(days=8, hours=2), 1)
+    assert labels(q) == [
+        ("1 week × €500.00", eur(500)),
+        ("1 day × €120.00", eur(120)),
+        ("2 hours × €20.00", eur(40)),
+    ]
+
+
+def test_started_hours_are_charged():
+    assert billable_hours(timedelta(minutes=61)) == 2
+    assert billable_hours(timedelta(hours=2)) == 2
+    assert quote(card(), period(minutes=90), 1).total == eur(40)
+
+
+def test_quantity_multiplies_each_line_and_the_deposit():
+    q = quote(card(deposit="250"), period(days=2), 2)
+    assert labels(q) == [("2 days × €120.00 × 2 units", eur(480))]
+    assert q.total == eur(480)
+    assert q.deposit == eur(500)  # separate, refundable, not in the total
+
+
+def test_no_weekly_rate_means_weeks_are_seven_days():
+    q = quote(card(weekly=None), period(days=9), 1)
+    assert q.total == eur(9 * 120)
+
+
+def test_the_minimum_duration_is_enforced_with_a_clear_message():
+    with pytest.raises(ValidationError, match=r"The minimum rental for Generator is 2 hours\."):
+        quote(card(minimum=timedelta(hours=2)), period(hours=1), 1, name="Generator")
+
+
+@pytest.mark.parametrize("quantity", [0, -1])
+def test_quantity_below_one_is_refused(quantity):
+    with pytest.raises(ValidationError, match="at least one"):
+        quote(card(), period(hours=3), quantity)
+
+
+def test_rate_cards_refuse_nonsense():
+    with pytest.raises(ValidationError):
+        card(hourly="0")
+    with pytest.raises(ValidationError, match="at most 2 decimals"):
+        card(hourly="1.005")
+    with pytest.raises(ValidationError, match="same currency"):
+        RateCard("t", eur(1), Money(Decimal(5), "USD"))
+
+
+def test_discount_rules_add_negative_lines_and_the_total_never_goes_below_zero():
+    def ten_percent(ctx: DiscountContext):
+        return [QuoteLine("Loyalty −10%", -(ctx.subtotal * Decimal("0.1")))]
+
+    def too_much(ctx: DiscountContext):
+        return [QuoteLine("Everything free", -(ctx.subtotal * 2))]
+
+    q = quote(card(), period(hours=1), 1, discount_rules=[ten_percent])
+    assert q.total == eur("18.00") and q.subtotal == eur(20)
+    assert [d.label for d in q.discounts] == ["Loyalty −10%"]
+    assert quote(card(), period(hours=1), 1, discount_rules=[too_much]).total == eur(0)
+
+
+def test_rounding_happens_once_at_the_end():
+    def third_off(ctx: DiscountContext):
+        return [QuoteLine("A third off", -(ctx.subtotal * (Decimal(1) / 3)))]
+
+    q = quote(card(hourly="10.00"), period(hours=1), 1, discount_rules=[third_off])
+    assert q.total == eur("6.67")  # 10 - 3.3333… rounded once, not 10 - 3.33
+
+
+def test_describe_duration():
+    assert describe_duration(timedelta(hours=2)) == "2 hours"
+    assert describe_duration(timedelta(days=1, hours=12)) == "1 day 12 hours"
+
+
+# --- properties -------------------------------------------------------------------------------
+
+cents = st.integers(min_value=1, max_value=100_000).map(lambda c: Decimal(c) / 100)
+
+
+@st.composite
+def rate_cards(draw):
+    weekly = draw(st.one_of(st.none(), cents))
+    return RateCard(
+        "t",
+        Money(draw(cents), "EUR"),
+        Money(draw(cents), "EUR"),
+        Money(weekly, "EUR") if weekly is not None else None,
+        timedelta(0),
+    )
+
+
+durations = st.integers(min_value=1, max_value=60 * 24 * 40).map(lambda m: timedelta(minutes=m))
+
+
+def pure_hourly(c: RateCard, d: timedelta) -> Money:
+    return c.hourly * billable_hours(d)
+
+
+@settings(max_examples=300, deadline=None)
+@given(rate_cards(), durations, st.integers(min_value=1, max_value=5))
+def test_a_quote_is_never_more_than_pure_hourly_pricing_and_never_negative(c, d, qty):
+    q = quote(c, TimeRange.of(T0, d), qty)
+    assert Money.zero() <= q.total <= pure_hourly(c, d) * qty
+    assert q.total == sum((line.amount for line in q.lines), Money.zero()).rounded()
+
+
+@settings(max_examples=300, deadline=None)
+@given(rate_cards(), durations, durations)
+def test_a_longer_rental_from_the_same_start_never_costs_less(c, a, b):
+    shorter, longer = sorted([a, b])
+    assert (
+        quote(c, TimeRange.of(T0, shorter), 1).total <= quote(c, TimeRange.of(T0, longer), 1).total
+    )
+
+
+def optimum(c: RateCard, hours_needed: int) -> Decimal:
+    """Brute force: the cheapest cover of `hours_needed` with 1 h, 24 h and 168 h blocks."""
+    blocks = [(1, c.hourly.amount), (24, c.daily.amount)]
+    if c.weekly is not None:
+        blocks.append((168, c.weekly.amount))
+
+    best = [Decimal(0)] * (hours_needed + 1)
+    for h in range(1, hours_needed + 1):
+        best[h] = min(price + best[max(0, h - size)] for size, price in blocks)
+    return best[hours_needed]
+
+
+@settings(max_examples=200, deadline=None)
+@given(rate_cards(), st.integers(min_value=1, max_value=24 * 21))
+def test_the_breakdown_is_the_cheapest_possible_combination(c, h):
+    assert cheapest_breakdown(c, timedelta(hours=h)).total.amount == optimum(c, h)
