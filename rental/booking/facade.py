@@ -122,7 +122,9 @@ class BookingFacade:
         if reservation is None or not hmac.compare_digest(
             reservation.manage_token_hash, hash_token(token)
         ):
-            raise NotFoundError("This booking link is not valid. Check the link in your confirmation.")
+            raise NotFoundError(
+                "This booking link is not valid. Check the link in your confirmation."
+            )
         return _details(reservation)
 
     def list_reservations(self, query: ListReservations) -> ReservationPage:

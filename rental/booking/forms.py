@@ -118,15 +118,25 @@ def parse(args: Any, policy: BookingPolicy, now: datetime) -> BookingRequest:
     return req
 
 
-def from_period(period: TimeRange, basis: PricingBasis, quantity: int, tz: ZoneInfo) -> dict[str, str]:
+def from_period(
+    period: TimeRange, basis: PricingBasis, quantity: int, tz: ZoneInfo
+) -> dict[str, str]:
     """Query parameters for a suggested period (alternatives refill the form with these)."""
     start, end = period.start.astimezone(tz), period.end.astimezone(tz)
     if basis is PricingBasis.DAILY:
         last = (end - timedelta(days=1)).date() if end.time() == time(0) else end.date()
-        return {"basis": "daily", "start_date": start.date().isoformat(),
-                "end_date": last.isoformat(), "quantity": str(quantity)}
-    return {"basis": "hourly", "start": start.strftime("%Y-%m-%dT%H:%M"),
-            "end": end.strftime("%Y-%m-%dT%H:%M"), "quantity": str(quantity)}
+        return {
+            "basis": "daily",
+            "start_date": start.date().isoformat(),
+            "end_date": last.isoformat(),
+            "quantity": str(quantity),
+        }
+    return {
+        "basis": "hourly",
+        "start": start.strftime("%Y-%m-%dT%H:%M"),
+        "end": end.strftime("%Y-%m-%dT%H:%M"),
+        "quantity": str(quantity),
+    }
 
 
 CUSTOMER_FIELDS = ("name", "email", "phone", "street", "city", "state", "postal_code", "country")

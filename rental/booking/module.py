@@ -36,5 +36,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     register_admin_nav(app, "Reservations", "booking_admin.list_reservations", order=10)
     subscribe("AllocationFailed", name="booking.flag_reservation")(_on_allocation_failed)
-    register_job("booking.expire_holds", _expire_holds, seconds=app.config.get("BOOKING_EXPIRE_SECONDS", 30))
-    register_exporter("reservations", lambda customer_id: _facade().export_for_customer(customer_id))
+    register_job(
+        "booking.expire_holds", _expire_holds, seconds=app.config.get("BOOKING_EXPIRE_SECONDS", 30)
+    )
+    register_exporter(
+        "reservations", lambda customer_id: _facade().export_for_customer(customer_id)
+    )

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 
 from rental.booking.application.availability import CheckAvailability
 from rental.booking.application.commands import CreateReservation
-from rental.booking.domain.models import PricingBasis, ReservationStatus
+from rental.booking.domain.models import ReservationStatus
 from rental.booking.facade import BookingFacade, ListReservations
 from rental.booking.forms import CUSTOMER_FIELDS, BookingRequest, from_period, parse
 from rental.catalog import CatalogFacade
@@ -72,7 +72,11 @@ def availability(slug: str) -> Response:
     result = _check(booking, equipment, req) if submitted else None
     status = 422 if req.errors and submitted else 200
     # An htmx form change asks for the result panel only; a suggestion asks for form + panel.
-    block = request.args.get("_block") if request.args.get("_block") in ("result", "availability") else "result"
+    block = (
+        request.args.get("_block")
+        if request.args.get("_block") in ("result", "availability")
+        else "result"
+    )
     return render(
         "booking/availability.html",
         block,
@@ -85,7 +89,9 @@ def availability(slug: str) -> Response:
     )
 
 
-def _details_context(slug: str, req: BookingRequest, values: dict[str, str], errors: dict[str, str]):
+def _details_context(
+    slug: str, req: BookingRequest, values: dict[str, str], errors: dict[str, str]
+):
     equipment = _type_or_404(slug)
     booking = BookingFacade()
     result = _check(booking, equipment, req)
@@ -136,7 +142,9 @@ def submit_details(slug: str) -> Response:
         context = _details_context(slug, req, values, {"form": exc.message})
         return render("booking/details.html", status=409, **context)
     reservation = booking.get_reservation(reservation_id)
-    return redirect(url_for("booking.review", reference=reservation.reference, token=token), code=303)
+    return redirect(
+        url_for("booking.review", reference=reservation.reference, token=token), code=303
+    )
 
 
 def _customer_input(values: dict[str, str]):
@@ -154,7 +162,7 @@ def _own(reference: str, token: str):
 
 @bp.get("/book/review/<reference>/<token>")
 def review(reference: str, token: str) -> Response:
-    booking, reservation, equipment = _own(reference, token)
+    _booking, reservation, equipment = _own(reference, token)
     if reservation.status is not ReservationStatus.PENDING:
         return redirect(url_for("booking.manage", reference=reference, token=token), code=303)
     return render(
@@ -162,7 +170,8 @@ def review(reference: str, token: str) -> Response:
         reservation=reservation,
         equipment=equipment,
         token=token,
-        hold_live=reservation.hold_expires_at is not None and utcnow() < reservation.hold_expires_at,
+        hold_live=reservation.hold_expires_at is not None
+        and utcnow() < reservation.hold_expires_at,
     )
 
 
@@ -188,10 +197,13 @@ def confirm(reference: str, token: str) -> Response:
 
 @bp.get("/book/confirmed/<reference>/<token>")
 def confirmed(reference: str, token: str) -> Response:
-    booking, reservation, equipment = _own(reference, token)
+    _booking, reservation, equipment = _own(reference, token)
     manage_url = url_for("booking.manage", reference=reference, token=token, _external=True)
     return render(
-        "booking/confirmed.html", reservation=reservation, equipment=equipment, manage_url=manage_url
+        "booking/confirmed.html",
+        reservation=reservation,
+        equipment=equipment,
+        manage_url=manage_url,
     )
 
 
@@ -285,12 +297,9 @@ def list_reservations() -> Response:
 
 
 def _all_types(catalog: CatalogFacade):
-    result = catalog.search_equipment_types_for_admin() if hasattr(catalog, "search_equipment_types_for_admin") else None
-    if result is not None:
-        return result
     from rental.catalog import SearchEquipmentTypes
 
-    return catalog.search_equipment_types(SearchEquipmentTypes(page_size=100)).items
+    return catalog.search_equipment_types(SearchEquipmentTypes(page_size=100, sort="name")).items
 
 
 @admin_bp.get("/<reservation_id>")
@@ -323,20 +332,32 @@ def _act(reservation_id: str, action, success: str) -> Response:
 @admin_bp.post("/<reservation_id>/confirm")
 def admin_confirm(reservation_id: str) -> Response:
     booking = BookingFacade()
-    return _act(reservation_id, lambda: booking.confirm_reservation(reservation_id), "Reservation confirmed.")
+    return _act(
+        reservation_id,
+        lambda: booking.confirm_reservation(reservation_id),
+        "Reservation confirmed.",
+    )
 
 
 @admin_bp.post("/<reservation_id>/cancel")
 def admin_cancel(reservation_id: str) -> Response:
     booking = BookingFacade()
     reason = request.form.get("reason", "").strip() or f"Cancelled by staff ({current_actor()})"
-    return _act(reservation_id, lambda: booking.cancel_reservation(reservation_id, reason), "Reservation cancelled.")
+    return _act(
+        reservation_id,
+        lambda: booking.cancel_reservation(reservation_id, reason),
+        "Reservation cancelled.",
+    )
 
 
 @admin_bp.post("/<reservation_id>/hand-over")
 def admin_hand_over(reservation_id: str) -> Response:
     booking = BookingFacade()
-    return _act(reservation_id, lambda: booking.hand_over(reservation_id, current_actor()), "Marked as picked up.")
+    return _act(
+        reservation_id,
+        lambda: booking.hand_over(reservation_id, current_actor()),
+        "Marked as picked up.",
+    )
 
 
 @admin_bp.post("/<reservation_id>/take-back")

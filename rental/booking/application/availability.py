@@ -65,7 +65,9 @@ class AvailabilityService:
         self.policy.check_quantity(quantity)
         card = self._pricing.get_rate_card(equipment_type_id)
         if card is None:
-            raise ValidationError(f"{details.name} has no price yet, so it cannot be booked online.")
+            raise ValidationError(
+                f"{details.name} has no price yet, so it cannot be booked online."
+            )
         self.policy.check_period(period, basis, now, card.minimum_duration)
 
     def price(self, equipment_type_id: str, period: TimeRange, quantity: int, customer_id=None):
@@ -96,7 +98,11 @@ class AvailabilityService:
         result = assess(occupancies, occupied, quantity, total)
         if result.is_available:
             return
-        prefix = "Your hold expired and in the meantime the equipment was booked: " if expired_hold else ""
+        prefix = (
+            "Your hold expired and in the meantime the equipment was booked: "
+            if expired_hold
+            else ""
+        )
         if result.remaining_capacity == 0:
             raise ConflictError(f"{prefix}None are left for that period.")
         raise ConflictError(
@@ -179,7 +185,9 @@ class AvailabilityService:
             occupancies = self._reservations.occupancies(other.id, occupied, buffer, now)
             result = assess(occupancies, occupied, query.quantity, total)
             if result.is_available:
-                options.append(SimilarOption(other.id, other.slug, other.name, result.remaining_capacity))
+                options.append(
+                    SimilarOption(other.id, other.slug, other.name, result.remaining_capacity)
+                )
             if len(options) >= MAX_SIMILAR:
                 break
         return options

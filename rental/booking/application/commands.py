@@ -99,9 +99,7 @@ class ReservationCommands:
         )
         # From here to commit, competing bookings of this type wait for us.
         self._reservations.lock_equipment_type(cmd.equipment_type_id)
-        self._availability.ensure_capacity(
-            cmd.equipment_type_id, cmd.period, cmd.quantity, now
-        )
+        self._availability.ensure_capacity(cmd.equipment_type_id, cmd.period, cmd.quantity, now)
         reservation = Reservation(
             id=str(uuid.uuid4()),
             reference=self._unique_reference(),
@@ -119,7 +117,9 @@ class ReservationCommands:
         )
         self._reservations.add(reservation)
         outbox.record(
-            ReservationCreated(**_event_fields(reservation), hold_expires_at=reservation.hold_expires_at)
+            ReservationCreated(
+                **_event_fields(reservation), hold_expires_at=reservation.hold_expires_at
+            )
         )
         return reservation.id
 
@@ -130,8 +130,7 @@ class ReservationCommands:
             raise ValidationError("We could not find that customer.", field="customer") from None
         if not customer.can_book:
             raise ValidationError(
-                "This customer account cannot make bookings at the moment. "
-                "Please contact us.",
+                "This customer account cannot make bookings at the moment. Please contact us.",
                 field="customer",
             )
 
@@ -158,12 +157,21 @@ class ReservationCommands:
             # confirming is what they want; otherwise say so.
             self._reservations.lock_equipment_type(reservation.equipment_type_id)
             self._availability.ensure_capacity(
-                reservation.equipment_type_id, reservation.period, reservation.quantity, now,
-                exclude_id=reservation.id, expired_hold=True,
+                reservation.equipment_type_id,
+                reservation.period,
+                reservation.quantity,
+                now,
+                exclude_id=reservation.id,
+                expired_hold=True,
             )
         reservation.confirm(now)
         self._reservations.save(reservation)
-        outbox.record(ReservationConfirmed(**_event_fields(reservation)))
+        buffer = self._availability.buffer(reservation.equipment_type_id)
+        outbox.record(
+            ReservationConfirmed(
+                **_event_fields(reservation), occupied_until=reservation.period.end + buffer
+            )
+        )
 
     def cancel(self, cmd: CancelReservation) -> None:
         now = utcnow()
@@ -171,7 +179,9 @@ class ReservationCommands:
         reservation.cancel(cmd.reason, now)
         self._reservations.save(reservation)
         outbox.record(
-            ReservationCancelled(**_event_fields(reservation), reason=reservation.cancellation_reason or "")
+            ReservationCancelled(
+                **_event_fields(reservation), reason=reservation.cancellation_reason or ""
+            )
         )
 
     def complete(self, cmd: CompleteReservation) -> None:

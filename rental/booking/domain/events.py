@@ -31,7 +31,8 @@ class ReservationCreated(_ReservationEvent):
 @register_event
 @dataclass(frozen=True, kw_only=True)
 class ReservationConfirmed(_ReservationEvent):
-    pass
+    # When the items are free again: the end plus the turnaround buffer (cleaning).
+    occupied_until: datetime
 
 
 @register_event

@@ -33,10 +33,6 @@ class BookingPolicy:
             raise ValidationError(
                 f"Bookings can last at most {self.max_duration.days} days.", field="end"
             )
-        if minimum and period.duration < minimum:
-            raise ValidationError(
-                f"The minimum rental is {describe_duration(minimum)}.", field="end"
-            )
         if basis is PricingBasis.DAILY:
             for name, moment in (("start", period.start), ("end", period.end)):
                 if moment.astimezone(self.timezone).time() != time(0, 0):
@@ -53,6 +49,10 @@ class BookingPolicy:
                         f"(for example 09:00 or 09:{self.slot_minutes:02d}).",
                         field=name,
                     )
+        if minimum and period.duration < minimum:
+            raise ValidationError(
+                f"The minimum rental is {describe_duration(minimum)}.", field="end"
+            )
 
     @staticmethod
     def check_quantity(quantity: int, total_capacity: int | None = None) -> None:

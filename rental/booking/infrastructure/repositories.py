@@ -190,7 +190,9 @@ class ReservationRepository:
         )
         return [to_domain(e) for e in rows]
 
-    def usage_in(self, equipment_type_id: str, window: TimeRange, now: datetime) -> list[Reservation]:
+    def usage_in(
+        self, equipment_type_id: str, window: TimeRange, now: datetime
+    ) -> list[Reservation]:
         rows = self.session.scalars(
             select(E)
             .where(

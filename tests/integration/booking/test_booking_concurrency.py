@@ -6,6 +6,7 @@ from __future__ import annotations
 import multiprocessing
 import secrets
 import threading
+
 import pytest
 from sqlalchemy import text
 
@@ -27,16 +28,16 @@ def overbooked_instants(type_id: str, capacity: int) -> list:
     rows = db.session.execute(
         text(
             """
-            SELECT r1.start_at, SUM(r2.quantity) AS used
-            FROM booking_reservations r1
-            JOIN booking_reservations r2
-              ON r2.equipment_type_id = r1.equipment_type_id
-             AND r2.start_at <= r1.start_at AND r1.start_at < r2.end_at
-            WHERE r1.equipment_type_id = :type_id
-              AND r1.status IN ('PENDING', 'CONFIRMED')
-              AND r2.status IN ('PENDING', 'CONFIRMED')
-            GROUP BY r1.start_at
-            HAVING SUM(r2.quantity) > :capacity
+            SELECT s.t, SUM(r.quantity) AS used
+            FROM (
+                SELECT DISTINCT start_at AS t FROM booking_reservations
+                WHERE equipment_type_id = :type_id AND status IN ('PENDING', 'CONFIRMED')
+            ) s
+            JOIN booking_reservations r
+              ON r.start_at <= s.t AND s.t < r.end_at
+            WHERE r.equipment_type_id = :type_id AND r.status IN ('PENDING', 'CONFIRMED')
+            GROUP BY s.t
+            HAVING SUM(r.quantity) > :capacity
             """
         ),
         {"type_id": type_id, "capacity": capacity},
@@ -48,8 +49,7 @@ def overbooked_instants(type_id: str, capacity: int) -> list:
 def _periods(n: int) -> list[TimeRange]:
     # Different but all overlapping 12:00–13:00, so every attempt competes with every other.
     return [
-        TimeRange(tomorrow_at(9, 15 * (i % 8)), tomorrow_at(13, 15 * (i % 5)))
-        for i in range(n)
+        TimeRange(tomorrow_at(9, 15 * (i % 8)), tomorrow_at(13, 15 * (i % 5))) for i in range(n)
     ]
 
 
@@ -58,8 +58,14 @@ def test_32_threads_race_for_the_last_units(app):
     customers = [make_customer() for _ in range(THREADS)]
     for _ in range(ALREADY_BOOKED):
         BookingFacade().create_reservation(
-            CreateReservation(customers[0], fleet.type_id, TimeRange(tomorrow_at(8), tomorrow_at(18)),
-                              1, PricingBasis.HOURLY, secrets.token_urlsafe(24))
+            CreateReservation(
+                customers[0],
+                fleet.type_id,
+                TimeRange(tomorrow_at(8), tomorrow_at(18)),
+                1,
+                PricingBasis.HOURLY,
+                secrets.token_urlsafe(24),
+            )
         )
     barrier = threading.Barrier(THREADS)
     outcomes: list[str] = []
@@ -70,28 +76,38 @@ def test_32_threads_race_for_the_last_units(app):
             barrier.wait()
             try:
                 BookingFacade().create_reservation(
-                    CreateReservation(customers[i], fleet.type_id, p, 1, PricingBasis.HOURLY,
-                                      secrets.token_urlsafe(24))
+                    CreateReservation(
+                        customers[i],
+                        fleet.type_id,
+                        p,
+                        1,
+                        PricingBasis.HOURLY,
+                        secrets.token_urlsafe(24),
+                    )
                 )
                 result = "ok"
             except ConflictError:
                 result = "conflict"
-            except Exception as exc:  # noqa: BLE001 - reported below
+            except Exception as exc:
                 result = f"error: {exc!r}"
             finally:
                 db.session.remove()
             with lock:
                 outcomes.append(result)
 
-    threads = [threading.Thread(target=attempt, args=(i, p)) for i, p in enumerate(_periods(THREADS))]
+    threads = [
+        threading.Thread(target=attempt, args=(i, p)) for i, p in enumerate(_periods(THREADS))
+    ]
     for t in threads:
         t.start()
     for t in threads:
         t.join(120)
     free = CAPACITY - ALREADY_BOOKED
     summary = {k: outcomes.count(k) for k in set(outcomes)}
-    print(f"\nthreads: attempts={len(outcomes)} successes={outcomes.count('ok')} "
-          f"conflicts={outcomes.count('conflict')} other={summary}")
+    print(
+        f"\nthreads: attempts={len(outcomes)} successes={outcomes.count('ok')} "
+        f"conflicts={outcomes.count('conflict')} other={summary}"
+    )
     assert outcomes.count("ok") == free, summary
     assert outcomes.count("conflict") == THREADS - free, summary
     assert overbooked_instants(fleet.type_id, CAPACITY) == []
@@ -106,13 +122,19 @@ def _process_attempts(database_url, type_id, customer_ids, periods, barrier, res
         for customer_id, (start, end) in zip(customer_ids, periods, strict=True):
             try:
                 BookingFacade().create_reservation(
-                    CreateReservation(customer_id, type_id, TimeRange(start, end), 1,
-                                      PricingBasis.HOURLY, secrets.token_urlsafe(24))
+                    CreateReservation(
+                        customer_id,
+                        type_id,
+                        TimeRange(start, end),
+                        1,
+                        PricingBasis.HOURLY,
+                        secrets.token_urlsafe(24),
+                    )
                 )
                 results.put("ok")
             except ConflictError:
                 results.put("conflict")
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 results.put(f"error: {exc!r}")
 
 
@@ -129,9 +151,14 @@ def test_several_processes_race_for_the_last_units_on_postgresql(app, backend, d
     workers = [
         ctx.Process(
             target=_process_attempts,
-            args=(database_url, fleet.type_id,
-                  customers[i * per_process:(i + 1) * per_process],
-                  periods[i * per_process:(i + 1) * per_process], barrier, results),
+            args=(
+                database_url,
+                fleet.type_id,
+                customers[i * per_process : (i + 1) * per_process],
+                periods[i * per_process : (i + 1) * per_process],
+                barrier,
+                results,
+            ),
         )
         for i in range(processes)
     ]
@@ -141,8 +168,10 @@ def test_several_processes_race_for_the_last_units_on_postgresql(app, backend, d
     for w in workers:
         w.join(30)
     summary = {k: outcomes.count(k) for k in set(outcomes)}
-    print(f"\nprocesses: attempts={len(outcomes)} successes={outcomes.count('ok')} "
-          f"conflicts={outcomes.count('conflict')} other={summary}")
+    print(
+        f"\nprocesses: attempts={len(outcomes)} successes={outcomes.count('ok')} "
+        f"conflicts={outcomes.count('conflict')} other={summary}"
+    )
     assert outcomes.count("ok") == CAPACITY, summary
     assert outcomes.count("conflict") == len(outcomes) - CAPACITY, summary
     assert overbooked_instants(fleet.type_id, CAPACITY) == []

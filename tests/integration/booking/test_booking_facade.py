@@ -67,11 +67,15 @@ def test_turnaround_buffer_extends_every_reservation(app):
     customer = make_customer()
     booking = BookingFacade()
     book(fleet, customer, period(9, 12))
-    assert booking.check_availability(CheckAvailability(fleet.type_id, period(12, 14), 1)).is_available
+    assert booking.check_availability(
+        CheckAvailability(fleet.type_id, period(12, 14), 1)
+    ).is_available
     booking.set_turnaround(fleet.type_id, 120)
     blocked = booking.check_availability(CheckAvailability(fleet.type_id, period(12, 14), 1))
     assert not blocked.is_available
-    assert booking.check_availability(CheckAvailability(fleet.type_id, period(14, 16), 1)).is_available
+    assert booking.check_availability(
+        CheckAvailability(fleet.type_id, period(14, 16), 1)
+    ).is_available
 
 
 def test_maintenance_in_the_period_reduces_total_capacity(app):
@@ -177,7 +181,10 @@ def test_lifecycle_emits_events_and_refuses_invalid_transitions(app):
     other = book(fleet, customer, period(9, 17))
     booking.cancel_reservation(other, "Plans changed")
     assert booking.get_reservation(other).cancellation_reason == "Plans changed"
-    assert [len(events(t)) for t in ("ReservationConfirmed", "ReservationCompleted", "ReservationCancelled")] == [1, 1, 1]
+    assert [
+        len(events(t))
+        for t in ("ReservationConfirmed", "ReservationCompleted", "ReservationCancelled")
+    ] == [1, 1, 1]
     [cancelled] = events("ReservationCancelled")
     assert cancelled["reason"] == "Plans changed" and cancelled["total"]["currency"] == "EUR"
 
@@ -185,14 +192,26 @@ def test_lifecycle_emits_events_and_refuses_invalid_transitions(app):
 def test_expired_holds_release_capacity_and_are_marked_expired(app):
     fleet = make_type(units=1)
     customer = make_customer()
-    short = BookingFacade(policy=BookingFacade().policy.__class__(
-        timezone=BookingFacade().policy.timezone, hold_minutes=-1))
+    short = BookingFacade(
+        policy=BookingFacade().policy.__class__(
+            timezone=BookingFacade().policy.timezone, hold_minutes=-1
+        )
+    )
     rid = short.create_reservation(
-        CreateReservation(customer, fleet.type_id, period(9, 17), 1, PricingBasis.HOURLY, secrets.token_urlsafe(24))
+        CreateReservation(
+            customer,
+            fleet.type_id,
+            period(9, 17),
+            1,
+            PricingBasis.HOURLY,
+            secrets.token_urlsafe(24),
+        )
     )
     booking = BookingFacade()
     # An expired hold no longer counts, even before the job has run.
-    assert booking.check_availability(CheckAvailability(fleet.type_id, period(9, 17), 1)).is_available
+    assert booking.check_availability(
+        CheckAvailability(fleet.type_id, period(9, 17), 1)
+    ).is_available
     assert booking.expire_stale_holds() == 1
     assert booking.get_reservation(rid).status is ReservationStatus.EXPIRED
     assert len(events("ReservationExpired")) == 1
@@ -203,9 +222,18 @@ def test_confirming_after_the_hold_expired_rechecks_capacity(app):
     fleet = make_type(units=1)
     customer = make_customer()
     booking = BookingFacade()
-    short = BookingFacade(policy=booking.policy.__class__(timezone=booking.policy.timezone, hold_minutes=-1))
+    short = BookingFacade(
+        policy=booking.policy.__class__(timezone=booking.policy.timezone, hold_minutes=-1)
+    )
     stale = short.create_reservation(
-        CreateReservation(customer, fleet.type_id, period(9, 17), 1, PricingBasis.HOURLY, secrets.token_urlsafe(24))
+        CreateReservation(
+            customer,
+            fleet.type_id,
+            period(9, 17),
+            1,
+            PricingBasis.HOURLY,
+            secrets.token_urlsafe(24),
+        )
     )
     book(fleet, customer, period(9, 17))  # someone else took the unit meanwhile
     with pytest.raises(ConflictError, match="Your hold expired"):

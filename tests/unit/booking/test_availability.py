@@ -101,12 +101,24 @@ def test_earliest_start_respects_capacity_changes_and_the_horizon():
         return 0 if period.start < h(30) else 1
 
     found = earliest_start(
-        [], TimeRange(h(1), h(3)), 1, timedelta(0), capacity, timedelta(days=14), aligned,
+        [],
+        TimeRange(h(1), h(3)),
+        1,
+        timedelta(0),
+        capacity,
+        timedelta(days=14),
+        aligned,
         extra_candidates=[h(30)],
     )
     assert found == TimeRange(h(30), h(32))
     none = earliest_start(
-        [], TimeRange(h(1), h(3)), 1, timedelta(0), capacity, timedelta(hours=10), aligned,
+        [],
+        TimeRange(h(1), h(3)),
+        1,
+        timedelta(0),
+        capacity,
+        timedelta(hours=10),
+        aligned,
         extra_candidates=[h(30)],
     )
     assert none is None

@@ -54,8 +54,12 @@ def test_happy_path_pending_confirmed_completed():
 @pytest.mark.parametrize("start", list(S))
 @pytest.mark.parametrize("action", ["confirm", "cancel", "complete", "expire"])
 def test_every_transition_follows_the_table(start, action):
-    target = {"confirm": S.CONFIRMED, "cancel": S.CANCELLED, "complete": S.COMPLETED,
-              "expire": S.EXPIRED}[action]
+    target = {
+        "confirm": S.CONFIRMED,
+        "cancel": S.CANCELLED,
+        "complete": S.COMPLETED,
+        "expire": S.EXPIRED,
+    }[action]
     r = reservation(start, hold_minutes=-1)  # an expired hold, so expire is allowed
     args = ("changed my mind", NOW) if action == "cancel" else (NOW,)
     if target in TRANSITIONS[start]:
@@ -109,15 +113,21 @@ def test_start_must_be_in_the_future_allowing_small_skew():
 
 def test_minimum_and_maximum_duration():
     with pytest.raises(ValidationError, match="minimum rental is 2 hours"):
-        policy.check_period(period(NOW + timedelta(hours=1), 1), PricingBasis.HOURLY, NOW,
-                            minimum=timedelta(hours=2))
+        policy.check_period(
+            period(NOW + timedelta(hours=1), 1),
+            PricingBasis.HOURLY,
+            NOW,
+            minimum=timedelta(hours=2),
+        )
     with pytest.raises(ValidationError, match="at most 90 days"):
         policy.check_period(period(NOW + timedelta(hours=1), 24 * 91), PricingBasis.HOURLY, NOW)
 
 
 def test_hourly_bookings_sit_on_the_quarter_hour():
     with pytest.raises(ValidationError, match="15-minute mark") as err:
-        policy.check_period(period(NOW + timedelta(hours=1, minutes=7), 2), PricingBasis.HOURLY, NOW)
+        policy.check_period(
+            period(NOW + timedelta(hours=1, minutes=7), 2), PricingBasis.HOURLY, NOW
+        )
     assert err.value.field == "start"
 
 
