@@ -7,6 +7,7 @@ from flask import Flask
 from rental.shared.events import Message, subscribe
 from rental.shared.jobs import register_job
 from rental.shared.privacy import register_exporter
+from rental.shared.seeding import register_seeder
 from rental.shared.web import register_admin_nav
 
 
@@ -29,6 +30,12 @@ def _expire_holds() -> None:
     _facade().expire_stale_holds()
 
 
+def _seed() -> None:
+    from rental.booking.demo import seed_reservations
+
+    seed_reservations()
+
+
 def init_app(app: Flask) -> None:
     from rental.booking.web import admin_bp, bp
 
@@ -42,3 +49,4 @@ def init_app(app: Flask) -> None:
     register_exporter(
         "reservations", lambda customer_id: _facade().export_for_customer(customer_id)
     )
+    register_seeder("reservations", _seed)
