@@ -13,6 +13,7 @@ MODULES: list[str] = [
     "rental.inventory",
     "rental.customers",
     "rental.accounts",
+    "rental.booking",
 ]
 
 

@@ -22,11 +22,15 @@ from rental.inventory.application.queries import (
     InventoryQueries,
     ItemDetails,
     ItemSummary,
+    ItemTimeline,
     TypeStock,
+    fleet_timeline,
 )
+from rental.inventory.application.reservations import ReservationFollower
 from rental.inventory.domain.models import AllocationStatus
 from rental.shared.db import db, unit_of_work
 from rental.shared.errors import ConflictError
+from rental.shared.events import Message
 from rental.shared.time_range import TimeRange
 
 
@@ -67,6 +71,9 @@ class InventoryFacade:
 
     def list_allocations_for_reservation(self, reservation_id: str) -> list[AllocationView]:
         return self._queries().allocations_for_reservation(reservation_id)
+
+    def get_fleet_timeline(self, equipment_type_id: str, window: TimeRange) -> list[ItemTimeline]:
+        return fleet_timeline(db.session(), equipment_type_id, window)
 
     # --- commands -----------------------------------------------------------------------------
 
@@ -110,6 +117,36 @@ class InventoryFacade:
     def release_allocations(self, reservation_id: str) -> None:
         with unit_of_work() as session:
             self._handlers(session).set_allocation_status(reservation_id, AllocationStatus.RELEASED)
+
+    # --- following reservations (event handlers and the counter) -----------------------------
+
+    def _follower(self, session) -> ReservationFollower:
+        return ReservationFollower(session, self._handlers(session))
+
+    def handle_reservation_confirmed(self, message: Message) -> None:
+        with unit_of_work() as session:
+            self._follower(session).on_confirmed(message)
+
+    def handle_reservation_released(self, message: Message) -> None:
+        with unit_of_work() as session:
+            self._follower(session).release(message)
+
+    def handle_reservation_completed(self, message: Message) -> None:
+        with unit_of_work() as session:
+            self._follower(session).on_completed(message)
+
+    def check_out_reservation(self, reservation_id: str, actor: str) -> None:
+        """The customer picked the items up: they become ALLOCATED (out of the yard)."""
+        with unit_of_work() as session:
+            self._follower(session).check_out(reservation_id, actor)
+
+    def check_in_reservation(
+        self, reservation_id: str, damaged: dict[str, str], actor: str
+    ) -> None:
+        """The items came back: AVAILABLE again, or MAINTENANCE for those reported damaged
+        (item id -> what is damaged)."""
+        with unit_of_work() as session:
+            self._follower(session).check_in(reservation_id, damaged, actor)
 
 
 def _registered_concurrently() -> ConflictError:

@@ -6,11 +6,29 @@ from flask import Flask
 
 from rental.inventory.demo import seed_inventory
 from rental.inventory.web import admin_bp
+from rental.shared.events import subscribe
 from rental.shared.seeding import register_seeder
 from rental.shared.web import register_admin_nav
 
 
+def _facade():
+    from rental.inventory.facade import InventoryFacade
+
+    return InventoryFacade()
+
+
 def init_app(app: Flask) -> None:
+    # Booking's events, by name: allocate on confirmation, release on cancel/expiry.
+    subscribe("ReservationConfirmed", name="inventory.allocate_items")(
+        lambda message: _facade().handle_reservation_confirmed(message)
+    )
+    for event in ("ReservationCancelled", "ReservationExpired"):
+        subscribe(event, name=f"inventory.release_on_{event}")(
+            lambda message: _facade().handle_reservation_released(message)
+        )
+    subscribe("ReservationCompleted", name="inventory.record_return")(
+        lambda message: _facade().handle_reservation_completed(message)
+    )
     app.register_blueprint(admin_bp)
     register_admin_nav(app, "Inventory", "inventory_admin.index", order=20)
     register_seeder("inventory", seed_inventory)

@@ -3,7 +3,7 @@ security headers and display filters."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -160,6 +160,22 @@ def format_date(value: date | datetime | None) -> str:
     return value.strftime("%a %d %b %Y")
 
 
+def format_period(value: Any) -> str:
+    """'Fri 28 Nov, 09:00–17:00' within a day; 'Fri 28 Nov, 09:00 – Sat 29 Nov, 17:00' across."""
+    if value is None:
+        return ""
+    tz = business_tz()
+    start, end = value.start.astimezone(tz), value.end.astimezone(tz)
+    if start.date() == end.date():
+        return f"{start:%a %d %b}, {start:%H:%M}–{end:%H:%M}"
+    if start.time() == end.time() == datetime.min.time():
+        last = end - timedelta(days=1)
+        if last.date() == start.date():
+            return f"{start:%a %d %b} (all day)"
+        return f"{start:%a %d %b} – {last:%a %d %b} (whole days)"
+    return f"{start:%a %d %b, %H:%M} – {end:%a %d %b, %H:%M}"
+
+
 def format_money(value: Money | None) -> str:
     return "" if value is None else value.format()
 
@@ -172,6 +188,7 @@ def register_filters(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = format_datetime
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["period"] = format_period
 
 
 # --- admin navigation, actors, access markers -------------------------------------------------

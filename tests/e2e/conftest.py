@@ -39,7 +39,16 @@ def _live(tmp_path_factory, logs_dir) -> Iterator[LiveServer]:
         migrate(url)
         port = free_port()
         web = start_web(url, port, logs_dir, **E2E_ENV)
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RENTAL_PLUGINS": []})
+        # Demo credentials of the test database go to a temporary file, never over the
+        # developer's instance/demo-admin.txt.
+        credentials = tmp_path_factory.mktemp("e2e-instance") / "demo-admin.txt"
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": url,
+                "RENTAL_PLUGINS": [],
+                "DEMO_CREDENTIALS_FILE": str(credentials),
+            }
+        )
         server = LiveServer(f"http://127.0.0.1:{port}", url, app, web)
         try:
             yield server

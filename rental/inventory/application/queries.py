@@ -215,3 +215,51 @@ class InventoryQueries:
 
 
 STATUSES = [s.value for s in ItemStatus]
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineBar:
+    kind: str  # "allocation" or "maintenance"
+    period: TimeRange
+    label: str
+    reservation_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemTimeline:
+    item_id: str
+    serial_number: str
+    status: str
+    bars: tuple[TimelineBar, ...]
+
+
+def fleet_timeline(
+    session: Session, equipment_type_id: str, window: TimeRange
+) -> list[ItemTimeline]:
+    """Per item of the type (retired ones left out): its allocations and maintenance windows
+    overlapping `window`, for the staff timeline."""
+    items = [
+        i
+        for i in ItemRepository(session).of_type(equipment_type_id)
+        if i.status is not ItemStatus.RETIRED
+    ]
+    allocations = AllocationRepository(session).holding_overlapping([i.id for i in items], window)
+    windows = MaintenanceRepository(session).overlapping_for_type(
+        equipment_type_id, window, rentable_only=False
+    )
+    bars: dict[str, list[TimelineBar]] = {i.id: [] for i in items}
+    for a in allocations:
+        label = "picked up" if a.status.value == "PICKED_UP" else "allocated"
+        bars[a.item_id].append(TimelineBar("allocation", a.period, label, a.reservation_id))
+    for w in windows:
+        if w.item_id in bars:
+            bars[w.item_id].append(TimelineBar("maintenance", w.period, w.reason or "maintenance"))
+    return [
+        ItemTimeline(
+            i.id,
+            i.serial_number,
+            i.status.value,
+            tuple(sorted(bars[i.id], key=lambda b: b.period.start)),
+        )
+        for i in items
+    ]

@@ -1,0 +1,193 @@
+"""CheckAvailability: a safe read. Also the capacity re-check that CreateReservation runs
+inside its lock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from rental.booking.application.dto import Alternatives, AvailabilityResult, SimilarOption
+from rental.booking.domain.availability import assess, earliest_start
+from rental.booking.domain.models import PricingBasis
+from rental.booking.domain.policy import BookingPolicy
+from rental.booking.infrastructure.repositories import (
+    ReservationRepository,
+    TypeSettingsRepository,
+)
+from rental.catalog import CatalogFacade
+from rental.inventory import InventoryFacade
+from rental.pricing import PricingFacade
+from rental.shared.errors import ConflictError, DomainError, NotFoundError, ValidationError
+from rental.shared.time_range import TimeRange, utcnow
+
+MAX_SIMILAR = 4
+
+
+@dataclass(frozen=True, slots=True)
+class CheckAvailability:
+    equipment_type_id: str
+    period: TimeRange
+    quantity: int
+    basis: PricingBasis = PricingBasis.HOURLY
+    with_alternatives: bool = True
+
+
+class AvailabilityService:
+    def __init__(
+        self,
+        reservations: ReservationRepository,
+        settings: TypeSettingsRepository,
+        catalog: CatalogFacade,
+        inventory: InventoryFacade,
+        pricing: PricingFacade,
+        policy: BookingPolicy,
+    ) -> None:
+        self._reservations = reservations
+        self._settings = settings
+        self._catalog = catalog
+        self._inventory = inventory
+        self._pricing = pricing
+        self.policy = policy
+
+    # --- validation and pricing -------------------------------------------------------------
+
+    def validate(
+        self,
+        equipment_type_id: str,
+        period: TimeRange,
+        basis: PricingBasis,
+        quantity: int,
+        now: datetime,
+    ) -> None:
+        details = self._catalog.get_equipment_type_details(equipment_type_id)
+        if not details.active:
+            raise ValidationError(f"{details.name} cannot be booked at the moment.")
+        self.policy.check_quantity(quantity)
+        card = self._pricing.get_rate_card(equipment_type_id)
+        if card is None:
+            raise ValidationError(
+                f"{details.name} has no price yet, so it cannot be booked online."
+            )
+        self.policy.check_period(period, basis, now, card.minimum_duration)
+
+    def price(self, equipment_type_id: str, period: TimeRange, quantity: int, customer_id=None):
+        return self._pricing.quote(equipment_type_id, period, quantity, customer_id)
+
+    def buffer(self, equipment_type_id: str) -> timedelta:
+        return self._settings.turnaround(equipment_type_id)
+
+    # --- capacity ---------------------------------------------------------------------------
+
+    def ensure_capacity(
+        self,
+        equipment_type_id: str,
+        period: TimeRange,
+        quantity: int,
+        now: datetime,
+        exclude_id: str | None = None,
+        expired_hold: bool = False,
+    ) -> None:
+        """Raise ConflictError naming what is left when `quantity` does not fit (run under the
+        type's lock so the answer stays true until commit)."""
+        buffer = self.buffer(equipment_type_id)
+        occupied = period.expanded(after=buffer)
+        total = self._inventory.get_total_capacity(equipment_type_id, occupied)
+        occupancies = self._reservations.occupancies(
+            equipment_type_id, occupied, buffer, now, exclude_id=exclude_id
+        )
+        result = assess(occupancies, occupied, quantity, total)
+        if result.is_available:
+            return
+        prefix = (
+            "Your hold expired and in the meantime the equipment was booked: "
+            if expired_hold
+            else ""
+        )
+        if result.remaining_capacity == 0:
+            raise ConflictError(f"{prefix}None are left for that period.")
+        raise ConflictError(
+            f"{prefix}Only {result.remaining_capacity} left for that period; "
+            f"you asked for {quantity}."
+        )
+
+    def check(self, query: CheckAvailability) -> AvailabilityResult:
+        now = utcnow()
+        self.validate(query.equipment_type_id, query.period, query.basis, query.quantity, now)
+        buffer = self.buffer(query.equipment_type_id)
+        occupied = query.period.expanded(after=buffer)
+        total = self._inventory.get_total_capacity(query.equipment_type_id, occupied)
+        self.policy.check_quantity(query.quantity, total)
+        occupancies = self._reservations.occupancies(query.equipment_type_id, occupied, buffer, now)
+        result = assess(occupancies, occupied, query.quantity, total)
+        try:
+            quote = self.price(query.equipment_type_id, query.period, query.quantity)
+        except DomainError:
+            quote = None
+        alternatives = None
+        if not result.is_available and query.with_alternatives:
+            alternatives = self.alternatives(query, result.remaining_capacity, buffer, now)
+        return AvailabilityResult(
+            equipment_type_id=query.equipment_type_id,
+            period=query.period,
+            quantity=query.quantity,
+            basis=query.basis,
+            is_available=result.is_available,
+            remaining_capacity=result.remaining_capacity,
+            total_capacity=total,
+            peak_usage=result.peak_usage,
+            blocking_interval=result.blocking_interval,
+            quote=quote,
+            alternatives=alternatives,
+        )
+
+    # --- alternatives -----------------------------------------------------------------------
+
+    def alternatives(
+        self, query: CheckAvailability, remaining: int, buffer: timedelta, now: datetime
+    ) -> Alternatives:
+        return Alternatives(
+            max_quantity=remaining,
+            earliest_period=self._earliest(query, buffer, now),
+            similar=tuple(self._similar(query, now)),
+        )
+
+    def _earliest(self, query: CheckAvailability, buffer: timedelta, now: datetime):
+        horizon = self.policy.search_horizon
+        window = TimeRange(
+            query.period.start, query.period.start + horizon + query.period.duration + buffer
+        )
+        profile = self._inventory.get_capacity_profile(query.equipment_type_id, window)
+        occupancies = self._reservations.occupancies(query.equipment_type_id, window, buffer, now)
+        maintenance_ends = [w.end for _, w in profile.maintenance]
+        return earliest_start(
+            occupancies,
+            query.period,
+            query.quantity,
+            buffer,
+            profile.capacity_for,
+            horizon,
+            lambda moment: self.policy.align_up(moment, query.basis),
+            extra_candidates=maintenance_ends,
+        )
+
+    def _similar(self, query: CheckAvailability, now: datetime) -> list[SimilarOption]:
+        try:
+            details = self._catalog.get_equipment_type_details(query.equipment_type_id)
+        except NotFoundError:
+            return []
+        options: list[SimilarOption] = []
+        for other in self._catalog.list_active_types_in_category(details.category_id):
+            if other.id == query.equipment_type_id or self._pricing.get_rate_card(other.id) is None:
+                continue
+            buffer = self.buffer(other.id)
+            occupied = query.period.expanded(after=buffer)
+            total = self._inventory.get_total_capacity(other.id, occupied)
+            occupancies = self._reservations.occupancies(other.id, occupied, buffer, now)
+            result = assess(occupancies, occupied, query.quantity, total)
+            if result.is_available:
+                options.append(
+                    SimilarOption(other.id, other.slug, other.name, result.remaining_capacity)
+                )
+            if len(options) >= MAX_SIMILAR:
+                break
+        return options

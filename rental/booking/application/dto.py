@@ -1,0 +1,90 @@
+"""What the Booking facade returns: frozen dataclasses, never entities."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from rental.booking.domain.models import FrozenQuote, PricingBasis, ReservationStatus
+from rental.shared.money import Money
+from rental.shared.time_range import TimeRange
+
+
+@dataclass(frozen=True, slots=True)
+class SimilarOption:
+    equipment_type_id: str
+    slug: str
+    name: str
+    remaining_capacity: int
+
+
+@dataclass(frozen=True, slots=True)
+class Alternatives:
+    max_quantity: int  # the most that can be had for the requested period
+    earliest_period: TimeRange | None  # same duration, full quantity, within the horizon
+    similar: tuple[SimilarOption, ...]
+
+    @property
+    def any(self) -> bool:
+        return bool(self.max_quantity or self.earliest_period or self.similar)
+
+
+@dataclass(frozen=True, slots=True)
+class AvailabilityResult:
+    equipment_type_id: str
+    period: TimeRange
+    quantity: int
+    basis: PricingBasis
+    is_available: bool
+    remaining_capacity: int
+    total_capacity: int
+    peak_usage: int
+    blocking_interval: TimeRange | None
+    quote: object | None  # rental.pricing.Quote for the request (None when it cannot be priced)
+    alternatives: Alternatives | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationDetails:
+    id: str
+    reference: str
+    customer_id: str
+    equipment_type_id: str
+    period: TimeRange
+    quantity: int
+    basis: PricingBasis
+    quote: FrozenQuote
+    status: ReservationStatus
+    created_at: datetime
+    updated_at: datetime
+    hold_expires_at: datetime | None
+    cancellation_reason: str | None
+    needs_attention: bool
+    attention_reason: str | None
+
+    @property
+    def total(self) -> Money:
+        return self.quote.total
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.status in (ReservationStatus.PENDING, ReservationStatus.CONFIRMED)
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationPage:
+    items: tuple[ReservationDetails, ...]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+@dataclass(frozen=True, slots=True)
+class UsagePoint:
+    at: datetime
+    usage: int
+    capacity: int

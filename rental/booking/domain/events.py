@@ -1,0 +1,53 @@
+"""Integration events the Booking module publishes through the outbox (payload = published
+language: other modules subscribe by name and read these fields)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from rental.shared.events import Event, register_event
+from rental.shared.money import Money
+from rental.shared.time_range import TimeRange
+
+
+@dataclass(frozen=True, kw_only=True)
+class _ReservationEvent(Event):
+    reservation_id: str
+    reference: str
+    customer_id: str
+    equipment_type_id: str
+    period: TimeRange
+    quantity: int
+    total: Money
+
+
+@register_event
+@dataclass(frozen=True, kw_only=True)
+class ReservationCreated(_ReservationEvent):
+    hold_expires_at: datetime
+
+
+@register_event
+@dataclass(frozen=True, kw_only=True)
+class ReservationConfirmed(_ReservationEvent):
+    # When the items are free again: the end plus the turnaround buffer (cleaning).
+    occupied_until: datetime
+
+
+@register_event
+@dataclass(frozen=True, kw_only=True)
+class ReservationCancelled(_ReservationEvent):
+    reason: str
+
+
+@register_event
+@dataclass(frozen=True, kw_only=True)
+class ReservationCompleted(_ReservationEvent):
+    pass
+
+
+@register_event
+@dataclass(frozen=True, kw_only=True)
+class ReservationExpired(_ReservationEvent):
+    pass

@@ -1,0 +1,166 @@
+"""The Reservation: booking's own model. It references the customer and the equipment type by
+ID only and freezes the quoted price at creation."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from rental.shared.errors import ConflictError
+from rental.shared.money import Money
+from rental.shared.time_range import TimeRange
+
+# No 0/O, 1/I/L: a reference read out over the phone should not be ambiguous.
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+REFERENCE_LENGTH = 6
+
+
+def new_reference() -> str:
+    return "RK-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+
+
+class ReservationStatus(StrEnum):
+    PENDING = "PENDING"
+    CONFIRMED = "CONFIRMED"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+    EXPIRED = "EXPIRED"
+
+    @property
+    def holds_capacity(self) -> bool:
+        return self in (ReservationStatus.PENDING, ReservationStatus.CONFIRMED)
+
+
+class PricingBasis(StrEnum):
+    HOURLY = "HOURLY"
+    DAILY = "DAILY"
+
+
+S = ReservationStatus
+TRANSITIONS: dict[ReservationStatus, frozenset[ReservationStatus]] = {
+    S.PENDING: frozenset({S.CONFIRMED, S.CANCELLED, S.EXPIRED}),
+    S.CONFIRMED: frozenset({S.COMPLETED, S.CANCELLED}),
+    S.COMPLETED: frozenset(),
+    S.CANCELLED: frozenset(),
+    S.EXPIRED: frozenset(),
+}
+
+_VERBS = {
+    S.CONFIRMED: "confirmed",
+    S.COMPLETED: "completed",
+    S.CANCELLED: "cancelled",
+    S.EXPIRED: "expired",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PriceLine:
+    label: str
+    amount: Money
+
+
+@dataclass(frozen=True, slots=True)
+class FrozenQuote:
+    """The price as quoted when the reservation was made; never recomputed."""
+
+    lines: tuple[PriceLine, ...]
+    subtotal: Money
+    discounts: tuple[PriceLine, ...]
+    deposit: Money
+    total: Money
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "lines": [{"label": x.label, "amount": x.amount.to_dict()} for x in self.lines],
+            "subtotal": self.subtotal.to_dict(),
+            "discounts": [{"label": x.label, "amount": x.amount.to_dict()} for x in self.discounts],
+            "deposit": self.deposit.to_dict(),
+            "total": self.total.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FrozenQuote:
+        def lines(items: list[dict[str, Any]]) -> tuple[PriceLine, ...]:
+            return tuple(PriceLine(x["label"], Money.from_dict(x["amount"])) for x in items)
+
+        return cls(
+            lines=lines(data["lines"]),
+            subtotal=Money.from_dict(data["subtotal"]),
+            discounts=lines(data.get("discounts", [])),
+            deposit=Money.from_dict(data["deposit"]),
+            total=Money.from_dict(data["total"]),
+        )
+
+
+@dataclass(slots=True)
+class Reservation:
+    id: str
+    reference: str
+    customer_id: str
+    equipment_type_id: str
+    period: TimeRange
+    quantity: int
+    basis: PricingBasis
+    quote: FrozenQuote
+    status: ReservationStatus
+    created_at: datetime
+    updated_at: datetime
+    hold_expires_at: datetime | None
+    manage_token_hash: str
+    cancellation_reason: str | None = None
+    needs_attention: bool = False
+    attention_reason: str | None = None
+
+    @property
+    def total(self) -> Money:
+        return self.quote.total
+
+    def hold_is_live(self, now: datetime) -> bool:
+        return (
+            self.status is S.PENDING
+            and self.hold_expires_at is not None
+            and now < self.hold_expires_at
+        )
+
+    def occupied(self, buffer: timedelta) -> TimeRange:
+        return self.period.expanded(after=buffer)
+
+    def _move(self, to: ReservationStatus, now: datetime) -> None:
+        if to not in TRANSITIONS[self.status]:
+            raise ConflictError(
+                f"Reservation {self.reference} is {self.status.value.lower()} "
+                f"and cannot be {_VERBS.get(to, to.value.lower())}."
+            )
+        self.status = to
+        self.updated_at = now
+
+    def confirm(self, now: datetime) -> None:
+        self._move(S.CONFIRMED, now)
+        self.hold_expires_at = None
+
+    def cancel(self, reason: str, now: datetime) -> None:
+        self._move(S.CANCELLED, now)
+        self.cancellation_reason = reason.strip()[:500] or "No reason given"
+        self.hold_expires_at = None
+
+    def complete(self, now: datetime) -> None:
+        self._move(S.COMPLETED, now)
+
+    def expire(self, now: datetime) -> None:
+        if self.hold_is_live(now):
+            raise ConflictError(f"The hold on {self.reference} has not expired yet.")
+        self._move(S.EXPIRED, now)
+        self.hold_expires_at = None
+
+    def flag(self, reason: str, now: datetime) -> None:
+        self.needs_attention = True
+        self.attention_reason = reason[:500]
+        self.updated_at = now
+
+    def clear_flag(self, now: datetime) -> None:
+        self.needs_attention = False
+        self.attention_reason = None
+        self.updated_at = now

@@ -1,0 +1,243 @@
+"""BookingFacade: the only entry point to the Booking module for other modules and the web."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_app_context
+
+from rental.booking.application.availability import AvailabilityService, CheckAvailability
+from rental.booking.application.commands import (
+    CancelReservation,
+    CompleteReservation,
+    ConfirmReservation,
+    CreateReservation,
+    ReservationCommands,
+    hash_token,
+)
+from rental.booking.application.dto import (
+    AvailabilityResult,
+    ReservationDetails,
+    ReservationPage,
+    UsagePoint,
+)
+from rental.booking.domain.availability import sweep_peak
+from rental.booking.domain.models import Reservation, ReservationStatus
+from rental.booking.domain.policy import BookingPolicy
+from rental.booking.infrastructure.repositories import (
+    ReservationFilter,
+    ReservationRepository,
+    TypeSettingsRepository,
+)
+from rental.catalog import CatalogFacade
+from rental.customers import CustomerFacade
+from rental.inventory import InventoryFacade
+from rental.pricing import PricingFacade
+from rental.shared.db import unit_of_work
+from rental.shared.errors import NotFoundError, ValidationError
+from rental.shared.time_range import TimeRange, utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class ListReservations:
+    status: str | None = None
+    equipment_type_id: str | None = None
+    customer_id: str | None = None
+    starts_from: datetime | None = None
+    starts_before: datetime | None = None
+    needs_attention: bool | None = None
+    reference: str | None = None
+    page: int = 1
+    page_size: int = 25
+
+
+def policy_from_config() -> BookingPolicy:
+    config: dict[str, Any] = dict(current_app.config) if has_app_context() else {}
+    return BookingPolicy(
+        timezone=ZoneInfo(config.get("BUSINESS_TIMEZONE", "UTC")),
+        slot_minutes=int(config.get("BOOKING_SLOT_MINUTES", 15)),
+        max_duration=timedelta(days=int(config.get("BOOKING_MAX_DAYS", 90))),
+        hold_minutes=int(config.get("BOOKING_HOLD_MINUTES", 15)),
+    )
+
+
+def _details(r: Reservation) -> ReservationDetails:
+    return ReservationDetails(
+        id=r.id,
+        reference=r.reference,
+        customer_id=r.customer_id,
+        equipment_type_id=r.equipment_type_id,
+        period=r.period,
+        quantity=r.quantity,
+        basis=r.basis,
+        quote=r.quote,
+        status=r.status,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
+        hold_expires_at=r.hold_expires_at,
+        cancellation_reason=r.cancellation_reason,
+        needs_attention=r.needs_attention,
+        attention_reason=r.attention_reason,
+    )
+
+
+class BookingFacade:
+    def __init__(self, policy: BookingPolicy | None = None) -> None:
+        self.policy = policy or policy_from_config()
+        self._reservations = ReservationRepository()
+        self._settings = TypeSettingsRepository()
+        self.inventory = InventoryFacade()
+        self.catalog = CatalogFacade()
+        self._availability = AvailabilityService(
+            self._reservations,
+            self._settings,
+            self.catalog,
+            self.inventory,
+            PricingFacade(),
+            self.policy,
+        )
+        self._commands = ReservationCommands(
+            self._reservations, self._availability, CustomerFacade(), self.policy.hold_minutes
+        )
+
+    # --- queries ----------------------------------------------------------------------------
+
+    def check_availability(self, query: CheckAvailability) -> AvailabilityResult:
+        return self._availability.check(query)
+
+    def get_reservation(self, reservation_id: str) -> ReservationDetails:
+        reservation = self._reservations.get(reservation_id)
+        if reservation is None:
+            raise NotFoundError("That reservation does not exist.")
+        return _details(reservation)
+
+    def get_reservation_for_customer(self, reference: str, token: str) -> ReservationDetails:
+        """The customer's manage link: reference plus the unguessable token (compared in
+        constant time). Wrong either way is the same NotFoundError."""
+        reservation = self._reservations.get_by_reference(reference)
+        if reservation is None or not hmac.compare_digest(
+            reservation.manage_token_hash, hash_token(token)
+        ):
+            raise NotFoundError(
+                "This booking link is not valid. Check the link in your confirmation."
+            )
+        return _details(reservation)
+
+    def list_reservations(self, query: ListReservations) -> ReservationPage:
+        page = max(query.page, 1)
+        page_size = min(max(query.page_size, 1), 100)
+        items, total = self._reservations.search(
+            ReservationFilter(
+                status=query.status,
+                equipment_type_id=query.equipment_type_id,
+                customer_id=query.customer_id,
+                starts_from=query.starts_from,
+                starts_before=query.starts_before,
+                needs_attention=query.needs_attention,
+                reference=query.reference,
+            ),
+            page,
+            page_size,
+        )
+        return ReservationPage(tuple(_details(r) for r in items), total, page, page_size)
+
+    def export_for_customer(self, customer_id: str) -> list[dict[str, Any]]:
+        return [
+            {
+                "reference": r.reference,
+                "equipment_type_id": r.equipment_type_id,
+                "start": r.period.start.isoformat(),
+                "end": r.period.end.isoformat(),
+                "quantity": r.quantity,
+                "status": r.status.value,
+                "total": r.quote.total.to_dict(),
+                "created_at": r.created_at.isoformat(),
+                "cancellation_reason": r.cancellation_reason,
+            }
+            for r in self._reservations.for_customer(customer_id)
+        ]
+
+    def turnaround(self, equipment_type_id: str) -> timedelta:
+        return self._settings.turnaround(equipment_type_id)
+
+    def usage_profile(self, equipment_type_id: str, window: TimeRange) -> list[UsagePoint]:
+        """Usage (units held) against capacity at every change point in `window`, for the
+        staff timeline."""
+        now = utcnow()
+        buffer = self._settings.turnaround(equipment_type_id)
+        occupancies = self._reservations.occupancies(equipment_type_id, window, buffer, now)
+        profile = self.inventory.get_capacity_profile(equipment_type_id, window)
+        moments = {window.start}
+        for occ in occupancies:
+            moments.update(m for m in (occ.period.start, occ.period.end) if window.contains(m))
+        for _, w in profile.maintenance:
+            moments.update(m for m in (w.start, w.end) if window.contains(m))
+        points = []
+        ordered = sorted(moments)
+        for i, moment in enumerate(ordered):
+            end = ordered[i + 1] if i + 1 < len(ordered) else window.end
+            if end <= moment:
+                continue
+            slot = TimeRange(moment, end)
+            points.append(
+                UsagePoint(moment, sweep_peak(occupancies, slot).peak, profile.capacity_for(slot))
+            )
+        return points
+
+    # --- commands ---------------------------------------------------------------------------
+
+    def create_reservation(self, cmd: CreateReservation) -> str:
+        with unit_of_work():
+            return self._commands.create(cmd)
+
+    def confirm_reservation(self, reservation_id: str) -> None:
+        with unit_of_work():
+            self._commands.confirm(ConfirmReservation(reservation_id))
+
+    def cancel_reservation(self, reservation_id: str, reason: str) -> None:
+        with unit_of_work():
+            self._commands.cancel(CancelReservation(reservation_id, reason))
+
+    def complete_reservation(self, reservation_id: str) -> None:
+        with unit_of_work():
+            self._commands.complete(CompleteReservation(reservation_id))
+
+    def expire_stale_holds(self) -> int:
+        with unit_of_work():
+            return self._commands.expire_stale_holds()
+
+    def flag_reservation(self, reservation_id: str, reason: str) -> None:
+        with unit_of_work():
+            self._commands.flag(reservation_id, reason)
+
+    def clear_attention(self, reservation_id: str) -> None:
+        with unit_of_work():
+            self._commands.clear_flag(reservation_id)
+
+    def set_turnaround(self, equipment_type_id: str, minutes: int) -> None:
+        if not 0 <= minutes <= 7 * 24 * 60:
+            raise ValidationError(
+                "The turnaround buffer must be between 0 minutes and 7 days.", field="turnaround"
+            )
+        self.catalog.get_equipment_type_details(equipment_type_id)
+        with unit_of_work():
+            self._settings.set_turnaround(equipment_type_id, minutes)
+
+    def hand_over(self, reservation_id: str, actor: str) -> None:
+        """Staff: the customer picked the equipment up (allocated items become ALLOCATED)."""
+        with unit_of_work():
+            reservation = self.get_reservation(reservation_id)
+            if reservation.status is not ReservationStatus.CONFIRMED:
+                raise ValidationError("Only confirmed reservations can be handed over.")
+            self.inventory.check_out_reservation(reservation_id, actor)
+
+    def take_back(self, reservation_id: str, damaged: dict[str, str], actor: str) -> None:
+        """Staff: the equipment came back. Items return to AVAILABLE (or MAINTENANCE when
+        damaged) and the reservation is completed — one transaction."""
+        with unit_of_work():
+            self.inventory.check_in_reservation(reservation_id, damaged, actor)
+            self._commands.complete(CompleteReservation(reservation_id))

@@ -1,0 +1,142 @@
+"""Parsing the availability / booking request from query strings and forms.
+
+Kept apart from the views so the same rules serve the public journey and the staff pages.
+Errors come back as a field → message dict, never as exceptions, so the form can be shown
+again with everything the person typed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rental.booking.domain.models import PricingBasis
+from rental.booking.domain.policy import BookingPolicy
+from rental.shared.errors import ValidationError
+from rental.shared.time_range import TimeRange
+
+MAX_QUANTITY = 999
+
+
+@dataclass
+class BookingRequest:
+    """What the customer typed, as typed, plus the parsed period when it parses."""
+
+    basis: PricingBasis = PricingBasis.HOURLY
+    start: str = ""  # datetime-local, hourly
+    end: str = ""
+    start_date: str = ""  # date, daily (both days included)
+    end_date: str = ""
+    quantity: str = "1"
+    errors: dict[str, str] = field(default_factory=dict)
+    period: TimeRange | None = None
+    qty: int = 1
+
+    @property
+    def is_daily(self) -> bool:
+        return self.basis is PricingBasis.DAILY
+
+    def params(self, **overrides: Any) -> dict[str, str]:
+        """Query-string parameters that reproduce this request (for links and suggestions)."""
+        values = {"basis": self.basis.value.lower(), "quantity": self.quantity}
+        if self.is_daily:
+            values |= {"start_date": self.start_date, "end_date": self.end_date}
+        else:
+            values |= {"start": self.start, "end": self.end}
+        values.update({k: str(v) for k, v in overrides.items()})
+        return values
+
+
+def defaults(policy: BookingPolicy, now: datetime, basis: PricingBasis) -> BookingRequest:
+    """Tomorrow 09:00–17:00 (or tomorrow, one day): the most common first question."""
+    tomorrow = now.astimezone(policy.timezone).date() + timedelta(days=1)
+    return BookingRequest(
+        basis=basis,
+        start=f"{tomorrow.isoformat()}T09:00",
+        end=f"{tomorrow.isoformat()}T17:00",
+        start_date=tomorrow.isoformat(),
+        end_date=tomorrow.isoformat(),
+    )
+
+
+def _local(value: str, tz: ZoneInfo) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed
+
+
+def _day(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        return None
+
+
+def parse(args: Any, policy: BookingPolicy, now: datetime) -> BookingRequest:
+    basis_raw = (args.get("basis") or "hourly").strip().upper()
+    basis = PricingBasis.DAILY if basis_raw == "DAILY" else PricingBasis.HOURLY
+    base = defaults(policy, now, basis)
+    req = BookingRequest(
+        basis=basis,
+        start=args.get("start", base.start),
+        end=args.get("end", base.end),
+        start_date=args.get("start_date", base.start_date),
+        end_date=args.get("end_date", base.end_date),
+        quantity=(args.get("quantity") or "1").strip(),
+    )
+    try:
+        req.qty = int(req.quantity)
+        if not 1 <= req.qty <= MAX_QUANTITY:
+            req.errors["quantity"] = "Choose a quantity of at least 1."
+    except ValueError:
+        req.errors["quantity"] = "Enter the number of units as a whole number, e.g. 2."
+    if req.is_daily:
+        first, last = _day(req.start_date), _day(req.end_date)
+        if first is None:
+            req.errors["start"] = "Enter the first day, e.g. 2030-05-06."
+        if last is None:
+            req.errors["end"] = "Enter the last day, e.g. 2030-05-07."
+        if first and last:
+            try:
+                req.period = policy.daily_period(first, last)
+            except ValidationError as exc:
+                req.errors.update(exc.errors)
+    else:
+        start, end = _local(req.start, policy.timezone), _local(req.end, policy.timezone)
+        if start is None:
+            req.errors["start"] = "Enter a start date and time."
+        if end is None:
+            req.errors["end"] = "Enter an end date and time."
+        if start and end:
+            try:
+                req.period = TimeRange(start, end)
+            except ValidationError as exc:
+                req.errors.update(exc.errors)
+    return req
+
+
+def from_period(
+    period: TimeRange, basis: PricingBasis, quantity: int, tz: ZoneInfo
+) -> dict[str, str]:
+    """Query parameters for a suggested period (alternatives refill the form with these)."""
+    start, end = period.start.astimezone(tz), period.end.astimezone(tz)
+    if basis is PricingBasis.DAILY:
+        last = (end - timedelta(days=1)).date() if end.time() == time(0) else end.date()
+        return {
+            "basis": "daily",
+            "start_date": start.date().isoformat(),
+            "end_date": last.isoformat(),
+            "quantity": str(quantity),
+        }
+    return {
+        "basis": "hourly",
+        "start": start.strftime("%Y-%m-%dT%H:%M"),
+        "end": end.strftime("%Y-%m-%dT%H:%M"),
+        "quantity": str(quantity),
+    }
+
+
+CUSTOMER_FIELDS = ("name", "email", "phone", "street", "city", "state", "postal_code", "country")

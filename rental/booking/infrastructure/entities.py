@@ -1,0 +1,51 @@
+"""SQLAlchemy entities of the Booking module (persistence only, no behaviour)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Index, Integer, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from rental.shared.db import Base, UTCDateTime
+
+
+class ReservationEntity(Base):
+    __tablename__ = "booking_reservations"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    customer_id: Mapped[str] = mapped_column(String(36), index=True)
+    equipment_type_id: Mapped[str] = mapped_column(String(36))
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    quantity: Mapped[int] = mapped_column(Integer)
+    basis: Mapped[str] = mapped_column(String(10))
+    currency: Mapped[str] = mapped_column(String(3))
+    total_amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    quote: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    manage_token_hash: Mapped[str] = mapped_column(String(64))
+    cancellation_reason: Mapped[str | None] = mapped_column(Text)
+    needs_attention: Mapped[bool] = mapped_column(Boolean, default=False)
+    attention_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        # The availability query: one type's reservations overlapping a range.
+        Index("ix_booking_reservations_type_period", "equipment_type_id", "start_at", "end_at"),
+        Index("ix_booking_reservations_status_hold", "status", "hold_expires_at"),
+    )
+
+
+class TypeSettingsEntity(Base):
+    """Booking rules per equipment type (the turnaround buffer between rentals)."""
+
+    __tablename__ = "booking_type_settings"
+
+    equipment_type_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    turnaround_minutes: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,227 @@
+"""Repositories of the Booking module: domain models in, domain models out."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy.orm import Session
+
+from rental.booking.domain.availability import Occupancy
+from rental.booking.domain.models import (
+    FrozenQuote,
+    PricingBasis,
+    Reservation,
+    ReservationStatus,
+)
+from rental.booking.infrastructure.entities import ReservationEntity, TypeSettingsEntity
+from rental.shared.db import db, is_postgres
+from rental.shared.time_range import TimeRange
+
+E = ReservationEntity
+
+
+def to_domain(e: ReservationEntity) -> Reservation:
+    return Reservation(
+        id=e.id,
+        reference=e.reference,
+        customer_id=e.customer_id,
+        equipment_type_id=e.equipment_type_id,
+        period=TimeRange(e.start_at, e.end_at),
+        quantity=e.quantity,
+        basis=PricingBasis(e.basis),
+        quote=FrozenQuote.from_dict(e.quote),
+        status=ReservationStatus(e.status),
+        created_at=e.created_at,
+        updated_at=e.updated_at,
+        hold_expires_at=e.hold_expires_at,
+        manage_token_hash=e.manage_token_hash,
+        cancellation_reason=e.cancellation_reason,
+        needs_attention=e.needs_attention,
+        attention_reason=e.attention_reason,
+    )
+
+
+def to_entity(r: Reservation, e: ReservationEntity | None = None) -> ReservationEntity:
+    e = e or ReservationEntity(id=r.id)
+    e.reference = r.reference
+    e.customer_id = r.customer_id
+    e.equipment_type_id = r.equipment_type_id
+    e.start_at = r.period.start
+    e.end_at = r.period.end
+    e.quantity = r.quantity
+    e.basis = r.basis.value
+    e.currency = r.quote.total.currency
+    e.total_amount = r.quote.total.amount
+    e.quote = r.quote.to_dict()
+    e.status = r.status.value
+    e.created_at = r.created_at
+    e.updated_at = r.updated_at
+    e.hold_expires_at = r.hold_expires_at
+    e.manage_token_hash = r.manage_token_hash
+    e.cancellation_reason = r.cancellation_reason
+    e.needs_attention = r.needs_attention
+    e.attention_reason = r.attention_reason
+    return e
+
+
+def _live(now: datetime):
+    """Reservations that hold capacity: confirmed, or pending with an unexpired hold."""
+    return or_(
+        E.status == ReservationStatus.CONFIRMED.value,
+        and_(E.status == ReservationStatus.PENDING.value, E.hold_expires_at > now),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationFilter:
+    status: str | None = None
+    equipment_type_id: str | None = None
+    customer_id: str | None = None
+    starts_from: datetime | None = None
+    starts_before: datetime | None = None
+    needs_attention: bool | None = None
+    reference: str | None = None
+
+
+class ReservationRepository:
+    def __init__(self, session: Session | None = None) -> None:
+        self.session = session or db.session()
+
+    def lock_equipment_type(self, equipment_type_id: str) -> None:
+        """Serialise competing bookings of one type until the transaction ends.
+
+        PostgreSQL: a transaction-scoped advisory lock keyed by the type. SQLite: the unit of
+        work already began with BEGIN IMMEDIATE, which holds the database's single write lock."""
+        if is_postgres(self.session):
+            key = int.from_bytes(
+                hashlib.blake2b(f"booking:{equipment_type_id}".encode(), digest_size=8).digest(),
+                "big",
+                signed=True,
+            )
+            self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+    def add(self, reservation: Reservation) -> None:
+        self.session.add(to_entity(reservation))
+        self.session.flush()
+
+    def save(self, reservation: Reservation) -> None:
+        entity = self.session.get(E, reservation.id)
+        to_entity(reservation, entity)
+        self.session.flush()
+
+    def get(self, reservation_id: str) -> Reservation | None:
+        entity = self.session.get(E, reservation_id)
+        return to_domain(entity) if entity else None
+
+    def get_by_reference(self, reference: str) -> Reservation | None:
+        entity = self.session.scalar(select(E).where(E.reference == reference.strip().upper()))
+        return to_domain(entity) if entity else None
+
+    def reference_exists(self, reference: str) -> bool:
+        return self.session.scalar(select(func.count()).where(E.reference == reference)) > 0
+
+    def occupancies(
+        self,
+        equipment_type_id: str,
+        window: TimeRange,
+        buffer: timedelta,
+        now: datetime,
+        exclude_id: str | None = None,
+    ) -> list[Occupancy]:
+        """Live reservations of the type whose occupied range (period + buffer) meets `window`.
+        One query on (equipment_type_id, start_at, end_at)."""
+        query = select(E.start_at, E.end_at, E.quantity).where(
+            E.equipment_type_id == equipment_type_id,
+            E.start_at < window.end,
+            E.end_at > window.start - buffer,
+            _live(now),
+        )
+        if exclude_id:
+            query = query.where(E.id != exclude_id)
+        return [
+            Occupancy(TimeRange(start, end + buffer), quantity)
+            for start, end, quantity in self.session.execute(query)
+        ]
+
+    def expired_holds(self, now: datetime, limit: int = 200) -> list[Reservation]:
+        rows = self.session.scalars(
+            select(E)
+            .where(E.status == ReservationStatus.PENDING.value, E.hold_expires_at <= now)
+            .order_by(E.hold_expires_at)
+            .limit(limit)
+        )
+        return [to_domain(e) for e in rows]
+
+    def search(
+        self, flt: ReservationFilter, page: int, page_size: int
+    ) -> tuple[Sequence[Reservation], int]:
+        conditions = []
+        if flt.status:
+            conditions.append(E.status == flt.status)
+        if flt.equipment_type_id:
+            conditions.append(E.equipment_type_id == flt.equipment_type_id)
+        if flt.customer_id:
+            conditions.append(E.customer_id == flt.customer_id)
+        if flt.starts_from:
+            conditions.append(E.end_at > flt.starts_from)
+        if flt.starts_before:
+            conditions.append(E.start_at < flt.starts_before)
+        if flt.needs_attention is not None:
+            conditions.append(E.needs_attention == flt.needs_attention)
+        if flt.reference:
+            conditions.append(E.reference.contains(flt.reference.strip().upper()))
+        total = self.session.scalar(select(func.count()).select_from(E).where(*conditions)) or 0
+        rows = self.session.scalars(
+            select(E)
+            .where(*conditions)
+            .order_by(E.start_at.desc(), E.id)
+            .offset((page - 1) * page_size)
+            .limit(page_size)
+        )
+        return [to_domain(e) for e in rows], total
+
+    def for_customer(self, customer_id: str) -> list[Reservation]:
+        rows = self.session.scalars(
+            select(E).where(E.customer_id == customer_id).order_by(E.start_at)
+        )
+        return [to_domain(e) for e in rows]
+
+    def usage_in(
+        self, equipment_type_id: str, window: TimeRange, now: datetime
+    ) -> list[Reservation]:
+        rows = self.session.scalars(
+            select(E)
+            .where(
+                E.equipment_type_id == equipment_type_id,
+                E.start_at < window.end,
+                E.end_at > window.start,
+                _live(now),
+            )
+            .order_by(E.start_at)
+        )
+        return [to_domain(e) for e in rows]
+
+
+class TypeSettingsRepository:
+    def __init__(self, session: Session | None = None) -> None:
+        self.session = session or db.session()
+
+    def turnaround(self, equipment_type_id: str) -> timedelta:
+        minutes = self.session.scalar(
+            select(TypeSettingsEntity.turnaround_minutes).where(
+                TypeSettingsEntity.equipment_type_id == equipment_type_id
+            )
+        )
+        return timedelta(minutes=minutes or 0)
+
+    def set_turnaround(self, equipment_type_id: str, minutes: int) -> None:
+        entity = self.session.get(TypeSettingsEntity, equipment_type_id)
+        if entity is None:
+            entity = TypeSettingsEntity(equipment_type_id=equipment_type_id)
+            self.session.add(entity)
+        entity.turnaround_minutes = minutes
+        self.session.flush()

@@ -1,0 +1,121 @@
+"""The booking pages through the test client: plain form posts (no JavaScript), errors next
+to the fields with the input kept, and clear pages for wrong links."""
+
+from __future__ import annotations
+
+import re
+
+from rental.booking import BookingFacade, ListReservations
+from rental.customers import CustomerFacade
+from tests.support.auth import csrf_token
+from tests.support.fleet import make_customer, make_type, tomorrow_at
+
+DETAILS = {
+    "name": "Jo Builder",
+    "email": "jo@example.com",
+    "phone": "+49 30 555 0101",
+    "street": "Baustr. 7",
+    "city": "Berlin",
+    "state": "Berlin",
+    "postal_code": "10115",
+    "country": "Germany",
+}
+
+
+def request_params(hours=(9, 17), qty=1) -> dict[str, str]:
+    return {
+        "basis": "hourly",
+        "start": tomorrow_at(hours[0]).strftime("%Y-%m-%dT%H:%M"),
+        "end": tomorrow_at(hours[1]).strftime("%Y-%m-%dT%H:%M"),
+        "quantity": str(qty),
+    }
+
+
+def test_availability_page_answers_without_javascript(app, client):
+    fleet = make_type(units=3)
+    page = client.get(f"/book/{fleet.slug}", query_string=request_params(qty=2))
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and "<html" in body
+    assert "AVAILABLE" in body and "3 of 3 free" in body and "Total" in body
+    fragment = client.get(
+        f"/book/{fleet.slug}",
+        query_string={**request_params(), "_block": "result"},
+        headers={"HX-Request": "true"},
+    ).get_data(as_text=True)
+    assert "<html" not in fragment and "AVAILABLE" in fragment
+
+
+def test_bad_dates_are_explained_next_to_the_field(app, client):
+    fleet = make_type(units=3)
+    params = {**request_params(), "end": request_params()["start"]}
+    page = client.get(f"/book/{fleet.slug}", query_string=params)
+    body = page.get_data(as_text=True)
+    assert page.status_code == 422
+    assert 'id="end-error"' in body and "The end must be after the start." in body
+    assert 'aria-describedby="end-error"' in body
+
+
+def test_booking_by_plain_form_posts_from_details_to_confirmation(app, client):
+    fleet = make_type(units=3)
+    token = csrf_token(client, f"/book/{fleet.slug}")
+    bad = client.post(
+        f"/book/{fleet.slug}/details",
+        data={**request_params(), **DETAILS, "email": "not-an-email", "csrf_token": token},
+    )
+    body = bad.get_data(as_text=True)
+    assert bad.status_code == 422
+    assert 'id="f-email-error"' in body and 'value="Jo Builder"' in body  # input kept
+    assert BookingFacade().list_reservations(ListReservations()).total == 0
+
+    ok = client.post(
+        f"/book/{fleet.slug}/details", data={**request_params(), **DETAILS, "csrf_token": token}
+    )
+    assert ok.status_code == 303
+    review_url = ok.headers["Location"]
+    assert re.search(r"/book/review/RK-[A-Z0-9]{6}/", review_url)
+    assert "We are holding this for you" in client.get(review_url).get_data(as_text=True)
+    confirmed = client.post(review_url, data={"csrf_token": token})
+    assert confirmed.status_code == 303
+    page = client.get(confirmed.headers["Location"]).get_data(as_text=True)
+    assert "Your booking is confirmed" in page and "/r/RK-" in page
+    customer = CustomerFacade().find_customer_by_email("jo@example.com")
+    assert customer is not None
+    # The privacy export carries the booking module's part.
+    export = CustomerFacade().export_customer_data(customer.id)
+    assert export["reservations"][0]["status"] == "CONFIRMED"
+
+
+def test_capacity_gone_between_steps_is_explained_and_the_form_kept(app, client):
+    fleet = make_type(units=1)
+    token = csrf_token(client, f"/book/{fleet.slug}")
+    first = client.post(
+        f"/book/{fleet.slug}/details", data={**request_params(), **DETAILS, "csrf_token": token}
+    )
+    assert first.status_code == 303
+    second = client.post(
+        f"/book/{fleet.slug}/details",
+        data={**request_params(), **DETAILS, "email": "late@example.com", "csrf_token": token},
+    )
+    body = second.get_data(as_text=True)
+    assert second.status_code == 409
+    assert "None are left for that period" in body and 'value="late@example.com"' in body
+
+
+def test_suspended_customers_are_told_to_contact_us(app, client):
+    fleet = make_type(units=1)
+    customer = make_customer("suspended@example.com")
+    CustomerFacade().suspend_customer(customer)
+    token = csrf_token(client, f"/book/{fleet.slug}")
+    response = client.post(
+        f"/book/{fleet.slug}/details",
+        data={**request_params(), **DETAILS, "email": "suspended@example.com", "csrf_token": token},
+    )
+    assert response.status_code == 422
+    assert "cannot make bookings" in response.get_data(as_text=True)
+
+
+def test_wrong_manage_links_get_a_clear_404(app, client):
+    response = client.get("/r/RK-AAAAAA/whatever-token-value")
+    assert response.status_code == 404
+    assert "This booking link is not valid" in response.get_data(as_text=True)
+    assert client.get("/book/no-such-type").status_code == 404

@@ -1,0 +1,157 @@
+"""Reservation lifecycle transitions and the booking policy's messages."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from rental.booking.domain.models import (
+    TRANSITIONS,
+    FrozenQuote,
+    PricingBasis,
+    Reservation,
+    ReservationStatus,
+    new_reference,
+)
+from rental.booking.domain.policy import BookingPolicy
+from rental.shared.errors import ConflictError, ValidationError
+from rental.shared.money import Money
+from rental.shared.time_range import TimeRange
+
+NOW = datetime(2030, 3, 4, 10, 0, tzinfo=UTC)
+S = ReservationStatus
+
+
+def reservation(status: S = S.PENDING, hold_minutes: int = 15) -> Reservation:
+    zero = Money("0")
+    return Reservation(
+        id="r1",
+        reference="RK-ABC234",
+        customer_id="c1",
+        equipment_type_id="t1",
+        period=TimeRange(NOW + timedelta(days=1), NOW + timedelta(days=1, hours=8)),
+        quantity=1,
+        basis=PricingBasis.HOURLY,
+        quote=FrozenQuote((), zero, (), zero, zero),
+        status=status,
+        created_at=NOW,
+        updated_at=NOW,
+        hold_expires_at=NOW + timedelta(minutes=hold_minutes) if status is S.PENDING else None,
+        manage_token_hash="x" * 64,
+    )
+
+
+def test_happy_path_pending_confirmed_completed():
+    r = reservation()
+    r.confirm(NOW)
+    assert r.status is S.CONFIRMED and r.hold_expires_at is None
+    r.complete(NOW)
+    assert r.status is S.COMPLETED
+
+
+@pytest.mark.parametrize("start", list(S))
+@pytest.mark.parametrize("action", ["confirm", "cancel", "complete", "expire"])
+def test_every_transition_follows_the_table(start, action):
+    target = {
+        "confirm": S.CONFIRMED,
+        "cancel": S.CANCELLED,
+        "complete": S.COMPLETED,
+        "expire": S.EXPIRED,
+    }[action]
+    r = reservation(start, hold_minutes=-1)  # an expired hold, so expire is allowed
+    args = ("changed my mind", NOW) if action == "cancel" else (NOW,)
+    if target in TRANSITIONS[start]:
+        getattr(r, action)(*args)
+        assert r.status is target
+    else:
+        with pytest.raises(ConflictError, match=f"is {start.value.lower()} and cannot be"):
+            getattr(r, action)(*args)
+        assert r.status is start
+
+
+def test_a_live_hold_cannot_be_expired():
+    with pytest.raises(ConflictError, match="not expired yet"):
+        reservation().expire(NOW)
+
+
+def test_cancel_records_the_reason():
+    r = reservation(S.CONFIRMED)
+    r.cancel("  Plans changed ", NOW)
+    assert r.cancellation_reason == "Plans changed"
+
+
+def test_only_pending_with_live_hold_and_confirmed_hold_capacity():
+    assert {s for s in S if s.holds_capacity} == {S.PENDING, S.CONFIRMED}
+    assert reservation().hold_is_live(NOW)
+    assert not reservation(hold_minutes=-1).hold_is_live(NOW)
+
+
+def test_references_are_short_and_unambiguous():
+    refs = {new_reference() for _ in range(500)}
+    assert len(refs) == 500
+    for ref in refs:
+        assert ref.startswith("RK-") and len(ref) == 9
+        assert not set(ref[3:]) & set("01OIL")
+
+
+policy = BookingPolicy(timezone=ZoneInfo("Europe/Berlin"))
+
+
+def period(start: datetime, hours: float) -> TimeRange:
+    return TimeRange(start, start + timedelta(hours=hours))
+
+
+def test_start_must_be_in_the_future_allowing_small_skew():
+    # A start one minute ago is accepted (clocks drift); an hour ago is not.
+    policy.check_period(period(NOW, 2), PricingBasis.HOURLY, NOW + timedelta(minutes=1))
+    with pytest.raises(ValidationError, match="start must be in the future") as err:
+        policy.check_period(period(NOW - timedelta(hours=1), 2), PricingBasis.HOURLY, NOW)
+    assert err.value.field == "start"
+
+
+def test_minimum_and_maximum_duration():
+    with pytest.raises(ValidationError, match="minimum rental is 2 hours"):
+        policy.check_period(
+            period(NOW + timedelta(hours=1), 1),
+            PricingBasis.HOURLY,
+            NOW,
+            minimum=timedelta(hours=2),
+        )
+    with pytest.raises(ValidationError, match="at most 90 days"):
+        policy.check_period(period(NOW + timedelta(hours=1), 24 * 91), PricingBasis.HOURLY, NOW)
+
+
+def test_hourly_bookings_sit_on_the_quarter_hour():
+    with pytest.raises(ValidationError, match="15-minute mark") as err:
+        policy.check_period(
+            period(NOW + timedelta(hours=1, minutes=7), 2), PricingBasis.HOURLY, NOW
+        )
+    assert err.value.field == "start"
+
+
+def test_daily_bookings_are_whole_days_in_the_business_time_zone():
+    berlin = ZoneInfo("Europe/Berlin")
+    days = policy.daily_period(datetime(2030, 3, 5).date(), datetime(2030, 3, 6).date())
+    assert days.start == datetime(2030, 3, 5, tzinfo=berlin)
+    assert days.duration == timedelta(days=2)
+    policy.check_period(days, PricingBasis.DAILY, NOW)
+    with pytest.raises(ValidationError, match="midnight to midnight"):
+        policy.check_period(period(NOW + timedelta(days=1), 24), PricingBasis.DAILY, NOW)
+
+
+def test_quantity_bounds():
+    with pytest.raises(ValidationError, match="at least 1"):
+        policy.check_quantity(0)
+    with pytest.raises(ValidationError, match="We have 3 in total"):
+        policy.check_quantity(4, total_capacity=3)
+    policy.check_quantity(3, total_capacity=3)
+
+
+def test_align_up_to_the_grid():
+    at = datetime(2030, 3, 4, 9, 7, tzinfo=UTC)
+    assert policy.align_up(at, PricingBasis.HOURLY) == datetime(2030, 3, 4, 9, 15, tzinfo=UTC)
+    assert policy.align_up(at.replace(minute=15), PricingBasis.HOURLY).minute == 15
+    midnight = policy.align_up(at, PricingBasis.DAILY).astimezone(ZoneInfo("Europe/Berlin"))
+    assert (midnight.hour, midnight.minute, midnight.day) == (0, 0, 5)
