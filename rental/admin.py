@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from flask import Blueprint, Response, current_app, flash, redirect, request, url_for
 from werkzeug.exceptions import BadRequest
 
@@ -17,7 +19,33 @@ def _outbox() -> OutboxProcessor:
 
 @bp.get("/")
 def dashboard() -> Response:
-    return render("admin/dashboard.html", outbox=_outbox().stats())
+    """What staff need first thing: today's hires, what needs attention, open holds."""
+    from rental.booking import BookingFacade, ListReservations
+    from rental.catalog import CatalogFacade
+
+    booking = BookingFacade()
+    start = datetime.now(booking.policy.timezone).replace(hour=0, minute=0, second=0, microsecond=0)
+    today = booking.list_reservations(
+        ListReservations(
+            status="CONFIRMED",
+            starts_from=start,
+            starts_before=start + timedelta(days=1),
+            page_size=20,
+        )
+    )
+    attention = booking.list_reservations(ListReservations(needs_attention=True, page_size=20))
+    pending = booking.list_reservations(ListReservations(status="PENDING", page_size=1)).total
+    types = CatalogFacade().get_equipment_type_summaries(
+        {r.equipment_type_id for r in (*today.items, *attention.items)}
+    )
+    return render(
+        "admin/dashboard.html",
+        outbox=_outbox().stats(),
+        today=today,
+        attention=attention,
+        pending=pending,
+        types=types,
+    )
 
 
 @bp.get("/outbox")

@@ -4,9 +4,11 @@ to the fields with the input kept, and clear pages for wrong links."""
 from __future__ import annotations
 
 import re
+import secrets
 
-from rental.booking import BookingFacade, ListReservations
+from rental.booking import BookingFacade, CreateReservation, ListReservations, PricingBasis
 from rental.customers import CustomerFacade
+from rental.shared.time_range import TimeRange
 from tests.support.auth import csrf_token
 from tests.support.fleet import make_customer, make_type, tomorrow_at
 
@@ -119,3 +121,35 @@ def test_wrong_manage_links_get_a_clear_404(app, client):
     assert response.status_code == 404
     assert "This booking link is not valid" in response.get_data(as_text=True)
     assert client.get("/book/no-such-type").status_code == 404
+
+
+def test_dashboard_shows_what_needs_attention_and_open_holds(app, admin_client):
+    fleet = make_type(units=2)
+    booking = BookingFacade()
+    period = TimeRange(tomorrow_at(9), tomorrow_at(17))
+    flagged = booking.create_reservation(
+        CreateReservation(
+            make_customer(),
+            fleet.type_id,
+            period,
+            1,
+            PricingBasis.HOURLY,
+            secrets.token_urlsafe(24),
+        )
+    )
+    booking.confirm_reservation(flagged)
+    booking.flag_reservation(flagged, "Could not allocate items: GEN-1 in the workshop")
+    booking.create_reservation(
+        CreateReservation(
+            make_customer(),
+            fleet.type_id,
+            period,
+            1,
+            PricingBasis.HOURLY,
+            secrets.token_urlsafe(24),
+        )
+    )
+    page = admin_client.get("/admin/").get_data(as_text=True)
+    assert "Needs attention" in page
+    assert booking.get_reservation(flagged).reference in page
+    assert re.search(r'<h2 class="stat">1</h2><p>holds awaiting confirmation', page)
