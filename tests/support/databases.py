@@ -64,6 +64,8 @@ def wipe(app) -> None:
         extra = [t for t in _extra_tables(db) if t not in tables]
         with db.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
+                # A transaction a test forgot open would block TRUNCATE forever: fail instead.
+                conn.execute(text("SET LOCAL lock_timeout = '20s'"))
                 names = ", ".join(f'"{t}"' for t in tables + extra)
                 conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
             else:

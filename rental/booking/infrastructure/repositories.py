@@ -89,7 +89,8 @@ class ReservationFilter:
 
 class ReservationRepository:
     def __init__(self, session: Session | None = None) -> None:
-        self.session = session or db.session()
+        # The scoped proxy, not a Session: a facade kept across requests follows the current one.
+        self.session = session or db.session
 
     def lock_equipment_type(self, equipment_type_id: str) -> None:
         """Serialise competing bookings of one type until the transaction ends.
@@ -208,7 +209,8 @@ class ReservationRepository:
 
 class TypeSettingsRepository:
     def __init__(self, session: Session | None = None) -> None:
-        self.session = session or db.session()
+        # The scoped proxy, not a Session: a facade kept across requests follows the current one.
+        self.session = session or db.session
 
     def turnaround(self, equipment_type_id: str) -> timedelta:
         minutes = self.session.scalar(

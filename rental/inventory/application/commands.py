@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -15,9 +15,11 @@ from rental.inventory.domain.models import (
     EquipmentItem,
     ItemStatus,
     MaintenanceWindow,
+    best_fit,
     clean_serial,
     ensure_can_schedule_maintenance,
     free_items,
+    repack,
 )
 from rental.inventory.infrastructure.repositories import (
     AllocationRepository,
@@ -26,6 +28,9 @@ from rental.inventory.infrastructure.repositories import (
 )
 from rental.shared.errors import ConflictError, NotFoundError, ValidationError
 from rental.shared.time_range import TimeRange, utcnow
+
+# How far around a period neighbouring allocations are looked at for the best fit.
+NEIGHBOURHOOD = timedelta(days=14)
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,20 +237,44 @@ class InventoryHandlers:
         if existing:
             return [a.id for a in existing]
         items = self._items.of_type(cmd.equipment_type_id, lock=True)
-        allocations = self._allocations.holding_overlapping([i.id for i in items], cmd.period)
+        # Neighbouring bookings too, so the best-fitting item can be chosen.
+        nearby = self._allocations.holding_overlapping(
+            [i.id for i in items], cmd.period.expanded(NEIGHBOURHOOD, NEIGHBOURHOOD)
+        )
         windows = self._windows.overlapping_for_type(cmd.equipment_type_id, cmd.period)
-        free = free_items(items, cmd.period, allocations, windows)
-        if len(free) < cmd.quantity:
-            raise ConflictError(
-                f"Only {len(free)} item{'s' if len(free) != 1 else ''} free for that period; "
-                f"{cmd.quantity} needed."
-            )
+        free = free_items(items, cmd.period, nearby, windows)
+        if len(free) >= cmd.quantity:
+            chosen = [i.id for i in best_fit(free, cmd.period, nearby)[: cmd.quantity]]
+        else:
+            chosen = self._repack(items, cmd, len(free))
         ids = []
-        for item in free[: cmd.quantity]:
-            allocation = Allocation(str(uuid.uuid4()), item.id, cmd.reservation_id, cmd.period)
+        for item_id in chosen:
+            allocation = Allocation(str(uuid.uuid4()), item_id, cmd.reservation_id, cmd.period)
             self._allocations.add(allocation)
             ids.append(allocation.id)
         return ids
+
+    def _repack(self, items: list[EquipmentItem], cmd: AllocateItems, free: int) -> list[str]:
+        """Too few items are free as things are allocated now: try moving bookings that have
+        not started yet onto other items (see domain.models.repack)."""
+        now = utcnow()
+        horizon = TimeRange(now, max(now, cmd.period.end) + timedelta(days=3650))
+        upcoming = self._allocations.holding_overlapping([i.id for i in items], horizon)
+        movable = [
+            a for a in upcoming if a.status is AllocationStatus.ALLOCATED and a.period.start > now
+        ]
+        fixed = [a for a in upcoming if a not in movable]
+        windows = self._windows.overlapping_for_type(cmd.equipment_type_id, horizon)
+        plan = repack(items, windows, fixed, movable, cmd.period, cmd.quantity)
+        if plan is None:
+            raise ConflictError(
+                f"Only {free} item{'s' if free != 1 else ''} free for that period; "
+                f"{cmd.quantity} needed."
+            )
+        moves, chosen = plan
+        for allocation_id, item_id in moves.items():
+            self._allocations.reassign(allocation_id, item_id, now)
+        return chosen
 
     def set_allocation_status(self, reservation_id: str, status: AllocationStatus) -> None:
         now = utcnow()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from rental.shared.errors import ConflictError, ValidationError
@@ -252,3 +252,65 @@ def capacity_for(item_count: int, maintenance: Iterable[tuple[str, TimeRange]], 
     """Rentable items minus the distinct items whose maintenance overlaps `period`."""
     busy = {item_id for item_id, window in maintenance if window.overlaps(period)}
     return max(0, item_count - len(busy))
+
+
+_NO_NEIGHBOUR = timedelta(days=100_000)
+
+
+def best_fit(
+    free: Iterable[EquipmentItem], period: TimeRange, allocations: Iterable[Allocation]
+) -> list[EquipmentItem]:
+    """Order free items so that the one whose bookings sit closest around `period` comes
+    first. Packing rentals tightly onto few items keeps long stretches free on the others, so
+    a later, longer booking still finds an item (plain first-fit can strand capacity)."""
+    holding = [a for a in allocations if a.holds_item]
+
+    def hole(item: EquipmentItem) -> tuple[timedelta, timedelta, str]:
+        ends = [
+            a.period.end for a in holding if a.item_id == item.id and a.period.end <= period.start
+        ]
+        starts = [
+            a.period.start for a in holding if a.item_id == item.id and a.period.start >= period.end
+        ]
+        before = period.start - max(ends) if ends else _NO_NEIGHBOUR
+        after = min(starts) - period.end if starts else _NO_NEIGHBOUR
+        return (before + after, before, item.serial_number)
+
+    return sorted(free, key=hole)
+
+
+def repack(
+    items: Iterable[EquipmentItem],
+    windows: Iterable[MaintenanceWindow],
+    fixed: Iterable[Allocation],
+    movable: Iterable[Allocation],
+    period: TimeRange,
+    quantity: int,
+) -> tuple[dict[str, str], list[str]] | None:
+    """Re-plan which item serves which not-yet-started allocation so that `quantity` more
+    items fit `period`. Allocations are placed in start order onto the best-fitting free item
+    (for interval bookings, start order needs no more items than the peak overlap); picked-up
+    allocations and maintenance stay where they are. Returns (allocation id -> new item id for
+    those that move, item ids for the new allocations), or None when it cannot be done."""
+    rentable = [i for i in items if i.status in RENTABLE]
+    windows = list(windows)
+    placed: list[Allocation] = [a for a in fixed if a.holds_item]
+    tasks: list[tuple[TimeRange, str | None]] = [(a.period, a.id) for a in movable]
+    tasks += [(period, None)] * quantity
+    tasks.sort(key=lambda t: (t[0].start, t[0].end))
+    moves: dict[str, str] = {}
+    new_items: list[str] = []
+    original = {a.id: a.item_id for a in movable}
+    for task_period, allocation_id in tasks:
+        candidates = free_items(rentable, task_period, placed, windows)
+        if not candidates:
+            return None
+        item = best_fit(candidates, task_period, placed)[0]
+        placed.append(
+            Allocation(allocation_id or f"new-{len(new_items)}", item.id, "", task_period)
+        )
+        if allocation_id is None:
+            new_items.append(item.id)
+        elif original[allocation_id] != item.id:
+            moves[allocation_id] = item.id
+    return moves, new_items

@@ -294,6 +294,13 @@ class AllocationRepository:
             entity.updated_at = at
             self._session.flush()
 
+    def reassign(self, allocation_id: str, item_id: str, at: datetime) -> None:
+        entity = self._session.get(AllocationEntity, allocation_id)
+        if entity is not None:
+            entity.item_id = item_id
+            entity.updated_at = at
+            self._session.flush()
+
     def serials(self, item_ids: Iterable[str]) -> dict[str, str]:
         ids = list(item_ids)
         if not ids:

@@ -129,3 +129,26 @@ def test_retired_items_are_not_allocated(app):
     drain()
     [allocation] = InventoryFacade().list_allocations_for_reservation(rid)
     assert allocation.item_id == fleet.item_ids[1]
+
+
+def test_bookings_confirmed_in_awkward_order_still_all_get_items(app):
+    """Two items; at most two bookings overlap at any instant, so booking accepts all four.
+    Allocated first-come first-fit, the fourth would find no item; best fit (and re-planning
+    bookings that have not started) finds one."""
+    fleet = make_type(units=2)
+    booking = BookingFacade()
+    order = [
+        period(9, 11),
+        period(10, 12),
+        period(13, 15),
+        TimeRange(tomorrow_at(11, 30), tomorrow_at(13, 30)),
+    ]
+    ids = []
+    for p in order:
+        ids.append(confirmed(fleet, 1, p))
+        drain()
+    for rid in ids:
+        assert not booking.get_reservation(rid).needs_attention, booking.get_reservation(
+            rid
+        ).attention_reason
+        assert len(serials(rid)) == 1
