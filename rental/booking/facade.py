@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -66,23 +66,8 @@ def policy_from_config() -> BookingPolicy:
 
 
 def _details(r: Reservation) -> ReservationDetails:
-    return ReservationDetails(
-        id=r.id,
-        reference=r.reference,
-        customer_id=r.customer_id,
-        equipment_type_id=r.equipment_type_id,
-        period=r.period,
-        quantity=r.quantity,
-        basis=r.basis,
-        quote=r.quote,
-        status=r.status,
-        created_at=r.created_at,
-        updated_at=r.updated_at,
-        hold_expires_at=r.hold_expires_at,
-        cancellation_reason=r.cancellation_reason,
-        needs_attention=r.needs_attention,
-        attention_reason=r.attention_reason,
-    )
+    # The read model is the domain model's fields minus the token hash.
+    return ReservationDetails(**{f.name: getattr(r, f.name) for f in fields(ReservationDetails)})
 
 
 class BookingFacade:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from rental.booking.domain.models import FrozenQuote, PricingBasis, ReservationStatus
+from rental.pricing import Quote
 from rental.shared.money import Money
 from rental.shared.time_range import TimeRange
 
@@ -40,7 +41,7 @@ class AvailabilityResult:
     total_capacity: int
     peak_usage: int
     blocking_interval: TimeRange | None
-    quote: object | None  # rental.pricing.Quote for the request (None when it cannot be priced)
+    quote: Quote | None  # the price of the request (None when it cannot be priced)
     alternatives: Alternatives | None
 
 
