@@ -16,6 +16,7 @@ from rental.booking.facade import BookingFacade, ListReservations
 from rental.booking.forms import CUSTOMER_FIELDS, BookingRequest, from_period, parse
 from rental.catalog import CatalogFacade
 from rental.customers import CustomerFacade
+from rental.shared.db import unit_of_work
 from rental.shared.errors import ConflictError, DomainError, NotFoundError, ValidationError
 from rental.shared.time_range import TimeRange, utcnow
 from rental.shared.web import current_actor, render
@@ -128,10 +129,12 @@ def submit_details(slug: str) -> Response:
     customers = CustomerFacade()
     token = secrets.token_urlsafe(24)
     try:
-        customer_id = customers.ensure_customer(_customer_input(values))
-        reservation_id = booking.create_reservation(
-            CreateReservation(customer_id, equipment.id, req.period, req.qty, req.basis, token)
-        )
+        # One transaction: if the hold cannot be made, no customer record is left behind.
+        with unit_of_work():
+            customer_id = customers.ensure_customer(_customer_input(values))
+            reservation_id = booking.create_reservation(
+                CreateReservation(customer_id, equipment.id, req.period, req.qty, req.basis, token)
+            )
     except ValidationError as exc:
         errors = exc.errors or {"form": exc.message}
         if "customer" in errors:

@@ -101,6 +101,8 @@ def test_capacity_gone_between_steps_is_explained_and_the_form_kept(app, client)
     body = second.get_data(as_text=True)
     assert second.status_code == 409
     assert "None are left for that period" in body and 'value="late@example.com"' in body
+    # Nothing half-written: the late visitor's customer record went with the failed hold.
+    assert CustomerFacade().find_customer_by_email("late@example.com") is None
 
 
 def test_suspended_customers_are_told_to_contact_us(app, client):
