@@ -39,6 +39,7 @@ def upgrade():
     sa.Column('needs_attention', sa.Boolean(), nullable=False),
     sa.Column('attention_reason', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_booking_reservations')),
+    sa.UniqueConstraint('manage_token_hash', name=op.f('uq_booking_reservations_manage_token_hash')),
     sa.UniqueConstraint('reference', name=op.f('uq_booking_reservations_reference'))
     )
     with op.batch_alter_table('booking_reservations', schema=None) as batch_op:

@@ -3,6 +3,7 @@ manage link) and the staff pages under /admin/reservations."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,6 +23,7 @@ from rental.shared.time_range import TimeRange, utcnow
 from rental.shared.web import current_actor, render
 
 bp = Blueprint("booking", __name__)
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{32}")
 admin_bp = Blueprint("booking_admin", __name__, url_prefix="/admin/reservations")
 
 
@@ -102,6 +104,7 @@ def _details_context(
         "result": result,
         "values": values,
         "errors": {**req.errors, **errors},
+        "booking_token": _booking_token(request.form.get("booking_token", "")),
     }
 
 
@@ -127,7 +130,7 @@ def submit_details(slug: str) -> Response:
         return render("booking/details.html", status=422, **context)
     equipment = _type_or_404(slug)
     customers = CustomerFacade()
-    token = secrets.token_urlsafe(24)
+    token = _booking_token(request.form.get("booking_token", ""))
     try:
         # One transaction: if the hold cannot be made, no customer record is left behind.
         with unit_of_work():
@@ -148,6 +151,14 @@ def submit_details(slug: str) -> Response:
     return redirect(
         url_for("booking.review", reference=reservation.reference, token=token), code=303
     )
+
+
+def _booking_token(submitted: str) -> str:
+    """The form carries the token it was given when shown, so sending it twice is one booking;
+    anything that does not look like one of ours gets a fresh token."""
+    if TOKEN_PATTERN.fullmatch(submitted):
+        return submitted
+    return secrets.token_urlsafe(24)
 
 
 def _customer_input(values: dict[str, str]):

@@ -18,4 +18,18 @@ document.addEventListener("DOMContentLoaded", () => {
     }
     if (!window.confirm(message)) event.preventDefault();
   });
+
+  // A plain POST form, once sent, cannot be sent again by a second click (no double booking).
+  // Runs after the confirm handler above, and after the browser has read the form's data.
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (event.defaultPrevented || (form.method || "").toLowerCase() !== "post") return;
+    if (form.hasAttribute("hx-post")) return; // htmx forms use hx-disabled-elt
+    setTimeout(() => {
+      form.querySelectorAll("button[type=submit], button:not([type])").forEach((button) => {
+        button.disabled = true;
+        button.setAttribute("aria-busy", "true");
+      });
+    }, 0);
+  });
 });

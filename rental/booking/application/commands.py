@@ -99,6 +99,10 @@ class ReservationCommands:
         )
         # From here to commit, competing bookings of this type wait for us.
         self._reservations.lock_equipment_type(cmd.equipment_type_id)
+        # The same form sent twice (double click, reload) carries the same token: one hold.
+        existing = self._reservations.id_for_token_hash(hash_token(cmd.manage_token))
+        if existing is not None:
+            return existing
         self._availability.ensure_capacity(cmd.equipment_type_id, cmd.period, cmd.quantity, now)
         reservation = Reservation(
             id=str(uuid.uuid4()),

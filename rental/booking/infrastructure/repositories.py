@@ -122,6 +122,9 @@ class ReservationRepository:
         entity = self.session.scalar(select(E).where(E.reference == reference.strip().upper()))
         return to_domain(entity) if entity else None
 
+    def id_for_token_hash(self, token_hash: str) -> str | None:
+        return self.session.scalar(select(E.id).where(E.manage_token_hash == token_hash))
+
     def reference_exists(self, reference: str) -> bool:
         return self.session.scalar(select(func.count()).where(E.reference == reference)) > 0
 

@@ -155,3 +155,21 @@ def test_dashboard_shows_what_needs_attention_and_open_holds(app, admin_client):
     assert "Needs attention" in page
     assert booking.get_reservation(flagged).reference in page
     assert re.search(r'<h2 class="stat">1</h2><p>holds awaiting confirmation', page)
+
+
+def test_sending_the_details_form_twice_makes_one_hold(app, client):
+    fleet = make_type(units=3)
+    form = client.get(f"/book/{fleet.slug}/details", query_string=request_params())
+    token_field = re.search(r'name="booking_token" value="([^"]+)"', form.get_data(as_text=True))
+    assert token_field
+    data = {
+        **request_params(),
+        **DETAILS,
+        "booking_token": token_field.group(1),
+        "csrf_token": csrf_token(client, f"/book/{fleet.slug}"),
+    }
+    first = client.post(f"/book/{fleet.slug}/details", data=data)
+    second = client.post(f"/book/{fleet.slug}/details", data=data)
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    assert BookingFacade().list_reservations(ListReservations()).total == 1
