@@ -72,7 +72,8 @@ def availability(slug: str) -> Response:
     booking = BookingFacade()
     submitted = bool(request.args)
     req = parse(request.args, booking.policy, utcnow())
-    result = _check(booking, equipment, req) if submitted else None
+    # Answer first: even before anything is typed, the default dates get an answer.
+    result = _check(booking, equipment, req)
     status = 422 if req.errors and submitted else 200
     # An htmx form change asks for the result panel only; a suggestion asks for form + panel.
     block = (
