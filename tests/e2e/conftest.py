@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 
 from tests.support.auth import StaffLogin, create_staff
-from tests.support.databases import fresh_database, migrate, wipe
+from tests.support.databases import BACKENDS, fresh_database, migrate, postgres_admin_url, wipe
 from tests.support.processes import Proc, free_port, start_web, start_worker
 
 pytestmark = pytest.mark.e2e
@@ -31,11 +31,15 @@ class LiveServer:
         return self.worker
 
 
-@pytest.fixture(scope="session")
-def _live(tmp_path_factory, logs_dir) -> Iterator[LiveServer]:
+@pytest.fixture(scope="session", params=BACKENDS)
+def _live(request, tmp_path_factory, logs_dir) -> Iterator[LiveServer]:
+    """The real web (and, on demand, worker) processes on SQLite, and on PostgreSQL too when
+    RENTAL_TEST_POSTGRES_URL is set: the browser tests run against both."""
     from rental import create_app
 
-    with fresh_database("sqlite", tmp_path_factory.mktemp("e2e")) as url:
+    if request.param == "postgresql" and not postgres_admin_url():
+        pytest.skip("PostgreSQL tests need RENTAL_TEST_POSTGRES_URL (set by .ci/run)")
+    with fresh_database(request.param, tmp_path_factory.mktemp("e2e")) as url:
         migrate(url)
         port = free_port()
         web = start_web(url, port, logs_dir, **E2E_ENV)
