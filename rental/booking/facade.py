@@ -146,6 +146,10 @@ class BookingFacade:
             for r in self._reservations.for_customer(customer_id)
         ]
 
+    def references(self, reservation_ids: set[str]) -> dict[str, str]:
+        """Reservation id -> human reference, for labelling other modules' data."""
+        return self._reservations.references(reservation_ids)
+
     def turnaround(self, equipment_type_id: str) -> timedelta:
         return self._settings.turnaround(equipment_type_id)
 

@@ -425,7 +425,10 @@ def timeline() -> Response:
     window = TimeRange(today, today + timedelta(days=TIMELINE_DAYS))
     rows = booking.inventory.get_fleet_timeline(selected, window)
     usage = booking.usage_profile(selected, window)
-    chart = _chart(rows, usage, window, tz)
+    references = booking.references(
+        {b.reservation_id for r in rows for b in r.bars if b.reservation_id}
+    )
+    chart = _chart(rows, usage, window, tz, references)
     return render(
         "booking/admin/timeline.html",
         types=types,
@@ -436,7 +439,7 @@ def timeline() -> Response:
     )
 
 
-def _chart(rows, usage, window: TimeRange, tz) -> dict[str, Any]:
+def _chart(rows, usage, window: TimeRange, tz, references: dict[str, str]) -> dict[str, Any]:
     days = []
     for i in range(TIMELINE_DAYS):
         day = window.start + timedelta(days=i)
@@ -450,7 +453,9 @@ def _chart(rows, usage, window: TimeRange, tz) -> dict[str, Any]:
                 "w": max(_x(bar.period.end, window) - _x(bar.period.start, window), 2),
                 "kind": bar.kind,
                 "label": bar.label,
-                "title": f"{bar.label}: {bar.period.start.astimezone(tz):%a %d %b %H:%M} – "
+                "reservation_id": bar.reservation_id,
+                "title": f"{references.get(bar.reservation_id, '')} {bar.label}: ".lstrip()
+                + f"{bar.period.start.astimezone(tz):%a %d %b %H:%M} – "
                 f"{bar.period.end.astimezone(tz):%a %d %b %H:%M}",
             }
             for bar in row.bars

@@ -125,6 +125,12 @@ class ReservationRepository:
     def id_for_token_hash(self, token_hash: str) -> str | None:
         return self.session.scalar(select(E.id).where(E.manage_token_hash == token_hash))
 
+    def references(self, reservation_ids: set[str]) -> dict[str, str]:
+        if not reservation_ids:
+            return {}
+        rows = self.session.execute(select(E.id, E.reference).where(E.id.in_(reservation_ids)))
+        return {rid: ref for rid, ref in rows}
+
     def reference_exists(self, reference: str) -> bool:
         return self.session.scalar(select(func.count()).where(E.reference == reference)) > 0
 

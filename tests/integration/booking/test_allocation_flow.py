@@ -152,3 +152,22 @@ def test_bookings_confirmed_in_awkward_order_still_all_get_items(app):
             rid
         ).attention_reason
         assert len(serials(rid)) == 1
+
+
+def test_fleet_timeline_shows_items_bookings_maintenance_and_usage(app, admin_client):
+    fleet = make_type(units=2)
+    rid = confirmed(fleet, 1, period(9, 17))
+    drain()
+    InventoryFacade().schedule_maintenance(
+        ScheduleMaintenance(fleet.item_ids[1], period(8, 10), "Yearly inspection")
+    )
+    reference = BookingFacade().get_reservation(rid).reference
+    page = admin_client.get(f"/admin/reservations/timeline?type={fleet.type_id}")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert body.count('class="tl-serial"') == 3  # two items and the usage row label
+    assert f"{reference} allocated" in body and f"/admin/reservations/{rid}" in body
+    assert "Yearly inspection" in body and 'class="tl-bar tl-maintenance"' in body
+    assert 'class="tl-usage"' in body and 'class="tl-capacity"' in body
+    assert "Peak usage 1 of capacity 2" in body  # the text alternative of the chart
+    assert admin_client.get("/admin/reservations/timeline?type=nope").status_code == 404
