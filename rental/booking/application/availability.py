@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from rental.booking.application.dto import Alternatives, AvailabilityResult, SimilarOption
-from rental.booking.domain.availability import assess, earliest_start
+from rental.booking.domain.availability import Availability, assess, earliest_start
 from rental.booking.domain.models import PricingBasis
 from rental.booking.domain.policy import BookingPolicy
 from rental.booking.infrastructure.repositories import (
@@ -89,13 +89,7 @@ class AvailabilityService:
     ) -> None:
         """Raise ConflictError naming what is left when `quantity` does not fit (run under the
         type's lock so the answer stays true until commit)."""
-        buffer = self.buffer(equipment_type_id)
-        occupied = period.expanded(after=buffer)
-        total = self._inventory.get_total_capacity(equipment_type_id, occupied)
-        occupancies = self._reservations.occupancies(
-            equipment_type_id, occupied, buffer, now, exclude_id=exclude_id
-        )
-        result = assess(occupancies, occupied, quantity, total)
+        result = self._assess(equipment_type_id, period, quantity, now, exclude_id)
         if result.is_available:
             return
         prefix = (
@@ -110,22 +104,35 @@ class AvailabilityService:
             f"you asked for {quantity}."
         )
 
+    def _assess(
+        self,
+        equipment_type_id: str,
+        period: TimeRange,
+        quantity: int,
+        now: datetime,
+        exclude_id: str | None = None,
+    ) -> Availability:
+        """Capacity against live use over the period plus the type's turnaround buffer."""
+        buffer = self.buffer(equipment_type_id)
+        occupied = period.expanded(after=buffer)
+        total = self._inventory.get_total_capacity(equipment_type_id, occupied)
+        occupancies = self._reservations.occupancies(
+            equipment_type_id, occupied, buffer, now, exclude_id=exclude_id
+        )
+        return assess(occupancies, occupied, quantity, total)
+
     def check(self, query: CheckAvailability) -> AvailabilityResult:
         now = utcnow()
         self.validate(query.equipment_type_id, query.period, query.basis, query.quantity, now)
-        buffer = self.buffer(query.equipment_type_id)
-        occupied = query.period.expanded(after=buffer)
-        total = self._inventory.get_total_capacity(query.equipment_type_id, occupied)
-        self.policy.check_quantity(query.quantity, total)
-        occupancies = self._reservations.occupancies(query.equipment_type_id, occupied, buffer, now)
-        result = assess(occupancies, occupied, query.quantity, total)
+        result = self._assess(query.equipment_type_id, query.period, query.quantity, now)
+        self.policy.check_quantity(query.quantity, result.total_capacity)
         try:
             quote = self.price(query.equipment_type_id, query.period, query.quantity)
         except DomainError:
             quote = None
         alternatives = None
         if not result.is_available and query.with_alternatives:
-            alternatives = self.alternatives(query, result.remaining_capacity, buffer, now)
+            alternatives = self.alternatives(query, result.remaining_capacity, now)
         return AvailabilityResult(
             equipment_type_id=query.equipment_type_id,
             period=query.period,
@@ -133,7 +140,7 @@ class AvailabilityService:
             basis=query.basis,
             is_available=result.is_available,
             remaining_capacity=result.remaining_capacity,
-            total_capacity=total,
+            total_capacity=result.total_capacity,
             peak_usage=result.peak_usage,
             blocking_interval=result.blocking_interval,
             quote=quote,
@@ -142,16 +149,15 @@ class AvailabilityService:
 
     # --- alternatives -----------------------------------------------------------------------
 
-    def alternatives(
-        self, query: CheckAvailability, remaining: int, buffer: timedelta, now: datetime
-    ) -> Alternatives:
+    def alternatives(self, query: CheckAvailability, remaining: int, now: datetime) -> Alternatives:
         return Alternatives(
             max_quantity=remaining,
-            earliest_period=self._earliest(query, buffer, now),
+            earliest_period=self._earliest(query, now),
             similar=tuple(self._similar(query, now)),
         )
 
-    def _earliest(self, query: CheckAvailability, buffer: timedelta, now: datetime):
+    def _earliest(self, query: CheckAvailability, now: datetime):
+        buffer = self.buffer(query.equipment_type_id)
         horizon = self.policy.search_horizon
         window = TimeRange(
             query.period.start, query.period.start + horizon + query.period.duration + buffer
@@ -179,11 +185,7 @@ class AvailabilityService:
         for other in self._catalog.list_active_types_in_category(details.category_id):
             if other.id == query.equipment_type_id or self._pricing.get_rate_card(other.id) is None:
                 continue
-            buffer = self.buffer(other.id)
-            occupied = query.period.expanded(after=buffer)
-            total = self._inventory.get_total_capacity(other.id, occupied)
-            occupancies = self._reservations.occupancies(other.id, occupied, buffer, now)
-            result = assess(occupancies, occupied, query.quantity, total)
+            result = self._assess(other.id, query.period, query.quantity, now)
             if result.is_available:
                 options.append(
                     SimilarOption(other.id, other.slug, other.name, result.remaining_capacity)
