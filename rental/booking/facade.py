@@ -26,7 +26,7 @@ from rental.booking.application.dto import (
     UsagePoint,
 )
 from rental.booking.domain.availability import sweep_peak
-from rental.booking.domain.models import Reservation, ReservationStatus
+from rental.booking.domain.models import Reservation
 from rental.booking.domain.policy import BookingPolicy
 from rental.booking.infrastructure.repositories import (
     ReservationFilter,
@@ -219,14 +219,13 @@ class BookingFacade:
     def hand_over(self, reservation_id: str, actor: str) -> None:
         """Staff: the customer picked the equipment up (allocated items become ALLOCATED)."""
         with unit_of_work():
-            reservation = self.get_reservation(reservation_id)
-            if reservation.status is not ReservationStatus.CONFIRMED:
-                raise ValidationError("Only confirmed reservations can be handed over.")
+            self._commands.lock_confirmed(reservation_id, "handed over")
             self.inventory.check_out_reservation(reservation_id, actor)
 
     def take_back(self, reservation_id: str, damaged: dict[str, str], actor: str) -> None:
         """Staff: the equipment came back. Items return to AVAILABLE (or MAINTENANCE when
         damaged) and the reservation is completed — one transaction."""
         with unit_of_work():
+            self._commands.lock_confirmed(reservation_id, "returned")
             self.inventory.check_in_reservation(reservation_id, damaged, actor)
             self._commands.complete(CompleteReservation(reservation_id))

@@ -59,16 +59,18 @@ class AvailabilityService:
         quantity: int,
         now: datetime,
     ) -> None:
-        details = self._catalog.get_equipment_type_details(equipment_type_id)
-        if not details.active:
-            raise ValidationError(f"{details.name} cannot be booked at the moment.")
+        self.ensure_type_bookable(equipment_type_id)
         self.policy.check_quantity(quantity)
         card = self._pricing.get_rate_card(equipment_type_id)
         if card is None:
-            raise ValidationError(
-                f"{details.name} has no price yet, so it cannot be booked online."
-            )
+            name = self._catalog.get_equipment_type_details(equipment_type_id).name
+            raise ValidationError(f"{name} has no price yet, so it cannot be booked online.")
         self.policy.check_period(period, basis, now, card.minimum_duration)
+
+    def ensure_type_bookable(self, equipment_type_id: str) -> None:
+        details = self._catalog.get_equipment_type_details(equipment_type_id)
+        if not details.active:
+            raise ValidationError(f"{details.name} cannot be booked at the moment.")
 
     def price(self, equipment_type_id: str, period: TimeRange, quantity: int, customer_id=None):
         return self._pricing.quote(equipment_type_id, period, quantity, customer_id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from rental.booking.application.availability import AvailabilityService
 from rental.booking.domain.events import (
@@ -70,6 +70,7 @@ def _event_fields(r: Reservation) -> dict:
         "period": r.period,
         "quantity": r.quantity,
         "total": r.quote.total,
+        "sequence": r.version,
     }
 
 
@@ -103,6 +104,7 @@ class ReservationCommands:
         existing = self._reservations.id_for_token_hash(hash_token(cmd.manage_token))
         if existing is not None:
             return existing
+        now = utcnow()  # which holds are still live is judged under the lock
         self._availability.ensure_capacity(cmd.equipment_type_id, cmd.period, cmd.quantity, now)
         reservation = Reservation(
             id=str(uuid.uuid4()),
@@ -146,31 +148,44 @@ class ReservationCommands:
         raise ConflictError("Could not allocate a booking reference; please try again.")
 
     # --- lifecycle ------------------------------------------------------------------------
+    #
+    # Every transition reads the reservation row under a lock (FOR UPDATE on PostgreSQL; the
+    # unit of work's write lock on SQLite), so two transitions of one reservation never both
+    # act on the same old state. Confirming is also a capacity decision, so it first takes the
+    # type's lock — the one CreateReservation takes — and only then reads the clock.
 
-    def _load(self, reservation_id: str) -> Reservation:
-        reservation = self._reservations.get(reservation_id)
+    def _load(self, reservation_id: str, *, for_update: bool = False) -> Reservation:
+        if for_update:
+            reservation = self._reservations.get_for_update(reservation_id)
+        else:
+            reservation = self._reservations.get(reservation_id)
         if reservation is None:
             raise NotFoundError("That reservation does not exist.")
         return reservation
 
     def confirm(self, cmd: ConfirmReservation) -> None:
-        now = utcnow()
-        reservation = self._load(cmd.reservation_id)
-        if reservation.status is ReservationStatus.PENDING and not reservation.hold_is_live(now):
-            # The hold ran out before the customer confirmed: if the equipment is still free,
-            # confirming is what they want; otherwise say so.
-            self._reservations.lock_equipment_type(reservation.equipment_type_id)
-            self._availability.ensure_capacity(
-                reservation.equipment_type_id,
-                reservation.period,
-                reservation.quantity,
-                now,
-                exclude_id=reservation.id,
-                expired_hold=True,
-            )
+        type_id = self._load(cmd.reservation_id).equipment_type_id
+        self._reservations.lock_equipment_type(type_id)
+        reservation = self._load(cmd.reservation_id, for_update=True)
+        now = utcnow()  # read after the locks: the hold is judged at the moment we decide
+        if reservation.status is ReservationStatus.PENDING:
+            # Whatever may have changed since the hold was made is checked again.
+            self._check_customer(reservation.customer_id)
+            self._availability.ensure_type_bookable(type_id)
+            if not reservation.hold_is_live(now):
+                # The hold ran out before the customer confirmed: if the equipment is still
+                # free, confirming is what they want; otherwise say so.
+                self._availability.ensure_capacity(
+                    type_id,
+                    reservation.period,
+                    reservation.quantity,
+                    now,
+                    exclude_id=reservation.id,
+                    expired_hold=True,
+                )
         reservation.confirm(now)
         self._reservations.save(reservation)
-        buffer = self._availability.buffer(reservation.equipment_type_id)
+        buffer = self._availability.buffer(type_id)
         outbox.record(
             ReservationConfirmed(
                 **_event_fields(reservation), occupied_until=reservation.period.end + buffer
@@ -178,9 +193,8 @@ class ReservationCommands:
         )
 
     def cancel(self, cmd: CancelReservation) -> None:
-        now = utcnow()
-        reservation = self._load(cmd.reservation_id)
-        reservation.cancel(cmd.reason, now)
+        reservation = self._load(cmd.reservation_id, for_update=True)
+        reservation.cancel(cmd.reason, utcnow())
         self._reservations.save(reservation)
         outbox.record(
             ReservationCancelled(
@@ -189,15 +203,22 @@ class ReservationCommands:
         )
 
     def complete(self, cmd: CompleteReservation) -> None:
-        now = utcnow()
-        reservation = self._load(cmd.reservation_id)
-        reservation.complete(now)
+        reservation = self._load(cmd.reservation_id, for_update=True)
+        reservation.complete(utcnow())
         self._reservations.save(reservation)
         outbox.record(ReservationCompleted(**_event_fields(reservation)))
 
-    def expire_stale_holds(self, now: datetime | None = None) -> int:
-        now = now or utcnow()
-        expired = self._reservations.expired_holds(now)
+    def lock_confirmed(self, reservation_id: str, action: str) -> Reservation:
+        """The reservation, locked, when it is confirmed (hand-over and return at the counter
+        lock it first, so they serialise with a cancellation of the same booking)."""
+        reservation = self._load(reservation_id, for_update=True)
+        if reservation.status is not ReservationStatus.CONFIRMED:
+            raise ValidationError(f"Only confirmed reservations can be {action}.")
+        return reservation
+
+    def expire_stale_holds(self) -> int:
+        now = utcnow()
+        expired = self._reservations.lock_expired_holds(now)
         for reservation in expired:
             reservation.expire(now)
             self._reservations.save(reservation)
@@ -205,14 +226,15 @@ class ReservationCommands:
         return len(expired)
 
     def flag(self, reservation_id: str, reason: str) -> None:
-        reservation = self._reservations.get(reservation_id)
-        if reservation is None:
-            return  # nothing to flag (e.g. a test message); the event is still consumed
+        reservation = self._reservations.get_for_update(reservation_id)
+        if reservation is None or not reservation.status.holds_capacity:
+            # Unknown, or no longer live (cancelled meanwhile): nothing for staff to fix.
+            return
         reservation.flag(reason, utcnow())
         self._reservations.save(reservation)
 
     def clear_flag(self, reservation_id: str) -> None:
-        reservation = self._load(reservation_id)
+        reservation = self._load(reservation_id, for_update=True)
         reservation.clear_flag(utcnow())
         self._reservations.save(reservation)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import ClassVar
 
 from rental.shared.events import Event, register_event
 from rental.shared.money import Money
@@ -13,6 +14,10 @@ from rental.shared.time_range import TimeRange
 
 @dataclass(frozen=True, kw_only=True)
 class _ReservationEvent(Event):
+    # v2 added `sequence`: the reservation's version when the event was recorded. Events of one
+    # reservation may be handled out of order (retries, several workers); a consumer applies an
+    # event only when its sequence is newer than the last one it applied.
+    version: ClassVar[int] = 2
     reservation_id: str
     reference: str
     customer_id: str
@@ -20,6 +25,7 @@ class _ReservationEvent(Event):
     period: TimeRange
     quantity: int
     total: Money
+    sequence: int = 0
 
 
 @register_event

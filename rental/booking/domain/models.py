@@ -113,6 +113,9 @@ class Reservation:
     cancellation_reason: str | None = None
     needs_attention: bool = False
     attention_reason: str | None = None
+    # Bumped by every change. Saves are conditional on it (no stale copy can overwrite a newer
+    # state) and events carry it, so consumers can tell an old event from a newer one.
+    version: int = 0
 
     @property
     def total(self) -> Money:
@@ -128,6 +131,10 @@ class Reservation:
     def occupied(self, buffer: timedelta) -> TimeRange:
         return self.period.expanded(after=buffer)
 
+    def _changed(self, now: datetime) -> None:
+        self.updated_at = now
+        self.version += 1
+
     def _move(self, to: ReservationStatus, now: datetime) -> None:
         if to not in TRANSITIONS[self.status]:
             raise ConflictError(
@@ -135,7 +142,7 @@ class Reservation:
                 f"and cannot be {_VERBS.get(to, to.value.lower())}."
             )
         self.status = to
-        self.updated_at = now
+        self._changed(now)
 
     def confirm(self, now: datetime) -> None:
         self._move(S.CONFIRMED, now)
@@ -158,9 +165,9 @@ class Reservation:
     def flag(self, reason: str, now: datetime) -> None:
         self.needs_attention = True
         self.attention_reason = reason[:500]
-        self.updated_at = now
+        self._changed(now)
 
     def clear_flag(self, now: datetime) -> None:
         self.needs_attention = False
         self.attention_reason = None
-        self.updated_at = now
+        self._changed(now)

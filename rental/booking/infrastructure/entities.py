@@ -34,6 +34,11 @@ class ReservationEntity(Base):
     cancellation_reason: Mapped[str | None] = mapped_column(Text)
     needs_attention: Mapped[bool] = mapped_column(Boolean, default=False)
     attention_reason: Mapped[str | None] = mapped_column(Text)
+    # The domain model's version, checked on every UPDATE (`... WHERE version = <as loaded>`):
+    # a stale copy can never overwrite a newer state.
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     __table_args__ = (
         # The availability query: one type's reservations overlapping a range.

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from rental.booking.domain.availability import Occupancy
 from rental.booking.domain.models import (
@@ -19,6 +20,7 @@ from rental.booking.domain.models import (
 )
 from rental.booking.infrastructure.entities import ReservationEntity, TypeSettingsEntity
 from rental.shared.db import db, is_postgres
+from rental.shared.errors import ConflictError
 from rental.shared.time_range import TimeRange
 
 E = ReservationEntity
@@ -42,6 +44,7 @@ def to_domain(e: ReservationEntity) -> Reservation:
         cancellation_reason=e.cancellation_reason,
         needs_attention=e.needs_attention,
         attention_reason=e.attention_reason,
+        version=e.version,
     )
 
 
@@ -65,6 +68,7 @@ def to_entity(r: Reservation, e: ReservationEntity | None = None) -> Reservation
     e.cancellation_reason = r.cancellation_reason
     e.needs_attention = r.needs_attention
     e.attention_reason = r.attention_reason
+    e.version = r.version
     return e
 
 
@@ -110,12 +114,32 @@ class ReservationRepository:
         self.session.flush()
 
     def save(self, reservation: Reservation) -> None:
+        """Write the reservation back; refused when someone else changed it since it was read
+        (the UPDATE is conditional on the version it was read at)."""
         entity = self.session.get(E, reservation.id)
         to_entity(reservation, entity)
-        self.session.flush()
+        try:
+            self.session.flush()
+        except StaleDataError:
+            raise ConflictError(
+                f"Reservation {reservation.reference} was changed at the same moment by "
+                "someone else. Reload the page and try again."
+            ) from None
 
     def get(self, reservation_id: str) -> Reservation | None:
         entity = self.session.get(E, reservation_id)
+        return to_domain(entity) if entity else None
+
+    def get_for_update(self, reservation_id: str) -> Reservation | None:
+        """The reservation as committed now, its row locked until the transaction ends, so
+        every transition of one reservation happens one after the other (PostgreSQL: FOR
+        UPDATE; SQLite: the unit of work already holds the database's write lock)."""
+        entity = self.session.scalar(
+            select(E)
+            .where(E.id == reservation_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
         return to_domain(entity) if entity else None
 
     def get_by_reference(self, reference: str) -> Reservation | None:
@@ -157,14 +181,20 @@ class ReservationRepository:
             for start, end, quantity in self.session.execute(query)
         ]
 
-    def expired_holds(self, now: datetime, limit: int = 200) -> list[Reservation]:
-        rows = self.session.scalars(
+    def lock_expired_holds(self, now: datetime, limit: int = 200) -> list[Reservation]:
+        """Pending reservations whose hold ran out by `now`, locked for this transaction.
+        Rows another transaction holds (a customer confirming right now) are skipped, not
+        waited for: they are decided by that transaction, or by the next run."""
+        query = (
             select(E)
             .where(E.status == ReservationStatus.PENDING.value, E.hold_expires_at <= now)
             .order_by(E.hold_expires_at)
             .limit(limit)
+            .execution_options(populate_existing=True)
         )
-        return [to_domain(e) for e in rows]
+        if is_postgres(self.session):
+            query = query.with_for_update(skip_locked=True)
+        return [to_domain(e) for e in self.session.scalars(query)]
 
     def search(
         self, flt: ReservationFilter, page: int, page_size: int

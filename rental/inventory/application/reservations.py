@@ -11,8 +11,12 @@ from sqlalchemy.orm import Session
 
 from rental.inventory.application.commands import AllocateItems, InventoryHandlers
 from rental.inventory.domain.events import AllocationFailed, ItemsAllocated
-from rental.inventory.domain.models import AllocationStatus, ItemStatus
-from rental.inventory.infrastructure.repositories import AllocationRepository, ItemRepository
+from rental.inventory.domain.models import AllocationStatus, FollowedStatus, ItemStatus
+from rental.inventory.infrastructure.repositories import (
+    AllocationRepository,
+    FollowedReservationRepository,
+    ItemRepository,
+)
 from rental.shared import outbox
 from rental.shared.errors import ConflictError, ValidationError
 from rental.shared.events import Message
@@ -44,8 +48,21 @@ class ReservationFollower:
         self._handlers = handlers
         self._allocations = AllocationRepository(session)
         self._items = ItemRepository(session)
+        self._followed = FollowedReservationRepository(session)
+
+    def _newest(self, message: Message, status: FollowedStatus) -> bool:
+        """True when the message is the newest news of its reservation (apply it); False when
+        a later event was applied already (a stale confirmation must not allocate items to a
+        booking that was cancelled meanwhile)."""
+        followed = self._followed.lock(message.payload["reservation_id"])
+        if not followed.accept(int(message.payload.get("sequence") or 0), status):
+            return False
+        self._followed.save(followed)
+        return True
 
     def on_confirmed(self, message: Message) -> None:
+        if not self._newest(message, FollowedStatus.CONFIRMED):
+            return
         r = ConfirmedReservation.from_message(message)
         try:
             ids = self._handlers.allocate(
@@ -71,12 +88,16 @@ class ReservationFollower:
 
     def release(self, message: Message) -> None:
         """Cancelled or expired: the items are free again for that period."""
+        if not self._newest(message, FollowedStatus.RELEASED):
+            return
         self._handlers.set_allocation_status(
             message.payload["reservation_id"], AllocationStatus.RELEASED
         )
 
     def on_completed(self, message: Message) -> None:
         """Completed: whatever was not checked in at the counter is recorded as returned."""
+        if not self._newest(message, FollowedStatus.COMPLETED):
+            return
         self.check_in(message.payload["reservation_id"], {}, "system")
 
     # --- at the counter -----------------------------------------------------------------------

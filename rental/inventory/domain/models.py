@@ -314,3 +314,44 @@ def repack(
         elif original[allocation_id] != item.id:
             moves[allocation_id] = item.id
     return moves, new_items
+
+
+# --- following reservations ----------------------------------------------------------------
+
+
+class FollowedStatus(StrEnum):
+    """What Inventory last learnt about a reservation from Booking's events."""
+
+    CONFIRMED = "CONFIRMED"
+    RELEASED = "RELEASED"  # cancelled or expired
+    COMPLETED = "COMPLETED"
+
+    @property
+    def is_final(self) -> bool:
+        return self is not FollowedStatus.CONFIRMED
+
+
+@dataclass
+class FollowedReservation:
+    """Inventory's record of one reservation: the newest event applied to it.
+
+    Events of one reservation can arrive out of order (a worker killed mid-batch, several
+    workers, a retry). Each carries the reservation's sequence number; an event older than
+    the newest one applied is stale and changes nothing, and a reservation that has ended
+    never becomes live again — so inventory converges to the reservation's current state
+    whatever the order."""
+
+    reservation_id: str
+    sequence: int = 0
+    status: FollowedStatus | None = None
+
+    def accept(self, sequence: int, status: FollowedStatus) -> bool:
+        """Record the event and return True when it should be applied, False when stale."""
+        if self.status is not None and self.status.is_final and not status.is_final:
+            return False
+        if sequence and sequence <= self.sequence:
+            return False
+        # sequence 0: an event recorded before events were numbered, applied in arrival order.
+        self.sequence = max(self.sequence, sequence)
+        self.status = status
+        return True

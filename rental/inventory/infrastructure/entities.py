@@ -75,3 +75,14 @@ class AllocationEntity(Base):
         UniqueConstraint("reservation_id", "item_id"),
         Index("ix_inventory_allocations_item_period", "item_id", "starts_at", "ends_at"),
     )
+
+
+class FollowedReservationEntity(Base):
+    """The newest Booking event Inventory applied per reservation (see FollowedReservation)."""
+
+    __tablename__ = "inventory_followed_reservations"
+
+    reservation_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str | None] = mapped_column(String(12))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from rental.inventory.domain.models import (
@@ -13,12 +14,15 @@ from rental.inventory.domain.models import (
     Allocation,
     AllocationStatus,
     EquipmentItem,
+    FollowedReservation,
+    FollowedStatus,
     ItemStatus,
     MaintenanceWindow,
     StatusChange,
 )
 from rental.inventory.infrastructure.entities import (
     AllocationEntity,
+    FollowedReservationEntity,
     ItemEntity,
     MaintenanceWindowEntity,
     StatusHistoryEntity,
@@ -309,3 +313,38 @@ class AllocationRepository:
             select(ItemEntity.id, ItemEntity.serial_number).where(ItemEntity.id.in_(ids))
         )
         return {i: s for i, s in rows}
+
+
+class FollowedReservationRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def lock(self, reservation_id: str) -> FollowedReservation:
+        """The record of a reservation, created when missing and locked until commit, so two
+        workers handling events of one reservation apply them one after the other."""
+        f = FollowedReservationEntity
+        dialect = postgresql if is_postgres(self._session) else sqlite
+        stmt = dialect.insert(f).values(
+            reservation_id=reservation_id, sequence=0, updated_at=utcnow()
+        )
+        self._session.execute(stmt.on_conflict_do_nothing(index_elements=[f.reservation_id]))
+        entity = self._session.scalar(
+            select(f)
+            .where(f.reservation_id == reservation_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        assert entity is not None
+        return FollowedReservation(
+            entity.reservation_id,
+            entity.sequence,
+            FollowedStatus(entity.status) if entity.status else None,
+        )
+
+    def save(self, followed: FollowedReservation) -> None:
+        entity = self._session.get(FollowedReservationEntity, followed.reservation_id)
+        assert entity is not None
+        entity.sequence = followed.sequence
+        entity.status = followed.status.value if followed.status else None
+        entity.updated_at = utcnow()
+        self._session.flush()

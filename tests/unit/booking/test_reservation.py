@@ -155,3 +155,14 @@ def test_align_up_to_the_grid():
     assert policy.align_up(at.replace(minute=15), PricingBasis.HOURLY).minute == 15
     midnight = policy.align_up(at, PricingBasis.DAILY).astimezone(ZoneInfo("Europe/Berlin"))
     assert (midnight.hour, midnight.minute, midnight.day) == (0, 0, 5)
+
+
+def test_every_change_bumps_the_version_and_a_refused_one_does_not():
+    r = reservation()
+    r.flag("Could not allocate", NOW)
+    r.confirm(NOW)
+    r.clear_flag(NOW)
+    assert r.version == 3
+    with pytest.raises(ConflictError):
+        r.expire(NOW + timedelta(days=2))
+    assert r.version == 3
