@@ -34,7 +34,10 @@ def dashboard() -> Response:
         )
     )
     attention = booking.list_reservations(ListReservations(needs_attention=True, page_size=20))
-    pending = booking.list_reservations(ListReservations(status="PENDING", page_size=1)).total
+    pending = booking.list_reservations(
+        ListReservations(statuses=("PENDING", "REQUESTED"), page_size=1)
+    ).total
+    requested = booking.list_reservations(ListReservations(status="REQUESTED", page_size=1)).total
     types = CatalogFacade().get_equipment_type_summaries(
         {r.equipment_type_id for r in (*today.items, *attention.items)}
     )
@@ -44,6 +47,7 @@ def dashboard() -> Response:
         today=today,
         attention=attention,
         pending=pending,
+        requested=requested,
         types=types,
     )
 

@@ -81,6 +81,11 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "LOGIN_RATE_LIMIT_IP": os.environ.get("LOGIN_RATE_LIMIT_IP", "20 per 15 minutes"),
         "LOGIN_RATE_LIMIT_ACCOUNT": os.environ.get("LOGIN_RATE_LIMIT_ACCOUNT", "5 per 15 minutes"),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Booking limits against hold flooding (see the README's Configuration table).
+        "BOOKING_HORIZON_DAYS": _int("BOOKING_HORIZON_DAYS", 365),
+        "BOOKING_ONLINE_MAX_SHARE": _float("BOOKING_ONLINE_MAX_SHARE", 0.5),
+        "BOOKING_OPEN_PER_EMAIL": _int("BOOKING_OPEN_PER_EMAIL", 3),
+        "BOOKING_OPEN_PER_IP": _int("BOOKING_OPEN_PER_IP", 5),
         "WTF_CSRF_TIME_LIMIT": None,  # tied to the session; a tab left open still works
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     }

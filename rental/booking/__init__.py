@@ -10,12 +10,13 @@ from rental.booking.application.dto import (
     ReservationPage,
     SimilarOption,
 )
-from rental.booking.domain.models import PricingBasis, ReservationStatus
+from rental.booking.domain.models import BookingChannel, PricingBasis, ReservationStatus
 from rental.booking.facade import BookingFacade, ListReservations
 
 __all__ = [
     "Alternatives",
     "AvailabilityResult",
+    "BookingChannel",
     "BookingFacade",
     "CheckAvailability",
     "CreateReservation",

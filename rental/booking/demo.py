@@ -9,7 +9,7 @@ from datetime import datetime, time, timedelta
 from flask import current_app
 
 from rental.booking.application.commands import CreateReservation
-from rental.booking.domain.models import PricingBasis
+from rental.booking.domain.models import BookingChannel, PricingBasis
 from rental.booking.facade import BookingFacade, ListReservations
 from rental.catalog import CatalogFacade, SearchEquipmentTypes
 from rental.customers import CustomerFacade, SearchCustomers
@@ -58,6 +58,7 @@ def seed_reservations() -> None:
                     qty,
                     PricingBasis.HOURLY,
                     secrets.token_urlsafe(24),
+                    channel=BookingChannel.STAFF,
                 )
             )
         except DomainError as exc:  # e.g. a slug's minimum rental changed; skip that line

@@ -38,7 +38,7 @@ from rental.customers import CustomerFacade
 from rental.inventory import InventoryFacade
 from rental.pricing import PricingFacade
 from rental.shared.db import unit_of_work
-from rental.shared.errors import NotFoundError, ValidationError
+from rental.shared.errors import ConflictError, NotFoundError, ValidationError
 from rental.shared.time_range import TimeRange, utcnow
 
 
@@ -51,6 +51,9 @@ class ListReservations:
     starts_before: datetime | None = None
     needs_attention: bool | None = None
     reference: str | None = None
+    statuses: tuple[str, ...] = ()
+    origin_key: str | None = None
+    oldest_first: bool = False
     page: int = 1
     page_size: int = 25
 
@@ -62,6 +65,10 @@ def policy_from_config() -> BookingPolicy:
         slot_minutes=int(config.get("BOOKING_SLOT_MINUTES", 15)),
         max_duration=timedelta(days=int(config.get("BOOKING_MAX_DAYS", 90))),
         hold_minutes=int(config.get("BOOKING_HOLD_MINUTES", 15)),
+        horizon=timedelta(days=int(config.get("BOOKING_HORIZON_DAYS", 365))),
+        online_max_share=float(config.get("BOOKING_ONLINE_MAX_SHARE", 0.5)),
+        open_per_customer=int(config.get("BOOKING_OPEN_PER_EMAIL", 3)),
+        open_per_origin=int(config.get("BOOKING_OPEN_PER_IP", 5)),
     )
 
 
@@ -112,6 +119,21 @@ class BookingFacade:
             )
         return _details(reservation)
 
+    def cancel_open_reservations(self, reservation_ids: list[str], reason: str) -> list[str]:
+        """Staff clearing open holds and requests: each in its own transaction, so one that
+        was confirmed meanwhile is left alone and does not stop the others. Returns the IDs
+        not cancelled."""
+        refused = []
+        for reservation_id in reservation_ids:
+            try:
+                with unit_of_work():
+                    self._commands.cancel(
+                        CancelReservation(reservation_id, reason, only_if_open=True)
+                    )
+            except (ConflictError, NotFoundError):
+                refused.append(reservation_id)
+        return refused
+
     def list_reservations(self, query: ListReservations) -> ReservationPage:
         page = max(query.page, 1)
         page_size = min(max(query.page_size, 1), 100)
@@ -124,6 +146,9 @@ class BookingFacade:
                 starts_before=query.starts_before,
                 needs_attention=query.needs_attention,
                 reference=query.reference,
+                statuses=query.statuses,
+                origin_key=query.origin_key,
+                order="created_asc" if query.oldest_first else "start_desc",
             ),
             page,
             page_size,
@@ -183,9 +208,10 @@ class BookingFacade:
         with unit_of_work():
             return self._commands.create(cmd)
 
-    def confirm_reservation(self, reservation_id: str) -> None:
+    def confirm_reservation(self, reservation_id: str, *, approve: bool = False) -> None:
+        """Confirm a hold; staff pass `approve=True` to confirm a request."""
         with unit_of_work():
-            self._commands.confirm(ConfirmReservation(reservation_id))
+            self._commands.confirm(ConfirmReservation(reservation_id, approve))
 
     def cancel_reservation(self, reservation_id: str, reason: str) -> None:
         with unit_of_work():

@@ -3,12 +3,14 @@ manage link) and the staff pages under /admin/reservations."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
 
 from rental.booking.application.availability import CheckAvailability
 from rental.booking.application.commands import CreateReservation
@@ -104,7 +106,7 @@ def _details_context(
         "req": req,
         "result": result,
         "values": values,
-        "errors": {**req.errors, **errors},
+        "errors": _details_errors({**req.errors, **errors}),
         "booking_token": _booking_token(request.form.get("booking_token", "")),
     }
 
@@ -137,21 +139,49 @@ def submit_details(slug: str) -> Response:
         with unit_of_work():
             customer_id = customers.ensure_customer(_customer_input(values))
             reservation_id = booking.create_reservation(
-                CreateReservation(customer_id, equipment.id, req.period, req.qty, req.basis, token)
+                CreateReservation(
+                    customer_id,
+                    equipment.id,
+                    req.period,
+                    req.qty,
+                    req.basis,
+                    token,
+                    origin_key=_origin_key(),
+                )
             )
     except ValidationError as exc:
         errors = exc.errors or {"form": exc.message}
-        if "customer" in errors:
-            errors["form"] = errors.pop("customer")
         context = _details_context(slug, req, values, errors)
         return render("booking/details.html", status=422, **context)
     except ConflictError as exc:
         context = _details_context(slug, req, values, {"form": exc.message})
         return render("booking/details.html", status=409, **context)
     reservation = booking.get_reservation(reservation_id)
-    return redirect(
-        url_for("booking.review", reference=reservation.reference, token=token), code=303
+    # A request (too large to book online) has nothing to confirm: straight to "we have it".
+    step = (
+        "booking.confirmed"
+        if reservation.status is ReservationStatus.REQUESTED
+        else "booking.review"
     )
+    return redirect(url_for(step, reference=reservation.reference, token=token), code=303)
+
+
+def _origin_key() -> str:
+    """Where the request came from, for the cap on open bookings per network: a keyed hash of
+    the client's address (the address itself is never stored)."""
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    address = (request.remote_addr or "unknown").encode()
+    return hmac.new(secret, b"booking-origin:" + address, hashlib.sha256).hexdigest()[:32]
+
+
+def _details_errors(errors: dict[str, str]) -> dict[str, str]:
+    """The details page has the customer's fields only: any other problem (the dates, the
+    quantity, the customer account) is shown above the form, with a way back to the dates."""
+    shown = {k: v for k, v in errors.items() if k in CUSTOMER_FIELDS or k == "form"}
+    others = [v for k, v in errors.items() if k not in shown]
+    if others:
+        shown["form"] = " ".join(dict.fromkeys([shown.get("form", ""), *others])).strip()
+    return shown
 
 
 def _booking_token(submitted: str) -> str:
@@ -178,6 +208,8 @@ def _own(reference: str, token: str):
 @bp.get("/book/review/<reference>/<token>")
 def review(reference: str, token: str) -> Response:
     _booking, reservation, equipment = _own(reference, token)
+    if reservation.status is ReservationStatus.REQUESTED:
+        return redirect(url_for("booking.confirmed", reference=reference, token=token), code=303)
     if reservation.status is not ReservationStatus.PENDING:
         return redirect(url_for("booking.manage", reference=reference, token=token), code=303)
     return render(
@@ -193,7 +225,7 @@ def review(reference: str, token: str) -> Response:
 @bp.post("/book/review/<reference>/<token>")
 def confirm(reference: str, token: str) -> Response:
     booking, reservation, equipment = _own(reference, token)
-    if reservation.status is ReservationStatus.CONFIRMED:
+    if reservation.status in (ReservationStatus.CONFIRMED, ReservationStatus.REQUESTED):
         return redirect(url_for("booking.confirmed", reference=reference, token=token), code=303)
     try:
         booking.confirm_reservation(reservation.id)
@@ -213,6 +245,8 @@ def confirm(reference: str, token: str) -> Response:
 @bp.get("/book/confirmed/<reference>/<token>")
 def confirmed(reference: str, token: str) -> Response:
     _booking, reservation, equipment = _own(reference, token)
+    if reservation.status is ReservationStatus.PENDING:
+        return redirect(url_for("booking.review", reference=reference, token=token), code=303)
     manage_url = url_for("booking.manage", reference=reference, token=token, _external=True)
     return render(
         "booking/confirmed.html",
@@ -349,7 +383,7 @@ def admin_confirm(reservation_id: str) -> Response:
     booking = BookingFacade()
     return _act(
         reservation_id,
-        lambda: booking.confirm_reservation(reservation_id),
+        lambda: booking.confirm_reservation(reservation_id, approve=True),
         "Reservation confirmed.",
     )
 
@@ -393,6 +427,71 @@ def admin_take_back(reservation_id: str) -> Response:
 def admin_clear_attention(reservation_id: str) -> Response:
     booking = BookingFacade()
     return _act(reservation_id, lambda: booking.clear_attention(reservation_id), "Flag cleared.")
+
+
+# --- open holds and requests --------------------------------------------------------------------
+
+ORIGIN_PATTERN = re.compile(r"[0-9a-f]{32}")
+OPEN_STATUSES = (ReservationStatus.PENDING.value, ReservationStatus.REQUESTED.value)
+
+
+def _origin_filter(value: str | None) -> str | None:
+    return value if value and ORIGIN_PATTERN.fullmatch(value) else None
+
+
+@admin_bp.get("/holds")
+def open_holds() -> Response:
+    """Bookings waiting for confirmation, oldest first, so staff can spot a flood (many holds
+    from one network) and clear it, and approve or decline requests."""
+    booking = BookingFacade()
+    origin = _origin_filter(request.args.get("origin"))
+    page = booking.list_reservations(
+        ListReservations(
+            statuses=OPEN_STATUSES, origin_key=origin, oldest_first=True, page_size=100
+        )
+    )
+    customers = CustomerFacade()
+    people = {}
+    for customer_id in {r.customer_id for r in page.items}:
+        try:
+            people[customer_id] = customers.get_customer_by_id(customer_id)
+        except NotFoundError:
+            continue
+    types = CatalogFacade().get_equipment_type_summaries({r.equipment_type_id for r in page.items})
+    return render(
+        "booking/admin/holds.html",
+        page=page,
+        people=people,
+        types=types,
+        origin=origin,
+        now=utcnow(),
+    )
+
+
+@admin_bp.post("/holds/cancel")
+def cancel_holds() -> Response:
+    booking = BookingFacade()
+    origin = _origin_filter(request.form.get("origin"))
+    back = (
+        url_for("booking_admin.open_holds", origin=origin)
+        if origin
+        else url_for("booking_admin.open_holds")
+    )
+    chosen = [rid for rid in request.form.getlist("reservation_id") if rid][:100]
+    if not chosen:
+        flash("Tick the bookings to cancel first.", "warning")
+        return redirect(back, code=303)
+    reason = request.form.get("reason", "").strip() or "Hold cleared by staff"
+    refused = booking.cancel_open_reservations(chosen, reason)
+    done = len(chosen) - len(refused)
+    message = f"Cancelled {done} booking{'s' if done != 1 else ''}."
+    if refused:
+        refs = booking.references(set(refused))
+        message += " Not cancelled (changed meanwhile): " + ", ".join(
+            sorted(refs.get(r, r) for r in refused)
+        )
+    flash(message, "success" if done else "warning")
+    return redirect(back, code=303)
 
 
 # --- fleet timeline ----------------------------------------------------------------------------

@@ -8,7 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import Browser, Page, expect
 
-from rental.booking import BookingFacade, CheckAvailability, CreateReservation, PricingBasis
+from rental.booking import (
+    BookingChannel,
+    BookingFacade,
+    CheckAvailability,
+    CreateReservation,
+    PricingBasis,
+)
 from rental.catalog import CatalogFacade
 from rental.shared.seeding import seeders
 from rental.shared.time_range import TimeRange
@@ -139,7 +145,15 @@ def test_customer_cancels_from_the_manage_link_and_capacity_returns(page: Page, 
         type_id = CatalogFacade().get_equipment_type_by_slug("generator").id
         booking = BookingFacade()
         rid = booking.create_reservation(
-            CreateReservation(make_customer(), type_id, period, 4, PricingBasis.HOURLY, token)
+            CreateReservation(
+                make_customer(),
+                type_id,
+                period,
+                4,
+                PricingBasis.HOURLY,
+                token,
+                channel=BookingChannel.STAFF,
+            )
         )
         booking.confirm_reservation(rid)
         reference = booking.get_reservation(rid).reference

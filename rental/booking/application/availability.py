@@ -87,18 +87,13 @@ class AvailabilityService:
         quantity: int,
         now: datetime,
         exclude_id: str | None = None,
-        expired_hold: bool = False,
-    ) -> None:
-        """Raise ConflictError naming what is left when `quantity` does not fit (run under the
-        type's lock so the answer stays true until commit)."""
+        prefix: str = "",
+    ) -> Availability:
+        """The assessment when `quantity` fits; ConflictError naming what is left when it does
+        not (run under the type's lock so the answer stays true until commit)."""
         result = self._assess(equipment_type_id, period, quantity, now, exclude_id)
         if result.is_available:
-            return
-        prefix = (
-            "Your hold expired and in the meantime the equipment was booked: "
-            if expired_hold
-            else ""
-        )
+            return result
         if result.remaining_capacity == 0:
             raise ConflictError(f"{prefix}None are left for that period.")
         raise ConflictError(
@@ -147,6 +142,7 @@ class AvailabilityService:
             blocking_interval=result.blocking_interval,
             quote=quote,
             alternatives=alternatives,
+            online_limit=self.policy.online_limit(result.total_capacity),
         )
 
     # --- alternatives -----------------------------------------------------------------------

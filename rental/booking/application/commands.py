@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from rental.booking.application.availability import AvailabilityService
 from rental.booking.domain.events import (
@@ -17,6 +17,7 @@ from rental.booking.domain.events import (
     ReservationExpired,
 )
 from rental.booking.domain.models import (
+    BookingChannel,
     FrozenQuote,
     PriceLine,
     PricingBasis,
@@ -42,18 +43,25 @@ class CreateReservation:
     period: TimeRange
     quantity: int
     basis: PricingBasis
-    manage_token: str  # chosen by the caller; only its hash is stored
+    manage_token: str  # only its hash is stored
+    channel: BookingChannel = BookingChannel.ONLINE
+    origin_key: str | None = None  # where an online booking came from (opaque, see Reservation)
 
 
 @dataclass(frozen=True, slots=True)
 class ConfirmReservation:
     reservation_id: str
+    # Staff approving a request (a booking too large to confirm online). Customers confirm
+    # their holds; only staff confirm requests.
+    approve: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class CancelReservation:
     reservation_id: str
     reason: str
+    # Staff clearing open holds: refuse when it was confirmed in the meantime.
+    only_if_open: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +106,9 @@ class ReservationCommands:
         quote = self._availability.price(
             cmd.equipment_type_id, cmd.period, cmd.quantity, cmd.customer_id
         )
+        online = cmd.channel is BookingChannel.ONLINE
+        if online:
+            self._reservations.lock_open_bookings_of(cmd.customer_id, cmd.origin_key)
         # From here to commit, competing bookings of this type wait for us.
         self._reservations.lock_equipment_type(cmd.equipment_type_id)
         # The same form sent twice (double click, reload) carries the same token: one hold.
@@ -105,7 +116,14 @@ class ReservationCommands:
         if existing is not None:
             return existing
         now = utcnow()  # which holds are still live is judged under the lock
-        self._availability.ensure_capacity(cmd.equipment_type_id, cmd.period, cmd.quantity, now)
+        if online:
+            self._check_open_bookings(cmd, now)
+        fit = self._availability.ensure_capacity(
+            cmd.equipment_type_id, cmd.period, cmd.quantity, now
+        )
+        request = online and self._availability.policy.needs_approval(
+            cmd.quantity, fit.total_capacity
+        )
         reservation = Reservation(
             id=str(uuid.uuid4()),
             reference=self._unique_reference(),
@@ -115,19 +133,42 @@ class ReservationCommands:
             quantity=cmd.quantity,
             basis=cmd.basis,
             quote=freeze(quote),
-            status=ReservationStatus.PENDING,
+            # Too large a share of the fleet for one online booking: a request for staff,
+            # holding nothing meanwhile (one visitor cannot block a whole fleet).
+            status=ReservationStatus.REQUESTED if request else ReservationStatus.PENDING,
             created_at=now,
             updated_at=now,
-            hold_expires_at=now + self._hold,
+            hold_expires_at=None if request else now + self._hold,
             manage_token_hash=hash_token(cmd.manage_token),
+            channel=cmd.channel,
+            origin_key=cmd.origin_key,
         )
         self._reservations.add(reservation)
         outbox.record(
             ReservationCreated(
-                **_event_fields(reservation), hold_expires_at=reservation.hold_expires_at
+                **_event_fields(reservation),
+                hold_expires_at=reservation.hold_expires_at,
+                awaiting_approval=request,
             )
         )
         return reservation.id
+
+    def _check_open_bookings(self, cmd: CreateReservation, now: datetime) -> None:
+        policy = self._availability.policy
+        waiting = self._reservations.count_open(now, customer_id=cmd.customer_id)
+        if waiting >= policy.open_per_customer:
+            raise ConflictError(
+                f"You already have {waiting} bookings waiting for confirmation. Confirm or "
+                "cancel one of them first (see the links we gave you), or wait until they "
+                "expire."
+            )
+        if cmd.origin_key and (
+            self._reservations.count_open(now, origin_key=cmd.origin_key) >= policy.open_per_origin
+        ):
+            raise ConflictError(
+                "Too many bookings from your network are waiting for confirmation. Confirm or "
+                "cancel those first, or call us and we will book it for you."
+            )
 
     def _check_customer(self, customer_id: str) -> None:
         try:
@@ -168,20 +209,26 @@ class ReservationCommands:
         self._reservations.lock_equipment_type(type_id)
         reservation = self._load(cmd.reservation_id, for_update=True)
         now = utcnow()  # read after the locks: the hold is judged at the moment we decide
-        if reservation.status is ReservationStatus.PENDING:
+        if reservation.status is ReservationStatus.REQUESTED and not cmd.approve:
+            raise ConflictError(
+                f"Booking {reservation.reference} is a request: the shop confirms it for you."
+            )
+        if reservation.status.is_open:
             # Whatever may have changed since the hold was made is checked again.
             self._check_customer(reservation.customer_id)
             self._availability.ensure_type_bookable(type_id)
             if not reservation.hold_is_live(now):
-                # The hold ran out before the customer confirmed: if the equipment is still
-                # free, confirming is what they want; otherwise say so.
+                # The hold ran out before the customer confirmed (or this is a request, which
+                # never held anything): if the equipment is free, confirm; otherwise say so.
                 self._availability.ensure_capacity(
                     type_id,
                     reservation.period,
                     reservation.quantity,
                     now,
                     exclude_id=reservation.id,
-                    expired_hold=True,
+                    prefix="In the meantime the equipment was booked: "
+                    if reservation.status is ReservationStatus.REQUESTED
+                    else "Your hold expired and in the meantime the equipment was booked: ",
                 )
         reservation.confirm(now)
         self._reservations.save(reservation)
@@ -194,6 +241,10 @@ class ReservationCommands:
 
     def cancel(self, cmd: CancelReservation) -> None:
         reservation = self._load(cmd.reservation_id, for_update=True)
+        if cmd.only_if_open and not reservation.status.is_open:
+            raise ConflictError(
+                f"Booking {reservation.reference} is {reservation.status.value.lower()} now."
+            )
         reservation.cancel(cmd.reason, utcnow())
         self._reservations.save(reservation)
         outbox.record(
@@ -217,8 +268,9 @@ class ReservationCommands:
         return reservation
 
     def expire_stale_holds(self) -> int:
+        """Holds that ran out, and requests not approved before their start."""
         now = utcnow()
-        expired = self._reservations.lock_expired_holds(now)
+        expired = self._reservations.lock_stale(now)
         for reservation in expired:
             reservation.expire(now)
             self._reservations.save(reservation)

@@ -5,7 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from rental.booking.domain.models import FrozenQuote, PricingBasis, ReservationStatus
+from rental.booking.domain.models import (
+    BookingChannel,
+    FrozenQuote,
+    PricingBasis,
+    ReservationStatus,
+)
 from rental.pricing import Quote
 from rental.shared.money import Money
 from rental.shared.time_range import TimeRange
@@ -43,6 +48,12 @@ class AvailabilityResult:
     blocking_interval: TimeRange | None
     quote: Quote | None  # the price of the request (None when it cannot be priced)
     alternatives: Alternatives | None
+    # Online, at most `online_limit` units are booked at once; more is a request for staff.
+    online_limit: int = 0
+
+    @property
+    def needs_approval(self) -> bool:
+        return self.is_available and self.quantity > self.online_limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +73,8 @@ class ReservationDetails:
     cancellation_reason: str | None
     needs_attention: bool
     attention_reason: str | None
+    channel: BookingChannel
+    origin_key: str | None
 
     @property
     def total(self) -> Money:
@@ -69,7 +82,11 @@ class ReservationDetails:
 
     @property
     def can_cancel(self) -> bool:
-        return self.status in (ReservationStatus.PENDING, ReservationStatus.CONFIRMED)
+        return self.status in (
+            ReservationStatus.PENDING,
+            ReservationStatus.REQUESTED,
+            ReservationStatus.CONFIRMED,
+        )
 
 
 @dataclass(frozen=True, slots=True)

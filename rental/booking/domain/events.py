@@ -31,7 +31,9 @@ class _ReservationEvent(Event):
 @register_event
 @dataclass(frozen=True, kw_only=True)
 class ReservationCreated(_ReservationEvent):
-    hold_expires_at: datetime
+    hold_expires_at: datetime | None
+    # True for a request too large to book online: it holds nothing until staff approve it.
+    awaiting_approval: bool = False
 
 
 @register_event

@@ -23,7 +23,8 @@ def new_reference() -> str:
 
 
 class ReservationStatus(StrEnum):
-    PENDING = "PENDING"
+    PENDING = "PENDING"  # a hold: capacity kept for a few minutes until the customer confirms
+    REQUESTED = "REQUESTED"  # too large to book online: waits for staff, holds nothing
     CONFIRMED = "CONFIRMED"
     COMPLETED = "COMPLETED"
     CANCELLED = "CANCELLED"
@@ -32,6 +33,16 @@ class ReservationStatus(StrEnum):
     @property
     def holds_capacity(self) -> bool:
         return self in (ReservationStatus.PENDING, ReservationStatus.CONFIRMED)
+
+    @property
+    def is_open(self) -> bool:
+        """Waiting for someone to confirm it (the customer, or staff for a request)."""
+        return self in (ReservationStatus.PENDING, ReservationStatus.REQUESTED)
+
+
+class BookingChannel(StrEnum):
+    ONLINE = "ONLINE"  # the public journey: caps against hold flooding apply
+    STAFF = "STAFF"  # made by staff (and the demo): no caps
 
 
 class PricingBasis(StrEnum):
@@ -42,6 +53,7 @@ class PricingBasis(StrEnum):
 S = ReservationStatus
 TRANSITIONS: dict[ReservationStatus, frozenset[ReservationStatus]] = {
     S.PENDING: frozenset({S.CONFIRMED, S.CANCELLED, S.EXPIRED}),
+    S.REQUESTED: frozenset({S.CONFIRMED, S.CANCELLED, S.EXPIRED}),
     S.CONFIRMED: frozenset({S.COMPLETED, S.CANCELLED}),
     S.COMPLETED: frozenset(),
     S.CANCELLED: frozenset(),
@@ -113,6 +125,10 @@ class Reservation:
     cancellation_reason: str | None = None
     needs_attention: bool = False
     attention_reason: str | None = None
+    channel: BookingChannel = BookingChannel.ONLINE
+    # An opaque key of where an online booking came from (a keyed hash of the client's IP
+    # address, never the address): open bookings per origin are capped.
+    origin_key: str | None = None
     # Bumped by every change. Saves are conditional on it (no stale copy can overwrite a newer
     # state) and events carry it, so consumers can tell an old event from a newer one.
     version: int = 0
@@ -127,6 +143,13 @@ class Reservation:
             and self.hold_expires_at is not None
             and now < self.hold_expires_at
         )
+
+    def is_stale(self, now: datetime) -> bool:
+        """An open reservation nobody confirmed in time: a hold that ran out, or a request
+        staff did not approve before the rental would have started."""
+        if self.status is S.PENDING:
+            return not self.hold_is_live(now)
+        return self.status is S.REQUESTED and now >= self.period.start
 
     def occupied(self, buffer: timedelta) -> TimeRange:
         return self.period.expanded(after=buffer)
@@ -157,7 +180,7 @@ class Reservation:
         self._move(S.COMPLETED, now)
 
     def expire(self, now: datetime) -> None:
-        if self.hold_is_live(now):
+        if self.status.is_open and not self.is_stale(now):
             raise ConflictError(f"The hold on {self.reference} has not expired yet.")
         self._move(S.EXPIRED, now)
         self.hold_expires_at = None

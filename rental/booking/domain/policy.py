@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -19,6 +20,14 @@ class BookingPolicy:
     clock_skew: timedelta = timedelta(minutes=2)
     hold_minutes: int = 15
     search_horizon: timedelta = timedelta(days=14)
+    # How far ahead a booking may start (far-future holds would block capacity for nothing).
+    horizon: timedelta = timedelta(days=365)
+    # Against hold flooding: one online booking may take at most this share of a type's
+    # fleet (more becomes a request staff approve), and a customer or a network may have only
+    # so many bookings waiting for confirmation at once.
+    online_max_share: float = 0.5
+    open_per_customer: int = 3
+    open_per_origin: int = 5
 
     def check_period(
         self,
@@ -29,6 +38,13 @@ class BookingPolicy:
     ) -> None:
         if period.start < now - self.clock_skew:
             raise ValidationError("The start must be in the future.", field="start")
+        if period.start > now + self.horizon:
+            last = (now + self.horizon).astimezone(self.timezone)
+            raise ValidationError(
+                f"We take bookings up to {self.horizon.days} days ahead: pick a start on or "
+                f"before {last:%a %d %b %Y}.",
+                field="start",
+            )
         if period.duration > self.max_duration:
             raise ValidationError(
                 f"Bookings can last at most {self.max_duration.days} days.", field="end"
@@ -68,6 +84,13 @@ class BookingPolicy:
                 "or fewer.",
                 field="quantity",
             )
+
+    def online_limit(self, total_capacity: int) -> int:
+        """The most units one online booking may take without staff approval."""
+        return max(1, math.ceil(total_capacity * self.online_max_share))
+
+    def needs_approval(self, quantity: int, total_capacity: int) -> bool:
+        return quantity > self.online_limit(total_capacity)
 
     def align_up(self, moment: datetime, basis: PricingBasis) -> datetime:
         """The first bookable instant at or after `moment` on this basis's grid."""

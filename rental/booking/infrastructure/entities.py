@@ -17,7 +17,7 @@ class ReservationEntity(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     reference: Mapped[str] = mapped_column(String(16), unique=True)
-    customer_id: Mapped[str] = mapped_column(String(36), index=True)
+    customer_id: Mapped[str] = mapped_column(String(36))
     equipment_type_id: Mapped[str] = mapped_column(String(36))
     start_at: Mapped[datetime] = mapped_column(UTCDateTime)
     end_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -37,6 +37,8 @@ class ReservationEntity(Base):
     # The domain model's version, checked on every UPDATE (`... WHERE version = <as loaded>`):
     # a stale copy can never overwrite a newer state.
     version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    channel: Mapped[str] = mapped_column(String(10), default="ONLINE", server_default="ONLINE")
+    origin_key: Mapped[str | None] = mapped_column(String(64))
 
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
@@ -44,6 +46,9 @@ class ReservationEntity(Base):
         # The availability query: one type's reservations overlapping a range.
         Index("ix_booking_reservations_type_period", "equipment_type_id", "start_at", "end_at"),
         Index("ix_booking_reservations_status_hold", "status", "hold_expires_at"),
+        # Open bookings per customer and per origin (the caps against hold flooding).
+        Index("ix_booking_reservations_customer_status", "customer_id", "status"),
+        Index("ix_booking_reservations_origin_status", "origin_key", "status"),
     )
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from rental.booking.domain.availability import Occupancy
 from rental.booking.domain.models import (
+    BookingChannel,
     FrozenQuote,
     PricingBasis,
     Reservation,
@@ -45,6 +46,8 @@ def to_domain(e: ReservationEntity) -> Reservation:
         needs_attention=e.needs_attention,
         attention_reason=e.attention_reason,
         version=e.version,
+        channel=BookingChannel(e.channel),
+        origin_key=e.origin_key,
     )
 
 
@@ -69,6 +72,8 @@ def to_entity(r: Reservation, e: ReservationEntity | None = None) -> Reservation
     e.needs_attention = r.needs_attention
     e.attention_reason = r.attention_reason
     e.version = r.version
+    e.channel = r.channel.value
+    e.origin_key = r.origin_key
     return e
 
 
@@ -77,6 +82,14 @@ def _live(now: datetime):
     return or_(
         E.status == ReservationStatus.CONFIRMED.value,
         and_(E.status == ReservationStatus.PENDING.value, E.hold_expires_at > now),
+    )
+
+
+def _open(now: datetime):
+    """Waiting for someone to confirm: a live hold, or a request for staff."""
+    return or_(
+        and_(E.status == ReservationStatus.PENDING.value, E.hold_expires_at > now),
+        E.status == ReservationStatus.REQUESTED.value,
     )
 
 
@@ -89,6 +102,9 @@ class ReservationFilter:
     starts_before: datetime | None = None
     needs_attention: bool | None = None
     reference: str | None = None
+    statuses: tuple[str, ...] = ()
+    origin_key: str | None = None
+    order: str = "start_desc"  # or "created_asc": oldest first (open holds)
 
 
 class ReservationRepository:
@@ -97,15 +113,23 @@ class ReservationRepository:
         self.session = session or db.session
 
     def lock_equipment_type(self, equipment_type_id: str) -> None:
-        """Serialise competing bookings of one type until the transaction ends.
+        """Serialise competing bookings of one type until the transaction ends."""
+        self._lock(f"booking:{equipment_type_id}")
 
-        PostgreSQL: a transaction-scoped advisory lock keyed by the type. SQLite: the unit of
+    def lock_open_bookings_of(self, customer_id: str, origin_key: str | None) -> None:
+        """Serialise the online bookings of one customer (and one origin), so the caps on
+        open bookings hold under concurrent requests. Taken before any type's lock, always in
+        this order, so no two transactions wait for each other in a circle."""
+        self._lock(f"booking-customer:{customer_id}")
+        if origin_key:
+            self._lock(f"booking-origin:{origin_key}")
+
+    def _lock(self, name: str) -> None:
+        """PostgreSQL: a transaction-scoped advisory lock keyed by `name`. SQLite: the unit of
         work already began with BEGIN IMMEDIATE, which holds the database's single write lock."""
         if is_postgres(self.session):
             key = int.from_bytes(
-                hashlib.blake2b(f"booking:{equipment_type_id}".encode(), digest_size=8).digest(),
-                "big",
-                signed=True,
+                hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True
             )
             self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
@@ -155,6 +179,16 @@ class ReservationRepository:
         rows = self.session.execute(select(E.id, E.reference).where(E.id.in_(reservation_ids)))
         return {rid: ref for rid, ref in rows}
 
+    def count_open(self, now: datetime, *, customer_id: str | None = None, origin_key=None) -> int:
+        """Bookings waiting for confirmation: live holds and requests, of a customer or an
+        origin."""
+        query = select(func.count()).where(_open(now))
+        if customer_id:
+            query = query.where(E.customer_id == customer_id)
+        if origin_key:
+            query = query.where(E.origin_key == origin_key)
+        return self.session.scalar(query) or 0
+
     def reference_exists(self, reference: str) -> bool:
         return self.session.scalar(select(func.count()).where(E.reference == reference)) > 0
 
@@ -181,14 +215,20 @@ class ReservationRepository:
             for start, end, quantity in self.session.execute(query)
         ]
 
-    def lock_expired_holds(self, now: datetime, limit: int = 200) -> list[Reservation]:
-        """Pending reservations whose hold ran out by `now`, locked for this transaction.
-        Rows another transaction holds (a customer confirming right now) are skipped, not
-        waited for: they are decided by that transaction, or by the next run."""
+    def lock_stale(self, now: datetime, limit: int = 200) -> list[Reservation]:
+        """Open reservations nobody confirmed in time (holds that ran out, requests whose start
+        has come), locked for this transaction. Rows another transaction holds (a customer
+        confirming right now) are skipped, not waited for: that transaction decides them, or
+        the next run does."""
         query = (
             select(E)
-            .where(E.status == ReservationStatus.PENDING.value, E.hold_expires_at <= now)
-            .order_by(E.hold_expires_at)
+            .where(
+                or_(
+                    and_(E.status == ReservationStatus.PENDING.value, E.hold_expires_at <= now),
+                    and_(E.status == ReservationStatus.REQUESTED.value, E.start_at <= now),
+                )
+            )
+            .order_by(E.start_at)
             .limit(limit)
             .execution_options(populate_existing=True)
         )
@@ -214,11 +254,16 @@ class ReservationRepository:
             conditions.append(E.needs_attention == flt.needs_attention)
         if flt.reference:
             conditions.append(E.reference.contains(flt.reference.strip().upper()))
+        if flt.statuses:
+            conditions.append(E.status.in_(flt.statuses))
+        if flt.origin_key:
+            conditions.append(E.origin_key == flt.origin_key)
         total = self.session.scalar(select(func.count()).select_from(E).where(*conditions)) or 0
+        order = (E.created_at, E.id) if flt.order == "created_asc" else (E.start_at.desc(), E.id)
         rows = self.session.scalars(
             select(E)
             .where(*conditions)
-            .order_by(E.start_at.desc(), E.id)
+            .order_by(*order)
             .offset((page - 1) * page_size)
             .limit(page_size)
         )

@@ -8,7 +8,7 @@ import secrets
 
 from sqlalchemy import select
 
-from rental.booking import BookingFacade, CreateReservation, PricingBasis
+from rental.booking import BookingChannel, BookingFacade, CreateReservation, PricingBasis
 from rental.extensions import db
 from rental.inventory import ChangeItemStatus, InventoryFacade, ScheduleMaintenance
 from rental.shared.events import Message
@@ -31,7 +31,13 @@ def confirmed(fleet, qty: int, p: TimeRange) -> str:
     booking = BookingFacade()
     rid = booking.create_reservation(
         CreateReservation(
-            make_customer(), fleet.type_id, p, qty, PricingBasis.HOURLY, secrets.token_urlsafe(24)
+            make_customer(),
+            fleet.type_id,
+            p,
+            qty,
+            PricingBasis.HOURLY,
+            secrets.token_urlsafe(24),
+            channel=BookingChannel.STAFF,  # arranged as staff would, whatever the share
         )
     )
     booking.confirm_reservation(rid)

@@ -154,7 +154,7 @@ def test_dashboard_shows_what_needs_attention_and_open_holds(app, admin_client):
     page = admin_client.get("/admin/").get_data(as_text=True)
     assert "Needs attention" in page
     assert booking.get_reservation(flagged).reference in page
-    assert re.search(r'<h2 class="stat">1</h2><p>holds awaiting confirmation', page)
+    assert re.search(r'<h2 class="stat">1</h2><p>holds and requests awaiting confirmation', page)
 
 
 def test_sending_the_details_form_twice_makes_one_hold(app, client):

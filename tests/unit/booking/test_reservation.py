@@ -61,7 +61,8 @@ def test_every_transition_follows_the_table(start, action):
         "expire": S.EXPIRED,
     }[action]
     r = reservation(start, hold_minutes=-1)  # an expired hold, so expire is allowed
-    args = ("changed my mind", NOW) if action == "cancel" else (NOW,)
+    after_start = NOW + timedelta(days=2)  # so is expiring a request nobody approved in time
+    args = {"cancel": ("changed my mind", NOW), "expire": (after_start,)}.get(action, (NOW,))
     if target in TRANSITIONS[start]:
         getattr(r, action)(*args)
         assert r.status is target
@@ -74,6 +75,35 @@ def test_every_transition_follows_the_table(start, action):
 def test_a_live_hold_cannot_be_expired():
     with pytest.raises(ConflictError, match="not expired yet"):
         reservation().expire(NOW)
+
+
+def test_a_request_is_open_until_its_start_and_holds_nothing():
+    r = reservation(S.REQUESTED)
+    r.hold_expires_at = None
+    assert not S.REQUESTED.holds_capacity and S.REQUESTED.is_open
+    assert not r.is_stale(r.period.start - timedelta(minutes=1))
+    with pytest.raises(ConflictError, match="not expired yet"):
+        r.expire(NOW)
+    r.expire(r.period.start)
+    assert r.status is S.EXPIRED
+
+
+def test_bookings_start_within_the_horizon():
+    policy = BookingPolicy(ZoneInfo("UTC"), horizon=timedelta(days=365))
+    ok = TimeRange(NOW + timedelta(days=365), NOW + timedelta(days=365, hours=8))
+    policy.check_period(ok, PricingBasis.HOURLY, NOW)
+    too_far = TimeRange(NOW + timedelta(days=366), NOW + timedelta(days=366, hours=8))
+    with pytest.raises(ValidationError, match="up to 365 days ahead") as caught:
+        policy.check_period(too_far, PricingBasis.HOURLY, NOW)
+    assert caught.value.field == "start"
+
+
+@pytest.mark.parametrize(("capacity", "limit"), [(1, 1), (2, 1), (3, 2), (4, 2), (5, 3), (20, 10)])
+def test_one_online_booking_takes_at_most_half_the_fleet(capacity, limit):
+    policy = BookingPolicy(ZoneInfo("UTC"), online_max_share=0.5)
+    assert policy.online_limit(capacity) == limit
+    assert not policy.needs_approval(limit, capacity)
+    assert policy.needs_approval(limit + 1, capacity)
 
 
 def test_cancel_records_the_reason():
