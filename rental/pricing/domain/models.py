@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 
 from rental.shared import local_time
@@ -224,30 +224,44 @@ def quote(
 
 def clock_notes(period: TimeRange, tz: tzinfo, whole_days: int, rest: timedelta) -> tuple[str, ...]:
     """What a customer should read next to the price when the clocks change during the
-    booking, or when it starts or ends in the hour that happens twice."""
-    notes: list[str] = []
-    days_end = local_time.add_days(period.start, whole_days, tz)
-    for change in local_time.clock_changes(period, tz):
-        day = local_time.day_label(change.day)
-        prefix = f"Includes the clock change on {day} ({change.describe()})"
-        if change.at <= days_end:
-            hours = int(local_time.day_length(change.day, tz) / HOUR)
-            notes.append(f"{prefix}: that day has {hours} hours but counts as one day.")
-        else:
-            real = local_time.describe_length(rest)
-            counted = f"{_plural(whole_days, 'day')} plus {real}" if whole_days else real
-            notes.append(f"{prefix}: {counted} of real time.")
+    booking, or when it starts or ends in the hour that happens twice (which of the two)."""
+    spanned = local_time.clock_changes(period, tz)
+    which_of_two: dict[datetime, list[str]] = {}
+    repeating: dict[datetime, local_time.ClockChange] = {}
     for moment in (period.start, period.end):
         wall = moment.astimezone(tz).replace(tzinfo=None)
         change = local_time.change_at(wall, tz)
         if change is None:
             continue
-        which = "first" if moment < change.at else "second"
-        zone = moment.astimezone(tz).tzname()
+        time_of_day = local_time.clock(wall)
+        first = moment < change.at
+        which = "first" if first else "second"
+        when = f"{moment.astimezone(tz).tzname()}, {'before' if first else 'after'} the change"
+        which_of_two.setdefault(change.at, []).append(f"{time_of_day} is the {which} one ({when})")
+        repeating[change.at] = change
+    notes: list[str] = []
+    for at, change in repeating.items():
+        if any(c.at == at for c in spanned):
+            continue  # said in the note on the change below
+        hour = f"{local_time.clock(change.wall_to)}–{local_time.clock(change.wall_from)}"
         notes.append(
-            f"{local_time.clock(wall)} on {local_time.day_label(wall.date())} happens twice "
-            f"(the {change.describe()}); this is the {which} {local_time.clock(wall)} ({zone})."
+            f"{hour} on {local_time.day_label(change.day)} happens twice (the "
+            f"{change.describe()}): {' and '.join(which_of_two[at])}."
         )
+    days_end = local_time.add_days(period.start, whole_days, tz)
+    for change in spanned:
+        prefix = f"Includes the clock change on {local_time.day_label(change.day)} "
+        prefix += f"({change.describe()})"
+        clauses = " and ".join(which_of_two.get(change.at, []))
+        if change.at <= days_end:
+            hours = int(local_time.day_length(change.day, tz) / HOUR)
+            note = f"{prefix}: that day has {hours} hours but counts as one day."
+            notes.insert(0, f"{note} {clauses}." if clauses else note)
+        else:
+            real = local_time.describe_length(rest)
+            counted = f"{_plural(whole_days, 'day')} plus {real}" if whole_days else real
+            reason = f"{clauses}, so this is " if clauses else ""
+            notes.insert(0, f"{prefix}: {reason}{counted} of real time.")
     return tuple(notes)
 
 

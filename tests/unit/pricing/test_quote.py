@@ -243,9 +243,7 @@ def test_hours_over_a_change_are_real_time_and_the_quote_says_so():
     assert labels(q) == [("3 hours × €15.00", eur(45))]
     assert q.notes == (
         "Includes the clock change on Sun 31 Oct 2027 (clocks go back from 03:00 to 02:00): "
-        "3 hours of real time.",
-        "02:15 on Sun 31 Oct 2027 happens twice (the clocks go back from 03:00 to 02:00); "
-        "this is the first 02:15 (CEST).",
+        "02:15 is the first one (CEST, before the change), so this is 3 hours of real time.",
     )
     spring = berlin_hours(date(2027, 3, 28), 1, 4)  # 01:00–04:00 is 2 hours that night
     q = quote(shop_card(), spring, 1, timezone=BERLIN)
@@ -262,6 +260,19 @@ def test_the_weekly_cap_counts_calendar_days():
     assert week.duration == timedelta(days=7, hours=1)
     q = quote(shop_card(), week, 1, timezone=BERLIN)
     assert labels(q) == [("1 week × €400.00", eur(400))]
+
+
+def test_a_booking_inside_the_repeated_hour_says_which_one_it_is():
+    first = TimeRange(
+        datetime(2027, 10, 31, 2, tzinfo=BERLIN), datetime(2027, 10, 31, 2, 45, tzinfo=BERLIN)
+    )
+    q = quote(card(minimum=timedelta(0)), first, 1, timezone=BERLIN)
+    assert labels(q) == [("1 hour × €20.00", eur(20))]
+    assert q.notes == (
+        "02:00–03:00 on Sun 31 Oct 2027 happens twice (the clocks go back from 03:00 to 02:00): "
+        "02:00 is the first one (CEST, before the change) "
+        "and 02:45 is the first one (CEST, before the change).",
+    )
 
 
 def test_a_one_day_minimum_is_met_by_the_23_hour_day():
