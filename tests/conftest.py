@@ -59,8 +59,7 @@ class IsolatedClient(FlaskClient):
 FAST_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024}
 
 
-@pytest.fixture(scope="session")
-def _app(database_url: str, tmp_path_factory) -> Flask:
+def _make_app(database_url: str, tmp_path_factory, **config) -> Flask:
     from rental import create_app
 
     credentials = tmp_path_factory.mktemp("instance") / "demo-admin.txt"
@@ -70,19 +69,46 @@ def _app(database_url: str, tmp_path_factory) -> Flask:
             "TESTING": True,
             "DEMO_CREDENTIALS_FILE": str(credentials),
             **FAST_HASHING,
+            **config,
         }
     )
     app.test_client_class = IsolatedClient
     return app
 
 
+def _clean_app(app: Flask) -> Iterator[Flask]:
+    with app.app_context():
+        yield app
+    wipe(app)
+    app.extensions["accounts.login_throttle"].reset()  # login rate limits start afresh
+
+
+@pytest.fixture(scope="session")
+def _app(database_url: str, tmp_path_factory) -> Flask:
+    return _make_app(database_url, tmp_path_factory)
+
+
 @pytest.fixture
 def app(_app: Flask) -> Iterator[Flask]:
     """The app on a clean database (every table emptied after the test), inside an app context."""
-    with _app.app_context():
-        yield _app
-    wipe(_app)
-    _app.extensions["accounts.login_throttle"].reset()  # login rate limits start afresh
+    yield from _clean_app(_app)
+
+
+@pytest.fixture(scope="session")
+def _berlin_app(database_url: str, tmp_path_factory) -> Flask:
+    # The DST tests book around the next clock changes, up to ~370 days ahead.
+    return _make_app(
+        database_url,
+        tmp_path_factory,
+        BUSINESS_TIMEZONE="Europe/Berlin",
+        BOOKING_HORIZON_DAYS=400,
+    )
+
+
+@pytest.fixture
+def berlin_app(_berlin_app: Flask) -> Iterator[Flask]:
+    """Like `app`, with BUSINESS_TIMEZONE=Europe/Berlin (daylight-saving time)."""
+    yield from _clean_app(_berlin_app)
 
 
 @pytest.fixture

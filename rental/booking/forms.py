@@ -7,12 +7,13 @@ again with everything the person typed."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from rental.booking.domain.models import PricingBasis
 from rental.booking.domain.policy import BookingPolicy
+from rental.shared import local_time
 from rental.shared.errors import ValidationError
 from rental.shared.time_range import TimeRange
 
@@ -60,12 +61,12 @@ def defaults(policy: BookingPolicy, now: datetime, basis: PricingBasis) -> Booki
     )
 
 
-def _local(value: str, tz: ZoneInfo) -> datetime | None:
+def _wall(value: str) -> datetime | None:
+    """The typed date and time as it reads on the clock (no zone yet)."""
     try:
-        parsed = datetime.fromisoformat(value.strip())
+        return datetime.fromisoformat(value.strip())
     except ValueError:
         return None
-    return parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed
 
 
 def _day(value: str) -> date | None:
@@ -105,11 +106,7 @@ def parse(args: Any, policy: BookingPolicy, now: datetime) -> BookingRequest:
             except ValidationError as exc:
                 req.errors.update(exc.errors)
     else:
-        start, end = _local(req.start, policy.timezone), _local(req.end, policy.timezone)
-        if start is None:
-            req.errors["start"] = "Enter a start date and time."
-        if end is None:
-            req.errors["end"] = "Enter an end date and time."
+        start, end = _instant(req, "start", policy), _instant(req, "end", policy)
         if start and end:
             try:
                 req.period = TimeRange(start, end)
@@ -118,13 +115,28 @@ def parse(args: Any, policy: BookingPolicy, now: datetime) -> BookingRequest:
     return req
 
 
+def _instant(req: BookingRequest, name: str, policy: BookingPolicy) -> datetime | None:
+    """The typed local time as an instant, or None with the reason in req.errors (a time the
+    clocks skip that night is named as such)."""
+    wall = _wall(getattr(req, name))
+    if wall is None:
+        req.errors[name] = f"Enter {'a start' if name == 'start' else 'an end'} date and time."
+        return None
+    try:
+        return policy.local_moment(wall, name)
+    except ValidationError as exc:
+        req.errors.update(exc.errors)
+        return None
+
+
 def from_period(
     period: TimeRange, basis: PricingBasis, quantity: int, tz: ZoneInfo
 ) -> dict[str, str]:
     """Query parameters for a suggested period (alternatives refill the form with these)."""
     start, end = period.start.astimezone(tz), period.end.astimezone(tz)
     if basis is PricingBasis.DAILY:
-        last = (end - timedelta(days=1)).date() if end.time() == time(0) else end.date()
+        ends_at_day_start = local_time.is_start_of_day(period.end, tz)
+        last = end.date() - timedelta(days=1) if ends_at_day_start else end.date()
         return {
             "basis": "daily",
             "start_date": start.date().isoformat(),

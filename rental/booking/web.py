@@ -7,7 +7,8 @@ import hashlib
 import hmac
 import re
 import secrets
-from datetime import datetime, timedelta
+from bisect import bisect_right
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
@@ -19,10 +20,11 @@ from rental.booking.facade import BookingFacade, ListReservations
 from rental.booking.forms import CUSTOMER_FIELDS, BookingRequest, from_period, parse
 from rental.catalog import CatalogFacade
 from rental.customers import CustomerFacade
+from rental.shared import local_time
 from rental.shared.db import unit_of_work
 from rental.shared.errors import ConflictError, DomainError, NotFoundError, ValidationError
 from rental.shared.time_range import TimeRange, utcnow
-from rental.shared.web import current_actor, render
+from rental.shared.web import current_actor, format_datetime, render
 
 bp = Blueprint("booking", __name__)
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{32}")
@@ -503,10 +505,34 @@ CHART_WIDTH = 840
 USAGE_HEIGHT = 90
 
 
-def _x(moment: datetime, window: TimeRange) -> float:
-    span = window.duration.total_seconds()
-    offset = (min(max(moment, window.start), window.end) - window.start).total_seconds()
-    return round(LABEL_WIDTH + CHART_WIDTH * offset / span, 1)
+class DayAxis:
+    """The timeline's x axis: one equal column per calendar day of the business time zone, so
+    a 23- or 25-hour day (a clock change) is one column like any other. Within a day, x is
+    proportional to real time, so bars start and end where they really do."""
+
+    def __init__(self, first_day: date, days: int, tz: tzinfo) -> None:
+        self.days = [first_day + timedelta(days=i) for i in range(days + 1)]
+        self.starts = [local_time.start_of_day(day, tz) for day in self.days]
+        self.window = TimeRange(self.starts[0], self.starts[-1])
+        self.width = CHART_WIDTH / days
+
+    def x(self, moment: datetime) -> float:
+        moment = min(max(moment, self.window.start), self.window.end)
+        i = max(bisect_right(self.starts, moment) - 1, 0)
+        if i >= len(self.starts) - 1:
+            return float(LABEL_WIDTH + CHART_WIDTH)
+        day = self.starts[i + 1] - self.starts[i]
+        fraction = (moment - self.starts[i]) / day
+        return round(LABEL_WIDTH + self.width * (i + fraction), 1)
+
+
+def _first_day(raw: str | None, today: date) -> date:
+    """The timeline's first day: `?from=YYYY-MM-DD` within five years of today, else today."""
+    try:
+        chosen = date.fromisoformat((raw or "").strip())
+    except ValueError:
+        return today
+    return chosen if abs((chosen - today).days) <= 5 * 366 else today
 
 
 @admin_bp.get("/timeline")
@@ -520,42 +546,50 @@ def timeline() -> Response:
     if selected not in {t.id for t in types}:
         abort(404)
     tz = booking.policy.timezone
-    today = utcnow().astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
-    window = TimeRange(today, today + timedelta(days=TIMELINE_DAYS))
+    today = utcnow().astimezone(tz).date()
+    first_day = _first_day(request.args.get("from"), today)
+    axis = DayAxis(first_day, TIMELINE_DAYS, tz)
+    window = axis.window
     rows = booking.inventory.get_fleet_timeline(selected, window)
     usage = booking.usage_profile(selected, window)
     references = booking.references(
         {b.reservation_id for r in rows for b in r.bars if b.reservation_id}
     )
-    chart = _chart(rows, usage, window, tz, references)
+    chart = _chart(rows, usage, axis, tz, references)
+    step = timedelta(days=TIMELINE_DAYS)
     return render(
         "booking/admin/timeline.html",
         types=types,
         selected=selected,
         chart=chart,
         window=window,
+        first_day=first_day,
+        last_day=first_day + step - timedelta(days=1),
+        earlier=(first_day - step).isoformat(),
+        later=(first_day + step).isoformat(),
+        is_today=first_day == today,
         turnaround=int(booking.turnaround(selected).total_seconds() // 60),
     )
 
 
-def _chart(rows, usage, window: TimeRange, tz, references: dict[str, str]) -> dict[str, Any]:
-    days = []
-    for i in range(TIMELINE_DAYS):
-        day = window.start + timedelta(days=i)
-        days.append({"x": _x(day, window), "label": day.astimezone(tz).strftime("%a %d")})
+def _chart(rows, usage, axis: DayAxis, tz, references: dict[str, str]) -> dict[str, Any]:
+    window = axis.window
+    days = [
+        {"x": axis.x(start), "label": day.strftime("%a %d"), "date": day.isoformat()}
+        for day, start in zip(axis.days[:-1], axis.starts[:-1], strict=True)
+    ]
     items = []
     for index, row in enumerate(rows):
         y = index * ROW_HEIGHT
         bars = [
             {
-                "x": _x(bar.period.start, window),
-                "w": max(_x(bar.period.end, window) - _x(bar.period.start, window), 2),
+                "x": axis.x(bar.period.start),
+                "w": max(axis.x(bar.period.end) - axis.x(bar.period.start), 2),
                 "kind": bar.kind,
                 "label": bar.label,
                 "reservation_id": bar.reservation_id,
                 "title": f"{references.get(bar.reservation_id, '')} {bar.label}: ".lstrip()
-                + f"{bar.period.start.astimezone(tz):%a %d %b %H:%M} – "
-                f"{bar.period.end.astimezone(tz):%a %d %b %H:%M}",
+                + f"{format_datetime(bar.period.start)} – {format_datetime(bar.period.end)}",
             }
             for bar in row.bars
         ]
@@ -569,8 +603,8 @@ def _chart(rows, usage, window: TimeRange, tz, references: dict[str, str]) -> di
 
     usage_points, capacity_points = [], []
     for i, point in enumerate(usage):
-        x1 = _x(point.at, window)
-        x2 = _x(usage[i + 1].at, window) if i + 1 < len(usage) else _x(window.end, window)
+        x1 = axis.x(point.at)
+        x2 = axis.x(usage[i + 1].at) if i + 1 < len(usage) else axis.x(window.end)
         usage_points += [f"{x1},{y_of(point.usage)}", f"{x2},{y_of(point.usage)}"]
         capacity_points += [f"{x1},{y_of(point.capacity)}", f"{x2},{y_of(point.capacity)}"]
     over = any(p.usage > p.capacity for p in usage)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, tzinfo
 
 from rental.catalog import CatalogFacade
 from rental.pricing.application.handlers import GetQuote, SetRateCard, get_quote, set_rate_card
@@ -38,10 +39,14 @@ class PricingFacade:
         period: TimeRange,
         quantity: int,
         customer_id: str | None = None,
+        *,
+        timezone: tzinfo = UTC,
     ) -> Quote:
+        """The quote for `period`; `timezone` is the business time zone whose calendar days
+        are counted (UTC: days of 24 hours)."""
         return get_quote(
             db.session(),
-            GetQuote(equipment_type_id, period, quantity, customer_id),
+            GetQuote(equipment_type_id, period, quantity, customer_id, timezone),
             list(DISCOUNT_RULES.rules),
             self._name_of,
         )

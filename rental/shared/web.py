@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFError
 from jinja2_fragments.flask import render_block
 from werkzeug.exceptions import HTTPException
 
+from rental.shared import local_time
 from rental.shared.errors import DomainError
 from rental.shared.money import Money
 
@@ -143,13 +144,22 @@ def business_tz() -> ZoneInfo:
     return ZoneInfo(current_app.config.get("BUSINESS_TIMEZONE", "UTC"))
 
 
+def _clock(local: datetime) -> str:
+    """'09:00'; in the hour that happens twice when the clocks go back, 'the first' or 'the
+    second' 02:30 is told apart by the zone's abbreviation: '02:30 CEST'."""
+    text = f"{local:%H:%M}"
+    if local_time.is_ambiguous(local.replace(tzinfo=None), local.tzinfo):  # type: ignore[arg-type]
+        text += f" {local.tzname()}"
+    return text
+
+
 def format_datetime(value: datetime | None, with_year: bool = False) -> str:
     """One way to write a moment everywhere: 'Fri 28 Nov, 09:00' in the business time zone."""
     if value is None:
         return ""
     local = value.astimezone(business_tz())
-    pattern = "%a %d %b %Y, %H:%M" if with_year else "%a %d %b, %H:%M"
-    return local.strftime(pattern)
+    pattern = "%a %d %b %Y" if with_year else "%a %d %b"
+    return f"{local.strftime(pattern)}, {_clock(local)}"
 
 
 def format_date(value: date | datetime | None) -> str:
@@ -161,19 +171,21 @@ def format_date(value: date | datetime | None) -> str:
 
 
 def format_period(value: Any) -> str:
-    """'Fri 28 Nov, 09:00–17:00' within a day; 'Fri 28 Nov, 09:00 – Sat 29 Nov, 17:00' across."""
+    """'Fri 28 Nov, 09:00–17:00' within a day; 'Fri 28 Nov, 09:00 – Sat 29 Nov, 17:00' across;
+    calendar days of the business time zone as whole days, however long a clock change makes
+    them."""
     if value is None:
         return ""
     tz = business_tz()
     start, end = value.start.astimezone(tz), value.end.astimezone(tz)
     if start.date() == end.date():
-        return f"{start:%a %d %b}, {start:%H:%M}–{end:%H:%M}"
-    if start.time() == end.time() == datetime.min.time():
-        last = end - timedelta(days=1)
-        if last.date() == start.date():
+        return f"{start:%a %d %b}, {_clock(start)}–{_clock(end)}"
+    if local_time.is_start_of_day(value.start, tz) and local_time.is_start_of_day(value.end, tz):
+        last = end.date() - timedelta(days=1)
+        if last == start.date():
             return f"{start:%a %d %b} (all day)"
         return f"{start:%a %d %b} – {last:%a %d %b} (whole days)"
-    return f"{start:%a %d %b, %H:%M} – {end:%a %d %b, %H:%M}"
+    return f"{start:%a %d %b}, {_clock(start)} – {end:%a %d %b}, {_clock(end)}"
 
 
 def format_money(value: Money | None) -> str:

@@ -73,7 +73,10 @@ class AvailabilityService:
             raise ValidationError(f"{details.name} cannot be booked at the moment.")
 
     def price(self, equipment_type_id: str, period: TimeRange, quantity: int, customer_id=None):
-        return self._pricing.quote(equipment_type_id, period, quantity, customer_id)
+        # Days are priced as calendar days of the business time zone.
+        return self._pricing.quote(
+            equipment_type_id, period, quantity, customer_id, timezone=self.policy.timezone
+        )
 
     def buffer(self, equipment_type_id: str) -> timedelta:
         return self._settings.turnaround(equipment_type_id)
@@ -157,8 +160,10 @@ class AvailabilityService:
     def _earliest(self, query: CheckAvailability, now: datetime):
         buffer = self.buffer(query.equipment_type_id)
         horizon = self.policy.search_horizon
+        # A day of slack: the same booking later may be an hour longer across a clock change.
         window = TimeRange(
-            query.period.start, query.period.start + horizon + query.period.duration + buffer
+            query.period.start,
+            query.period.start + horizon + query.period.duration + buffer + timedelta(days=1),
         )
         profile = self._inventory.get_capacity_profile(query.equipment_type_id, window)
         occupancies = self._reservations.occupancies(query.equipment_type_id, window, buffer, now)
@@ -172,6 +177,7 @@ class AvailabilityService:
             horizon,
             lambda moment: self.policy.align_up(moment, query.basis),
             extra_candidates=maintenance_ends,
+            same_length_from=lambda start: self.policy.same_length_from(query.period, start),
         )
 
     def _similar(self, query: CheckAvailability, now: datetime) -> list[SimilarOption]:

@@ -299,4 +299,5 @@ def freeze(quote) -> FrozenQuote:
         discounts=tuple(PriceLine(line.label, line.amount) for line in quote.discounts),
         deposit=quote.deposit,
         total=quote.total,
+        notes=tuple(quote.notes),
     )

@@ -83,9 +83,12 @@ class FrozenQuote:
     discounts: tuple[PriceLine, ...]
     deposit: Money
     total: Money
+    # How a clock change inside the period was counted (shown with the price).
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "notes": list(self.notes),
             "lines": [{"label": x.label, "amount": x.amount.to_dict()} for x in self.lines],
             "subtotal": self.subtotal.to_dict(),
             "discounts": [{"label": x.label, "amount": x.amount.to_dict()} for x in self.discounts],
@@ -104,6 +107,7 @@ class FrozenQuote:
             discounts=lines(data.get("discounts", [])),
             deposit=Money.from_dict(data["deposit"]),
             total=Money.from_dict(data["total"]),
+            notes=tuple(str(note) for note in data.get("notes") or ()),
         )
 
 

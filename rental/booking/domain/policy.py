@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from rental.booking.domain.models import PricingBasis
+from rental.shared import local_time
 from rental.shared.errors import ValidationError
 from rental.shared.time_range import TimeRange
 
@@ -36,6 +37,9 @@ class BookingPolicy:
         now: datetime,
         minimum: timedelta | None = None,
     ) -> None:
+        """Lengths count calendar days in the business time zone (README, "Booking"): 90 days
+        are 90 days whether a clock change makes them an hour longer or shorter."""
+        tz = self.timezone
         if period.start < now - self.clock_skew:
             raise ValidationError("The start must be in the future.", field="start")
         if period.start > now + self.horizon:
@@ -45,30 +49,54 @@ class BookingPolicy:
                 f"before {last:%a %d %b %Y}.",
                 field="start",
             )
-        if period.duration > self.max_duration:
+        if period.end > local_time.add(period.start, self.max_duration, tz):
             raise ValidationError(
-                f"Bookings can last at most {self.max_duration.days} days.", field="end"
+                f"Bookings can last at most {describe_duration(self.max_duration)}.",
+                field="end",
             )
         if basis is PricingBasis.DAILY:
             for name, moment in (("start", period.start), ("end", period.end)):
-                if moment.astimezone(self.timezone).time() != time(0, 0):
+                if not local_time.is_start_of_day(moment, tz):
                     raise ValidationError(
                         "Daily bookings run from midnight to midnight; pick whole days.",
                         field=name,
                     )
         else:
             for name, moment in (("start", period.start), ("end", period.end)):
-                local = moment.astimezone(self.timezone)
+                local = moment.astimezone(tz)
                 if local.minute % self.slot_minutes or local.second or local.microsecond:
                     raise ValidationError(
                         f"Times must be on the {self.slot_minutes}-minute mark "
                         f"(for example 09:00 or 09:{self.slot_minutes:02d}).",
                         field=name,
                     )
-        if minimum and period.duration < minimum:
-            raise ValidationError(
-                f"The minimum rental is {describe_duration(minimum)}.", field="end"
-            )
+        if minimum and period.end < local_time.add(period.start, minimum, tz):
+            raise ValidationError(self._too_short(period, minimum), field="end")
+
+    def _too_short(self, period: TimeRange, minimum: timedelta) -> str:
+        message = f"The minimum rental is {describe_duration(minimum)}."
+        changes = [c for c in local_time.clock_changes(period, self.timezone) if c.forward]
+        if not changes:
+            return message
+        # 01:30–03:30 looks like 2 hours on the clock; say why it is not.
+        start = period.start.astimezone(self.timezone)
+        end = period.end.astimezone(self.timezone)
+        change = changes[0]
+        return (
+            f"{message} On {local_time.day_label(change.day)} the {change.describe()}, "
+            f"so {local_time.clock(start)}–{local_time.clock(end)} is only "
+            f"{local_time.describe_length(period.duration)}."
+        )
+
+    def local_moment(self, wall: datetime, field: str) -> datetime:
+        """A wall-clock time the customer typed, as an instant (UTC). A time the clocks skip
+        is refused naming the change; a time that happens twice means its first occurrence."""
+        if wall.tzinfo is not None:
+            return wall.astimezone(UTC)
+        change = local_time.gap_at(wall, self.timezone)
+        if change is not None:
+            raise ValidationError(local_time.missing_time_message(wall, change), field=field)
+        return local_time.resolve(wall, self.timezone)
 
     @staticmethod
     def check_quantity(quantity: int, total_capacity: int | None = None) -> None:
@@ -94,29 +122,35 @@ class BookingPolicy:
 
     def align_up(self, moment: datetime, basis: PricingBasis) -> datetime:
         """The first bookable instant at or after `moment` on this basis's grid."""
-        local = moment.astimezone(self.timezone)
+        tz = self.timezone
+        local = moment.astimezone(tz)
         if basis is PricingBasis.DAILY:
-            midnight = datetime.combine(local.date(), time(0), tzinfo=self.timezone)
-            if midnight < local:
-                midnight = datetime.combine(
-                    local.date() + timedelta(days=1), time(0), tzinfo=self.timezone
-                )
-            return midnight.astimezone(moment.tzinfo)
-        step = timedelta(minutes=self.slot_minutes)
+            start = local_time.start_of_day(local.date(), tz)
+            if start < moment:
+                start = local_time.start_of_day(local.date() + timedelta(days=1), tz)
+            return start.astimezone(moment.tzinfo)
+        # Floor on the local clock (the grid is local: zones with half-hour offsets), then
+        # step in real time, so the repeated hour of a clock change is not skipped.
         floored = local.replace(
             minute=local.minute - local.minute % self.slot_minutes, second=0, microsecond=0
-        )
-        if floored < local:
-            floored += step
+        ).astimezone(UTC)
+        if floored < moment:
+            floored += timedelta(minutes=self.slot_minutes)
         return floored.astimezone(moment.tzinfo)
 
-    def daily_period(self, first_day, last_day) -> TimeRange:
-        """Whole days in the business time zone, both days included."""
+    def daily_period(self, first_day: date, last_day: date) -> TimeRange:
+        """Whole calendar days in the business time zone, both days included."""
         if last_day < first_day:
             raise ValidationError("The last day must be on or after the first day.", field="end")
-        start = datetime.combine(first_day, time(0), tzinfo=self.timezone)
-        end = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=self.timezone)
+        start = local_time.start_of_day(first_day, self.timezone)
+        end = local_time.start_of_day(last_day + timedelta(days=1), self.timezone)
         return TimeRange(start, end)
+
+    def same_length_from(self, period: TimeRange, start: datetime) -> TimeRange:
+        """A period as long as `period` (same calendar days, same real time beyond them)
+        starting at `start`: what "the same booking, later" means across a clock change."""
+        days, rest = local_time.split_days(period, self.timezone)
+        return TimeRange(start, local_time.add_days(start, days, self.timezone) + rest)
 
 
 def describe_duration(duration: timedelta) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta, tzinfo
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
@@ -33,6 +33,8 @@ class GetQuote:
     period: TimeRange
     quantity: int
     customer_id: str | None = None
+    # The business time zone: days are counted as its calendar days.
+    timezone: tzinfo = UTC
 
 
 def set_rate_card(session: Session, cmd: SetRateCard, type_exists: Callable[[str], bool]) -> str:
@@ -70,7 +72,14 @@ def get_quote(
             f"{name_of(q.equipment_type_id)} has no price yet — please ask us for a quote."
         )
     try:
-        return quote(card, q.period, q.quantity, customer_id=q.customer_id, discount_rules=rules)
+        return quote(
+            card,
+            q.period,
+            q.quantity,
+            customer_id=q.customer_id,
+            discount_rules=rules,
+            timezone=q.timezone,
+        )
     except ValidationError as exc:
         if exc.field != "end":
             raise
@@ -82,4 +91,5 @@ def get_quote(
             name=name_of(q.equipment_type_id),
             customer_id=q.customer_id,
             discount_rules=rules,
+            timezone=q.timezone,
         )

@@ -1,17 +1,22 @@
 """Pricing domain: rate cards and the quote arithmetic. Pure Python (no Flask, no SQLAlchemy).
 
 The rental charge for one unit is the cheapest way to cover the period with started hours,
-days (24 h) and weeks (7 days): a partial day costs min(hours x hourly, daily) and a partial
-week costs min(days and hours, weekly). Amounts stay exact Decimals until the final total,
-which is rounded once to the currency's minor unit."""
+days and weeks (7 days): a partial day costs min(hours x hourly, daily) and a partial week
+costs min(days and hours, weekly). Amounts stay exact Decimals until the final total, which is
+rounded once to the currency's minor unit.
+
+Days are calendar days of the business time zone the caller passes in (README, "Booking"): a
+day is charged as one day whether a clock change makes it 23, 24 or 25 hours long; the time
+beyond the whole days is real elapsed time, in started hours. In UTC a day is 24 hours."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 
+from rental.shared import local_time
 from rental.shared.errors import ValidationError
 from rental.shared.money import Money, minor_units
 from rental.shared.time_range import TimeRange
@@ -83,6 +88,8 @@ class Quote:
     duration: timedelta
     quantity: int = 1
     equipment_type_id: str = ""
+    # Why the count may differ from the clock: daylight-saving changes inside the period.
+    notes: tuple[str, ...] = ()
 
     @property
     def has_deposit(self) -> bool:
@@ -131,12 +138,20 @@ def billable_hours(duration: timedelta) -> int:
 
 
 def cheapest_breakdown(card: RateCard, duration: timedelta) -> Breakdown:
+    """The breakdown for a plain duration (days of 24 hours)."""
+    whole_days, rest = divmod(duration, DAY)
+    return breakdown(card, int(whole_days), rest)
+
+
+def breakdown(card: RateCard, whole_days: int, rest: timedelta) -> Breakdown:
+    """The cheapest cover of `whole_days` days plus `rest` of real time."""
     hourly = card.hourly
     day = min(card.daily, hourly * 24)
     week = min(card.weekly, day * 7) if card.weekly is not None else day * 7
-    hours_total = billable_hours(duration)
-    weeks, rest = divmod(hours_total, 24 * 7)
-    days, hours = divmod(rest, 24)
+    hours = billable_hours(rest)
+    if hours >= 24:  # the rest of a 25-hour day: still a partial day
+        whole_days, hours = whole_days + 1, 0
+    weeks, days = divmod(whole_days, 7)
 
     # A partial day costs at most a day; a partial week at most a week.
     if hours and hourly * hours >= day:
@@ -160,16 +175,19 @@ def quote(
     name: str = "this equipment",
     customer_id: str | None = None,
     discount_rules: Sequence[DiscountRule] = (),
+    timezone: tzinfo = UTC,
 ) -> Quote:
+    """Price `period` for `quantity` units; `timezone` is the business time zone whose
+    calendar days are counted."""
     if not isinstance(quantity, int) or quantity < 1:
         raise ValidationError("Rent at least one unit.", field="quantity")
-    duration = period.duration
-    if duration < card.minimum_duration:
+    if period.end < local_time.add(period.start, card.minimum_duration, timezone):
         raise ValidationError(
             f"The minimum rental for {name} is {describe_duration(card.minimum_duration)}.",
             field="end",
         )
-    b = cheapest_breakdown(card, duration)
+    whole_days, rest = local_time.split_days(period, timezone)
+    b = breakdown(card, whole_days, rest)
     per = f" {TIMES} {quantity} units" if quantity > 1 else ""
     lines = [
         QuoteLine(f"{_plural(count, unit)} {TIMES} {price.format()}{per}", price * count * quantity)
@@ -197,10 +215,54 @@ def quote(
         deposit=deposit.rounded(),
         total=total.rounded(),
         currency=currency,
-        duration=duration,
+        duration=period.duration,
         quantity=quantity,
         equipment_type_id=card.equipment_type_id,
+        notes=clock_notes(period, timezone, whole_days, rest),
     )
+
+
+def clock_notes(period: TimeRange, tz: tzinfo, whole_days: int, rest: timedelta) -> tuple[str, ...]:
+    """What a customer should read next to the price when the clocks change during the
+    booking, or when it starts or ends in the hour that happens twice (which of the two)."""
+    spanned = local_time.clock_changes(period, tz)
+    which_of_two: dict[datetime, list[str]] = {}
+    repeating: dict[datetime, local_time.ClockChange] = {}
+    for moment in (period.start, period.end):
+        wall = moment.astimezone(tz).replace(tzinfo=None)
+        change = local_time.change_at(wall, tz)
+        if change is None:
+            continue
+        time_of_day = local_time.clock(wall)
+        first = moment < change.at
+        which = "first" if first else "second"
+        when = f"{moment.astimezone(tz).tzname()}, {'before' if first else 'after'} the change"
+        which_of_two.setdefault(change.at, []).append(f"{time_of_day} is the {which} one ({when})")
+        repeating[change.at] = change
+    notes: list[str] = []
+    for at, change in repeating.items():
+        if any(c.at == at for c in spanned):
+            continue  # said in the note on the change below
+        hour = f"{local_time.clock(change.wall_to)}–{local_time.clock(change.wall_from)}"
+        notes.append(
+            f"{hour} on {local_time.day_label(change.day)} happens twice (the "
+            f"{change.describe()}): {' and '.join(which_of_two[at])}."
+        )
+    days_end = local_time.add_days(period.start, whole_days, tz)
+    for change in spanned:
+        prefix = f"Includes the clock change on {local_time.day_label(change.day)} "
+        prefix += f"({change.describe()})"
+        clauses = " and ".join(which_of_two.get(change.at, []))
+        if change.at <= days_end:
+            hours = int(local_time.day_length(change.day, tz) / HOUR)
+            note = f"{prefix}: that day has {hours} hours but counts as one day."
+            notes.insert(0, f"{note} {clauses}." if clauses else note)
+        else:
+            real = local_time.describe_length(rest)
+            counted = f"{_plural(whole_days, 'day')} plus {real}" if whole_days else real
+            reason = f"{clauses}, so this is " if clauses else ""
+            notes.insert(0, f"{prefix}: {reason}{counted} of real time.")
+    return tuple(notes)
 
 
 def describe_duration(duration: timedelta) -> str:

@@ -1,7 +1,8 @@
 """Quote arithmetic: the cheapest combination of hours, days and weeks, rounded once."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -190,3 +191,127 @@ def optimum(c: RateCard, hours_needed: int) -> Decimal:
 @given(rate_cards(), st.integers(min_value=1, max_value=24 * 21))
 def test_the_breakdown_is_the_cheapest_possible_combination(c, h):
     assert cheapest_breakdown(c, timedelta(hours=h)).total.amount == optimum(c, h)
+
+
+# --- calendar days of the business time zone (daylight-saving time) -------------------------
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def berlin_days(first: date, last: date) -> TimeRange:
+    start = datetime.combine(first, datetime.min.time(), BERLIN)
+    end = datetime.combine(last + timedelta(days=1), datetime.min.time(), BERLIN)
+    return TimeRange(start, end)
+
+
+def berlin_hours(day: date, start: int, end: int, minute: int = 0) -> TimeRange:
+    # Built from UTC-resolved wall times: a repeated time means its first occurrence.
+    def moment(hour: int) -> datetime:
+        return datetime.combine(day, datetime.min.time().replace(hour=hour, minute=minute), BERLIN)
+
+    return TimeRange(moment(start), moment(end))
+
+
+def shop_card() -> RateCard:
+    return card(hourly="15", daily="85", weekly="400")
+
+
+def test_whole_days_over_the_autumn_change_are_two_days_not_49_hours():
+    weekend = berlin_days(date(2027, 10, 30), date(2027, 10, 31))
+    assert weekend.duration == timedelta(hours=49)
+    q = quote(shop_card(), weekend, 1, timezone=BERLIN)
+    assert labels(q) == [("2 days × €85.00", eur(170))]
+    assert q.total == eur(170)
+    assert q.notes == (
+        "Includes the clock change on Sun 31 Oct 2027 (clocks go back from 03:00 to 02:00): "
+        "that day has 25 hours but counts as one day.",
+    )
+    # Without the zone the same instants are 2 days and an hour: what customers were charged.
+    assert quote(shop_card(), weekend, 1).total == eur(185)
+
+
+def test_whole_days_over_the_spring_change_are_two_days_not_47_hours():
+    weekend = berlin_days(date(2027, 3, 27), date(2027, 3, 28))
+    q = quote(shop_card(), weekend, 1, timezone=BERLIN)
+    assert labels(q) == [("2 days × €85.00", eur(170))]
+    assert "that day has 23 hours but counts as one day" in q.notes[0]
+
+
+def test_hours_over_a_change_are_real_time_and_the_quote_says_so():
+    autumn = berlin_hours(date(2027, 10, 31), 2, 4, minute=15)  # 02:15 (first) – 04:15
+    q = quote(shop_card(), autumn, 1, timezone=BERLIN)
+    assert labels(q) == [("3 hours × €15.00", eur(45))]
+    assert q.notes == (
+        "Includes the clock change on Sun 31 Oct 2027 (clocks go back from 03:00 to 02:00): "
+        "02:15 is the first one (CEST, before the change), so this is 3 hours of real time.",
+    )
+    spring = berlin_hours(date(2027, 3, 28), 1, 4)  # 01:00–04:00 is 2 hours that night
+    q = quote(shop_card(), spring, 1, timezone=BERLIN)
+    assert labels(q) == [("2 hours × €15.00", eur(30))]
+    assert q.notes == (
+        "Includes the clock change on Sun 28 Mar 2027 (clocks go forward from 02:00 to 03:00): "
+        "2 hours of real time.",
+    )
+
+
+def test_the_weekly_cap_counts_calendar_days():
+    # Mon 25 – Sun 31 Oct: seven calendar days (169 hours) are one week, no extra hour.
+    week = berlin_days(date(2027, 10, 25), date(2027, 10, 31))
+    assert week.duration == timedelta(days=7, hours=1)
+    q = quote(shop_card(), week, 1, timezone=BERLIN)
+    assert labels(q) == [("1 week × €400.00", eur(400))]
+
+
+def test_a_booking_inside_the_repeated_hour_says_which_one_it_is():
+    first = TimeRange(
+        datetime(2027, 10, 31, 2, tzinfo=BERLIN), datetime(2027, 10, 31, 2, 45, tzinfo=BERLIN)
+    )
+    q = quote(card(minimum=timedelta(0)), first, 1, timezone=BERLIN)
+    assert labels(q) == [("1 hour × €20.00", eur(20))]
+    assert q.notes == (
+        "02:00–03:00 on Sun 31 Oct 2027 happens twice (the clocks go back from 03:00 to 02:00): "
+        "02:00 is the first one (CEST, before the change) "
+        "and 02:45 is the first one (CEST, before the change).",
+    )
+
+
+def test_a_one_day_minimum_is_met_by_the_23_hour_day():
+    short_day = berlin_days(date(2027, 3, 28), date(2027, 3, 28))
+    assert short_day.duration == timedelta(hours=23)
+    q = quote(card(minimum=timedelta(days=1)), short_day, 1, timezone=BERLIN)
+    assert labels(q) == [("1 day × €120.00", eur(120))]
+
+
+def test_no_clock_change_no_note_and_utc_is_unchanged():
+    summer = berlin_days(date(2027, 7, 3), date(2027, 7, 4))
+    assert quote(shop_card(), summer, 1, timezone=BERLIN).notes == ()
+    utc_weekend = TimeRange(datetime(2027, 10, 30, tzinfo=UTC), datetime(2027, 11, 1, tzinfo=UTC))
+    q = quote(shop_card(), utc_weekend, 1, timezone=UTC)
+    assert labels(q) == [("2 days × €85.00", eur(170))] and q.notes == ()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rate_cards(),
+    st.dates(date(2024, 1, 1), date(2032, 12, 31)),
+    st.integers(min_value=1, max_value=60),
+    st.integers(min_value=1, max_value=3),
+)
+def test_n_calendar_days_in_berlin_cost_what_n_days_cost_in_utc(c, first, n, qty):
+    local = berlin_days(first, first + timedelta(days=n - 1))
+    plain = TimeRange.of(T0, timedelta(days=n))
+    in_berlin = quote(c, local, qty, timezone=BERLIN)
+    in_utc = quote(c, plain, qty, timezone=UTC)
+    assert labels(in_berlin) == labels(in_utc)
+    assert in_berlin.total == in_utc.total
+
+
+@settings(max_examples=200, deadline=None)
+@given(rate_cards(), st.integers(0, 24 * 400), durations, durations)
+def test_across_clock_changes_a_longer_rental_never_costs_less(c, offset_hours, a, b):
+    start = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=offset_hours)
+    shorter, longer = sorted([a, b])
+    assert (
+        quote(c, TimeRange.of(start, shorter), 1, timezone=BERLIN).total
+        <= quote(c, TimeRange.of(start, longer), 1, timezone=BERLIN).total
+    )
