@@ -56,7 +56,7 @@ def dashboard() -> Response:
     )
     return render(
         "admin/dashboard.html",
-        outbox=_outbox().stats(),
+        outbox=_outbox().stats(delivered=False),
         today=today,
         attention=attention,
         pending=pending,

@@ -576,10 +576,11 @@ class OutboxProcessor:
             result = session.execute(query.values(dead_at=None, attempts=0, available_at=utcnow()))
             return result.rowcount or 0
 
-    def stats(self, now: datetime | None = None) -> OutboxStats:
-        """Counts for the dashboard, each query served by one partial index: the pending set
+    def stats(self, now: datetime | None = None, *, delivered: bool = True) -> OutboxStats:
+        """Counts for the admin pages, each query served by one partial index: the pending set
         and the dead set are small, and "delivered" counts the last 24 hours only, so no query
-        reads the processed history (which is most of the table)."""
+        reads the processed history (which is most of the table). `delivered=False` skips that
+        count (the dashboard does not show it)."""
         m = OutboxMessageEntity
         now = now or utcnow()
         session = db.session
@@ -591,7 +592,7 @@ class OutboxProcessor:
             ).where(_pending())
         ).one()
         dead = session.scalar(select(func.count()).where(m.dead_at.is_not(None)))
-        processed = session.scalar(
+        processed = delivered and session.scalar(
             select(func.count()).where(
                 m.processed_at.is_not(None), m.processed_at >= now - timedelta(days=1)
             )
