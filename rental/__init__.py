@@ -12,7 +12,8 @@ from rental import security
 from rental.config import engine_options, load_config, normalise_database_url
 from rental.extensions import csrf, db, htmx, migrate
 from rental.shared.db import configure_engine
-from rental.shared.outbox import OutboxProcessor, OutboxSettings
+from rental.shared.jobs import register_job
+from rental.shared.outbox import PURGE_EVERY_SECONDS, OutboxProcessor, OutboxSettings, purge_job
 from rental.shared.web import (
     register_admin_nav,
     register_error_handlers,
@@ -47,6 +48,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         configure_engine(db.engine)
     app.extensions["outbox"] = OutboxProcessor(OutboxSettings.from_config(app.config))
+    register_job("outbox.purge", purge_job, seconds=PURGE_EVERY_SECONDS)
 
     register_error_handlers(app)
     register_security_headers(app)

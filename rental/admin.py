@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, flash, redirect, request, ur
 from werkzeug.exceptions import BadRequest
 
 from rental.shared.outbox import OutboxProcessor
+from rental.shared.time_range import utcnow
 from rental.shared.web import render
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -15,6 +16,21 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 def _outbox() -> OutboxProcessor:
     return current_app.extensions["outbox"]
+
+
+def describe_age(since: datetime | None, now: datetime | None = None) -> str:
+    """'45 s', '12 min', '3 h 5 min', '2 days 4 h': how long a message has been waiting."""
+    if since is None:
+        return ""
+    seconds = max(int(((now or utcnow()) - since).total_seconds()), 0)
+    minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
+    if seconds < 60:
+        return f"{seconds} s"
+    if hours < 1:
+        return f"{minutes} min"
+    if days < 1:
+        return f"{hours} h {minutes % 60} min"
+    return f"{days} day{'s' if days != 1 else ''} {hours % 24} h"
 
 
 @bp.get("/")
@@ -43,7 +59,7 @@ def dashboard() -> Response:
     )
     return render(
         "admin/dashboard.html",
-        outbox=_outbox().stats(),
+        outbox=_outbox().stats(delivered=False),
         today=today,
         attention=attention,
         pending=pending,
@@ -55,9 +71,11 @@ def dashboard() -> Response:
 @bp.get("/outbox")
 def outbox() -> Response:
     processor = _outbox()
+    stats = processor.stats()
     return render(
         "admin/outbox.html",
-        stats=processor.stats(),
+        stats=stats,
+        oldest_age=describe_age(stats.oldest_pending_at),
         dead=processor.dead_messages(),
     )
 

@@ -54,8 +54,13 @@ def outbox_drain() -> None:
     while result := processor.drain_once():
         if not result.claimed:
             break
-        total += result.claimed
+        total += result.processed
     click.echo(f"Delivered {total} message(s).")
+    if unknown := processor.report_unknown():
+        click.echo(
+            f"Left {sum(unknown.values())} message(s) of event types this worker does not "
+            f"know: {', '.join(sorted(unknown))}."
+        )
 
 
 @outbox_cli.command("dead")
@@ -88,12 +93,26 @@ def outbox_requeue(message_id: int | None, all_: bool) -> None:
 
 @outbox_cli.command("stats")
 def outbox_stats() -> None:
-    """Counts of pending, retrying, dead and processed messages."""
+    """Counts of pending, retrying and dead messages, and of those delivered in the last 24 h."""
     stats = current_app.extensions["outbox"].stats()
+    oldest = f"{stats.oldest_pending_at:%Y-%m-%d %H:%M:%S}" if stats.oldest_pending_at else "-"
     click.echo(
-        f"pending={stats.pending} retrying={stats.retrying} "
-        f"dead={stats.dead} processed={stats.processed}"
+        f"pending={stats.pending} retrying={stats.retrying} dead={stats.dead} "
+        f"processed_last_24h={stats.processed_last_day} oldest_pending_at={oldest}"
     )
+    for event_type, count in stats.unknown.items():
+        click.echo(f"unknown_type={event_type} count={count}")
+
+
+@outbox_cli.command("purge")
+def outbox_purge() -> None:
+    """Delete processed messages older than OUTBOX_RETENTION_DAYS now (the worker does this
+    every 10 minutes, a bounded number of rows per run)."""
+    processor: OutboxProcessor = current_app.extensions["outbox"]
+    total = 0
+    while purged := processor.purge_processed():
+        total += purged
+    click.echo(f"Purged {total} processed message(s).")
 
 
 def init_app(app: Flask) -> None:

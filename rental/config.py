@@ -1,11 +1,25 @@
-"""Configuration from the environment, with defaults that work on a fresh machine."""
+"""Configuration from the environment, with defaults that work on a fresh machine.
+
+Every variable read here is documented in the README's Configuration table (a test compares
+the two). A value the application cannot use stops start-up with a `ConfigError` naming the
+variable, instead of failing later deep inside a request or a job."""
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+# The exit status for a configuration error. It is gunicorn's APP_LOAD_ERROR, so the gunicorn
+# master stops with the message instead of respawning workers that cannot start either.
+CONFIG_ERROR_EXIT = 4
+
+
+class ConfigError(ValueError):
+    """A setting in the environment has a value the application cannot use."""
 
 
 def _secret_key(instance_path: Path) -> str:
@@ -32,40 +46,168 @@ def normalise_database_url(url: str) -> str:
 def engine_options(database_url: str) -> dict[str, Any]:
     if database_url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True}
+    # A database host that drops packets must fail a connection attempt in seconds, not after
+    # the operating system's TCP timeout (minutes), so the worker's outage back-off works.
+    return {"pool_pre_ping": True, "connect_args": {"connect_timeout": 10}}
 
 
-def _int(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
+# --- typed readers: each names the variable in its error ---------------------------------------
+
+
+def _raw(name: str) -> str | None:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return None  # unset and empty both mean "use the default"
+    return value.strip()
+
+
+def _bounds(minimum: float | None, maximum: float | None) -> str:
+    if minimum is not None and maximum is not None:
+        return f" from {minimum:g} to {maximum:g}"
+    if minimum is not None:
+        return f" of at least {minimum:g}"
+    if maximum is not None:
+        return f" of at most {maximum:g}"
+    return ""
+
+
+def _int(name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    raw = _raw(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if (
+        value is None
+        or (minimum is not None and value < minimum)
+        or (maximum is not None and value > maximum)
+    ):
+        raise ConfigError(
+            f"{name} must be a whole number{_bounds(minimum, maximum)} (got {raw!r})."
+        )
+    return value
+
+
+def _float(
+    name: str, default: float, *, minimum: float | None = None, positive: bool = False
+) -> float:
+    raw = _raw(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = None
+    if (
+        value is None
+        or value != value  # NaN
+        or value in (float("inf"), float("-inf"))
+        or (minimum is not None and value < minimum)
+        or (positive and value <= 0)
+    ):
+        need = " greater than 0" if positive else _bounds(minimum, None)
+        raise ConfigError(f"{name} must be a number{need} (got {raw!r}).")
+    return value
+
+
+def _share(name: str, default: float) -> float:
+    value = _float(name, default, positive=True)
+    if value > 1:
+        raise ConfigError(f"{name} must be a share between 0 and 1, e.g. 0.5 (got {value!r}).")
+    return value
+
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
 
 
 def _bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
+    raw = _raw(name)
+    if raw is None:
         return default
-    return value.strip().lower() in ("1", "true", "yes", "on")
+    if raw.lower() in _TRUE:
+        return True
+    if raw.lower() in _FALSE:
+        return False
+    raise ConfigError(f"{name} must be one of {'/'.join(_TRUE + _FALSE)} (got {raw!r}).")
 
 
-def _float(name: str, default: float) -> float:
-    return float(os.environ.get(name, default))
+def _str(name: str, default: str) -> str:
+    return _raw(name) or default
+
+
+def _timezone(name: str, default: str) -> str:
+    value = _str(name, default)
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{name} must be an IANA time zone such as Europe/Berlin or UTC (got {value!r})."
+        ) from None
+    return value
+
+
+def _currency(name: str, default: str) -> str:
+    raw = _str(name, default)
+    if not re.fullmatch(r"[A-Za-z]{3}", raw):
+        raise ConfigError(f"{name} must be a three-letter currency code such as EUR (got {raw!r}).")
+    return raw.upper()
+
+
+def _slot_minutes(name: str, default: int) -> int:
+    value = _int(name, default, minimum=1, maximum=60)
+    if 60 % value:
+        raise ConfigError(
+            f"{name} must divide an hour evenly (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60; "
+            f"got {value})."
+        )
+    return value
+
+
+def _outbox() -> dict[str, Any]:
+    lease = _float("OUTBOX_LEASE_SECONDS", 30, minimum=1)
+    heartbeat = _float("OUTBOX_HEARTBEAT_SECONDS", lease / 3, positive=True)
+    if heartbeat >= lease:
+        raise ConfigError(
+            f"OUTBOX_HEARTBEAT_SECONDS ({heartbeat:g}) must be shorter than "
+            f"OUTBOX_LEASE_SECONDS ({lease:g}), or leases run out while a handler is busy."
+        )
+    backoff = _float("OUTBOX_BACKOFF_SECONDS", 2, minimum=0)
+    return {
+        "OUTBOX_POLL_SECONDS": _float("OUTBOX_POLL_SECONDS", 5, positive=True),
+        "OUTBOX_BATCH_SIZE": _int("OUTBOX_BATCH_SIZE", 100, minimum=1, maximum=10_000),
+        "OUTBOX_MAX_ATTEMPTS": _int("OUTBOX_MAX_ATTEMPTS", 10, minimum=1),
+        "OUTBOX_BACKOFF_SECONDS": backoff,
+        "OUTBOX_MAX_BACKOFF_SECONDS": _float("OUTBOX_MAX_BACKOFF_SECONDS", 3600, minimum=backoff),
+        "OUTBOX_LEASE_SECONDS": lease,
+        "OUTBOX_HEARTBEAT_SECONDS": heartbeat,
+        "OUTBOX_RETENTION_DAYS": _int("OUTBOX_RETENTION_DAYS", 7, minimum=0),
+    }
 
 
 def load_config(instance_path: Path) -> dict[str, Any]:
     default_db = f"sqlite:///{instance_path / 'rental.db'}"
-    database_url = normalise_database_url(os.environ.get("DATABASE_URL", default_db))
-    return {
+    database_url = normalise_database_url(_str("DATABASE_URL", default_db))
+    config: dict[str, Any] = {
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": _secret_key(instance_path),
-        "PORT": _int("PORT", 8000),
-        "BUSINESS_TIMEZONE": os.environ.get("BUSINESS_TIMEZONE", "UTC"),
-        "DEFAULT_CURRENCY": os.environ.get("DEFAULT_CURRENCY", "EUR"),
-        "OUTBOX_POLL_SECONDS": _float("OUTBOX_POLL_SECONDS", 5),
-        "OUTBOX_BATCH_SIZE": _int("OUTBOX_BATCH_SIZE", 100),
-        "OUTBOX_MAX_ATTEMPTS": _int("OUTBOX_MAX_ATTEMPTS", 10),
-        "OUTBOX_BACKOFF_SECONDS": _float("OUTBOX_BACKOFF_SECONDS", 2),
-        "OUTBOX_LEASE_SECONDS": _float("OUTBOX_LEASE_SECONDS", 300),
+        # HOST, PORT and WEB_CONCURRENCY are used by the Procfile's gunicorn command line; they
+        # are read here too so a bad value is reported by name before anything starts.
+        "HOST": _str("HOST", "127.0.0.1"),
+        "PORT": _int("PORT", 8000, minimum=1, maximum=65535),
+        "WEB_CONCURRENCY": _int("WEB_CONCURRENCY", 3, minimum=1),
+        "BUSINESS_TIMEZONE": _timezone("BUSINESS_TIMEZONE", "UTC"),
+        "DEFAULT_CURRENCY": _currency("DEFAULT_CURRENCY", "EUR"),
+        "BOOKING_HOLD_MINUTES": _int("BOOKING_HOLD_MINUTES", 15, minimum=1),
+        "BOOKING_MAX_DAYS": _int("BOOKING_MAX_DAYS", 90, minimum=1),
+        "BOOKING_SLOT_MINUTES": _slot_minutes("BOOKING_SLOT_MINUTES", 15),
+        "BOOKING_EXPIRE_SECONDS": _int("BOOKING_EXPIRE_SECONDS", 30, minimum=1),
         # Extra packages with an init_app(app) hook, comma-separated (tests use it for probes).
-        "RENTAL_PLUGINS": [p for p in os.environ.get("RENTAL_PLUGINS", "").split(",") if p],
+        "RENTAL_PLUGINS": [
+            p.strip() for p in os.environ.get("RENTAL_PLUGINS", "").split(",") if p.strip()
+        ],
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         # Secure is also set automatically for requests that arrive over HTTPS.
@@ -75,17 +217,19 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE"),
         # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted (0: none).
-        "TRUSTED_PROXY_COUNT": _int("TRUSTED_PROXY_COUNT", 0),
+        "TRUSTED_PROXY_COUNT": _int("TRUSTED_PROXY_COUNT", 0, minimum=0),
         # Staff sessions: absolute lifetime; login throttling (limits syntax) and its storage.
-        "STAFF_SESSION_HOURS": _float("STAFF_SESSION_HOURS", 12),
+        "STAFF_SESSION_HOURS": _float("STAFF_SESSION_HOURS", 12, positive=True),
         "LOGIN_RATE_LIMIT_IP": os.environ.get("LOGIN_RATE_LIMIT_IP", "20 per 15 minutes"),
         "LOGIN_RATE_LIMIT_ACCOUNT": os.environ.get("LOGIN_RATE_LIMIT_ACCOUNT", "5 per 15 minutes"),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         # Booking limits against hold flooding (see the README's Configuration table).
-        "BOOKING_HORIZON_DAYS": _int("BOOKING_HORIZON_DAYS", 365),
-        "BOOKING_ONLINE_MAX_SHARE": _float("BOOKING_ONLINE_MAX_SHARE", 0.5),
-        "BOOKING_OPEN_PER_EMAIL": _int("BOOKING_OPEN_PER_EMAIL", 3),
-        "BOOKING_OPEN_PER_IP": _int("BOOKING_OPEN_PER_IP", 5),
+        "BOOKING_HORIZON_DAYS": _int("BOOKING_HORIZON_DAYS", 365, minimum=1, maximum=3650),
+        "BOOKING_ONLINE_MAX_SHARE": _share("BOOKING_ONLINE_MAX_SHARE", 0.5),
+        "BOOKING_OPEN_PER_EMAIL": _int("BOOKING_OPEN_PER_EMAIL", 3, minimum=1),
+        "BOOKING_OPEN_PER_IP": _int("BOOKING_OPEN_PER_IP", 5, minimum=1),
         "WTF_CSRF_TIME_LIMIT": None,  # tied to the session; a tab left open still works
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     }
+    config.update(_outbox())
+    return config

@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, Engine, MetaData, event
+from sqlalchemy import DateTime, Engine, MetaData, event, text
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
@@ -104,6 +105,23 @@ def unit_of_work(session: Session | None = None) -> Iterator[Session]:
 def is_postgres(session: Session | None = None) -> bool:
     session = session or db.session()
     return session.get_bind().dialect.name == "postgresql"
+
+
+def database_unreachable(error: BaseException, engine: Engine | None = None) -> bool:
+    """True when `error` came from losing the database (server down, connection dropped), as
+    opposed to a statement that failed on a working database. Checked by connecting afresh,
+    because drivers report both kinds with the same exception classes."""
+    connection_error = isinstance(error, OperationalError | InterfaceError) or (
+        isinstance(error, DBAPIError) and error.connection_invalidated
+    )
+    if not connection_error:
+        return False
+    try:
+        with (engine or db.engine).connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception:
+        return True
+    return False
 
 
 def configure_engine(engine: Engine) -> None:

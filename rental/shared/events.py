@@ -73,6 +73,11 @@ def event_class(event_type: str) -> type[Event]:
         raise KeyError(f"Unknown event type {event_type!r}") from None
 
 
+def known_event_types() -> list[str]:
+    """The event types registered in this process: the only ones its worker may deliver."""
+    return sorted(_EVENT_TYPES)
+
+
 def subscribe(event_type: str, name: str) -> Callable[[Handler], Handler]:
     """Decorator: deliver messages of `event_type` to the handler; `name` keys its inbox rows."""
 

@@ -3,28 +3,72 @@ at least once, by the worker process, to every handler subscribed to their name.
 
 Each handler's effects and its inbox row (message id, handler name) commit together, so a
 redelivered message changes nothing. A failing handler is retried with exponential backoff
-and, after `max_attempts`, the message is dead-lettered with the last error.
+and, after `max_attempts`, the message is dead-lettered with the last error. A message that
+cannot be decoded is dead-lettered at once, on its own; a message of an event type this
+process does not know is left for a worker that knows it. Processed messages and their inbox
+rows are purged after `retention_days`.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import threading
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import TracebackType
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Integer, String, Text, func, select, update
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Engine,
+    Integer,
+    String,
+    Text,
+    cast,
+    delete,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, defer, mapped_column
 
-from rental.shared.db import Base, UTCDateTime, db, in_unit_of_work, is_postgres, unit_of_work
-from rental.shared.events import Event, Message, Subscription, event_class, subscribers, to_payload
+from rental.shared.db import (
+    Base,
+    UTCDateTime,
+    database_unreachable,
+    db,
+    in_unit_of_work,
+    is_postgres,
+    unit_of_work,
+)
+from rental.shared.events import (
+    Event,
+    Message,
+    Subscription,
+    event_class,
+    from_payload,
+    known_event_types,
+    subscribers,
+    to_payload,
+)
 from rental.shared.time_range import utcnow
 
 log = logging.getLogger(__name__)
 
+PURGE_EVERY_SECONDS = 600  # the worker job that deletes processed messages past retention
+
 _ID = BigInteger().with_variant(Integer(), "sqlite")  # SQLite only autoincrements INTEGER
+
+# Partial indexes (PostgreSQL and SQLite): each serves one question without touching the
+# processed rows, which are nearly all of the table.
+_PENDING = text("processed_at IS NULL AND dead_at IS NULL")
+_DEAD = text("dead_at IS NOT NULL")
+_PROCESSED = text("processed_at IS NOT NULL")
 
 
 class OutboxMessageEntity(Base):
@@ -40,10 +84,28 @@ class OutboxMessageEntity(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     dead_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set by a worker that does not know this event type (it leaves the message for one that
+    # does); cleared when a worker that knows the type has handled it.
+    unknown_type_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
-        # The worker's claim query: pending messages by availability, oldest first.
-        db.Index("ix_outbox_messages_pending", "processed_at", "dead_at", "available_at"),
+        # The claim (oldest first) and the pending counts / oldest pending message.
+        db.Index(
+            "ix_outbox_messages_pending",
+            "occurred_at",
+            "id",
+            postgresql_where=_PENDING,
+            sqlite_where=_PENDING,
+        ),
+        # The dead count and the dead list, newest first.
+        db.Index("ix_outbox_messages_dead", "dead_at", postgresql_where=_DEAD, sqlite_where=_DEAD),
+        # "Delivered in the last 24 h" and the purge of messages past their retention.
+        db.Index(
+            "ix_outbox_messages_processed",
+            "processed_at",
+            postgresql_where=_PROCESSED,
+            sqlite_where=_PROCESSED,
+        ),
     )
 
 
@@ -81,16 +143,29 @@ class OutboxSettings:
     max_attempts: int = 10
     backoff_seconds: float = 2.0
     max_backoff_seconds: float = 3600.0
-    lease_seconds: float = 300.0
+    # Short, so a dead worker's messages come back soon; the heartbeat keeps a live worker's.
+    lease_seconds: float = 30.0
+    heartbeat_seconds: float | None = None  # None: a third of the lease
+    retention_days: int = 7  # 0 keeps processed messages for ever
+    purge_batch_size: int = 1000
+    purge_max_batches: int = 50
+
+    @property
+    def heartbeat_interval(self) -> float:
+        return self.heartbeat_seconds or self.lease_seconds / 3
 
     @classmethod
     def from_config(cls, config: Any) -> OutboxSettings:
+        lease = float(config.get("OUTBOX_LEASE_SECONDS", 30.0))
+        heartbeat = config.get("OUTBOX_HEARTBEAT_SECONDS")
         return cls(
             batch_size=int(config.get("OUTBOX_BATCH_SIZE", 100)),
             max_attempts=int(config.get("OUTBOX_MAX_ATTEMPTS", 10)),
             backoff_seconds=float(config.get("OUTBOX_BACKOFF_SECONDS", 2.0)),
             max_backoff_seconds=float(config.get("OUTBOX_MAX_BACKOFF_SECONDS", 3600.0)),
-            lease_seconds=float(config.get("OUTBOX_LEASE_SECONDS", 300.0)),
+            lease_seconds=lease,
+            heartbeat_seconds=float(heartbeat) if heartbeat else None,
+            retention_days=int(config.get("OUTBOX_RETENTION_DAYS", 7)),
         )
 
 
@@ -100,67 +175,225 @@ class DrainResult:
     processed: int = 0
     failed: int = 0
     dead: int = 0
+    released: int = 0  # leases handed back unused because the batch stopped at a failure
 
 
 @dataclass(frozen=True, slots=True)
 class OutboxStats:
-    pending: int
-    retrying: int
+    pending: int  # waiting for their first delivery
+    retrying: int  # failed at least once, waiting for the next attempt
     dead: int
-    processed: int
+    processed_last_day: int  # delivered in the last 24 hours
+    oldest_pending_at: datetime | None = None
+    unknown: dict[str, int] = field(default_factory=dict)  # by type a worker does not know
+
+    @property
+    def unknown_total(self) -> int:
+        return sum(self.unknown.values())
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    messages: list[Message]
+    lease_until: datetime | None = None
+    dead: int = 0  # rows of the claim that could not be decoded and were dead-lettered
+
+
+class UndecodableMessage(Exception):
+    """The stored row cannot become a `Message`; retrying cannot help."""
 
 
 class _AlreadyApplied(Exception):
     pass
 
 
+def _pending() -> Any:
+    m = OutboxMessageEntity
+    return m.processed_at.is_(None) & m.dead_at.is_(None)
+
+
+def decode_message(
+    message_id: int, event_type: str, version: int, raw_payload: str | None, occurred_at: datetime
+) -> Message:
+    """Build the `Message` a handler receives from a stored row, or raise UndecodableMessage.
+
+    The payload must be a JSON object; when it was written by this version of the event it
+    must also decode into the event class (every required field present and well-formed).
+    Older versions are passed on as they are: their handlers know how to read them."""
+    try:
+        payload = json.loads(raw_payload) if raw_payload is not None else None
+    except ValueError as exc:
+        raise UndecodableMessage(f"the payload is not valid JSON ({exc})") from None
+    if not isinstance(payload, dict):
+        kind = "null" if payload is None else type(payload).__name__
+        raise UndecodableMessage(f"the payload is JSON {kind}, not an object")
+    if version == event_class(event_type).version:
+        try:
+            from_payload(event_type, payload)
+        except Exception as exc:
+            raise UndecodableMessage(
+                f"the payload does not fit {event_type} v{version}: {_describe(exc)}"
+            ) from None
+    return Message(message_id, event_type, version, payload, occurred_at)
+
+
+class _Lease:
+    """The lease of one batch: extended by a heartbeat thread while its handlers run, and handed
+    back at once for the messages not yet handled when the batch stops early.
+
+    The heartbeat uses its own connection, so it works while a handler's transaction is open
+    (PostgreSQL). On SQLite a handler's transaction holds the only write lock, so the heartbeat
+    waits for it to end — but no other worker can claim anything meanwhile either."""
+
+    def __init__(
+        self, engine: Engine, ids: list[int], until: datetime, settings: OutboxSettings
+    ) -> None:
+        self.engine = engine
+        self.until = until
+        self.settings = settings
+        self._open = set(ids)
+        self._ids_lock = threading.Lock()
+        self._db_lock = threading.Lock()  # one lease update at a time (heartbeat or release)
+        self._stop = threading.Event()
+        self._warned = False
+        self._thread = threading.Thread(target=self._beat, name="outbox-heartbeat", daemon=True)
+
+    def __enter__(self) -> _Lease:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stop.set()
+        if exc is not None:
+            try:
+                self.release()
+            except Exception as error:  # then the lease runs out instead
+                self._log_failure("could not hand back the rest of the batch's lease", error)
+        self._thread.join()
+
+    def finished(self, message_id: int) -> None:
+        with self._ids_lock:
+            self._open.discard(message_id)
+
+    def _take_open(self, clear: bool = False) -> list[int]:
+        with self._ids_lock:
+            ids = sorted(self._open)
+            if clear:
+                self._open.clear()
+            return ids
+
+    def _ours(self, ids: list[int]) -> Any:
+        m = OutboxMessageEntity
+        # available_at still equal to our lease: nobody claimed them after it ran out.
+        return m.id.in_(ids) & (m.available_at == self.until) & _pending()
+
+    def extend(self) -> int:
+        with self._db_lock:
+            ids = self._take_open()
+            if not ids:
+                return 0
+            until = utcnow() + timedelta(seconds=self.settings.lease_seconds)
+            with self.engine.begin() as connection:
+                result = connection.execute(
+                    update(OutboxMessageEntity).where(self._ours(ids)).values(available_at=until)
+                )
+            self.until = until
+            return result.rowcount or 0
+
+    def release(self) -> int:
+        """Make the messages not yet handled available to any worker now."""
+        self._stop.set()
+        with self._db_lock:
+            ids = self._take_open(clear=True)
+            if not ids:
+                return 0
+            with self.engine.begin() as connection:
+                result = connection.execute(
+                    update(OutboxMessageEntity).where(self._ours(ids)).values(available_at=utcnow())
+                )
+            return result.rowcount or 0
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.settings.heartbeat_interval):
+            try:
+                self.extend()
+            except Exception as error:
+                if not self._warned:  # once per batch, not once per beat
+                    self._log_failure("could not extend the lease of the batch", error)
+                    self._warned = True
+
+    def _log_failure(self, what: str, error: Exception) -> None:
+        # During a database outage the worker logs that once; do not add a line per batch.
+        unreachable = database_unreachable(error, self.engine)
+        log.log(logging.DEBUG if unreachable else logging.WARNING, "%s: %s", what, error)
+
+
 class OutboxProcessor:
     def __init__(self, settings: OutboxSettings | None = None) -> None:
         self.settings = settings or OutboxSettings()
+        self._reported_unknown: set[str] = set()
 
     def backoff(self, attempts: int) -> timedelta:
         seconds = self.settings.backoff_seconds * (2 ** max(attempts - 1, 0))
         return timedelta(seconds=min(seconds, self.settings.max_backoff_seconds))
 
-    def claim_batch(self) -> list[Message]:
-        """Lease the oldest available messages so no other worker takes them meanwhile.
+    def claim(self) -> Batch:
+        """Lease the oldest available messages of known types so no other worker takes them
+        meanwhile. Rows that cannot be decoded are dead-lettered here, each on its own.
 
         PostgreSQL: FOR UPDATE SKIP LOCKED lets several workers claim disjoint batches.
         SQLite: the unit of work's BEGIN IMMEDIATE makes claims one at a time.
         A worker that dies mid-batch loses nothing: its lease runs out and the messages are
         claimed again; the inbox stops handlers from applying them twice."""
+        m = OutboxMessageEntity
         now = utcnow()
         with unit_of_work() as session:
             query = (
-                select(OutboxMessageEntity.id)
-                .where(
-                    OutboxMessageEntity.processed_at.is_(None),
-                    OutboxMessageEntity.dead_at.is_(None),
-                    OutboxMessageEntity.available_at <= now,
-                )
-                .order_by(OutboxMessageEntity.occurred_at, OutboxMessageEntity.id)
+                select(m.id)
+                .where(_pending(), m.available_at <= now, m.event_type.in_(known_event_types()))
+                .order_by(m.occurred_at, m.id)
                 .limit(self.settings.batch_size)
             )
             if is_postgres(session):
                 query = query.with_for_update(skip_locked=True)
             ids = list(session.scalars(query))
             if not ids:
-                return []
+                return Batch([])
             lease_until = now + timedelta(seconds=self.settings.lease_seconds)
-            session.execute(
-                update(OutboxMessageEntity)
-                .where(OutboxMessageEntity.id.in_(ids))
-                .values(available_at=lease_until)
-            )
-            rows = session.scalars(
-                select(OutboxMessageEntity)
-                .where(OutboxMessageEntity.id.in_(ids))
-                .order_by(OutboxMessageEntity.occurred_at, OutboxMessageEntity.id)
+            session.execute(update(m).where(m.id.in_(ids)).values(available_at=lease_until))
+            # The payload is read as text and decoded here, row by row, so one bad row cannot
+            # break the whole claim.
+            rows = session.execute(
+                select(m.id, m.event_type, m.schema_version, cast(m.payload, Text), m.occurred_at)
+                .where(m.id.in_(ids))
+                .order_by(m.occurred_at, m.id)
             ).all()
-            return [
-                Message(r.id, r.event_type, r.schema_version, dict(r.payload), r.occurred_at)
-                for r in rows
-            ]
+            messages: list[Message] = []
+            dead = 0
+            for row in rows:
+                try:
+                    messages.append(decode_message(*row))
+                except UndecodableMessage as exc:
+                    self._dead_letter(session, row.id, f"Cannot decode the message: {exc}", now)
+                    dead += 1
+            return Batch(messages, lease_until, dead)
+
+    def claim_batch(self) -> list[Message]:
+        return self.claim().messages
+
+    def _dead_letter(self, session: Session, message_id: int, error: str, now: datetime) -> None:
+        m = OutboxMessageEntity
+        log.error("outbox message %s dead-lettered: %s", message_id, error)
+        session.execute(
+            update(m)
+            .where(m.id == message_id)
+            .values(dead_at=now, available_at=now, attempts=m.attempts + 1, last_error=error[:4000])
+        )
 
     def deliver(self, subscription: Subscription, message: Message) -> bool:
         """Apply one message to one handler; False when it had already been applied."""
@@ -183,12 +416,17 @@ class OutboxProcessor:
         return True
 
     def process(self, message: Message) -> str:
-        """Deliver to every subscriber, then mark it processed, retrying or dead; return which."""
+        """Deliver to every subscriber, then mark it processed, retrying or dead; return which.
+
+        Losing the database is not the message's fault: that error propagates (no attempt is
+        counted) and the worker waits for the database to come back."""
         errors: list[str] = []
         for subscription in subscribers(message.event_type):
             try:
                 self.deliver(subscription, message)
             except Exception as exc:
+                if database_unreachable(exc):
+                    raise
                 log.warning(
                     "handler %s failed on message %s (%s): %s",
                     subscription.name,
@@ -205,6 +443,7 @@ class OutboxProcessor:
             row = session.get(OutboxMessageEntity, message_id)
             if row is None:
                 return "missing"
+            row.unknown_type_at = None
             if not errors:
                 row.processed_at = now
                 row.last_error = None
@@ -218,20 +457,112 @@ class OutboxProcessor:
             return "failed"
 
     def drain_once(self) -> DrainResult:
-        batch = self.claim_batch()
-        counts = {"processed": 0, "failed": 0, "dead": 0, "missing": 0}
-        for message in batch:
-            counts[self.process(message)] += 1
-        return DrainResult(len(batch), counts["processed"], counts["failed"], counts["dead"])
+        """Claim one batch and deliver it in order. The first failure stops the batch: the
+        failed message waits for its backoff and the rest of the batch is handed back at once,
+        for this or another worker to claim again without waiting for the lease."""
+        batch = self.claim()
+        counts = {"processed": 0, "failed": 0, "dead": batch.dead, "missing": 0}
+        released = 0
+        if batch.messages:
+            assert batch.lease_until is not None
+            ids = [message.id for message in batch.messages]
+            with _Lease(db.engine, ids, batch.lease_until, self.settings) as lease:
+                for message in batch.messages:
+                    outcome = self.process(message)
+                    lease.finished(message.id)
+                    counts[outcome] += 1
+                    if outcome in ("failed", "dead"):
+                        break
+                released = lease.release()
+        return DrainResult(
+            claimed=len(batch.messages) + batch.dead,
+            processed=counts["processed"],
+            failed=counts["failed"],
+            dead=counts["dead"],
+            released=released,
+        )
+
+    # --- messages this process cannot deliver --------------------------------------------------
+
+    def report_unknown(self) -> dict[str, int]:
+        """Pending messages of event types this process does not know, counted by type.
+
+        They stay pending for a worker that knows them (during a rolling upgrade an older
+        worker must not swallow a newer event). They are flagged so /admin/outbox can show
+        them, and each type is logged once per process, not on every poll."""
+        m = OutboxMessageEntity
+        unknown: dict[str, int] = {
+            event_type: count
+            for event_type, count in db.session.execute(
+                select(m.event_type, func.count())
+                .where(_pending(), m.event_type.not_in(known_event_types()))
+                .group_by(m.event_type)
+            )
+        }
+        db.session.rollback()  # end the read; the usual answer is "none" and needs no write
+        if unknown:
+            with unit_of_work() as session:
+                session.execute(
+                    update(m)
+                    .where(_pending(), m.event_type.in_(unknown), m.unknown_type_at.is_(None))
+                    .values(unknown_type_at=utcnow())
+                )
+        new = sorted(set(unknown) - self._reported_unknown)
+        for event_type in new:
+            log.warning(
+                "outbox: %d message(s) of event type %r, which this worker does not know, are "
+                "left for a worker that knows it (is a newer version deployed elsewhere?)",
+                unknown[event_type],
+                event_type,
+            )
+        self._reported_unknown.update(new)
+        return unknown
+
+    # --- retention ------------------------------------------------------------------------------
+
+    def purge_processed(self, now: datetime | None = None) -> int:
+        """Delete processed messages older than the retention, with their inbox rows, in small
+        batches (each its own short transaction, so no long locks) and at most
+        `purge_max_batches` batches per run. Pending and dead messages are never purged."""
+        if self.settings.retention_days <= 0:
+            return 0
+        m, inbox = OutboxMessageEntity, InboxEntity
+        cutoff = (now or utcnow()) - timedelta(days=self.settings.retention_days)
+        size = self.settings.purge_batch_size
+        total = 0
+        for _ in range(self.settings.purge_max_batches):
+            with unit_of_work() as session:
+                ids = list(
+                    session.scalars(
+                        select(m.id)
+                        .where(m.processed_at.is_not(None), m.processed_at < cutoff)
+                        .order_by(m.processed_at)
+                        .limit(size)
+                    )
+                )
+                if ids:
+                    options = {"synchronize_session": False}
+                    session.execute(
+                        delete(inbox).where(inbox.message_id.in_(ids)), execution_options=options
+                    )
+                    session.execute(delete(m).where(m.id.in_(ids)), execution_options=options)
+            total += len(ids)
+            if len(ids) < size:
+                break
+        if total:
+            log.info("outbox: purged %d processed message(s) older than %s", total, cutoff)
+        return total
 
     # --- operations (CLI and admin page) -------------------------------------------------------
 
     def dead_messages(self, limit: int = 100) -> list[OutboxMessageEntity]:
+        m = OutboxMessageEntity
         return list(
             db.session.scalars(
-                select(OutboxMessageEntity)
-                .where(OutboxMessageEntity.dead_at.is_not(None))
-                .order_by(OutboxMessageEntity.dead_at.desc())
+                select(m)
+                .options(defer(m.payload))  # may be the undecodable reason it is dead
+                .where(m.dead_at.is_not(None))
+                .order_by(m.dead_at.desc())
                 .limit(limit)
             )
         )
@@ -245,18 +576,51 @@ class OutboxProcessor:
             result = session.execute(query.values(dead_at=None, attempts=0, available_at=utcnow()))
             return result.rowcount or 0
 
-    def stats(self) -> OutboxStats:
+    def stats(self, now: datetime | None = None, *, delivered: bool = True) -> OutboxStats:
+        """Counts for the admin pages, each query served by one partial index: the pending set
+        and the dead set are small, and "delivered" counts the last 24 hours only, so no query
+        reads the processed history (which is most of the table). `delivered=False` skips that
+        count (the dashboard does not show it)."""
         m = OutboxMessageEntity
-        pending = m.processed_at.is_(None) & m.dead_at.is_(None)
-        row = db.session.execute(
+        now = now or utcnow()
+        session = db.session
+        pending, retrying, oldest = session.execute(
             select(
-                func.count().filter(pending & (m.attempts == 0)),
-                func.count().filter(pending & (m.attempts > 0)),
-                func.count().filter(m.dead_at.is_not(None)),
-                func.count().filter(m.processed_at.is_not(None)),
-            )
+                func.count().filter(m.attempts == 0),
+                func.count().filter(m.attempts > 0),
+                func.min(m.occurred_at),
+            ).where(_pending())
         ).one()
-        return OutboxStats(*row)
+        dead = session.scalar(select(func.count()).where(m.dead_at.is_not(None)))
+        processed = delivered and session.scalar(
+            select(func.count()).where(
+                m.processed_at.is_not(None), m.processed_at >= now - timedelta(days=1)
+            )
+        )
+        unknown = {
+            event_type: count
+            for event_type, count in session.execute(
+                select(m.event_type, func.count())
+                .where(_pending(), m.unknown_type_at.is_not(None))
+                .group_by(m.event_type)
+                .order_by(m.event_type)
+            )
+        }
+        return OutboxStats(
+            pending=pending,
+            retrying=retrying,
+            dead=dead or 0,
+            processed_last_day=processed or 0,
+            oldest_pending_at=oldest,
+            unknown=unknown,
+        )
+
+
+def purge_job() -> None:
+    """The worker's periodic job (registered by create_app): purge past retention."""
+    from flask import current_app
+
+    current_app.extensions["outbox"].purge_processed()
 
 
 def _describe(exc: BaseException) -> str:

@@ -6,6 +6,7 @@ and a small CSRF-protected htmx endpoint."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import time
 from dataclasses import dataclass
@@ -37,12 +38,25 @@ class ProbeEvent(Event):
     n: int
     fail_handler: str | None = None
     sleep_ms: int = 0
+    # A file the test holds an exclusive lock on: the handler announces it has started (by
+    # creating `<block_file>.started`) and then waits until the test lets the lock go.
+    block_file: str | None = None
+
+
+def block_on(path: str) -> None:
+    with open(f"{path}.started", "a") as started:
+        started.write(f"{os.getpid()}\n")
+    with open(path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_SH)  # waits for the test's LOCK_EX to go
+        fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _handle(name: str, message: Message) -> None:
     payload = message.payload
     if payload.get("sleep_ms"):
         time.sleep(payload["sleep_ms"] / 1000)
+    if payload.get("block_file"):
+        block_on(payload["block_file"])
     db.session.execute(
         insert(probe_deliveries).values(
             message_id=message.id, handler=name, n=payload["n"], pid=os.getpid()
