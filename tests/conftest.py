@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 
 from tests.support.auth import StaffLogin, create_staff, sign_in
 from tests.support.databases import BACKENDS, fresh_database, migrate, postgres_admin_url, wipe
+from tests.support.throttle import FakeClock
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -82,7 +83,17 @@ def app(_app: Flask) -> Iterator[Flask]:
     with _app.app_context():
         yield _app
     wipe(_app)
-    _app.extensions["accounts.login_throttle"].reset()  # login rate limits start afresh
+    with _app.app_context():
+        _app.extensions["throttle"].store.reset()  # rate limits start afresh (any store)
+
+
+@pytest.fixture
+def throttle_clock(app: Flask) -> Iterator[FakeClock]:
+    """The rate limits' clock, moved by the test (`throttle_clock.advance(60)`), not by sleeping."""
+    throttle = app.extensions["throttle"]
+    original, throttle.clock = throttle.clock, FakeClock(1_900_000_000.0)
+    yield throttle.clock
+    throttle.clock = original
 
 
 @pytest.fixture
