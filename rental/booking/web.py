@@ -15,6 +15,7 @@ from rental.booking.application.commands import CreateReservation
 from rental.booking.domain.models import ReservationStatus
 from rental.booking.facade import BookingFacade, ListReservations
 from rental.booking.forms import CUSTOMER_FIELDS, BookingRequest, from_period, parse
+from rental.booking.limits import limit_confirmations, limit_holds
 from rental.catalog import CatalogFacade
 from rental.customers import CustomerFacade
 from rental.shared.db import unit_of_work
@@ -121,6 +122,7 @@ def details(slug: str) -> Response:
 
 
 @bp.post("/book/<slug>/details")
+@limit_holds
 def submit_details(slug: str) -> Response:
     booking = BookingFacade()
     req = parse(request.form, booking.policy, utcnow())
@@ -191,6 +193,7 @@ def review(reference: str, token: str) -> Response:
 
 
 @bp.post("/book/review/<reference>/<token>")
+@limit_confirmations
 def confirm(reference: str, token: str) -> Response:
     booking, reservation, equipment = _own(reference, token)
     if reservation.status is ReservationStatus.CONFIRMED:
