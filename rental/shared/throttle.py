@@ -207,16 +207,16 @@ def client_ip() -> str:
 
 
 def describe_wait(seconds: int, retry_at: datetime | None = None) -> str:
-    """'in 8 seconds', 'in about 12 minutes (at 15:05)', 'in about 3 hours (at Fri 28 Nov,
-    18:00)' — the clock time in the business time zone."""
+    """'in 8 seconds', 'in about 12 minutes (at 15:05)', 'in about an hour (at 16:00)', 'in about
+    3 hours (at Fri 28 Nov, 18:00)' — the clock time in the business time zone."""
     if seconds < 60:
         return f"in {seconds} second{'s' if seconds != 1 else ''}"
     minutes = math.ceil(seconds / 60)
-    when = (
-        f"in about {minutes} minute{'s' if minutes != 1 else ''}"
-        if minutes < 120
-        else f"in about {math.ceil(minutes / 60)} hours"
-    )
+    hours = round(minutes / 60)
+    if minutes < 60:
+        when = f"in about {minutes} minute{'s' if minutes != 1 else ''}"
+    else:
+        when = "in about an hour" if hours == 1 else f"in about {hours} hours"
     if retry_at is None:
         return when
     local = retry_at.astimezone(business_tz())
