@@ -15,6 +15,7 @@ Times are epoch milliseconds from the caller's clock (injectable in tests), neve
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from typing import Protocol
@@ -24,6 +25,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rental.shared.db import Base, independent_transaction
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,25 +173,44 @@ def _glob_escape(text: str) -> str:
 
 
 class RedisStore:
-    """Counters as Redis hashes under `namespace`; Redis expires them with their window."""
+    """Counters as Redis hashes under `namespace`; Redis expires them with their window.
+
+    When Redis cannot be reached the limits fail open (logged): a Redis outage should not take
+    the booking form and the sign-in page down with it. The database store needs no such rule,
+    since without the database there is no page to protect."""
 
     def __init__(self, url: str, namespace: str = "rentkit:throttle:") -> None:
         import redis
 
-        self.client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        self.client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self.namespace = namespace
+        self._errors = redis.RedisError
         self._incr = self.client.register_script(_INCR)
         self._decr = self.client.register_script(_DECR)
 
+    def _unavailable(self, exc: Exception) -> None:
+        log.warning("rate-limit store unavailable, limits not applied: %s", exc)
+
     def incr(self, key: str, window_ms: int, now_ms: int) -> Counter:
-        hits, ends, last = self._incr(keys=[self.namespace + key], args=[now_ms, window_ms])
+        try:
+            hits, ends, last = self._incr(keys=[self.namespace + key], args=[now_ms, window_ms])
+        except self._errors as exc:
+            self._unavailable(exc)
+            return Counter(0, now_ms + window_ms, now_ms)
         return Counter(int(hits), int(ends), int(last))
 
     def decr(self, key: str, now_ms: int) -> None:
-        self._decr(keys=[self.namespace + key], args=[now_ms])
+        try:
+            self._decr(keys=[self.namespace + key], args=[now_ms])
+        except self._errors as exc:
+            self._unavailable(exc)
 
     def get(self, key: str, now_ms: int) -> Counter | None:
-        hits, ends, last = self.client.hmget(self.namespace + key, "hits", "ends", "last")
+        try:
+            hits, ends, last = self.client.hmget(self.namespace + key, "hits", "ends", "last")
+        except self._errors as exc:
+            self._unavailable(exc)
+            return None
         if ends is None or int(ends) <= now_ms:
             return None
         return Counter(int(hits), int(ends), int(last))

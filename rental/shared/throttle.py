@@ -36,7 +36,13 @@ from typing import Any
 
 from flask import Flask, Response, current_app, make_response, render_template, request
 
-from rental.shared.counters import PURGE_BATCH, Counter, CounterStore, store_from_uri
+from rental.shared.counters import (
+    PURGE_BATCH,
+    Counter,
+    CounterStore,
+    MemoryStore,
+    store_from_uri,
+)
 from rental.shared.jobs import register_job
 from rental.shared.web import business_tz, is_htmx, notify
 
@@ -302,6 +308,11 @@ def init_throttle(app: Flask) -> None:
         app.config.get("RATELIMIT_KEY_PREFIX") or "rentkit:throttle:",
     )
     app.extensions[EXTENSION] = Throttle(store, hashlib.sha256(b"throttle:" + secret).digest())
+    if isinstance(store, MemoryStore) and not app.testing:
+        app.logger.warning(
+            "RATELIMIT_STORAGE_URI=memory://: rate limits count per process, so with several "
+            "gunicorn workers each one lets the full limit through. Use it for development only."
+        )
 
     def purge_expired_counters() -> None:
         # In batches, so a table grown by a flood of distinct keys never needs one long delete.

@@ -156,3 +156,20 @@ def test_keys_hold_no_personal_data_and_any_input_fits(app, store):
     key = throttle.key("booking-holds-email", odd)
     assert "ann" not in key and len(key) < 100
     assert throttle.key("s", ("a", "b")).startswith(throttle.key("s", ("a",), prefix=True))
+
+
+def test_an_unreachable_redis_fails_open_and_says_so(app, caplog, monkeypatch):
+    import logging
+
+    import redis
+
+    from tests.support.processes import free_port
+
+    # (Alembic's logging set-up in the migration fixture disables existing loggers.)
+    monkeypatch.setattr(logging.getLogger("rental.shared.counters"), "disabled", False)
+    store = RedisStore(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    throttle = Throttle(store, b"secret", FakeClock(T0 / 1000))
+    assert [throttle.attempt("s", "k", "1 per hour").allowed for _ in range(3)] == [True] * 3
+    assert "rate-limit store unavailable" in caplog.text
+    with pytest.raises(redis.ConnectionError):  # an admin's unlock must not claim success
+        throttle.clear("s", "k")
