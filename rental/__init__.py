@@ -14,6 +14,8 @@ from rental.extensions import csrf, db, htmx, migrate
 from rental.shared.db import configure_engine
 from rental.shared.jobs import register_job
 from rental.shared.outbox import PURGE_EVERY_SECONDS, OutboxProcessor, OutboxSettings, purge_job
+from rental.shared.outbox import OutboxProcessor, OutboxSettings
+from rental.shared.throttle import check_limit_settings, init_throttle
 from rental.shared.web import (
     register_admin_nav,
     register_error_handlers,
@@ -49,6 +51,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         configure_engine(db.engine)
     app.extensions["outbox"] = OutboxProcessor(OutboxSettings.from_config(app.config))
     register_job("outbox.purge", purge_job, seconds=PURGE_EVERY_SECONDS)
+    init_throttle(app)
 
     register_error_handlers(app)
     register_security_headers(app)
@@ -63,4 +66,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_admin_nav(app, "Outbox", "admin.outbox", order=90)
     cli.init_app(app)
     init_modules(app)
+    check_limit_settings(
+        app, "LOGIN_RATE_LIMIT_IP", "LOGIN_RATE_LIMIT_ACCOUNT", "LOGIN_DELAY_AFTER"
+    )
     return app

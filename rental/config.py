@@ -218,11 +218,23 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE"),
         # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted (0: none).
         "TRUSTED_PROXY_COUNT": _int("TRUSTED_PROXY_COUNT", 0, minimum=0),
-        # Staff sessions: absolute lifetime; login throttling (limits syntax) and its storage.
+        # Staff sessions: absolute lifetime. Login throttling: failed sign-ins per client IP, per
+        # account (a high bar: any IP can fail on purpose), and per account and IP the count
+        # after which every further attempt waits 1, 2, 4 … seconds (at most the maximum).
         "STAFF_SESSION_HOURS": _float("STAFF_SESSION_HOURS", 12, positive=True),
         "LOGIN_RATE_LIMIT_IP": os.environ.get("LOGIN_RATE_LIMIT_IP", "20 per 15 minutes"),
-        "LOGIN_RATE_LIMIT_ACCOUNT": os.environ.get("LOGIN_RATE_LIMIT_ACCOUNT", "5 per 15 minutes"),
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "LOGIN_RATE_LIMIT_ACCOUNT": os.environ.get("LOGIN_RATE_LIMIT_ACCOUNT", "50 per hour"),
+        "LOGIN_DELAY_AFTER": os.environ.get("LOGIN_DELAY_AFTER", "5 per hour"),
+        "LOGIN_DELAY_MAX_SECONDS": _int("LOGIN_DELAY_MAX_SECONDS", 900, minimum=1),
+        # Public booking: holds started per client IP and per e-mail, confirmations per IP.
+        "BOOKING_HOLDS_PER_IP": os.environ.get("BOOKING_HOLDS_PER_IP", "10 per hour"),
+        "BOOKING_HOLDS_PER_EMAIL": os.environ.get("BOOKING_HOLDS_PER_EMAIL", "5 per hour"),
+        "BOOKING_CONFIRMS_PER_IP": os.environ.get("BOOKING_CONFIRMS_PER_IP", "20 per hour"),
+        # Where rate-limit counters live: "database" (shared by every worker), "redis://…", or
+        # "memory://" (one process: tests and development only).
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "database"),
+        # Redis only: prefix of the counter keys (several installations can share one Redis).
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "rentkit:throttle:"),
         # Booking limits against hold flooding (see the README's Configuration table).
         "BOOKING_HORIZON_DAYS": _int("BOOKING_HORIZON_DAYS", 365, minimum=1, maximum=3650),
         "BOOKING_ONLINE_MAX_SHARE": _share("BOOKING_ONLINE_MAX_SHARE", 0.5),

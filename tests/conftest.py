@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 
 from tests.support.auth import StaffLogin, create_staff, sign_in
 from tests.support.databases import BACKENDS, fresh_database, migrate, postgres_admin_url, wipe
+from tests.support.throttle import FakeClock
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -80,7 +81,8 @@ def _clean_app(app: Flask) -> Iterator[Flask]:
     with app.app_context():
         yield app
     wipe(app)
-    app.extensions["accounts.login_throttle"].reset()  # login rate limits start afresh
+    with app.app_context():
+        app.extensions["throttle"].store.reset()  # rate limits start afresh (any store)
 
 
 @pytest.fixture(scope="session")
@@ -109,6 +111,15 @@ def _berlin_app(database_url: str, tmp_path_factory) -> Flask:
 def berlin_app(_berlin_app: Flask) -> Iterator[Flask]:
     """Like `app`, with BUSINESS_TIMEZONE=Europe/Berlin (daylight-saving time)."""
     yield from _clean_app(_berlin_app)
+
+
+@pytest.fixture
+def throttle_clock(app: Flask) -> Iterator[FakeClock]:
+    """The rate limits' clock, moved by the test (`throttle_clock.advance(60)`), not by sleeping."""
+    throttle = app.extensions["throttle"]
+    original, throttle.clock = throttle.clock, FakeClock(1_900_000_000.0)
+    yield throttle.clock
+    throttle.clock = original
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from rental.accounts.application.commands import (
     CreateStaffUser,
     DeactivateUser,
     ReactivateUser,
+    StaffSessionDetails,
     StaffUserDetails,
 )
 from rental.accounts.facade import AccountsFacade
@@ -19,5 +20,6 @@ __all__ = [
     "CreateStaffUser",
     "DeactivateUser",
     "ReactivateUser",
+    "StaffSessionDetails",
     "StaffUserDetails",
 ]

@@ -1,4 +1,4 @@
-"""`flask --app wsgi accounts create-admin` and `accounts reset-password`."""
+"""`flask --app wsgi accounts create-admin`, `accounts reset-password` and `accounts unlock`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 
 from rental.accounts.application.commands import CreateStaffUser
 from rental.accounts.facade import AccountsFacade
+from rental.accounts.security import login_throttle
 from rental.shared.errors import DomainError
 
 accounts_cli = AppGroup("accounts", help="Staff accounts.")
@@ -68,3 +69,11 @@ def demo_users() -> None:
         return
     seed_staff()
     click.echo(f"Demo staff accounts created; credentials in {credentials_file()}.")
+
+
+@accounts_cli.command("unlock")
+@click.option("--email", required=True, help="The staff user's email.")
+def unlock(email: str) -> None:
+    """Forget the failed sign-ins of an account (when no admin can sign in to do it)."""
+    login_throttle().unlock(email)
+    click.echo(f"Failed sign-ins of {email.strip().lower()} forgotten; sign in at /login.")

@@ -1,28 +1,41 @@
 """Login sessions and the gate in front of /admin.
 
-- Flask-Login keeps the staff user in the session as "<user id>:<session token>"; changing the
-  password or deactivating the account changes the token and so ends every session.
+- Every sign-in is a server-side session (`accounts_sessions`). Flask-Login keeps the staff
+  user in the signed cookie as "<user id>:<session token>:<session id>": signing out ends that
+  session on the server, so a copied cookie stops working; changing the password or
+  deactivating the account changes the token and ends every session of the user.
 - Everything under /admin needs an active staff user; views marked with
   `rental.shared.web.admin_only` need the ADMIN role. The gate is one `before_request` hook, so
   admin pages of every module are covered without importing this module.
-- Logins are throttled per client IP and per account (failed attempts only) with the storage
-  of Flask-Limiter (in memory by default, RATELIMIT_STORAGE_URI for a shared store).
+- Failed logins are throttled per client IP, per account (a high bar) and per (account, IP)
+  with growing delays, on the shared rate-limit store (rental.shared.throttle).
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, Response, abort, current_app, redirect, request, session, url_for
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import AnonymousUserMixin, LoginManager, current_user, login_user, logout_user
-from limits import RateLimitItem, parse
 
 from rental.accounts.application.commands import StaffUserDetails
 from rental.accounts.facade import AccountsFacade
+from rental.shared.email import normalise_email
+from rental.shared.jobs import register_job
+from rental.shared.throttle import (
+    Decision,
+    Limit,
+    Throttle,
+    client_ip,
+    current_throttle,
+    describe_wait,
+    parse_limit,
+    seconds_until,
+)
 
 LOGIN_AT = "_login_at"
 
@@ -138,13 +151,20 @@ def _no_store(response: Response) -> Response:
 
 
 def start_session(user: StaffUserDetails) -> None:
-    """A fresh session for a fresh login: nothing from before survives (no fixation)."""
+    """A fresh session for a fresh login: nothing from before survives (no fixation), and a
+    new server-side session record that signing out can end."""
+    signed_in = AccountsFacade().start_session(
+        user.id, client_ip(), request.headers.get("User-Agent", "")
+    )
     session.clear()
-    login_user(LoginUser(user))
+    login_user(LoginUser(signed_in))
     session[LOGIN_AT] = int(time.time())
 
 
 def end_session() -> None:
+    """Sign out: end this session on the server too, then forget the cookie's contents."""
+    if current_user.is_authenticated:
+        AccountsFacade().end_session(current_user.get_id())
     logout_user()
     session.clear()
 
@@ -152,57 +172,145 @@ def end_session() -> None:
 # --- login throttling -------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class LoginLimits:
+    per_ip: Limit | None  # failed sign-ins from one client IP, any account
+    per_account: Limit | None  # failed sign-ins for one account from anywhere: a high bar
+    delay_after: Limit | None  # free failures per account and IP; then delays start
+    max_delay: int  # seconds
+
+    @classmethod
+    def from_config(cls, config: Any) -> LoginLimits:
+        return cls(
+            parse_limit(config.get("LOGIN_RATE_LIMIT_IP", "20 per 15 minutes")),
+            parse_limit(config.get("LOGIN_RATE_LIMIT_ACCOUNT", "50 per hour")),
+            parse_limit(config.get("LOGIN_DELAY_AFTER", "5 per hour")),
+            int(config.get("LOGIN_DELAY_MAX_SECONDS", 900)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LoginRefusal:
+    decision: Decision
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class SignInStatus:
+    """What an admin sees about an account's failed sign-ins (the per-account counter)."""
+
+    failures: int
+    paused_until: datetime | None
+
+
+PAIR, IP, ACCOUNT = "login-pair", "login-ip", "login-account"
+
+
 @dataclass
 class LoginThrottle:
-    limiter: Limiter
-    per_ip: RateLimitItem
-    per_account: RateLimitItem
+    """Failed sign-ins counted per client IP, per account, and per (account, IP) on the shared
+    rate-limit store (rental.shared.throttle), so every gunicorn worker sees the same counts.
 
-    def _keys(self, ip: str, email: str) -> list[tuple[RateLimitItem, tuple[str, ...]]]:
-        return [
-            (self.per_ip, ("login-ip", ip)),
-            (self.per_account, ("login-account", email.strip().lower())),
-        ]
+    - (account, IP): after `delay_after` failures each further attempt waits 1, 2, 4 … seconds
+      after the previous failure (at most `max_delay`); someone mistyping is slowed down, not
+      locked out, and a guesser elsewhere does not slow them down.
+    - IP: `per_ip` failures pause sign-in from that address.
+    - account: only `per_account` failures from anywhere pause the account itself.
+    An attempt takes its IP and account places before the password is checked (so parallel
+    guesses cannot overshoot) and gives them back when it succeeds; a refused attempt counts
+    nothing. Success clears the (account, IP) counter; an admin's unlock clears the account.
+    """
 
-    def retry_after(self, ip: str, email: str) -> int | None:
-        """Seconds until a new attempt is allowed, or None when one is allowed now."""
-        strategy = self.limiter.limiter
-        for item, key in self._keys(ip, email):
-            if not strategy.test(item, *key):
-                reset_at, _remaining = strategy.get_window_stats(item, *key)
-                return max(1, int(reset_at - time.time()) + 1)
+    limits: LoginLimits
+
+    @property
+    def throttle(self) -> Throttle:
+        return current_throttle()
+
+    def _pair_wait(self, account: str, ip: str) -> Decision | None:
+        rule = self.limits.delay_after
+        if rule is None:
+            return None
+        counter = self.throttle.counter(PAIR, (account, ip))
+        if counter is None or counter.hits < rule.amount:
+            return None
+        delay_ms = min(2 ** (counter.hits - rule.amount), self.limits.max_delay) * 1000
+        until, now = counter.last_hit_ms + delay_ms, self.throttle.now_ms()
+        if now >= until:
+            return None
+        return Decision(
+            False,
+            counter.hits,
+            seconds_until(until, now),
+            datetime.fromtimestamp(until / 1000, UTC),
+        )
+
+    def admit(self, email: str, ip: str) -> LoginRefusal | None:
+        """Reserve this attempt's places, or say why and until when it must wait."""
+        account = normalise_email(email)
+        wait = self._pair_wait(account, ip)
+        if wait is not None:
+            return LoginRefusal(
+                wait,
+                "Too many failed sign-in attempts for this account from your network. "
+                "For your security, each new attempt has to wait a little longer.",
+            )
+        by_ip = self.throttle.attempt(IP, ip, self.limits.per_ip)
+        if not by_ip.allowed:
+            return LoginRefusal(
+                by_ip,
+                "Too many failed sign-in attempts from your network, so signing in from here "
+                "is paused.",
+            )
+        by_account = self.throttle.attempt(ACCOUNT, account, self.limits.per_account)
+        if not by_account.allowed:
+            self.throttle.refund(IP, ip, self.limits.per_ip)
+            return LoginRefusal(
+                by_account,
+                "Too many failed sign-in attempts for this account, so signing in to it is "
+                "paused. An administrator can unlock it sooner.",
+            )
         return None
 
-    def failed(self, ip: str, email: str) -> None:
-        for item, key in self._keys(ip, email):
-            self.limiter.limiter.hit(item, *key)
+    def failed(self, email: str, ip: str) -> None:
+        self.throttle.hit(PAIR, (normalise_email(email), ip), self.limits.delay_after)
 
-    def succeeded(self, ip: str, email: str) -> None:
-        item, key = self._keys(ip, email)[1]
-        self.limiter.limiter.clear(item, *key)
+    def succeeded(self, email: str, ip: str) -> None:
+        account = normalise_email(email)
+        self.throttle.refund(IP, ip, self.limits.per_ip)
+        self.throttle.refund(ACCOUNT, account, self.limits.per_account)
+        self.throttle.clear(PAIR, (account, ip))
 
-    def reset(self) -> None:
-        self.limiter.reset()
+    def unlock(self, email: str) -> None:
+        """An admin's unlock: forget the account's failures, from every IP."""
+        account = normalise_email(email)
+        self.throttle.clear(ACCOUNT, account)
+        self.throttle.clear(PAIR, (account,), prefix=True)
+
+    def status(self, email: str) -> SignInStatus:
+        counter = self.throttle.counter(ACCOUNT, normalise_email(email))
+        if counter is None:
+            return SignInStatus(0, None)
+        rule = self.limits.per_account
+        paused = rule is not None and counter.hits >= rule.amount
+        until = datetime.fromtimestamp(counter.window_ends_ms / 1000, UTC) if paused else None
+        return SignInStatus(counter.hits, until)
 
 
 THROTTLE_KEY = "accounts.login_throttle"
 
 
-def throttle() -> LoginThrottle:
+def login_throttle() -> LoginThrottle:
     return current_app.extensions[THROTTLE_KEY]
 
 
-def client_ip() -> str:
-    return get_remote_address() or "unknown"
+def refusal_message(refusal: LoginRefusal) -> str:
+    wait = describe_wait(refusal.decision.retry_after, refusal.decision.retry_at)
+    return f"{refusal.message} Please try again {wait}."
 
 
-def wait_message(seconds: int) -> str:
-    minutes = max(1, round(seconds / 60))
-    when = "about a minute" if minutes == 1 else f"about {minutes} minutes"
-    return (
-        "Too many failed sign-in attempts. For your security, signing in is paused for this "
-        f"account or network — please try again in {when}."
-    )
+def purge_sessions() -> None:
+    AccountsFacade().purge_sessions()
 
 
 def init_security(app: Flask) -> None:
@@ -213,12 +321,8 @@ def init_security(app: Flask) -> None:
     manager.init_app(app)
     app.extensions["login_manager"] = manager  # rental.shared.web.current_actor() looks here
 
-    limiter = Limiter(get_remote_address, app=app, default_limits=[], headers_enabled=False)
-    app.extensions[THROTTLE_KEY] = LoginThrottle(
-        limiter,
-        parse(app.config.get("LOGIN_RATE_LIMIT_IP", "20 per 15 minutes")),
-        parse(app.config.get("LOGIN_RATE_LIMIT_ACCOUNT", "5 per 15 minutes")),
-    )
+    app.extensions[THROTTLE_KEY] = LoginThrottle(LoginLimits.from_config(app.config))
+    register_job("accounts.purge_sessions", purge_sessions, seconds=3600)
     app.before_request(_gate)
     app.after_request(_no_store)
     app.jinja_env.globals["can_access"] = can_access

@@ -16,14 +16,14 @@ from rental.accounts.application.commands import (
 )
 from rental.accounts.facade import AccountsFacade
 from rental.accounts.security import (
-    client_ip,
     end_session,
+    login_throttle,
+    refusal_message,
     safe_next,
     start_session,
-    throttle,
-    wait_message,
 )
-from rental.shared.errors import ConflictError, ValidationError
+from rental.shared.errors import ConflictError, NotFoundError, ValidationError
+from rental.shared.throttle import client_ip
 from rental.shared.web import admin_only, render
 
 bp = Blueprint("accounts", __name__)
@@ -47,16 +47,23 @@ def login_submit() -> Response:
     email = request.form.get("email", "").strip()
     password = request.form.get("password", "")
     next_path = safe_next(request.form.get("next"))
-    gate = throttle()
+    gate = login_throttle()
     ip = client_ip()
-    wait = gate.retry_after(ip, email)
-    if wait is not None:
-        return _login_page(email, next_path, wait_message(wait), 429, retry_after=wait)
+    # Checked before the password: while paused, even the right password is refused.
+    refusal = gate.admit(email, ip)
+    if refusal is not None:
+        return _login_page(
+            email,
+            next_path,
+            refusal_message(refusal),
+            429,
+            retry_after=refusal.decision.retry_after,
+        )
     user = AccountsFacade().authenticate(email, password)
     if user is None:
-        gate.failed(ip, email)
+        gate.failed(email, ip)
         return _login_page(email, next_path, GENERIC_LOGIN_ERROR, 422)
-    gate.succeeded(ip, email)
+    gate.succeeded(email, ip)
     start_session(user)
     return redirect(next_path or url_for("admin.dashboard"), code=303)
 
@@ -84,7 +91,70 @@ def logout() -> Response:
 
 @bp.get("/admin/account")
 def account() -> Response:
-    return render("accounts/account.html", errors={})
+    return _account_page({})
+
+
+def _account_page(errors: dict[str, str], status: int = 200) -> Response:
+    return render(
+        "accounts/account.html",
+        errors=errors,
+        sessions=AccountsFacade().list_sessions(current_user.id),
+        current_session_id=current_user.details.session_id,
+        describe_device=describe_device,
+        status=status,
+    )
+
+
+@bp.post("/admin/account/sessions/<session_id>/end")
+def end_other_session(session_id: str) -> Response:
+    if session_id == current_user.details.session_id:
+        # Ending the session in use is signing out.
+        return logout()
+    if not AccountsFacade().end_other_session(current_user.id, session_id):
+        raise NotFoundError("That sign-in has already ended, or it is not yours.")
+    flash("That device has been signed out.", "success")
+    return redirect(url_for("accounts.account"), code=303)
+
+
+@bp.post("/admin/account/sessions/end-others")
+def end_all_other_sessions() -> Response:
+    ended = AccountsFacade().end_all_other_sessions(
+        current_user.id, current_user.details.session_id
+    )
+    flash(
+        f"Signed out {ended} other device{'s' if ended != 1 else ''}."
+        if ended
+        else "No other device was signed in.",
+        "success",
+    )
+    return redirect(url_for("accounts.account"), code=303)
+
+
+def describe_device(user_agent: str) -> str:
+    """'Firefox on Linux' from a User-Agent header: enough to recognise one's own devices."""
+    ua = user_agent or ""
+    browsers = (
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("Firefox/", "Firefox"),
+        ("Chrome/", "Chrome"),
+        ("Chromium/", "Chromium"),
+        ("Safari/", "Safari"),
+    )
+    systems = (
+        ("Android", "Android"),
+        ("iPhone", "iPhone"),
+        ("iPad", "iPad"),
+        ("Windows", "Windows"),
+        ("Mac OS X", "macOS"),
+        ("CrOS", "ChromeOS"),
+        ("Linux", "Linux"),
+    )
+    browser = next((name for mark, name in browsers if mark in ua), None)
+    system = next((name for mark, name in systems if mark in ua), None)
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or system or "Unknown browser"
 
 
 @bp.post("/admin/account/password")
@@ -99,7 +169,7 @@ def change_password() -> Response:
             )
         )
     except ValidationError as exc:
-        return render("accounts/account.html", errors=exc.errors, status=422)
+        return _account_page(exc.errors, status=422)
     # The password change ended every session of this user; start a new one for this browser.
     start_session(facade.get_user(current_user.id))
     flash("Password changed. Other devices signed in as you have been signed out.", "success")
@@ -112,7 +182,30 @@ def change_password() -> Response:
 @bp.get("/admin/users")
 @admin_only
 def users() -> Response:
-    return render("accounts/users.html", users=AccountsFacade().list_users(), roles=ROLES)
+    listed = AccountsFacade().list_users()
+    gate = login_throttle()
+    return render(
+        "accounts/users.html",
+        users=listed,
+        roles=ROLES,
+        sign_in={u.id: gate.status(u.email) for u in listed},
+    )
+
+
+@bp.get("/admin/users/<user_id>/unlock")
+@admin_only
+def unlock_form(user_id: str) -> Response:
+    user = AccountsFacade().get_user(user_id)
+    return render("accounts/unlock.html", user=user, status_=login_throttle().status(user.email))
+
+
+@bp.post("/admin/users/<user_id>/unlock")
+@admin_only
+def unlock(user_id: str) -> Response:
+    user = AccountsFacade().get_user(user_id)
+    login_throttle().unlock(user.email)
+    flash(f"Sign-in unlocked for {user.email}: the failed attempts are forgotten.", "success")
+    return redirect(url_for("accounts.users"), code=303)
 
 
 @bp.get("/admin/users/new")

@@ -18,6 +18,7 @@ from rental.booking.application.commands import CreateReservation
 from rental.booking.domain.models import ReservationStatus
 from rental.booking.facade import BookingFacade, ListReservations
 from rental.booking.forms import CUSTOMER_FIELDS, BookingRequest, from_period, parse
+from rental.booking.limits import limit_confirmations, limit_holds
 from rental.catalog import CatalogFacade
 from rental.customers import CustomerFacade
 from rental.shared import local_time
@@ -125,6 +126,7 @@ def details(slug: str) -> Response:
 
 
 @bp.post("/book/<slug>/details")
+@limit_holds
 def submit_details(slug: str) -> Response:
     booking = BookingFacade()
     req = parse(request.form, booking.policy, utcnow())
@@ -225,6 +227,7 @@ def review(reference: str, token: str) -> Response:
 
 
 @bp.post("/book/review/<reference>/<token>")
+@limit_confirmations
 def confirm(reference: str, token: str) -> Response:
     booking, reservation, equipment = _own(reference, token)
     if reservation.status in (ReservationStatus.CONFIRMED, ReservationStatus.REQUESTED):

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, Engine, MetaData, event, text
+from sqlalchemy import Connection, DateTime, Engine, MetaData, event, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
@@ -100,6 +100,22 @@ def unit_of_work(session: Session | None = None) -> Iterator[Session]:
         if intent is not None:
             _write_intent.reset(intent)
         _depth.reset(token)
+
+
+@contextmanager
+def independent_transaction(*, write: bool = True) -> Iterator[Connection]:
+    """A short transaction on a connection of its own, apart from the request's session and any
+    unit of work (rate-limit counters must count even when the request's work rolls back).
+    Never call it inside a unit of work on SQLite: the outer write lock would block it."""
+    token = _write_intent.set(write)
+    try:
+        with db.engine.begin() as conn:
+            _write_intent.reset(token)
+            token = None
+            yield conn
+    finally:
+        if token is not None:
+            _write_intent.reset(token)
 
 
 def is_postgres(session: Session | None = None) -> bool:

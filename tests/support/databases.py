@@ -62,21 +62,38 @@ def wipe(app) -> None:
     with app.app_context():
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]
         extra = [t for t in _extra_tables(db) if t not in tables]
+        if db.engine.dialect.name == "postgresql":
+            _truncate(db.engine, tables + extra)
+            db.session.remove()
+            return
         with db.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
+            for table in extra + tables:
+                conn.execute(text(f'DELETE FROM "{table}"'))
+            has_seq = conn.execute(
+                text("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'")
+            ).first()
+            if has_seq:
+                conn.execute(text("DELETE FROM sqlite_sequence"))
+        db.session.remove()
+
+
+def _truncate(engine, tables: list[str], attempts: int = 5) -> None:
+    """TRUNCATE takes its locks table by table, so a request still in flight from a live server
+    (a browser's last htmx call) can deadlock with it; PostgreSQL then aborts one of the two.
+    Try again when it aborted us: the request will have finished."""
+    from sqlalchemy.exc import OperationalError
+
+    names = ", ".join(f'"{t}"' for t in tables)
+    for attempt in range(attempts):
+        try:
+            with engine.begin() as conn:
                 # A transaction a test forgot open would block TRUNCATE forever: fail instead.
                 conn.execute(text("SET LOCAL lock_timeout = '20s'"))
-                names = ", ".join(f'"{t}"' for t in tables + extra)
                 conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-            else:
-                for table in extra + tables:
-                    conn.execute(text(f'DELETE FROM "{table}"'))
-                has_seq = conn.execute(
-                    text("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'")
-                ).first()
-                if has_seq:
-                    conn.execute(text("DELETE FROM sqlite_sequence"))
-        db.session.remove()
+            return
+        except OperationalError as exc:
+            if "deadlock detected" not in str(exc) or attempt == attempts - 1:
+                raise
 
 
 def _extra_tables(db) -> list[str]:

@@ -46,9 +46,20 @@ class StaffUserDetails:
     active: bool
     created_at: datetime
     last_login_at: datetime | None
-    # What the login session stores: ID plus a token that changes with the password.
+    # What the login cookie stores: user ID, a token that changes with the password, and the ID
+    # of this sign-in's server-side session (empty until a session is started).
     login_id: str
+    session_id: str = ""
 
     @property
     def is_admin(self) -> bool:
         return self.role == "ADMIN"
+
+
+@dataclass(frozen=True, slots=True)
+class StaffSessionDetails:
+    id: str
+    created_at: datetime
+    last_seen_at: datetime
+    user_agent: str
+    ip: str

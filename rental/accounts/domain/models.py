@@ -4,7 +4,7 @@ an infrastructure concern, the domain only sees the hash as an opaque string."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from rental.shared.email import validate_email
@@ -80,3 +80,28 @@ def ensure_an_admin_remains(active_admins_after: int) -> None:
         raise ConflictError(
             "At least one active admin must remain; make someone else an admin first."
         )
+
+
+# Seeing a session again within this long does not rewrite its "last seen" (one write per
+# few minutes per session, not one per request).
+LAST_SEEN_RESOLUTION = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class StaffSession:
+    """One sign-in: its ID travels in the signed session cookie; signing out, a password change
+    or deactivation ends it here, so a copied cookie stops working at once."""
+
+    id: str
+    user_id: str
+    created_at: datetime
+    last_seen_at: datetime
+    revoked_at: datetime | None = None
+    user_agent: str = ""
+    ip: str = ""
+
+    def is_live(self, now: datetime, max_age: timedelta) -> bool:
+        return self.revoked_at is None and now < self.created_at + max_age
+
+    def seen_long_ago(self, now: datetime) -> bool:
+        return now - self.last_seen_at >= LAST_SEEN_RESOLUTION

@@ -1,13 +1,15 @@
-"""The staff user repository."""
+"""The staff user and staff session repositories."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from datetime import datetime
+
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from rental.accounts.domain.models import Role, StaffUser
-from rental.accounts.infrastructure.entities import UserEntity
+from rental.accounts.domain.models import LAST_SEEN_RESOLUTION, Role, StaffSession, StaffUser
+from rental.accounts.infrastructure.entities import SessionEntity, UserEntity
 from rental.shared.errors import ConflictError
 
 
@@ -84,3 +86,100 @@ class UserRepository:
         assert entity is not None
         _copy(user, entity)
         self._session.flush()
+
+
+def session_to_domain(entity: SessionEntity) -> StaffSession:
+    return StaffSession(
+        id=entity.id,
+        user_id=entity.user_id,
+        created_at=entity.created_at,
+        last_seen_at=entity.last_seen_at,
+        revoked_at=entity.revoked_at,
+        user_agent=entity.user_agent,
+        ip=entity.ip,
+    )
+
+
+class SessionRepository:
+    """Sign-in sessions. Ending one is a conditional UPDATE (… AND revoked_at IS NULL), so two
+    requests ending the same session, or a sign-out racing a password change, are both fine."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, staff_session: StaffSession) -> None:
+        self._session.add(
+            SessionEntity(
+                id=staff_session.id,
+                user_id=staff_session.user_id,
+                created_at=staff_session.created_at,
+                last_seen_at=staff_session.last_seen_at,
+                revoked_at=staff_session.revoked_at,
+                user_agent=staff_session.user_agent,
+                ip=staff_session.ip,
+            )
+        )
+        self._session.flush()
+
+    def get(self, session_id: str) -> StaffSession | None:
+        entity = self._session.get(SessionEntity, session_id)
+        return session_to_domain(entity) if entity else None
+
+    def live_for_user(self, user_id: str, created_after: datetime) -> list[StaffSession]:
+        rows = self._session.scalars(
+            select(SessionEntity)
+            .where(
+                SessionEntity.user_id == user_id,
+                SessionEntity.revoked_at.is_(None),
+                SessionEntity.created_at > created_after,
+            )
+            .order_by(SessionEntity.last_seen_at.desc(), SessionEntity.id)
+        )
+        return [session_to_domain(e) for e in rows]
+
+    def revoke(self, session_id: str, user_id: str, now: datetime) -> bool:
+        result = self._session.execute(
+            update(SessionEntity)
+            .where(
+                SessionEntity.id == session_id,
+                SessionEntity.user_id == user_id,
+                SessionEntity.revoked_at.is_(None),
+            )
+            .values(revoked_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)
+
+    def revoke_all(self, user_id: str, now: datetime, *, keep: str | None = None) -> int:
+        query = update(SessionEntity).where(
+            SessionEntity.user_id == user_id, SessionEntity.revoked_at.is_(None)
+        )
+        if keep:
+            query = query.where(SessionEntity.id != keep)
+        result = self._session.execute(
+            query.values(revoked_at=now).execution_options(synchronize_session=False)
+        )
+        return result.rowcount or 0
+
+    def touch(self, session_id: str, now: datetime) -> None:
+        self._session.execute(
+            update(SessionEntity)
+            .where(
+                SessionEntity.id == session_id,
+                SessionEntity.last_seen_at <= now - LAST_SEEN_RESOLUTION,
+            )
+            .values(last_seen_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+    def purge(self, ended_before: datetime, created_before: datetime) -> int:
+        """Forget sessions that ended (signed out, or past their lifetime) a while ago."""
+        result = self._session.execute(
+            delete(SessionEntity).where(
+                or_(
+                    SessionEntity.revoked_at < ended_before,
+                    SessionEntity.created_at < created_before,
+                )
+            )
+        )
+        return result.rowcount or 0
