@@ -14,7 +14,6 @@ from rental.extensions import csrf, db, htmx, migrate
 from rental.shared.db import configure_engine
 from rental.shared.jobs import register_job
 from rental.shared.outbox import PURGE_EVERY_SECONDS, OutboxProcessor, OutboxSettings, purge_job
-from rental.shared.outbox import OutboxProcessor, OutboxSettings
 from rental.shared.throttle import check_limit_settings, init_throttle
 from rental.shared.web import (
     register_admin_nav,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 
+import pytest
 from sqlalchemy import func, select
 
 from rental.booking import BookingFacade, CreateReservation, ListReservations, PricingBasis
@@ -16,6 +17,15 @@ from rental.shared.time_range import TimeRange
 from tests.integration.booking.test_booking_pages import DETAILS, request_params
 from tests.support.auth import csrf_token
 from tests.support.fleet import make_customer, make_type, tomorrow_at
+
+
+@pytest.fixture(autouse=True)
+def _without_open_booking_caps(app, monkeypatch):
+    """These tests watch the request-rate limits. The caps on bookings waiting for
+    confirmation are a second, separate defence (test_hold_flooding.py) that would refuse
+    first, so they are lifted here."""
+    monkeypatch.setitem(app.config, "BOOKING_OPEN_PER_EMAIL", 1000)
+    monkeypatch.setitem(app.config, "BOOKING_OPEN_PER_IP", 1000)
 
 
 def visitor(app, ip: str):
