@@ -32,7 +32,10 @@ def normalise_database_url(url: str) -> str:
 def engine_options(database_url: str) -> dict[str, Any]:
     if database_url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True}
+    # pre_ping: a connection that died while the database was down is replaced, not used, so
+    # the site recovers by itself. connect_timeout: an unreachable server answers 503 in
+    # seconds instead of hanging a worker until the TCP timeout.
+    return {"pool_pre_ping": True, "connect_args": {"connect_timeout": 5}}
 
 
 def _int(name: str, default: int) -> int:

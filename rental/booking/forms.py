@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from rental.booking.domain.models import PricingBasis
 from rental.booking.domain.policy import BookingPolicy
 from rental.shared.errors import ValidationError
+from rental.shared.parsing import parse_date, parse_int, parse_local_datetime
 from rental.shared.time_range import TimeRange
 
 MAX_QUANTITY = 999
@@ -60,18 +61,19 @@ def defaults(policy: BookingPolicy, now: datetime, basis: PricingBasis) -> Booki
     )
 
 
-def _local(value: str, tz: ZoneInfo) -> datetime | None:
+def _local(value: str, tz: ZoneInfo, field: str, errors: dict[str, str]) -> datetime | None:
     try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
+        return parse_local_datetime(value, tz, field=field, label=field)
+    except ValidationError as exc:
+        errors[field] = exc.message
         return None
-    return parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed
 
 
-def _day(value: str) -> date | None:
+def _day(value: str, field: str, errors: dict[str, str]) -> date | None:
     try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
+        return parse_date(value, field=field, label="first day" if field == "start" else "last day")
+    except ValidationError as exc:
+        errors[field] = exc.message
         return None
 
 
@@ -88,16 +90,17 @@ def parse(args: Any, policy: BookingPolicy, now: datetime) -> BookingRequest:
         quantity=(args.get("quantity") or "1").strip(),
     )
     try:
-        req.qty = int(req.quantity)
-        if not 1 <= req.qty <= MAX_QUANTITY:
-            req.errors["quantity"] = "Choose a quantity of at least 1."
-    except ValueError:
-        req.errors["quantity"] = "Enter the number of units as a whole number, e.g. 2."
+        req.qty = parse_int(
+            req.quantity, field="quantity", label="number of units", minimum=1, maximum=MAX_QUANTITY
+        )
+    except ValidationError as exc:
+        req.errors["quantity"] = exc.message
     if req.is_daily:
-        first, last = _day(req.start_date), _day(req.end_date)
-        if first is None:
+        first = _day(req.start_date, "start", req.errors)
+        last = _day(req.end_date, "end", req.errors)
+        if first is None and "start" not in req.errors:
             req.errors["start"] = "Enter the first day, e.g. 2030-05-06."
-        if last is None:
+        if last is None and "end" not in req.errors:
             req.errors["end"] = "Enter the last day, e.g. 2030-05-07."
         if first and last:
             try:
@@ -105,10 +108,11 @@ def parse(args: Any, policy: BookingPolicy, now: datetime) -> BookingRequest:
             except ValidationError as exc:
                 req.errors.update(exc.errors)
     else:
-        start, end = _local(req.start, policy.timezone), _local(req.end, policy.timezone)
-        if start is None:
+        start = _local(req.start, policy.timezone, "start", req.errors)
+        end = _local(req.end, policy.timezone, "end", req.errors)
+        if start is None and "start" not in req.errors:
             req.errors["start"] = "Enter a start date and time."
-        if end is None:
+        if end is None and "end" not in req.errors:
             req.errors["end"] = "Enter an end date and time."
         if start and end:
             try:

@@ -8,7 +8,8 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 from rental.booking.application.availability import CheckAvailability
 from rental.booking.application.commands import CreateReservation
@@ -19,12 +20,31 @@ from rental.catalog import CatalogFacade
 from rental.customers import CustomerFacade
 from rental.shared.db import unit_of_work
 from rental.shared.errors import ConflictError, DomainError, NotFoundError, ValidationError
+from rental.shared.parsing import page_number, parse_date, parse_int
 from rental.shared.time_range import TimeRange, utcnow
-from rental.shared.web import current_actor, render
+from rental.shared.web import current_actor, no_store, render
 
 bp = Blueprint("booking", __name__)
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{32}")
+TOKEN_FORM_MAX_AGE = 24 * 3600  # a details form older than a day gets a new token
 admin_bp = Blueprint("booking_admin", __name__, url_prefix="/admin/reservations")
+
+# Pages whose address or form carries a manage token: never stored by a browser or proxy cache.
+TOKEN_PAGES = {
+    "booking.details",
+    "booking.submit_details",
+    "booking.review",
+    "booking.confirm",
+    "booking.confirmed",
+    "booking.manage",
+    "booking.cancel_form",
+    "booking.cancel",
+}
+
+
+@bp.after_request
+def _no_store_token_pages(response: Response) -> Response:
+    return no_store(response) if request.endpoint in TOKEN_PAGES else response
 
 
 # --- the customer's journey -------------------------------------------------------------------
@@ -105,7 +125,7 @@ def _details_context(
         "result": result,
         "values": values,
         "errors": {**req.errors, **errors},
-        "booking_token": _booking_token(request.form.get("booking_token", "")),
+        "booking_token": _sign_token(_booking_token(request.form.get("booking_token", ""))),
     }
 
 
@@ -154,11 +174,25 @@ def submit_details(slug: str) -> Response:
     )
 
 
+def _token_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key or "", salt="rentkit.booking-token")
+
+
+def _sign_token(token: str) -> str:
+    return _token_serializer().dumps(token)
+
+
 def _booking_token(submitted: str) -> str:
-    """The form carries the token it was given when shown, so sending it twice is one booking;
-    anything that does not look like one of ours gets a fresh token."""
-    if TOKEN_PATTERN.fullmatch(submitted):
-        return submitted
+    """The manage token for this booking. The server makes every token: the details form
+    carries the one issued with it, signed, so sending the form twice is still one booking;
+    a token the server did not sign (or older than a day) is never used — a fresh one is."""
+    if submitted and len(submitted) <= 200:
+        try:
+            token = _token_serializer().loads(submitted, max_age=TOKEN_FORM_MAX_AGE)
+        except BadData:
+            token = None
+        if isinstance(token, str) and TOKEN_PATTERN.fullmatch(token):
+            return token
     return secrets.token_urlsafe(24)
 
 
@@ -264,12 +298,11 @@ def cancel(reference: str, token: str) -> Response:
 STATUSES = [s.value for s in ReservationStatus]
 
 
-def _parse_day(value: str | None):
-    if not value:
-        return None
+def _filter_day(args: Any, name: str, label: str, problems: list[str]):
     try:
-        return datetime.fromisoformat(value).date()
-    except ValueError:
+        return parse_date(args.get(name), field=name, label=label)
+    except ValidationError as exc:
+        problems.append(f"{exc.message} The filter was left out.")
         return None
 
 
@@ -279,11 +312,9 @@ def list_reservations() -> Response:
     tz = booking.policy.timezone
     args = request.args
     status = args.get("status") if args.get("status") in STATUSES else None
-    day_from, day_to = _parse_day(args.get("from")), _parse_day(args.get("to"))
-    try:
-        page_no = max(int(args.get("page", 1)), 1)
-    except ValueError:
-        page_no = 1
+    problems: list[str] = []
+    day_from = _filter_day(args, "from", "'from' day", problems)
+    day_to = _filter_day(args, "to", "'to' day", problems)
     catalog = CatalogFacade()
     page = booking.list_reservations(
         ListReservations(
@@ -294,8 +325,8 @@ def list_reservations() -> Response:
             if day_to
             else None,
             needs_attention=True if args.get("attention") == "1" else None,
-            reference=args.get("q") or None,
-            page=page_no,
+            reference=args.get("q", "").strip()[:40] or None,
+            page=page_number(args.get("page")),
         )
     )
     types = catalog.get_equipment_type_summaries({r.equipment_type_id for r in page.items})
@@ -308,6 +339,7 @@ def list_reservations() -> Response:
         all_types=_all_types(catalog),
         filters=filters,
         statuses=STATUSES,
+        problems=problems,
     )
 
 
@@ -495,13 +527,21 @@ def _chart(rows, usage, window: TimeRange, tz, references: dict[str, str]) -> di
 @admin_bp.post("/timeline/turnaround")
 def set_turnaround() -> Response:
     booking = BookingFacade()
-    type_id = request.form.get("type", "")
+    # Back to the timeline of that type only when it exists: the redirect is built from the id
+    # the catalog gave back, never from what the client sent.
+    type_id = None
     try:
-        minutes = int(request.form.get("turnaround", ""))
+        type_id = CatalogFacade().get_equipment_type_details(request.form.get("type", "")).id
+        minutes = parse_int(
+            request.form.get("turnaround"),
+            field="turnaround",
+            label="buffer in minutes",
+            minimum=0,
+            maximum=7 * 24 * 60,
+            example="120",
+        )
         booking.set_turnaround(type_id, minutes)
         flash("Turnaround buffer saved.", "success")
-    except ValueError:
-        flash("Enter the buffer in whole minutes, e.g. 120.", "error")
     except DomainError as exc:
         flash(exc.message, "error")
     return redirect(url_for("booking_admin.timeline", type=type_id), code=303)
