@@ -136,7 +136,11 @@ def details(slug: str) -> Response:
     context = _details_context(slug, req, {}, {})
     if req.errors or context["result"] is None:
         flash("Please check your dates first.", "warning")
-        return redirect(url_for("booking.availability", slug=slug, **req.params()), code=303)
+        # Back to the form with what was typed (each value capped; URL-encoded into our own
+        # page's query) and the type's slug as the catalog knows it.
+        typed = {name: value[:40] for name, value in req.params().items()}
+        target = url_for("booking.availability", slug=context["equipment"].slug, **typed)
+        return redirect(target, code=303)
     return render("booking/details.html", **context)
 
 
@@ -368,6 +372,7 @@ def detail(reservation_id: str) -> Response:
 
 
 def _act(reservation_id: str, action, success: str) -> Response:
+    reservation_id = BookingFacade().get_reservation(reservation_id).id  # 404 if unknown
     try:
         action()
         flash(success, "success")

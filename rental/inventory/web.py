@@ -186,6 +186,7 @@ def schedule_maintenance(item_id: str) -> Response:
 
 @admin_bp.post("/items/<item_id>/maintenance/<window_id>/cancel")
 def cancel_maintenance(item_id: str, window_id: str) -> Response:
+    item_id = InventoryFacade().get_item(item_id).id  # 404 if unknown; redirect to a real item
     InventoryFacade().cancel_maintenance(CancelMaintenance(window_id))
     flash("Maintenance window removed.", "success")
     return redirect(url_for("inventory_admin.item", item_id=item_id), code=303)
