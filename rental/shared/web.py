@@ -61,12 +61,15 @@ def notify(message: str, *, status: int = 200, kind: str = "info") -> Response:
     return response
 
 
-def _error_response(status: int, title: str, message: str) -> Response:
+def _error_response(
+    status: int, title: str, message: str, retry_url: str | None = None
+) -> Response:
     if is_htmx():
         return notify(message, status=status, kind="error")
-    response = make_response(
-        render_template("shared/error.html", status=status, title=title, message=message), status
+    page = render_template(
+        "shared/error.html", status=status, title=title, message=message, retry_url=retry_url
     )
+    response = make_response(page, status)
     response.vary.add("HX-Request")
     return response
 
@@ -144,7 +147,10 @@ def database_unavailable(exc: BaseException) -> Response:
     message = "We cannot reach our database at the moment. Please try again in a minute."
     if request.method not in ("GET", "HEAD"):
         message += " What you sent may not have been saved: reload the page to check first."
-    response = _error_response(503, _TITLES[503], message)
+    # "Try again" reloads the page (a form sent with POST is shown again, not re-sent).
+    retry = request.full_path.rstrip("?") if request.method == "GET" else request.path
+    retry = "/" + retry.lstrip("/")  # never '//host': a link to this site only
+    response = _error_response(503, _TITLES[503], message, retry_url=retry)
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response.headers["Cache-Control"] = "no-store"
     return response
