@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from rental.extensions import db
+from rental.shared.db import describe_error
 from rental.shared.web import RETRY_AFTER_SECONDS, no_store, render
 
 bp = Blueprint("pages", __name__)
@@ -37,8 +38,7 @@ def ready() -> Response:
     except SQLAlchemyError as exc:
         with suppress(SQLAlchemyError):
             db.session.rollback()
-        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:300]
-        current_app.logger.warning("Readiness check failed: database unavailable: %s", detail)
+        current_app.logger.warning("Readiness check failed: %s", describe_error(exc))
         response = jsonify(status="unavailable", database="unreachable")
         response.status_code = 503
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)

@@ -187,6 +187,12 @@ _SQLITE_OUTAGE = (
 )
 
 
+def describe_error(exc: BaseException) -> str:
+    """The driver's message in one short line, for a log (no SQL, no parameters)."""
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return (text.splitlines() or [type(exc).__name__])[0][:300]
+
+
 def is_outage(exc: BaseException) -> bool:
     """Is `exc` the database being unreachable or unable to serve right now (so the request
     may succeed later) rather than a bug? PostgreSQL: every operational or interface error

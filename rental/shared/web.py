@@ -14,7 +14,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import BadRequest, HTTPException
 
-from rental.shared.db import is_outage
+from rental.shared.db import describe_error, is_outage
 from rental.shared.errors import DomainError
 from rental.shared.fragments import render_block
 from rental.shared.money import Money
@@ -139,7 +139,7 @@ def database_unavailable(exc: BaseException) -> Response:
         "Database unavailable on %s %s: %s",
         request.method,
         redact(request.path),
-        str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:300],
+        describe_error(exc),
     )
     manager = current_app.extensions.get("login_manager")
     if manager is not None and "_login_user" not in g:

@@ -91,6 +91,7 @@ def _unavailable(answer: Answer, htmx: bool = False) -> None:
         assert answer.headers["HX-Retarget"] == "#notifications" and "<html" not in answer.body
     else:
         assert "Temporarily unavailable" in answer.body and "<html" in answer.body
+        assert ">Try again</a>" in answer.body
 
 
 def test_a_database_outage_is_a_503_and_the_site_recovers_by_itself(cluster, tmp_path):
