@@ -11,10 +11,13 @@ Never a 5xx; a refused POST (4xx) leaves every table as it was (row counts and a
 rows); no GET changes anything at all. Failures are collected over all routes and reported
 together with the server's traceback.
 
-Size: per route and role, RENTAL_FUZZ_EXAMPLES (default 3) plus one per form field (at most
-twice as many again) — a visitor on admin routes (the login gate) and an admin on public pages
-get 1–2; each example is sent twice (with and without HX-Request). The examples are the same
-every run (derandomized) unless RENTAL_FUZZ_RANDOM=1.
+Size: for each route a role can use, a deterministic sweep first (every field of one kind —
+text, number, date, date-time — set to the same hostile value, for a few such values, hourly
+and daily for booking forms), then RENTAL_FUZZ_EXAMPLES (default 3) random examples plus one
+per form field (at most twice as many again). A visitor on admin routes (the login gate) and
+an admin on public pages get 1–2 random examples. Every request is sent twice, with and
+without HX-Request. The random examples are the same every run (derandomized) unless
+RENTAL_FUZZ_RANDOM=1.
 """
 
 from __future__ import annotations
@@ -84,6 +87,15 @@ DATETIME_HOSTILE = [
     "2030-05-06T24:00",
 ]
 HOSTILE = TEXT_HOSTILE + NUMBER_HOSTILE + DATE_HOSTILE + DATETIME_HOSTILE + ["null", "{}"]
+# The sweep: before the random examples, every field of a kind gets each of these at once.
+SWEEP = {
+    "text": ["a\x00b", "\u202e\u2066x\x1b"],
+    "number": ["9" * 25, "1e309", "NaN", "²", "-1"],
+    "date": ["9999-12-31", "2030-02-30"],
+    "datetime": ["9999-12-31T23:59"],
+}
+# Other sensible values of choice fields: the sweep runs once per variant.
+VARIANTS = {"basis": ["hourly", "daily"]}
 
 _tomorrow = (datetime.now(UTC) + timedelta(days=1)).date()
 GOOD = {
@@ -201,15 +213,28 @@ def _field_names(app, clients, world: World):
     return names
 
 
-def _kind_pool(name: str) -> list[str]:
+def _kind(name: str) -> str:
+    """What a field holds, read from its sensible value."""
     good = GOOD.get(name, "")
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", good):
-        return DATE_HOSTILE
+        return "date"
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", good):
-        return DATETIME_HOSTILE
+        return "datetime"
     if re.fullmatch(r"-?\d+(\.\d+)?", good):
-        return NUMBER_HOSTILE
-    return TEXT_HOSTILE
+        return "number"
+    return "text"
+
+
+POOLS = {
+    "text": TEXT_HOSTILE,
+    "number": NUMBER_HOSTILE,
+    "date": DATE_HOSTILE,
+    "datetime": DATETIME_HOSTILE,
+}
+
+
+def _kind_pool(name: str) -> list[str]:
+    return POOLS[_kind(name)]
 
 
 def _value(world: World, name: str):
@@ -220,7 +245,7 @@ def _value(world: World, name: str):
         st.sampled_from(_kind_pool(name)),
         st.sampled_from(_kind_pool(name)),
         st.sampled_from(HOSTILE),
-        st.sampled_from(real),
+        st.sampled_from(real + VARIANTS.get(name, [])),
         st.text(max_size=12),
     )
 
@@ -233,6 +258,12 @@ def _path_value(world: World, name: str):
         st.sampled_from([h for h in HOSTILE if h.strip()]),
         st.text(min_size=1, max_size=10),
     )
+
+
+def _cause(traceback: str) -> str:
+    """'OverflowError: date value out of range' from a formatted traceback."""
+    lines = re.findall(r"^[A-Za-z_][\w.]*(?:Error|Exception|Undefined)\b.*$", traceback, re.M)
+    return lines[-1][:100] if lines else ""
 
 
 class _Tracebacks(logging.Handler):
@@ -252,11 +283,14 @@ def _is_admin(rule) -> bool:
     return rule.rule == "/admin" or rule.rule.startswith("/admin/")
 
 
+def _focus(role: str, rule) -> bool:
+    """Where the bugs can be: the routes this role can use. A visitor on an admin route only
+    meets the login gate, and an admin on a public page runs the same code as a visitor."""
+    return _is_admin(rule) == (role == "admin") and rule.endpoint not in PLAIN
+
+
 def _examples(role: str, rule, fields: list[str]) -> int:
-    """Where the bugs can be: the routes this role can use, more for more fields. A visitor on
-    an admin route only meets the login gate, and an admin on a public page runs the same
-    code as a visitor: one or two examples each."""
-    if _is_admin(rule) != (role == "admin") or rule.endpoint in PLAIN:
+    if not _focus(role, rule):
         return 2 if role == "admin" else 1
     return EXAMPLES + min(len(fields), 2 * EXAMPLES)
 
@@ -327,12 +361,35 @@ class Fuzzer:
             for hx in (False, True):
                 self.send(method, rule, url, params, hx, seen)
 
+        if _focus(self.role, rule):
+            self.sweep(method, rule, fields, good, seen)
         example()
         if method == "GET":
             after = database_fingerprint(db.engine, VOLATILE_TABLES)
             if changed := changed_tables(before_route, after):
                 self.report.append(f"{self.role} GET {rule.endpoint} changed {changed}")
             self.fingerprint = after
+
+    def sweep(self, method: str, rule, fields: list[str], good: dict[str, str], seen) -> None:
+        """Deterministic first pass: with the real ids in the path, every field of one kind
+        gets the same hostile value (all numbers '1e309', all dates '9999-12-31', ...), once
+        per variant of the choice fields (hourly and daily bookings)."""
+        url = build_url(self.app, rule, self.world)
+        base = {f: good[f] for f in fields if f in good}
+        variants = [{}] + [
+            {name: value}
+            for name, values in VARIANTS.items()
+            if name in fields
+            for value in values
+            if value != base.get(name)
+        ]
+        for variant in variants:
+            for kind, values in SWEEP.items():
+                names = [f for f in fields if _kind(f) == kind and f not in variant]
+                for value in values if names else []:
+                    params = {**base, **variant, **dict.fromkeys(names, value)}
+                    for hx in (False, True):
+                        self.send(method, rule, url, params, hx, seen)
 
     def send(self, method: str, rule, url: str, params: dict, hx: bool, seen: set[str]) -> None:
         headers = {"HX-Request": "true"} if hx else {}
@@ -347,7 +404,8 @@ class Fuzzer:
         self.statuses.setdefault(rule.endpoint, set()).add(status)
         where = f"{self.role} {method} {rule.endpoint} {url[:120]!r} hx={hx} {params!r:.300}"
         if status >= 500:
-            if (key := f"{rule.endpoint} {status}") not in seen:
+            cause = _cause(self.tracebacks.last)
+            if (key := f"{rule.endpoint} {status} {cause}") not in seen:  # one per cause
                 seen.add(key)
                 self.report.append(f"{status}: {where}\n{self.tracebacks.last[-1500:]}")
             return
