@@ -23,15 +23,33 @@ from rental.inventory import (
     ScheduleMaintenance,
 )
 from rental.shared.time_range import TimeRange
-from tests.integration.booking.test_booking_pages import DETAILS, request_params
-from tests.integration.test_outage import Browser
 from tests.support.auth import csrf_token
 from tests.support.databases import migrate
 from tests.support.fleet import make_type, tomorrow_at
+from tests.support.http_client import Browser
 from tests.support.processes import ROOT, Proc, free_port, process_env, wait_for_http
 
+DETAILS = {
+    "name": "Jo Builder",
+    "email": "jo@example.com",
+    "phone": "+49 30 555 0101",
+    "street": "Baustr. 7",
+    "city": "Berlin",
+    "state": "Berlin",
+    "postal_code": "10115",
+    "country": "Germany",
+}
 TOKEN_FIELD = re.compile(r'name="booking_token" value="([^"]+)"')
 REVIEW = re.compile(r"/book/review/(RK-[A-Z0-9]+)/([A-Za-z0-9_-]+)$")
+
+
+def request_params() -> dict[str, str]:
+    return {
+        "basis": "hourly",
+        "start": tomorrow_at(9).strftime("%Y-%m-%dT%H:%M"),
+        "end": tomorrow_at(17).strftime("%Y-%m-%dT%H:%M"),
+        "quantity": "1",
+    }
 
 
 def _details_form(client, slug: str) -> str:
