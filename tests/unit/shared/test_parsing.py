@@ -155,3 +155,19 @@ def test_parsers_only_ever_raise_validation_errors(raw):
             assert 2000 <= value.year <= MAX_YEAR
         if isinstance(value, Decimal):
             assert value.is_finite() and 0 <= value <= Decimal("99999.99")
+
+
+def test_web_code_parses_user_input_only_through_the_helper():
+    """No str.isdigit() (accepts '²') and no fromisoformat() (unbounded) in views and forms."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3] / "rental"
+    web_code = [*root.glob("*/web.py"), root / "admin.py", root / "pages.py"]
+    web_code.append(root / "booking" / "forms.py")
+    offenders = [
+        f"{path.relative_to(root)}: {line.strip()}"
+        for path in web_code
+        for line in path.read_text().splitlines()
+        if any(p in line for p in (".isdigit(", ".isdecimal(", ".isnumeric(", "fromisoformat("))
+    ]
+    assert offenders == []
