@@ -19,6 +19,7 @@ from rental.shared.web import (
     register_admin_nav,
     register_error_handlers,
     register_filters,
+    register_input_guard,
     register_security_headers,
 )
 
@@ -53,6 +54,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_throttle(app)
 
     register_error_handlers(app)
+    register_input_guard(app)  # first of the before_request hooks that read the request
     register_security_headers(app)
     security.init_security(app)
     register_filters(app)

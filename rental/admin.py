@@ -7,11 +7,14 @@ from datetime import datetime, timedelta
 from flask import Blueprint, Response, current_app, flash, redirect, request, url_for
 from werkzeug.exceptions import BadRequest
 
+from rental.shared.errors import ValidationError
 from rental.shared.outbox import OutboxProcessor
+from rental.shared.parsing import parse_optional_int
 from rental.shared.time_range import utcnow
 from rental.shared.web import render
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+MAX_MESSAGE_ID = 2**63 - 1  # BIGINT
 
 
 def _outbox() -> OutboxProcessor:
@@ -82,9 +85,16 @@ def outbox() -> Response:
 
 @bp.post("/outbox/requeue")
 def outbox_requeue() -> Response:
-    raw = request.form.get("message_id", "").strip()
-    if raw and not raw.isdigit():
-        raise BadRequest("The message id must be a number.")
-    count = _outbox().requeue(int(raw) if raw else None)
+    try:
+        message_id = parse_optional_int(
+            request.form.get("message_id"),
+            field="message_id",
+            label="message id",
+            minimum=1,
+            maximum=MAX_MESSAGE_ID,
+        )
+    except ValidationError as exc:
+        raise BadRequest(exc.message) from None
+    count = _outbox().requeue(message_id)
     flash(f"Requeued {count} message{'s' if count != 1 else ''}.", "success")
     return redirect(url_for("admin.outbox"), code=303)

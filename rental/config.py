@@ -46,8 +46,10 @@ def normalise_database_url(url: str) -> str:
 def engine_options(database_url: str) -> dict[str, Any]:
     if database_url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30}}
-    # A database host that drops packets must fail a connection attempt in seconds, not after
-    # the operating system's TCP timeout (minutes), so the worker's outage back-off works.
+    # pre_ping: a connection that died while the database was down is replaced, not used, so
+    # the site recovers by itself. connect_timeout: a database host that drops packets fails a
+    # connection attempt in seconds, not after the TCP timeout (minutes), so pages answer 503
+    # quickly and the worker's outage back-off works.
     return {"pool_pre_ping": True, "connect_args": {"connect_timeout": 10}}
 
 

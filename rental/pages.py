@@ -1,12 +1,18 @@
-"""Public pages that belong to no single module: the home page and a health check."""
+"""Public pages that belong to no single module: the home page, and the health checks for
+load balancers and orchestrators (/healthz: the process is alive; /readyz: it can serve,
+i.e. the database answers)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
+from contextlib import suppress
+
+from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from rental.extensions import db
-from rental.shared.web import render
+from rental.shared.db import describe_error
+from rental.shared.web import RETRY_AFTER_SECONDS, no_store, render
 
 bp = Blueprint("pages", __name__)
 
@@ -17,6 +23,24 @@ def home() -> Response:
 
 
 @bp.get("/healthz")
-def health() -> tuple[Response, int]:
-    db.session.execute(text("SELECT 1"))
-    return jsonify(status="ok"), 200
+def health() -> Response:
+    """Liveness only: never touches the database, so an outage does not get healthy web
+    processes restarted (they recover by themselves when the database is back)."""
+    return no_store(jsonify(status="ok"))
+
+
+@bp.get("/readyz")
+def ready() -> Response:
+    """Readiness: 200 when the database answers, else 503 with Retry-After (take this process
+    out of the load balancer until it does)."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        with suppress(SQLAlchemyError):
+            db.session.rollback()
+        current_app.logger.warning("Readiness check failed: %s", describe_error(exc))
+        response = jsonify(status="unavailable", database="unreachable")
+        response.status_code = 503
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return no_store(response)
+    return no_store(jsonify(status="ready", database="ok"))

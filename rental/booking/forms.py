@@ -15,6 +15,7 @@ from rental.booking.domain.models import PricingBasis
 from rental.booking.domain.policy import BookingPolicy
 from rental.shared import local_time
 from rental.shared.errors import ValidationError
+from rental.shared.parsing import parse_date, parse_int, parse_local_datetime
 from rental.shared.time_range import TimeRange
 
 MAX_QUANTITY = 999
@@ -61,18 +62,11 @@ def defaults(policy: BookingPolicy, now: datetime, basis: PricingBasis) -> Booki
     )
 
 
-def _wall(value: str) -> datetime | None:
-    """The typed date and time as it reads on the clock (no zone yet)."""
+def _day(value: str, field: str, errors: dict[str, str]) -> date | None:
     try:
-        return datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-
-
-def _day(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
+        return parse_date(value, field=field, label="first day" if field == "start" else "last day")
+    except ValidationError as exc:
+        errors[field] = exc.message
         return None
 
 
@@ -89,16 +83,17 @@ def parse(args: Any, policy: BookingPolicy, now: datetime) -> BookingRequest:
         quantity=(args.get("quantity") or "1").strip(),
     )
     try:
-        req.qty = int(req.quantity)
-        if not 1 <= req.qty <= MAX_QUANTITY:
-            req.errors["quantity"] = "Choose a quantity of at least 1."
-    except ValueError:
-        req.errors["quantity"] = "Enter the number of units as a whole number, e.g. 2."
+        req.qty = parse_int(
+            req.quantity, field="quantity", label="number of units", minimum=1, maximum=MAX_QUANTITY
+        )
+    except ValidationError as exc:
+        req.errors["quantity"] = exc.message
     if req.is_daily:
-        first, last = _day(req.start_date), _day(req.end_date)
-        if first is None:
+        first = _day(req.start_date, "start", req.errors)
+        last = _day(req.end_date, "end", req.errors)
+        if first is None and "start" not in req.errors:
             req.errors["start"] = "Enter the first day, e.g. 2030-05-06."
-        if last is None:
+        if last is None and "end" not in req.errors:
             req.errors["end"] = "Enter the last day, e.g. 2030-05-07."
         if first and last:
             try:
@@ -116,14 +111,20 @@ def parse(args: Any, policy: BookingPolicy, now: datetime) -> BookingRequest:
 
 
 def _instant(req: BookingRequest, name: str, policy: BookingPolicy) -> datetime | None:
-    """The typed local time as an instant, or None with the reason in req.errors (a time the
-    clocks skip that night is named as such)."""
-    wall = _wall(getattr(req, name))
-    if wall is None:
+    """The typed local time as an instant, or None with the reason in req.errors: badly
+    formed or out of range (the shared parser), or a time the clocks skip that night."""
+    try:
+        moment = parse_local_datetime(getattr(req, name), policy.timezone, field=name, label=name)
+    except ValidationError as exc:
+        req.errors[name] = exc.message
+        return None
+    if moment is None:
         req.errors[name] = f"Enter {'a start' if name == 'start' else 'an end'} date and time."
         return None
+    if moment.tzinfo is not policy.timezone:
+        return moment  # typed with an explicit offset: an instant already
     try:
-        return policy.local_moment(wall, name)
+        return policy.local_moment(moment.replace(tzinfo=None), name)
     except ValidationError as exc:
         req.errors.update(exc.errors)
         return None

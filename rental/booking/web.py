@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 from rental.booking.application.availability import CheckAvailability
 from rental.booking.application.commands import CreateReservation
@@ -24,12 +25,31 @@ from rental.customers import CustomerFacade
 from rental.shared import local_time
 from rental.shared.db import unit_of_work
 from rental.shared.errors import ConflictError, DomainError, NotFoundError, ValidationError
+from rental.shared.parsing import page_number, parse_date, parse_int
 from rental.shared.time_range import TimeRange, utcnow
-from rental.shared.web import current_actor, format_datetime, render
+from rental.shared.web import current_actor, format_datetime, no_store, render
 
 bp = Blueprint("booking", __name__)
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{32}")
+TOKEN_FORM_MAX_AGE = 24 * 3600  # a details form older than a day gets a new token
 admin_bp = Blueprint("booking_admin", __name__, url_prefix="/admin/reservations")
+
+# Pages whose address or form carries a manage token: never stored by a browser or proxy cache.
+TOKEN_PAGES = {
+    "booking.details",
+    "booking.submit_details",
+    "booking.review",
+    "booking.confirm",
+    "booking.confirmed",
+    "booking.manage",
+    "booking.cancel_form",
+    "booking.cancel",
+}
+
+
+@bp.after_request
+def _no_store_token_pages(response: Response) -> Response:
+    return no_store(response) if request.endpoint in TOKEN_PAGES else response
 
 
 # --- the customer's journey -------------------------------------------------------------------
@@ -110,7 +130,7 @@ def _details_context(
         "result": result,
         "values": values,
         "errors": _details_errors({**req.errors, **errors}),
-        "booking_token": _booking_token(request.form.get("booking_token", "")),
+        "booking_token": _sign_token(_booking_token(request.form.get("booking_token", ""))),
     }
 
 
@@ -121,7 +141,11 @@ def details(slug: str) -> Response:
     context = _details_context(slug, req, {}, {})
     if req.errors or context["result"] is None:
         flash("Please check your dates first.", "warning")
-        return redirect(url_for("booking.availability", slug=slug, **req.params()), code=303)
+        # Back to the form with what was typed (each value capped; URL-encoded into our own
+        # page's query) and the type's slug as the catalog knows it.
+        typed = {name: value[:40] for name, value in req.params().items()}
+        target = url_for("booking.availability", slug=context["equipment"].slug, **typed)
+        return redirect(target, code=303)
     return render("booking/details.html", **context)
 
 
@@ -188,11 +212,25 @@ def _details_errors(errors: dict[str, str]) -> dict[str, str]:
     return shown
 
 
+def _token_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key or "", salt="rentkit.booking-token")
+
+
+def _sign_token(token: str) -> str:
+    return _token_serializer().dumps(token)
+
+
 def _booking_token(submitted: str) -> str:
-    """The form carries the token it was given when shown, so sending it twice is one booking;
-    anything that does not look like one of ours gets a fresh token."""
-    if TOKEN_PATTERN.fullmatch(submitted):
-        return submitted
+    """The manage token for this booking. The server makes every token: the details form
+    carries the one issued with it, signed, so sending the form twice is still one booking;
+    a token the server did not sign (or older than a day) is never used — a fresh one is."""
+    if submitted and len(submitted) <= 200:
+        try:
+            token = _token_serializer().loads(submitted, max_age=TOKEN_FORM_MAX_AGE)
+        except BadData:
+            token = None
+        if isinstance(token, str) and TOKEN_PATTERN.fullmatch(token):
+            return token
     return secrets.token_urlsafe(24)
 
 
@@ -303,12 +341,11 @@ def cancel(reference: str, token: str) -> Response:
 STATUSES = [s.value for s in ReservationStatus]
 
 
-def _parse_day(value: str | None):
-    if not value:
-        return None
+def _filter_day(args: Any, name: str, label: str, problems: list[str]):
     try:
-        return datetime.fromisoformat(value).date()
-    except ValueError:
+        return parse_date(args.get(name), field=name, label=label)
+    except ValidationError as exc:
+        problems.append(f"{exc.message} The filter was left out.")
         return None
 
 
@@ -318,11 +355,9 @@ def list_reservations() -> Response:
     tz = booking.policy.timezone
     args = request.args
     status = args.get("status") if args.get("status") in STATUSES else None
-    day_from, day_to = _parse_day(args.get("from")), _parse_day(args.get("to"))
-    try:
-        page_no = max(int(args.get("page", 1)), 1)
-    except ValueError:
-        page_no = 1
+    problems: list[str] = []
+    day_from = _filter_day(args, "from", "'from' day", problems)
+    day_to = _filter_day(args, "to", "'to' day", problems)
     catalog = CatalogFacade()
     page = booking.list_reservations(
         ListReservations(
@@ -333,8 +368,8 @@ def list_reservations() -> Response:
             if day_to
             else None,
             needs_attention=True if args.get("attention") == "1" else None,
-            reference=args.get("q") or None,
-            page=page_no,
+            reference=args.get("q", "").strip()[:40] or None,
+            page=page_number(args.get("page")),
         )
     )
     types = catalog.get_equipment_type_summaries({r.equipment_type_id for r in page.items})
@@ -347,6 +382,7 @@ def list_reservations() -> Response:
         all_types=_all_types(catalog),
         filters=filters,
         statuses=STATUSES,
+        problems=problems,
     )
 
 
@@ -375,6 +411,7 @@ def detail(reservation_id: str) -> Response:
 
 
 def _act(reservation_id: str, action, success: str) -> Response:
+    reservation_id = BookingFacade().get_reservation(reservation_id).id  # 404 if unknown
     try:
         action()
         flash(success, "success")
@@ -631,13 +668,21 @@ def _chart(rows, usage, axis: DayAxis, tz, references: dict[str, str]) -> dict[s
 @admin_bp.post("/timeline/turnaround")
 def set_turnaround() -> Response:
     booking = BookingFacade()
-    type_id = request.form.get("type", "")
+    # Back to the timeline of that type only when it exists: the redirect is built from the id
+    # the catalog gave back, never from what the client sent.
+    type_id = None
     try:
-        minutes = int(request.form.get("turnaround", ""))
+        type_id = CatalogFacade().get_equipment_type_details(request.form.get("type", "")).id
+        minutes = parse_int(
+            request.form.get("turnaround"),
+            field="turnaround",
+            label="buffer in minutes",
+            minimum=0,
+            maximum=7 * 24 * 60,
+            example="120",
+        )
         booking.set_turnaround(type_id, minutes)
         flash("Turnaround buffer saved.", "success")
-    except ValueError:
-        flash("Enter the buffer in whole minutes, e.g. 120.", "error")
     except DomainError as exc:
         flash(exc.message, "error")
     return redirect(url_for("booking_admin.timeline", type=type_id), code=303)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,6 +22,7 @@ from rental.catalog import (
 from rental.catalog.domain.models import SpecKind, parse_spec_rows, spec_kind
 from rental.pricing import PricingFacade
 from rental.shared.errors import ValidationError
+from rental.shared.parsing import page_number, parse_decimal
 from rental.shared.web import render
 
 public_bp = Blueprint("catalog", __name__, url_prefix="/catalog")
@@ -30,18 +32,18 @@ PAGE_SIZE = 12
 SORTS = {"name": "Name A\u2013Z", "name_desc": "Name Z\u2013A", "newest": "Newest first"}
 
 
-def _float(raw: str | None) -> float | None:
+SPEC_LIMIT = Decimal("1000000000000")  # spec filters: far beyond any real spec value
+
+
+def _number(raw: str | None) -> float | None:
+    """A spec filter bound; one that is not a plain number is left out (as if not typed)."""
     try:
-        return float((raw or "").replace(",", ".")) if (raw or "").strip() else None
-    except ValueError:
+        value = parse_decimal(
+            raw, field="spec", label="value", minimum=-SPEC_LIMIT, maximum=SPEC_LIMIT, places=6
+        )
+    except ValidationError:
         return None
-
-
-def _page(raw: str | None) -> int:
-    try:
-        return max(1, int(raw or 1))
-    except ValueError:
-        return 1
+    return None if value is None else float(value)
 
 
 def _spec_filters(args: Any) -> tuple[list[SpecFilter], dict[str, str]]:
@@ -56,7 +58,7 @@ def _spec_filters(args: Any) -> tuple[list[SpecFilter], dict[str, str]]:
         key, part = parts[1], (parts[2] if len(parts) > 2 else "eq")
         values.setdefault(key, {})[part] = value.strip()
     filters = [
-        SpecFilter(key, v.get("eq"), _float(v.get("min")), _float(v.get("max")))
+        SpecFilter(key, v.get("eq"), _number(v.get("min")), _number(v.get("max")))
         for key, v in sorted(values.items())
     ]
     return filters, raw
@@ -94,7 +96,7 @@ def browse() -> Response:
             category_id=category.id if category else None,
             spec_filters=tuple(filters),
             sort=sort,
-            page=_page(request.args.get("page")),
+            page=page_number(request.args.get("page")),
             page_size=PAGE_SIZE,
         )
     )
@@ -156,7 +158,7 @@ def index() -> Response:
         SearchEquipmentTypes(
             text=text,
             include_inactive=True,
-            page=_page(request.args.get("page")),
+            page=page_number(request.args.get("page")),
             page_size=50,
         )
     )

@@ -16,6 +16,7 @@ from rental.customers.application.commands import (
 from rental.customers.application.queries import STATUS_FILTERS, SearchCustomers
 from rental.customers.facade import CustomerFacade
 from rental.shared.errors import ConflictError, ValidationError
+from rental.shared.parsing import page_number
 from rental.shared.web import admin_only, render
 
 bp = Blueprint("customers", __name__, url_prefix="/admin/customers")
@@ -38,11 +39,6 @@ def _values_of(customer: Any) -> dict[str, str]:
     return values
 
 
-def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 100000 else 1
-
-
 @bp.get("")
 def index() -> Response:
     text = request.args.get("q", "").strip()
@@ -50,7 +46,12 @@ def index() -> Response:
     if status not in STATUS_FILTERS:
         status = ""
     page = _facade().search_customers(
-        SearchCustomers(text=text, status=status or None, page=_page_number(), page_size=PAGE_SIZE)
+        SearchCustomers(
+            text=text,
+            status=status or None,
+            page=page_number(request.args.get("page")),
+            page_size=PAGE_SIZE,
+        )
     )
     return render(
         "customers/index.html",

@@ -18,29 +18,24 @@ from rental.inventory import (
     ScheduleMaintenance,
 )
 from rental.shared.errors import ConflictError, ValidationError
+from rental.shared.parsing import parse_date, parse_local_datetime
 from rental.shared.time_range import TimeRange
 from rental.shared.web import business_tz, current_actor, render
 
 admin_bp = Blueprint("inventory_admin", __name__, url_prefix="/admin/inventory")
 
 
-def parse_local_datetime(raw: str, field: str, label: str) -> datetime:
+def _moment(raw: str, field: str, label: str) -> datetime:
     """A datetime-local value ('2026-11-28T09:00') in the business time zone -> aware."""
-    try:
-        naive = datetime.fromisoformat((raw or "").strip())
-    except ValueError:
-        raise ValidationError(f"Give the {label} as a date and time.", field=field) from None
-    return naive.replace(tzinfo=business_tz()) if naive.tzinfo is None else naive
+    moment = parse_local_datetime(raw, business_tz(), field=field, label=label)
+    if moment is None:
+        raise ValidationError(f"Give the {label} as a date and time.", field=field)
+    return moment
 
 
-def _parse_date(raw: str) -> date | None:
-    raw = (raw or "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ValidationError("Give the date as YYYY-MM-DD.", field="acquired_on") from None
+def _acquired_on(raw: str, field: str = "acquired_on") -> date | None:
+    # Equipment bought long ago is still in service: the calendar starts earlier here.
+    return parse_date(raw, field=field, label="acquisition date", min_year=1900)
 
 
 @admin_bp.get("/")
@@ -86,7 +81,7 @@ def register(type_id: str) -> Response:
             RegisterEquipment(
                 equipment_type_id=type_id,
                 serial_number=form.get("serial_number", ""),
-                acquired_on=_parse_date(form.get("acquired_on", "")),
+                acquired_on=_acquired_on(form.get("acquired_on", "")),
                 location=form.get("location", ""),
                 notes=form.get("notes", ""),
                 actor=current_actor(),
@@ -109,7 +104,7 @@ def register_bulk(type_id: str) -> Response:
             RegisterEquipmentBulk(
                 equipment_type_id=type_id,
                 serial_numbers=lines,
-                acquired_on=_parse_date(form.get("bulk_acquired_on", "")),
+                acquired_on=_acquired_on(form.get("bulk_acquired_on", "")),
                 location=form.get("bulk_location", ""),
                 actor=current_actor(),
             )
@@ -175,8 +170,8 @@ def change_status(item_id: str) -> Response:
 def schedule_maintenance(item_id: str) -> Response:
     form = request.form
     try:
-        start = parse_local_datetime(form.get("start", ""), "start", "start")
-        end = parse_local_datetime(form.get("end", ""), "end", "end")
+        start = _moment(form.get("start", ""), "start", "start")
+        end = _moment(form.get("end", ""), "end", "end")
         InventoryFacade().schedule_maintenance(
             ScheduleMaintenance(
                 item_id, TimeRange(start, end), form.get("maint_reason", ""), current_actor()
@@ -191,6 +186,7 @@ def schedule_maintenance(item_id: str) -> Response:
 
 @admin_bp.post("/items/<item_id>/maintenance/<window_id>/cancel")
 def cancel_maintenance(item_id: str, window_id: str) -> Response:
+    item_id = InventoryFacade().get_item(item_id).id  # 404 if unknown; redirect to a real item
     InventoryFacade().cancel_maintenance(CancelMaintenance(window_id))
     flash("Maintenance window removed.", "success")
     return redirect(url_for("inventory_admin.item", item_id=item_id), code=303)

@@ -9,12 +9,18 @@ from flask import Blueprint, Response, current_app, flash, redirect, request, ur
 
 from rental.catalog import CatalogFacade, SearchEquipmentTypes
 from rental.pricing.application.handlers import SetRateCard
-from rental.pricing.domain.models import describe_duration, parse_decimal
+from rental.pricing.domain.models import describe_duration
 from rental.pricing.facade import PricingFacade
 from rental.shared.errors import ValidationError
+from rental.shared.parsing import parse_decimal
 from rental.shared.web import render
 
 admin_bp = Blueprint("pricing_admin", __name__, url_prefix="/admin/pricing")
+
+# What the form accepts at all (the rate card's own rules come after): amounts that fit the
+# database's columns with room for a quote, a minimum rental of up to 90 days.
+MAX_AMOUNT = Decimal("99999999.99")
+MAX_MINIMUM_HOURS = Decimal(90 * 24)
 
 
 @admin_bp.get("/")
@@ -68,10 +74,15 @@ def save(type_id: str) -> Response:
 
     def amount(name: str, label: str, required: bool) -> Decimal | None:
         try:
-            return parse_decimal(form[name], name, label, required)
+            value = parse_decimal(
+                form[name], field=name, label=label, minimum=Decimal(0), maximum=MAX_AMOUNT
+            )
         except ValidationError as exc:
             errors[name] = exc.message
             return None
+        if value is None and required:
+            errors[name] = f"Give the {label}."
+        return value
 
     hourly = amount("hourly", "hourly rate", True)
     daily = amount("daily", "daily rate", True)
@@ -79,7 +90,14 @@ def save(type_id: str) -> Response:
     deposit = amount("deposit", "deposit", False)
     minimum = None
     try:
-        minimum = parse_decimal(form["minimum_hours"] or "0", "minimum_hours", "minimum", True)
+        minimum = parse_decimal(
+            form["minimum_hours"] or "0",
+            field="minimum_hours",
+            label="minimum rental in hours",
+            minimum=Decimal(0),
+            maximum=MAX_MINIMUM_HOURS,
+            places=2,
+        )
     except ValidationError as exc:
         errors["minimum_hours"] = exc.message
     if not errors:
@@ -91,7 +109,7 @@ def save(type_id: str) -> Response:
                     daily=daily,  # type: ignore[arg-type]
                     weekly=weekly,
                     currency=form["currency"] or "EUR",
-                    minimum_duration=timedelta(hours=float(minimum or 0)),
+                    minimum_duration=timedelta(minutes=round((minimum or 0) * 60)),
                     deposit=deposit,
                 )
             )

@@ -1,8 +1,11 @@
 """Database plumbing shared by every module: the declarative base, the Flask-SQLAlchemy handle,
-a UTC-preserving DateTime type and `unit_of_work`, the one way to run a state change."""
+a UTC-preserving DateTime type, `unit_of_work` (the one way to run a state change), engine
+set-up and telling a database outage from a bug."""
 
 from __future__ import annotations
 
+import logging
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,7 +15,7 @@ from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import Connection, DateTime, Engine, MetaData, event, text
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
@@ -125,12 +128,10 @@ def is_postgres(session: Session | None = None) -> bool:
 
 def database_unreachable(error: BaseException, engine: Engine | None = None) -> bool:
     """True when `error` came from losing the database (server down, connection dropped), as
-    opposed to a statement that failed on a working database. Checked by connecting afresh,
-    because drivers report both kinds with the same exception classes."""
-    connection_error = isinstance(error, OperationalError | InterfaceError) or (
-        isinstance(error, DBAPIError) and error.connection_invalidated
-    )
-    if not connection_error:
+    opposed to a statement that failed on a working database: an outage-shaped error (see
+    `is_outage`) confirmed by failing to connect afresh, because drivers report both kinds
+    with the same exception classes."""
+    if not is_outage(error):
         return False
     try:
         with (engine or db.engine).connect() as connection:
@@ -141,9 +142,16 @@ def database_unreachable(error: BaseException, engine: Engine | None = None) -> 
 
 
 def configure_engine(engine: Engine) -> None:
-    """SQLite: WAL, foreign keys, a busy timeout and explicit BEGIN (IMMEDIATE for writes)."""
+    """SQLite: a private file (0600), WAL, foreign keys, a busy timeout and explicit BEGIN
+    (IMMEDIATE for writes)."""
     if engine.dialect.name != "sqlite":
         return
+    path = sqlite_file(engine)
+
+    @event.listens_for(engine, "do_connect")
+    def _private_file(*_args: Any) -> None:
+        if path:
+            make_private(path)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
@@ -160,3 +168,78 @@ def configure_engine(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+
+
+# --- the SQLite file is private -------------------------------------------------------------
+
+_log = logging.getLogger(__name__)
+
+
+def sqlite_file(engine: Engine) -> str | None:
+    """The database file of a SQLite engine; None for in-memory and URI databases."""
+    database = engine.url.database
+    if not database or database == ":memory:" or engine.url.query.get("uri"):
+        return None
+    return database
+
+
+def make_private(path: str) -> None:
+    """Create the database file readable by its owner only (0600) before SQLite opens it —
+    it holds customer data and password hashes. SQLite gives its -wal and -shm files the
+    database file's mode. A file left group- or world-readable by an older version is
+    tightened (with a warning)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for name in (path, f"{path}-wal", f"{path}-shm"):
+            try:
+                mode = os.stat(name).st_mode & 0o777
+            except FileNotFoundError:
+                continue
+            if mode & 0o077:
+                _log.warning("Database file %s was readable by others (%o); now 0600", name, mode)
+                os.chmod(name, 0o600)
+    except FileNotFoundError:
+        return  # the folder is missing: let SQLite report it
+    else:
+        os.close(fd)
+
+
+# --- outages --------------------------------------------------------------------------------
+
+# SQLite reports a broken or busy database and a bad query with the same exception class.
+_SQLITE_OUTAGE = (
+    "unable to open database file",
+    "database is locked",
+    "database table is locked",
+    "disk i/o error",
+    "database or disk is full",
+    "readonly database",
+)
+
+
+def describe_error(exc: BaseException) -> str:
+    """The driver's message in one short line, for a log (no SQL, no parameters)."""
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return (text.splitlines() or [type(exc).__name__])[0][:300]
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Is `exc` the database being unreachable or unable to serve right now (so the request
+    may succeed later) rather than a bug? PostgreSQL: every operational or interface error
+    from the driver — connection refused or lost, server shutting down or starting, too many
+    connections, statement or lock timeouts; a full connection pool. SQLite: a file that
+    cannot be opened, a lock held beyond the busy timeout, disk errors. Not outages: bad SQL,
+    a missing table, constraint violations, data errors."""
+    if isinstance(exc, sa_exc.TimeoutError):
+        return True
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    if isinstance(exc.orig, sqlite3.Error):
+        message = str(exc.orig).lower()
+        return isinstance(exc.orig, sqlite3.OperationalError) and any(
+            text in message for text in _SQLITE_OUTAGE
+        )
+    return isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError)

@@ -1,20 +1,29 @@
-"""Web helpers shared by every blueprint: full-page-or-fragment rendering, error pages,
-security headers and display filters."""
+"""Web helpers shared by every blueprint: full-page-or-fragment rendering, error pages (a
+database outage is a 503), the input guard at the boundary, security headers and display
+filters."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, Response, current_app, make_response, render_template, request
+from flask import Flask, Response, current_app, g, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
-from jinja2_fragments.flask import render_block
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import BadRequest, HTTPException
 
 from rental.shared import local_time
+from rental.shared.db import describe_error, is_outage
 from rental.shared.errors import DomainError
+from rental.shared.fragments import render_block
 from rental.shared.money import Money
+from rental.shared.redaction import redact
+from rental.shared.text import has_control_characters
+
+# What a client is told to wait before trying again while the database is unreachable.
+RETRY_AFTER_SECONDS = 30
 
 
 def is_htmx() -> bool:
@@ -33,7 +42,8 @@ def render(
     """Render the whole page, or only `block` when htmx asked for it. Always `Vary: HX-Request`
     so a cache never serves a fragment for a full page or the other way round."""
     if block and is_htmx():
-        body = render_block(template, block, **context)
+        current_app.update_template_context(context)
+        body = render_block(current_app.jinja_env, template, block, context)
     else:
         body = render_template(template, **context)
     response = make_response(body, status)
@@ -52,12 +62,15 @@ def notify(message: str, *, status: int = 200, kind: str = "info") -> Response:
     return response
 
 
-def _error_response(status: int, title: str, message: str) -> Response:
+def _error_response(
+    status: int, title: str, message: str, retry_url: str | None = None
+) -> Response:
     if is_htmx():
         return notify(message, status=status, kind="error")
-    response = make_response(
-        render_template("shared/error.html", status=status, title=title, message=message), status
+    page = render_template(
+        "shared/error.html", status=status, title=title, message=message, retry_url=retry_url
     )
+    response = make_response(page, status)
     response.vary.add("HX-Request")
     return response
 
@@ -72,6 +85,7 @@ _TITLES = {
     422: "Please check your input",
     429: "Too many requests",
     500: "Something went wrong",
+    503: "Temporarily unavailable",
 }
 
 
@@ -99,16 +113,102 @@ def register_error_handlers(app: Flask) -> None:
             response.headers["Allow"] = ", ".join(exc.valid_methods)
         return response
 
+    @app.errorhandler(SQLAlchemyError)
+    def _database_error(exc: SQLAlchemyError) -> Response:
+        if not is_outage(exc):
+            return _unexpected(exc)
+        return database_unavailable(exc)
+
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
         if isinstance(exc, HTTPException):
             return _http_error(exc)
-        current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        current_app.logger.exception(
+            "Unhandled error on %s %s", request.method, redact(request.path)
+        )
         return _error_response(
             500,
             _TITLES[500],
             "An unexpected error stopped this request. Nothing was changed; please try again.",
         )
+
+
+def database_unavailable(exc: BaseException) -> Response:
+    """503 + Retry-After with a friendly page (an htmx request gets the notice). Renders
+    without the database: a staff user not loaded yet is shown the public header."""
+    current_app.logger.warning(
+        "Database unavailable on %s %s: %s",
+        request.method,
+        redact(request.path),
+        describe_error(exc),
+    )
+    manager = current_app.extensions.get("login_manager")
+    if manager is not None and "_login_user" not in g:
+        g._login_user = manager.anonymous_user()
+    message = "We cannot reach our database at the moment. Please try again in a minute."
+    if request.method not in ("GET", "HEAD"):
+        message += " What you sent may not have been saved: reload the page to check first."
+    # "Try again" reloads the page (a form sent with POST is shown again, not re-sent).
+    retry = request.full_path.rstrip("?") if request.method == "GET" else request.path
+    retry = "/" + retry.lstrip("/")  # never '//host': a link to this site only
+    response = _error_response(503, _TITLES[503], message, retry_url=retry)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- the input guard ------------------------------------------------------------------------
+
+
+def _json_strings(data: Any) -> Iterator[str]:
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict):
+            stack.extend(str(key) for key in value)
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+
+
+def _refused_input() -> str | None:
+    """Where the request carries a control character (NUL, escapes, lone surrogates...), if
+    anywhere. Tab, CR and LF are allowed in form values (textareas) and JSON strings."""
+    if has_control_characters(request.path):
+        return "address"
+    for key, value in request.args.items(multi=True):
+        if has_control_characters(key) or has_control_characters(value):
+            return "address"
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        for key, value in request.form.items(multi=True):
+            if has_control_characters(key) or has_control_characters(value, allow_newlines=True):
+                return "form"
+        if request.is_json:
+            try:
+                data = request.get_json(silent=True)
+            except RecursionError:
+                return "data"
+            for text in _json_strings(data):
+                if has_control_characters(text, allow_newlines=True):
+                    return "data"
+    return None
+
+
+def register_input_guard(app: Flask) -> None:
+    """Refuse, before any view runs, requests whose path, query, form or JSON holds control
+    characters: no view, query or database ever sees a NUL byte (PostgreSQL refuses those in
+    text, which used to surface as a 500)."""
+
+    @app.before_request
+    def _guard() -> None:
+        where = _refused_input()
+        if where:
+            raise BadRequest(
+                f"The {where} you sent contains control characters (such as a NUL byte) "
+                "that cannot be used here. Remove them and try again."
+            )
 
 
 CSP = (
@@ -186,6 +286,12 @@ def format_period(value: Any) -> str:
             return f"{start:%a %d %b} (all day)"
         return f"{start:%a %d %b} – {last:%a %d %b} (whole days)"
     return f"{start:%a %d %b}, {_clock(start)} – {end:%a %d %b}, {_clock(end)}"
+
+
+def no_store(response: Response) -> Response:
+    """Keep a response out of every cache (pages that show a secret link or personal data)."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def format_money(value: Money | None) -> str:

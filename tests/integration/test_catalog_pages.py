@@ -99,7 +99,7 @@ def test_admin_type_form_reports_spec_errors_next_to_the_row(web, app):
     assert response.status_code == 422
     body = text(response)
     assert 'aria-invalid="true" aria-describedby="spec-0-error"' in body
-    assert "not a number" in body and 'value="Breaker"' in body
+    assert "as a number" in body and 'value="Breaker"' in body
 
 
 def test_admin_defines_a_type_then_prices_it(web, app):
@@ -124,7 +124,7 @@ def test_admin_defines_a_type_then_prices_it(web, app):
     assert details.specs == {"weight_kg": 30, "indoor_use": False}
     assert response.headers["Location"].endswith(f"/admin/pricing/{details.id}?new=1")
     bad = web.post(f"/admin/pricing/{details.id}", data={"hourly": "abc", "daily": "10"})
-    assert bad.status_code == 422 and "is not an amount" in text(bad)
+    assert bad.status_code == 422 and "Enter the hourly rate as a number" in text(bad)
     ok = web.post(
         f"/admin/pricing/{details.id}",
         data={"hourly": "12", "daily": "60", "currency": "EUR", "minimum_hours": "2"},

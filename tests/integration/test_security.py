@@ -313,7 +313,7 @@ def test_user_data_is_escaped(app, admin_client):
         assert "<b>1 Main" not in body
 
 
-@pytest.mark.parametrize("path", ["/admin/customers/%00", "/admin/customers/" + "x" * 5000])
+@pytest.mark.parametrize("path", ["/admin/customers/" + "x" * 5000, "/admin/customers/%E2%80%AE"])
 def test_odd_ids_are_plain_404s(admin_client, path):
     response = admin_client.get(path)
     assert response.status_code == 404 and "Traceback" not in response.get_data(as_text=True)

@@ -17,8 +17,14 @@ from tests.support.processes import free_port
 
 
 def postgres_bin() -> Path | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=_version)
     return Path(found[-1]).parent if found else None
+
+
+def _version(path: str) -> tuple[int, ...]:
+    # "/usr/lib/postgresql/15/bin/initdb" -> (15,): 9.6 < 15, not as text
+    part = Path(path).parent.parent.name
+    return tuple(int(p) for p in part.split(".") if p.isdigit())
 
 
 class PrivatePostgres:
@@ -60,6 +66,7 @@ class PrivatePostgres:
         self.running = True
 
     def stop(self) -> None:
+        """Fast shutdown: open connections are cut, as when a database server goes away."""
         self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "60", "stop")
         self.running = False
 

@@ -58,17 +58,27 @@ class Proc:
         return self.popen.returncode
 
 
-def start_web(database_url: str, port: int, log_dir: Path, workers: int = 2, **env: str) -> Proc:
+def start_web(
+    database_url: str,
+    port: int,
+    log_dir: Path,
+    workers: int = 2,
+    extra_args: tuple[str, ...] = (),
+    **env: str,
+) -> Proc:
     proc = Proc(
         [
             str(BIN / "gunicorn"),
             "--no-control-socket",
+            "--config",
+            "gunicorn.conf.py",
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
             str(workers),
             "--timeout",
             "60",
+            *extra_args,
             "wsgi:app",
         ],
         process_env(database_url, **env),

@@ -11,6 +11,7 @@ from typing import Any
 
 from rental.shared.errors import ConflictError
 from rental.shared.money import Money
+from rental.shared.text import clean_line
 from rental.shared.time_range import TimeRange
 
 # No 0/O, 1/I/L: a reference read out over the phone should not be ambiguous.
@@ -177,7 +178,7 @@ class Reservation:
 
     def cancel(self, reason: str, now: datetime) -> None:
         self._move(S.CANCELLED, now)
-        self.cancellation_reason = reason.strip()[:500] or "No reason given"
+        self.cancellation_reason = clean_line(reason)[:500] or "No reason given"
         self.hold_expires_at = None
 
     def complete(self, now: datetime) -> None:
@@ -191,7 +192,7 @@ class Reservation:
 
     def flag(self, reason: str, now: datetime) -> None:
         self.needs_attention = True
-        self.attention_reason = reason[:500]
+        self.attention_reason = clean_line(reason)[:500]
         self._changed(now)
 
     def clear_flag(self, now: datetime) -> None:

@@ -4,14 +4,17 @@ Pure Python: no Flask, no SQLAlchemy."""
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 
 from rental.shared.errors import ConflictError, ValidationError
+from rental.shared.parsing import parse_decimal
+from rental.shared.text import clean_block, clean_line
 
 SpecValue = str | float | int | bool
 
@@ -37,7 +40,7 @@ def clean_slug(raw: str | None, fallback_from: str, field_name: str = "slug") ->
 
 
 def clean_name(raw: str | None, what: str, field_name: str = "name", max_len: int = 120) -> str:
-    name = " ".join((raw or "").split())
+    name = clean_line(raw)
     if not name:
         raise ValidationError(f"Give the {what} a name.", field=field_name)
     if len(name) > max_len:
@@ -135,15 +138,24 @@ _YES = {"yes", "y", "true", "1", "on", "ja"}
 _NO = {"no", "n", "false", "0", "off", "nein"}
 
 
+# Spec numbers: far beyond any real machine, and always a finite float (JSON has no Infinity).
+SPEC_NUMBER_LIMIT = Decimal("1000000000000")
+
+
 def parse_spec_value(kind: SpecKind, raw: str, key: str) -> SpecValue:
-    text = (raw or "").strip()
+    text = clean_line(raw)
     if kind is SpecKind.NUMBER:
-        try:
-            number = Decimal(text.replace(",", "."))
-        except InvalidOperation:
-            raise ValidationError(f"'{text}' is not a number (for {key}).") from None
-        if not number.is_finite():
-            raise ValidationError(f"'{text}' is not a number (for {key}).")
+        number = parse_decimal(
+            text,
+            field=key,
+            label=f"value of {key}",
+            minimum=-SPEC_NUMBER_LIMIT,
+            maximum=SPEC_NUMBER_LIMIT,
+            places=6,
+            example="16",
+        )
+        if number is None:
+            raise ValidationError(f"Give a value for {key}.")
         return int(number) if number == number.to_integral_value() else float(number)
     if kind is SpecKind.YES_NO:
         if text.lower() in _YES:
@@ -214,8 +226,13 @@ def clean_specs(specs: Mapping[str, SpecValue]) -> dict[str, SpecValue]:
         key = clean_spec_key(raw_key)
         if key in cleaned:
             raise ValidationError(f"The specification {key} is given twice.")
-        if isinstance(value, float) and value != value:  # NaN
+        if isinstance(value, float) and not math.isfinite(value):  # NaN, infinity
             raise ValidationError(f"'{value}' is not a number (for {key}).")
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        if numeric and abs(value) > SPEC_NUMBER_LIMIT:
+            raise ValidationError(f"The value of {key} is too large.")
+        if isinstance(value, str):
+            value = clean_line(value)
         if not isinstance(value, bool | int | float | str):
             raise ValidationError(f"The value of {key} must be a number, text or yes/no.")
         cleaned[key] = value
@@ -250,12 +267,12 @@ class EquipmentType:
 
     def __post_init__(self) -> None:
         self.name = clean_name(self.name, "equipment type")
-        self.short_description = " ".join((self.short_description or "").split())
+        self.short_description = clean_line(self.short_description)
         if len(self.short_description) > 240:
             raise ValidationError(
                 "Keep the short description under 240 characters.", field="short_description"
             )
-        self.description = (self.description or "").strip()
+        self.description = clean_block(self.description)
         if len(self.description) > 10_000:
             raise ValidationError(
                 "Keep the description under 10,000 characters.", field="description"

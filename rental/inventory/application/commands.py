@@ -27,6 +27,7 @@ from rental.inventory.infrastructure.repositories import (
     MaintenanceRepository,
 )
 from rental.shared.errors import ConflictError, NotFoundError, ValidationError
+from rental.shared.text import clean_line
 from rental.shared.time_range import TimeRange, utcnow
 
 # How far around a period neighbouring allocations are looked at for the best fit.
@@ -206,7 +207,7 @@ class InventoryHandlers:
 
     def schedule_maintenance(self, cmd: ScheduleMaintenance) -> str:
         item = self._require(cmd.item_id)
-        reason = " ".join((cmd.reason or "").split())
+        reason = clean_line(cmd.reason)
         if not reason:
             raise ValidationError("Say what the maintenance is for.", field="reason")
         if len(reason) > 500:

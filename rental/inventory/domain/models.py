@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from rental.shared.errors import ConflictError, ValidationError
+from rental.shared.text import clean_block, clean_line
 from rental.shared.time_range import TimeRange
 
 
@@ -81,8 +82,8 @@ class EquipmentItem:
 
     def __post_init__(self) -> None:
         self.serial_number = clean_serial(self.serial_number)
-        self.notes = (self.notes or "").strip()
-        self.location = " ".join((self.location or "").split())
+        self.notes = clean_block(self.notes)
+        self.location = clean_line(self.location)
         if len(self.notes) > 2000:
             raise ValidationError("Keep the notes under 2,000 characters.", field="notes")
         if len(self.location) > 120:
@@ -117,7 +118,7 @@ class EquipmentItem:
         return sorted(TRANSITIONS[self.status], key=lambda s: list(ItemStatus).index(s))
 
     def change_status(self, target: ItemStatus, reason: str, actor: str, at: datetime) -> None:
-        reason = " ".join((reason or "").split())
+        reason = clean_line(reason)
         if target == self.status:
             raise ConflictError(f"{self.serial_number} is already {target.label.lower()}.")
         if not can_transition(self.status, target):
@@ -141,9 +142,10 @@ class EquipmentItem:
         self.status = target
 
     def mark_damaged(self, reason: str, actor: str, at: datetime) -> None:
-        if not " ".join((reason or "").split()):
+        reason = clean_line(reason)
+        if not reason:
             raise ValidationError("Describe the damage.", field="reason")
-        self.change_status(ItemStatus.MAINTENANCE, f"Damaged: {reason.strip()}", actor, at)
+        self.change_status(ItemStatus.MAINTENANCE, f"Damaged: {reason}", actor, at)
 
 
 @dataclass(frozen=True, slots=True)

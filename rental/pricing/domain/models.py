@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
-from decimal import Decimal
 
 from rental.shared import local_time
 from rental.shared.errors import ValidationError
@@ -283,18 +282,3 @@ class DiscountRules:
     def add(self, rule: DiscountRule) -> None:
         if rule not in self.rules:
             self.rules.append(rule)
-
-
-def parse_decimal(raw: str | None, field_name: str, label: str, required: bool) -> Decimal | None:
-    text = (raw or "").strip().replace(",", ".").lstrip("€$£").strip()
-    if not text:
-        if required:
-            raise ValidationError(f"Give the {label}.", field=field_name)
-        return None
-    try:
-        value = Decimal(text)
-    except ArithmeticError:
-        raise ValidationError(f"'{raw}' is not an amount.", field=field_name) from None
-    if not value.is_finite():
-        raise ValidationError(f"'{raw}' is not an amount.", field=field_name)
-    return value

@@ -67,7 +67,7 @@ def test_each_faulty_spec_row_is_reported_on_its_own_row():
             [("power_kw", "number", "lots"), ("fuel", "text", "diesel"), ("fuel", "text", "x")]
         )
     assert set(err.value.errors) == {"spec-0", "spec-2"}
-    assert "not a number" in err.value.errors["spec-0"]
+    assert "as a number" in err.value.errors["spec-0"]
     assert "already given" in err.value.errors["spec-2"]
 
 

@@ -1,0 +1,95 @@
+"""A small shop with one of everything a route can name in its path — category, equipment type
+with rate card and items, a maintenance window, a customer, reservations (a pending hold and a
+confirmed booking) with their manage tokens, a second staff user — and the real values for
+each path variable, for tests that walk every route of app.url_map."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from flask import Flask
+from werkzeug.routing import Rule
+
+from rental.booking import BookingFacade, CreateReservation, PricingBasis
+from rental.inventory import InventoryFacade, ScheduleMaintenance
+from rental.shared.time_range import TimeRange
+from tests.support.auth import create_staff
+from tests.support.fleet import make_customer, make_type, tomorrow_at
+
+
+@dataclass
+class World:
+    values: dict[str, list[str]] = field(default_factory=dict)
+
+    def first(self, name: str) -> str:
+        return self.values[name][0]
+
+
+def make_world() -> World:
+    """Needs an app context on a clean database."""
+    fleet = make_type(units=3)
+    customer = make_customer()
+    booking = BookingFacade()
+    tokens = [secrets.token_urlsafe(24), secrets.token_urlsafe(24)]
+    pending = booking.create_reservation(
+        CreateReservation(
+            customer,
+            fleet.type_id,
+            TimeRange(tomorrow_at(9), tomorrow_at(12)),
+            1,
+            PricingBasis.HOURLY,
+            tokens[0],
+        )
+    )
+    confirmed = booking.create_reservation(
+        CreateReservation(
+            customer,
+            fleet.type_id,
+            TimeRange(tomorrow_at(9, days=2), tomorrow_at(17, days=2)),
+            1,
+            PricingBasis.HOURLY,
+            tokens[1],
+        )
+    )
+    booking.confirm_reservation(confirmed)
+    start = tomorrow_at(8, days=20)
+    window = InventoryFacade().schedule_maintenance(
+        ScheduleMaintenance(
+            fleet.item_ids[-1], TimeRange(start, start + timedelta(hours=4)), "Service"
+        )
+    )
+    staff = create_staff("STAFF")
+    references = [booking.get_reservation(r).reference for r in (pending, confirmed)]
+    return World(
+        {
+            "category_id": [fleet.category_id],
+            "type_id": [fleet.type_id],
+            "slug": [fleet.slug],
+            "item_id": list(fleet.item_ids),
+            "window_id": [window],
+            "customer_id": [customer],
+            "reservation_id": [pending, confirmed],
+            "reference": references,
+            "token": tokens,
+            "user_id": [staff.id],
+            "filename": ["css/app.css"],
+        }
+    )
+
+
+def build_url(app: Flask, rule: Rule, world: World, pick: int = 0) -> str:
+    """The rule's URL with real values; reference and token stay a matching pair."""
+    values = {}
+    for name in rule.arguments:
+        options = world.values.get(name) or ["00000000-0000-4000-8000-000000000000"]
+        values[name] = options[min(pick, len(options) - 1)]
+    return app.url_map.bind("localhost").build(rule.endpoint, values)
+
+
+def routes(app: Flask, method: str) -> list[Rule]:
+    return sorted(
+        (r for r in app.url_map.iter_rules() if method in (r.methods or ())),
+        key=lambda r: (r.rule, r.endpoint),
+    )
