@@ -569,10 +569,10 @@ class DayAxis:
 def _first_day(raw: str | None, today: date) -> date:
     """The timeline's first day: `?from=YYYY-MM-DD` within five years of today, else today."""
     try:
-        chosen = date.fromisoformat((raw or "").strip())
-    except ValueError:
+        chosen = parse_date(raw, field="from", label="first day")
+    except ValidationError:
         return today
-    return chosen if abs((chosen - today).days) <= 5 * 366 else today
+    return chosen if chosen and abs((chosen - today).days) <= 5 * 366 else today
 
 
 @admin_bp.get("/timeline")

@@ -157,7 +157,9 @@ GOOD = {
 }
 # Query parameters the views read that no form on the pages shows.
 QUERY_FIELDS = ["q", "page", "_block", "new", "next", "spec.power_kw.min", "spec.power_kw.max"]
-VOLATILE_TABLES: frozenset[str] = frozenset()  # tables a refused request may touch (none)
+# Tables a refused request may touch: the rate-limit counters, because a refused request is
+# exactly what they count (a failed sign-in, a hold attempt); no business data.
+VOLATILE_TABLES: frozenset[str] = frozenset({"throttle_counters"})
 
 
 class _Fields(HTMLParser):
