@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from rental.booking.application.dto import Alternatives, AvailabilityResult, SimilarOption
 from rental.booking.domain.availability import Availability, assess, earliest_start
@@ -21,6 +22,7 @@ from rental.shared.errors import ConflictError, DomainError, NotFoundError, Vali
 from rental.shared.time_range import TimeRange, utcnow
 
 MAX_SIMILAR = 4
+MAX_TOTAL = Decimal("9999999999.99")  # booking_reservations.total_amount is NUMERIC(12, 2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +76,15 @@ class AvailabilityService:
 
     def price(self, equipment_type_id: str, period: TimeRange, quantity: int, customer_id=None):
         # Days are priced as calendar days of the business time zone.
-        return self._pricing.quote(
+        quote = self._pricing.quote(
             equipment_type_id, period, quantity, customer_id, timezone=self.policy.timezone
         )
+        if quote.total.amount > MAX_TOTAL or quote.deposit.amount > MAX_TOTAL:
+            # More than a booking can record (and than any shop takes online).
+            raise ValidationError(
+                "This booking is too large to take online. Please call us.", field="quantity"
+            )
+        return quote
 
     def buffer(self, equipment_type_id: str) -> timedelta:
         return self._settings.turnaround(equipment_type_id)

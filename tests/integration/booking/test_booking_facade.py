@@ -277,3 +277,20 @@ def test_timeline_usage_profile_never_exceeds_capacity_after_bookings(app):
     assert max(p.usage for p in points) == 2
     assert all(p.usage <= p.capacity for p in points)
     assert timedelta(0) == BookingFacade().turnaround(fleet.type_id)
+
+
+def test_a_booking_too_large_to_record_is_refused_with_a_message(app):
+
+    fleet = make_type(units=1, hourly="50000.00", daily="1000000.00", weekly="5000000.00")
+    start = tomorrow_at(0)
+    with pytest.raises(ValidationError, match="too large to take online"):
+        BookingFacade().create_reservation(
+            CreateReservation(
+                make_customer(),
+                fleet.type_id,
+                TimeRange(start, start + timedelta(days=90)),
+                999,
+                PricingBasis.DAILY,
+                secrets.token_urlsafe(24),
+            )
+        )
