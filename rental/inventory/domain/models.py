@@ -143,7 +143,8 @@ class EquipmentItem:
         except ValidationError as exc:
             errors.update(exc.errors)
         if errors:
-            raise ValidationError(next(iter(errors.values())), errors=errors)
+            first = next(iter(errors))
+            raise ValidationError(errors[first], field=first, errors=errors)
         item.new_history.append(StatusChange(None, ItemStatus.AVAILABLE, at, "Registered", actor))
         return item
 
