@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_app_context
 from sqlalchemy.exc import IntegrityError
 
 from rental.catalog import CatalogFacade
@@ -39,7 +42,9 @@ class InventoryFacade:
         self._catalog = catalog or CatalogFacade()
 
     def _handlers(self, session) -> InventoryHandlers:
-        return InventoryHandlers(session, self._catalog.equipment_type_exists)
+        config = current_app.config if has_app_context() else {}
+        timezone = ZoneInfo(config.get("BUSINESS_TIMEZONE", "UTC"))
+        return InventoryHandlers(session, self._catalog.equipment_type_exists, timezone)
 
     def _queries(self) -> InventoryQueries:
         return InventoryQueries(db.session())

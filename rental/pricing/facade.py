@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, tzinfo
+from datetime import UTC, timedelta, tzinfo
+
+from flask import current_app, has_app_context
 
 from rental.catalog import CatalogFacade
 from rental.pricing.application.handlers import GetQuote, SetRateCard, get_quote, set_rate_card
-from rental.pricing.domain.models import DiscountRule, DiscountRules, Quote, RateCard
+from rental.pricing.domain.models import (
+    DiscountRule,
+    DiscountRules,
+    Quote,
+    RateCard,
+    RateCardLimits,
+)
 from rental.pricing.infrastructure.repositories import RateCardRepository
 from rental.shared.db import db, unit_of_work
 from rental.shared.errors import NotFoundError
@@ -57,6 +65,18 @@ class PricingFacade:
     def get_rate_cards(self, equipment_type_ids: Iterable[str]) -> dict[str, RateCard]:
         return RateCardRepository(db.session()).get_many(equipment_type_ids)
 
+    def rate_card_limits(self) -> RateCardLimits:
+        """The minimum rental fits the booking rules: at most the longest booking, on the
+        booking grid."""
+        config = current_app.config if has_app_context() else {}
+        return RateCardLimits(
+            max_minimum=timedelta(days=int(config.get("BOOKING_MAX_DAYS", 90))),
+            minimum_step=timedelta(minutes=int(config.get("BOOKING_SLOT_MINUTES", 15))),
+        )
+
     def set_rate_card(self, cmd: SetRateCard) -> str:
+        """Raises ValidationError (faulty fields) or NeedsConfirmation (warnings not among
+        cmd.confirmed_warnings); either way nothing is saved."""
+        limits = self.rate_card_limits()
         with unit_of_work() as session:
-            return set_rate_card(session, cmd, self._catalog.equipment_type_exists)
+            return set_rate_card(session, cmd, self._catalog.equipment_type_exists, limits)

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 
 from flask import Blueprint, Response, current_app, flash, redirect, request, url_for
 
 from rental.catalog import CatalogFacade, SearchEquipmentTypes
 from rental.pricing.application.handlers import SetRateCard
-from rental.pricing.domain.models import describe_duration
+from rental.pricing.domain.models import describe_duration, minimum_from_hours
 from rental.pricing.facade import PricingFacade
-from rental.shared.errors import ValidationError
+from rental.shared.errors import InputWarning, NeedsConfirmation, ValidationError
 from rental.shared.parsing import parse_decimal
 from rental.shared.web import render
 
 admin_bp = Blueprint("pricing_admin", __name__, url_prefix="/admin/pricing")
 
-# What the form accepts at all (the rate card's own rules come after): amounts that fit the
-# database's columns with room for a quote, a minimum rental of up to 90 days.
-MAX_AMOUNT = Decimal("99999999.99")
-MAX_MINIMUM_HOURS = Decimal(90 * 24)
+# What the form accepts at all: numbers a Decimal holds exactly. The rate card's own rules
+# (rental.pricing.domain.models.new_rate_card) then say what is allowed, in their own words.
+MAX_AMOUNT = Decimal(10) ** 30
+MAX_MINIMUM_HOURS = Decimal(10) ** 30
 
 
 @admin_bp.get("/")
@@ -34,7 +33,13 @@ def index() -> Response:
     )
 
 
-def _form_page(type_id: str, form: dict[str, str], errors: dict[str, str], status: int = 200):
+def _form_page(
+    type_id: str,
+    form: dict[str, str],
+    errors: dict[str, str],
+    status: int = 200,
+    warnings: list[InputWarning] | None = None,
+):
     return render(
         "pricing/admin_form.html",
         "rate_form",
@@ -42,6 +47,7 @@ def _form_page(type_id: str, form: dict[str, str], errors: dict[str, str], statu
         details=CatalogFacade().get_equipment_type_details(type_id),
         form=form,
         errors=errors,
+        warnings=warnings or [],
         is_new=request.args.get("new") == "1",
     )
 
@@ -101,18 +107,25 @@ def save(type_id: str) -> Response:
     except ValidationError as exc:
         errors["minimum_hours"] = exc.message
     if not errors:
+        pricing = PricingFacade()
         try:
-            PricingFacade().set_rate_card(
+            pricing.set_rate_card(
                 SetRateCard(
                     equipment_type_id=type_id,
                     hourly=hourly,  # type: ignore[arg-type]
                     daily=daily,  # type: ignore[arg-type]
                     weekly=weekly,
-                    currency=form["currency"] or "EUR",
-                    minimum_duration=timedelta(minutes=round((minimum or 0) * 60)),
+                    currency=form["currency"],
+                    minimum_duration=minimum_from_hours(
+                        minimum or Decimal(0), pricing.rate_card_limits()
+                    ),
                     deposit=deposit,
+                    # "Save anyway" sends the codes of the warnings it was shown with.
+                    confirmed_warnings=frozenset(request.form.get("confirm", "").split()),
                 )
             )
+        except NeedsConfirmation as exc:
+            return _form_page(type_id, form, {}, 422, warnings=exc.warnings)
         except ValidationError as exc:
             mapped = {
                 ("minimum_hours" if k == "minimum_duration" else k): v

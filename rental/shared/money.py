@@ -7,13 +7,52 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from rental.shared.errors import ValidationError
 
-# ISO 4217 minor units for the currencies we expect; anything else defaults to 2.
-_MINOR_UNITS = {"JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "BHD": 3, "KWD": 3, "JOD": 3, "OMR": 3}
+# ISO 4217: the active codes of currencies in circulation, with their minor units (decimals).
+# Left out on purpose: fund and accounting units (BOV, CHE, CHW, CLF, COU, MXV, USN, UYI, UYW,
+# XDR, XSU, XUA), precious metals and bond units (XAU, XAG, XPD, XPT, XBA-XBD), the test and
+# "no currency" codes (XTS, XXX), and codes withdrawn by 2026 (ANG -> XCG, BGN -> EUR,
+# CUC, HRK -> EUR, SLL -> SLE, ZWL -> ZWG). Nobody rents out equipment in those.
+_TWO_DECIMALS = """
+AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BMD BND BOB BRL BSD BTN BWP BYN BZD CAD CDF
+CHF CNY COP CRC CUP CVE CZK DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GTQ GYD
+HKD HNL HTG HUF IDR ILS INR IRR JMD KES KGS KHR KPW KYD KZT LAK LBP LKR LRD LSL MAD MDL MGA
+MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD PAB PEN PGK PHP PKR PLN
+QAR RON RSD RUB SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TOP
+TRY TTD TWD TZS UAH USD UYU UZS VED VES WST XCD XCG YER ZAR ZMW ZWG
+"""
+_NO_DECIMALS = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX VND VUV XAF XOF XPF"
+_THREE_DECIMALS = "BHD IQD JOD KWD LYD OMR TND"
+ISO_4217: dict[str, int] = {
+    **dict.fromkeys(_TWO_DECIMALS.split(), 2),
+    **dict.fromkeys(_NO_DECIMALS.split(), 0),
+    **dict.fromkeys(_THREE_DECIMALS.split(), 3),
+}
 _SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF "}
 
 
 def minor_units(currency: str) -> int:
-    return _MINOR_UNITS.get(currency, 2)
+    """Decimals of the currency's minor unit (2 for codes outside the table, e.g. old data)."""
+    return ISO_4217.get(currency, 2)
+
+
+def is_iso_currency(code: str) -> bool:
+    return code in ISO_4217
+
+
+def clean_currency(raw: str | None) -> str:
+    """A currency code typed by staff -> 'EUR'; codes that are not ISO 4217 are refused.
+    (Money itself accepts any three letters so that older stored amounts still load.)"""
+    code = (raw or "").strip().upper()
+    if not code:
+        raise ValidationError("Give the currency, e.g. EUR.", field="currency")
+    if len(code) != 3 or not code.isalpha():
+        raise ValidationError("A currency is a three-letter code such as EUR.", field="currency")
+    if code not in ISO_4217:
+        raise ValidationError(
+            f"{code} is not a currency code we know. Use an ISO 4217 code such as EUR, USD or GBP.",
+            field="currency",
+        )
+    return code
 
 
 def _to_decimal(value: Decimal | int | str) -> Decimal:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 
 import pytest
 
@@ -164,14 +165,15 @@ def test_item_page_status_errors_are_clear_not_500(web, generator):
 
 def test_maintenance_form_validates_the_period(web, generator):
     item_id = InventoryFacade().register_new_equipment(RegisterEquipment(generator, "GEN-9"))
+    day = (date.today() + timedelta(days=2)).isoformat()  # maintenance must end in the future
     bad = web.post(
         f"/admin/inventory/items/{item_id}/maintenance",
-        data={"start": "2027-01-05T17:00", "end": "2027-01-05T08:00", "maint_reason": "check"},
+        data={"start": f"{day}T17:00", "end": f"{day}T08:00", "maint_reason": "check"},
     )
     assert bad.status_code == 422 and "The end must be after the start." in text(bad)
     ok = web.post(
         f"/admin/inventory/items/{item_id}/maintenance",
-        data={"start": "2027-01-05T08:00", "end": "2027-01-05T17:00", "maint_reason": "check"},
+        data={"start": f"{day}T08:00", "end": f"{day}T17:00", "maint_reason": "check"},
     )
     assert ok.status_code == 303
     assert "check" in text(web.get(f"/admin/inventory/items/{item_id}"))

@@ -160,10 +160,10 @@ def test_odd_outbox_message_ids_are_a_400(app, admin_client, message_id):
     [
         ("hourly", "1e309", "Enter the hourly rate as a number"),
         ("daily", "NaN", "Enter the daily rate as a number"),
-        ("hourly", "99999999999999", "between 0 and 99,999,999.99"),
-        ("minimum_hours", "9" * 30, "between 0 and 2,160"),
+        ("hourly", "99999999999999", "The hourly rate can be at most €1,000,000.00"),
+        ("minimum_hours", "9" * 30, "at most 90 days"),
         ("weekly", "9" * 50, "too long"),
-        ("minimum_hours", "99999999", "between 0 and 2,160"),
+        ("minimum_hours", "99999999", "at most 90 days"),
     ],
 )
 def test_absurd_rate_card_numbers_are_refused_next_to_the_field(

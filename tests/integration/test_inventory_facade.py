@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -19,8 +19,10 @@ from rental.inventory import (
 from rental.shared.errors import ConflictError, NotFoundError, ValidationError
 from rental.shared.time_range import TimeRange
 from tests.integration.catalog_fixtures import make_type
+from tests.support.fleet import tomorrow_at
 
-T0 = datetime(2027, 3, 1, 8, tzinfo=UTC)
+# Maintenance must end in the future, so the periods here start tomorrow, whatever the date.
+T0 = tomorrow_at(8)
 
 
 def hours(a: int, b: int) -> TimeRange:

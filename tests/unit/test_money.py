@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rental.shared.errors import ValidationError
-from rental.shared.money import Money
+from rental.shared.money import ISO_4217, Money, clean_currency, minor_units
 
 
 def test_arithmetic_is_exact():
@@ -57,3 +57,27 @@ def test_round_trips_through_dict():
 def test_rounding_moves_less_than_half_a_cent(value):
     m = Money(value)
     assert abs(m.rounded().amount - m.amount) <= Decimal("0.005")
+
+
+def test_iso_4217_table_has_the_minor_units_of_real_currencies():
+    assert len(ISO_4217) > 150
+    assert all(len(code) == 3 and code.isalpha() and code.isupper() for code in ISO_4217)
+    expected = {"EUR": 2, "USD": 2, "GBP": 2, "JPY": 0, "KRW": 0, "XOF": 0, "KWD": 3, "TND": 3}
+    assert {code: minor_units(code) for code in expected} == expected
+    assert minor_units("XYZ") == 2  # stored amounts in an unknown code still format
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("XYZ", "XYZ is not a currency code we know"),
+        ("XTS", "XTS is not a currency code we know"),
+        ("€", "three-letter code"),
+        ("  ", "Give the currency"),
+    ],
+)
+def test_clean_currency_accepts_iso_4217_only(raw, message):
+    assert clean_currency(" chf ") == "CHF"
+    with pytest.raises(ValidationError, match=message) as err:
+        clean_currency(raw)
+    assert err.value.field == "currency"

@@ -14,6 +14,7 @@ from rental.catalog.domain.models import (
     clean_name,
     clean_slug,
     ensure_no_cycle,
+    ensure_spec_numbers_in_range,
 )
 from rental.catalog.infrastructure.repositories import (
     CategoryRepository,
@@ -161,6 +162,7 @@ class EquipmentTypeHandlers:
 
     def define(self, cmd: DefineEquipmentType) -> str:
         slug = self._check(cmd.name, cmd.slug, cmd.category_id, None)
+        ensure_spec_numbers_in_range(cmd.specs)
         equipment_type = EquipmentType(
             id=str(uuid.uuid4()),
             name=cmd.name,
@@ -179,6 +181,7 @@ class EquipmentTypeHandlers:
         if self._types.get(cmd.equipment_type_id) is None:
             raise NotFoundError("That equipment type does not exist (any more).")
         slug = self._check(cmd.name, cmd.slug, cmd.category_id, cmd.equipment_type_id)
+        ensure_spec_numbers_in_range(cmd.specs)
         equipment_type = EquipmentType(
             id=cmd.equipment_type_id,
             name=cmd.name,

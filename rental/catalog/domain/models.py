@@ -9,7 +9,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from enum import StrEnum
 
 from rental.shared.errors import ConflictError, ValidationError
@@ -138,8 +138,22 @@ _YES = {"yes", "y", "true", "1", "on", "ja"}
 _NO = {"no", "n", "false", "0", "off", "nein"}
 
 
-# Spec numbers: far beyond any real machine, and always a finite float (JSON has no Infinity).
-SPEC_NUMBER_LIMIT = Decimal("1000000000000")
+# Spec numbers are measurements (16 kW, 2,500 kg, -20 °C): bounded so that they stay exact in
+# the float index behind filters and read as plain numbers, never 1e+15.
+SPEC_NUMBER_LIMIT = Decimal(1_000_000_000)
+SPEC_DECIMALS = 4
+
+
+def check_spec_number(number: Decimal, key: str) -> None:
+    if not number.is_finite():
+        raise ValidationError(f"'{number}' is not a number (for {key}).")
+    if abs(number) > SPEC_NUMBER_LIMIT:
+        raise ValidationError(
+            f"Keep {key} between -1,000,000,000 and 1,000,000,000 (a unit such as t instead "
+            "of kg helps with very large values)."
+        )
+    if number != number.quantize(Decimal(1).scaleb(-SPEC_DECIMALS), rounding=ROUND_DOWN):
+        raise ValidationError(f"Give {key} with at most {SPEC_DECIMALS} decimals.")
 
 
 def parse_spec_value(kind: SpecKind, raw: str, key: str) -> SpecValue:
@@ -149,13 +163,14 @@ def parse_spec_value(kind: SpecKind, raw: str, key: str) -> SpecValue:
             text,
             field=key,
             label=f"value of {key}",
-            minimum=-SPEC_NUMBER_LIMIT,
-            maximum=SPEC_NUMBER_LIMIT,
-            places=6,
+            # Wide bounds here; check_spec_number gives the rule in its own words.
+            minimum=-(Decimal(10) ** 30),
+            maximum=Decimal(10) ** 30,
             example="16",
         )
         if number is None:
             raise ValidationError(f"Give a value for {key}.")
+        check_spec_number(number, key)
         return int(number) if number == number.to_integral_value() else float(number)
     if kind is SpecKind.YES_NO:
         if text.lower() in _YES:
@@ -216,7 +231,8 @@ def format_spec_value(value: SpecValue) -> str:
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, float):
-        return f"{value:g}"
+        # Plain digits up to the decimals a spec may have: 1234567.5, not 1.23457e+06.
+        return f"{value:.{SPEC_DECIMALS}f}".rstrip("0").rstrip(".")
     return str(value)
 
 
@@ -239,6 +255,18 @@ def clean_specs(specs: Mapping[str, SpecValue]) -> dict[str, SpecValue]:
     if len(cleaned) > 40:
         raise ValidationError("An equipment type can have at most 40 specifications.")
     return cleaned
+
+
+def ensure_spec_numbers_in_range(specs: Mapping[str, SpecValue]) -> None:
+    """The limits of check_spec_number for specs given as values (the facade's callers).
+    Only new input is checked: a stored type with an older out-of-range value still loads."""
+    for key, value in specs.items():
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            try:
+                number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+            except InvalidOperation:
+                raise ValidationError(f"'{value}' is not a number (for {key}).") from None
+            check_spec_number(number, key)
 
 
 def search_text(name: str, short: str, description: str, specs: Mapping[str, SpecValue]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta, tzinfo
 
 from sqlalchemy.orm import Session
 
@@ -16,6 +16,8 @@ from rental.inventory.domain.models import (
     ItemStatus,
     MaintenanceWindow,
     best_fit,
+    check_acquired_on,
+    check_maintenance_period,
     clean_serial,
     ensure_can_schedule_maintenance,
     free_items,
@@ -32,6 +34,8 @@ from rental.shared.time_range import TimeRange, utcnow
 
 # How far around a period neighbouring allocations are looked at for the best fit.
 NEIGHBOURHOOD = timedelta(days=14)
+# Serial numbers one bulk registration takes (a delivery, not a whole warehouse at once).
+MAX_BULK_LINES = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,11 +114,20 @@ class BulkRegistrationResult:
 
 
 class InventoryHandlers:
-    def __init__(self, session: Session, type_exists: Callable[[str], bool]) -> None:
+    def __init__(
+        self,
+        session: Session,
+        type_exists: Callable[[str], bool],
+        timezone: tzinfo = UTC,
+    ) -> None:
         self._items = ItemRepository(session)
         self._windows = MaintenanceRepository(session)
         self._allocations = AllocationRepository(session)
         self._type_exists = type_exists
+        self._timezone = timezone  # the business time zone: what "today" means
+
+    def _today(self) -> date:
+        return utcnow().astimezone(self._timezone).date()
 
     def _check_type(self, equipment_type_id: str) -> None:
         if not equipment_type_id or not self._type_exists(equipment_type_id):
@@ -139,6 +152,7 @@ class InventoryHandlers:
             acquired_on=cmd.acquired_on,
             notes=cmd.notes,
             location=cmd.location,
+            today=self._today(),
         )
         if self._items.existing_serials([item.serial_number]):
             raise ValidationError(
@@ -150,6 +164,15 @@ class InventoryHandlers:
 
     def register_bulk(self, cmd: RegisterEquipmentBulk) -> BulkRegistrationResult:
         self._check_type(cmd.equipment_type_id)
+        today = self._today()
+        check_acquired_on(cmd.acquired_on, today)  # one date for all: refused before any line
+        lines = sum(1 for raw in cmd.serial_numbers if raw.strip())
+        if lines > MAX_BULK_LINES:
+            raise ValidationError(
+                f"Register at most {MAX_BULK_LINES} serial numbers at a time "
+                f"(the list has {lines:,}).",
+                field="serial_numbers",
+            )
         candidates: list[tuple[int, str, str]] = []
         errors: list[LineError] = []
         seen: dict[str, int] = {}
@@ -185,6 +208,7 @@ class InventoryHandlers:
                 cmd.actor,
                 acquired_on=cmd.acquired_on,
                 location=cmd.location,
+                today=today,
             )
             self._items.add(item)
             registered.append(RegisteredLine(line_no, serial, item.id))
@@ -212,6 +236,7 @@ class InventoryHandlers:
             raise ValidationError("Say what the maintenance is for.", field="reason")
         if len(reason) > 500:
             raise ValidationError("Keep the reason under 500 characters.", field="reason")
+        check_maintenance_period(cmd.period, utcnow())
         ensure_can_schedule_maintenance(
             item,
             cmd.period,

@@ -60,6 +60,28 @@ def clean_serial(raw: str | None) -> str:
     return serial
 
 
+# Acquisition dates older than this are typing mistakes (1905 for 2005), not old machines.
+EARLIEST_ACQUISITION = date(1950, 1, 1)
+
+
+def check_acquired_on(acquired_on: date | None, today: date) -> None:
+    """An item is bought on a real day: not after `today` (in the business time zone), not
+    before 1950. None means not known."""
+    if acquired_on is None:
+        return
+    if acquired_on > today:
+        raise ValidationError(
+            f"{acquired_on:%d %b %Y} is in the future. Give the day the item was bought "
+            "(today at the latest).",
+            field="acquired_on",
+        )
+    if acquired_on < EARLIEST_ACQUISITION:
+        raise ValidationError(
+            f"{acquired_on:%d %b %Y} is before {EARLIEST_ACQUISITION.year}; check the year.",
+            field="acquired_on",
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class StatusChange:
     from_status: ItemStatus | None
@@ -100,16 +122,30 @@ class EquipmentItem:
         acquired_on: date | None = None,
         notes: str = "",
         location: str = "",
+        *,
+        today: date,
     ) -> EquipmentItem:
-        item = cls(
-            id,
-            serial_number,
-            equipment_type_id,
-            ItemStatus.AVAILABLE,
-            acquired_on=acquired_on,
-            notes=notes,
-            location=location,
-        )
+        """A new item. `today` is the business day of `at`, for the acquisition date rule."""
+        errors: dict[str, str] = {}
+        try:
+            check_acquired_on(acquired_on, today)
+        except ValidationError as exc:  # reported together with the other fields' errors
+            errors.update(exc.errors)
+        try:
+            item = cls(
+                id,
+                serial_number,
+                equipment_type_id,
+                ItemStatus.AVAILABLE,
+                acquired_on=acquired_on,
+                notes=notes,
+                location=location,
+            )
+        except ValidationError as exc:
+            errors.update(exc.errors)
+        if errors:
+            first = next(iter(errors))
+            raise ValidationError(errors[first], field=first, errors=errors)
         item.new_history.append(StatusChange(None, ItemStatus.AVAILABLE, at, "Registered", actor))
         return item
 
@@ -146,6 +182,32 @@ class EquipmentItem:
         if not reason:
             raise ValidationError("Describe the damage.", field="reason")
         self.change_status(ItemStatus.MAINTENANCE, f"Damaged: {reason}", actor, at)
+
+
+MAX_MAINTENANCE = timedelta(days=366)
+MAINTENANCE_AHEAD = timedelta(days=2 * 365)
+
+
+def check_maintenance_period(period: TimeRange, now: datetime) -> None:
+    """A maintenance window blocks bookings, so it must still matter: it ends in the future,
+    starts at most two years ahead and lasts at most a year (an item out of service longer
+    is set to maintenance or retired instead)."""
+    if period.end <= now:
+        raise ValidationError(
+            "That period is already over. Schedule maintenance that ends in the future.",
+            field="end",
+        )
+    if period.start > now + MAINTENANCE_AHEAD:
+        raise ValidationError(
+            "Schedule maintenance at most 2 years ahead.",
+            field="start",
+        )
+    if period.duration > MAX_MAINTENANCE:
+        raise ValidationError(
+            "Maintenance can last at most a year. For an item out of service longer, change "
+            "its status to maintenance or retire it.",
+            field="end",
+        )
 
 
 @dataclass(frozen=True, slots=True)

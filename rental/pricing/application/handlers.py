@@ -9,10 +9,15 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from rental.pricing.domain.models import DiscountRule, Quote, RateCard, quote
+from rental.pricing.domain.models import (
+    DiscountRule,
+    Quote,
+    RateCardLimits,
+    new_rate_card,
+    quote,
+)
 from rental.pricing.infrastructure.repositories import RateCardRepository
 from rental.shared.errors import NotFoundError, ValidationError
-from rental.shared.money import Money
 from rental.shared.time_range import TimeRange
 
 
@@ -25,6 +30,9 @@ class SetRateCard:
     currency: str = "EUR"
     minimum_duration: timedelta = timedelta(hours=1)
     deposit: Decimal | None = None
+    # Codes of the warnings (e.g. "hourly_above_daily") the person saw and confirmed; any
+    # other warning stops the save with NeedsConfirmation.
+    confirmed_warnings: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,23 +45,24 @@ class GetQuote:
     timezone: tzinfo = UTC
 
 
-def set_rate_card(session: Session, cmd: SetRateCard, type_exists: Callable[[str], bool]) -> str:
+def set_rate_card(
+    session: Session,
+    cmd: SetRateCard,
+    type_exists: Callable[[str], bool],
+    limits: RateCardLimits | None = None,
+) -> str:
     if not type_exists(cmd.equipment_type_id):
         raise NotFoundError("That equipment type does not exist, so it cannot have a price.")
-    currency = (cmd.currency or "").strip().upper()
-    if len(currency) != 3 or not currency.isalpha():
-        raise ValidationError("A currency is a three-letter code such as EUR.", field="currency")
-
-    def money(value: Decimal | None) -> Money | None:
-        return None if value is None else Money(value, currency)
-
-    card = RateCard(
-        equipment_type_id=cmd.equipment_type_id,
-        hourly=Money(cmd.hourly, currency),
-        daily=Money(cmd.daily, currency),
-        weekly=money(cmd.weekly),
-        minimum_duration=cmd.minimum_duration,
-        deposit=money(cmd.deposit),
+    card = new_rate_card(
+        cmd.equipment_type_id,
+        cmd.currency,
+        cmd.hourly,
+        cmd.daily,
+        cmd.weekly,
+        cmd.minimum_duration,
+        cmd.deposit,
+        limits=limits,
+        confirmed=cmd.confirmed_warnings,
     )
     return RateCardRepository(session).save(card)
 

@@ -11,13 +11,14 @@ beyond the whole days is real elapsed time, in started hours. In UTC a day is 24
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
+from decimal import ROUND_DOWN, Decimal
 
 from rental.shared import local_time
-from rental.shared.errors import ValidationError
-from rental.shared.money import Money, minor_units
+from rental.shared.errors import InputWarning, ValidationError, ensure_confirmed
+from rental.shared.money import Money, clean_currency, minor_units
 from rental.shared.time_range import TimeRange
 
 HOUR = timedelta(hours=1)
@@ -60,14 +61,198 @@ class RateCard:
                 )
         if self.minimum_duration < timedelta(0):
             errors["minimum_duration"] = "The minimum rental cannot be negative."
-        elif self.minimum_duration > timedelta(days=90):
-            errors["minimum_duration"] = "The minimum rental can be at most 90 days."
         if errors:
             raise ValidationError(next(iter(errors.values())), errors=errors)
 
     @property
     def currency(self) -> str:
         return self.hourly.currency
+
+
+# --- rules for a rate card that staff set -----------------------------------------------------
+# RateCard itself only holds what every stored card satisfies, so cards saved by older versions
+# still load and price; a card that staff set passes these stricter rules as well.
+
+MAX_RATE = Decimal("1000000")  # per unit and period; fits every amount column, with room
+MINIMUM_STEP = timedelta(minutes=15)  # bookings start and end on the 15-minute grid
+BOOKING_MAX = timedelta(days=90)  # the longest booking (BOOKING_MAX_DAYS)
+DEPOSIT_DAYS = 20  # a deposit above this many days of rent is questioned
+
+
+@dataclass(frozen=True, slots=True)
+class RateCardLimits:
+    max_minimum: timedelta = BOOKING_MAX
+    minimum_step: timedelta = MINIMUM_STEP
+
+
+_LABELS = {
+    "hourly": "hourly rate",
+    "daily": "daily rate",
+    "weekly": "weekly rate",
+    "deposit": "deposit",
+}
+
+
+def _format(amount: Decimal, currency: str) -> str:
+    try:
+        return Money(amount, currency).format()
+    except ValidationError:  # no usable currency code (reported on its own field)
+        return f"{amount:,}"
+
+
+def _amount_error(name: str, value: Decimal, currency: str) -> str | None:
+    label = _LABELS[name]
+    if not value.is_finite():
+        return f"The {label} is not an amount."
+    if name == "deposit":
+        if value < 0:
+            return "The deposit cannot be negative."
+    elif value <= 0:
+        return f"The {label} must be more than zero."
+    if value > MAX_RATE:
+        return f"The {label} can be at most {_format(MAX_RATE, currency)}."
+    digits = minor_units(currency)
+    if value != value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_DOWN):
+        places = "no decimals" if digits == 0 else f"at most {_plural(digits, 'decimal')}"
+        return f"The {label} can have {places} in {currency}."
+    return None
+
+
+def _minimum_error(minimum: timedelta, limits: RateCardLimits) -> str | None:
+    if minimum <= timedelta(0):
+        return "The minimum rental must be more than zero, e.g. 1 hour."
+    if minimum > limits.max_minimum:
+        return (
+            f"The minimum rental can be at most {describe_duration(limits.max_minimum)} "
+            "(the longest booking)."
+        )
+    if minimum % limits.minimum_step:
+        step = int(limits.minimum_step / timedelta(minutes=1))
+        return (
+            f"Give the minimum rental in steps of {step} minutes (e.g. 1.5 or 2.25 hours): "
+            f"bookings start and end on a {step}-minute grid."
+        )
+    return None
+
+
+def minimum_from_hours(hours: Decimal, limits: RateCardLimits | None = None) -> timedelta:
+    """The form's 'minimum rental (hours)' as a duration; refuses what no duration can hold
+    (the rules themselves are applied by new_rate_card)."""
+    limits = limits or RateCardLimits()
+    if not hours.is_finite() or abs(hours) > Decimal(limits.max_minimum / HOUR) + 1:
+        raise ValidationError(
+            f"The minimum rental can be at most {describe_duration(limits.max_minimum)} "
+            "(the longest booking).",
+            field="minimum_duration",
+        )
+    return timedelta(seconds=int((hours * 3600).to_integral_value()))
+
+
+def rate_card_warnings(card: RateCard) -> list[InputWarning]:
+    """Rates that are allowed but make another rate pointless: each needs a confirmation."""
+    hourly, daily, weekly, deposit = card.hourly, card.daily, card.weekly, card.deposit
+    warnings: list[InputWarning] = []
+    if hourly >= daily:
+        relation = "the same as" if hourly == daily else "above"
+        warnings.append(
+            InputWarning(
+                "hourly_above_daily",
+                f"The hourly rate ({hourly.format()}) is {relation} the daily rate "
+                f"({daily.format()}): even a 1-hour rental would cost the daily rate, so the "
+                "hourly rate is never charged.",
+                "hourly",
+            )
+        )
+    elif hourly * 24 < daily:
+        warnings.append(
+            InputWarning(
+                "daily_above_24_hours",
+                f"24 hours at the hourly rate cost {(hourly * 24).format()}, less than the "
+                f"daily rate ({daily.format()}): a whole day is charged as 24 hours, so the "
+                "daily rate is never charged.",
+                "daily",
+            )
+        )
+    day = min(daily, hourly * 24)
+    if weekly is not None and weekly <= daily:
+        relation = "the same as" if weekly == daily else "below"
+        warnings.append(
+            InputWarning(
+                "weekly_below_daily",
+                f"The weekly rate ({weekly.format()}) is {relation} the daily rate "
+                f"({daily.format()}): even a 1-day rental would cost only the weekly rate, so "
+                "the daily rate is never charged.",
+                "weekly",
+            )
+        )
+    elif weekly is not None and weekly > day * 7:
+        warnings.append(
+            InputWarning(
+                "weekly_above_7_days",
+                f"The weekly rate ({weekly.format()}) is more than 7 days of rent "
+                f"(7 {TIMES} {day.format()} = {(day * 7).format()}): a week is charged as 7 "
+                "days, so the weekly rate is never charged.",
+                "weekly",
+            )
+        )
+    if deposit is not None and deposit > day * DEPOSIT_DAYS:
+        warnings.append(
+            InputWarning(
+                "deposit_above_20_days",
+                f"The deposit ({deposit.format()}) is more than {DEPOSIT_DAYS} days of rent "
+                f"({DEPOSIT_DAYS} {TIMES} {day.format()} = {(day * DEPOSIT_DAYS).format()}); "
+                "every customer pays it for each unit, up front.",
+                "deposit",
+            )
+        )
+    return warnings
+
+
+def new_rate_card(
+    equipment_type_id: str,
+    currency: str,
+    hourly: Decimal,
+    daily: Decimal,
+    weekly: Decimal | None = None,
+    minimum_duration: timedelta = HOUR,
+    deposit: Decimal | None = None,
+    *,
+    limits: RateCardLimits | None = None,
+    confirmed: Collection[str] = (),
+) -> RateCard:
+    """A rate card as staff set it. Raises ValidationError naming every faulty field, then
+    NeedsConfirmation listing the warnings not among `confirmed` (nothing to save either way)."""
+    limits = limits or RateCardLimits()
+    errors: dict[str, str] = {}
+    try:
+        code = clean_currency(currency)
+    except ValidationError as exc:
+        errors.update(exc.errors)
+        code = (currency or "").strip().upper()
+    amounts = {"hourly": hourly, "daily": daily, "weekly": weekly, "deposit": deposit}
+    for name, value in amounts.items():
+        message = None if value is None else _amount_error(name, value, code)
+        if message:
+            errors[name] = message
+    message = _minimum_error(minimum_duration, limits)
+    if message:
+        errors["minimum_duration"] = message
+    if errors:
+        raise ValidationError(next(iter(errors.values())), errors=errors)
+
+    def money(value: Decimal | None) -> Money | None:
+        return None if value is None else Money(value, code)
+
+    card = RateCard(
+        equipment_type_id,
+        Money(hourly, code),
+        Money(daily, code),
+        money(weekly),
+        minimum_duration,
+        money(deposit),
+    )
+    ensure_confirmed(rate_card_warnings(card), confirmed)
+    return card
 
 
 @dataclass(frozen=True, slots=True)

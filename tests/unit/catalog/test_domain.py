@@ -7,6 +7,8 @@ from rental.catalog.domain.models import (
     ancestry,
     descendants,
     ensure_no_cycle,
+    ensure_spec_numbers_in_range,
+    format_spec_value,
     parse_spec_rows,
     search_text,
     slugify,
@@ -87,3 +89,39 @@ def test_equipment_type_validates_its_fields():
         EquipmentType(id="1", name="  ", slug="x", category_id="c")
     with pytest.raises(ValidationError, match="stored on this site"):
         EquipmentType(id="1", name="X", slug="x", category_id="c", image_url="https://evil/x.png")
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("1e309", "as a number, e.g. 16"),  # no exponents: the shared parser's rule
+        ("99999999999999", "between -1,000,000,000 and 1,000,000,000"),
+        ("-1000000000.5", "between -1,000,000,000 and 1,000,000,000"),
+        ("0.00001", "at most 4 decimals"),
+        ("Infinity", "as a number, e.g. 16"),
+    ],
+)
+def test_spec_numbers_out_of_range_are_refused_on_their_row(raw, message):
+    with pytest.raises(ValidationError) as err:
+        parse_spec_rows([("weight_kg", "number", raw)])
+    assert message in err.value.errors["spec-0"]
+
+
+def test_spec_numbers_within_range_keep_their_value_and_read_plainly():
+    specs = parse_spec_rows(
+        [
+            ("min_temp_c", "number", "-20"),
+            ("flow_l_h", "number", "1000000000"),
+            ("pitch_mm", "number", "1234567.0625"),
+        ]
+    )
+    assert specs == {"min_temp_c": -20, "flow_l_h": 1_000_000_000, "pitch_mm": 1234567.0625}
+    assert format_spec_value(specs["pitch_mm"]) == "1234567.0625"  # not 1.23457e+06
+    assert format_spec_value(16.5) == "16.5" and format_spec_value(0.1 + 0.2) == "0.3"
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("nan"), 10**12, -2e9, 0.123456])
+def test_spec_numbers_given_as_values_are_checked_too(value):
+    with pytest.raises(ValidationError):
+        ensure_spec_numbers_in_range({"weight_kg": value})
+    ensure_spec_numbers_in_range({"weight_kg": 30, "power_kw": 5.5, "indoor": True})

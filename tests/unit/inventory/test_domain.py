@@ -1,6 +1,6 @@
 """Inventory domain rules: the status transition table and the overlap rules."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -12,6 +12,8 @@ from rental.inventory.domain.models import (
     ItemStatus,
     MaintenanceWindow,
     capacity_for,
+    check_acquired_on,
+    check_maintenance_period,
     clean_serial,
     ensure_can_allocate,
     ensure_can_schedule_maintenance,
@@ -77,7 +79,7 @@ def test_mark_damaged_moves_to_maintenance_with_the_reason():
 
 
 def test_register_records_the_first_history_entry():
-    thing = EquipmentItem.register("x", " gen-001 ", "type", T0, "me")
+    thing = EquipmentItem.register("x", " gen-001 ", "type", T0, "me", today=T0.date())
     assert thing.serial_number == "GEN-001"
     assert thing.new_history[0].from_status is None
     assert thing.new_history[0].to_status is ItemStatus.AVAILABLE
@@ -150,3 +152,71 @@ def test_capacity_counts_each_item_in_maintenance_once():
     assert capacity_for(5, windows, hours(0, 12)) == 3
     assert capacity_for(5, windows, hours(5, 10)) == 5
     assert capacity_for(1, windows, hours(0, 12)) == 0
+
+
+# --- staff input: acquisition dates and maintenance periods -------------------------------------
+
+TODAY = date(2026, 11, 26)
+
+
+@pytest.mark.parametrize("acquired", [None, TODAY, date(1950, 1, 1), date(2024, 2, 29)])
+def test_acquisition_dates_up_to_today_are_accepted(acquired):
+    check_acquired_on(acquired, TODAY)
+    thing = EquipmentItem.register("x", "GEN-1", "type", T0, "me", acquired, today=TODAY)
+    assert thing.acquired_on == acquired
+
+
+@pytest.mark.parametrize(
+    ("acquired", "message"),
+    [
+        (date(2026, 11, 27), "27 Nov 2026 is in the future"),
+        (date(2030, 1, 1), "01 Jan 2030 is in the future"),
+        (date(1949, 12, 31), "31 Dec 1949 is before 1950; check the year."),
+        (date(1, 1, 1), "before 1950"),
+    ],
+)
+def test_acquisition_dates_in_the_future_or_before_1950_are_refused(acquired, message):
+    with pytest.raises(ValidationError, match=message) as err:
+        check_acquired_on(acquired, TODAY)
+    assert err.value.field == "acquired_on"
+
+
+def test_registration_reports_the_date_and_the_serial_together():
+    with pytest.raises(ValidationError) as err:
+        EquipmentItem.register("x", "bad serial!", "type", T0, "me", date(2030, 1, 1), today=TODAY)
+    assert set(err.value.errors) == {"acquired_on", "serial_number"}
+
+
+NOW = datetime(2026, 11, 26, 10, tzinfo=UTC)
+
+
+def from_now(start: timedelta, length: timedelta) -> TimeRange:
+    return TimeRange.of(NOW + start, length)
+
+
+@pytest.mark.parametrize(
+    "period",
+    [
+        from_now(timedelta(days=1), timedelta(hours=8)),
+        from_now(-timedelta(days=2), timedelta(days=3)),  # in the workshop since the day before
+        from_now(timedelta(days=30), timedelta(days=366)),
+        from_now(timedelta(days=729), timedelta(hours=1)),
+    ],
+)
+def test_maintenance_that_still_matters_is_accepted(period):
+    check_maintenance_period(period, NOW)
+
+
+@pytest.mark.parametrize(
+    ("period", "field", "message"),
+    [
+        (from_now(-timedelta(days=2), timedelta(days=1)), "end", "already over"),
+        (from_now(-timedelta(hours=1), timedelta(hours=1)), "end", "already over"),
+        (from_now(timedelta(days=731), timedelta(hours=1)), "start", "at most 2 years ahead"),
+        (from_now(timedelta(days=1), timedelta(days=367)), "end", "at most a year"),
+    ],
+)
+def test_maintenance_in_the_past_too_far_ahead_or_too_long_is_refused(period, field, message):
+    with pytest.raises(ValidationError, match=message) as err:
+        check_maintenance_period(period, NOW)
+    assert err.value.field == field
