@@ -31,14 +31,13 @@ from rental.booking.domain.policy import BookingPolicy
 from rental.booking.infrastructure.repositories import (
     ReservationFilter,
     ReservationRepository,
-    TypeSettingsRepository,
 )
 from rental.catalog import CatalogFacade
 from rental.customers import CustomerFacade
 from rental.inventory import InventoryFacade
 from rental.pricing import PricingFacade
 from rental.shared.db import unit_of_work
-from rental.shared.errors import ConflictError, NotFoundError, ValidationError
+from rental.shared.errors import ConflictError, NotFoundError
 from rental.shared.time_range import TimeRange, utcnow
 
 
@@ -81,12 +80,10 @@ class BookingFacade:
     def __init__(self, policy: BookingPolicy | None = None) -> None:
         self.policy = policy or policy_from_config()
         self._reservations = ReservationRepository()
-        self._settings = TypeSettingsRepository()
         self.inventory = InventoryFacade()
         self.catalog = CatalogFacade()
         self._availability = AvailabilityService(
             self._reservations,
-            self._settings,
             self.catalog,
             self.inventory,
             PricingFacade(),
@@ -176,19 +173,19 @@ class BookingFacade:
         return self._reservations.references(reservation_ids)
 
     def turnaround(self, equipment_type_id: str) -> timedelta:
-        return self._settings.turnaround(equipment_type_id)
+        return self.inventory.get_turnaround(equipment_type_id)
 
     def usage_profile(self, equipment_type_id: str, window: TimeRange) -> list[UsagePoint]:
         """Usage (units held) against capacity at every change point in `window`, for the
         staff timeline."""
         now = utcnow()
-        buffer = self._settings.turnaround(equipment_type_id)
+        buffer = self.inventory.get_turnaround(equipment_type_id)
         occupancies = self._reservations.occupancies(equipment_type_id, window, buffer, now)
         profile = self.inventory.get_capacity_profile(equipment_type_id, window)
         moments = {window.start}
         for occ in occupancies:
             moments.update(m for m in (occ.period.start, occ.period.end) if window.contains(m))
-        for _, w in profile.maintenance:
+        for _, w in profile.unavailable:
             moments.update(m for m in (w.start, w.end) if window.contains(m))
         points = []
         ordered = sorted(moments)
@@ -225,22 +222,29 @@ class BookingFacade:
         with unit_of_work():
             return self._commands.expire_stale_holds()
 
-    def flag_reservation(self, reservation_id: str, reason: str) -> None:
+    def flag_reservation(self, reservation_id: str, reason: str, code: str = "other") -> None:
         with unit_of_work():
-            self._commands.flag(reservation_id, reason)
+            self._commands.flag(reservation_id, reason, code)
 
-    def clear_attention(self, reservation_id: str) -> None:
+    def clear_attention(self, reservation_id: str, code: str | None = None) -> None:
         with unit_of_work():
-            self._commands.clear_flag(reservation_id)
+            self._commands.clear_flag(reservation_id, code)
 
-    def set_turnaround(self, equipment_type_id: str, minutes: int) -> None:
-        if not 0 <= minutes <= 7 * 24 * 60:
-            raise ValidationError(
-                "The turnaround buffer must be between 0 minutes and 7 days.", field="turnaround"
-            )
-        self.catalog.get_equipment_type_details(equipment_type_id)
+    def mark_no_show(self, reservation_id: str) -> None:
+        """Staff: the customer never came. Only for a confirmed booking whose rental has
+        started and of which nothing was handed over; its equipment is free again."""
         with unit_of_work():
-            self._settings.set_turnaround(equipment_type_id, minutes)
+            self._commands.lock_confirmed(reservation_id, "marked as a no-show")
+            out = [
+                a
+                for a in self.inventory.list_allocations_for_reservation(reservation_id)
+                if a.status in ("PICKED_UP", "RETURNED")
+            ]
+            if out:
+                raise ConflictError(
+                    "Equipment of this booking was handed over: take it back instead."
+                )
+            self._commands.no_show(reservation_id)
 
     def hand_over(self, reservation_id: str, actor: str) -> None:
         """Staff: the customer picked the equipment up (allocated items become ALLOCATED)."""
@@ -248,10 +252,22 @@ class BookingFacade:
             self._commands.lock_confirmed(reservation_id, "handed over")
             self.inventory.check_out_reservation(reservation_id, actor)
 
-    def take_back(self, reservation_id: str, damaged: dict[str, str], actor: str) -> None:
-        """Staff: the equipment came back. Items return to AVAILABLE (or MAINTENANCE when
-        damaged) and the reservation is completed — one transaction."""
+    def take_back(
+        self,
+        reservation_id: str,
+        damaged: dict[str, str],
+        actor: str,
+        returned: set[str] | None = None,
+    ) -> int:
+        """Staff: equipment came back. Items return to AVAILABLE (or MAINTENANCE when damaged);
+        when everything handed over is back the reservation is completed — one transaction.
+        `returned`: the item ids that came back when not all did (one unit still missing).
+        Returns how many items are still out."""
         with unit_of_work():
             self._commands.lock_confirmed(reservation_id, "returned")
-            self.inventory.check_in_reservation(reservation_id, damaged, actor)
-            self._commands.complete(CompleteReservation(reservation_id))
+            still_out = self.inventory.check_in_reservation(
+                reservation_id, damaged, actor, returned
+            )
+            if still_out == 0:
+                self._commands.complete(CompleteReservation(reservation_id))
+            return still_out

@@ -22,12 +22,26 @@ from rental.booking.forms import CUSTOMER_FIELDS, BookingRequest, from_period, p
 from rental.booking.limits import limit_confirmations, limit_holds
 from rental.catalog import CatalogFacade
 from rental.customers import CustomerFacade
+from rental.inventory import InventoryFacade, SetTurnaround
 from rental.shared import local_time
 from rental.shared.db import unit_of_work
-from rental.shared.errors import ConflictError, DomainError, NotFoundError, ValidationError
+from rental.shared.errors import (
+    ConflictError,
+    DomainError,
+    NeedsConfirmation,
+    NotFoundError,
+    ValidationError,
+)
 from rental.shared.parsing import page_number, parse_date, parse_int
 from rental.shared.time_range import TimeRange, utcnow
-from rental.shared.web import current_actor, format_datetime, no_store, render
+from rental.shared.web import (
+    confirm_warnings,
+    confirmed_codes,
+    current_actor,
+    format_datetime,
+    no_store,
+    render,
+)
 
 bp = Blueprint("booking", __name__)
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{32}")
@@ -667,7 +681,6 @@ def _chart(rows, usage, axis: DayAxis, tz, references: dict[str, str]) -> dict[s
 
 @admin_bp.post("/timeline/turnaround")
 def set_turnaround() -> Response:
-    booking = BookingFacade()
     # Back to the timeline of that type only when it exists: the redirect is built from the id
     # the catalog gave back, never from what the client sent.
     type_id = None
@@ -681,8 +694,31 @@ def set_turnaround() -> Response:
             maximum=7 * 24 * 60,
             example="120",
         )
-        booking.set_turnaround(type_id, minutes)
-        flash("Turnaround buffer saved.", "success")
+        outcome = InventoryFacade().set_turnaround(
+            SetTurnaround(type_id, minutes, confirmed_codes(request.form))
+        )
+        flash("Turnaround buffer saved." + _replanned(outcome), "success")
+    except NeedsConfirmation as exc:
+        return confirm_warnings(
+            exc.warnings,
+            title="Change the turnaround buffer?",
+            action=url_for("booking_admin.set_turnaround"),
+            fields=request.form.to_dict(),
+            back=url_for("booking_admin.timeline", type=type_id),
+        )
     except DomainError as exc:
         flash(exc.message, "error")
     return redirect(url_for("booking_admin.timeline", type=type_id), code=303)
+
+
+def _replanned(outcome) -> str:
+    """What the fleet planner did, for the flash message after a staff change."""
+    parts = []
+    if outcome.moved:
+        parts.append(
+            f" {outcome.moved} booking{'s' if outcome.moved != 1 else ''} moved to other items."
+        )
+    if outcome.newly_short:
+        refs = ", ".join(s.reference for s in outcome.newly_short)
+        parts.append(f" Flagged for attention: {refs}.")
+    return "".join(parts)

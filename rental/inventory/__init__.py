@@ -2,7 +2,6 @@
 windows, allocations to reservations, and the capacity the booking module asks for."""
 
 from rental.inventory.application.commands import (
-    AllocateItems,
     BulkRegistrationResult,
     CancelMaintenance,
     ChangeItemStatus,
@@ -12,7 +11,9 @@ from rental.inventory.application.commands import (
     RegisterEquipment,
     RegisterEquipmentBulk,
     ScheduleMaintenance,
+    SetTurnaround,
 )
+from rental.inventory.application.planning import PlanOutcome, Shortage
 from rental.inventory.application.queries import (
     STATUSES,
     AllocationView,
@@ -28,7 +29,6 @@ from rental.inventory.facade import InventoryFacade
 
 __all__ = [
     "STATUSES",
-    "AllocateItems",
     "AllocationView",
     "BulkRegistrationResult",
     "CancelMaintenance",
@@ -41,10 +41,13 @@ __all__ = [
     "LineError",
     "MaintenanceWindowView",
     "MarkEquipmentAsDamaged",
+    "PlanOutcome",
     "RegisterEquipment",
     "RegisterEquipmentBulk",
     "RegisteredLine",
     "ScheduleMaintenance",
+    "SetTurnaround",
+    "Shortage",
     "StatusHistoryEntry",
     "TypeStock",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
@@ -9,7 +10,6 @@ from sqlalchemy.exc import IntegrityError
 
 from rental.catalog import CatalogFacade
 from rental.inventory.application.commands import (
-    AllocateItems,
     BulkRegistrationResult,
     CancelMaintenance,
     ChangeItemStatus,
@@ -18,7 +18,9 @@ from rental.inventory.application.commands import (
     RegisterEquipment,
     RegisterEquipmentBulk,
     ScheduleMaintenance,
+    SetTurnaround,
 )
+from rental.inventory.application.planning import FleetPlanner, PlanOutcome, Wording
 from rental.inventory.application.queries import (
     AllocationView,
     CapacityProfile,
@@ -30,21 +32,34 @@ from rental.inventory.application.queries import (
     fleet_timeline,
 )
 from rental.inventory.application.reservations import ReservationFollower
-from rental.inventory.domain.models import AllocationStatus
+from rental.inventory.infrastructure.repositories import TypeSettingsRepository
 from rental.shared.db import db, unit_of_work
 from rental.shared.errors import ConflictError
 from rental.shared.events import Message
 from rental.shared.time_range import TimeRange
+from rental.shared.web import format_datetime, format_period
 
 
 class InventoryFacade:
     def __init__(self, catalog: CatalogFacade | None = None) -> None:
         self._catalog = catalog or CatalogFacade()
 
-    def _handlers(self, session) -> InventoryHandlers:
+    def _timezone(self) -> ZoneInfo:
         config = current_app.config if has_app_context() else {}
-        timezone = ZoneInfo(config.get("BUSINESS_TIMEZONE", "UTC"))
-        return InventoryHandlers(session, self._catalog.equipment_type_exists, timezone)
+        return ZoneInfo(config.get("BUSINESS_TIMEZONE", "UTC"))
+
+    def _planner(self, session) -> FleetPlanner:
+        wording = Wording(
+            type_name=lambda type_id: self._catalog.get_equipment_type_details(type_id).name,
+            period=format_period,
+            moment=format_datetime,
+        )
+        return FleetPlanner(session, wording)
+
+    def _handlers(self, session) -> InventoryHandlers:
+        return InventoryHandlers(
+            session, self._catalog.equipment_type_exists, self._planner(session), self._timezone()
+        )
 
     def _queries(self) -> InventoryQueries:
         return InventoryQueries(db.session())
@@ -97,13 +112,15 @@ class InventoryFacade:
         except IntegrityError:
             raise _registered_concurrently() from None
 
-    def change_item_status(self, cmd: ChangeItemStatus) -> None:
+    def change_item_status(self, cmd: ChangeItemStatus) -> PlanOutcome:
+        """Raises NeedsConfirmation (nothing saved) when the change would leave a confirmed
+        booking without a machine and staff have not confirmed that warning."""
         with unit_of_work() as session:
-            self._handlers(session).change_status(cmd)
+            return self._handlers(session).change_status(cmd)
 
-    def mark_equipment_as_damaged(self, cmd: MarkEquipmentAsDamaged) -> None:
+    def mark_equipment_as_damaged(self, cmd: MarkEquipmentAsDamaged) -> PlanOutcome:
         with unit_of_work() as session:
-            self._handlers(session).mark_damaged(cmd)
+            return self._handlers(session).mark_damaged(cmd)
 
     def schedule_maintenance(self, cmd: ScheduleMaintenance) -> str:
         with unit_of_work() as session:
@@ -113,20 +130,23 @@ class InventoryFacade:
         with unit_of_work() as session:
             self._handlers(session).cancel_maintenance(cmd)
 
-    def allocate_items(self, cmd: AllocateItems) -> list[str]:
-        """Allocate free items to a reservation (locks the type's items; joins an outer unit
-        of work, e.g. an event handler's). ConflictError when too few are free."""
-        with unit_of_work() as session:
-            return self._handlers(session).allocate(cmd)
+    def get_turnaround(self, equipment_type_id: str) -> timedelta:
+        """The time an item of the type needs between two rentals."""
+        return TypeSettingsRepository(db.session()).turnaround(equipment_type_id)
 
-    def release_allocations(self, reservation_id: str) -> None:
+    def set_turnaround(self, cmd: SetTurnaround) -> PlanOutcome:
         with unit_of_work() as session:
-            self._handlers(session).set_allocation_status(reservation_id, AllocationStatus.RELEASED)
+            return self._handlers(session).set_turnaround(cmd)
+
+    def replan(self, equipment_type_id: str) -> PlanOutcome:
+        """Plan the type's fleet again now (staff: "retry allocation")."""
+        with unit_of_work() as session:
+            return self._handlers(session).replan(equipment_type_id)
 
     # --- following reservations (event handlers and the counter) -----------------------------
 
     def _follower(self, session) -> ReservationFollower:
-        return ReservationFollower(session, self._handlers(session))
+        return ReservationFollower(session, self._planner(session))
 
     def handle_reservation_confirmed(self, message: Message) -> None:
         with unit_of_work() as session:
@@ -134,11 +154,15 @@ class InventoryFacade:
 
     def handle_reservation_released(self, message: Message) -> None:
         with unit_of_work() as session:
-            self._follower(session).release(message)
+            self._follower(session).on_released(message)
 
     def handle_reservation_completed(self, message: Message) -> None:
         with unit_of_work() as session:
             self._follower(session).on_completed(message)
+
+    def notice_overdue_returns(self) -> int:
+        with unit_of_work() as session:
+            return self._follower(session).notice_overdue()
 
     def check_out_reservation(self, reservation_id: str, actor: str) -> None:
         """The customer picked the items up: they become ALLOCATED (out of the yard)."""
@@ -146,12 +170,17 @@ class InventoryFacade:
             self._follower(session).check_out(reservation_id, actor)
 
     def check_in_reservation(
-        self, reservation_id: str, damaged: dict[str, str], actor: str
-    ) -> None:
+        self,
+        reservation_id: str,
+        damaged: dict[str, str],
+        actor: str,
+        only: set[str] | None = None,
+    ) -> int:
         """The items came back: AVAILABLE again, or MAINTENANCE for those reported damaged
-        (item id -> what is damaged)."""
+        (item id -> what is damaged). `only`: the item ids that came back, when not all did.
+        Returns how many are still out."""
         with unit_of_work() as session:
-            self._follower(session).check_in(reservation_id, damaged, actor)
+            return self._follower(session).check_in(reservation_id, damaged, actor, only)
 
 
 def _registered_concurrently() -> ConflictError:

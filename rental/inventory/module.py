@@ -7,6 +7,7 @@ from flask import Flask
 from rental.inventory.demo import seed_inventory
 from rental.inventory.web import admin_bp
 from rental.shared.events import subscribe
+from rental.shared.jobs import register_job
 from rental.shared.seeding import register_seeder
 from rental.shared.web import register_admin_nav
 
@@ -22,12 +23,18 @@ def init_app(app: Flask) -> None:
     subscribe("ReservationConfirmed", name="inventory.allocate_items")(
         lambda message: _facade().handle_reservation_confirmed(message)
     )
-    for event in ("ReservationCancelled", "ReservationExpired"):
+    for event in ("ReservationCancelled", "ReservationExpired", "ReservationNoShow"):
         subscribe(event, name=f"inventory.release_on_{event}")(
             lambda message: _facade().handle_reservation_released(message)
         )
     subscribe("ReservationCompleted", name="inventory.record_return")(
         lambda message: _facade().handle_reservation_completed(message)
+    )
+    # Time passing makes items overdue: notice it, tell Booking, plan the fleet again.
+    register_job(
+        "inventory.overdue_returns",
+        lambda: _facade().notice_overdue_returns(),
+        seconds=app.config.get("INVENTORY_OVERDUE_SECONDS", 60),
     )
     app.register_blueprint(admin_bp)
     register_admin_nav(app, "Inventory", "inventory_admin.index", order=20)

@@ -337,3 +337,31 @@ def current_actor() -> str:
     if getattr(current_user, "is_authenticated", False):
         return getattr(current_user, "email", None) or str(current_user.get_id())
     return "anonymous"
+
+
+def confirm_warnings(
+    warnings: Any,
+    *,
+    title: str,
+    action: str,
+    fields: dict[str, str],
+    back: str,
+    confirm_label: str = "Continue anyway",
+) -> Response:
+    """A staff action that needs a confirmation (NeedsConfirmation): the warnings, and the same
+    form sent again with the warnings' codes in `confirm` — nothing is saved until then."""
+    return render(
+        "shared/confirm.html",
+        status=409,
+        warnings=list(warnings),
+        title=title,
+        action=action,
+        fields={k: v for k, v in fields.items() if k not in ("csrf_token", "confirm")},
+        back=back,
+        confirm_label=confirm_label,
+    )
+
+
+def confirmed_codes(form: Any) -> frozenset[str]:
+    """The warning codes a confirmation page sent back ("Continue anyway")."""
+    return frozenset((form.get("confirm") or "").split())

@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 
 from rental.inventory import (
-    AllocateItems,
     CancelMaintenance,
     ChangeItemStatus,
     InventoryFacade,
@@ -119,7 +118,7 @@ def test_capacity_profile_answers_like_get_total_capacity(inventory, gen):
     inventory.schedule_maintenance(ScheduleMaintenance(b, hours(12, 20), "service", "x"))
     window = hours(0, 48)
     profile = inventory.get_capacity_profile(gen, window)
-    assert profile.item_count == 3 and len(profile.maintenance) == 2
+    assert profile.item_count == 3 and len(profile.unavailable) == 2
     for start in range(0, 44, 2):
         for length in (1, 4, 9):
             period = hours(start, start + length)
@@ -134,34 +133,6 @@ def test_maintenance_windows_can_be_removed_and_are_shown_on_the_item(inventory,
     assert [w.reason for w in inventory.get_item(a).maintenance] == ["check"]
     inventory.cancel_maintenance(CancelMaintenance(window_id))
     assert inventory.get_item(a).maintenance == []
-
-
-def test_allocations_never_overlap_on_one_item(inventory, gen):
-    register(inventory, gen, "G-1", "G-2")
-    first = inventory.allocate_items(AllocateItems("res-1", gen, hours(0, 10), 2))
-    assert len(first) == 2
-    # Idempotent per reservation (a redelivered event changes nothing).
-    assert inventory.allocate_items(AllocateItems("res-1", gen, hours(0, 10), 2)) == first
-    with pytest.raises(ConflictError, match="Only 0 items free"):
-        inventory.allocate_items(AllocateItems("res-2", gen, hours(9, 12), 1))
-    inventory.allocate_items(AllocateItems("res-3", gen, hours(10, 12), 2))  # back to back
-    views = inventory.list_allocations_for_reservation("res-1")
-    assert sorted(v.serial_number for v in views) == ["G-1", "G-2"]
-    assert {v.status for v in views} == {"ALLOCATED"}
-    inventory.release_allocations("res-1")
-    assert {v.status for v in inventory.list_allocations_for_reservation("res-1")} == {"RELEASED"}
-    inventory.allocate_items(AllocateItems("res-2", gen, hours(9, 10), 1))
-    assert inventory.list_allocations_for_reservation("nothing") == []
-
-
-def test_allocation_and_maintenance_exclude_each_other(inventory, gen):
-    (a,) = register(inventory, gen, "G-1")
-    inventory.schedule_maintenance(ScheduleMaintenance(a, hours(5, 6), "check", "x"))
-    with pytest.raises(ConflictError):
-        inventory.allocate_items(AllocateItems("res-1", gen, hours(0, 10), 1))
-    inventory.allocate_items(AllocateItems("res-1", gen, hours(6, 10), 1))
-    with pytest.raises(ConflictError, match="allocated to a reservation"):
-        inventory.schedule_maintenance(ScheduleMaintenance(a, hours(8, 9), "check", "x"))
 
 
 def test_stock_counts_per_type(inventory, gen):

@@ -11,10 +11,7 @@ from rental.booking.application.dto import Alternatives, AvailabilityResult, Sim
 from rental.booking.domain.availability import Availability, assess, earliest_start
 from rental.booking.domain.models import PricingBasis
 from rental.booking.domain.policy import BookingPolicy
-from rental.booking.infrastructure.repositories import (
-    ReservationRepository,
-    TypeSettingsRepository,
-)
+from rental.booking.infrastructure.repositories import ReservationRepository
 from rental.catalog import CatalogFacade
 from rental.inventory import InventoryFacade
 from rental.pricing import PricingFacade
@@ -38,14 +35,12 @@ class AvailabilityService:
     def __init__(
         self,
         reservations: ReservationRepository,
-        settings: TypeSettingsRepository,
         catalog: CatalogFacade,
         inventory: InventoryFacade,
         pricing: PricingFacade,
         policy: BookingPolicy,
     ) -> None:
         self._reservations = reservations
-        self._settings = settings
         self._catalog = catalog
         self._inventory = inventory
         self._pricing = pricing
@@ -87,7 +82,8 @@ class AvailabilityService:
         return quote
 
     def buffer(self, equipment_type_id: str) -> timedelta:
-        return self._settings.turnaround(equipment_type_id)
+        # The turnaround buffer is the fleet's (Inventory's): cleaning and checks between rentals.
+        return self._inventory.get_turnaround(equipment_type_id)
 
     # --- capacity ---------------------------------------------------------------------------
 
@@ -175,7 +171,8 @@ class AvailabilityService:
         )
         profile = self._inventory.get_capacity_profile(query.equipment_type_id, window)
         occupancies = self._reservations.occupancies(query.equipment_type_id, window, buffer, now)
-        maintenance_ends = [w.end for _, w in profile.maintenance]
+        # When an item comes back (from maintenance, from a customer) it may open room.
+        maintenance_ends = [w.end for _, w in profile.unavailable]
         return earliest_start(
             occupancies,
             query.period,

@@ -15,6 +15,7 @@ from rental.booking.domain.events import (
     ReservationConfirmed,
     ReservationCreated,
     ReservationExpired,
+    ReservationNoShow,
 )
 from rental.booking.domain.models import (
     BookingChannel,
@@ -232,12 +233,7 @@ class ReservationCommands:
                 )
         reservation.confirm(now)
         self._reservations.save(reservation)
-        buffer = self._availability.buffer(type_id)
-        outbox.record(
-            ReservationConfirmed(
-                **_event_fields(reservation), occupied_until=reservation.period.end + buffer
-            )
-        )
+        outbox.record(ReservationConfirmed(**_event_fields(reservation)))
 
     def cancel(self, cmd: CancelReservation) -> None:
         reservation = self._load(cmd.reservation_id, for_update=True)
@@ -256,6 +252,7 @@ class ReservationCommands:
     def complete(self, cmd: CompleteReservation) -> None:
         reservation = self._load(cmd.reservation_id, for_update=True)
         reservation.complete(utcnow())
+        reservation.clear_flag(utcnow(), "overdue")  # everything is back
         self._reservations.save(reservation)
         outbox.record(ReservationCompleted(**_event_fields(reservation)))
 
@@ -277,18 +274,27 @@ class ReservationCommands:
             outbox.record(ReservationExpired(**_event_fields(reservation)))
         return len(expired)
 
-    def flag(self, reservation_id: str, reason: str) -> None:
+    def no_show(self, reservation_id: str) -> None:
+        reservation = self._load(reservation_id, for_update=True)
+        reservation.no_show(utcnow())
+        reservation.clear_flag(utcnow())
+        self._reservations.save(reservation)
+        outbox.record(ReservationNoShow(**_event_fields(reservation)))
+
+    def flag(self, reservation_id: str, reason: str, code: str = "other") -> None:
         reservation = self._reservations.get_for_update(reservation_id)
         if reservation is None or not reservation.status.holds_capacity:
             # Unknown, or no longer live (cancelled meanwhile): nothing for staff to fix.
             return
-        reservation.flag(reason, utcnow())
+        reservation.flag(reason, utcnow(), code)
         self._reservations.save(reservation)
 
-    def clear_flag(self, reservation_id: str) -> None:
+    def clear_flag(self, reservation_id: str, code: str | None = None) -> None:
+        """Clear the flag; with `code`, only a flag of that kind (news that a problem of that
+        kind is solved must not clear a different one)."""
         reservation = self._load(reservation_id, for_update=True)
-        reservation.clear_flag(utcnow())
-        self._reservations.save(reservation)
+        if reservation.clear_flag(utcnow(), code):
+            self._reservations.save(reservation)
 
 
 def freeze(quote) -> FrozenQuote:

@@ -73,6 +73,7 @@ class ReservationDetails:
     cancellation_reason: str | None
     needs_attention: bool
     attention_reason: str | None
+    attention_code: str | None
     channel: BookingChannel
     origin_key: str | None
 

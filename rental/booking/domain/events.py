@@ -39,8 +39,8 @@ class ReservationCreated(_ReservationEvent):
 @register_event
 @dataclass(frozen=True, kw_only=True)
 class ReservationConfirmed(_ReservationEvent):
-    # When the items are free again: the end plus the turnaround buffer (cleaning).
-    occupied_until: datetime
+    # v3: no `occupied_until` any more — Inventory owns the turnaround buffer.
+    version: ClassVar[int] = 3
 
 
 @register_event
@@ -59,3 +59,9 @@ class ReservationCompleted(_ReservationEvent):
 @dataclass(frozen=True, kw_only=True)
 class ReservationExpired(_ReservationEvent):
     pass
+
+
+@register_event
+@dataclass(frozen=True, kw_only=True)
+class ReservationNoShow(_ReservationEvent):
+    """Confirmed, but the customer never came: the equipment is free again."""

@@ -30,6 +30,7 @@ class ReservationStatus(StrEnum):
     COMPLETED = "COMPLETED"
     CANCELLED = "CANCELLED"
     EXPIRED = "EXPIRED"
+    NO_SHOW = "NO_SHOW"  # confirmed, but the customer never picked the equipment up
 
     @property
     def holds_capacity(self) -> bool:
@@ -55,10 +56,11 @@ S = ReservationStatus
 TRANSITIONS: dict[ReservationStatus, frozenset[ReservationStatus]] = {
     S.PENDING: frozenset({S.CONFIRMED, S.CANCELLED, S.EXPIRED}),
     S.REQUESTED: frozenset({S.CONFIRMED, S.CANCELLED, S.EXPIRED}),
-    S.CONFIRMED: frozenset({S.COMPLETED, S.CANCELLED}),
+    S.CONFIRMED: frozenset({S.COMPLETED, S.CANCELLED, S.NO_SHOW}),
     S.COMPLETED: frozenset(),
     S.CANCELLED: frozenset(),
     S.EXPIRED: frozenset(),
+    S.NO_SHOW: frozenset(),
 }
 
 _VERBS = {
@@ -66,6 +68,7 @@ _VERBS = {
     S.COMPLETED: "completed",
     S.CANCELLED: "cancelled",
     S.EXPIRED: "expired",
+    S.NO_SHOW: "marked as a no-show",
 }
 
 
@@ -130,6 +133,9 @@ class Reservation:
     cancellation_reason: str | None = None
     needs_attention: bool = False
     attention_reason: str | None = None
+    # What kind of problem the flag is about ("allocation", "overdue"), so the news that it is
+    # solved (items allocated after all, equipment returned) clears only its own kind.
+    attention_code: str | None = None
     channel: BookingChannel = BookingChannel.ONLINE
     # An opaque key of where an online booking came from (a keyed hash of the client's IP
     # address, never the address): open bookings per origin are capped.
@@ -184,18 +190,34 @@ class Reservation:
     def complete(self, now: datetime) -> None:
         self._move(S.COMPLETED, now)
 
+    def no_show(self, now: datetime) -> None:
+        """The customer did not come: only once the rental has started (before that they may
+        still come, or cancel)."""
+        if self.status is S.CONFIRMED and now < self.period.start:
+            raise ConflictError(
+                f"{self.reference} starts later; it can be marked as a no-show once the rental "
+                "has started."
+            )
+        self._move(S.NO_SHOW, now)
+
     def expire(self, now: datetime) -> None:
         if self.status.is_open and not self.is_stale(now):
             raise ConflictError(f"The hold on {self.reference} has not expired yet.")
         self._move(S.EXPIRED, now)
         self.hold_expires_at = None
 
-    def flag(self, reason: str, now: datetime) -> None:
+    def flag(self, reason: str, now: datetime, code: str = "other") -> None:
         self.needs_attention = True
         self.attention_reason = clean_line(reason)[:500]
+        self.attention_code = code
         self._changed(now)
 
-    def clear_flag(self, now: datetime) -> None:
+    def clear_flag(self, now: datetime, code: str | None = None) -> bool:
+        """Clear the flag (only when it is of kind `code`, if given). True when cleared."""
+        if not self.needs_attention or (code is not None and self.attention_code != code):
+            return False
         self.needs_attention = False
         self.attention_reason = None
+        self.attention_code = None
         self._changed(now)
+        return True

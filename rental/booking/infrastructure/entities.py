@@ -34,6 +34,7 @@ class ReservationEntity(Base):
     cancellation_reason: Mapped[str | None] = mapped_column(Text)
     needs_attention: Mapped[bool] = mapped_column(Boolean, default=False)
     attention_reason: Mapped[str | None] = mapped_column(Text)
+    attention_code: Mapped[str | None] = mapped_column(String(20))
     # The domain model's version, checked on every UPDATE (`... WHERE version = <as loaded>`):
     # a stale copy can never overwrite a newer state.
     version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -50,12 +51,3 @@ class ReservationEntity(Base):
         Index("ix_booking_reservations_customer_status", "customer_id", "status"),
         Index("ix_booking_reservations_origin_status", "origin_key", "status"),
     )
-
-
-class TypeSettingsEntity(Base):
-    """Booking rules per equipment type (the turnaround buffer between rentals)."""
-
-    __tablename__ = "booking_type_settings"
-
-    equipment_type_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    turnaround_minutes: Mapped[int] = mapped_column(Integer, default=0)

@@ -19,7 +19,7 @@ from rental.booking.domain.models import (
     Reservation,
     ReservationStatus,
 )
-from rental.booking.infrastructure.entities import ReservationEntity, TypeSettingsEntity
+from rental.booking.infrastructure.entities import ReservationEntity
 from rental.shared.db import db, is_postgres
 from rental.shared.errors import ConflictError
 from rental.shared.time_range import TimeRange
@@ -45,6 +45,7 @@ def to_domain(e: ReservationEntity) -> Reservation:
         cancellation_reason=e.cancellation_reason,
         needs_attention=e.needs_attention,
         attention_reason=e.attention_reason,
+        attention_code=e.attention_code,
         version=e.version,
         channel=BookingChannel(e.channel),
         origin_key=e.origin_key,
@@ -71,6 +72,7 @@ def to_entity(r: Reservation, e: ReservationEntity | None = None) -> Reservation
     e.cancellation_reason = r.cancellation_reason
     e.needs_attention = r.needs_attention
     e.attention_reason = r.attention_reason
+    e.attention_code = r.attention_code
     e.version = r.version
     e.channel = r.channel.value
     e.origin_key = r.origin_key
@@ -289,25 +291,3 @@ class ReservationRepository:
             .order_by(E.start_at)
         )
         return [to_domain(e) for e in rows]
-
-
-class TypeSettingsRepository:
-    def __init__(self, session: Session | None = None) -> None:
-        # The scoped proxy, not a Session: a facade kept across requests follows the current one.
-        self.session = session or db.session
-
-    def turnaround(self, equipment_type_id: str) -> timedelta:
-        minutes = self.session.scalar(
-            select(TypeSettingsEntity.turnaround_minutes).where(
-                TypeSettingsEntity.equipment_type_id == equipment_type_id
-            )
-        )
-        return timedelta(minutes=minutes or 0)
-
-    def set_turnaround(self, equipment_type_id: str, minutes: int) -> None:
-        entity = self.session.get(TypeSettingsEntity, equipment_type_id)
-        if entity is None:
-            entity = TypeSettingsEntity(equipment_type_id=equipment_type_id)
-            self.session.add(entity)
-        entity.turnaround_minutes = minutes
-        self.session.flush()

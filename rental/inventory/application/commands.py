@@ -5,35 +5,30 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, timedelta, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 
 from sqlalchemy.orm import Session
 
+from rental.inventory.application.planning import FleetPlanner, PlanOutcome
 from rental.inventory.domain.models import (
-    Allocation,
-    AllocationStatus,
     EquipmentItem,
     ItemStatus,
     MaintenanceWindow,
-    best_fit,
     check_acquired_on,
     check_maintenance_period,
     clean_serial,
     ensure_can_schedule_maintenance,
-    free_items,
-    repack,
 )
 from rental.inventory.infrastructure.repositories import (
-    AllocationRepository,
     ItemRepository,
     MaintenanceRepository,
+    TypeSettingsRepository,
 )
-from rental.shared.errors import ConflictError, NotFoundError, ValidationError
+from rental.shared.errors import NotFoundError, ValidationError, ensure_confirmed
 from rental.shared.text import clean_line
 from rental.shared.time_range import TimeRange, utcnow
 
-# How far around a period neighbouring allocations are looked at for the best fit.
-NEIGHBOURHOOD = timedelta(days=14)
+MAX_TURNAROUND_MINUTES = 7 * 24 * 60
 # Serial numbers one bulk registration takes (a delivery, not a whole warehouse at once).
 MAX_BULK_LINES = 500
 
@@ -63,6 +58,9 @@ class ChangeItemStatus:
     to_status: str
     reason: str = ""
     actor: str = "system"
+    expected_back_at: datetime | None = None  # going to maintenance: when it is back
+    # Codes of the warnings staff confirmed (e.g. "leaves_bookings_short"); see NeedsConfirmation.
+    confirmed_warnings: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +68,8 @@ class MarkEquipmentAsDamaged:
     item_id: str
     reason: str
     actor: str = "system"
+    expected_back_at: datetime | None = None
+    confirmed_warnings: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +78,7 @@ class ScheduleMaintenance:
     period: TimeRange
     reason: str
     actor: str = "system"
+    confirmed_warnings: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,11 +87,12 @@ class CancelMaintenance:
 
 
 @dataclass(frozen=True, slots=True)
-class AllocateItems:
-    reservation_id: str
+class SetTurnaround:
+    """The time an item of the type needs between two rentals (cleaning, checks)."""
+
     equipment_type_id: str
-    period: TimeRange
-    quantity: int
+    minutes: int
+    confirmed_warnings: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,11 +120,13 @@ class InventoryHandlers:
         self,
         session: Session,
         type_exists: Callable[[str], bool],
+        planner: FleetPlanner,
         timezone: tzinfo = UTC,
     ) -> None:
         self._items = ItemRepository(session)
         self._windows = MaintenanceRepository(session)
-        self._allocations = AllocationRepository(session)
+        self._settings = TypeSettingsRepository(session)
+        self._planner = planner
         self._type_exists = type_exists
         self._timezone = timezone  # the business time zone: what "today" means
 
@@ -215,95 +219,73 @@ class InventoryHandlers:
         errors.sort(key=lambda e: e.line)
         return BulkRegistrationResult(registered, errors)
 
-    def change_status(self, cmd: ChangeItemStatus) -> None:
+    # --- changes under existing bookings: each plans the fleet again -------------------------
+    #
+    # Whatever takes capacity away (an item retired, damaged, in maintenance, a window, a longer
+    # buffer) or gives it back runs the planner in the same transaction. When the change would
+    # leave a confirmed booking without a machine, staff are asked first (NeedsConfirmation:
+    # nothing is saved); confirmed, the booking is flagged for them.
+
+    def _replan(self, equipment_type_id: str, confirmed: frozenset[str]) -> PlanOutcome:
+        outcome = self._planner.replan(equipment_type_id)
+        if (warning := outcome.warning()) is not None:
+            ensure_confirmed([warning], confirmed)
+        return outcome
+
+    def _lock_item(self, item_id: str) -> EquipmentItem:
+        """The item, read after its whole fleet is locked (the planner's lock order)."""
+        self._planner.lock_type(self._require(item_id, lock=False).equipment_type_id)
+        return self._require(item_id, lock=False)
+
+    def change_status(self, cmd: ChangeItemStatus) -> PlanOutcome:
         try:
             target = ItemStatus(cmd.to_status)
         except ValueError:
             raise ValidationError("Choose a status.", field="to_status") from None
-        item = self._require(cmd.item_id)
-        item.change_status(target, cmd.reason, cmd.actor, utcnow())
+        item = self._lock_item(cmd.item_id)
+        item.change_status(target, cmd.reason, cmd.actor, utcnow(), cmd.expected_back_at)
         self._items.save(item)
+        return self._replan(item.equipment_type_id, cmd.confirmed_warnings)
 
-    def mark_damaged(self, cmd: MarkEquipmentAsDamaged) -> None:
-        item = self._require(cmd.item_id)
-        item.mark_damaged(cmd.reason, cmd.actor, utcnow())
+    def mark_damaged(self, cmd: MarkEquipmentAsDamaged) -> PlanOutcome:
+        item = self._lock_item(cmd.item_id)
+        item.mark_damaged(cmd.reason, cmd.actor, utcnow(), cmd.expected_back_at)
         self._items.save(item)
+        return self._replan(item.equipment_type_id, cmd.confirmed_warnings)
 
     def schedule_maintenance(self, cmd: ScheduleMaintenance) -> str:
-        item = self._require(cmd.item_id)
+        item = self._lock_item(cmd.item_id)
         reason = clean_line(cmd.reason)
         if not reason:
             raise ValidationError("Say what the maintenance is for.", field="reason")
         if len(reason) > 500:
             raise ValidationError("Keep the reason under 500 characters.", field="reason")
         check_maintenance_period(cmd.period, utcnow())
-        ensure_can_schedule_maintenance(
-            item,
-            cmd.period,
-            self._allocations.holding_overlapping([item.id], cmd.period),
-            self._windows.for_item(item.id),
-        )
+        # Bookings on the item are moved to other items by the planner (or staff are asked).
+        ensure_can_schedule_maintenance(item, cmd.period, self._windows.for_item(item.id))
         window = MaintenanceWindow(str(uuid.uuid4()), item.id, cmd.period, reason, cmd.actor)
         self._windows.add(window)
+        self._replan(item.equipment_type_id, cmd.confirmed_warnings)
         return window.id
 
     def cancel_maintenance(self, cmd: CancelMaintenance) -> None:
-        if self._windows.get(cmd.window_id) is None:
+        window = self._windows.get(cmd.window_id)
+        if window is None:
             raise NotFoundError("That maintenance window does not exist (any more).")
+        item = self._lock_item(window.item_id)
         self._windows.remove(cmd.window_id)
+        self._planner.replan(item.equipment_type_id)  # more capacity: may serve short bookings
 
-    def allocate(self, cmd: AllocateItems) -> list[str]:
-        """Tie `quantity` free items of the type to the reservation for the period.
-        Idempotent per reservation: existing holding allocations are returned as they are."""
-        if cmd.quantity < 1:
-            raise ValidationError("Allocate at least one item.", field="quantity")
-        existing = [
-            a for a in self._allocations.for_reservation(cmd.reservation_id) if a.holds_item
-        ]
-        if existing:
-            return [a.id for a in existing]
-        items = self._items.of_type(cmd.equipment_type_id, lock=True)
-        # Neighbouring bookings too, so the best-fitting item can be chosen.
-        nearby = self._allocations.holding_overlapping(
-            [i.id for i in items], cmd.period.expanded(NEIGHBOURHOOD, NEIGHBOURHOOD)
-        )
-        windows = self._windows.overlapping_for_type(cmd.equipment_type_id, cmd.period)
-        free = free_items(items, cmd.period, nearby, windows)
-        if len(free) >= cmd.quantity:
-            chosen = [i.id for i in best_fit(free, cmd.period, nearby)[: cmd.quantity]]
-        else:
-            chosen = self._repack(items, cmd, len(free))
-        ids = []
-        for item_id in chosen:
-            allocation = Allocation(str(uuid.uuid4()), item_id, cmd.reservation_id, cmd.period)
-            self._allocations.add(allocation)
-            ids.append(allocation.id)
-        return ids
-
-    def _repack(self, items: list[EquipmentItem], cmd: AllocateItems, free: int) -> list[str]:
-        """Too few items are free as things are allocated now: try moving bookings that have
-        not started yet onto other items (see domain.models.repack)."""
-        now = utcnow()
-        horizon = TimeRange(now, max(now, cmd.period.end) + timedelta(days=3650))
-        upcoming = self._allocations.holding_overlapping([i.id for i in items], horizon)
-        movable = [
-            a for a in upcoming if a.status is AllocationStatus.ALLOCATED and a.period.start > now
-        ]
-        fixed = [a for a in upcoming if a not in movable]
-        windows = self._windows.overlapping_for_type(cmd.equipment_type_id, horizon)
-        plan = repack(items, windows, fixed, movable, cmd.period, cmd.quantity)
-        if plan is None:
-            raise ConflictError(
-                f"Only {free} item{'s' if free != 1 else ''} free for that period; "
-                f"{cmd.quantity} needed."
+    def set_turnaround(self, cmd: SetTurnaround) -> PlanOutcome:
+        self._check_type(cmd.equipment_type_id)
+        if not 0 <= cmd.minutes <= MAX_TURNAROUND_MINUTES:
+            raise ValidationError(
+                "The turnaround buffer must be between 0 minutes and 7 days.", field="turnaround"
             )
-        moves, chosen = plan
-        for allocation_id, item_id in moves.items():
-            self._allocations.reassign(allocation_id, item_id, now)
-        return chosen
+        self._planner.lock_type(cmd.equipment_type_id)
+        self._settings.set_turnaround(cmd.equipment_type_id, cmd.minutes)
+        return self._replan(cmd.equipment_type_id, cmd.confirmed_warnings)
 
-    def set_allocation_status(self, reservation_id: str, status: AllocationStatus) -> None:
-        now = utcnow()
-        for allocation in self._allocations.for_reservation(reservation_id):
-            if allocation.holds_item or status is not AllocationStatus.RELEASED:
-                self._allocations.set_status(allocation.id, status, now)
+    def replan(self, equipment_type_id: str) -> PlanOutcome:
+        """Plan the type again (staff's "retry allocation"; the overdue check)."""
+        return self._planner.replan(equipment_type_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -9,11 +10,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rental.inventory.domain.models import RENTABLE, ItemStatus, capacity_for
+from rental.inventory.domain.planning import out_with_customer
 from rental.inventory.infrastructure.entities import ItemEntity
 from rental.inventory.infrastructure.repositories import (
     AllocationRepository,
+    FollowedReservationRepository,
     ItemRepository,
     MaintenanceRepository,
+    TypeSettingsRepository,
     item_to_domain,
 )
 from rental.shared.errors import NotFoundError
@@ -76,14 +80,18 @@ class ItemDetails:
 
 @dataclass(frozen=True, slots=True)
 class CapacityProfile:
-    """Rentable items of a type and the maintenance windows overlapping a window of interest:
-    enough to answer get_total_capacity for many candidate periods with one query."""
+    """The items of a type that can be rented at all (not retired) and, per item, the
+    stretches inside a window of interest when it cannot be: maintenance windows, in
+    maintenance (until it is expected back), out with a customer outside its own booking
+    (picked up early; not returned after the end). Enough to answer get_total_capacity for
+    many candidate periods with one query. A booking's own period is not in here: Booking
+    counts its reservations itself."""
 
     item_count: int
-    maintenance: list[tuple[str, TimeRange]] = field(default_factory=list)
+    unavailable: list[tuple[str, TimeRange]] = field(default_factory=list)
 
     def capacity_for(self, period: TimeRange) -> int:
-        return capacity_for(self.item_count, self.maintenance, period)
+        return capacity_for(self.item_count, self.unavailable, period)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,19 +114,59 @@ class InventoryQueries:
         self._items = ItemRepository(session)
         self._windows = MaintenanceRepository(session)
         self._allocations = AllocationRepository(session)
+        self._followed = FollowedReservationRepository(session)
+        self._settings = TypeSettingsRepository(session)
 
     def capacity_profile(self, equipment_type_id: str, window: TimeRange) -> CapacityProfile:
-        return CapacityProfile(
-            item_count=self._items.count_rentable(equipment_type_id),
-            maintenance=[
-                (w.item_id, w.period)
-                for w in self._windows.overlapping_for_type(equipment_type_id, window)
-            ],
-        )
+        items = [
+            i for i in self._items.of_type(equipment_type_id) if i.status is not ItemStatus.RETIRED
+        ]
+        ids = {i.id for i in items}
+        unavailable = [
+            (w.item_id, w.period)
+            for w in self._windows.overlapping_for_type(
+                equipment_type_id, window, rentable_only=False
+            )
+            if w.item_id in ids
+        ]
+        for item in items:
+            if (maintenance := item.unavailable_for_maintenance()) and maintenance.overlaps(window):
+                unavailable.append((item.id, maintenance))
+        unavailable += [
+            (item_id, part)
+            for item_id, part, _ in self.out_of_plan(equipment_type_id, ids)
+            if part.overlaps(window)
+        ]
+        return CapacityProfile(len(items), unavailable)
+
+    def out_of_plan(
+        self, equipment_type_id: str, item_ids: set[str]
+    ) -> Iterator[tuple[str, TimeRange, str]]:
+        """Items out with customers, for the parts of time their own live booking does not
+        already count: before its start (picked up early), after its end (not returned).
+        Yields (item id, stretch, what it is)."""
+        now = utcnow()
+        buffer = self._settings.turnaround(equipment_type_id)
+        for allocation in self._allocations.out_with_customers(item_ids):
+            followed = self._followed.get(allocation.reservation_id)
+            rental = followed.period if followed and followed.period else allocation.period
+            picked = allocation.picked_up_at or rental.start
+            block = out_with_customer(allocation.item_id, "", rental, buffer, picked, now)
+            if followed is None or not followed.is_confirmed:
+                # Its booking no longer counts it (cancelled or completed while out).
+                yield allocation.item_id, block.period, "out, not returned"
+                continue
+            if block.period.start < rental.start:
+                early = TimeRange(block.period.start, rental.start)
+                yield allocation.item_id, early, "picked up early"
+            if block.period.end > rental.end + buffer:
+                late = TimeRange(rental.end + buffer, block.period.end)
+                yield allocation.item_id, late, "not returned"
 
     def total_capacity(self, equipment_type_id: str, period: TimeRange | None) -> int:
-        if period is None:
-            return self._items.count_rentable(equipment_type_id)
+        if period is None:  # right now
+            now = utcnow()
+            period = TimeRange(now, now + timedelta(seconds=1))
         return self.capacity_profile(equipment_type_id, period).capacity_for(period)
 
     def list_items(
@@ -236,14 +284,17 @@ class ItemTimeline:
 def fleet_timeline(
     session: Session, equipment_type_id: str, window: TimeRange
 ) -> list[ItemTimeline]:
-    """Per item of the type (retired ones left out): its allocations and maintenance windows
-    overlapping `window`, for the staff timeline."""
+    """Per item of the type (retired ones left out), for the staff timeline: its allocations,
+    maintenance (windows, and the stretch it is in maintenance), and the time it is out with
+    a customer outside its booking (picked up early, not returned)."""
+    queries = InventoryQueries(session)
     items = [
         i
         for i in ItemRepository(session).of_type(equipment_type_id)
         if i.status is not ItemStatus.RETIRED
     ]
-    allocations = AllocationRepository(session).holding_overlapping([i.id for i in items], window)
+    ids = {i.id for i in items}
+    allocations = AllocationRepository(session).holding_overlapping(ids, window)
     windows = MaintenanceRepository(session).overlapping_for_type(
         equipment_type_id, window, rentable_only=False
     )
@@ -254,6 +305,14 @@ def fleet_timeline(
     for w in windows:
         if w.item_id in bars:
             bars[w.item_id].append(TimelineBar("maintenance", w.period, w.reason or "maintenance"))
+    for item in items:
+        if (stretch := item.unavailable_for_maintenance()) and stretch.overlaps(window):
+            bars[item.id].append(
+                TimelineBar("maintenance", _clip(stretch, window), "in maintenance")
+            )
+    for item_id, part, label in queries.out_of_plan(equipment_type_id, ids):
+        if part.overlaps(window):
+            bars[item_id].append(TimelineBar("out", _clip(part, window), label))
     return [
         ItemTimeline(
             i.id,
@@ -263,3 +322,7 @@ def fleet_timeline(
         )
         for i in items
     ]
+
+
+def _clip(period: TimeRange, window: TimeRange) -> TimeRange:
+    return TimeRange(max(period.start, window.start), min(period.end, window.end))

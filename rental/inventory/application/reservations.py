@@ -1,108 +1,100 @@
-"""How Inventory follows reservations: allocate serial-numbered items when one is confirmed
-(through the outbox), release them when it is cancelled, and the staff's check-out and
-check-in at the counter."""
+"""How Inventory follows reservations: what Booking's events say is recorded per reservation
+and the type's fleet is planned again (allocating, moving, releasing items); and the staff's
+hand-over and return at the counter, which are the physical truth the planner works from."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from rental.inventory.application.commands import AllocateItems, InventoryHandlers
-from rental.inventory.domain.events import AllocationFailed, ItemsAllocated
-from rental.inventory.domain.models import AllocationStatus, FollowedStatus, ItemStatus
+from rental.inventory.application.planning import FleetPlanner
+from rental.inventory.domain.events import ReturnOverdue
+from rental.inventory.domain.models import (
+    Allocation,
+    AllocationStatus,
+    FollowedReservation,
+    FollowedStatus,
+    ItemStatus,
+)
 from rental.inventory.infrastructure.repositories import (
     AllocationRepository,
     FollowedReservationRepository,
     ItemRepository,
 )
 from rental.shared import outbox
-from rental.shared.errors import ConflictError, ValidationError
+from rental.shared.errors import ConflictError
 from rental.shared.events import Message
 from rental.shared.time_range import TimeRange, utcnow
 
 
-@dataclass(frozen=True, slots=True)
-class ConfirmedReservation:
-    """The fields Inventory reads from a ReservationConfirmed message."""
-
-    reservation_id: str
-    equipment_type_id: str
-    period: TimeRange
-    quantity: int
-
-    @classmethod
-    def from_message(cls, message: Message) -> ConfirmedReservation:
-        p = message.payload
-        start = datetime.fromisoformat(p["period"]["start"])
-        # Booking sends how long the items stay out, turnaround (cleaning) included.
-        end = datetime.fromisoformat(p.get("occupied_until") or p["period"]["end"])
-        return cls(
-            p["reservation_id"], p["equipment_type_id"], TimeRange(start, end), p["quantity"]
-        )
-
-
 class ReservationFollower:
-    def __init__(self, session: Session, handlers: InventoryHandlers) -> None:
-        self._handlers = handlers
+    def __init__(
+        self,
+        session: Session,
+        planner: FleetPlanner,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._planner = planner
         self._allocations = AllocationRepository(session)
         self._items = ItemRepository(session)
         self._followed = FollowedReservationRepository(session)
+        self._clock = clock
 
-    def _newest(self, message: Message, status: FollowedStatus) -> bool:
-        """True when the message is the newest news of its reservation (apply it); False when
-        a later event was applied already (a stale confirmation must not allocate items to a
-        booking that was cancelled meanwhile)."""
-        followed = self._followed.lock(message.payload["reservation_id"])
-        if not followed.accept(int(message.payload.get("sequence") or 0), status):
-            return False
+    def _follow(self, message: Message, status: FollowedStatus) -> FollowedReservation | None:
+        """Record the message when it is the newest news of its reservation and return the
+        record; None when a later event was applied already (a stale confirmation must not
+        allocate items to a booking that was cancelled meanwhile)."""
+        p = message.payload
+        followed = self._followed.lock(p["reservation_id"])
+        if not followed.accept(int(p.get("sequence") or 0), status):
+            return None
+        followed = replace(
+            followed,
+            equipment_type_id=p["equipment_type_id"],
+            reference=p.get("reference") or followed.reference,
+            period=TimeRange.from_dict(p["period"]),
+            quantity=int(p["quantity"]),
+        )
         self._followed.save(followed)
-        return True
+        return followed
 
     def on_confirmed(self, message: Message) -> None:
-        if not self._newest(message, FollowedStatus.CONFIRMED):
-            return
-        r = ConfirmedReservation.from_message(message)
-        try:
-            ids = self._handlers.allocate(
-                AllocateItems(r.reservation_id, r.equipment_type_id, r.period, r.quantity)
-            )
-        except (ConflictError, ValidationError) as exc:
-            # Nothing was written by allocate (it checks before it adds); tell Booking.
-            outbox.record(
-                AllocationFailed(
-                    reservation_id=r.reservation_id,
-                    equipment_type_id=r.equipment_type_id,
-                    reason=f"Could not allocate items: {exc.message}",
-                )
-            )
-            return
-        outbox.record(
-            ItemsAllocated(
-                reservation_id=r.reservation_id,
-                equipment_type_id=r.equipment_type_id,
-                item_ids=ids,
-            )
-        )
+        followed = self._follow(message, FollowedStatus.CONFIRMED)
+        if followed is not None and followed.equipment_type_id:
+            self._planner.replan(followed.equipment_type_id)
 
-    def release(self, message: Message) -> None:
-        """Cancelled or expired: the items are free again for that period."""
-        if not self._newest(message, FollowedStatus.RELEASED):
+    def on_released(self, message: Message) -> None:
+        """Cancelled or expired: items held for it are free again — but one that was handed
+        over stays out until it is checked in (physical truth)."""
+        followed = self._follow(message, FollowedStatus.RELEASED)
+        if followed is None or not followed.equipment_type_id:
             return
-        self._handlers.set_allocation_status(
-            message.payload["reservation_id"], AllocationStatus.RELEASED
-        )
+        self._planner.lock_type(followed.equipment_type_id)
+        now = self._clock()
+        for allocation in self._allocations.for_reservation(followed.reservation_id):
+            if allocation.status is AllocationStatus.ALLOCATED:
+                self._allocations.update(replace(allocation, status=AllocationStatus.RELEASED), now)
+        self._planner.replan(followed.equipment_type_id)  # may serve bookings that were short
 
     def on_completed(self, message: Message) -> None:
         """Completed: whatever was not checked in at the counter is recorded as returned."""
-        if not self._newest(message, FollowedStatus.COMPLETED):
-            return
-        self.check_in(message.payload["reservation_id"], {}, "system")
+        followed = self._follow(message, FollowedStatus.COMPLETED)
+        if followed is not None:
+            self.check_in(followed.reservation_id, {}, "system")
 
     # --- at the counter -----------------------------------------------------------------------
 
+    def _lock_fleet_of(self, allocations: list[Allocation]) -> None:
+        item = self._items.get(allocations[0].item_id)
+        if item is not None:
+            self._planner.lock_type(item.equipment_type_id)
+
     def check_out(self, reservation_id: str, actor: str) -> None:
+        """The customer takes the items. Before the booking's start (an early pick-up) the
+        items are out from now: the planner moves bookings in between to other items."""
         allocations = [
             a
             for a in self._allocations.for_reservation(reservation_id)
@@ -110,34 +102,97 @@ class ReservationFollower:
         ]
         if not allocations:
             raise ConflictError("There are no allocated items waiting to be picked up.")
-        now = utcnow()
+        self._lock_fleet_of(allocations)
+        now = self._clock()
+        type_id = ""
         for allocation in allocations:
-            item = self._items.get(allocation.item_id, lock=True)
+            item = self._items.get(allocation.item_id)
             if item is None:
                 continue
+            type_id = item.equipment_type_id
             if item.status is not ItemStatus.AVAILABLE:
                 raise ConflictError(
                     f"{item.serial_number} is {item.status.label.lower()} and cannot be handed "
-                    "over; allocate another item first."
+                    "over; re-allocate another item first."
                 )
             item.change_status(ItemStatus.ALLOCATED, "Picked up for a reservation", actor, now)
             self._items.save(item)
-            self._allocations.set_status(allocation.id, AllocationStatus.PICKED_UP, now)
+            self._allocations.update(
+                replace(allocation, status=AllocationStatus.PICKED_UP, picked_up_at=now), now
+            )
+        if type_id and now < allocations[0].period.start:
+            self._planner.replan(type_id)
 
-    def check_in(self, reservation_id: str, damaged: dict[str, str], actor: str) -> None:
-        """Items come back: to AVAILABLE, or to MAINTENANCE with the damage noted."""
-        now = utcnow()
-        for allocation in self._allocations.for_reservation(reservation_id):
-            if not allocation.holds_item:
+    def check_in(
+        self,
+        reservation_id: str,
+        damaged: dict[str, str],
+        actor: str,
+        only: set[str] | None = None,
+    ) -> int:
+        """Items come back: to AVAILABLE, or to MAINTENANCE with the damage noted. `only`: the
+        item ids that came back (a partial return); None: all of them. Items never handed over
+        are released. Returns how many items are still out with the customer."""
+        allocations = [a for a in self._allocations.for_reservation(reservation_id) if a.holds_item]
+        if not allocations:
+            return 0
+        self._lock_fleet_of(allocations)
+        now = self._clock()
+        type_id = ""
+        still_out = 0
+        for allocation in allocations:
+            if only is not None and allocation.item_id not in only:
+                still_out += allocation.status is AllocationStatus.PICKED_UP
                 continue
-            item = self._items.get(allocation.item_id, lock=True)
+            item = self._items.get(allocation.item_id)
             if item is not None:
+                type_id = item.equipment_type_id
                 if allocation.item_id in damaged:
-                    item.mark_damaged(
-                        damaged[allocation.item_id] or "Damaged on return", actor, now
-                    )
+                    what = damaged[allocation.item_id] or "Damaged on return"
+                    item.mark_damaged(what, actor, now)
                     self._items.save(item)
                 elif item.status is ItemStatus.ALLOCATED:
                     item.change_status(ItemStatus.AVAILABLE, "Returned", actor, now)
                     self._items.save(item)
-            self._allocations.set_status(allocation.id, AllocationStatus.RETURNED, now)
+            if allocation.status is AllocationStatus.PICKED_UP:
+                back = replace(allocation, status=AllocationStatus.RETURNED, returned_at=now)
+            else:  # never handed over (completed without a pick-up): nothing came back
+                back = replace(allocation, status=AllocationStatus.RELEASED)
+            self._allocations.update(back, now)
+        if type_id:
+            self._planner.replan(type_id)  # returned items may serve bookings that were short
+        return still_out
+
+    # --- overdue returns ------------------------------------------------------------------------
+
+    def notice_overdue(self) -> int:
+        """Items whose booking has ended but that have not come back: Booking is told once
+        (ReturnOverdue), and the fleet is planned again — the item counts as out until it is
+        returned, so the next booking gets another one (or is flagged)."""
+        now = self._clock()
+        overdue: list[tuple[Allocation, datetime]] = []
+        for allocation in self._allocations.out_not_yet_overdue(started_before=now):
+            followed = self._followed.get(allocation.reservation_id)
+            ends = followed.period.end if followed and followed.period else allocation.period.end
+            if now >= ends:
+                overdue.append((allocation, ends))
+        items = {a.item_id: self._items.get(a.item_id) for a, _ in overdue}
+        types = sorted({i.equipment_type_id for i in items.values() if i is not None})
+        for type_id in types:  # the planner's lock order: one type after the other, sorted
+            self._planner.lock_type(type_id)
+        for allocation, ends in overdue:
+            item = items[allocation.item_id]
+            if item is None:
+                continue
+            self._allocations.update(replace(allocation, overdue_noticed_at=now), now)
+            outbox.record(
+                ReturnOverdue(
+                    reservation_id=allocation.reservation_id,
+                    equipment_type_id=item.equipment_type_id,
+                    serial_number=item.serial_number,
+                    due_at=ends,
+                )
+            )
+        for type_id in types:
+            self._planner.replan(type_id)
+        return len(overdue)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from rental.shared.events import Event, register_event
 
@@ -21,3 +22,14 @@ class AllocationFailed(Event):
     reservation_id: str
     equipment_type_id: str
     reason: str
+
+
+@register_event
+@dataclass(frozen=True, kw_only=True)
+class ReturnOverdue(Event):
+    """An item handed over for a booking was not back when the booking ended."""
+
+    reservation_id: str
+    equipment_type_id: str
+    serial_number: str
+    due_at: datetime

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from rental.inventory.domain.planning import SINCE_EVER, UNTIL_FURTHER_NOTICE
 from rental.shared.errors import ConflictError, ValidationError
 from rental.shared.text import clean_block, clean_line
 from rental.shared.time_range import TimeRange
@@ -100,6 +101,8 @@ class EquipmentItem:
     acquired_on: date | None = None
     notes: str = ""
     location: str = ""
+    # In maintenance: when it is expected back, after which it counts for bookings again.
+    expected_back_at: datetime | None = None
     new_history: list[StatusChange] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -153,7 +156,14 @@ class EquipmentItem:
     def allowed_transitions(self) -> list[ItemStatus]:
         return sorted(TRANSITIONS[self.status], key=lambda s: list(ItemStatus).index(s))
 
-    def change_status(self, target: ItemStatus, reason: str, actor: str, at: datetime) -> None:
+    def change_status(
+        self,
+        target: ItemStatus,
+        reason: str,
+        actor: str,
+        at: datetime,
+        expected_back_at: datetime | None = None,
+    ) -> None:
         reason = clean_line(reason)
         if target == self.status:
             raise ConflictError(f"{self.serial_number} is already {target.label.lower()}.")
@@ -174,14 +184,45 @@ class EquipmentItem:
             )
         if len(reason) > 500:
             raise ValidationError("Keep the reason under 500 characters.", field="reason")
+        if expected_back_at is not None:
+            check_expected_back(expected_back_at, target, at)
         self.new_history.append(StatusChange(self.status, target, at, reason, actor))
         self.status = target
+        self.expected_back_at = expected_back_at if target is ItemStatus.MAINTENANCE else None
 
-    def mark_damaged(self, reason: str, actor: str, at: datetime) -> None:
+    def mark_damaged(
+        self, reason: str, actor: str, at: datetime, expected_back_at: datetime | None = None
+    ) -> None:
         reason = clean_line(reason)
         if not reason:
             raise ValidationError("Describe the damage.", field="reason")
-        self.change_status(ItemStatus.MAINTENANCE, f"Damaged: {reason}", actor, at)
+        self.change_status(
+            ItemStatus.MAINTENANCE, f"Damaged: {reason}", actor, at, expected_back_at
+        )
+
+    def unavailable_for_maintenance(self) -> TimeRange | None:
+        """In maintenance: unavailable from now until it is expected back (or for good when
+        nobody knows). None for items in any other status."""
+        if self.status is not ItemStatus.MAINTENANCE:
+            return None
+        return TimeRange(SINCE_EVER, self.expected_back_at or UNTIL_FURTHER_NOTICE)
+
+
+def check_expected_back(expected_back_at: datetime, target: ItemStatus, now: datetime) -> None:
+    if target is not ItemStatus.MAINTENANCE:
+        raise ValidationError(
+            "Only an item going to maintenance has an expected return date.",
+            field="expected_back_at",
+        )
+    if expected_back_at <= now:
+        raise ValidationError(
+            "The expected return must be in the future.", field="expected_back_at"
+        )
+    if expected_back_at > now + MAX_MAINTENANCE:
+        raise ValidationError(
+            "Give an expected return within a year, or leave it empty when nobody knows.",
+            field="expected_back_at",
+        )
 
 
 MAX_MAINTENANCE = timedelta(days=366)
@@ -235,55 +276,24 @@ class Allocation:
     id: str
     item_id: str
     reservation_id: str
-    period: TimeRange
+    period: TimeRange  # the booking's period plus the turnaround buffer
     status: AllocationStatus = AllocationStatus.ALLOCATED
+    picked_up_at: datetime | None = None
+    returned_at: datetime | None = None
+    overdue_noticed_at: datetime | None = None
 
     @property
     def holds_item(self) -> bool:
         return self.status in HOLDING
 
 
-def ensure_can_allocate(
-    item: EquipmentItem,
-    period: TimeRange,
-    allocations: Iterable[Allocation],
-    windows: Iterable[MaintenanceWindow],
-) -> None:
-    """An item can be allocated for `period` only when it is rentable, holds no other
-    allocation overlapping the period and has no maintenance window overlapping it."""
-    if item.status not in RENTABLE:
-        raise ConflictError(f"{item.serial_number} is {item.status.label.lower()}.")
-    for allocation in allocations:
-        if (
-            allocation.item_id == item.id
-            and allocation.holds_item
-            and allocation.period.overlaps(period)
-        ):
-            raise ConflictError(f"{item.serial_number} is already allocated in that period.")
-    for window in windows:
-        if window.item_id == item.id and window.period.overlaps(period):
-            raise ConflictError(f"{item.serial_number} is in maintenance during that period.")
-
-
 def ensure_can_schedule_maintenance(
-    item: EquipmentItem,
-    period: TimeRange,
-    allocations: Iterable[Allocation],
-    windows: Iterable[MaintenanceWindow],
+    item: EquipmentItem, period: TimeRange, windows: Iterable[MaintenanceWindow]
 ) -> None:
+    """Bookings on the item are not checked here: the fleet is planned again afterwards and
+    they move to other items (or staff are asked first)."""
     if item.status is ItemStatus.RETIRED:
         raise ConflictError(f"{item.serial_number} is retired; it needs no maintenance.")
-    for allocation in allocations:
-        if (
-            allocation.item_id == item.id
-            and allocation.holds_item
-            and allocation.period.overlaps(period)
-        ):
-            raise ConflictError(
-                f"{item.serial_number} is allocated to a reservation in that period; "
-                "choose another time or another item.",
-                field="start",
-            )
     for window in windows:
         if window.item_id == item.id and window.period.overlaps(period):
             raise ConflictError(
@@ -293,91 +303,10 @@ def ensure_can_schedule_maintenance(
             )
 
 
-def free_items(
-    items: Iterable[EquipmentItem],
-    period: TimeRange,
-    allocations: Iterable[Allocation],
-    windows: Iterable[MaintenanceWindow],
-) -> list[EquipmentItem]:
-    """Items that could be allocated for `period`, in a stable order (by serial)."""
-    allocations = list(allocations)
-    windows = list(windows)
-    result = []
-    for item in sorted(items, key=lambda i: i.serial_number):
-        try:
-            ensure_can_allocate(item, period, allocations, windows)
-        except ConflictError:
-            continue
-        result.append(item)
-    return result
-
-
 def capacity_for(item_count: int, maintenance: Iterable[tuple[str, TimeRange]], period) -> int:
     """Rentable items minus the distinct items whose maintenance overlaps `period`."""
     busy = {item_id for item_id, window in maintenance if window.overlaps(period)}
     return max(0, item_count - len(busy))
-
-
-_NO_NEIGHBOUR = timedelta(days=100_000)
-
-
-def best_fit(
-    free: Iterable[EquipmentItem], period: TimeRange, allocations: Iterable[Allocation]
-) -> list[EquipmentItem]:
-    """Order free items so that the one whose bookings sit closest around `period` comes
-    first. Packing rentals tightly onto few items keeps long stretches free on the others, so
-    a later, longer booking still finds an item (plain first-fit can strand capacity)."""
-    holding = [a for a in allocations if a.holds_item]
-
-    def hole(item: EquipmentItem) -> tuple[timedelta, timedelta, str]:
-        ends = [
-            a.period.end for a in holding if a.item_id == item.id and a.period.end <= period.start
-        ]
-        starts = [
-            a.period.start for a in holding if a.item_id == item.id and a.period.start >= period.end
-        ]
-        before = period.start - max(ends) if ends else _NO_NEIGHBOUR
-        after = min(starts) - period.end if starts else _NO_NEIGHBOUR
-        return (before + after, before, item.serial_number)
-
-    return sorted(free, key=hole)
-
-
-def repack(
-    items: Iterable[EquipmentItem],
-    windows: Iterable[MaintenanceWindow],
-    fixed: Iterable[Allocation],
-    movable: Iterable[Allocation],
-    period: TimeRange,
-    quantity: int,
-) -> tuple[dict[str, str], list[str]] | None:
-    """Re-plan which item serves which not-yet-started allocation so that `quantity` more
-    items fit `period`. Allocations are placed in start order onto the best-fitting free item
-    (for interval bookings, start order needs no more items than the peak overlap); picked-up
-    allocations and maintenance stay where they are. Returns (allocation id -> new item id for
-    those that move, item ids for the new allocations), or None when it cannot be done."""
-    rentable = [i for i in items if i.status in RENTABLE]
-    windows = list(windows)
-    placed: list[Allocation] = [a for a in fixed if a.holds_item]
-    tasks: list[tuple[TimeRange, str | None]] = [(a.period, a.id) for a in movable]
-    tasks += [(period, None)] * quantity
-    tasks.sort(key=lambda t: (t[0].start, t[0].end))
-    moves: dict[str, str] = {}
-    new_items: list[str] = []
-    original = {a.id: a.item_id for a in movable}
-    for task_period, allocation_id in tasks:
-        candidates = free_items(rentable, task_period, placed, windows)
-        if not candidates:
-            return None
-        item = best_fit(candidates, task_period, placed)[0]
-        placed.append(
-            Allocation(allocation_id or f"new-{len(new_items)}", item.id, "", task_period)
-        )
-        if allocation_id is None:
-            new_items.append(item.id)
-        elif original[allocation_id] != item.id:
-            moves[allocation_id] = item.id
-    return moves, new_items
 
 
 # --- following reservations ----------------------------------------------------------------
@@ -408,6 +337,17 @@ class FollowedReservation:
     reservation_id: str
     sequence: int = 0
     status: FollowedStatus | None = None
+    # What has to be served (from the confirmation): kept so the fleet can be re-planned.
+    equipment_type_id: str | None = None
+    reference: str | None = None
+    period: TimeRange | None = None
+    quantity: int = 0
+    # Booking was told the booking is short of items, and not yet that it is served again.
+    shortage_reported: bool = False
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.status is FollowedStatus.CONFIRMED and self.period is not None
 
     def accept(self, sequence: int, status: FollowedStatus) -> bool:
         """Record the event and return True when it should be applied, False when stale."""

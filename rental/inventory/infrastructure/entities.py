@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rental.shared.db import Base, UTCDateTime
@@ -23,6 +33,8 @@ class ItemEntity(Base):
     acquired_on: Mapped[date | None] = mapped_column(Date)
     notes: Mapped[str] = mapped_column(Text, default="")
     location: Mapped[str] = mapped_column(String(120), default="")
+    # In maintenance: when it is expected back (it counts again from then); None: unknown.
+    expected_back_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -68,6 +80,11 @@ class AllocationEntity(Base):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(20))
+    # Physical truth: when the item left with the customer and came back; when it was first
+    # noticed overdue (so staff and the customer's booking are told once).
+    picked_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    overdue_noticed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -78,11 +95,35 @@ class AllocationEntity(Base):
 
 
 class FollowedReservationEntity(Base):
-    """The newest Booking event Inventory applied per reservation (see FollowedReservation)."""
+    """What Inventory knows of a booking from Booking's events: the newest event applied (see
+    FollowedReservation) and, for confirmed ones, what has to be served — so the fleet can be
+    planned again without asking Booking."""
 
     __tablename__ = "inventory_followed_reservations"
 
     reservation_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str | None] = mapped_column(String(12))
+    equipment_type_id: Mapped[str | None] = mapped_column(String(36))
+    reference: Mapped[str | None] = mapped_column(String(16))
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    quantity: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Booking was told it is short of items (AllocationFailed) and not yet that it is served.
+    shortage_reported: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_inventory_followed_reservations_type_status", "equipment_type_id", "status"),
+    )
+
+
+class TypeSettingsEntity(Base):
+    """Per equipment type: the turnaround buffer (cleaning, checks) an item needs between two
+    rentals. Owned here because it is about the physical items; Booking reads it to answer
+    availability."""
+
+    __tablename__ = "inventory_type_settings"
+
+    equipment_type_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    turnaround_minutes: Mapped[int] = mapped_column(Integer, default=0)

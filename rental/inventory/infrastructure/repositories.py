@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -26,6 +26,7 @@ from rental.inventory.infrastructure.entities import (
     ItemEntity,
     MaintenanceWindowEntity,
     StatusHistoryEntity,
+    TypeSettingsEntity,
 )
 from rental.shared.db import is_postgres
 from rental.shared.time_range import TimeRange, utcnow
@@ -40,6 +41,7 @@ def item_to_domain(e: ItemEntity) -> EquipmentItem:
         acquired_on=e.acquired_on,
         notes=e.notes or "",
         location=e.location or "",
+        expected_back_at=e.expected_back_at,
     )
     return item
 
@@ -61,6 +63,9 @@ def allocation_to_domain(e: AllocationEntity) -> Allocation:
         reservation_id=e.reservation_id,
         period=TimeRange(e.starts_at, e.ends_at),
         status=AllocationStatus(e.status),
+        picked_up_at=e.picked_up_at,
+        returned_at=e.returned_at,
+        overdue_noticed_at=e.overdue_noticed_at,
     )
 
 
@@ -131,6 +136,7 @@ class ItemRepository:
         entity.notes = item.notes
         entity.location = item.location
         entity.acquired_on = item.acquired_on
+        entity.expected_back_at = item.expected_back_at
         entity.updated_at = utcnow()
         self._session.flush()
         self._write_history(item)
@@ -267,6 +273,55 @@ class AllocationRepository:
         )
         return [allocation_to_domain(e) for e in rows]
 
+    def for_reservations(self, reservation_ids: Iterable[str]) -> list[Allocation]:
+        ids = list(reservation_ids)
+        if not ids:
+            return []
+        rows = self._session.scalars(
+            select(AllocationEntity)
+            .where(AllocationEntity.reservation_id.in_(ids))
+            .order_by(AllocationEntity.created_at, AllocationEntity.id)
+        )
+        return [allocation_to_domain(e) for e in rows]
+
+    def out_with_customers(self, item_ids: Iterable[str]) -> list[Allocation]:
+        """Allocations whose item was handed over and has not come back."""
+        ids = list(item_ids)
+        if not ids:
+            return []
+        rows = self._session.scalars(
+            select(AllocationEntity).where(
+                AllocationEntity.item_id.in_(ids),
+                AllocationEntity.status == AllocationStatus.PICKED_UP.value,
+            )
+        )
+        return [allocation_to_domain(e) for e in rows]
+
+    def out_not_yet_overdue(self, started_before: datetime) -> list[Allocation]:
+        """Items out with customers, not yet noticed overdue, whose booking has started:
+        what the overdue check looks at."""
+        rows = self._session.scalars(
+            select(AllocationEntity).where(
+                AllocationEntity.status == AllocationStatus.PICKED_UP.value,
+                AllocationEntity.overdue_noticed_at.is_(None),
+                AllocationEntity.starts_at < started_before,
+            )
+        )
+        return [allocation_to_domain(e) for e in rows]
+
+    def update(self, allocation: Allocation, at: datetime) -> None:
+        entity = self._session.get(AllocationEntity, allocation.id)
+        assert entity is not None
+        entity.item_id = allocation.item_id
+        entity.starts_at = allocation.period.start
+        entity.ends_at = allocation.period.end
+        entity.status = allocation.status.value
+        entity.picked_up_at = allocation.picked_up_at
+        entity.returned_at = allocation.returned_at
+        entity.overdue_noticed_at = allocation.overdue_noticed_at
+        entity.updated_at = at
+        self._session.flush()
+
     def for_reservation(self, reservation_id: str) -> list[Allocation]:
         rows = self._session.scalars(
             select(AllocationEntity)
@@ -335,16 +390,69 @@ class FollowedReservationRepository:
             .execution_options(populate_existing=True)
         )
         assert entity is not None
-        return FollowedReservation(
-            entity.reservation_id,
-            entity.sequence,
-            FollowedStatus(entity.status) if entity.status else None,
+        return _followed(entity)
+
+    def get(self, reservation_id: str) -> FollowedReservation | None:
+        entity = self._session.get(FollowedReservationEntity, reservation_id)
+        return _followed(entity) if entity else None
+
+    def confirmed_of_type(self, equipment_type_id: str) -> list[FollowedReservation]:
+        f = FollowedReservationEntity
+        rows = self._session.scalars(
+            select(f).where(
+                f.equipment_type_id == equipment_type_id,
+                f.status == FollowedStatus.CONFIRMED.value,
+            )
         )
+        return [_followed(e) for e in rows]
 
     def save(self, followed: FollowedReservation) -> None:
         entity = self._session.get(FollowedReservationEntity, followed.reservation_id)
         assert entity is not None
         entity.sequence = followed.sequence
         entity.status = followed.status.value if followed.status else None
+        entity.equipment_type_id = followed.equipment_type_id
+        entity.reference = followed.reference
+        entity.starts_at = followed.period.start if followed.period else None
+        entity.ends_at = followed.period.end if followed.period else None
+        entity.quantity = followed.quantity
+        entity.shortage_reported = followed.shortage_reported
         entity.updated_at = utcnow()
+        self._session.flush()
+
+
+def _followed(entity: FollowedReservationEntity) -> FollowedReservation:
+    period = (
+        TimeRange(entity.starts_at, entity.ends_at) if entity.starts_at and entity.ends_at else None
+    )
+    return FollowedReservation(
+        entity.reservation_id,
+        entity.sequence,
+        FollowedStatus(entity.status) if entity.status else None,
+        equipment_type_id=entity.equipment_type_id,
+        reference=entity.reference,
+        period=period,
+        quantity=entity.quantity or 0,
+        shortage_reported=bool(entity.shortage_reported),
+    )
+
+
+class TypeSettingsRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def turnaround(self, equipment_type_id: str) -> timedelta:
+        minutes = self._session.scalar(
+            select(TypeSettingsEntity.turnaround_minutes).where(
+                TypeSettingsEntity.equipment_type_id == equipment_type_id
+            )
+        )
+        return timedelta(minutes=minutes or 0)
+
+    def set_turnaround(self, equipment_type_id: str, minutes: int) -> None:
+        entity = self._session.get(TypeSettingsEntity, equipment_type_id)
+        if entity is None:
+            entity = TypeSettingsEntity(equipment_type_id=equipment_type_id)
+            self._session.add(entity)
+        entity.turnaround_minutes = minutes
         self._session.flush()

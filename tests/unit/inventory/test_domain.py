@@ -15,9 +15,7 @@ from rental.inventory.domain.models import (
     check_acquired_on,
     check_maintenance_period,
     clean_serial,
-    ensure_can_allocate,
     ensure_can_schedule_maintenance,
-    free_items,
 )
 from rental.shared.errors import ConflictError, ValidationError
 from rental.shared.time_range import TimeRange
@@ -99,51 +97,28 @@ def window(period, item_id="i1"):
     return MaintenanceWindow("w", item_id, period, "inspection")
 
 
-def test_allocations_may_touch_but_never_overlap():
-    thing = item()
-    ensure_can_allocate(thing, hours(2, 4), [alloc(hours(0, 2)), alloc(hours(4, 6))], [])
-    with pytest.raises(ConflictError, match="already allocated"):
-        ensure_can_allocate(thing, hours(1, 3), [alloc(hours(0, 2))], [])
-
-
-def test_released_and_returned_allocations_do_not_hold_the_item():
-    thing = item()
-    ensure_can_allocate(
-        thing,
-        hours(0, 2),
-        [alloc(hours(0, 2), AllocationStatus.RELEASED), alloc(hours(1, 3), "RETURNED")],
-        [],
-    )
-
-
-def test_other_items_allocations_do_not_matter():
-    ensure_can_allocate(item(), hours(0, 2), [alloc(hours(0, 2), item_id="i2")], [])
-
-
-def test_an_allocation_cannot_overlap_a_maintenance_window():
-    with pytest.raises(ConflictError, match="maintenance"):
-        ensure_can_allocate(item(), hours(0, 5), [], [window(hours(4, 6))])
-    ensure_can_allocate(item(), hours(0, 4), [], [window(hours(4, 6))])
-
-
-@pytest.mark.parametrize("status", [ItemStatus.MAINTENANCE, ItemStatus.RETIRED])
-def test_items_out_of_service_cannot_be_allocated(status):
-    with pytest.raises(ConflictError):
-        ensure_can_allocate(item(status), hours(0, 1), [], [])
-
-
-def test_maintenance_cannot_overlap_an_allocation_or_another_window():
-    with pytest.raises(ConflictError, match="allocated"):
-        ensure_can_schedule_maintenance(item(), hours(1, 2), [alloc(hours(0, 3))], [])
+def test_maintenance_cannot_overlap_another_window_but_bookings_are_planned_around_it():
     with pytest.raises(ConflictError, match="already has maintenance"):
-        ensure_can_schedule_maintenance(item(), hours(1, 2), [], [window(hours(0, 3))])
-    ensure_can_schedule_maintenance(item(), hours(3, 4), [alloc(hours(0, 3))], [])
+        ensure_can_schedule_maintenance(item(), hours(1, 2), [window(hours(0, 3))])
+    ensure_can_schedule_maintenance(item(), hours(3, 4), [window(hours(0, 3))])
+    with pytest.raises(ConflictError, match="retired"):
+        ensure_can_schedule_maintenance(item(ItemStatus.RETIRED), hours(3, 4), [])
 
 
-def test_free_items_skips_busy_ones_in_serial_order():
-    a, b, c = item(id="a", serial="B-2"), item(id="b", serial="A-1"), item(id="c", serial="C-3")
-    free = free_items([a, b, c], hours(0, 2), [alloc(hours(1, 2), item_id="c")], [])
-    assert [i.id for i in free] == ["b", "a"]
+def test_an_item_in_maintenance_is_unavailable_until_it_is_expected_back():
+    thing = item()
+    now = T0
+    thing.change_status(ItemStatus.MAINTENANCE, "gearbox", "staff", now, now + timedelta(days=3))
+    assert thing.unavailable_for_maintenance().end == now + timedelta(days=3)
+    thing.change_status(ItemStatus.AVAILABLE, "fixed", "staff", now + timedelta(days=1))
+    assert thing.unavailable_for_maintenance() is None and thing.expected_back_at is None
+    with pytest.raises(ValidationError, match="must be in the future"):
+        item().change_status(ItemStatus.MAINTENANCE, "x", "staff", now, now)
+    with pytest.raises(ValidationError, match="Only an item going to maintenance"):
+        item().change_status(ItemStatus.RETIRED, "x", "staff", now, now + timedelta(days=1))
+    unknown = item()
+    unknown.change_status(ItemStatus.MAINTENANCE, "waiting for parts", "staff", now)
+    assert unknown.unavailable_for_maintenance().end.year == 2999
 
 
 def test_capacity_counts_each_item_in_maintenance_once():

@@ -1,0 +1,315 @@
+"""Planning a type's fleet again after anything changed under its bookings, applying the plan
+to the allocations, and telling Booking which bookings are short of items (AllocationFailed)
+or served again (ItemsAllocated). Runs inside the caller's unit of work, with the type's item
+rows locked, so the plan and the change that caused it commit together."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from rental.inventory.domain.events import AllocationFailed, ItemsAllocated
+from rental.inventory.domain.models import (
+    Allocation,
+    AllocationStatus,
+    EquipmentItem,
+    FollowedReservation,
+    ItemStatus,
+)
+from rental.inventory.domain.planning import (
+    UNTIL_FURTHER_NOTICE,
+    Block,
+    Demand,
+    blocking,
+    out_with_customer,
+    plan,
+)
+from rental.inventory.infrastructure.repositories import (
+    AllocationRepository,
+    FollowedReservationRepository,
+    ItemRepository,
+    MaintenanceRepository,
+    TypeSettingsRepository,
+)
+from rental.shared import outbox
+from rental.shared.errors import InputWarning
+from rental.shared.time_range import TimeRange, utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class Wording:
+    """How a reason reads for staff: the type's name and a period in the business time
+    zone (the facade knows both; the planner does not read configuration)."""
+
+    type_name: Callable[[str], str]
+    period: Callable[[TimeRange], str]
+    moment: Callable[[datetime], str]
+
+
+@dataclass(frozen=True, slots=True)
+class Shortage:
+    reservation_id: str
+    reference: str
+    missing: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlanOutcome:
+    newly_short: tuple[Shortage, ...] = ()  # short now, and Booking had not been told
+    still_short: tuple[Shortage, ...] = ()
+    served_again: tuple[str, ...] = ()
+    moved: int = 0
+
+    def warning(self) -> InputWarning | None:
+        """What a staff action that caused these shortages must confirm before it commits."""
+        if not self.newly_short:
+            return None
+        refs = ", ".join(s.reference for s in self.newly_short)
+        count = len(self.newly_short)
+        bookings = "booking" if count == 1 else "bookings"
+        details = " ".join(f"{s.reference}: {s.reason}." for s in self.newly_short)
+        return InputWarning(
+            "leaves_bookings_short",
+            f"This leaves {count} confirmed {bookings} without a machine ({refs}). {details} "
+            "Continue anyway? They will be flagged for you to arrange something.",
+        )
+
+
+class FleetPlanner:
+    def __init__(
+        self, session: Session, wording: Wording, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self._items = ItemRepository(session)
+        self._windows = MaintenanceRepository(session)
+        self._allocations = AllocationRepository(session)
+        self._followed = FollowedReservationRepository(session)
+        self._settings = TypeSettingsRepository(session)
+        self._wording = wording
+        self._clock = clock
+
+    def lock_type(self, equipment_type_id: str) -> list[EquipmentItem]:
+        """Lock every item row of the type, in serial order (PostgreSQL; SQLite's unit of work
+        holds the write lock already). Everything that plans or changes a type's items takes
+        this lock first, so two changes of one fleet never interleave or deadlock."""
+        return self._items.of_type(equipment_type_id, lock=True)
+
+    def replan(self, equipment_type_id: str) -> PlanOutcome:
+        items = self.lock_type(equipment_type_id)
+        now = self._clock()
+        buffer = self._settings.turnaround(equipment_type_id)
+        followed = {
+            f.reservation_id: f
+            for f in self._followed.confirmed_of_type(equipment_type_id)
+            if f.period is not None
+        }
+        held = self._allocations.for_reservations(followed)
+        blocks = self._blocks(items, buffer, now)
+        demands = self._demands(followed, held, buffer, now)
+        rentable = [i.id for i in items if i.status is not ItemStatus.RETIRED]
+        assigned = plan(rentable, blocks, demands)
+        moved = self._apply(demands, assigned, held, now)
+        self._refresh_out(followed, held, buffer, now)
+        return self._report(equipment_type_id, items, blocks, followed, demands, assigned, moved)
+
+    # --- what blocks items, what bookings need --------------------------------------------------
+
+    def _blocks(self, items: list[EquipmentItem], buffer: timedelta, now: datetime) -> list[Block]:
+        serial = {i.id: i.serial_number for i in items}
+        blocks: list[Block] = []
+        if items:
+            ahead = TimeRange(now, UNTIL_FURTHER_NOTICE)
+            type_id = items[0].equipment_type_id
+            for w in self._windows.overlapping_for_type(type_id, ahead, rentable_only=False):
+                cause = f"{serial.get(w.item_id, '?')} has maintenance scheduled ({w.reason})"
+                blocks.append(Block(w.item_id, w.period, cause))
+        for item in items:
+            if (maintenance := item.unavailable_for_maintenance()) is not None:
+                until = (
+                    f" until {self._wording.moment(item.expected_back_at)}"
+                    if item.expected_back_at
+                    else ""
+                )
+                blocks.append(
+                    Block(item.id, maintenance, f"{item.serial_number} is in maintenance{until}")
+                )
+        for allocation in self._allocations.out_with_customers(serial):
+            rental = self._rental(allocation, buffer)
+            picked = allocation.picked_up_at or allocation.period.start
+            blocks.append(
+                out_with_customer(
+                    allocation.item_id, serial[allocation.item_id], rental, buffer, picked, now
+                )
+            )
+        return blocks
+
+    def _rental(self, allocation: Allocation, buffer: timedelta) -> TimeRange:
+        """The booking's own period for an allocation (its stored period includes a buffer)."""
+        followed = self._followed.get(allocation.reservation_id)
+        if followed is not None and followed.period is not None:
+            return followed.period
+        end = max(allocation.period.end - buffer, allocation.period.start + timedelta(minutes=1))
+        return TimeRange(allocation.period.start, end)
+
+    @staticmethod
+    def _demands(
+        followed: dict[str, FollowedReservation],
+        held: list[Allocation],
+        buffer: timedelta,
+        now: datetime,
+    ) -> list[Demand]:
+        demands = []
+        for f in followed.values():
+            assert f.period is not None
+            occupied = TimeRange(f.period.start, f.period.end + buffer)
+            if f.period.end <= now:
+                continue  # over: nothing left to hand over (overdue items are blocks)
+            mine = [a for a in held if a.reservation_id == f.reservation_id]
+            gone = sum(
+                a.status in (AllocationStatus.PICKED_UP, AllocationStatus.RETURNED) for a in mine
+            )
+            need = f.quantity - gone
+            if need <= 0:
+                continue
+            current = tuple(a.item_id for a in mine if a.status is AllocationStatus.ALLOCATED)
+            demands.append(
+                Demand(f.reservation_id, occupied, need, current, movable=f.period.start > now)
+            )
+        return demands
+
+    # --- applying the plan ------------------------------------------------------------------------
+
+    def _apply(
+        self,
+        demands: list[Demand],
+        assigned: dict[str, list[str]],
+        held: list[Allocation],
+        now: datetime,
+    ) -> int:
+        moved = 0
+        for demand in demands:
+            target = assigned[demand.reservation_id]
+            mine = [
+                a
+                for a in held
+                if a.reservation_id == demand.reservation_id
+                and a.status is AllocationStatus.ALLOCATED
+            ]
+            keep = [a for a in mine if a.item_id in target]
+            spare = [a for a in mine if a.item_id not in target]
+            kept_items = {a.item_id for a in keep}
+            for allocation in keep:
+                if allocation.period != demand.occupied:  # the buffer changed
+                    self._allocations.update(replace(allocation, period=demand.occupied), now)
+            for item_id in (i for i in target if i not in kept_items):
+                if spare:  # the same allocation, on another item
+                    allocation = spare.pop()
+                    self._allocations.update(
+                        replace(allocation, item_id=item_id, period=demand.occupied), now
+                    )
+                    moved += 1
+                else:
+                    self._allocations.add(
+                        Allocation(
+                            str(uuid.uuid4()), item_id, demand.reservation_id, demand.occupied
+                        )
+                    )
+            for allocation in spare:  # its item cannot serve it, and no other can
+                self._allocations.update(replace(allocation, status=AllocationStatus.RELEASED), now)
+        return moved
+
+    def _refresh_out(
+        self,
+        followed: dict[str, FollowedReservation],
+        held: list[Allocation],
+        buffer: timedelta,
+        now: datetime,
+    ) -> None:
+        """Items out with customers keep their booking's period with the current buffer."""
+        for allocation in held:
+            rental = followed[allocation.reservation_id].period
+            if allocation.status is not AllocationStatus.PICKED_UP or rental is None:
+                continue
+            occupied = TimeRange(rental.start, rental.end + buffer)
+            if allocation.period != occupied:
+                self._allocations.update(replace(allocation, period=occupied), now)
+
+    # --- telling Booking -------------------------------------------------------------------------
+
+    def _report(
+        self,
+        type_id: str,
+        items: list[EquipmentItem],
+        blocks: list[Block],
+        followed: dict[str, FollowedReservation],
+        demands: list[Demand],
+        assigned: dict[str, list[str]],
+        moved: int,
+    ) -> PlanOutcome:
+        newly: list[Shortage] = []
+        still: list[Shortage] = []
+        served: list[str] = []
+        for demand in demands:
+            f = followed[demand.reservation_id]
+            got = assigned[demand.reservation_id]
+            if len(got) < demand.quantity:
+                shortage = Shortage(
+                    f.reservation_id,
+                    f.reference or f.reservation_id[:8],
+                    demand.quantity - len(got),
+                    self._reason(type_id, items, blocks, demand, got, f.period or demand.occupied),
+                )
+                if f.shortage_reported:
+                    still.append(shortage)
+                    continue
+                newly.append(shortage)
+                self._followed.save(replace(f, shortage_reported=True))
+                outbox.record(
+                    AllocationFailed(
+                        reservation_id=f.reservation_id,
+                        equipment_type_id=type_id,
+                        reason=f"Could not allocate items: {shortage.reason}.",
+                    )
+                )
+            elif f.shortage_reported or len(demand.current) < demand.quantity:
+                served.append(f.reservation_id)
+                self._followed.save(replace(f, shortage_reported=False))
+                outbox.record(
+                    ItemsAllocated(
+                        reservation_id=f.reservation_id, equipment_type_id=type_id, item_ids=got
+                    )
+                )
+        return PlanOutcome(tuple(newly), tuple(still), tuple(served), moved)
+
+    def _reason(
+        self,
+        type_id: str,
+        items: list[EquipmentItem],
+        blocks: list[Block],
+        demand: Demand,
+        got: list[str],
+        rental: TimeRange,
+    ) -> str:
+        """'SN-004 was retired; no other Diesel generator 20 kVA free for Fri 27 Nov,
+        09:00–17:00'."""
+        by_id = {i.id: i for i in items}
+        causes = []
+        for item_id in demand.current:
+            if item_id in got:
+                continue
+            item = by_id.get(item_id)
+            if item is None or item.status is ItemStatus.RETIRED:
+                causes.append(f"{item.serial_number if item else 'an item'} was retired")
+            elif (block := blocking(item_id, demand.occupied, blocks)) is not None:
+                causes.append(block.cause)
+            else:
+                causes.append(f"{item.serial_number} is needed by another booking")
+        name = self._wording.type_name(type_id)
+        when = self._wording.period(rental)
+        if causes:
+            return f"{'; '.join(causes)}; no other {name} free for {when}"
+        return f"only {len(got)} of {demand.quantity} {name} free for {when}"
