@@ -34,7 +34,7 @@ from rental.booking.infrastructure.repositories import (
 )
 from rental.catalog import CatalogFacade
 from rental.customers import CustomerFacade
-from rental.inventory import InventoryFacade
+from rental.inventory import BookedDemand, InventoryFacade
 from rental.pricing import PricingFacade
 from rental.shared.db import unit_of_work
 from rental.shared.errors import ConflictError, NotFoundError
@@ -174,6 +174,21 @@ class BookingFacade:
 
     def turnaround(self, equipment_type_id: str) -> timedelta:
         return self.inventory.get_turnaround(equipment_type_id)
+
+    def booked_demand(self, equipment_type_id: str, window: TimeRange) -> list[BookedDemand]:
+        """Live bookings of the type meeting `window` (holds and confirmed): what Inventory
+        weighs a change of the fleet against (registered as its demand source)."""
+        buffer = self.inventory.get_turnaround(equipment_type_id)
+        return [
+            BookedDemand(
+                r.id,
+                r.reference,
+                TimeRange(r.period.start, r.period.end + buffer),
+                r.quantity,
+                r.status.value,
+            )
+            for r in self._reservations.usage_in(equipment_type_id, window, utcnow())
+        ]
 
     def usage_profile(self, equipment_type_id: str, window: TimeRange) -> list[UsagePoint]:
         """Usage (units held) against capacity at every change point in `window`, for the

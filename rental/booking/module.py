@@ -6,6 +6,7 @@ from datetime import datetime
 
 from flask import Flask
 
+from rental.inventory import register_demand_source
 from rental.shared.events import Message, subscribe
 from rental.shared.jobs import register_job
 from rental.shared.privacy import register_exporter
@@ -63,6 +64,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(admin_bp)
     register_admin_nav(app, "Reservations", "booking_admin.list_reservations", order=10)
+    register_demand_source(app, lambda type_id, window: _facade().booked_demand(type_id, window))
     subscribe("AllocationFailed", name="booking.flag_reservation")(_on_allocation_failed)
     subscribe("ItemsAllocated", name="booking.clear_allocation_flag")(_on_items_allocated)
     subscribe("ReturnOverdue", name="booking.flag_overdue")(_on_return_overdue)

@@ -25,11 +25,13 @@ from rental.inventory.application.queries import (
     StatusHistoryEntry,
     TypeStock,
 )
-from rental.inventory.facade import InventoryFacade
+from rental.inventory.domain.planning import BookedDemand
+from rental.inventory.facade import InventoryFacade, register_demand_source
 
 __all__ = [
     "STATUSES",
     "AllocationView",
+    "BookedDemand",
     "BulkRegistrationResult",
     "CancelMaintenance",
     "CapacityProfile",
@@ -50,4 +52,5 @@ __all__ = [
     "Shortage",
     "StatusHistoryEntry",
     "TypeStock",
+    "register_demand_source",
 ]

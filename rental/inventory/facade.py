@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app, has_app_context
+from flask import Flask, current_app, has_app_context
 from sqlalchemy.exc import IntegrityError
 
 from rental.catalog import CatalogFacade
@@ -13,6 +13,7 @@ from rental.inventory.application.commands import (
     BulkRegistrationResult,
     CancelMaintenance,
     ChangeItemStatus,
+    DemandSource,
     InventoryHandlers,
     MarkEquipmentAsDamaged,
     RegisterEquipment,
@@ -57,8 +58,13 @@ class InventoryFacade:
         return FleetPlanner(session, wording)
 
     def _handlers(self, session) -> InventoryHandlers:
+        source = current_app.extensions.get(DEMAND_SOURCE) if has_app_context() else None
         return InventoryHandlers(
-            session, self._catalog.equipment_type_exists, self._planner(session), self._timezone()
+            session,
+            self._catalog.equipment_type_exists,
+            self._planner(session),
+            self._timezone(),
+            demand_source=source,
         )
 
     def _queries(self) -> InventoryQueries:
@@ -181,6 +187,16 @@ class InventoryFacade:
         Returns how many are still out."""
         with unit_of_work() as session:
             return self._follower(session).check_in(reservation_id, damaged, actor, only)
+
+
+DEMAND_SOURCE = "inventory.demand_source"
+
+
+def register_demand_source(app: Flask, source: DemandSource) -> None:
+    """Booking calls this at start-up: `source(type_id, window)` lists its live bookings of
+    the type (holds and confirmed ones), so a staff change of the fleet is weighed against
+    them too, without Inventory depending on Booking."""
+    app.extensions[DEMAND_SOURCE] = source
 
 
 def _registered_concurrently() -> ConflictError:

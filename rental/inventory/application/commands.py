@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, tzinfo
 from sqlalchemy.orm import Session
 
 from rental.inventory.application.planning import FleetPlanner, PlanOutcome
+from rental.inventory.application.queries import InventoryQueries
 from rental.inventory.domain.models import (
     EquipmentItem,
     ItemStatus,
@@ -19,16 +20,26 @@ from rental.inventory.domain.models import (
     clean_serial,
     ensure_can_schedule_maintenance,
 )
+from rental.inventory.domain.planning import (
+    UNTIL_FURTHER_NOTICE,
+    BookedDemand,
+    over_capacity,
+)
 from rental.inventory.infrastructure.repositories import (
+    FollowedReservationRepository,
     ItemRepository,
     MaintenanceRepository,
     TypeSettingsRepository,
 )
-from rental.shared.errors import NotFoundError, ValidationError, ensure_confirmed
+from rental.shared.errors import InputWarning, NotFoundError, ValidationError, ensure_confirmed
 from rental.shared.text import clean_line
 from rental.shared.time_range import TimeRange, utcnow
 
 MAX_TURNAROUND_MINUTES = 7 * 24 * 60
+
+# Booking's live bookings of a type in a window (registered by Booking at start-up, so
+# Inventory can weigh holds too without depending on Booking).
+DemandSource = Callable[[str, TimeRange], list[BookedDemand]]
 # Serial numbers one bulk registration takes (a delivery, not a whole warehouse at once).
 MAX_BULK_LINES = 500
 
@@ -122,7 +133,11 @@ class InventoryHandlers:
         type_exists: Callable[[str], bool],
         planner: FleetPlanner,
         timezone: tzinfo = UTC,
+        demand_source: DemandSource | None = None,
     ) -> None:
+        self._session = session
+        self._demand_source = demand_source
+        self._followed = FollowedReservationRepository(session)
         self._items = ItemRepository(session)
         self._windows = MaintenanceRepository(session)
         self._settings = TypeSettingsRepository(session)
@@ -228,9 +243,37 @@ class InventoryHandlers:
 
     def _replan(self, equipment_type_id: str, confirmed: frozenset[str]) -> PlanOutcome:
         outcome = self._planner.replan(equipment_type_id)
-        if (warning := outcome.warning()) is not None:
-            ensure_confirmed([warning], confirmed)
+        warnings = [outcome.warning(), self._booked_demand_at_risk(equipment_type_id)]
+        ensure_confirmed([w for w in warnings if w is not None], confirmed)
         return outcome
+
+    def _booked_demand_at_risk(self, equipment_type_id: str) -> InputWarning | None:
+        """Bookings the planner does not serve yet — holds customers are confirming right
+        now, confirmations the worker has not reached — that would no longer fit after the
+        change (Booking tells us about them through the demand source it registered)."""
+        if self._demand_source is None:
+            return None
+        now = utcnow()
+        booked = self._demand_source(equipment_type_id, TimeRange(now, UNTIL_FURTHER_NOTICE))
+        if not booked:
+            return None
+        served = {f.reservation_id for f in self._followed.confirmed_of_type(equipment_type_id)}
+        last = max(d.occupied.end for d in booked)
+        profile = InventoryQueries(self._session).capacity_profile(
+            equipment_type_id, TimeRange(now, last)
+        )
+        risky = [
+            d for d in over_capacity(booked, profile.capacity_for) if d.reservation_id not in served
+        ]
+        if not risky:
+            return None
+        what = {"PENDING": "a customer is holding it", "CONFIRMED": "just confirmed"}
+        listed = ", ".join(f"{d.reference} ({what.get(d.status, d.status)})" for d in risky)
+        return InputWarning(
+            "leaves_holds_short",
+            f"Bookings not yet served by items would no longer fit: {listed}. Continue anyway? "
+            "A confirmed one will be flagged for you once it is planned.",
+        )
 
     def _lock_item(self, item_id: str) -> EquipmentItem:
         """The item, read after its whole fleet is locked (the planner's lock order)."""

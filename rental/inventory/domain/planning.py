@@ -7,9 +7,10 @@ blocks them and the bookings, and applies the plan."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 from rental.shared.time_range import TimeRange
 
@@ -142,3 +143,37 @@ def _fit(item_id: str, demand: Demand, placed: list[Block]) -> tuple[timedelta, 
     before = period.start - max(ends) if ends else _NO_NEIGHBOUR
     after = min(starts) - period.end if starts else _NO_NEIGHBOUR
     return (before + after, item_id not in demand.current)
+
+
+@dataclass(frozen=True, slots=True)
+class BookedDemand:
+    """A live booking as Booking sees it (a hold, or a confirmed booking Inventory may not
+    have allocated yet): what a change of the fleet must still be able to serve."""
+
+    reservation_id: str
+    reference: str
+    occupied: TimeRange  # the rental period plus the turnaround buffer
+    quantity: int
+    status: str  # "PENDING" (a hold) or "CONFIRMED"
+
+
+def over_capacity(
+    demands: Sequence[BookedDemand], capacity_for: Callable[[TimeRange], int]
+) -> list[BookedDemand]:
+    """The bookings that meet a stretch of time where more units are booked than there are
+    items (after a change of the fleet): those at risk."""
+    at_risk = []
+    for demand in demands:
+        moments = {demand.occupied.start, demand.occupied.end}
+        for other in demands:
+            for moment in (other.occupied.start, other.occupied.end):
+                if demand.occupied.start < moment < demand.occupied.end:
+                    moments.add(moment)
+        ordered = sorted(moments)
+        for start, end in pairwise(ordered):
+            slot = TimeRange(start, end)
+            used = sum(d.quantity for d in demands if d.occupied.overlaps(slot))
+            if used > capacity_for(slot):
+                at_risk.append(demand)
+                break
+    return at_risk

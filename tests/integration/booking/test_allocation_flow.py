@@ -5,12 +5,15 @@ reservation, check-out and check-in at the counter."""
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 
+import pytest
 from sqlalchemy import select
 
 from rental.booking import BookingChannel, BookingFacade, CreateReservation, PricingBasis
 from rental.extensions import db
 from rental.inventory import ChangeItemStatus, InventoryFacade, ScheduleMaintenance
+from rental.shared.errors import NeedsConfirmation
 from rental.shared.events import Message
 from rental.shared.outbox import OutboxMessageEntity, OutboxProcessor
 from rental.shared.time_range import TimeRange
@@ -90,9 +93,13 @@ def test_cancellation_releases_the_items(app):
 def test_allocation_failed_flags_the_reservation_for_staff(app):
     fleet = make_type(units=2)
     rid = confirmed(fleet, 2, period(9, 17))
-    # After booking, an item goes to the workshop over the rental period.
+    # After booking, an item goes to the workshop over the rental period. The booking is
+    # confirmed but not yet allocated: staff are asked first, and go ahead.
+    maintenance = ScheduleMaintenance(fleet.item_ids[0], period(8, 10), "Hydraulic leak")
+    with pytest.raises(NeedsConfirmation, match="would no longer fit: RK-"):
+        InventoryFacade().schedule_maintenance(maintenance)
     InventoryFacade().schedule_maintenance(
-        ScheduleMaintenance(fleet.item_ids[0], period(8, 10), "Hydraulic leak")
+        replace(maintenance, confirmed_warnings=frozenset({"leaves_holds_short"}))
     )
     drain()
     reservation = BookingFacade().get_reservation(rid)
