@@ -13,6 +13,7 @@ from flask import current_app, has_app_context
 from rental.booking.application.availability import AvailabilityService, CheckAvailability
 from rental.booking.application.commands import (
     CancelReservation,
+    ChangeReservationType,
     CompleteReservation,
     ConfirmReservation,
     CreateReservation,
@@ -23,6 +24,7 @@ from rental.booking.application.dto import (
     AvailabilityResult,
     ReservationDetails,
     ReservationPage,
+    SwapOption,
     UsagePoint,
 )
 from rental.booking.domain.availability import sweep_peak
@@ -37,7 +39,7 @@ from rental.customers import CustomerFacade
 from rental.inventory import BookedDemand, InventoryFacade
 from rental.pricing import PricingFacade
 from rental.shared.db import unit_of_work
-from rental.shared.errors import ConflictError, NotFoundError
+from rental.shared.errors import ConflictError, DomainError, NotFoundError
 from rental.shared.time_range import TimeRange, utcnow
 
 
@@ -245,20 +247,57 @@ class BookingFacade:
         with unit_of_work():
             self._commands.clear_flag(reservation_id, code)
 
+    def swap_options(self, reservation_id: str) -> list[SwapOption]:
+        """Similar types (same category, offered, priced) free for the booking's period and
+        quantity, with what the booking would cost there."""
+        r = self.get_reservation(reservation_id)
+        query = CheckAvailability(r.equipment_type_id, r.period, r.quantity, r.basis)
+        options = []
+        for option in self._availability.similar(query, utcnow()):
+            try:
+                quote = self._availability.price(
+                    option.equipment_type_id, r.period, r.quantity, r.customer_id
+                )
+            except DomainError:
+                continue
+            if quote.total.currency != r.total.currency:
+                continue
+            options.append(
+                SwapOption(
+                    option.equipment_type_id,
+                    option.name,
+                    option.remaining_capacity,
+                    quote.total,
+                    quote.total - r.total,
+                )
+            )
+        return options
+
+    def change_type(self, reservation_id: str, equipment_type_id: str) -> None:
+        """Staff: serve a confirmed booking (nothing handed over yet) with another type, at
+        that type's price; Inventory re-plans both fleets."""
+        with unit_of_work():
+            self._ensure_nothing_handed_over(reservation_id, "moved to another type")
+            self._commands.change_type(ChangeReservationType(reservation_id, equipment_type_id))
+
+    def _ensure_nothing_handed_over(self, reservation_id: str, action: str) -> None:
+        out = [
+            a
+            for a in self.inventory.list_allocations_for_reservation(reservation_id)
+            if a.status in ("PICKED_UP", "RETURNED")
+        ]
+        if out:
+            raise ConflictError(
+                f"Equipment of this booking was handed over, so it cannot be {action}: "
+                "take it back instead."
+            )
+
     def mark_no_show(self, reservation_id: str) -> None:
         """Staff: the customer never came. Only for a confirmed booking whose rental has
         started and of which nothing was handed over; its equipment is free again."""
         with unit_of_work():
             self._commands.lock_confirmed(reservation_id, "marked as a no-show")
-            out = [
-                a
-                for a in self.inventory.list_allocations_for_reservation(reservation_id)
-                if a.status in ("PICKED_UP", "RETURNED")
-            ]
-            if out:
-                raise ConflictError(
-                    "Equipment of this booking was handed over: take it back instead."
-                )
+            self._ensure_nothing_handed_over(reservation_id, "marked as a no-show")
             self._commands.no_show(reservation_id)
 
     def hand_over(self, reservation_id: str, actor: str) -> None:

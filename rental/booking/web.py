@@ -16,13 +16,14 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 
 from rental.booking.application.availability import CheckAvailability
 from rental.booking.application.commands import CreateReservation
+from rental.booking.application.dto import StaffActions
 from rental.booking.domain.models import ReservationStatus
 from rental.booking.facade import BookingFacade, ListReservations
 from rental.booking.forms import CUSTOMER_FIELDS, BookingRequest, from_period, parse
 from rental.booking.limits import limit_confirmations, limit_holds
 from rental.catalog import CatalogFacade
 from rental.customers import CustomerFacade
-from rental.inventory import InventoryFacade, SetTurnaround
+from rental.inventory import InventoryFacade, ReallocateItem, SetTurnaround
 from rental.shared import local_time
 from rental.shared.db import unit_of_work
 from rental.shared.errors import (
@@ -415,20 +416,31 @@ def detail(reservation_id: str) -> Response:
         customer = CustomerFacade().get_customer_by_id(reservation.customer_id)
     except NotFoundError:
         customer = None
+    allocations = booking.inventory.list_allocations_for_reservation(reservation.id)
+    holding = [a for a in allocations if a.status in ("ALLOCATED", "PICKED_UP", "RETURNED")]
+    actions = StaffActions.of(reservation, [a.status for a in holding], utcnow())
     return render(
         "booking/admin/detail.html",
         reservation=reservation,
         equipment=equipment,
         customer=customer,
-        allocations=booking.inventory.list_allocations_for_reservation(reservation.id),
+        allocations=holding,
+        actions=actions,
+        choices={
+            a.id: booking.inventory.free_items_for(reservation.id, a.id)
+            for a in holding
+            if actions.reallocate and a.status == "ALLOCATED"
+        },
+        swaps=booking.swap_options(reservation.id) if actions.swap_type else [],
     )
 
 
-def _act(reservation_id: str, action, success: str) -> Response:
+def _act(reservation_id: str, action, success: str | None) -> Response:
     reservation_id = BookingFacade().get_reservation(reservation_id).id  # 404 if unknown
     try:
         action()
-        flash(success, "success")
+        if success:
+            flash(success, "success")
     except DomainError as exc:
         flash(exc.message, "error")
     return redirect(url_for("booking_admin.detail", reservation_id=reservation_id), code=303)
@@ -472,10 +484,74 @@ def admin_take_back(reservation_id: str) -> Response:
         item_id: (request.form.get(f"damage_{item_id}") or "Damaged on return").strip()
         for item_id in request.form.getlist("damaged")
     }
+    # The form says which items came back ("partial"); without it, everything did.
+    returned = set(request.form.getlist("returned")) if request.form.get("partial") else None
+    if returned is not None and not returned:
+        flash("Tick the items that came back.", "warning")
+        return redirect(url_for("booking_admin.detail", reservation_id=reservation_id), code=303)
+
+    def take_back() -> None:
+        still_out = booking.take_back(reservation_id, damaged, current_actor(), returned)
+        if still_out:
+            flash(
+                f"Return recorded; {still_out} item{'s are' if still_out != 1 else ' is'} still "
+                "out. The booking stays open until everything is back.",
+                "warning",
+            )
+        else:
+            flash("Equipment returned and reservation completed.", "success")
+
+    return _act(reservation_id, take_back, None)
+
+
+@admin_bp.post("/<reservation_id>/no-show")
+def admin_no_show(reservation_id: str) -> Response:
+    booking = BookingFacade()
     return _act(
         reservation_id,
-        lambda: booking.take_back(reservation_id, damaged, current_actor()),
-        "Equipment returned and reservation completed.",
+        lambda: booking.mark_no_show(reservation_id),
+        "Marked as a no-show; the equipment is free again.",
+    )
+
+
+@admin_bp.post("/<reservation_id>/retry-allocation")
+def admin_retry_allocation(reservation_id: str) -> Response:
+    booking = BookingFacade()
+    reservation = booking.get_reservation(reservation_id)
+
+    def retry() -> None:
+        outcome = booking.inventory.replan(reservation.equipment_type_id)
+        short = {s.reservation_id for s in (*outcome.newly_short, *outcome.still_short)}
+        if reservation.id in short:
+            flash("Still not enough items free for this booking.", "warning")
+        else:
+            flash("Items allocated.", "success")
+
+    return _act(reservation_id, retry, None)
+
+
+@admin_bp.post("/<reservation_id>/reallocate")
+def admin_reallocate(reservation_id: str) -> Response:
+    booking = BookingFacade()
+    item_id = request.form.get("item_id") or None
+
+    def reallocate() -> None:
+        serial = booking.inventory.reallocate(
+            ReallocateItem(reservation_id, request.form.get("allocation_id", ""), item_id)
+        )
+        flash(f"Now served by {serial}.", "success")
+
+    return _act(reservation_id, reallocate, None)
+
+
+@admin_bp.post("/<reservation_id>/swap-type")
+def admin_swap_type(reservation_id: str) -> Response:
+    booking = BookingFacade()
+    type_id = request.form.get("equipment_type_id", "")
+    return _act(
+        reservation_id,
+        lambda: booking.change_type(reservation_id, type_id),
+        "Moved to the other equipment type; items are being allocated.",
     )
 
 
@@ -697,7 +773,7 @@ def set_turnaround() -> Response:
         outcome = InventoryFacade().set_turnaround(
             SetTurnaround(type_id, minutes, confirmed_codes(request.form))
         )
-        flash("Turnaround buffer saved." + _replanned(outcome), "success")
+        flash(f"Turnaround buffer saved. {outcome.summary()}".strip(), "success")
     except NeedsConfirmation as exc:
         return confirm_warnings(
             exc.warnings,
@@ -709,16 +785,3 @@ def set_turnaround() -> Response:
     except DomainError as exc:
         flash(exc.message, "error")
     return redirect(url_for("booking_admin.timeline", type=type_id), code=303)
-
-
-def _replanned(outcome) -> str:
-    """What the fleet planner did, for the flash message after a staff change."""
-    parts = []
-    if outcome.moved:
-        parts.append(
-            f" {outcome.moved} booking{'s' if outcome.moved != 1 else ''} moved to other items."
-        )
-    if outcome.newly_short:
-        refs = ", ".join(s.reference for s in outcome.newly_short)
-        parts.append(f" Flagged for attention: {refs}.")
-    return "".join(parts)

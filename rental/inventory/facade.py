@@ -16,6 +16,7 @@ from rental.inventory.application.commands import (
     DemandSource,
     InventoryHandlers,
     MarkEquipmentAsDamaged,
+    ReallocateItem,
     RegisterEquipment,
     RegisterEquipmentBulk,
     ScheduleMaintenance,
@@ -33,7 +34,10 @@ from rental.inventory.application.queries import (
     fleet_timeline,
 )
 from rental.inventory.application.reservations import ReservationFollower
-from rental.inventory.infrastructure.repositories import TypeSettingsRepository
+from rental.inventory.infrastructure.repositories import (
+    AllocationRepository,
+    TypeSettingsRepository,
+)
 from rental.shared.db import db, unit_of_work
 from rental.shared.errors import ConflictError
 from rental.shared.events import Message
@@ -144,6 +148,25 @@ class InventoryFacade:
         with unit_of_work() as session:
             return self._handlers(session).set_turnaround(cmd)
 
+    def reallocate(self, cmd: ReallocateItem) -> str:
+        """Staff: another item for an allocation not yet handed over; returns its serial."""
+        with unit_of_work() as session:
+            return self._handlers(session).reallocate(cmd)
+
+    def free_items_for(self, reservation_id: str, allocation_id: str) -> list[ItemSummary]:
+        """The items that could serve this allocation instead (for the re-allocate form)."""
+        session = db.session()
+        allocation = AllocationRepository(session).get(allocation_id)
+        if allocation is None or allocation.reservation_id != reservation_id:
+            return []
+        return [
+            ItemSummary(
+                i.id, i.serial_number, i.equipment_type_id, i.status.value, i.acquired_on,
+                i.location, i.notes,
+            )
+            for i in self._planner(session).free_items_for(allocation)
+        ]  # fmt: skip
+
     def replan(self, equipment_type_id: str) -> PlanOutcome:
         """Plan the type's fleet again now (staff: "retry allocation")."""
         with unit_of_work() as session:
@@ -157,6 +180,10 @@ class InventoryFacade:
     def handle_reservation_confirmed(self, message: Message) -> None:
         with unit_of_work() as session:
             self._follower(session).on_confirmed(message)
+
+    def handle_reservation_changed(self, message: Message) -> None:
+        with unit_of_work() as session:
+            self._follower(session).on_changed(message)
 
     def handle_reservation_released(self, message: Message) -> None:
         with unit_of_work() as session:

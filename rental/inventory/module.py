@@ -23,6 +23,9 @@ def init_app(app: Flask) -> None:
     subscribe("ReservationConfirmed", name="inventory.allocate_items")(
         lambda message: _facade().handle_reservation_confirmed(message)
     )
+    subscribe("ReservationChanged", name="inventory.replan_changed")(
+        lambda message: _facade().handle_reservation_changed(message)
+    )
     for event in ("ReservationCancelled", "ReservationExpired", "ReservationNoShow"):
         subscribe(event, name=f"inventory.release_on_{event}")(
             lambda message: _facade().handle_reservation_released(message)

@@ -17,10 +17,16 @@ from rental.inventory import (
     RegisterEquipmentBulk,
     ScheduleMaintenance,
 )
-from rental.shared.errors import ConflictError, ValidationError
+from rental.shared.errors import ConflictError, NeedsConfirmation, ValidationError
 from rental.shared.parsing import parse_date, parse_local_datetime
 from rental.shared.time_range import TimeRange
-from rental.shared.web import business_tz, current_actor, render
+from rental.shared.web import (
+    business_tz,
+    confirm_warnings,
+    confirmed_codes,
+    current_actor,
+    render,
+)
 
 admin_bp = Blueprint("inventory_admin", __name__, url_prefix="/admin/inventory")
 
@@ -148,34 +154,71 @@ def item(item_id: str) -> Response:
 @admin_bp.post("/items/<item_id>/status")
 def change_status(item_id: str) -> Response:
     form = request.form
+    item_id = InventoryFacade().get_item(item_id).id  # 404 if unknown; redirect to a real item
+    confirmed = confirmed_codes(form)
     try:
+        back = _optional_moment(form.get("expected_back_at", ""), "expected_back_at")
         if form.get("to_status") == "DAMAGED":
-            InventoryFacade().mark_equipment_as_damaged(
-                MarkEquipmentAsDamaged(item_id, form.get("reason", ""), current_actor())
-            )
-        else:
-            InventoryFacade().change_item_status(
-                ChangeItemStatus(
-                    item_id, form.get("to_status", ""), form.get("reason", ""), current_actor()
+            outcome = InventoryFacade().mark_equipment_as_damaged(
+                MarkEquipmentAsDamaged(
+                    item_id, form.get("reason", ""), current_actor(), back, confirmed
                 )
             )
+        else:
+            outcome = InventoryFacade().change_item_status(
+                ChangeItemStatus(
+                    item_id,
+                    form.get("to_status", ""),
+                    form.get("reason", ""),
+                    current_actor(),
+                    back,
+                    confirmed,
+                )
+            )
+    except NeedsConfirmation as exc:
+        return _confirm(exc, "Change the status?", "inventory_admin.change_status", item_id)
     except (ValidationError, ConflictError) as exc:
-        field = exc.field if exc.field in ("reason", "to_status") else "to_status"
+        known = ("reason", "to_status", "expected_back_at")
+        field = exc.field if exc.field in known else "to_status"
         return _item_page(item_id, exc.status_code, errors={field: exc.message}, form=dict(form))
-    flash("Status changed.", "success")
+    flash(f"Status changed. {outcome.summary()}".strip(), "success")
     return redirect(url_for("inventory_admin.item", item_id=item_id), code=303)
+
+
+def _optional_moment(raw: str, field: str) -> datetime | None:
+    label = "expected return" if field == "expected_back_at" else field
+    return parse_local_datetime(raw, business_tz(), field=field, label=label)
+
+
+def _confirm(exc: NeedsConfirmation, title: str, endpoint: str, item_id: str) -> Response:
+    return confirm_warnings(
+        exc.warnings,
+        title=title,
+        action=url_for(endpoint, item_id=item_id),
+        fields=request.form.to_dict(),
+        back=url_for("inventory_admin.item", item_id=item_id),
+    )
 
 
 @admin_bp.post("/items/<item_id>/maintenance")
 def schedule_maintenance(item_id: str) -> Response:
     form = request.form
+    item_id = InventoryFacade().get_item(item_id).id  # 404 if unknown; redirect to a real item
     try:
         start = _moment(form.get("start", ""), "start", "start")
         end = _moment(form.get("end", ""), "end", "end")
         InventoryFacade().schedule_maintenance(
             ScheduleMaintenance(
-                item_id, TimeRange(start, end), form.get("maint_reason", ""), current_actor()
+                item_id,
+                TimeRange(start, end),
+                form.get("maint_reason", ""),
+                current_actor(),
+                confirmed_codes(form),
             )
+        )
+    except NeedsConfirmation as exc:
+        return _confirm(
+            exc, "Schedule this maintenance?", "inventory_admin.schedule_maintenance", item_id
         )
     except (ValidationError, ConflictError) as exc:
         field = {"reason": "maint_reason", "end": "end"}.get(exc.field or "", "start")

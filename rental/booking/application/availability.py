@@ -158,7 +158,7 @@ class AvailabilityService:
         return Alternatives(
             max_quantity=remaining,
             earliest_period=self._earliest(query, now),
-            similar=tuple(self._similar(query, now)),
+            similar=tuple(self.similar(query, now)),
         )
 
     def _earliest(self, query: CheckAvailability, now: datetime):
@@ -185,7 +185,7 @@ class AvailabilityService:
             same_length_from=lambda start: self.policy.same_length_from(query.period, start),
         )
 
-    def _similar(self, query: CheckAvailability, now: datetime) -> list[SimilarOption]:
+    def similar(self, query: CheckAvailability, now: datetime) -> list[SimilarOption]:
         try:
             details = self._catalog.get_equipment_type_details(query.equipment_type_id)
         except NotFoundError:

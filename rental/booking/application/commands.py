@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from rental.booking.application.availability import AvailabilityService
 from rental.booking.domain.events import (
     ReservationCancelled,
+    ReservationChanged,
     ReservationCompleted,
     ReservationConfirmed,
     ReservationCreated,
@@ -68,6 +69,14 @@ class CancelReservation:
 @dataclass(frozen=True, slots=True)
 class CompleteReservation:
     reservation_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeReservationType:
+    """Staff: serve a confirmed booking with another (similar) equipment type."""
+
+    reservation_id: str
+    equipment_type_id: str
 
 
 def _event_fields(r: Reservation) -> dict:
@@ -273,6 +282,30 @@ class ReservationCommands:
             self._reservations.save(reservation)
             outbox.record(ReservationExpired(**_event_fields(reservation)))
         return len(expired)
+
+    def change_type(self, cmd: ChangeReservationType) -> None:
+        current = self._load(cmd.reservation_id)
+        # Both types' locks, in a fixed order: no two changes wait for each other in a circle.
+        for type_id in sorted({current.equipment_type_id, cmd.equipment_type_id}):
+            self._reservations.lock_equipment_type(type_id)
+        reservation = self._load(cmd.reservation_id, for_update=True)
+        previous = reservation.equipment_type_id
+        self._availability.ensure_type_bookable(cmd.equipment_type_id)
+        now = utcnow()
+        self._availability.ensure_capacity(
+            cmd.equipment_type_id, reservation.period, reservation.quantity, now
+        )
+        quote = self._availability.price(
+            cmd.equipment_type_id,
+            reservation.period,
+            reservation.quantity,
+            reservation.customer_id,
+        )
+        reservation.change_type(cmd.equipment_type_id, freeze(quote), now)
+        self._reservations.save(reservation)
+        outbox.record(
+            ReservationChanged(**_event_fields(reservation), previous_equipment_type_id=previous)
+        )
 
     def no_show(self, reservation_id: str) -> None:
         reservation = self._load(reservation_id, for_update=True)

@@ -107,3 +107,49 @@ class UsagePoint:
     at: datetime
     usage: int
     capacity: int
+
+
+@dataclass(frozen=True, slots=True)
+class SwapOption:
+    """Another equipment type a confirmed booking could be moved to, free for its period."""
+
+    equipment_type_id: str
+    name: str
+    remaining_capacity: int
+    total: Money  # what the booking would cost on that type
+    difference: Money  # against what it costs now (negative: cheaper)
+
+
+@dataclass(frozen=True, slots=True)
+class StaffActions:
+    """What staff may do with a reservation now, decided here once so that templates only
+    show it (the domain and the facades refuse the rest anyway)."""
+
+    confirm: bool = False
+    approve: bool = False
+    hand_over: bool = False
+    take_back: bool = False
+    no_show: bool = False
+    swap_type: bool = False
+    reallocate: bool = False
+    retry_allocation: bool = False
+    cancel: bool = False
+
+    @classmethod
+    def of(cls, r: ReservationDetails, allocation_states: list[str], now: datetime) -> StaffActions:
+        confirmed = r.status is ReservationStatus.CONFIRMED
+        waiting = "ALLOCATED" in allocation_states
+        out = "PICKED_UP" in allocation_states
+        handed = out or "RETURNED" in allocation_states
+        return cls(
+            confirm=r.status is ReservationStatus.PENDING,
+            approve=r.status is ReservationStatus.REQUESTED,
+            hand_over=confirmed and waiting,
+            take_back=confirmed and out,
+            no_show=confirmed and not handed and now >= r.period.start,
+            swap_type=confirmed and not handed,
+            reallocate=confirmed and waiting,
+            retry_allocation=confirmed
+            and (r.attention_code == "allocation" or not allocation_states),
+            cancel=r.can_cancel,
+        )

@@ -65,3 +65,12 @@ class ReservationExpired(_ReservationEvent):
 @dataclass(frozen=True, kw_only=True)
 class ReservationNoShow(_ReservationEvent):
     """Confirmed, but the customer never came: the equipment is free again."""
+
+
+@register_event
+@dataclass(frozen=True, kw_only=True)
+class ReservationChanged(_ReservationEvent):
+    """A confirmed booking changed what has to be served (for now: staff moved it to another
+    equipment type); Inventory plans both fleets again."""
+
+    previous_equipment_type_id: str

@@ -190,6 +190,20 @@ class Reservation:
     def complete(self, now: datetime) -> None:
         self._move(S.COMPLETED, now)
 
+    def change_type(self, equipment_type_id: str, quote: FrozenQuote, now: datetime) -> None:
+        """Staff swap a confirmed booking to another equipment type (the original cannot be
+        served); the price is the new type's, quoted now."""
+        if self.status is not S.CONFIRMED:
+            raise ConflictError(
+                f"Only a confirmed booking can be moved to another equipment type; "
+                f"{self.reference} is {self.status.value.lower()}."
+            )
+        if equipment_type_id == self.equipment_type_id:
+            raise ConflictError("The booking is for that equipment type already.")
+        self.equipment_type_id = equipment_type_id
+        self.quote = quote
+        self._changed(now)
+
     def no_show(self, now: datetime) -> None:
         """The customer did not come: only once the rental has started (before that they may
         still come, or cancel)."""

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from rental.inventory.application.planning import FleetPlanner, PlanOutcome
 from rental.inventory.application.queries import InventoryQueries
 from rental.inventory.domain.models import (
+    Allocation,
     EquipmentItem,
     ItemStatus,
     MaintenanceWindow,
@@ -26,6 +27,7 @@ from rental.inventory.domain.planning import (
     over_capacity,
 )
 from rental.inventory.infrastructure.repositories import (
+    AllocationRepository,
     FollowedReservationRepository,
     ItemRepository,
     MaintenanceRepository,
@@ -98,6 +100,16 @@ class CancelMaintenance:
 
 
 @dataclass(frozen=True, slots=True)
+class ReallocateItem:
+    """Staff: serve an allocation (not yet handed over) with another item — the one chosen,
+    or the best-fitting free one when `item_id` is None."""
+
+    reservation_id: str
+    allocation_id: str
+    item_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SetTurnaround:
     """The time an item of the type needs between two rentals (cleaning, checks)."""
 
@@ -139,6 +151,7 @@ class InventoryHandlers:
         self._demand_source = demand_source
         self._followed = FollowedReservationRepository(session)
         self._items = ItemRepository(session)
+        self._allocations = AllocationRepository(session)
         self._windows = MaintenanceRepository(session)
         self._settings = TypeSettingsRepository(session)
         self._planner = planner
@@ -328,6 +341,17 @@ class InventoryHandlers:
         self._planner.lock_type(cmd.equipment_type_id)
         self._settings.set_turnaround(cmd.equipment_type_id, cmd.minutes)
         return self._replan(cmd.equipment_type_id, cmd.confirmed_warnings)
+
+    def _allocation(self, reservation_id: str, allocation_id: str) -> Allocation:
+        allocation = self._allocations.get(allocation_id)
+        if allocation is None or allocation.reservation_id != reservation_id:
+            raise NotFoundError("That allocation does not exist (any more).")
+        return allocation
+
+    def reallocate(self, cmd: ReallocateItem) -> str:
+        allocation = self._allocation(cmd.reservation_id, cmd.allocation_id)
+        item = self._planner.reallocate(allocation, cmd.item_id)
+        return item.serial_number
 
     def replan(self, equipment_type_id: str) -> PlanOutcome:
         """Plan the type again (staff's "retry allocation"; the overdue check)."""

@@ -36,7 +36,7 @@ from rental.inventory.infrastructure.repositories import (
     TypeSettingsRepository,
 )
 from rental.shared import outbox
-from rental.shared.errors import InputWarning
+from rental.shared.errors import ConflictError, InputWarning
 from rental.shared.time_range import TimeRange, utcnow
 
 
@@ -64,6 +64,18 @@ class PlanOutcome:
     still_short: tuple[Shortage, ...] = ()
     served_again: tuple[str, ...] = ()
     moved: int = 0
+
+    def summary(self) -> str:
+        """What re-planning did, as a sentence after a staff change ('' when nothing)."""
+        parts = []
+        if self.moved:
+            parts.append(
+                f"{self.moved} booking{'s' if self.moved != 1 else ''} moved to other items."
+            )
+        if self.newly_short:
+            refs = ", ".join(s.reference for s in self.newly_short)
+            parts.append(f"Flagged for attention: {refs}.")
+        return " ".join(parts)
 
     def warning(self) -> InputWarning | None:
         """What a staff action that caused these shortages must confirm before it commits."""
@@ -115,6 +127,65 @@ class FleetPlanner:
         moved = self._apply(demands, assigned, held, now)
         self._refresh_out(followed, held, buffer, now)
         return self._report(equipment_type_id, items, blocks, followed, demands, assigned, moved)
+
+    # --- staff choosing items by hand ----------------------------------------------------------
+
+    def free_items_for(self, allocation: Allocation) -> list[EquipmentItem]:
+        """The items that could serve this allocation instead of its own (for staff; a read,
+        so nothing is locked)."""
+        item = self._items.get(allocation.item_id)
+        if item is None:
+            return []
+        items = self._items.of_type(item.equipment_type_id)
+        return self._free_for(allocation, items, self._taken_apart_from(allocation, items))
+
+    def _free_for(
+        self, allocation: Allocation, items: list[EquipmentItem], blocks: list[Block]
+    ) -> list[EquipmentItem]:
+        return [
+            i
+            for i in items
+            if i.status is not ItemStatus.RETIRED
+            and i.id != allocation.item_id
+            and blocking(i.id, allocation.period, blocks) is None
+        ]
+
+    def reallocate(self, allocation: Allocation, to_item_id: str | None) -> EquipmentItem:
+        """Move an allocation (not yet handed over) to `to_item_id`, or to the best-fitting
+        free item when None. ConflictError naming why when that item cannot serve it."""
+        if allocation.status is not AllocationStatus.ALLOCATED:
+            raise ConflictError("Only items not yet handed over can be re-allocated.")
+        current = self._items.get(allocation.item_id)
+        items = self.lock_type(current.equipment_type_id) if current else []
+        blocks = self._taken_apart_from(allocation, items)
+        by_id = {i.id: i for i in items}
+        if to_item_id is not None:
+            target = by_id.get(to_item_id)
+            if target is None or target.status is ItemStatus.RETIRED:
+                raise ConflictError("Choose an item of this equipment type that is in service.")
+            if (block := blocking(target.id, allocation.period, blocks)) is not None:
+                raise ConflictError(f"{target.serial_number} cannot serve it: {block.cause}.")
+        else:
+            free = [i.id for i in self._free_for(allocation, items, blocks)]
+            demand = Demand(allocation.reservation_id, allocation.period, 1)
+            chosen = plan(free, blocks, [demand])[allocation.reservation_id]
+            if not chosen:
+                raise ConflictError("No other item of this type is free for that period.")
+            target = by_id[chosen[0]]
+        self._allocations.update(replace(allocation, item_id=target.id), self._clock())
+        return target
+
+    def _taken_apart_from(self, allocation: Allocation, items: list[EquipmentItem]) -> list[Block]:
+        """Everything that keeps items from serving `allocation`: blocks, and every other
+        booking's allocation (including this booking's other units)."""
+        buffer = self._settings.turnaround(items[0].equipment_type_id) if items else timedelta()
+        blocks = self._blocks(items, buffer, self._clock())
+        serial = {i.id: i.serial_number for i in items}
+        for other in self._allocations.holding_overlapping(serial, allocation.period):
+            if other.id != allocation.id and other.status is AllocationStatus.ALLOCATED:
+                cause = f"{serial[other.item_id]} is booked then for another booking"
+                blocks.append(Block(other.item_id, other.period, cause))
+        return blocks
 
     # --- what blocks items, what bookings need --------------------------------------------------
 

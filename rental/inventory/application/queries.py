@@ -76,6 +76,7 @@ class ItemDetails:
     history: list[StatusHistoryEntry]
     maintenance: list[MaintenanceWindowView]
     allocations: list[AllocationView]
+    expected_back_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +232,7 @@ class InventoryQueries:
                 )
                 for a in allocations
             ],
+            expected_back_at=item.expected_back_at,
         )
 
     def allocations_for_reservation(self, reservation_id: str) -> list[AllocationView]:

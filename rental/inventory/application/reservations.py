@@ -66,6 +66,27 @@ class ReservationFollower:
         if followed is not None and followed.equipment_type_id:
             self._planner.replan(followed.equipment_type_id)
 
+    def on_changed(self, message: Message) -> None:
+        """What has to be served changed (another type, period or quantity): items of a
+        type it no longer needs are released, and both fleets are planned again."""
+        before = self._followed.get(message.payload["reservation_id"])
+        followed = self._follow(message, FollowedStatus.CONFIRMED)
+        if followed is None or not followed.equipment_type_id:
+            return
+        types = {followed.equipment_type_id}
+        if before is not None and before.equipment_type_id:
+            types.add(before.equipment_type_id)
+        for type_id in sorted(types):  # the planner's lock order
+            self._planner.lock_type(type_id)
+        now = self._clock()
+        for allocation in self._allocations.for_reservation(followed.reservation_id):
+            item = self._items.get(allocation.item_id)
+            wrong_type = item is None or item.equipment_type_id != followed.equipment_type_id
+            if allocation.status is AllocationStatus.ALLOCATED and wrong_type:
+                self._allocations.update(replace(allocation, status=AllocationStatus.RELEASED), now)
+        for type_id in sorted(types):
+            self._planner.replan(type_id)
+
     def on_released(self, message: Message) -> None:
         """Cancelled or expired: items held for it are free again — but one that was handed
         over stays out until it is checked in (physical truth)."""

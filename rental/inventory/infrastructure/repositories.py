@@ -273,6 +273,10 @@ class AllocationRepository:
         )
         return [allocation_to_domain(e) for e in rows]
 
+    def get(self, allocation_id: str) -> Allocation | None:
+        entity = self._session.get(AllocationEntity, allocation_id)
+        return allocation_to_domain(entity) if entity else None
+
     def for_reservations(self, reservation_ids: Iterable[str]) -> list[Allocation]:
         ids = list(reservation_ids)
         if not ids:
