@@ -319,6 +319,14 @@ class BookingFacade:
         Returns how many items are still out."""
         with unit_of_work():
             self._commands.lock_confirmed(reservation_id, "returned")
+            states = {
+                a.status for a in self.inventory.list_allocations_for_reservation(reservation_id)
+            }
+            if "PICKED_UP" not in states:
+                raise ConflictError(
+                    "Nothing of this booking is out with the customer: hand it over first, or "
+                    "mark it as a no-show."
+                )
             still_out = self.inventory.check_in_reservation(
                 reservation_id, damaged, actor, returned
             )

@@ -273,11 +273,27 @@ class FleetPlanner:
             keep = [a for a in mine if a.item_id in target]
             spare = [a for a in mine if a.item_id not in target]
             kept_items = {a.item_id for a in keep}
+            # An item it had before and gave back (released) is the same row, revived.
+            released = {
+                a.item_id: a
+                for a in held
+                if a.reservation_id == demand.reservation_id
+                and a.status is AllocationStatus.RELEASED
+            }
             for allocation in keep:
                 if allocation.period != demand.occupied:  # the buffer changed
                     self._allocations.update(replace(allocation, period=demand.occupied), now)
             for item_id in (i for i in target if i not in kept_items):
-                if spare:  # the same allocation, on another item
+                if item_id in released:
+                    self._allocations.update(
+                        replace(
+                            released[item_id],
+                            status=AllocationStatus.ALLOCATED,
+                            period=demand.occupied,
+                        ),
+                        now,
+                    )
+                elif spare:  # the same allocation, on another item
                     allocation = spare.pop()
                     self._allocations.update(
                         replace(allocation, item_id=item_id, period=demand.occupied), now

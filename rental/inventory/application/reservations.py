@@ -157,6 +157,8 @@ class ReservationFollower:
         allocations = [a for a in self._allocations.for_reservation(reservation_id) if a.holds_item]
         if not allocations:
             return 0
+        # Lock order as for Booking's events: the booking's record first, then its fleet.
+        followed = self._followed.lock(reservation_id)
         self._lock_fleet_of(allocations)
         now = self._clock()
         type_id = ""
@@ -180,6 +182,10 @@ class ReservationFollower:
             else:  # never handed over (completed without a pick-up): nothing came back
                 back = replace(allocation, status=AllocationStatus.RELEASED)
             self._allocations.update(back, now)
+        if still_out == 0 and followed.status is FollowedStatus.CONFIRMED:
+            # Everything handed over is back: nothing more to serve for this booking (Booking
+            # completes it; its event will say the same later).
+            self._followed.save(replace(followed, status=FollowedStatus.COMPLETED))
         if type_id:
             self._planner.replan(type_id)  # returned items may serve bookings that were short
         return still_out
