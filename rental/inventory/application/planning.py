@@ -81,13 +81,12 @@ class PlanOutcome:
         """What a staff action that caused these shortages must confirm before it commits."""
         if not self.newly_short:
             return None
-        refs = ", ".join(s.reference for s in self.newly_short)
         count = len(self.newly_short)
         bookings = "booking" if count == 1 else "bookings"
-        details = " ".join(f"{s.reference}: {s.reason}." for s in self.newly_short)
+        details = "; ".join(f"{s.reference} — {s.reason}" for s in self.newly_short)
         return InputWarning(
             "leaves_bookings_short",
-            f"This leaves {count} confirmed {bookings} without a machine ({refs}). {details} "
+            f"This leaves {count} confirmed {bookings} without a machine: {details}. "
             "Continue anyway? They will be flagged for you to arrange something.",
         )
 
