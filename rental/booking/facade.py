@@ -95,6 +95,11 @@ class BookingFacade:
             self._reservations, self._availability, CustomerFacade(), self.policy.hold_minutes
         )
 
+    @property
+    def commands(self) -> ReservationCommands:
+        """The reservation commands on the current session (the event handlers use them)."""
+        return self._commands
+
     # --- queries ----------------------------------------------------------------------------
 
     def check_availability(self, query: CheckAvailability) -> AvailabilityResult:

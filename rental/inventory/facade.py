@@ -40,7 +40,6 @@ from rental.inventory.infrastructure.repositories import (
 )
 from rental.shared.db import db, unit_of_work
 from rental.shared.errors import ConflictError
-from rental.shared.events import Message
 from rental.shared.time_range import TimeRange
 from rental.shared.web import format_datetime, format_period
 
@@ -174,24 +173,13 @@ class InventoryFacade:
 
     # --- following reservations (event handlers and the counter) -----------------------------
 
-    def _follower(self, session) -> ReservationFollower:
+    def follower(self) -> ReservationFollower:
+        """Inventory's side of Booking's events (wired here, used by the event handlers)."""
+        session = db.session()
         return ReservationFollower(session, self._planner(session))
 
-    def handle_reservation_confirmed(self, message: Message) -> None:
-        with unit_of_work() as session:
-            self._follower(session).on_confirmed(message)
-
-    def handle_reservation_changed(self, message: Message) -> None:
-        with unit_of_work() as session:
-            self._follower(session).on_changed(message)
-
-    def handle_reservation_released(self, message: Message) -> None:
-        with unit_of_work() as session:
-            self._follower(session).on_released(message)
-
-    def handle_reservation_completed(self, message: Message) -> None:
-        with unit_of_work() as session:
-            self._follower(session).on_completed(message)
+    def _follower(self, session) -> ReservationFollower:
+        return ReservationFollower(session, self._planner(session))
 
     def notice_overdue_returns(self) -> int:
         with unit_of_work() as session:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
+from rental.inventory.application.event_handlers import subscribe_all
 from rental.inventory.demo import seed_inventory
 from rental.inventory.web import admin_bp
-from rental.shared.events import subscribe
 from rental.shared.jobs import register_job
 from rental.shared.seeding import register_seeder
 from rental.shared.web import register_admin_nav
@@ -19,20 +19,8 @@ def _facade():
 
 
 def init_app(app: Flask) -> None:
-    # Booking's events, by name: allocate on confirmation, release on cancel/expiry.
-    subscribe("ReservationConfirmed", name="inventory.allocate_items")(
-        lambda message: _facade().handle_reservation_confirmed(message)
-    )
-    subscribe("ReservationChanged", name="inventory.replan_changed")(
-        lambda message: _facade().handle_reservation_changed(message)
-    )
-    for event in ("ReservationCancelled", "ReservationExpired", "ReservationNoShow"):
-        subscribe(event, name=f"inventory.release_on_{event}")(
-            lambda message: _facade().handle_reservation_released(message)
-        )
-    subscribe("ReservationCompleted", name="inventory.record_return")(
-        lambda message: _facade().handle_reservation_completed(message)
-    )
+    # Booking's events: allocate on confirmation, re-plan on change, release on cancel.
+    subscribe_all(lambda: _facade().follower())
     # Time passing makes items overdue: notice it, tell Booking, plan the fleet again.
     register_job(
         "inventory.overdue_returns",

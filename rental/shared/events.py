@@ -27,6 +27,13 @@ class Event:
     event_type: ClassVar[str] = ""
     version: ClassVar[int] = 1
 
+    @classmethod
+    def upgrade(cls, payload: dict[str, Any], version: int) -> dict[str, Any]:
+        """The payload of an older `version` as this version reads it. New fields have
+        defaults and dropped ones are ignored, so most events need nothing here; an event
+        whose meaning changed overrides this."""
+        return payload
+
 
 @dataclass(frozen=True, slots=True)
 class Message:
@@ -40,7 +47,9 @@ class Message:
 
 
 E = TypeVar("E", bound=type[Event])
-Handler = Callable[[Message], None]
+# A subscriber gets the event decoded into its class; one subscribed by name only (tests'
+# probes, tools) gets the stored Message.
+Handler = Callable[[Any], None]
 
 _EVENT_TYPES: dict[str, type[Event]] = {}
 
@@ -50,6 +59,8 @@ class Subscription:
     name: str
     event_type: str
     handler: Handler = field(compare=False)
+    # Set when subscribed with the event class: the outbox decodes the message into it first.
+    event_class: type[Event] | None = field(default=None, compare=False)
 
 
 _SUBSCRIPTIONS: dict[str, list[Subscription]] = {}
@@ -78,26 +89,36 @@ def known_event_types() -> list[str]:
     return sorted(_EVENT_TYPES)
 
 
-def subscribe(event_type: str, name: str) -> Callable[[Handler], Handler]:
-    """Decorator: deliver messages of `event_type` to the handler; `name` keys its inbox rows."""
+def subscribe(event: type[Event] | str, name: str) -> Callable[[Handler], Handler]:
+    """Decorator: deliver `event` (an event class from `rental.contracts`, decoded before the
+    handler sees it; or an event type name, then the handler gets the raw Message) to the
+    handler. `name` keys its inbox rows, so it must not change once messages were handled."""
+    event_type, cls = (event, None) if isinstance(event, str) else (event.event_type, event)
 
     def decorate(handler: Handler) -> Handler:
         subs = _SUBSCRIPTIONS.setdefault(event_type, [])
         if any(s.name == name for s in subs):
             # Re-registration (e.g. create_app called twice) replaces, never duplicates.
             subs[:] = [s for s in subs if s.name != name]
-        subs.append(Subscription(name=name, event_type=event_type, handler=handler))
+        subs.append(
+            Subscription(name=name, event_type=event_type, handler=handler, event_class=cls)
+        )
         return handler
 
     return decorate
 
 
+def decode(message: Message) -> Event:
+    """The message as an instance of its event class (older versions upgraded first)."""
+    cls = event_class(message.event_type)
+    payload = message.payload
+    if message.version != cls.version:
+        payload = cls.upgrade(dict(payload), message.version)
+    return from_payload(message.event_type, payload)
+
+
 def subscribers(event_type: str) -> list[Subscription]:
     return list(_SUBSCRIPTIONS.get(event_type, []))
-
-
-def all_subscriptions() -> list[Subscription]:
-    return [s for subs in _SUBSCRIPTIONS.values() for s in subs]
 
 
 def unsubscribe(name: str) -> None:

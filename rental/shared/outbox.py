@@ -50,6 +50,7 @@ from rental.shared.events import (
     Event,
     Message,
     Subscription,
+    decode,
     event_class,
     from_payload,
     known_event_types,
@@ -396,7 +397,8 @@ class OutboxProcessor:
         )
 
     def deliver(self, subscription: Subscription, message: Message) -> bool:
-        """Apply one message to one handler; False when it had already been applied."""
+        """Apply one message to one handler; False when it had already been applied. A
+        handler subscribed with an event class gets the message decoded into it."""
         try:
             with unit_of_work() as session:
                 if session.get(InboxEntity, (message.id, subscription.name)) is not None:
@@ -410,7 +412,9 @@ class OutboxProcessor:
                     session.flush()
                 except IntegrityError:
                     raise _AlreadyApplied from None  # another worker applied it just now
-                subscription.handler(message)
+                subscription.handler(
+                    decode(message) if subscription.event_class is not None else message
+                )
         except _AlreadyApplied:
             return False
         return True

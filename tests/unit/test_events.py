@@ -82,3 +82,60 @@ def test_subscribing_twice_under_one_name_keeps_one_subscription():
     finally:
         unsubscribe("test.once")
     assert "test.once" not in [s.name for s in subscribers("SampleBooked")]
+
+
+@register_event
+@dataclass(frozen=True, kw_only=True)
+class SampleRenamed(Event):
+    """v2 renamed `qty` to `quantity`: an event whose meaning changed upgrades old payloads."""
+
+    version = 2
+    reservation_id: str
+    quantity: int
+
+    @classmethod
+    def upgrade(cls, payload, version):
+        if version == 1:
+            payload["quantity"] = payload.pop("qty")
+        return payload
+
+
+def test_a_subscriber_by_class_gets_the_typed_event_old_versions_upgraded():
+    from rental.shared.events import Message, decode
+
+    received = []
+    subscribe(SampleRenamed, name="test.typed")(received.append)
+    try:
+        (subscription,) = subscribers("SampleRenamed")
+        assert subscription.event_class is SampleRenamed
+        now = datetime(2030, 1, 1, tzinfo=UTC)
+        old = Message(1, "SampleRenamed", 1, {"reservation_id": "r-1", "qty": 3}, now)
+        new = Message(2, "SampleRenamed", 2, {"reservation_id": "r-2", "quantity": 4}, now)
+        for message in (old, new):
+            subscription.handler(decode(message))
+        assert received == [
+            SampleRenamed(reservation_id="r-1", quantity=3),
+            SampleRenamed(reservation_id="r-2", quantity=4),
+        ]
+    finally:
+        unsubscribe("test.typed")
+
+
+def test_every_published_contract_is_a_registered_event_of_rental_contracts():
+    import rental.contracts.booking
+    import rental.contracts.customers
+    import rental.contracts.inventory
+
+    for module in (
+        rental.contracts.booking,
+        rental.contracts.customers,
+        rental.contracts.inventory,
+    ):
+        published = [
+            v for v in vars(module).values()
+            if isinstance(v, type) and issubclass(v, Event) and v.__module__ == module.__name__
+            and v.__dict__.get("event_type")
+        ]  # fmt: skip
+        assert published, module.__name__
+        for cls in published:
+            assert event_class(cls.event_type) is cls

@@ -9,15 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from rental.booking.application.availability import AvailabilityService
-from rental.booking.domain.events import (
-    ReservationCancelled,
-    ReservationChanged,
-    ReservationCompleted,
-    ReservationConfirmed,
-    ReservationCreated,
-    ReservationExpired,
-    ReservationNoShow,
-)
 from rental.booking.domain.models import (
     BookingChannel,
     FrozenQuote,
@@ -28,6 +19,15 @@ from rental.booking.domain.models import (
     new_reference,
 )
 from rental.booking.infrastructure.repositories import ReservationRepository
+from rental.contracts.booking import (
+    ReservationCancelled,
+    ReservationChanged,
+    ReservationCompleted,
+    ReservationConfirmed,
+    ReservationCreated,
+    ReservationExpired,
+    ReservationNoShow,
+)
 from rental.customers import CustomerFacade
 from rental.shared import outbox
 from rental.shared.errors import ConflictError, NotFoundError, ValidationError

@@ -8,6 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from rental.contracts.customers import (
+    CustomerAnonymised,
+    CustomerProfileUpdated,
+    CustomerReactivated,
+    CustomerRegistered,
+    CustomerSuspended,
+)
 from rental.customers.application.commands import (
     AnonymizeCustomer,
     CustomerDetailsInput,
@@ -23,13 +30,6 @@ from rental.customers.application.queries import (
     FindCustomerByEmail,
     GetCustomerById,
     SearchCustomers,
-)
-from rental.customers.domain.events import (
-    CustomerAnonymised,
-    CustomerProfileUpdated,
-    CustomerReactivated,
-    CustomerRegistered,
-    CustomerSuspended,
 )
 from rental.customers.domain.models import ContactDetails, Customer
 from rental.customers.infrastructure.repositories import DUPLICATE_EMAIL, CustomerRepository

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from rental.inventory.domain.events import AllocationFailed, ItemsAllocated
+from rental.contracts.inventory import AllocationFailed, ItemsAllocated
 from rental.inventory.domain.models import (
     Allocation,
     AllocationStatus,

@@ -10,8 +10,14 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from rental.contracts.booking import (
+    ReservationChanged,
+    ReservationCompleted,
+    ReservationConfirmed,
+    ReservationEvent,
+)
+from rental.contracts.inventory import ReturnOverdue
 from rental.inventory.application.planning import FleetPlanner
-from rental.inventory.domain.events import ReturnOverdue
 from rental.inventory.domain.models import (
     Allocation,
     AllocationStatus,
@@ -26,8 +32,7 @@ from rental.inventory.infrastructure.repositories import (
 )
 from rental.shared import outbox
 from rental.shared.errors import ConflictError
-from rental.shared.events import Message
-from rental.shared.time_range import TimeRange, utcnow
+from rental.shared.time_range import utcnow
 
 
 class ReservationFollower:
@@ -43,34 +48,35 @@ class ReservationFollower:
         self._followed = FollowedReservationRepository(session)
         self._clock = clock
 
-    def _follow(self, message: Message, status: FollowedStatus) -> FollowedReservation | None:
-        """Record the message when it is the newest news of its reservation and return the
+    def _follow(
+        self, event: ReservationEvent, status: FollowedStatus
+    ) -> FollowedReservation | None:
+        """Record the event when it is the newest news of its reservation and return the
         record; None when a later event was applied already (a stale confirmation must not
         allocate items to a booking that was cancelled meanwhile)."""
-        p = message.payload
-        followed = self._followed.lock(p["reservation_id"])
-        if not followed.accept(int(p.get("sequence") or 0), status):
+        followed = self._followed.lock(event.reservation_id)
+        if not followed.accept(event.sequence, status):
             return None
         followed = replace(
             followed,
-            equipment_type_id=p["equipment_type_id"],
-            reference=p.get("reference") or followed.reference,
-            period=TimeRange.from_dict(p["period"]),
-            quantity=int(p["quantity"]),
+            equipment_type_id=event.equipment_type_id,
+            reference=event.reference or followed.reference,
+            period=event.period,
+            quantity=event.quantity,
         )
         self._followed.save(followed)
         return followed
 
-    def on_confirmed(self, message: Message) -> None:
-        followed = self._follow(message, FollowedStatus.CONFIRMED)
+    def on_confirmed(self, event: ReservationConfirmed) -> None:
+        followed = self._follow(event, FollowedStatus.CONFIRMED)
         if followed is not None and followed.equipment_type_id:
             self._planner.replan(followed.equipment_type_id)
 
-    def on_changed(self, message: Message) -> None:
+    def on_changed(self, event: ReservationChanged) -> None:
         """What has to be served changed (another type, period or quantity): items of a
         type it no longer needs are released, and both fleets are planned again."""
-        before = self._followed.get(message.payload["reservation_id"])
-        followed = self._follow(message, FollowedStatus.CONFIRMED)
+        before = self._followed.get(event.reservation_id)
+        followed = self._follow(event, FollowedStatus.CONFIRMED)
         if followed is None or not followed.equipment_type_id:
             return
         types = {followed.equipment_type_id}
@@ -87,10 +93,10 @@ class ReservationFollower:
         for type_id in sorted(types):
             self._planner.replan(type_id)
 
-    def on_released(self, message: Message) -> None:
+    def on_released(self, event: ReservationEvent) -> None:
         """Cancelled or expired: items held for it are free again — but one that was handed
         over stays out until it is checked in (physical truth)."""
-        followed = self._follow(message, FollowedStatus.RELEASED)
+        followed = self._follow(event, FollowedStatus.RELEASED)
         if followed is None or not followed.equipment_type_id:
             return
         self._planner.lock_type(followed.equipment_type_id)
@@ -100,9 +106,9 @@ class ReservationFollower:
                 self._allocations.update(replace(allocation, status=AllocationStatus.RELEASED), now)
         self._planner.replan(followed.equipment_type_id)  # may serve bookings that were short
 
-    def on_completed(self, message: Message) -> None:
+    def on_completed(self, event: ReservationCompleted) -> None:
         """Completed: whatever was not checked in at the counter is recorded as returned."""
-        followed = self._follow(message, FollowedStatus.COMPLETED)
+        followed = self._follow(event, FollowedStatus.COMPLETED)
         if followed is not None:
             self.check_in(followed.reservation_id, {}, "system")
 

@@ -13,7 +13,7 @@ from rental.shared.time_range import TimeRange
 
 
 @dataclass(frozen=True, kw_only=True)
-class _ReservationEvent(Event):
+class ReservationEvent(Event):
     # v2 added `sequence`: the reservation's version when the event was recorded. Events of one
     # reservation may be handled out of order (retries, several workers); a consumer applies an
     # event only when its sequence is newer than the last one it applied.
@@ -30,7 +30,7 @@ class _ReservationEvent(Event):
 
 @register_event
 @dataclass(frozen=True, kw_only=True)
-class ReservationCreated(_ReservationEvent):
+class ReservationCreated(ReservationEvent):
     hold_expires_at: datetime | None
     # True for a request too large to book online: it holds nothing until staff approve it.
     awaiting_approval: bool = False
@@ -38,38 +38,38 @@ class ReservationCreated(_ReservationEvent):
 
 @register_event
 @dataclass(frozen=True, kw_only=True)
-class ReservationConfirmed(_ReservationEvent):
+class ReservationConfirmed(ReservationEvent):
     # v3: no `occupied_until` any more — Inventory owns the turnaround buffer.
     version: ClassVar[int] = 3
 
 
 @register_event
 @dataclass(frozen=True, kw_only=True)
-class ReservationCancelled(_ReservationEvent):
+class ReservationCancelled(ReservationEvent):
     reason: str
 
 
 @register_event
 @dataclass(frozen=True, kw_only=True)
-class ReservationCompleted(_ReservationEvent):
+class ReservationCompleted(ReservationEvent):
     pass
 
 
 @register_event
 @dataclass(frozen=True, kw_only=True)
-class ReservationExpired(_ReservationEvent):
+class ReservationExpired(ReservationEvent):
     pass
 
 
 @register_event
 @dataclass(frozen=True, kw_only=True)
-class ReservationNoShow(_ReservationEvent):
+class ReservationNoShow(ReservationEvent):
     """Confirmed, but the customer never came: the equipment is free again."""
 
 
 @register_event
 @dataclass(frozen=True, kw_only=True)
-class ReservationChanged(_ReservationEvent):
+class ReservationChanged(ReservationEvent):
     """A confirmed booking changed what has to be served (for now: staff moved it to another
     equipment type); Inventory plans both fleets again."""
 

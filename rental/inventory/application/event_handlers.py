@@ -1,0 +1,46 @@
+"""Every subscriber of the Inventory module: Booking's reservation events, decoded into their
+contract classes by the outbox, each applied in the worker's transaction (with its inbox row)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rental.contracts.booking import (
+    ReservationCancelled,
+    ReservationChanged,
+    ReservationCompleted,
+    ReservationConfirmed,
+    ReservationExpired,
+    ReservationNoShow,
+)
+from rental.inventory.application.reservations import ReservationFollower
+from rental.shared.db import unit_of_work
+from rental.shared.events import subscribe
+
+
+def subscribe_all(follower: Callable[[], ReservationFollower]) -> None:
+    """`follower()` builds a ReservationFollower on the current session (the facade wires it)."""
+
+    @subscribe(ReservationConfirmed, name="inventory.allocate_items")
+    def allocate(event: ReservationConfirmed) -> None:
+        with unit_of_work():
+            follower().on_confirmed(event)
+
+    @subscribe(ReservationChanged, name="inventory.replan_changed")
+    def replan(event: ReservationChanged) -> None:
+        with unit_of_work():
+            follower().on_changed(event)
+
+    # The inbox names below are kept from before events were typed: renaming them would
+    # deliver already-handled messages again.
+    for event_class in (ReservationCancelled, ReservationExpired, ReservationNoShow):
+
+        @subscribe(event_class, name=f"inventory.release_on_{event_class.event_type}")
+        def release(event) -> None:
+            with unit_of_work():
+                follower().on_released(event)
+
+    @subscribe(ReservationCompleted, name="inventory.record_return")
+    def record_return(event: ReservationCompleted) -> None:
+        with unit_of_work():
+            follower().on_completed(event)
