@@ -206,6 +206,7 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "BOOKING_MAX_DAYS": _int("BOOKING_MAX_DAYS", 90, minimum=1),
         "BOOKING_SLOT_MINUTES": _slot_minutes("BOOKING_SLOT_MINUTES", 15),
         "BOOKING_EXPIRE_SECONDS": _int("BOOKING_EXPIRE_SECONDS", 30, minimum=1),
+        "TIMELINE_DAYS": _int("TIMELINE_DAYS", 14, minimum=1, maximum=62),
         "INVENTORY_OVERDUE_SECONDS": _int("INVENTORY_OVERDUE_SECONDS", 60, minimum=1),
         # Extra packages with an init_app(app) hook, comma-separated (tests use it for probes).
         "RENTAL_PLUGINS": [

@@ -1,29 +1,53 @@
 """Booking: availability, reservations and their lifecycle. Other modules and the web use
-only what is exported here."""
+only what is exported here; Booking's published events are in rental.contracts.booking."""
 
-from rental.booking.application.availability import CheckAvailability
-from rental.booking.application.commands import CreateReservation
-from rental.booking.application.dto import (
+from rental.booking.application.commands import BookOnline, CreateReservation
+from rental.booking.application.queries import (
     Alternatives,
     AvailabilityResult,
+    CheckAvailability,
     ReservationDetails,
     ReservationPage,
     SimilarOption,
+    StaffActions,
+    SwapOption,
 )
 from rental.booking.domain.models import BookingChannel, PricingBasis, ReservationStatus
-from rental.booking.facade import BookingFacade, ListReservations
+from rental.booking.facade import BookingFacade
+from rental.booking.infrastructure.repositories import ListReservations
+from rental.contracts.booking import (
+    ReservationCancelled,
+    ReservationChanged,
+    ReservationCompleted,
+    ReservationConfirmed,
+    ReservationCreated,
+    ReservationEvent,
+    ReservationExpired,
+    ReservationNoShow,
+)
 
 __all__ = [
     "Alternatives",
     "AvailabilityResult",
+    "BookOnline",
     "BookingChannel",
     "BookingFacade",
     "CheckAvailability",
     "CreateReservation",
     "ListReservations",
     "PricingBasis",
+    "ReservationCancelled",
+    "ReservationChanged",
+    "ReservationCompleted",
+    "ReservationConfirmed",
+    "ReservationCreated",
     "ReservationDetails",
+    "ReservationEvent",
+    "ReservationExpired",
+    "ReservationNoShow",
     "ReservationPage",
     "ReservationStatus",
     "SimilarOption",
+    "StaffActions",
+    "SwapOption",
 ]

@@ -10,7 +10,8 @@ from flask import current_app
 
 from rental.booking.application.commands import CreateReservation
 from rental.booking.domain.models import BookingChannel, PricingBasis
-from rental.booking.facade import BookingFacade, ListReservations
+from rental.booking.facade import BookingFacade
+from rental.booking.infrastructure.repositories import ListReservations
 from rental.catalog import CatalogFacade, SearchEquipmentTypes
 from rental.customers import CustomerFacade, SearchCustomers
 from rental.shared.errors import DomainError

@@ -36,6 +36,8 @@ def init_app(app: Flask) -> None:
     register_admin_nav(app, "Reservations", "booking_admin.list_reservations", order=10)
     register_demand_source(app, lambda type_id, window: _facade().booked_demand(type_id, window))
     subscribe_all(lambda: _facade().commands, format_datetime)
+    # How many days the staff timeline shows (its links and the dashboard say so too).
+    app.jinja_env.globals["timeline_days"] = app.config.get("TIMELINE_DAYS", 14)
     register_job(
         "booking.expire_holds", _expire_holds, seconds=app.config.get("BOOKING_EXPIRE_SECONDS", 30)
     )

@@ -11,7 +11,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from flask import Flask
 
 from rental.config import ConfigError, load_config
 
@@ -84,7 +83,7 @@ def test_no_other_code_reads_the_environment_and_the_procfile_uses_documented_se
 
 
 def test_documented_booking_and_outbox_settings_are_read_and_used(tmp_path, monkeypatch):
-    from rental.booking.facade import policy_from_config
+    from rental.booking.domain.policy import BookingPolicy
     from rental.shared.outbox import OutboxSettings
 
     for name, value in {
@@ -99,10 +98,7 @@ def test_documented_booking_and_outbox_settings_are_read_and_used(tmp_path, monk
         monkeypatch.setenv(name, value)
     config = load_config(tmp_path)
     assert config["BOOKING_EXPIRE_SECONDS"] == 45
-    app = Flask(__name__)
-    app.config.update(config)
-    with app.app_context():
-        policy = policy_from_config()
+    policy = BookingPolicy.from_settings(config)
     assert (policy.hold_minutes, policy.max_duration, policy.slot_minutes) == (
         20,
         timedelta(days=30),

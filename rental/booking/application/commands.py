@@ -1,14 +1,17 @@
-"""Commands of the Booking module. Each runs in one transaction (the facade's unit of work)
-and returns at most the new reservation's ID."""
+"""Booking's commands: the dataclasses callers send, the handler of the Reservation aggregate,
+and the use cases that cross modules (booking online with the customer found or registered,
+the counter's hand-over, return and no-show). Each runs inside the facade's unit of work and
+returns at most the new reservation's ID. Collaborators — repositories, the other modules'
+facades, the clock and the outbox recorder — are passed in."""
 
 from __future__ import annotations
 
-import hashlib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from rental.booking.application.availability import AvailabilityService
+from rental.booking.application.queries import AvailabilityQueries
 from rental.booking.domain.models import (
     BookingChannel,
     FrozenQuote,
@@ -16,6 +19,7 @@ from rental.booking.domain.models import (
     PricingBasis,
     Reservation,
     ReservationStatus,
+    hash_token,
     new_reference,
 )
 from rental.booking.infrastructure.repositories import ReservationRepository
@@ -28,14 +32,15 @@ from rental.contracts.booking import (
     ReservationExpired,
     ReservationNoShow,
 )
-from rental.customers import CustomerFacade
+from rental.customers import CustomerDetailsInput, CustomerFacade
+from rental.inventory import InventoryFacade
 from rental.shared import outbox
 from rental.shared.errors import ConflictError, NotFoundError, ValidationError
+from rental.shared.events import Event
 from rental.shared.time_range import TimeRange, utcnow
 
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+Clock = Callable[[], datetime]
+Record = Callable[[Event], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +50,7 @@ class CreateReservation:
     period: TimeRange
     quantity: int
     basis: PricingBasis
-    manage_token: str  # only its hash is stored
+    manage_token: str  # made by the server; only its hash is stored
     channel: BookingChannel = BookingChannel.ONLINE
     origin_key: str | None = None  # where an online booking came from (opaque, see Reservation)
 
@@ -79,6 +84,34 @@ class ChangeReservationType:
     equipment_type_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class BookOnline:
+    """A visitor's booking: their details (the customer is found by e-mail or registered) and
+    the hold — one transaction, so a hold that cannot be made leaves no customer behind."""
+
+    customer: CustomerDetailsInput
+    equipment_type_id: str
+    period: TimeRange
+    quantity: int
+    basis: PricingBasis
+    manage_token: str
+    origin_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HandOver:
+    reservation_id: str
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class TakeBack:
+    reservation_id: str
+    actor: str
+    damaged: dict[str, str]  # item id -> what is damaged
+    returned: set[str] | None = None  # the item ids that came back, when not all did
+
+
 def _event_fields(r: Reservation) -> dict:
     return {
         "reservation_id": r.id,
@@ -93,22 +126,28 @@ def _event_fields(r: Reservation) -> dict:
 
 
 class ReservationCommands:
+    """The Reservation aggregate's handler."""
+
     def __init__(
         self,
         reservations: ReservationRepository,
-        availability: AvailabilityService,
+        availability: AvailabilityQueries,
         customers: CustomerFacade,
         hold_minutes: int,
+        clock: Clock = utcnow,
+        record: Record = outbox.record,
     ) -> None:
         self._reservations = reservations
         self._availability = availability
         self._customers = customers
         self._hold = timedelta(minutes=hold_minutes)
+        self._now = clock
+        self._record = record
 
     # --- create ---------------------------------------------------------------------------
 
     def create(self, cmd: CreateReservation) -> str:
-        now = utcnow()
+        now = self._now()
         if len(cmd.manage_token) < 16:
             raise ValueError("manage_token is too short to be unguessable")
         self._check_customer(cmd.customer_id)
@@ -125,7 +164,7 @@ class ReservationCommands:
         existing = self._reservations.id_for_token_hash(hash_token(cmd.manage_token))
         if existing is not None:
             return existing
-        now = utcnow()  # which holds are still live is judged under the lock
+        now = self._now()  # which holds are still live is judged under the lock
         if online:
             self._check_open_bookings(cmd, now)
         fit = self._availability.ensure_capacity(
@@ -154,7 +193,7 @@ class ReservationCommands:
             origin_key=cmd.origin_key,
         )
         self._reservations.add(reservation)
-        outbox.record(
+        self._record(
             ReservationCreated(
                 **_event_fields(reservation),
                 hold_expires_at=reservation.hold_expires_at,
@@ -218,7 +257,7 @@ class ReservationCommands:
         type_id = self._load(cmd.reservation_id).equipment_type_id
         self._reservations.lock_equipment_type(type_id)
         reservation = self._load(cmd.reservation_id, for_update=True)
-        now = utcnow()  # read after the locks: the hold is judged at the moment we decide
+        now = self._now()  # read after the locks: the hold is judged at the moment we decide
         if reservation.status is ReservationStatus.REQUESTED and not cmd.approve:
             raise ConflictError(
                 f"Booking {reservation.reference} is a request: the shop confirms it for you."
@@ -240,9 +279,9 @@ class ReservationCommands:
                     if reservation.status is ReservationStatus.REQUESTED
                     else "Your hold expired and in the meantime the equipment was booked: ",
                 )
-        reservation.confirm(now)
+        reservation = reservation.confirm(now)
         self._reservations.save(reservation)
-        outbox.record(ReservationConfirmed(**_event_fields(reservation)))
+        self._record(ReservationConfirmed(**_event_fields(reservation)))
 
     def cancel(self, cmd: CancelReservation) -> None:
         reservation = self._load(cmd.reservation_id, for_update=True)
@@ -250,9 +289,9 @@ class ReservationCommands:
             raise ConflictError(
                 f"Booking {reservation.reference} is {reservation.status.value.lower()} now."
             )
-        reservation.cancel(cmd.reason, utcnow())
+        reservation = reservation.cancel(cmd.reason, self._now())
         self._reservations.save(reservation)
-        outbox.record(
+        self._record(
             ReservationCancelled(
                 **_event_fields(reservation), reason=reservation.cancellation_reason or ""
             )
@@ -260,10 +299,10 @@ class ReservationCommands:
 
     def complete(self, cmd: CompleteReservation) -> None:
         reservation = self._load(cmd.reservation_id, for_update=True)
-        reservation.complete(utcnow())
-        reservation.clear_flag(utcnow(), "overdue")  # everything is back
+        now = self._now()
+        reservation = reservation.complete(now).clear_flag(now, "overdue")  # all back
         self._reservations.save(reservation)
-        outbox.record(ReservationCompleted(**_event_fields(reservation)))
+        self._record(ReservationCompleted(**_event_fields(reservation)))
 
     def lock_confirmed(self, reservation_id: str, action: str) -> Reservation:
         """The reservation, locked, when it is confirmed (hand-over and return at the counter
@@ -275,12 +314,12 @@ class ReservationCommands:
 
     def expire_stale_holds(self) -> int:
         """Holds that ran out, and requests not approved before their start."""
-        now = utcnow()
+        now = self._now()
         expired = self._reservations.lock_stale(now)
         for reservation in expired:
-            reservation.expire(now)
+            reservation = reservation.expire(now)
             self._reservations.save(reservation)
-            outbox.record(ReservationExpired(**_event_fields(reservation)))
+            self._record(ReservationExpired(**_event_fields(reservation)))
         return len(expired)
 
     def change_type(self, cmd: ChangeReservationType) -> None:
@@ -291,7 +330,7 @@ class ReservationCommands:
         reservation = self._load(cmd.reservation_id, for_update=True)
         previous = reservation.equipment_type_id
         self._availability.ensure_type_bookable(cmd.equipment_type_id)
-        now = utcnow()
+        now = self._now()
         self._availability.ensure_capacity(
             cmd.equipment_type_id, reservation.period, reservation.quantity, now
         )
@@ -301,33 +340,114 @@ class ReservationCommands:
             reservation.quantity,
             reservation.customer_id,
         )
-        reservation.change_type(cmd.equipment_type_id, freeze(quote), now)
+        reservation = reservation.change_type(cmd.equipment_type_id, freeze(quote), now)
         self._reservations.save(reservation)
-        outbox.record(
+        self._record(
             ReservationChanged(**_event_fields(reservation), previous_equipment_type_id=previous)
         )
 
     def no_show(self, reservation_id: str) -> None:
         reservation = self._load(reservation_id, for_update=True)
-        reservation.no_show(utcnow())
-        reservation.clear_flag(utcnow())
+        now = self._now()
+        reservation = reservation.no_show(now).clear_flag(now)
         self._reservations.save(reservation)
-        outbox.record(ReservationNoShow(**_event_fields(reservation)))
+        self._record(ReservationNoShow(**_event_fields(reservation)))
 
     def flag(self, reservation_id: str, reason: str, code: str = "other") -> None:
         reservation = self._reservations.get_for_update(reservation_id)
-        if reservation is None or not reservation.status.holds_capacity:
+        if reservation is None or not reservation.status.may_hold_capacity:
             # Unknown, or no longer live (cancelled meanwhile): nothing for staff to fix.
             return
-        reservation.flag(reason, utcnow(), code)
+        reservation = reservation.flag(reason, self._now(), code)
         self._reservations.save(reservation)
 
     def clear_flag(self, reservation_id: str, code: str | None = None) -> None:
         """Clear the flag; with `code`, only a flag of that kind (news that a problem of that
         kind is solved must not clear a different one)."""
         reservation = self._load(reservation_id, for_update=True)
-        if reservation.clear_flag(utcnow(), code):
-            self._reservations.save(reservation)
+        cleared = reservation.clear_flag(self._now(), code)
+        if cleared is not reservation:
+            self._reservations.save(cleared)
+
+
+class OnlineBooking:
+    """The public journey's one state change: find or register the customer by e-mail and
+    make the hold, together."""
+
+    def __init__(self, customers: CustomerFacade, reservations: ReservationCommands) -> None:
+        self._customers = customers
+        self._reservations = reservations
+
+    def book(self, cmd: BookOnline) -> str:
+        try:
+            customer_id = self._customers.ensure_customer(cmd.customer)
+            return self._reservations.create(
+                CreateReservation(
+                    customer_id,
+                    cmd.equipment_type_id,
+                    cmd.period,
+                    cmd.quantity,
+                    cmd.basis,
+                    cmd.manage_token,
+                    channel=BookingChannel.ONLINE,
+                    origin_key=cmd.origin_key,
+                )
+            )
+        except ValidationError as exc:
+            if "customer" in exc.errors:  # the account, not a field the visitor can fix
+                raise ValidationError(exc.errors["customer"]) from None
+            raise
+
+
+class CounterCommands:
+    """The shop counter: hand-over, return and no-show, where the reservation (Booking) and
+    the items (Inventory) change together. Each locks the reservation first, so it
+    serialises with a cancellation of the same booking."""
+
+    def __init__(self, reservations: ReservationCommands, inventory: InventoryFacade) -> None:
+        self._reservations = reservations
+        self._inventory = inventory
+
+    def _states(self, reservation_id: str) -> set[str]:
+        return {a.status for a in self._inventory.list_allocations_for_reservation(reservation_id)}
+
+    def hand_over(self, cmd: HandOver) -> None:
+        self._reservations.lock_confirmed(cmd.reservation_id, "handed over")
+        self._inventory.check_out_reservation(cmd.reservation_id, cmd.actor)
+
+    def take_back(self, cmd: TakeBack) -> int:
+        """Items return to AVAILABLE (or MAINTENANCE when damaged); when everything handed
+        over is back the reservation is completed. Returns how many items are still out."""
+        self._reservations.lock_confirmed(cmd.reservation_id, "returned")
+        if "PICKED_UP" not in self._states(cmd.reservation_id):
+            raise ConflictError(
+                "Nothing of this booking is out with the customer: hand it over first, or "
+                "mark it as a no-show."
+            )
+        still_out = self._inventory.check_in_reservation(
+            cmd.reservation_id, cmd.damaged, cmd.actor, cmd.returned
+        )
+        if still_out == 0:
+            self._reservations.complete(CompleteReservation(cmd.reservation_id))
+        return still_out
+
+    def no_show(self, reservation_id: str) -> None:
+        """The customer never came: only after the start, with nothing handed over."""
+        self._reservations.lock_confirmed(reservation_id, "marked as a no-show")
+        self._ensure_nothing_handed_over(reservation_id, "marked as a no-show")
+        self._reservations.no_show(reservation_id)
+
+    def change_type(self, cmd: ChangeReservationType) -> None:
+        """Serve a confirmed booking (nothing handed over yet) with another type."""
+        self._ensure_nothing_handed_over(cmd.reservation_id, "moved to another type")
+        self._reservations.change_type(cmd)
+
+    def _ensure_nothing_handed_over(self, reservation_id: str, action: str) -> None:
+        if self._states(reservation_id) & {"PICKED_UP", "RETURNED"}:
+            raise ConflictError(
+                f"Equipment of this booking was handed over, so it cannot be {action}: "
+                "take it back instead."
+            )
 
 
 def freeze(quote) -> FrozenQuote:

@@ -3,9 +3,10 @@ ID only and freezes the quoted price at creation."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -17,6 +18,11 @@ from rental.shared.time_range import TimeRange
 # No 0/O, 1/I/L: a reference read out over the phone should not be ambiguous.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 REFERENCE_LENGTH = 6
+
+
+def hash_token(token: str) -> str:
+    """What is stored of a manage token (the token itself is only ever in the customer's link)."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def new_reference() -> str:
@@ -33,8 +39,9 @@ class ReservationStatus(StrEnum):
     NO_SHOW = "NO_SHOW"  # confirmed, but the customer never picked the equipment up
 
     @property
-    def holds_capacity(self) -> bool:
-        return self in (ReservationStatus.PENDING, ReservationStatus.CONFIRMED)
+    def may_hold_capacity(self) -> bool:
+        """Takes capacity (a hold only until it runs out: see Reservation.holds_capacity)."""
+        return self in HOLDING or self is HOLD
 
     @property
     def is_open(self) -> bool:
@@ -53,6 +60,10 @@ class PricingBasis(StrEnum):
 
 
 S = ReservationStatus
+# What takes capacity, stated once: a confirmed booking always; a hold until it runs out.
+HOLDING = frozenset({S.CONFIRMED})
+HOLD = S.PENDING
+
 TRANSITIONS: dict[ReservationStatus, frozenset[ReservationStatus]] = {
     S.PENDING: frozenset({S.CONFIRMED, S.CANCELLED, S.EXPIRED}),
     S.REQUESTED: frozenset({S.CONFIRMED, S.CANCELLED, S.EXPIRED}),
@@ -115,8 +126,12 @@ class FrozenQuote:
         )
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Reservation:
+    """A booking of one equipment type. Immutable: every transition returns the new state,
+    so what a query hands out is the model itself, and nothing can change it behind the
+    repository's back."""
+
     id: str
     reference: str
     customer_id: str
@@ -129,7 +144,7 @@ class Reservation:
     created_at: datetime
     updated_at: datetime
     hold_expires_at: datetime | None
-    manage_token_hash: str
+    manage_token_hash: str = field(repr=False)
     cancellation_reason: str | None = None
     needs_attention: bool = False
     attention_reason: str | None = None
@@ -148,49 +163,53 @@ class Reservation:
     def total(self) -> Money:
         return self.quote.total
 
+    @property
+    def can_cancel(self) -> bool:
+        return S.CANCELLED in TRANSITIONS[self.status]
+
     def hold_is_live(self, now: datetime) -> bool:
         return (
-            self.status is S.PENDING
-            and self.hold_expires_at is not None
-            and now < self.hold_expires_at
+            self.status is HOLD and self.hold_expires_at is not None and now < self.hold_expires_at
         )
+
+    def holds_capacity(self, now: datetime) -> bool:
+        """THE rule of what takes capacity: a confirmed booking, and a hold until it runs
+        out (the repository's SQL is built from the same two constants)."""
+        return self.status in HOLDING or self.hold_is_live(now)
 
     def is_stale(self, now: datetime) -> bool:
         """An open reservation nobody confirmed in time: a hold that ran out, or a request
         staff did not approve before the rental would have started."""
-        if self.status is S.PENDING:
+        if self.status is HOLD:
             return not self.hold_is_live(now)
         return self.status is S.REQUESTED and now >= self.period.start
 
-    def occupied(self, buffer: timedelta) -> TimeRange:
-        return self.period.expanded(after=buffer)
-
-    def _changed(self, now: datetime) -> None:
-        self.updated_at = now
-        self.version += 1
-
-    def _move(self, to: ReservationStatus, now: datetime) -> None:
+    def _move(self, to: ReservationStatus, now: datetime, **changes: Any) -> Reservation:
         if to not in TRANSITIONS[self.status]:
             raise ConflictError(
                 f"Reservation {self.reference} is {self.status.value.lower()} "
                 f"and cannot be {_VERBS.get(to, to.value.lower())}."
             )
-        self.status = to
-        self._changed(now)
+        return self._changed(now, status=to, **changes)
 
-    def confirm(self, now: datetime) -> None:
-        self._move(S.CONFIRMED, now)
-        self.hold_expires_at = None
+    def _changed(self, now: datetime, **changes: Any) -> Reservation:
+        return replace(self, updated_at=now, version=self.version + 1, **changes)
 
-    def cancel(self, reason: str, now: datetime) -> None:
-        self._move(S.CANCELLED, now)
-        self.cancellation_reason = clean_line(reason)[:500] or "No reason given"
-        self.hold_expires_at = None
+    def confirm(self, now: datetime) -> Reservation:
+        return self._move(S.CONFIRMED, now, hold_expires_at=None)
 
-    def complete(self, now: datetime) -> None:
-        self._move(S.COMPLETED, now)
+    def cancel(self, reason: str, now: datetime) -> Reservation:
+        return self._move(
+            S.CANCELLED,
+            now,
+            cancellation_reason=clean_line(reason)[:500] or "No reason given",
+            hold_expires_at=None,
+        )
 
-    def change_type(self, equipment_type_id: str, quote: FrozenQuote, now: datetime) -> None:
+    def complete(self, now: datetime) -> Reservation:
+        return self._move(S.COMPLETED, now)
+
+    def change_type(self, equipment_type_id: str, quote: FrozenQuote, now: datetime) -> Reservation:
         """Staff swap a confirmed booking to another equipment type (the original cannot be
         served); the price is the new type's, quoted now."""
         if self.status is not S.CONFIRMED:
@@ -200,11 +219,9 @@ class Reservation:
             )
         if equipment_type_id == self.equipment_type_id:
             raise ConflictError("The booking is for that equipment type already.")
-        self.equipment_type_id = equipment_type_id
-        self.quote = quote
-        self._changed(now)
+        return self._changed(now, equipment_type_id=equipment_type_id, quote=quote)
 
-    def no_show(self, now: datetime) -> None:
+    def no_show(self, now: datetime) -> Reservation:
         """The customer did not come: only once the rental has started (before that they may
         still come, or cancel)."""
         if self.status is S.CONFIRMED and now < self.period.start:
@@ -212,26 +229,24 @@ class Reservation:
                 f"{self.reference} starts later; it can be marked as a no-show once the rental "
                 "has started."
             )
-        self._move(S.NO_SHOW, now)
+        return self._move(S.NO_SHOW, now)
 
-    def expire(self, now: datetime) -> None:
+    def expire(self, now: datetime) -> Reservation:
         if self.status.is_open and not self.is_stale(now):
             raise ConflictError(f"The hold on {self.reference} has not expired yet.")
-        self._move(S.EXPIRED, now)
-        self.hold_expires_at = None
+        return self._move(S.EXPIRED, now, hold_expires_at=None)
 
-    def flag(self, reason: str, now: datetime, code: str = "other") -> None:
-        self.needs_attention = True
-        self.attention_reason = clean_line(reason)[:500]
-        self.attention_code = code
-        self._changed(now)
+    def flag(self, reason: str, now: datetime, code: str = "other") -> Reservation:
+        return self._changed(
+            now,
+            needs_attention=True,
+            attention_reason=clean_line(reason)[:500],
+            attention_code=code,
+        )
 
-    def clear_flag(self, now: datetime, code: str | None = None) -> bool:
-        """Clear the flag (only when it is of kind `code`, if given). True when cleared."""
+    def clear_flag(self, now: datetime, code: str | None = None) -> Reservation:
+        """Without the flag (only a flag of kind `code`, if given); itself when there is
+        nothing to clear."""
         if not self.needs_attention or (code is not None and self.attention_code != code):
-            return False
-        self.needs_attention = False
-        self.attention_reason = None
-        self.attention_code = None
-        self._changed(now)
-        return True
+            return self
+        return self._changed(now, needs_attention=False, attention_reason=None, attention_code=None)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from rental.booking.domain.models import PricingBasis
@@ -29,6 +31,20 @@ class BookingPolicy:
     online_max_share: float = 0.5
     open_per_customer: int = 3
     open_per_origin: int = 5
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> BookingPolicy:
+        """The policy the shop configured (the app's settings, see README: Configuration)."""
+        return cls(
+            timezone=ZoneInfo(settings.get("BUSINESS_TIMEZONE", "UTC")),
+            slot_minutes=int(settings.get("BOOKING_SLOT_MINUTES", 15)),
+            max_duration=timedelta(days=int(settings.get("BOOKING_MAX_DAYS", 90))),
+            hold_minutes=int(settings.get("BOOKING_HOLD_MINUTES", 15)),
+            horizon=timedelta(days=int(settings.get("BOOKING_HORIZON_DAYS", 365))),
+            online_max_share=float(settings.get("BOOKING_ONLINE_MAX_SHARE", 0.5)),
+            open_per_customer=int(settings.get("BOOKING_OPEN_PER_EMAIL", 3)),
+            open_per_origin=int(settings.get("BOOKING_OPEN_PER_IP", 5)),
+        )
 
     def check_period(
         self,

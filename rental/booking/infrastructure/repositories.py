@@ -13,6 +13,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from rental.booking.domain.availability import Occupancy
 from rental.booking.domain.models import (
+    HOLD,
+    HOLDING,
     BookingChannel,
     FrozenQuote,
     PricingBasis,
@@ -80,23 +82,27 @@ def to_entity(r: Reservation, e: ReservationEntity | None = None) -> Reservation
 
 
 def _live(now: datetime):
-    """Reservations that hold capacity: confirmed, or pending with an unexpired hold."""
+    """Reservation.holds_capacity in SQL, built from the same constants: the statuses that
+    always hold, and a hold until it runs out."""
     return or_(
-        E.status == ReservationStatus.CONFIRMED.value,
-        and_(E.status == ReservationStatus.PENDING.value, E.hold_expires_at > now),
+        E.status.in_([s.value for s in HOLDING]),
+        and_(E.status == HOLD.value, E.hold_expires_at > now),
     )
 
 
 def _open(now: datetime):
     """Waiting for someone to confirm: a live hold, or a request for staff."""
     return or_(
-        and_(E.status == ReservationStatus.PENDING.value, E.hold_expires_at > now),
+        and_(E.status == HOLD.value, E.hold_expires_at > now),
         E.status == ReservationStatus.REQUESTED.value,
     )
 
 
 @dataclass(frozen=True, slots=True)
-class ReservationFilter:
+class ListReservations:
+    """Which reservations a list shows (the staff list, the dashboard, open holds): filters,
+    page and order."""
+
     status: str | None = None
     equipment_type_id: str | None = None
     customer_id: str | None = None
@@ -106,7 +112,9 @@ class ReservationFilter:
     reference: str | None = None
     statuses: tuple[str, ...] = ()
     origin_key: str | None = None
-    order: str = "start_desc"  # or "created_asc": oldest first (open holds)
+    oldest_first: bool = False
+    page: int = 1
+    page_size: int = 25
 
 
 class ReservationRepository:
@@ -239,7 +247,7 @@ class ReservationRepository:
         return [to_domain(e) for e in self.session.scalars(query)]
 
     def search(
-        self, flt: ReservationFilter, page: int, page_size: int
+        self, flt: ListReservations, page: int, page_size: int
     ) -> tuple[Sequence[Reservation], int]:
         conditions = []
         if flt.status:
@@ -261,7 +269,7 @@ class ReservationRepository:
         if flt.origin_key:
             conditions.append(E.origin_key == flt.origin_key)
         total = self.session.scalar(select(func.count()).select_from(E).where(*conditions)) or 0
-        order = (E.created_at, E.id) if flt.order == "created_asc" else (E.start_at.desc(), E.id)
+        order = (E.created_at, E.id) if flt.oldest_first else (E.start_at.desc(), E.id)
         rows = self.session.scalars(
             select(E)
             .where(*conditions)

@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 from rental.booking.domain.availability import Occupancy, earliest_start
 from rental.booking.domain.models import PricingBasis
 from rental.booking.domain.policy import BookingPolicy
-from rental.booking.forms import from_period, parse
+from rental.booking.web.forms import from_period, parse
 from rental.shared.errors import ValidationError
 from rental.shared.time_range import TimeRange
 

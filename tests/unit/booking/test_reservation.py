@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -44,11 +45,9 @@ def reservation(status: S = S.PENDING, hold_minutes: int = 15) -> Reservation:
 
 
 def test_happy_path_pending_confirmed_completed():
-    r = reservation()
-    r.confirm(NOW)
+    r = reservation().confirm(NOW)
     assert r.status is S.CONFIRMED and r.hold_expires_at is None
-    r.complete(NOW)
-    assert r.status is S.COMPLETED
+    assert r.complete(NOW).status is S.COMPLETED
 
 
 @pytest.mark.parametrize("start", list(S))
@@ -64,8 +63,8 @@ def test_every_transition_follows_the_table(start, action):
     after_start = NOW + timedelta(days=2)  # so is expiring a request nobody approved in time
     args = {"cancel": ("changed my mind", NOW), "expire": (after_start,)}.get(action, (NOW,))
     if target in TRANSITIONS[start]:
-        getattr(r, action)(*args)
-        assert r.status is target
+        assert getattr(r, action)(*args).status is target
+        assert r.status is start  # immutable: the transition is a new value
     else:
         with pytest.raises(ConflictError, match=f"is {start.value.lower()} and cannot be"):
             getattr(r, action)(*args)
@@ -78,14 +77,12 @@ def test_a_live_hold_cannot_be_expired():
 
 
 def test_a_request_is_open_until_its_start_and_holds_nothing():
-    r = reservation(S.REQUESTED)
-    r.hold_expires_at = None
-    assert not S.REQUESTED.holds_capacity and S.REQUESTED.is_open
+    r = replace(reservation(S.REQUESTED), hold_expires_at=None)
+    assert not S.REQUESTED.may_hold_capacity and S.REQUESTED.is_open
     assert not r.is_stale(r.period.start - timedelta(minutes=1))
     with pytest.raises(ConflictError, match="not expired yet"):
         r.expire(NOW)
-    r.expire(r.period.start)
-    assert r.status is S.EXPIRED
+    assert r.expire(r.period.start).status is S.EXPIRED
 
 
 def test_bookings_start_within_the_horizon():
@@ -107,13 +104,12 @@ def test_one_online_booking_takes_at_most_half_the_fleet(capacity, limit):
 
 
 def test_cancel_records_the_reason():
-    r = reservation(S.CONFIRMED)
-    r.cancel("  Plans changed ", NOW)
+    r = reservation(S.CONFIRMED).cancel("  Plans changed ", NOW)
     assert r.cancellation_reason == "Plans changed"
 
 
 def test_only_pending_with_live_hold_and_confirmed_hold_capacity():
-    assert {s for s in S if s.holds_capacity} == {S.PENDING, S.CONFIRMED}
+    assert {s for s in S if s.may_hold_capacity} == {S.PENDING, S.CONFIRMED}
     assert reservation().hold_is_live(NOW)
     assert not reservation(hold_minutes=-1).hold_is_live(NOW)
 
@@ -188,11 +184,9 @@ def test_align_up_to_the_grid():
 
 
 def test_every_change_bumps_the_version_and_a_refused_one_does_not():
-    r = reservation()
-    r.flag("Could not allocate", NOW)
-    r.confirm(NOW)
-    r.clear_flag(NOW)
+    r = reservation().flag("Could not allocate", NOW).confirm(NOW).clear_flag(NOW)
     assert r.version == 3
+    assert r.clear_flag(NOW) is r  # nothing to clear: no change, no new version
     with pytest.raises(ConflictError):
         r.expire(NOW + timedelta(days=2))
     assert r.version == 3

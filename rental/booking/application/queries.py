@@ -1,0 +1,463 @@
+"""Booking's queries: availability (a safe read, also the capacity re-check that commands run
+inside their lock), reservations for staff and customers, and every DTO the module returns.
+Nothing here writes."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from rental.booking.domain.availability import Availability, assess, earliest_start, sweep_peak
+from rental.booking.domain.models import (
+    PricingBasis,
+    Reservation,
+    ReservationStatus,
+    hash_token,
+)
+from rental.booking.domain.policy import BookingPolicy
+from rental.booking.infrastructure.repositories import ListReservations, ReservationRepository
+from rental.catalog import CatalogFacade
+from rental.inventory import BookedDemand, InventoryFacade
+from rental.pricing import PricingFacade, Quote
+from rental.shared.errors import ConflictError, DomainError, NotFoundError, ValidationError
+from rental.shared.money import Money
+from rental.shared.time_range import TimeRange, utcnow
+
+MAX_SIMILAR = 4
+MAX_TOTAL = Decimal("9999999999.99")  # booking_reservations.total_amount is NUMERIC(12, 2)
+
+# The read model of a reservation is the (immutable) domain model itself.
+ReservationDetails = Reservation
+
+
+# --- DTOs ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SimilarOption:
+    equipment_type_id: str
+    slug: str
+    name: str
+    remaining_capacity: int
+
+
+@dataclass(frozen=True, slots=True)
+class Alternatives:
+    max_quantity: int  # the most that can be had for the requested period
+    earliest_period: TimeRange | None  # same duration, full quantity, within the horizon
+    similar: tuple[SimilarOption, ...]
+
+    @property
+    def any(self) -> bool:
+        return bool(self.max_quantity or self.earliest_period or self.similar)
+
+
+@dataclass(frozen=True, slots=True)
+class AvailabilityResult:
+    equipment_type_id: str
+    period: TimeRange
+    quantity: int
+    basis: PricingBasis
+    is_available: bool
+    remaining_capacity: int
+    total_capacity: int
+    peak_usage: int
+    blocking_interval: TimeRange | None
+    quote: Quote | None  # the price of the request (None when it cannot be priced)
+    alternatives: Alternatives | None
+    # Online, at most `online_limit` units are booked at once; more is a request for staff.
+    online_limit: int = 0
+
+    @property
+    def needs_approval(self) -> bool:
+        return self.is_available and self.quantity > self.online_limit
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationPage:
+    items: tuple[ReservationDetails, ...]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+@dataclass(frozen=True, slots=True)
+class UsagePoint:
+    at: datetime
+    usage: int
+    capacity: int
+
+
+@dataclass(frozen=True, slots=True)
+class SwapOption:
+    """Another equipment type a confirmed booking could be moved to, free for its period."""
+
+    equipment_type_id: str
+    name: str
+    remaining_capacity: int
+    total: Money  # what the booking would cost on that type
+    difference: Money  # against what it costs now (negative: cheaper)
+
+
+@dataclass(frozen=True, slots=True)
+class StaffActions:
+    """What staff may do with a reservation now, decided here once so that templates only
+    show it (the domain and the facades refuse the rest anyway)."""
+
+    confirm: bool = False
+    approve: bool = False
+    hand_over: bool = False
+    take_back: bool = False
+    no_show: bool = False
+    swap_type: bool = False
+    reallocate: bool = False
+    retry_allocation: bool = False
+    cancel: bool = False
+
+    @classmethod
+    def of(cls, r: ReservationDetails, allocation_states: list[str], now: datetime) -> StaffActions:
+        confirmed = r.status is ReservationStatus.CONFIRMED
+        waiting = "ALLOCATED" in allocation_states
+        out = "PICKED_UP" in allocation_states
+        handed = out or "RETURNED" in allocation_states
+        return cls(
+            confirm=r.status is ReservationStatus.PENDING,
+            approve=r.status is ReservationStatus.REQUESTED,
+            hand_over=confirmed and waiting,
+            take_back=confirmed and out,
+            no_show=confirmed and not handed and now >= r.period.start,
+            swap_type=confirmed and not handed,
+            reallocate=confirmed and waiting,
+            retry_allocation=confirmed
+            and (r.attention_code == "allocation" or not allocation_states),
+            cancel=r.can_cancel,
+        )
+
+
+# --- availability ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CheckAvailability:
+    equipment_type_id: str
+    period: TimeRange
+    quantity: int
+    basis: PricingBasis = PricingBasis.HOURLY
+    with_alternatives: bool = True
+
+
+class AvailabilityQueries:
+    def __init__(
+        self,
+        reservations: ReservationRepository,
+        catalog: CatalogFacade,
+        inventory: InventoryFacade,
+        pricing: PricingFacade,
+        policy: BookingPolicy,
+    ) -> None:
+        self._reservations = reservations
+        self._catalog = catalog
+        self._inventory = inventory
+        self._pricing = pricing
+        self.policy = policy
+
+    # --- validation and pricing -------------------------------------------------------------
+
+    def validate(
+        self,
+        equipment_type_id: str,
+        period: TimeRange,
+        basis: PricingBasis,
+        quantity: int,
+        now: datetime,
+    ) -> None:
+        self.ensure_type_bookable(equipment_type_id)
+        self.policy.check_quantity(quantity)
+        card = self._pricing.get_rate_card(equipment_type_id)
+        if card is None:
+            name = self._catalog.get_equipment_type_details(equipment_type_id).name
+            raise ValidationError(f"{name} has no price yet, so it cannot be booked online.")
+        self.policy.check_period(period, basis, now, card.minimum_duration)
+
+    def ensure_type_bookable(self, equipment_type_id: str) -> None:
+        details = self._catalog.get_equipment_type_details(equipment_type_id)
+        if not details.active:
+            raise ValidationError(f"{details.name} cannot be booked at the moment.")
+
+    def price(self, equipment_type_id: str, period: TimeRange, quantity: int, customer_id=None):
+        # Days are priced as calendar days of the business time zone.
+        quote = self._pricing.quote(
+            equipment_type_id, period, quantity, customer_id, timezone=self.policy.timezone
+        )
+        if quote.total.amount > MAX_TOTAL or quote.deposit.amount > MAX_TOTAL:
+            # More than a booking can record (and than any shop takes online).
+            raise ValidationError(
+                "This booking is too large to take online. Please call us.", field="quantity"
+            )
+        return quote
+
+    def buffer(self, equipment_type_id: str) -> timedelta:
+        # The turnaround buffer is the fleet's (Inventory's): cleaning and checks between rentals.
+        return self._inventory.get_turnaround(equipment_type_id)
+
+    # --- capacity ---------------------------------------------------------------------------
+
+    def ensure_capacity(
+        self,
+        equipment_type_id: str,
+        period: TimeRange,
+        quantity: int,
+        now: datetime,
+        exclude_id: str | None = None,
+        prefix: str = "",
+    ) -> Availability:
+        """The assessment when `quantity` fits; ConflictError naming what is left when it does
+        not (run under the type's lock so the answer stays true until commit)."""
+        result = self._assess(equipment_type_id, period, quantity, now, exclude_id)
+        if result.is_available:
+            return result
+        if result.remaining_capacity == 0:
+            raise ConflictError(f"{prefix}None are left for that period.")
+        raise ConflictError(
+            f"{prefix}Only {result.remaining_capacity} left for that period; "
+            f"you asked for {quantity}."
+        )
+
+    def _assess(
+        self,
+        equipment_type_id: str,
+        period: TimeRange,
+        quantity: int,
+        now: datetime,
+        exclude_id: str | None = None,
+    ) -> Availability:
+        """Capacity against live use over the period plus the type's turnaround buffer."""
+        buffer = self.buffer(equipment_type_id)
+        occupied = period.expanded(after=buffer)
+        total = self._inventory.get_total_capacity(equipment_type_id, occupied)
+        occupancies = self._reservations.occupancies(
+            equipment_type_id, occupied, buffer, now, exclude_id=exclude_id
+        )
+        return assess(occupancies, occupied, quantity, total)
+
+    def check(self, query: CheckAvailability) -> AvailabilityResult:
+        now = utcnow()
+        self.validate(query.equipment_type_id, query.period, query.basis, query.quantity, now)
+        result = self._assess(query.equipment_type_id, query.period, query.quantity, now)
+        self.policy.check_quantity(query.quantity, result.total_capacity)
+        try:
+            quote = self.price(query.equipment_type_id, query.period, query.quantity)
+        except DomainError:
+            quote = None
+        alternatives = None
+        if not result.is_available and query.with_alternatives:
+            alternatives = self.alternatives(query, result.remaining_capacity, now)
+        return AvailabilityResult(
+            equipment_type_id=query.equipment_type_id,
+            period=query.period,
+            quantity=query.quantity,
+            basis=query.basis,
+            is_available=result.is_available,
+            remaining_capacity=result.remaining_capacity,
+            total_capacity=result.total_capacity,
+            peak_usage=result.peak_usage,
+            blocking_interval=result.blocking_interval,
+            quote=quote,
+            alternatives=alternatives,
+            online_limit=self.policy.online_limit(result.total_capacity),
+        )
+
+    # --- alternatives -----------------------------------------------------------------------
+
+    def alternatives(self, query: CheckAvailability, remaining: int, now: datetime) -> Alternatives:
+        return Alternatives(
+            max_quantity=remaining,
+            earliest_period=self._earliest(query, now),
+            similar=tuple(self.similar(query, now)),
+        )
+
+    def _earliest(self, query: CheckAvailability, now: datetime):
+        buffer = self.buffer(query.equipment_type_id)
+        horizon = self.policy.search_horizon
+        # A day of slack: the same booking later may be an hour longer across a clock change.
+        window = TimeRange(
+            query.period.start,
+            query.period.start + horizon + query.period.duration + buffer + timedelta(days=1),
+        )
+        profile = self._inventory.get_capacity_profile(query.equipment_type_id, window)
+        occupancies = self._reservations.occupancies(query.equipment_type_id, window, buffer, now)
+        # When an item comes back (from maintenance, from a customer) it may open room.
+        maintenance_ends = [w.end for _, w in profile.unavailable]
+        return earliest_start(
+            occupancies,
+            query.period,
+            query.quantity,
+            buffer,
+            profile.capacity_for,
+            horizon,
+            lambda moment: self.policy.align_up(moment, query.basis),
+            extra_candidates=maintenance_ends,
+            same_length_from=lambda start: self.policy.same_length_from(query.period, start),
+        )
+
+    def similar(self, query: CheckAvailability, now: datetime) -> list[SimilarOption]:
+        try:
+            details = self._catalog.get_equipment_type_details(query.equipment_type_id)
+        except NotFoundError:
+            return []
+        options: list[SimilarOption] = []
+        for other in self._catalog.list_active_types_in_category(details.category_id):
+            if other.id == query.equipment_type_id or self._pricing.get_rate_card(other.id) is None:
+                continue
+            result = self._assess(other.id, query.period, query.quantity, now)
+            if result.is_available:
+                options.append(
+                    SimilarOption(other.id, other.slug, other.name, result.remaining_capacity)
+                )
+            if len(options) >= MAX_SIMILAR:
+                break
+        return options
+
+
+# --- reservations --------------------------------------------------------------------------------
+
+
+class ReservationQueries:
+    def __init__(
+        self,
+        reservations: ReservationRepository,
+        availability: AvailabilityQueries,
+        inventory: InventoryFacade,
+        clock=utcnow,
+    ) -> None:
+        self._reservations = reservations
+        self._availability = availability
+        self._inventory = inventory
+        self._clock = clock
+
+    def get(self, reservation_id: str) -> Reservation:
+        reservation = self._reservations.get(reservation_id)
+        if reservation is None:
+            raise NotFoundError("That reservation does not exist.")
+        return reservation
+
+    def for_customer_link(self, reference: str, token: str) -> Reservation:
+        """The customer's manage link: reference plus the unguessable token (compared in
+        constant time). Wrong either way is the same NotFoundError."""
+        reservation = self._reservations.get_by_reference(reference)
+        if reservation is None or not hmac.compare_digest(
+            reservation.manage_token_hash, hash_token(token)
+        ):
+            raise NotFoundError(
+                "This booking link is not valid. Check the link in your confirmation."
+            )
+        return reservation
+
+    def list(self, query: ListReservations) -> ReservationPage:
+        page, size = max(query.page, 1), min(max(query.page_size, 1), 100)
+        items, total = self._reservations.search(query, page, size)
+        return ReservationPage(tuple(items), total, page, size)
+
+    def export_for_customer(self, customer_id: str) -> list[dict[str, Any]]:
+        """Booking's part of a customer's privacy export."""
+        return [
+            {
+                "reference": r.reference,
+                "equipment_type_id": r.equipment_type_id,
+                "start": r.period.start.isoformat(),
+                "end": r.period.end.isoformat(),
+                "quantity": r.quantity,
+                "status": r.status.value,
+                "total": r.quote.total.to_dict(),
+                "created_at": r.created_at.isoformat(),
+                "cancellation_reason": r.cancellation_reason,
+            }
+            for r in self._reservations.for_customer(customer_id)
+        ]
+
+    def references(self, reservation_ids: set[str]) -> dict[str, str]:
+        """Reservation id -> human reference, for labelling other modules' data."""
+        return self._reservations.references(reservation_ids)
+
+    def booked_demand(self, equipment_type_id: str, window: TimeRange) -> list[BookedDemand]:
+        """Live bookings of the type meeting `window` (holds and confirmed): what Inventory
+        weighs a change of the fleet against (registered as its demand source)."""
+        buffer = self._availability.buffer(equipment_type_id)
+        return [
+            BookedDemand(
+                r.id,
+                r.reference,
+                TimeRange(r.period.start, r.period.end + buffer),
+                r.quantity,
+                r.status.value,
+            )
+            for r in self._reservations.usage_in(equipment_type_id, window, self._clock())
+        ]
+
+    def usage_profile(self, equipment_type_id: str, window: TimeRange) -> list[UsagePoint]:
+        """Units held against capacity at every change point in `window` (staff timeline)."""
+        buffer = self._availability.buffer(equipment_type_id)
+        occupancies = self._reservations.occupancies(
+            equipment_type_id, window, buffer, self._clock()
+        )
+        profile = self._inventory.get_capacity_profile(equipment_type_id, window)
+        moments = {window.start}
+        for occupancy in occupancies:
+            moments.update(
+                m for m in (occupancy.period.start, occupancy.period.end) if window.contains(m)
+            )
+        for _, stretch in profile.unavailable:
+            moments.update(m for m in (stretch.start, stretch.end) if window.contains(m))
+        ordered = sorted(moments)
+        points = []
+        for i, moment in enumerate(ordered):
+            end = ordered[i + 1] if i + 1 < len(ordered) else window.end
+            if end <= moment:
+                continue
+            slot = TimeRange(moment, end)
+            peak = sweep_peak(occupancies, slot).peak
+            points.append(UsagePoint(moment, peak, profile.capacity_for(slot)))
+        return points
+
+    def swap_options(self, reservation: Reservation) -> list[SwapOption]:
+        """Similar types (same category, offered, priced) free for the booking's period and
+        quantity, with what the booking would cost there."""
+        query = CheckAvailability(
+            reservation.equipment_type_id,
+            reservation.period,
+            reservation.quantity,
+            reservation.basis,
+        )
+        options = []
+        for option in self._availability.similar(query, self._clock()):
+            try:
+                quote = self._availability.price(
+                    option.equipment_type_id,
+                    reservation.period,
+                    reservation.quantity,
+                    reservation.customer_id,
+                )
+            except DomainError:
+                continue
+            if quote.total.currency != reservation.total.currency:
+                continue
+            options.append(
+                SwapOption(
+                    option.equipment_type_id,
+                    option.name,
+                    option.remaining_capacity,
+                    quote.total,
+                    quote.total - reservation.total,
+                )
+            )
+        return options
+
+    def staff_actions(self, reservation: Reservation, allocation_states: list[str]) -> StaffActions:
+        return StaffActions.of(reservation, allocation_states, self._clock())

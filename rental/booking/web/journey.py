@@ -1,0 +1,327 @@
+"""The customer's journey: availability → details → review → confirmation → manage link.
+Everything works with plain form posts; htmx swaps only the parts that change."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from typing import Any
+
+from flask import Response, current_app, flash, redirect, request, url_for
+from itsdangerous import BadData, URLSafeTimedSerializer
+
+from rental.booking.application.commands import BookOnline
+from rental.booking.application.queries import CheckAvailability
+from rental.booking.domain.models import ReservationStatus
+from rental.booking.facade import BookingFacade
+from rental.booking.web.blueprints import bp
+from rental.booking.web.forms import CUSTOMER_FIELDS, BookingRequest, from_period, parse
+from rental.booking.web.limits import limit_confirmations, limit_holds
+from rental.catalog import CatalogFacade
+from rental.customers import CustomerDetailsInput
+from rental.shared.errors import (
+    ConflictError,
+    NotFoundError,
+    ValidationError,
+)
+from rental.shared.time_range import utcnow
+from rental.shared.web import (
+    no_store,
+    render,
+)
+
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{32}")
+TOKEN_FORM_MAX_AGE = 24 * 3600  # a details form older than a day gets a new token
+
+# Pages whose address or form carries a manage token: never stored by a browser or proxy cache.
+TOKEN_PAGES = {
+    "booking.details",
+    "booking.submit_details",
+    "booking.review",
+    "booking.confirm",
+    "booking.confirmed",
+    "booking.manage",
+    "booking.cancel_form",
+    "booking.cancel",
+}
+
+
+@bp.after_request
+def _no_store_token_pages(response: Response) -> Response:
+    return no_store(response) if request.endpoint in TOKEN_PAGES else response
+
+
+# --- the customer's journey -------------------------------------------------------------------
+
+
+def _type_or_404(slug: str):
+    details = CatalogFacade().get_equipment_type_by_slug(slug)
+    if not details.active:
+        raise NotFoundError(f"{details.name} is not offered at the moment.")
+    return details
+
+
+def _check(booking: BookingFacade, equipment, req: BookingRequest):
+    """Run CheckAvailability for a parsed request; validation problems go into req.errors."""
+    if req.errors or req.period is None:
+        return None
+    try:
+        return booking.check_availability(
+            CheckAvailability(equipment.id, req.period, req.qty, req.basis)
+        )
+    except ValidationError as exc:
+        req.errors.update(exc.errors or {"form": exc.message})
+    return None
+
+
+def _suggestions(result, req: BookingRequest, booking: BookingFacade) -> dict[str, Any]:
+    """Alternatives as ready-made query strings that refill the form."""
+    if result is None or result.alternatives is None:
+        return {}
+    alt = result.alternatives
+    tz = booking.policy.timezone
+    out: dict[str, Any] = {}
+    if 0 < alt.max_quantity < req.qty:
+        out["fewer"] = req.params(quantity=alt.max_quantity)
+    if alt.earliest_period is not None:
+        out["later"] = from_period(alt.earliest_period, req.basis, req.qty, tz)
+        out["later_period"] = alt.earliest_period
+    out["similar"] = [(option, req.params()) for option in alt.similar]
+    return out
+
+
+@bp.get("/book/<slug>")
+def availability(slug: str) -> Response:
+    equipment = _type_or_404(slug)
+    booking = BookingFacade()
+    submitted = bool(request.args)
+    req = parse(request.args, booking.policy, utcnow())
+    # Answer first: even before anything is typed, the default dates get an answer.
+    result = _check(booking, equipment, req)
+    status = 422 if req.errors and submitted else 200
+    # An htmx form change asks for the result panel only; a suggestion asks for form + panel.
+    block = (
+        request.args.get("_block")
+        if request.args.get("_block") in ("result", "availability")
+        else "result"
+    )
+    return render(
+        "booking/availability.html",
+        block,
+        status=status,
+        equipment=equipment,
+        req=req,
+        result=result,
+        submitted=submitted,
+        suggestions=_suggestions(result, req, booking),
+        search_days=booking.policy.search_horizon.days,
+    )
+
+
+def _details_context(
+    slug: str, req: BookingRequest, values: dict[str, str], errors: dict[str, str]
+):
+    equipment = _type_or_404(slug)
+    booking = BookingFacade()
+    result = _check(booking, equipment, req)
+    return {
+        "equipment": equipment,
+        "req": req,
+        "result": result,
+        "values": values,
+        "errors": _details_errors({**req.errors, **errors}),
+        "booking_token": _sign_token(_booking_token(request.form.get("booking_token", ""))),
+    }
+
+
+@bp.get("/book/<slug>/details")
+def details(slug: str) -> Response:
+    booking = BookingFacade()
+    req = parse(request.args, booking.policy, utcnow())
+    context = _details_context(slug, req, {}, {})
+    if req.errors or context["result"] is None:
+        flash("Please check your dates first.", "warning")
+        # Back to the form with what was typed (each value capped; URL-encoded into our own
+        # page's query) and the type's slug as the catalog knows it.
+        typed = {name: value[:40] for name, value in req.params().items()}
+        target = url_for("booking.availability", slug=context["equipment"].slug, **typed)
+        return redirect(target, code=303)
+    return render("booking/details.html", **context)
+
+
+@bp.post("/book/<slug>/details")
+@limit_holds
+def submit_details(slug: str) -> Response:
+    booking = BookingFacade()
+    req = parse(request.form, booking.policy, utcnow())
+    values = {name: request.form.get(name, "").strip() for name in CUSTOMER_FIELDS}
+    errors: dict[str, str] = {}
+    if req.errors or req.period is None:
+        context = _details_context(slug, req, values, {})
+        return render("booking/details.html", status=422, **context)
+    equipment = _type_or_404(slug)
+    token = _booking_token(request.form.get("booking_token", ""))
+    try:
+        reservation_id = booking.book_online(
+            BookOnline(
+                CustomerDetailsInput(**values),
+                equipment.id,
+                req.period,
+                req.qty,
+                req.basis,
+                token,
+                origin_key=_origin_key(),
+            )
+        )
+    except ValidationError as exc:
+        errors = exc.errors or {"form": exc.message}
+        context = _details_context(slug, req, values, errors)
+        return render("booking/details.html", status=422, **context)
+    except ConflictError as exc:
+        context = _details_context(slug, req, values, {"form": exc.message})
+        return render("booking/details.html", status=409, **context)
+    reservation = booking.get_reservation(reservation_id)
+    # A request (too large to book online) has nothing to confirm: straight to "we have it".
+    step = (
+        "booking.confirmed"
+        if reservation.status is ReservationStatus.REQUESTED
+        else "booking.review"
+    )
+    return redirect(url_for(step, reference=reservation.reference, token=token), code=303)
+
+
+def _origin_key() -> str:
+    """Where the request came from, for the cap on open bookings per network: a keyed hash of
+    the client's address (the address itself is never stored)."""
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    address = (request.remote_addr or "unknown").encode()
+    return hmac.new(secret, b"booking-origin:" + address, hashlib.sha256).hexdigest()[:32]
+
+
+def _details_errors(errors: dict[str, str]) -> dict[str, str]:
+    """The details page has the customer's fields only: any other problem (the dates, the
+    quantity, the customer account) is shown above the form, with a way back to the dates."""
+    shown = {k: v for k, v in errors.items() if k in CUSTOMER_FIELDS or k == "form"}
+    others = [v for k, v in errors.items() if k not in shown]
+    if others:
+        shown["form"] = " ".join(dict.fromkeys([shown.get("form", ""), *others])).strip()
+    return shown
+
+
+def _token_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key or "", salt="rentkit.booking-token")
+
+
+def _sign_token(token: str) -> str:
+    return _token_serializer().dumps(token)
+
+
+def _booking_token(submitted: str) -> str:
+    """The manage token for this booking. The server makes every token: the details form
+    carries the one issued with it, signed, so sending the form twice is still one booking;
+    a token the server did not sign (or older than a day) is never used — a fresh one is."""
+    if submitted and len(submitted) <= 200:
+        try:
+            token = _token_serializer().loads(submitted, max_age=TOKEN_FORM_MAX_AGE)
+        except BadData:
+            token = None
+        if isinstance(token, str) and TOKEN_PATTERN.fullmatch(token):
+            return token
+    return secrets.token_urlsafe(24)
+
+
+def _own(reference: str, token: str):
+    booking = BookingFacade()
+    reservation = booking.get_reservation_for_customer(reference, token)
+    equipment = CatalogFacade().get_equipment_type_details(reservation.equipment_type_id)
+    return booking, reservation, equipment
+
+
+@bp.get("/book/review/<reference>/<token>")
+def review(reference: str, token: str) -> Response:
+    _booking, reservation, equipment = _own(reference, token)
+    if reservation.status is ReservationStatus.REQUESTED:
+        return redirect(url_for("booking.confirmed", reference=reference, token=token), code=303)
+    if reservation.status is not ReservationStatus.PENDING:
+        return redirect(url_for("booking.manage", reference=reference, token=token), code=303)
+    return render(
+        "booking/review.html",
+        reservation=reservation,
+        equipment=equipment,
+        token=token,
+        hold_live=reservation.hold_expires_at is not None
+        and utcnow() < reservation.hold_expires_at,
+    )
+
+
+@bp.post("/book/review/<reference>/<token>")
+@limit_confirmations
+def confirm(reference: str, token: str) -> Response:
+    booking, reservation, equipment = _own(reference, token)
+    if reservation.status in (ReservationStatus.CONFIRMED, ReservationStatus.REQUESTED):
+        return redirect(url_for("booking.confirmed", reference=reference, token=token), code=303)
+    try:
+        booking.confirm_reservation(reservation.id)
+    except (ConflictError, ValidationError) as exc:
+        return render(
+            "booking/review.html",
+            status=409,
+            reservation=booking.get_reservation(reservation.id),
+            equipment=equipment,
+            token=token,
+            hold_live=False,
+            error=exc.message,
+        )
+    return redirect(url_for("booking.confirmed", reference=reference, token=token), code=303)
+
+
+@bp.get("/book/confirmed/<reference>/<token>")
+def confirmed(reference: str, token: str) -> Response:
+    _booking, reservation, equipment = _own(reference, token)
+    if reservation.status is ReservationStatus.PENDING:
+        return redirect(url_for("booking.review", reference=reference, token=token), code=303)
+    manage_url = url_for("booking.manage", reference=reference, token=token, _external=True)
+    return render(
+        "booking/confirmed.html",
+        reservation=reservation,
+        equipment=equipment,
+        manage_url=manage_url,
+    )
+
+
+def _manage_context(reference: str, token: str) -> dict[str, Any]:
+    booking, reservation, equipment = _own(reference, token)
+    allocations = booking.inventory.list_allocations_for_reservation(reservation.id)
+    waiting = reservation.status is ReservationStatus.CONFIRMED and not allocations
+    return {
+        "reservation": reservation,
+        "equipment": equipment,
+        "allocations": allocations,
+        "token": token,
+        "waiting_for_allocation": waiting and not reservation.needs_attention,
+    }
+
+
+@bp.get("/r/<reference>/<token>")
+def manage(reference: str, token: str) -> Response:
+    return render("booking/manage.html", "status", **_manage_context(reference, token))
+
+
+@bp.get("/r/<reference>/<token>/cancel")
+def cancel_form(reference: str, token: str) -> Response:
+    context = _manage_context(reference, token)
+    if not context["reservation"].can_cancel:
+        flash("This booking can no longer be cancelled.", "warning")
+        return redirect(url_for("booking.manage", reference=reference, token=token), code=303)
+    return render("booking/cancel.html", **context)
+
+
+@bp.post("/r/<reference>/<token>/cancel")
+def cancel(reference: str, token: str) -> Response:
+    booking, reservation, _ = _own(reference, token)
+    reason = request.form.get("reason", "").strip() or "Cancelled by the customer"
+    booking.cancel_reservation(reservation.id, reason[:500])
+    flash(f"Booking {reservation.reference} is cancelled. Nothing more to do.", "success")
+    return redirect(url_for("booking.manage", reference=reference, token=token), code=303)

@@ -1,0 +1,304 @@
+"""Staff pages under /admin/reservations: the list, a reservation and what staff may do with
+it, and the open holds and requests."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Response, flash, redirect, request, url_for
+
+from rental.booking.domain.models import ReservationStatus
+from rental.booking.facade import BookingFacade
+from rental.booking.infrastructure.repositories import ListReservations
+from rental.booking.web.blueprints import admin_bp
+from rental.catalog import CatalogFacade
+from rental.customers import CustomerFacade
+from rental.inventory import ReallocateItem
+from rental.shared.errors import (
+    DomainError,
+    NotFoundError,
+    ValidationError,
+)
+from rental.shared.parsing import page_number, parse_date
+from rental.shared.time_range import utcnow
+from rental.shared.web import (
+    current_actor,
+    render,
+)
+
+# --- staff pages -------------------------------------------------------------------------------
+
+
+STATUSES = [s.value for s in ReservationStatus]
+
+
+def _filter_day(args: Any, name: str, label: str, problems: list[str]):
+    try:
+        return parse_date(args.get(name), field=name, label=label)
+    except ValidationError as exc:
+        problems.append(f"{exc.message} The filter was left out.")
+        return None
+
+
+@admin_bp.get("/")
+def list_reservations() -> Response:
+    booking = BookingFacade()
+    tz = booking.policy.timezone
+    args = request.args
+    status = args.get("status") if args.get("status") in STATUSES else None
+    problems: list[str] = []
+    day_from = _filter_day(args, "from", "'from' day", problems)
+    day_to = _filter_day(args, "to", "'to' day", problems)
+    catalog = CatalogFacade()
+    page = booking.list_reservations(
+        ListReservations(
+            status=status,
+            equipment_type_id=args.get("type") or None,
+            starts_from=datetime.combine(day_from, datetime.min.time(), tz) if day_from else None,
+            starts_before=datetime.combine(day_to + timedelta(days=1), datetime.min.time(), tz)
+            if day_to
+            else None,
+            needs_attention=True if args.get("attention") == "1" else None,
+            reference=args.get("q", "").strip()[:40] or None,
+            page=page_number(args.get("page")),
+        )
+    )
+    types = catalog.get_equipment_type_summaries({r.equipment_type_id for r in page.items})
+    filters = {k: v for k, v in args.items() if k != "page" and v}
+    return render(
+        "booking/admin/list.html",
+        "results",
+        page=page,
+        types=types,
+        all_types=all_types(catalog),
+        filters=filters,
+        statuses=STATUSES,
+        problems=problems,
+    )
+
+
+def all_types(catalog: CatalogFacade):
+    from rental.catalog import SearchEquipmentTypes
+
+    return catalog.search_equipment_types(SearchEquipmentTypes(page_size=100, sort="name")).items
+
+
+@admin_bp.get("/<reservation_id>")
+def detail(reservation_id: str) -> Response:
+    booking = BookingFacade()
+    reservation = booking.get_reservation(reservation_id)
+    equipment = CatalogFacade().get_equipment_type_details(reservation.equipment_type_id)
+    try:
+        customer = CustomerFacade().get_customer_by_id(reservation.customer_id)
+    except NotFoundError:
+        customer = None
+    allocations = booking.inventory.list_allocations_for_reservation(reservation.id)
+    holding = [a for a in allocations if a.status in ("ALLOCATED", "PICKED_UP", "RETURNED")]
+    actions = booking.staff_actions(reservation, [a.status for a in holding])
+    return render(
+        "booking/admin/detail.html",
+        reservation=reservation,
+        equipment=equipment,
+        customer=customer,
+        allocations=holding,
+        actions=actions,
+        choices={
+            a.id: booking.inventory.free_items_for(reservation.id, a.id)
+            for a in holding
+            if actions.reallocate and a.status == "ALLOCATED"
+        },
+        swaps=booking.swap_options(reservation.id) if actions.swap_type else [],
+    )
+
+
+def _act(reservation_id: str, action, success: str | None) -> Response:
+    reservation_id = BookingFacade().get_reservation(reservation_id).id  # 404 if unknown
+    try:
+        action()
+        if success:
+            flash(success, "success")
+    except DomainError as exc:
+        flash(exc.message, "error")
+    return redirect(url_for("booking_admin.detail", reservation_id=reservation_id), code=303)
+
+
+@admin_bp.post("/<reservation_id>/confirm")
+def admin_confirm(reservation_id: str) -> Response:
+    booking = BookingFacade()
+    return _act(
+        reservation_id,
+        lambda: booking.confirm_reservation(reservation_id, approve=True),
+        "Reservation confirmed.",
+    )
+
+
+@admin_bp.post("/<reservation_id>/cancel")
+def admin_cancel(reservation_id: str) -> Response:
+    booking = BookingFacade()
+    reason = request.form.get("reason", "").strip() or f"Cancelled by staff ({current_actor()})"
+    return _act(
+        reservation_id,
+        lambda: booking.cancel_reservation(reservation_id, reason),
+        "Reservation cancelled.",
+    )
+
+
+@admin_bp.post("/<reservation_id>/hand-over")
+def admin_hand_over(reservation_id: str) -> Response:
+    booking = BookingFacade()
+    return _act(
+        reservation_id,
+        lambda: booking.hand_over(reservation_id, current_actor()),
+        "Marked as picked up.",
+    )
+
+
+@admin_bp.post("/<reservation_id>/take-back")
+def admin_take_back(reservation_id: str) -> Response:
+    booking = BookingFacade()
+    damaged = {
+        item_id: (request.form.get(f"damage_{item_id}") or "Damaged on return").strip()
+        for item_id in request.form.getlist("damaged")
+    }
+    # The form says which items came back ("partial"); without it, everything did.
+    returned = set(request.form.getlist("returned")) if request.form.get("partial") else None
+    if returned is not None and not returned:
+        flash("Tick the items that came back.", "warning")
+        return redirect(url_for("booking_admin.detail", reservation_id=reservation_id), code=303)
+
+    def take_back() -> None:
+        still_out = booking.take_back(reservation_id, damaged, current_actor(), returned)
+        if still_out:
+            flash(
+                f"Return recorded; {still_out} item{'s are' if still_out != 1 else ' is'} still "
+                "out. The booking stays open until everything is back.",
+                "warning",
+            )
+        else:
+            flash("Equipment returned and reservation completed.", "success")
+
+    return _act(reservation_id, take_back, None)
+
+
+@admin_bp.post("/<reservation_id>/no-show")
+def admin_no_show(reservation_id: str) -> Response:
+    booking = BookingFacade()
+    return _act(
+        reservation_id,
+        lambda: booking.mark_no_show(reservation_id),
+        "Marked as a no-show; the equipment is free again.",
+    )
+
+
+@admin_bp.post("/<reservation_id>/retry-allocation")
+def admin_retry_allocation(reservation_id: str) -> Response:
+    booking = BookingFacade()
+    reservation = booking.get_reservation(reservation_id)
+
+    def retry() -> None:
+        outcome = booking.inventory.replan(reservation.equipment_type_id)
+        short = {s.reservation_id for s in (*outcome.newly_short, *outcome.still_short)}
+        if reservation.id in short:
+            flash("Still not enough items free for this booking.", "warning")
+        else:
+            flash("Items allocated.", "success")
+
+    return _act(reservation_id, retry, None)
+
+
+@admin_bp.post("/<reservation_id>/reallocate")
+def admin_reallocate(reservation_id: str) -> Response:
+    booking = BookingFacade()
+    item_id = request.form.get("item_id") or None
+
+    def reallocate() -> None:
+        serial = booking.inventory.reallocate(
+            ReallocateItem(reservation_id, request.form.get("allocation_id", ""), item_id)
+        )
+        flash(f"Now served by {serial}.", "success")
+
+    return _act(reservation_id, reallocate, None)
+
+
+@admin_bp.post("/<reservation_id>/swap-type")
+def admin_swap_type(reservation_id: str) -> Response:
+    booking = BookingFacade()
+    type_id = request.form.get("equipment_type_id", "")
+    return _act(
+        reservation_id,
+        lambda: booking.change_type(reservation_id, type_id),
+        "Moved to the other equipment type; items are being allocated.",
+    )
+
+
+@admin_bp.post("/<reservation_id>/clear-attention")
+def admin_clear_attention(reservation_id: str) -> Response:
+    booking = BookingFacade()
+    return _act(reservation_id, lambda: booking.clear_attention(reservation_id), "Flag cleared.")
+
+
+# --- open holds and requests --------------------------------------------------------------------
+
+ORIGIN_PATTERN = re.compile(r"[0-9a-f]{32}")
+OPEN_STATUSES = (ReservationStatus.PENDING.value, ReservationStatus.REQUESTED.value)
+
+
+def _origin_filter(value: str | None) -> str | None:
+    return value if value and ORIGIN_PATTERN.fullmatch(value) else None
+
+
+@admin_bp.get("/holds")
+def open_holds() -> Response:
+    """Bookings waiting for confirmation, oldest first, so staff can spot a flood (many holds
+    from one network) and clear it, and approve or decline requests."""
+    booking = BookingFacade()
+    origin = _origin_filter(request.args.get("origin"))
+    page = booking.list_reservations(
+        ListReservations(
+            statuses=OPEN_STATUSES, origin_key=origin, oldest_first=True, page_size=100
+        )
+    )
+    customers = CustomerFacade()
+    people = {}
+    for customer_id in {r.customer_id for r in page.items}:
+        try:
+            people[customer_id] = customers.get_customer_by_id(customer_id)
+        except NotFoundError:
+            continue
+    types = CatalogFacade().get_equipment_type_summaries({r.equipment_type_id for r in page.items})
+    return render(
+        "booking/admin/holds.html",
+        page=page,
+        people=people,
+        types=types,
+        origin=origin,
+        now=utcnow(),
+    )
+
+
+@admin_bp.post("/holds/cancel")
+def cancel_holds() -> Response:
+    booking = BookingFacade()
+    origin = _origin_filter(request.form.get("origin"))
+    back = (
+        url_for("booking_admin.open_holds", origin=origin)
+        if origin
+        else url_for("booking_admin.open_holds")
+    )
+    chosen = [rid for rid in request.form.getlist("reservation_id") if rid][:100]
+    if not chosen:
+        flash("Tick the bookings to cancel first.", "warning")
+        return redirect(back, code=303)
+    reason = request.form.get("reason", "").strip() or "Hold cleared by staff"
+    refused = booking.cancel_open_reservations(chosen, reason)
+    done = len(chosen) - len(refused)
+    message = f"Cancelled {done} booking{'s' if done != 1 else ''}."
+    if refused:
+        refs = booking.references(set(refused))
+        message += " Not cancelled (changed meanwhile): " + ", ".join(
+            sorted(refs.get(r, r) for r in refused)
+        )
+    flash(message, "success" if done else "warning")
+    return redirect(back, code=303)
