@@ -120,13 +120,13 @@ class InboxEntity(Base):
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-def record(event: Event, session: Session | None = None) -> None:
+def record(event: Event) -> None:
     """Add `event` to the outbox inside the current unit of work (never on its own)."""
     if not in_unit_of_work():
         raise RuntimeError("outbox.record() must be called inside unit_of_work()")
     event_class(event.event_type)  # unknown types would be undeliverable: fail at the source
     now = utcnow()
-    (session or db.session()).add(
+    db.session().add(
         OutboxMessageEntity(
             event_type=event.event_type,
             schema_version=event.version,

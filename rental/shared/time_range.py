@@ -55,9 +55,6 @@ class TimeRange:
     ) -> TimeRange:
         return TimeRange(self.start - before, self.end + after)
 
-    def shifted(self, delta: timedelta) -> TimeRange:
-        return TimeRange(self.start + delta, self.end + delta)
-
     def to_dict(self) -> dict[str, str]:
         return {"start": self.start.isoformat(), "end": self.end.isoformat()}
 

@@ -27,9 +27,7 @@ class UsagePeak:
     at: TimeRange | None
 
 
-def sweep_peak(
-    occupancies: Iterable[Occupancy], window: TimeRange, threshold: int = 0
-) -> UsagePeak:
+def sweep_peak(occupancies: Iterable[Occupancy], window: TimeRange) -> UsagePeak:
     """Peak concurrent usage inside `window` with a sweep over start/end points.
 
     Ranges are half-open: at an instant where one rental ends and another starts, the end is
