@@ -98,8 +98,11 @@ class BookingFacade:
     def swap_options(self, reservation_id: str) -> list[SwapOption]:
         return self._queries.swap_options(self._queries.get(reservation_id))
 
-    def staff_actions(self, reservation: Reservation, allocation_states: list[str]) -> StaffActions:
-        return self._queries.staff_actions(reservation, allocation_states)
+    def staff_actions(
+        self, reservation: Reservation, allocations: list[tuple[str, str]]
+    ) -> StaffActions:
+        """`allocations`: (allocation id, status) of the items held for it."""
+        return self._queries.staff_actions(reservation, allocations)
 
     # --- commands ---------------------------------------------------------------------------
 

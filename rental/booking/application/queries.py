@@ -120,13 +120,21 @@ class StaffActions:
     reallocate: bool = False
     retry_allocation: bool = False
     cancel: bool = False
+    # Per item: which allocation may be moved to another item (not handed over yet), and
+    # which items can be taken back (out with the customer).
+    movable: frozenset[str] = frozenset()
+    returnable: frozenset[str] = frozenset()
 
     @classmethod
-    def of(cls, r: ReservationDetails, allocation_states: list[str], now: datetime) -> StaffActions:
+    def of(
+        cls, r: ReservationDetails, allocations: list[tuple[str, str]], now: datetime
+    ) -> StaffActions:
+        """`allocations`: (allocation id, status) of the items held for the reservation."""
         confirmed = r.status is ReservationStatus.CONFIRMED
-        waiting = "ALLOCATED" in allocation_states
-        out = "PICKED_UP" in allocation_states
-        handed = out or "RETURNED" in allocation_states
+        states = {status for _, status in allocations}
+        waiting = "ALLOCATED" in states
+        out = "PICKED_UP" in states
+        handed = out or "RETURNED" in states
         return cls(
             confirm=r.status is ReservationStatus.PENDING,
             approve=r.status is ReservationStatus.REQUESTED,
@@ -135,9 +143,10 @@ class StaffActions:
             no_show=confirmed and not handed and now >= r.period.start,
             swap_type=confirmed and not handed,
             reallocate=confirmed and waiting,
-            retry_allocation=confirmed
-            and (r.attention_code == "allocation" or not allocation_states),
+            retry_allocation=confirmed and (r.attention_code == "allocation" or not states),
             cancel=r.can_cancel,
+            movable=frozenset(i for i, s in allocations if confirmed and s == "ALLOCATED"),
+            returnable=frozenset(i for i, s in allocations if confirmed and s == "PICKED_UP"),
         )
 
 
@@ -459,5 +468,7 @@ class ReservationQueries:
             )
         return options
 
-    def staff_actions(self, reservation: Reservation, allocation_states: list[str]) -> StaffActions:
-        return StaffActions.of(reservation, allocation_states, self._clock())
+    def staff_actions(
+        self, reservation: Reservation, allocations: list[tuple[str, str]]
+    ) -> StaffActions:
+        return StaffActions.of(reservation, allocations, self._clock())

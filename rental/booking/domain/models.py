@@ -167,6 +167,11 @@ class Reservation:
     def can_cancel(self) -> bool:
         return S.CANCELLED in TRANSITIONS[self.status]
 
+    @property
+    def customer_may_confirm(self) -> bool:
+        """Customers confirm their own holds; a request is confirmed by staff."""
+        return self.status is HOLD
+
     def hold_is_live(self, now: datetime) -> bool:
         return (
             self.status is HOLD and self.hold_expires_at is not None and now < self.hold_expires_at

@@ -96,7 +96,7 @@ def detail(reservation_id: str) -> Response:
         customer = None
     allocations = booking.inventory.list_allocations_for_reservation(reservation.id)
     holding = [a for a in allocations if a.status in ("ALLOCATED", "PICKED_UP", "RETURNED")]
-    actions = booking.staff_actions(reservation, [a.status for a in holding])
+    actions = booking.staff_actions(reservation, [(a.id, a.status) for a in holding])
     return render(
         "booking/admin/detail.html",
         reservation=reservation,
@@ -107,7 +107,7 @@ def detail(reservation_id: str) -> Response:
         choices={
             a.id: booking.inventory.free_items_for(reservation.id, a.id)
             for a in holding
-            if actions.reallocate and a.status == "ALLOCATED"
+            if a.id in actions.movable
         },
         swaps=booking.swap_options(reservation.id) if actions.swap_type else [],
     )
