@@ -2,9 +2,10 @@
 fixed window, shared by every web worker.
 
 - DatabaseStore (the default): a row per key in `throttle_counters`, changed by one atomic
-  statement per operation (INSERT … ON CONFLICT DO UPDATE … RETURNING; a conditional UPDATE),
-  each in its own short transaction apart from the request's session — so a counter counts
-  even when the request's own work rolls back, and concurrent workers never lose an update.
+  statement per operation (INSERT … ON CONFLICT DO UPDATE … WHERE … RETURNING; a conditional
+  UPDATE), each in its own short transaction apart from the request's session — so a counter
+  counts even when the request's own work rolls back, and concurrent workers never lose an
+  update. A request checked against several limits costs one statement for all of them.
 - RedisStore (RATELIMIT_STORAGE_URI=redis://…): the same operations as Lua scripts, which
   Redis runs atomically.
 - MemoryStore (RATELIMIT_STORAGE_URI=memory://): per process — for tests and development only;
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -36,7 +38,24 @@ class Counter:
     last_hit_ms: int  # the latest counted hit (a refund does not move it)
 
 
+@dataclass(frozen=True, slots=True)
+class Take:
+    """One hit to count on `key` if its running window has room for it (fewer than `limit`
+    hits so far); a new window of `window_ms` when none is running."""
+
+    key: str
+    window_ms: int
+    limit: int
+
+
+NO_LIMIT = 2**31 - 1  # an INTEGER column's largest value: a hit that is always counted
+
+
 class CounterStore(Protocol):
+    def take(self, takes: Sequence[Take], now_ms: int) -> dict[str, Counter]:
+        """Count one hit on each key that has room, atomically per key; the counters of the
+        keys counted (a key at its limit is left untouched and missing from the answer)."""
+
     def incr(self, key: str, window_ms: int, now_ms: int) -> Counter:
         """Count one hit: a new window when none is running, else one more in the window."""
 
@@ -76,27 +95,49 @@ PURGE_BATCH = 1000
 
 
 class DatabaseStore:
-    def incr(self, key: str, window_ms: int, now_ms: int) -> Counter:
+    def take(self, takes: Sequence[Take], now_ms: int) -> dict[str, Counter]:
+        if not takes:
+            return {}
+        # Rows in key order: concurrent requests lock shared counters in one order, never in
+        # a circle.
+        takes = sorted({t.key: t for t in takes}.values(), key=lambda t: t.key)
         with independent_transaction() as conn:
             dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
             insert = dialect.insert(_T).values(
-                key=key, hits=1, window_ends_ms=now_ms + window_ms, last_hit_ms=now_ms
+                [
+                    {
+                        "key": t.key,
+                        "hits": 1,
+                        "window_ends_ms": now_ms + t.window_ms,
+                        "last_hit_ms": now_ms,
+                    }
+                    for t in takes
+                ]
             )
             expired = _T.c.window_ends_ms <= now_ms
-            # One statement: PostgreSQL locks the conflicting row, SQLite holds the write lock,
-            # so concurrent hits are serialised and each sees the one before.
+            limit = case({t.key: t.limit for t in takes}, value=_T.c.key)
+            # One statement for every key: PostgreSQL locks each conflicting row, SQLite holds
+            # the write lock, so concurrent hits are serialised and each sees the one before.
+            # A key at its limit fails the WHERE: not updated, not returned.
             statement = insert.on_conflict_do_update(
                 index_elements=[_T.c.key],
                 set_={
                     "hits": case((expired, 1), else_=_T.c.hits + 1),
                     "window_ends_ms": case(
-                        (expired, now_ms + window_ms), else_=_T.c.window_ends_ms
+                        (expired, insert.excluded.window_ends_ms), else_=_T.c.window_ends_ms
                     ),
                     "last_hit_ms": now_ms,
                 },
-            ).returning(_T.c.hits, _T.c.window_ends_ms, _T.c.last_hit_ms)
-            row = conn.execute(statement).one()
-        return Counter(int(row.hits), int(row.window_ends_ms), int(row.last_hit_ms))
+                where=expired | (_T.c.hits < limit),
+            ).returning(_T.c.key, _T.c.hits, _T.c.window_ends_ms, _T.c.last_hit_ms)
+            rows = conn.execute(statement).all()
+        return {
+            row.key: Counter(int(row.hits), int(row.window_ends_ms), int(row.last_hit_ms))
+            for row in rows
+        }
+
+    def incr(self, key: str, window_ms: int, now_ms: int) -> Counter:
+        return self.take([Take(key, window_ms, NO_LIMIT)], now_ms)[key]
 
     def decr(self, key: str, now_ms: int) -> None:
         with independent_transaction() as conn:
@@ -143,18 +184,30 @@ class DatabaseStore:
 
 # --- Redis ----------------------------------------------------------------------------------
 
-_INCR = """
-local now, window = tonumber(ARGV[1]), tonumber(ARGV[2])
-local c = redis.call('HMGET', KEYS[1], 'hits', 'ends')
-local hits, ends = tonumber(c[1]), tonumber(c[2])
-if not ends or ends <= now then
-  hits, ends = 1, now + window
-else
-  hits = hits + 1
+# KEYS: the counters; ARGV: now, then (window, limit) per key. Returns {index, hits, ends}
+# for each key counted.
+_TAKE = """
+local now = tonumber(ARGV[1])
+local counted = {}
+for i, key in ipairs(KEYS) do
+  local window, limit = tonumber(ARGV[2 * i]), tonumber(ARGV[2 * i + 1])
+  local c = redis.call('HMGET', key, 'hits', 'ends')
+  local hits, ends = tonumber(c[1]), tonumber(c[2])
+  local room = true
+  if not ends or ends <= now then
+    hits, ends = 1, now + window
+  elseif hits < limit then
+    hits = hits + 1
+  else
+    room = false
+  end
+  if room then
+    redis.call('HSET', key, 'hits', hits, 'ends', ends, 'last', now)
+    redis.call('PEXPIRE', key, ends - now)
+    table.insert(counted, {i, hits, ends})
+  end
 end
-redis.call('HSET', KEYS[1], 'hits', hits, 'ends', ends, 'last', now)
-redis.call('PEXPIRE', KEYS[1], ends - now)
-return {hits, ends, now}
+return counted
 """
 
 _DECR = """
@@ -185,19 +238,30 @@ class RedisStore:
         self.client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self.namespace = namespace
         self._errors = redis.RedisError
-        self._incr = self.client.register_script(_INCR)
+        self._take = self.client.register_script(_TAKE)
         self._decr = self.client.register_script(_DECR)
 
     def _unavailable(self, exc: Exception) -> None:
         log.warning("rate-limit store unavailable, limits not applied: %s", exc)
 
-    def incr(self, key: str, window_ms: int, now_ms: int) -> Counter:
+    def take(self, takes: Sequence[Take], now_ms: int) -> dict[str, Counter]:
+        if not takes:
+            return {}
+        args: list[int] = [now_ms]
+        for t in takes:
+            args += [t.window_ms, t.limit]
         try:
-            hits, ends, last = self._incr(keys=[self.namespace + key], args=[now_ms, window_ms])
+            counted = self._take(keys=[self.namespace + t.key for t in takes], args=args)
         except self._errors as exc:
             self._unavailable(exc)
-            return Counter(0, now_ms + window_ms, now_ms)
-        return Counter(int(hits), int(ends), int(last))
+            return {t.key: Counter(0, now_ms + t.window_ms, now_ms) for t in takes}
+        return {
+            takes[int(i) - 1].key: Counter(int(hits), int(ends), now_ms)
+            for i, hits, ends in counted
+        }
+
+    def incr(self, key: str, window_ms: int, now_ms: int) -> Counter:
+        return self.take([Take(key, window_ms, NO_LIMIT)], now_ms)[key]
 
     def decr(self, key: str, now_ms: int) -> None:
         try:
@@ -239,15 +303,22 @@ class MemoryStore:
         self._counters: dict[str, Counter] = {}
         self._lock = threading.Lock()
 
-    def incr(self, key: str, window_ms: int, now_ms: int) -> Counter:
+    def take(self, takes: Sequence[Take], now_ms: int) -> dict[str, Counter]:
+        counted: dict[str, Counter] = {}
         with self._lock:
-            current = self._counters.get(key)
-            if current is None or current.window_ends_ms <= now_ms:
-                counter = Counter(1, now_ms + window_ms, now_ms)
-            else:
-                counter = Counter(current.hits + 1, current.window_ends_ms, now_ms)
-            self._counters[key] = counter
-            return counter
+            for t in takes:
+                current = self._counters.get(t.key)
+                if current is None or current.window_ends_ms <= now_ms:
+                    counter = Counter(1, now_ms + t.window_ms, now_ms)
+                elif current.hits < t.limit:
+                    counter = Counter(current.hits + 1, current.window_ends_ms, now_ms)
+                else:
+                    continue
+                self._counters[t.key] = counted[t.key] = counter
+        return counted
+
+    def incr(self, key: str, window_ms: int, now_ms: int) -> Counter:
+        return self.take([Take(key, window_ms, NO_LIMIT)], now_ms)[key]
 
     def decr(self, key: str, now_ms: int) -> None:
         with self._lock:
@@ -297,11 +368,13 @@ def store_from_uri(uri: str | None, namespace: str = "rentkit:throttle:") -> Cou
 
 
 __all__ = [
+    "NO_LIMIT",
     "Counter",
     "CounterStore",
     "DatabaseStore",
     "MemoryStore",
     "RedisStore",
+    "Take",
     "ThrottleCounterEntity",
     "store_from_uri",
 ]

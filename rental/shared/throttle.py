@@ -5,9 +5,11 @@
         return too_many_requests(decision, "You have started several bookings in a short time.")
 
 - `attempt(scope, key, limit)` counts the request when it is within the limit and says whether
-  it may go ahead; a refused request is not counted. `peek` only looks; `hit` counts
-  unconditionally (a failed sign-in); `refund` takes one count back (nothing was done after
-  all); `clear(scope, key)` starts afresh (`prefix=True`: every key that begins with `key`).
+  it may go ahead; a refused request is not counted. `attempt_all([...])` does the same for
+  several limits at once, all or none, in one round trip to the store. `peek` only looks;
+  `hit` counts unconditionally (a failed sign-in); `refund` takes one count back (nothing was
+  done after all); `clear(scope, key)` starts afresh (`prefix=True`: every key that begins
+  with `key`).
 - Limits are strings like "10 per hour", "5 per 15 minutes", "100/day" (windows are fixed:
   they start with the first counted request); "off" disables one.
 - Keys are HMAC-SHA256 digests of their parts (IPs, e-mails) under SECRET_KEY, so the store
@@ -41,6 +43,7 @@ from rental.shared.counters import (
     Counter,
     CounterStore,
     MemoryStore,
+    Take,
     store_from_uri,
 )
 from rental.shared.jobs import register_job
@@ -96,6 +99,15 @@ class Decision:
         return cls(True, 0, 0)
 
 
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One limit a request is counted against."""
+
+    scope: str
+    key: Key
+    limit: Limit | str | None
+
+
 def seconds_until(moment_ms: int, now_ms: int) -> int:
     return max(1, math.ceil((moment_ms - now_ms) / 1000))
 
@@ -138,20 +150,29 @@ class Throttle:
         return Decision(True, counter.hits if counter else 0, 0)
 
     def attempt(self, scope: str, key: Key, limit: Limit | str | None) -> Decision:
-        rule = _limit(limit)
-        if rule is None:
-            return Decision.unlimited()
-        # A cheap look first, so a flood of refused requests costs reads, not writes.
-        seen = self.peek(scope, key, rule)
-        if not seen.allowed:
-            return seen
-        now, stored = self.now_ms(), self.key(scope, key)
-        counter = self.store.incr(stored, rule.seconds * 1000, now)
-        if counter.hits > rule.amount:
-            # Lost a race for the last place: give the count back and refuse.
-            self.store.decr(stored, now)
-            return self._refused(counter, now)
-        return Decision(True, counter.hits, 0)
+        return self.attempt_all([Attempt(scope, key, limit)])[1]
+
+    def attempt_all(self, attempts: Sequence[Attempt]) -> tuple[int | None, Decision]:
+        """Count the request against every limit, or against none: one statement to the store
+        when all have room. Returns (the index of the first attempt refused, or None; the
+        decision). A refused request costs a no-op write and a read, and counts nowhere."""
+        live = [(i, a, rule) for i, a in enumerate(attempts) if (rule := _limit(a.limit))]
+        if not live:
+            return None, Decision.unlimited()
+        now = self.now_ms()
+        keys = {i: self.key(a.scope, a.key) for i, a, _ in live}
+        counted = self.store.take(
+            [Take(keys[i], rule.seconds * 1000, rule.amount) for i, _, rule in live], now
+        )
+        refused = [(i, rule) for i, _, rule in live if keys[i] not in counted]
+        if not refused:
+            return None, Decision(True, counted[keys[live[0][0]]].hits, 0)
+        for key in counted:  # all or none: give back what the others took
+            self.store.decr(key, now)
+        first, rule = refused[0]
+        # At its limit a moment ago; if the window ended since, say "in a second".
+        counter = self.store.get(keys[first], now) or Counter(rule.amount, now + 1000, now)
+        return first, self._refused(counter, now)
 
     def hit(self, scope: str, key: Key, limit: Limit | str | None) -> Counter | None:
         rule = _limit(limit)
@@ -271,18 +292,15 @@ def rate_limited(*rules: Rule, refund_errors: bool = True) -> Callable[[Any], An
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             throttle = current_throttle()
-            counted: list[tuple[str, str, str]] = []
+            applied: list[tuple[Rule, Attempt]] = []
             for rule in rules:
                 key = rule.key()
                 limit = current_app.config.get(rule.setting)
-                if not key or parse_limit(limit or "off") is None:
-                    continue
-                decision = throttle.attempt(rule.scope, key, limit)
-                if not decision.allowed:
-                    for scope, k, lim in counted:
-                        throttle.refund(scope, k, lim)
-                    return too_many_requests(decision, rule.message)
-                counted.append((rule.scope, key, limit))
+                if key and parse_limit(limit or "off") is not None:
+                    applied.append((rule, Attempt(rule.scope, key, limit)))
+            refused, decision = throttle.attempt_all([a for _, a in applied])
+            if refused is not None:
+                return too_many_requests(decision, applied[refused][0].message)
             ok = False
             try:
                 response = current_app.make_response(view(*args, **kwargs))
@@ -290,8 +308,8 @@ def rate_limited(*rules: Rule, refund_errors: bool = True) -> Callable[[Any], An
                 return response
             finally:
                 if refund_errors and not ok:
-                    for scope, k, lim in counted:
-                        throttle.refund(scope, k, lim)
+                    for _, a in applied:
+                        throttle.refund(a.scope, a.key, a.limit)
 
         return wrapper
 

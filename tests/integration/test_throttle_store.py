@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 
 from rental.shared.counters import DatabaseStore, MemoryStore, RedisStore, store_from_uri
-from rental.shared.throttle import Throttle, parse_limit
+from rental.shared.throttle import Attempt, Throttle, parse_limit
 from tests.support.throttle import FakeClock, redis_namespace
 
 HOUR_MS = 3_600_000
@@ -146,6 +146,28 @@ def test_concurrent_attempts_let_exactly_the_limit_through(app, store):
     allowed = [ok for result in _in_threads(app, 6, work) for ok in result]
     assert allowed.count(True) == 7 and len(allowed) == 24
     assert throttle.counter("scope", "10.0.0.1").hits == 7  # refusals are not counted
+
+
+def test_a_request_under_several_limits_counts_against_all_or_none(app, store):
+    throttle = Throttle(store, b"secret", FakeClock(T0 / 1000))
+
+    def attempt(email: str):
+        return throttle.attempt_all(
+            [Attempt("ip", "10.0.0.1", "5 per hour"), Attempt("email", email, "1 per hour")]
+        )
+
+    assert attempt("ann@example.com")[0] is None and attempt("bob@example.com")[0] is None
+    refused, decision = attempt("ann@example.com")
+    assert refused == 1 and not decision.allowed and 0 < decision.retry_after <= 3600
+    # The network's count taken for the refused request was given back.
+    assert throttle.counter("ip", "10.0.0.1").hits == 2
+    assert throttle.counter("email", "ann@example.com").hits == 1
+    for n in range(3):
+        assert attempt(f"other{n}@example.com")[0] is None
+    refused, decision = attempt("new@example.com")  # the network's limit now
+    assert refused == 0 and not decision.allowed
+    given_back = throttle.counter("email", "new@example.com")
+    assert given_back is None or given_back.hits == 0
 
 
 def test_keys_hold_no_personal_data_and_any_input_fits(app, store):
