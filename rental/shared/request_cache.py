@@ -1,0 +1,52 @@
+"""Reads remembered for the rest of one web request.
+
+A page often needs the same slow-changing row through several modules: the booking details
+POST reads the equipment type in the view (404 for an unknown slug), again when the hold is
+validated, and its rate card once for the check and once for the price. A facade wraps such a
+read in `cached(namespace, key, load)`, so within one request it runs once; the facade's own
+commands call `forget(namespace)`, so a request that changes the row reads it afresh.
+
+Only inside a request: outside one (the worker, the CLI, tests calling facades directly)
+every call loads. The store lives in the WSGI environ, which belongs to exactly one request
+(flask.g does not: an app context pushed around several requests shares it). Failures are not
+remembered, so a NotFoundError is raised again each time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+from flask import has_request_context, request
+
+T = TypeVar("T")
+_ENVIRON_KEY = "rentkit.request_cache"
+
+
+def _store() -> dict[str, dict[Hashable, Any]] | None:
+    if not has_request_context():
+        return None
+    return request.environ.setdefault(_ENVIRON_KEY, {})
+
+
+def cached(namespace: str, key: Hashable, load: Callable[[], T]) -> T:
+    store = _store()
+    if store is None:
+        return load()
+    entries = store.setdefault(namespace, {})
+    if key not in entries:
+        entries[key] = load()
+    return entries[key]
+
+
+def remember(namespace: str, key: Hashable, value: Any) -> None:
+    """Store a value read some other way (e.g. a row found by another key)."""
+    store = _store()
+    if store is not None:
+        store.setdefault(namespace, {})[key] = value
+
+
+def forget(namespace: str) -> None:
+    store = _store()
+    if store is not None:
+        store.pop(namespace, None)
