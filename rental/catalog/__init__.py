@@ -11,6 +11,9 @@ from rental.catalog.application.commands import (
     UpdateEquipmentType,
 )
 from rental.catalog.application.queries import (
+    SORTS,
+    BrowseCatalog,
+    CatalogPage,
     CategoryNode,
     EquipmentTypeDetails,
     EquipmentTypeSummary,
@@ -19,11 +22,15 @@ from rental.catalog.application.queries import (
     SpecEntry,
     SpecFacet,
     SpecFilter,
+    flatten,
 )
-from rental.catalog.facade import CatalogFacade
+from rental.catalog.facade import CatalogFacade, TypeListColumn, register_type_list_column
 
 __all__ = [
+    "SORTS",
+    "BrowseCatalog",
     "CatalogFacade",
+    "CatalogPage",
     "CategoryNode",
     "CreateCategory",
     "DefineEquipmentType",
@@ -37,5 +44,8 @@ __all__ = [
     "SpecEntry",
     "SpecFacet",
     "SpecFilter",
+    "TypeListColumn",
     "UpdateEquipmentType",
+    "flatten",
+    "register_type_list_column",
 ]

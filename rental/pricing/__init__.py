@@ -1,6 +1,6 @@
 """Pricing: rate cards per equipment type and itemised quotes (the cheapest combination)."""
 
-from rental.pricing.application.handlers import SetRateCard
+from rental.pricing.application.commands import SetRateCard
 from rental.pricing.domain.models import DiscountContext, Quote, QuoteLine, RateCard
 from rental.pricing.facade import PricingFacade, register_discount_rule
 

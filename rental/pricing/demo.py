@@ -6,7 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from rental.catalog import CatalogFacade
-from rental.pricing.application.handlers import SetRateCard
+from rental.pricing.application.commands import SetRateCard
 from rental.pricing.facade import PricingFacade
 from rental.shared.errors import NotFoundError
 

@@ -1,14 +1,16 @@
-"""PricingFacade: rate cards and quotes. The quote is a query (no side effects)."""
+"""PricingFacade: rate cards and quotes. Wiring (repository, catalog, limits, discount rules),
+unit_of_work and nothing else; the quote is a query (no side effects)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, timedelta, tzinfo
+from datetime import UTC, tzinfo
 
 from flask import current_app, has_app_context
 
 from rental.catalog import CatalogFacade
-from rental.pricing.application.handlers import GetQuote, SetRateCard, get_quote, set_rate_card
+from rental.pricing.application.commands import RateCardCommands, SetRateCard
+from rental.pricing.application.queries import GetQuote, PricingQueries
 from rental.pricing.domain.models import (
     DiscountRule,
     DiscountRules,
@@ -18,11 +20,15 @@ from rental.pricing.domain.models import (
 )
 from rental.pricing.infrastructure.repositories import RateCardRepository
 from rental.shared.db import db, unit_of_work
-from rental.shared.errors import NotFoundError
+from rental.shared.request_cache import cached, forget, remember
 from rental.shared.time_range import TimeRange
 
-# Module-wide discount hook: the CRM module registers loyalty discounts here at start-up.
+# The discount-rule hook: rules registered at start-up apply to every quote. None is registered
+# today; a future loyalty module would add its discounts here.
 DISCOUNT_RULES = DiscountRules()
+# A type's rate card is read once per request (rental.shared.request_cache): the availability
+# check and its quote share it. set_rate_card forgets them.
+_CARDS = "pricing.rate_cards"
 
 
 def register_discount_rule(rule: DiscountRule) -> None:
@@ -35,11 +41,14 @@ class PricingFacade:
     def __init__(self, catalog: CatalogFacade | None = None) -> None:
         self._catalog = catalog or CatalogFacade()
 
-    def _name_of(self, equipment_type_id: str) -> str:
-        try:
-            return self._catalog.get_equipment_type_details(equipment_type_id).name
-        except NotFoundError:
-            return "This equipment"
+    def _type_name(self, equipment_type_id: str) -> str | None:
+        summary = self._catalog.get_equipment_type_summaries([equipment_type_id])
+        return summary[equipment_type_id].name if summary else None
+
+    def _queries(self) -> PricingQueries:
+        return PricingQueries(
+            RateCardRepository(db.session()), self._type_name, DISCOUNT_RULES.rules
+        )
 
     def quote(
         self,
@@ -52,31 +61,40 @@ class PricingFacade:
     ) -> Quote:
         """The quote for `period`; `timezone` is the business time zone whose calendar days
         are counted (UTC: days of 24 hours)."""
-        return get_quote(
-            db.session(),
+        return self._queries().quote(
             GetQuote(equipment_type_id, period, quantity, customer_id, timezone),
-            list(DISCOUNT_RULES.rules),
-            self._name_of,
+            self.get_rate_card(equipment_type_id),
         )
 
     def get_rate_card(self, equipment_type_id: str) -> RateCard | None:
-        return RateCardRepository(db.session()).get(equipment_type_id)
+        return cached(
+            _CARDS, equipment_type_id, lambda: self._queries().rate_card(equipment_type_id)
+        )
 
     def get_rate_cards(self, equipment_type_ids: Iterable[str]) -> dict[str, RateCard]:
-        return RateCardRepository(db.session()).get_many(equipment_type_ids)
+        cards = self._queries().rate_cards(ids := list(equipment_type_ids))
+        for type_id in ids:
+            remember(_CARDS, type_id, cards.get(type_id))
+        return cards
 
     def rate_card_limits(self) -> RateCardLimits:
-        """The minimum rental fits the booking rules: at most the longest booking, on the
-        booking grid."""
-        config = current_app.config if has_app_context() else {}
-        return RateCardLimits(
-            max_minimum=timedelta(days=int(config.get("BOOKING_MAX_DAYS", 90))),
-            minimum_step=timedelta(minutes=int(config.get("BOOKING_SLOT_MINUTES", 15))),
+        if not has_app_context():
+            return RateCardLimits()
+        config = current_app.config
+        return RateCardLimits.for_bookings(
+            max_days=int(config["BOOKING_MAX_DAYS"]),
+            slot_minutes=int(config["BOOKING_SLOT_MINUTES"]),
         )
 
     def set_rate_card(self, cmd: SetRateCard) -> str:
         """Raises ValidationError (faulty fields) or NeedsConfirmation (warnings not among
         cmd.confirmed_warnings); either way nothing is saved."""
         limits = self.rate_card_limits()
-        with unit_of_work() as session:
-            return set_rate_card(session, cmd, self._catalog.equipment_type_exists, limits)
+        try:
+            with unit_of_work() as session:
+                commands = RateCardCommands(
+                    RateCardRepository(session), self._catalog.equipment_type_exists, limits
+                )
+                return commands.set(cmd)
+        finally:
+            forget(_CARDS)

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from flask import Blueprint, Response, current_app, flash, redirect, request, url_for
 
 from rental.catalog import CatalogFacade, SearchEquipmentTypes
-from rental.pricing.application.handlers import SetRateCard
+from rental.pricing.application.commands import SetRateCard
 from rental.pricing.domain.models import describe_duration, minimum_from_hours
 from rental.pricing.facade import PricingFacade
 from rental.shared.errors import InputWarning, NeedsConfirmation, ValidationError
 from rental.shared.parsing import parse_decimal
-from rental.shared.web import render
+from rental.shared.web import format_money, render
 
 admin_bp = Blueprint("pricing_admin", __name__, url_prefix="/admin/pricing")
 
@@ -20,6 +21,15 @@ admin_bp = Blueprint("pricing_admin", __name__, url_prefix="/admin/pricing")
 # (rental.pricing.domain.models.new_rate_card) then say what is allowed, in their own words.
 MAX_AMOUNT = Decimal(10) ** 30
 MAX_MINIMUM_HOURS = Decimal(10) ** 30
+
+
+def rate_cells(type_ids: Sequence[str]) -> dict[str, str]:
+    """The "Rates" column pricing adds to the catalog's list of equipment types (module.py)."""
+    cards = PricingFacade().get_rate_cards(type_ids)
+    return {
+        type_id: f"{format_money(card.hourly)}/h \u00b7 {format_money(card.daily)}/day"
+        for type_id, card in cards.items()
+    }
 
 
 @admin_bp.get("/")

@@ -86,6 +86,7 @@ def test_define_and_read_details_and_summaries(catalog, tree):
         ("construction-tools", "Construction Tools"),
         ("excavators", "Excavators"),
     ]
+    assert catalog.get_equipment_type_by_slug(d.slug) == d
     assert d.specs == {
         "weight_kg": 1800,
         "fuel": "diesel",
@@ -125,7 +126,8 @@ def test_update_reindexes_specs_and_can_hide_the_type(catalog, tree):
         )
     )
     assert [t.id for t in hidden.items] == [type_id]
-    assert catalog.list_active_types_in_category(tree["power"]) == []
+    other = define(catalog, "Light tower", tree["power"], {"power_kw": 2})
+    assert catalog.similar_types(other) == []
 
 
 @pytest.fixture
@@ -195,3 +197,15 @@ def test_spec_facets_offer_shared_keys(catalog, stocked):
     assert facets["weight_kg"].minimum == 20 and facets["weight_kg"].maximum == 5000
     assert set(facets["fuel"].options) >= {"diesel", "electric"}
     assert "power_kw" not in facets  # only one type has it
+
+
+def test_similar_types_are_the_other_active_types_of_the_same_category(catalog, tree, stocked):
+    define(catalog, "Compact excavator", tree["excavators"], active=False)
+    define(catalog, "Large excavator", tree["excavators"])
+    similar = catalog.similar_types(stocked["mini"])
+    # Not itself, not the hidden one, not the parent category's core drill; by name.
+    assert [t.name for t in similar] == ["Large excavator", "Midi excavator"]
+    assert similar[0].category_name == "Excavators"
+    assert [t.name for t in catalog.similar_types(stocked["mini"], limit=1)] == ["Large excavator"]
+    assert catalog.similar_types(stocked["gen"]) == []  # alone in its category
+    assert catalog.similar_types("no-such-type") == []

@@ -84,6 +84,14 @@ def test_unknown_and_hidden_types_are_404(web, app):
     assert web.get("/catalog/old-pump").status_code == 404
 
 
+def test_the_staff_list_of_types_shows_the_rates_pricing_adds(web, generator):
+    body = text(web.get("/admin/catalog/"))
+    assert '<th scope="col">Rates</th>' in body
+    assert "€20.00/h · €120.00/day" in body  # the diesel generator
+    assert '<span class="badge badge-warn">NO PRICE</span>' in body  # the petrol one
+    assert "/catalog/generator</small>" in body
+
+
 def test_admin_type_form_reports_spec_errors_next_to_the_row(web, app):
     make_type("Seed")  # creates the Power category
     category = CatalogFacade().list_categories()[0].id

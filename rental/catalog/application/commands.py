@@ -1,11 +1,11 @@
-"""Catalog commands (state changes) and their handlers. Each returns an ID or None."""
+"""Catalog commands (state changes) and one handler class per aggregate: CategoryCommands and
+EquipmentTypeCommands. Their repositories are passed in (the facade wires them); each command
+returns an ID or None."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-
-from sqlalchemy.orm import Session
 
 from rental.catalog.domain.models import (
     Category,
@@ -72,10 +72,10 @@ class UpdateEquipmentType:
     slug: str | None = None
 
 
-class CategoryHandlers:
-    def __init__(self, session: Session) -> None:
-        self._categories = CategoryRepository(session)
-        self._types = EquipmentTypeRepository(session)
+class CategoryCommands:
+    def __init__(self, categories: CategoryRepository, types: EquipmentTypeRepository) -> None:
+        self._categories = categories
+        self._types = types
 
     def _require(self, category_id: str) -> Category:
         category = self._categories.get(category_id)
@@ -131,12 +131,13 @@ class CategoryHandlers:
         self._categories.remove(category.id)
 
 
-class EquipmentTypeHandlers:
-    def __init__(self, session: Session) -> None:
-        self._categories = CategoryRepository(session)
-        self._types = EquipmentTypeRepository(session)
+class EquipmentTypeCommands:
+    def __init__(self, categories: CategoryRepository, types: EquipmentTypeRepository) -> None:
+        self._categories = categories
+        self._types = types
 
-    def _check(self, name: str, slug: str | None, category_id: str, except_id: str | None):
+    def _check(self, name: str, slug: str | None, category_id: str, except_id: str | None) -> str:
+        """The web address to store; every faulty field (name, slug, category) at once."""
         errors: dict[str, str] = {}
         clean = None
         try:
@@ -158,32 +159,27 @@ class EquipmentTypeHandlers:
         if errors:
             first = next(iter(errors.values()))
             raise ValidationError(first, errors=errors)
+        assert final_slug is not None  # set whenever no field is faulty
         return final_slug
 
     def define(self, cmd: DefineEquipmentType) -> str:
-        slug = self._check(cmd.name, cmd.slug, cmd.category_id, None)
-        ensure_spec_numbers_in_range(cmd.specs)
-        equipment_type = EquipmentType(
-            id=str(uuid.uuid4()),
-            name=cmd.name,
-            slug=slug,
-            category_id=cmd.category_id,
-            short_description=cmd.short_description,
-            description=cmd.description,
-            specs=dict(cmd.specs),
-            image_url=cmd.image_url,
-            active=cmd.active,
-        )
+        equipment_type = self._build(str(uuid.uuid4()), cmd, except_id=None)
         self._types.add(equipment_type)
         return equipment_type.id
 
     def update(self, cmd: UpdateEquipmentType) -> None:
         if self._types.get(cmd.equipment_type_id) is None:
             raise NotFoundError("That equipment type does not exist (any more).")
-        slug = self._check(cmd.name, cmd.slug, cmd.category_id, cmd.equipment_type_id)
+        equipment_type = self._build(cmd.equipment_type_id, cmd, except_id=cmd.equipment_type_id)
+        self._types.save(equipment_type)
+
+    def _build(
+        self, type_id: str, cmd: DefineEquipmentType | UpdateEquipmentType, except_id: str | None
+    ) -> EquipmentType:
+        slug = self._check(cmd.name, cmd.slug, cmd.category_id, except_id)
         ensure_spec_numbers_in_range(cmd.specs)
-        equipment_type = EquipmentType(
-            id=cmd.equipment_type_id,
+        return EquipmentType(
+            id=type_id,
             name=cmd.name,
             slug=slug,
             category_id=cmd.category_id,
@@ -193,4 +189,3 @@ class EquipmentTypeHandlers:
             image_url=cmd.image_url,
             active=cmd.active,
         )
-        self._types.save(equipment_type)

@@ -1,18 +1,18 @@
-"""Catalog queries: safe reads returning frozen dataclasses (never entities, never writes)."""
+"""Catalog queries: the read service CatalogQueries and every DTO the catalog returns (frozen
+dataclasses; never entities, never writes)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, and_, exists, func, literal, select, true
+from sqlalchemy.orm import Session, aliased
 
 from rental.catalog.domain.models import (
     SpecKind,
     SpecValue,
-    ancestry,
     descendants,
     format_spec_value,
     spec_label,
@@ -24,6 +24,8 @@ from rental.catalog.infrastructure.entities import (
 )
 from rental.shared.errors import NotFoundError
 
+# The orders a search can be sorted in, with their labels; anything else sorts by name.
+MAX_CATEGORY_DEPTH = 50  # far deeper than any shop needs; stops a runaway climb
 SORTS = {"name": "Name A\u2013Z", "name_desc": "Name Z\u2013A", "newest": "Newest first"}
 
 
@@ -46,6 +48,18 @@ class SearchEquipmentTypes:
     page: int = 1
     page_size: int = 12
     include_inactive: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class BrowseCatalog:
+    """The public catalog page: a search within the category with this web address (if any)."""
+
+    text: str = ""
+    category_slug: str = ""
+    spec_filters: tuple[SpecFilter, ...] = ()
+    sort: str = "name"
+    page: int = 1
+    page_size: int = 12
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +144,17 @@ class CategoryNode:
     type_count: int  # active types in this category and all below it
     children: list[CategoryNode] = field(default_factory=list)
 
+    def walk(self) -> Iterator[CategoryNode]:
+        """This node and every node below it, in display order."""
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+def flatten(tree: Iterable[CategoryNode]) -> list[CategoryNode]:
+    """Every node of the tree once, in display order, with its depth (for select boxes)."""
+    return [node for root in tree for node in root.walk()]
+
 
 @dataclass(frozen=True, slots=True)
 class SpecFacet:
@@ -139,6 +164,16 @@ class SpecFacet:
     options: list[str] = field(default_factory=list)
     minimum: float | None = None
     maximum: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogPage:
+    """What the public catalog page shows, read with the categories loaded once."""
+
+    tree: list[CategoryNode]  # active types counted
+    category: CategoryNode | None  # the one browsed; None for all (or an unknown address)
+    result: SearchResult
+    facets: list[SpecFacet]
 
 
 def _entry(key: str, value: SpecValue) -> SpecEntry:
@@ -164,7 +199,9 @@ class CatalogQueries:
         return list(self._session.scalars(select(CategoryEntity).order_by(CategoryEntity.name)))
 
     def category_tree(self, include_inactive: bool = False) -> list[CategoryNode]:
-        categories = self._categories()
+        return self._tree(self._categories(), include_inactive)
+
+    def _tree(self, categories: list[CategoryEntity], include_inactive: bool) -> list[CategoryNode]:
         counts_query = select(EquipmentTypeEntity.category_id, func.count()).group_by(
             EquipmentTypeEntity.category_id
         )
@@ -191,45 +228,50 @@ class CatalogQueries:
 
     def flat_categories(self) -> list[CategoryNode]:
         """The tree in display order, each node once (for select boxes)."""
-        out: list[CategoryNode] = []
-
-        def walk(nodes: list[CategoryNode]) -> None:
-            for n in nodes:
-                out.append(n)
-                walk(n.children)
-
-        walk(self.category_tree(include_inactive=True))
-        return out
+        return flatten(self.category_tree(include_inactive=True))
 
     def category_by_slug(self, slug: str) -> CategoryNode | None:
         return next((c for c in self.flat_categories() if c.slug == slug), None)
 
-    def category_path(self, category_id: str) -> list[tuple[str, str]]:
-        categories = {c.id: c for c in self._categories()}
-        parents = {cid: c.parent_id for cid, c in categories.items()}
-        return [
-            (categories[cid].slug, categories[cid].name)
-            for cid in ancestry(parents, category_id)
-            if cid in categories
-        ]
-
     # --- equipment types ----------------------------------------------------------------------
 
     def details(self, type_id: str) -> EquipmentTypeDetails:
-        entity = self._session.get(EquipmentTypeEntity, type_id)
-        if entity is None:
+        found = self._details_where(EquipmentTypeEntity.id == type_id)
+        if found is None:
             raise NotFoundError("That equipment type does not exist.")
-        return self._details(entity)
+        return found
 
     def details_by_slug(self, slug: str) -> EquipmentTypeDetails:
-        entity = self._session.scalar(
-            select(EquipmentTypeEntity).where(EquipmentTypeEntity.slug == slug)
-        )
-        if entity is None:
+        found = self._details_where(EquipmentTypeEntity.slug == slug)
+        if found is None:
             raise NotFoundError(f"We have no equipment called '{slug}'.")
-        return self._details(entity)
+        return found
 
-    def _details(self, e: EquipmentTypeEntity) -> EquipmentTypeDetails:
+    def _details_where(self, condition: Any) -> EquipmentTypeDetails | None:
+        """One type with its category path, in one statement: a recursive query climbs from
+        the type's category to the root (a row per ancestor; none when it has no category)."""
+        t, c = EquipmentTypeEntity, CategoryEntity
+        start = select(t.category_id).where(condition).scalar_subquery()
+        path = (
+            select(c.id, c.parent_id, c.slug, c.name, literal(0).label("depth"))
+            .where(c.id == start)
+            .cte("category_path", recursive=True)
+        )
+        parent = aliased(c)
+        path = path.union_all(
+            select(parent.id, parent.parent_id, parent.slug, parent.name, path.c.depth + 1).where(
+                parent.id == path.c.parent_id, path.c.depth < MAX_CATEGORY_DEPTH
+            )
+        )
+        rows = self._session.execute(
+            select(t, path.c.slug, path.c.name, path.c.depth)
+            .outerjoin(path, true())
+            .where(condition)
+            .order_by(path.c.depth.desc())
+        ).all()
+        if not rows:
+            return None
+        e = rows[0][0]
         return EquipmentTypeDetails(
             id=e.id,
             slug=e.slug,
@@ -237,7 +279,7 @@ class CatalogQueries:
             short_description=e.short_description or "",
             description=e.description or "",
             category_id=e.category_id,
-            category_path=self.category_path(e.category_id),
+            category_path=[(r.slug, r.name) for r in rows if r.slug is not None],
             specs=dict(e.specs or {}),
             image_url=e.image_url,
             active=bool(e.active),
@@ -247,18 +289,15 @@ class CatalogQueries:
         query = select(EquipmentTypeEntity.id).where(EquipmentTypeEntity.id == type_id)
         return self._session.scalar(query) is not None
 
-    def _summaries(self, rows: Iterable[EquipmentTypeEntity]) -> list[EquipmentTypeSummary]:
-        rows = list(rows)
-        names = {}
-        if rows:
-            category_ids = {r.category_id for r in rows}
-            names = dict(
-                self._session.execute(
-                    select(CategoryEntity.id, CategoryEntity.name).where(
-                        CategoryEntity.id.in_(category_ids)
-                    )
-                ).all()
+    def _summaries(self, query: Select[Any]) -> list[EquipmentTypeSummary]:
+        """Summaries of the types `query` selects, with their category's name in the same
+        statement (a list never costs a second query per type or per page)."""
+        t = EquipmentTypeEntity
+        rows = self._session.execute(
+            query.add_columns(CategoryEntity.name).join(
+                CategoryEntity, CategoryEntity.id == t.category_id, isouter=True
             )
+        ).all()
         return [
             EquipmentTypeSummary(
                 id=r.id,
@@ -268,33 +307,36 @@ class CatalogQueries:
                 category_id=r.category_id,
                 active=bool(r.active),
                 image_url=r.image_url,
-                category_name=names.get(r.category_id, ""),
+                category_name=category_name or "",
                 key_specs=tuple(_entry(k, v) for k, v in list((r.specs or {}).items())[:3]),
             )
-            for r in rows
+            for r, category_name in rows
         ]
 
     def summaries(self, ids: Iterable[str]) -> dict[str, EquipmentTypeSummary]:
         ids = list(dict.fromkeys(ids))
         if not ids:
             return {}
-        rows = self._session.scalars(
-            select(EquipmentTypeEntity).where(EquipmentTypeEntity.id.in_(ids))
-        )
-        return {s.id: s for s in self._summaries(rows)}
+        t = EquipmentTypeEntity
+        return {s.id: s for s in self._summaries(select(t).where(t.id.in_(ids)))}
 
-    def active_in_category(self, category_id: str) -> list[EquipmentTypeSummary]:
-        rows = self._session.scalars(
-            select(EquipmentTypeEntity)
-            .where(
-                EquipmentTypeEntity.category_id == category_id,
-                EquipmentTypeEntity.active.is_(True),
-            )
-            .order_by(EquipmentTypeEntity.name)
+    def similar_types(self, type_id: str, limit: int | None = None) -> list[EquipmentTypeSummary]:
+        """The catalog's one rule for "similar": the other active types of the same category,
+        by name. One statement (the type's category is a subquery); an unknown type has none."""
+        t = EquipmentTypeEntity
+        category = select(t.category_id).where(t.id == type_id).scalar_subquery()
+        query = (
+            select(t)
+            .where(t.category_id == category, t.active.is_(True), t.id != type_id)
+            .order_by(t.name, t.id)
         )
-        return self._summaries(rows)
+        return self._summaries(query if limit is None else query.limit(limit))
 
-    def _filters(self, q: SearchEquipmentTypes) -> list[Any]:
+    def _filters(
+        self, q: SearchEquipmentTypes, parents: Mapping[str, str | None] | None = None
+    ) -> list[Any]:
+        """Where-conditions of a search; `parents` (category id -> parent id) when the caller
+        already has the categories, so they are not read again."""
         t = EquipmentTypeEntity
         conditions: list[Any] = []
         if not q.include_inactive:
@@ -302,9 +344,9 @@ class CatalogQueries:
         for word in q.text.lower().split()[:8]:
             conditions.append(t.search_text.like(f"%{_escape_like(word)}%", escape="\\"))
         if q.category_id:
-            parents = dict(
-                self._session.execute(select(CategoryEntity.id, CategoryEntity.parent_id)).all()
-            )
+            if parents is None:
+                rows = self._session.execute(select(CategoryEntity.id, CategoryEntity.parent_id))
+                parents = dict(rows.all())
             conditions.append(t.category_id.in_(descendants(parents, q.category_id)))
         s = SpecValueEntity
         for f in q.spec_filters:
@@ -320,9 +362,11 @@ class CatalogQueries:
         return conditions
 
     def search(self, q: SearchEquipmentTypes) -> SearchResult:
+        return self._search(q, self._filters(q))
+
+    def _search(self, q: SearchEquipmentTypes, conditions: list[Any]) -> SearchResult:
         t = EquipmentTypeEntity
         page_size = max(1, min(q.page_size, 100))
-        conditions = self._filters(q)
         total = self._session.scalar(select(func.count()).select_from(t).where(*conditions)) or 0
         pages = max(1, -(-total // page_size))
         page = max(1, min(q.page, pages))
@@ -330,23 +374,24 @@ class CatalogQueries:
             "name_desc": [t.name.desc()],
             "newest": [t.created_at.desc(), t.name],
         }.get(q.sort, [t.name])
-        rows = self._session.scalars(
+        query = (
             select(t)
             .where(*conditions)
             .order_by(*order, t.id)
             .limit(page_size)
             .offset((page - 1) * page_size)
         )
-        return SearchResult(self._summaries(rows), total, page, page_size)
+        return SearchResult(self._summaries(query), total, page, page_size)
 
     def spec_facets(
         self, category_id: str | None = None, include_inactive: bool = False
     ) -> list[SpecFacet]:
         """The spec filters worth offering: keys shared by at least two types in scope."""
+        scope = SearchEquipmentTypes(category_id=category_id, include_inactive=include_inactive)
+        return self._facets(self._filters(scope))
+
+    def _facets(self, conditions: list[Any]) -> list[SpecFacet]:
         t, s = EquipmentTypeEntity, SpecValueEntity
-        conditions = self._filters(
-            SearchEquipmentTypes(category_id=category_id, include_inactive=include_inactive)
-        )
         rows = self._session.execute(
             select(s.key, s.kind, s.text_value, s.number_value)
             .join(t, t.id == s.equipment_type_id)
@@ -370,3 +415,28 @@ class CatalogQueries:
                     continue
                 facets.append(SpecFacet(key, spec_label(key), kind, options))
         return facets
+
+    # --- the public catalog page --------------------------------------------------------------
+
+    def browse(self, q: BrowseCatalog) -> CatalogPage:
+        """The tree, the category browsed, one page of active types and the spec filters worth
+        offering there, reading the categories once."""
+        categories = self._categories()
+        tree = self._tree(categories, include_inactive=False)
+        category = next((c for c in flatten(tree) if c.slug == q.category_slug), None)
+        parents = {c.id: c.parent_id for c in categories}
+        search = SearchEquipmentTypes(
+            text=q.text,
+            category_id=category.id if category else None,
+            spec_filters=q.spec_filters,
+            sort=q.sort,
+            page=q.page,
+            page_size=q.page_size,
+        )
+        scope = SearchEquipmentTypes(category_id=search.category_id)
+        return CatalogPage(
+            tree=tree,
+            category=category,
+            result=self._search(search, self._filters(search, parents)),
+            facets=self._facets(self._filters(scope, parents)),
+        )

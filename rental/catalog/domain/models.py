@@ -103,16 +103,6 @@ def descendants(parents: Mapping[str, str | None], root_id: str) -> set[str]:
     return result
 
 
-def ancestry(parents: Mapping[str, str | None], category_id: str) -> list[str]:
-    """Ids from the root down to `category_id` (inclusive)."""
-    path: list[str] = []
-    current: str | None = category_id
-    while current is not None and current not in path:
-        path.append(current)
-        current = parents.get(current)
-    return list(reversed(path))
-
-
 # --- specifications ---------------------------------------------------------------------------
 
 

@@ -40,14 +40,6 @@ class CategoryRepository:
         entity = self._session.get(CategoryEntity, category_id)
         return category_to_domain(entity) if entity else None
 
-    def get_by_slug(self, slug: str) -> Category | None:
-        entity = self._session.scalar(select(CategoryEntity).where(CategoryEntity.slug == slug))
-        return category_to_domain(entity) if entity else None
-
-    def all(self) -> list[Category]:
-        rows = self._session.scalars(select(CategoryEntity).order_by(CategoryEntity.name))
-        return [category_to_domain(e) for e in rows]
-
     def parents(self) -> dict[str, str | None]:
         rows = self._session.execute(select(CategoryEntity.id, CategoryEntity.parent_id))
         return {cid: pid for cid, pid in rows}

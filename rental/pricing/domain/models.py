@@ -23,7 +23,6 @@ from rental.shared.time_range import TimeRange
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
-WEEK = timedelta(days=7)
 TIMES = "\u00d7"  # the multiplication sign in quote lines
 
 
@@ -83,6 +82,14 @@ DEPOSIT_DAYS = 20  # a deposit above this many days of rent is questioned
 class RateCardLimits:
     max_minimum: timedelta = BOOKING_MAX
     minimum_step: timedelta = MINIMUM_STEP
+
+    @classmethod
+    def for_bookings(cls, max_days: int, slot_minutes: int) -> RateCardLimits:
+        """A minimum rental fits the booking rules: at most the longest booking
+        (BOOKING_MAX_DAYS), on the booking grid (BOOKING_SLOT_MINUTES)."""
+        return cls(
+            max_minimum=timedelta(days=max_days), minimum_step=timedelta(minutes=slot_minutes)
+        )
 
 
 _LABELS = {
@@ -275,10 +282,6 @@ class Quote:
     # Why the count may differ from the clock: daylight-saving changes inside the period.
     notes: tuple[str, ...] = ()
 
-    @property
-    def has_deposit(self) -> bool:
-        return not self.deposit.is_zero
-
 
 @dataclass(frozen=True, slots=True)
 class DiscountContext:
@@ -460,7 +463,8 @@ def describe_duration(duration: timedelta) -> str:
 
 @dataclass
 class DiscountRules:
-    """The pluggable list of discount rules (CRM adds loyalty discounts here)."""
+    """The pluggable list of discount rules: the hook for discounts decided elsewhere (a future
+    loyalty module would add its rules here); none is registered today."""
 
     rules: list[DiscountRule] = field(default_factory=list)
 

@@ -4,7 +4,6 @@ import pytest
 
 from rental.catalog.domain.models import (
     EquipmentType,
-    ancestry,
     descendants,
     ensure_no_cycle,
     ensure_spec_numbers_in_range,
@@ -38,10 +37,11 @@ def test_a_category_cannot_move_under_its_own_descendant(below):
     assert err.value.field == "parent_id"
 
 
-def test_descendants_and_ancestry():
+def test_descendants():
+    # (The path from the root down to a category is read by one recursive query: see
+    # test_define_and_read_details_and_summaries in tests/integration/test_catalog_facade.py.)
     assert descendants(PARENTS, "construction") == {"construction", "excavators", "mini"}
     assert descendants(PARENTS, "access") == {"access"}
-    assert ancestry(PARENTS, "mini") == ["construction", "excavators", "mini"]
 
 
 def test_slugify():

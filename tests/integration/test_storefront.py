@@ -1,0 +1,62 @@
+"""The public catalog pages (rental.storefront) on SQLite and PostgreSQL: what they cost in
+SQL statements. Each page reads the categories, the types and the rate cards once, and a
+page of 12 types costs no more than a page of 2 (no query per type)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rental.catalog import CatalogFacade, CreateCategory
+from tests.integration.catalog_fixtures import make_type, price
+from tests.support.statements import reading, statements
+
+
+@pytest.fixture
+def shop(app):
+    """Power > Generators, stocked with priced types by `shop(n)` (their specs are shared, so
+    spec filters are offered)."""
+    catalog = CatalogFacade()
+    power = catalog.create_category(CreateCategory("Power"))
+    generators = catalog.create_category(CreateCategory("Generators", parent_id=power))
+
+    stocked: list[str] = []
+
+    def stock(n: int) -> None:
+        """Up to n types in all."""
+        for i in range(len(stocked), n):
+            fuel = "diesel" if i % 2 else "petrol"
+            type_id = make_type(
+                f"Generator {i:02}", specs={"power_kw": i + 1, "fuel": fuel}, category=generators
+            )
+            price(type_id)
+            stocked.append(type_id)
+
+    return stock
+
+
+CATALOG_URLS = ["/catalog", "/catalog?category=generators&q=generator&spec.power_kw.min=2"]
+
+
+@pytest.mark.parametrize("url", CATALOG_URLS)
+def test_the_catalog_page_costs_six_statements_however_many_types_it_shows(client, shop, url):
+    shop(2)
+    with statements() as small:
+        assert client.get(url).status_code == 200
+    shop(14)
+    with statements() as full:
+        body = client.get(url).get_data(as_text=True)
+    assert body.count('class="type-card"') == 12  # a full page
+    assert len(full) == len(small) <= 6, full
+    assert len(reading(full, "catalog_categories")) == 1, full  # tree, category, filters
+    assert len(reading(full, "pricing_rate_cards")) == 1, full  # every card of the page
+
+
+def test_a_type_page_reads_the_type_its_similar_types_and_its_rate_card_once(client, shop):
+    shop(6)
+    with statements() as seen:
+        body = client.get("/catalog/generator-00").get_data(as_text=True)
+    assert "<h1>Generator 00</h1>" in body and "Similar equipment" in body
+    assert body.count('<li><a href="/catalog/generator-0') == 4  # at most 4 similar types
+    assert len(seen) <= 4, seen
+    assert len(reading(seen, "catalog_categories")) == 1, seen  # the breadcrumb
+    assert len(reading(seen, "pricing_rate_cards")) == 1, seen
