@@ -56,7 +56,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     register_input_guard(app)  # first of the before_request hooks that read the request
     register_security_headers(app)
-    security.init_security(app)
+    security.trust_proxy_and_secure_session_cookie(app)
     register_filters(app)
 
     from rental import admin, cli, pages

@@ -1,5 +1,6 @@
 """App-wide security settings that belong to no module: HTTPS behind a proxy and the session
-cookie's Secure flag. (Headers: rental.shared.web; login and the /admin gate: rental.accounts.)"""
+cookie's Secure flag. (Headers: rental.shared.web; login and the /admin gate:
+rental.accounts.web.gate.)"""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ class SessionInterface(SecureCookieSessionInterface):
         return has_request_context() and request.is_secure
 
 
-def init_security(app: Flask) -> None:
+def trust_proxy_and_secure_session_cookie(app: Flask) -> None:
+    """Behind TRUSTED_PROXY_COUNT proxies take client IP, scheme and host from their
+    X-Forwarded-* headers; mark the session cookie Secure over HTTPS."""
     proxies = int(app.config.get("TRUSTED_PROXY_COUNT", 0) or 0)
     if proxies > 0:
         # Only behind a reverse proxy we trust: take client IP, scheme and host from it.

@@ -9,7 +9,7 @@ from flask.cli import AppGroup
 
 from rental.accounts.application.commands import CreateStaffUser
 from rental.accounts.facade import AccountsFacade
-from rental.accounts.security import login_throttle
+from rental.shared.email import normalise_email
 from rental.shared.errors import DomainError
 
 accounts_cli = AppGroup("accounts", help="Staff accounts.")
@@ -39,7 +39,7 @@ def create_admin(email: str | None, password_file: str | None) -> None:
         AccountsFacade().create_user(CreateStaffUser(email=email, password=password, role="ADMIN"))
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
-    click.echo(f"Admin {email.strip().lower()} created. Sign in at /login.")
+    click.echo(f"Admin {normalise_email(email)} created. Sign in at /login.")
 
 
 @accounts_cli.command("reset-password")
@@ -56,7 +56,7 @@ def reset_password(email: str, password_file: str | None) -> None:
         AccountsFacade().reset_password(email, password)
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
-    click.echo(f"Password of {email.strip().lower()} changed.")
+    click.echo(f"Password of {normalise_email(email)} changed.")
 
 
 @accounts_cli.command("demo-users")
@@ -75,5 +75,5 @@ def demo_users() -> None:
 @click.option("--email", required=True, help="The staff user's email.")
 def unlock(email: str) -> None:
     """Forget the failed sign-ins of an account (when no admin can sign in to do it)."""
-    login_throttle().unlock(email)
-    click.echo(f"Failed sign-ins of {email.strip().lower()} forgotten; sign in at /login.")
+    AccountsFacade().unlock_sign_in(email)
+    click.echo(f"Failed sign-ins of {normalise_email(email)} forgotten; sign in at /login.")

@@ -1,34 +1,47 @@
-"""AccountsFacade: staff users and authentication, for the web layer and the CLI."""
+"""AccountsFacade: staff users, sign-in and sessions, for the web layer and the CLI.
+
+Wiring and transactions only: the password hasher (Argon2 parameters from config), the session
+lifetime (STAFF_SESSION_HOURS), the app's login throttle, the repositories and the clock go
+into the handlers of `application/`, and each command runs in one `unit_of_work`."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from flask import current_app
+from sqlalchemy.orm import Session
 
 from rental.accounts.application.commands import (
     ChangeOwnPassword,
     ChangeRole,
     CreateStaffUser,
     DeactivateUser,
+    EndOtherSession,
+    EndOtherSessions,
+    EndSession,
+    LoginThrottle,
     ReactivateUser,
+    ResetPassword,
+    SessionCommands,
+    SignIn,
+    SignInCommands,
+    StaffUserCommands,
+    StartSession,
+)
+from rental.accounts.application.queries import (
+    AccountQueries,
+    SignInStatus,
     StaffSessionDetails,
     StaffUserDetails,
-)
-from rental.accounts.application.handlers import (
-    AccountCommands,
-    SessionCommands,
-    details,
-    is_user_id,
+    StaffUserEntry,
 )
 from rental.accounts.infrastructure.passwords import Passwords
 from rental.accounts.infrastructure.repositories import SessionRepository, UserRepository
 from rental.shared.db import db, unit_of_work
-from rental.shared.errors import NotFoundError
 from rental.shared.time_range import utcnow
 
 PASSWORDS_KEY = "accounts.passwords"
+LOGIN_THROTTLE_KEY = "accounts.login_throttle"  # set by module.init_app
 
 
 def _passwords() -> Passwords:
@@ -41,105 +54,130 @@ def _passwords() -> Passwords:
     return passwords
 
 
-def _commands(session: Any) -> AccountCommands:
-    return AccountCommands(
-        UserRepository(session), _passwords(), utcnow, SessionRepository(session)
+def _max_session_age() -> timedelta:
+    return timedelta(hours=float(current_app.config.get("STAFF_SESSION_HOURS", 12)))
+
+
+def _throttle() -> LoginThrottle:
+    return current_app.extensions[LOGIN_THROTTLE_KEY]
+
+
+def _users(session: Session) -> StaffUserCommands:
+    return StaffUserCommands(
+        UserRepository(session), SessionRepository(session), _passwords(), clock=utcnow
     )
 
 
-def _sessions(session: Any) -> SessionCommands:
-    max_age = timedelta(hours=float(current_app.config.get("STAFF_SESSION_HOURS", 12)))
-    return SessionCommands(UserRepository(session), SessionRepository(session), utcnow, max_age)
+def _sessions(session: Session) -> SessionCommands:
+    return SessionCommands(
+        UserRepository(session),
+        SessionRepository(session),
+        max_age=_max_session_age(),
+        clock=utcnow,
+    )
 
 
-# Ended sessions stay listed in the table this long (for support questions), then are purged.
-SESSION_RECORDS_KEPT = timedelta(days=30)
+def _queries() -> AccountQueries:
+    session = db.session()
+    return AccountQueries(
+        UserRepository(session),
+        SessionRepository(session),
+        max_session_age=_max_session_age(),
+        clock=utcnow,
+    )
+
+
+def _sign_ins() -> SignInCommands:
+    return SignInCommands(_throttle(), unit_of_work, _users, _sessions, _queries)
 
 
 class AccountsFacade:
+    """Commands run in one transaction each and return an ID, a count or None; queries return
+    frozen dataclasses. Errors: ValidationError, NotFoundError, ConflictError, and for signing
+    in SignInRejected (422) and SignInPaused (429, with `retry_after`)."""
+
     # --- queries ---------------------------------------------------------------------------
 
     def get_user(self, user_id: str) -> StaffUserDetails:
-        user = UserRepository(db.session()).get(user_id) if is_user_id(user_id) else None
-        if user is None:
-            raise NotFoundError("No staff user with that ID.")
-        return details(user)
+        return _queries().get_user(user_id)
 
     def find_user_by_email(self, email: str) -> StaffUserDetails | None:
-        user = UserRepository(db.session()).find_by_email((email or "").strip().lower())
-        return details(user) if user else None
+        return _queries().find_user_by_email(email)
+
+    def list_users(self, actor_id: str | None = None) -> list[StaffUserEntry]:
+        """Every staff user, with what `actor_id` (the signed-in admin) may do with each."""
+        return _queries().list_users(actor_id)
+
+    def has_users(self) -> bool:
+        return _queries().has_users()
+
+    def list_sessions(self, user_id: str) -> list[StaffSessionDetails]:
+        """The user's live sign-ins, most recently seen first."""
+        return _queries().live_sessions(user_id)
+
+    def sign_in_status(self, email: str) -> SignInStatus:
+        """The account's recent failed sign-ins, and until when signing in to it is paused."""
+        return _throttle().status(email)
+
+    # --- staff users -----------------------------------------------------------------------
+
+    def create_user(self, command: CreateStaffUser) -> str:
+        with unit_of_work() as session:
+            return _users(session).create(command)
+
+    def change_role(self, command: ChangeRole) -> None:
+        with unit_of_work() as session:
+            _users(session).change_role(command)
+
+    def deactivate_user(self, command: DeactivateUser) -> None:
+        with unit_of_work() as session:
+            _users(session).deactivate(command)
+
+    def reactivate_user(self, command: ReactivateUser) -> None:
+        with unit_of_work() as session:
+            _users(session).reactivate(command)
+
+    def change_own_password(self, command: ChangeOwnPassword) -> None:
+        with unit_of_work() as session:
+            _users(session).change_own_password(command)
+
+    def reset_password(self, email: str, new_password: str) -> None:
+        with unit_of_work() as session:
+            _users(session).reset_password(ResetPassword(email, new_password))
+
+    def unlock_sign_in(self, email: str) -> None:
+        """Forget the account's failed sign-ins, from every network."""
+        _throttle().unlock(email)
+
+    # --- signing in and sessions -----------------------------------------------------------
+
+    def sign_in(self, command: SignIn) -> str:
+        """The new session's login ID (what the login cookie keeps)."""
+        return _sign_ins().sign_in(command)
 
     def user_for_session(self, login_id: str) -> StaffUserDetails | None:
         """The active user of the live server-side session named by this login ID; None once
         that session was signed out or expired, the password changed or the account was
         deactivated (the last two end every session of that user)."""
-        found = _sessions(db.session()).resolve(login_id)
-        if found is None:
-            return None
-        user, stale = found
-        if stale:
-            with unit_of_work() as session:
-                _sessions(session).touch(user.session_id)
-        return user
+        return _sign_ins().resume(login_id)
 
-    def list_sessions(self, user_id: str) -> list[StaffSessionDetails]:
-        """The user's live sign-ins, most recently seen first."""
-        return _sessions(db.session()).live(user_id)
-
-    def list_users(self) -> list[StaffUserDetails]:
-        return [details(u) for u in UserRepository(db.session()).list()]
-
-    def has_users(self) -> bool:
-        return UserRepository(db.session()).count() > 0
-
-    # --- commands --------------------------------------------------------------------------
-
-    def authenticate(self, email: str, password: str) -> StaffUserDetails | None:
+    def start_session(self, user_id: str, ip: str, user_agent: str) -> str:
+        """A new session for a signed-in user (after their password change); its login ID."""
         with unit_of_work() as session:
-            return _commands(session).authenticate(email, password)
-
-    def create_user(self, command: CreateStaffUser) -> str:
-        with unit_of_work() as session:
-            return _commands(session).create(command)
-
-    def change_role(self, command: ChangeRole) -> None:
-        with unit_of_work() as session:
-            _commands(session).change_role(command)
-
-    def deactivate_user(self, command: DeactivateUser) -> None:
-        with unit_of_work() as session:
-            _commands(session).deactivate(command)
-
-    def reactivate_user(self, command: ReactivateUser) -> None:
-        with unit_of_work() as session:
-            _commands(session).reactivate(command)
-
-    def change_own_password(self, command: ChangeOwnPassword) -> None:
-        with unit_of_work() as session:
-            _commands(session).change_own_password(command)
-
-    def reset_password(self, email: str, new_password: str) -> None:
-        with unit_of_work() as session:
-            _commands(session).reset_password(email, new_password)
-
-    # --- sign-in sessions ------------------------------------------------------------------
-
-    def start_session(self, user_id: str, ip: str, user_agent: str) -> StaffUserDetails:
-        with unit_of_work() as session:
-            return _sessions(session).start(user_id, ip, user_agent)
+            return _sessions(session).start(StartSession(user_id, ip, user_agent))
 
     def end_session(self, login_id: str) -> bool:
         with unit_of_work() as session:
-            return _sessions(session).end(login_id)
+            return _sessions(session).end(EndSession(login_id))
 
     def end_other_session(self, user_id: str, session_id: str) -> bool:
         with unit_of_work() as session:
-            return _sessions(session).end_other(user_id, session_id)
+            return _sessions(session).end_other(EndOtherSession(user_id, session_id))
 
     def end_all_other_sessions(self, user_id: str, keep_session_id: str) -> int:
         with unit_of_work() as session:
-            return _sessions(session).end_all_others(user_id, keep_session_id)
+            return _sessions(session).end_others(EndOtherSessions(user_id, keep_session_id))
 
     def purge_sessions(self) -> int:
         with unit_of_work() as session:
-            return _sessions(session).purge(SESSION_RECORDS_KEPT)
+            return _sessions(session).purge()

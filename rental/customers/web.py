@@ -4,7 +4,6 @@ anonymise. Parse the form, call the facade, render."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, request, url_for
 
@@ -13,7 +12,7 @@ from rental.customers.application.commands import (
     RegisterCustomer,
     UpdateCustomerProfile,
 )
-from rental.customers.application.queries import STATUS_FILTERS, SearchCustomers
+from rental.customers.application.queries import STATUS_FILTERS, CustomerDetails, SearchCustomers
 from rental.customers.facade import CustomerFacade
 from rental.shared.errors import ConflictError, ValidationError
 from rental.shared.parsing import page_number
@@ -32,7 +31,7 @@ def _form_input() -> CustomerDetailsInput:
     return CustomerDetailsInput(**{f: request.form.get(f, "") for f in FIELDS})
 
 
-def _values_of(customer: Any) -> dict[str, str]:
+def _values_of(customer: CustomerDetails) -> dict[str, str]:
     values = {"name": customer.name, "email": customer.email, "phone": customer.phone}
     for part in FIELDS[3:]:
         values[part] = getattr(customer.address, part)
@@ -80,7 +79,9 @@ def create() -> Response:
 
 
 def _form_again(
-    details: CustomerDetailsInput, exc: ValidationError | ConflictError, customer: Any
+    details: CustomerDetailsInput,
+    exc: ValidationError | ConflictError,
+    customer: CustomerDetails | None,
 ) -> Response:
     errors = getattr(exc, "errors", None) or {exc.field or "form": exc.message}
     status = 409 if isinstance(exc, ConflictError) else 422
@@ -101,9 +102,7 @@ def show(customer_id: str) -> Response:
 
 @bp.get("/<customer_id>/edit")
 def edit(customer_id: str) -> Response:
-    customer = _facade().get_customer_by_id(customer_id)
-    if customer.is_anonymised:
-        raise ConflictError("This customer was anonymised; their record can no longer be changed.")
+    customer = _facade().get_customer_for_change(customer_id)
     return render("customers/form.html", values=_values_of(customer), errors={}, customer=customer)
 
 
@@ -167,6 +166,6 @@ def anonymise(customer_id: str) -> Response:
             errors={"confirm": "Tick the box to confirm that the data should be removed."},
             status=422,
         )
-    facade.anonymize_customer(customer_id)
+    facade.anonymise_customer(customer_id)
     flash("Customer anonymised. Their personal data has been removed for good.", "success")
     return redirect(url_for("customers.show", customer_id=customer_id), code=303)

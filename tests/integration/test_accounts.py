@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rental.accounts import AccountsFacade
+from rental.accounts import AccountsFacade, DeactivateUser, SignIn
 from rental.customers import CustomerFacade, SearchCustomers
 from tests.support.auth import create_staff, csrf_token, login
 
@@ -50,6 +50,18 @@ def test_change_role_deactivate_and_reactivate(app, admin_client, admin_user):
     assert login(app.test_client(), staff.email, staff.password).status_code == 303
 
 
+def test_the_users_page_offers_only_the_allowed_actions(admin_client, admin_user):
+    active, inactive = create_staff("STAFF"), create_staff("STAFF")
+    AccountsFacade().deactivate_user(DeactivateUser(admin_user.id, inactive.id))
+    page = admin_client.get("/admin/users").get_data(as_text=True)
+    assert f"/admin/users/{active.id}/deactivate" in page
+    assert f"/admin/users/{active.id}/reactivate" not in page
+    assert f"/admin/users/{inactive.id}/reactivate" in page
+    assert f"/admin/users/{inactive.id}/deactivate" not in page
+    assert f"/admin/users/{admin_user.id}/deactivate" not in page  # never your own account
+    assert f"/admin/users/{admin_user.id}/role" in page
+
+
 def test_admins_cannot_lock_themselves_or_everyone_out(admin_client, admin_user):
     token = csrf_token(admin_client)
     own = admin_client.post(f"/admin/users/{admin_user.id}/deactivate", data={"csrf_token": token})
@@ -77,6 +89,12 @@ def test_change_own_password_checks_the_current_one(staff_client, staff_user):
     assert 'aria-describedby="f-current_password-error' in body
 
 
+def signed_in(email: str, password: str):
+    """The user signed in with these credentials (through the facade, as /login does)."""
+    facade = AccountsFacade()
+    return facade.user_for_session(facade.sign_in(SignIn(email, password, "192.0.2.1", "")))
+
+
 def test_cli_create_admin_from_a_password_file_and_from_prompts(app, tmp_path):
     runner = app.test_cli_runner()
     secret = tmp_path / "pw"
@@ -92,7 +110,7 @@ def test_cli_create_admin_from_a_password_file_and_from_prompts(app, tmp_path):
         ]
     )
     assert result.exit_code == 0, result.output
-    user = AccountsFacade().authenticate("boss@example.com", "a fine admin passphrase")
+    user = signed_in("boss@example.com", "a fine admin passphrase")
     assert user is not None and user.role == "ADMIN"
     prompted = runner.invoke(
         args=["accounts", "create-admin"],
@@ -124,7 +142,7 @@ def test_cli_reset_password(app, admin_user):
         input="a completely new passphrase\n",
     )
     assert result.exit_code == 0, result.output
-    assert AccountsFacade().authenticate(admin_user.email, "a completely new passphrase")
+    assert signed_in(admin_user.email, "a completely new passphrase")
 
 
 def test_demo_seed_creates_staff_and_customers_once_and_writes_the_credentials(app):
@@ -135,7 +153,7 @@ def test_demo_seed_creates_staff_and_customers_once_and_writes_the_credentials(a
     assert "admin@example.com" in text and "staff@example.com" in text
     assert path.stat().st_mode & 0o077 == 0  # readable by the owner only
     password = text.split("admin@example.com")[1].split("password:")[1].split()[0]
-    assert AccountsFacade().authenticate("admin@example.com", password).role == "ADMIN"
+    assert signed_in("admin@example.com", password).role == "ADMIN"
     total = CustomerFacade().search_customers(SearchCustomers()).total
     assert 8 <= total <= 15
     assert runner.invoke(args=["seed-demo"]).exit_code == 0  # idempotent

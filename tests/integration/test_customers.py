@@ -248,8 +248,8 @@ def test_anonymise_leaves_no_personal_data_in_the_table_or_the_outbox(app):
     a = facade.register_customer(RegisterCustomer(person()))
     facade.update_customer_profile(UpdateCustomerProfile(a, person(phone="+44 20 7946 9999")))
     facade.suspend_customer(a)
-    facade.anonymize_customer(a)
-    facade.anonymize_customer(a)  # idempotent, irreversible
+    facade.anonymise_customer(a)
+    facade.anonymise_customer(a)  # idempotent, irreversible
     rows = db.session.execute(text("SELECT * FROM customers_customers")).all()
     payloads = db.session.execute(text("SELECT event_type, payload FROM outbox_messages")).all()
     dump = repr(rows) + repr(payloads)

@@ -1,1 +1,1 @@
-"""Commands and queries for staff accounts."""
+"""Use cases of staff accounts: commands (write side) and queries (read side)."""

@@ -1,1 +1,1 @@
-"""Staff accounts domain: users, roles and the password policy (pure Python)."""
+"""Staff accounts domain: users, roles, sign-in sessions and the password policy (pure Python)."""

@@ -1,14 +1,16 @@
-"""Staff users: email, role, active flag, and the password policy. Pure Python — hashing is
-an infrastructure concern, the domain only sees the hash as an opaque string."""
+"""Staff users (email, role, active flag, password policy) and their sign-in sessions. Pure
+Python — hashing is an infrastructure concern, the domain only sees the hash as an opaque
+string."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from rental.shared.email import validate_email
-from rental.shared.errors import ConflictError, ValidationError
+from rental.shared.errors import ConflictError, DomainError, ValidationError
 
 PASSWORD_MIN = 12
 PASSWORD_MAX = 256
@@ -17,6 +19,13 @@ PASSWORD_MAX = 256
 class Role(StrEnum):
     ADMIN = "ADMIN"
     STAFF = "STAFF"
+
+
+class StaffUserAction(StrEnum):
+    """What an admin may do with a staff user (the staff users page offers exactly these)."""
+
+    DEACTIVATE = "deactivate"
+    REACTIVATE = "reactivate"
 
 
 def parse_role(raw: str) -> Role:
@@ -46,6 +55,14 @@ def validate_staff_email(raw: str) -> str:
     return validate_email(raw)
 
 
+def is_uuid(value: str) -> bool:
+    """Staff user and session IDs are UUIDs in their canonical (lower-case) form."""
+    try:
+        return str(uuid.UUID(str(value))) == str(value)
+    except ValueError:
+        return False
+
+
 @dataclass(frozen=True, slots=True)
 class StaffUser:
     id: str
@@ -61,6 +78,15 @@ class StaffUser:
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
+
+    def allowed_actions(self, actor_id: str | None) -> frozenset[StaffUserAction]:
+        """Besides changing roles (always offered; the last active admin is kept by the
+        command): nobody deactivates (or, being signed in, reactivates) their own account."""
+        if self.id == actor_id:
+            return frozenset()
+        return frozenset(
+            {StaffUserAction.DEACTIVATE if self.active else StaffUserAction.REACTIVATE}
+        )
 
     def with_role(self, role: Role) -> StaffUser:
         return replace(self, role=role)
@@ -81,6 +107,9 @@ def ensure_an_admin_remains(active_admins_after: int) -> None:
             "At least one active admin must remain; make someone else an admin first."
         )
 
+
+# Ended sessions stay listed in the table this long (for support questions), then are purged.
+SESSION_RECORDS_KEPT = timedelta(days=30)
 
 # Seeing a session again within this long does not rewrite its "last seen" (one write per
 # few minutes per session, not one per request).
@@ -105,3 +134,40 @@ class StaffSession:
 
     def seen_long_ago(self, now: datetime) -> bool:
         return now - self.last_seen_at >= LAST_SEEN_RESOLUTION
+
+
+def login_id(user: StaffUser, session_id: str) -> str:
+    """What the login cookie stores: "<user id>:<session token>:<session id>". A new token
+    (password change, deactivation) or an ended session makes every copy of it useless."""
+    return f"{user.id}:{user.session_token}:{session_id}"
+
+
+def split_login_id(value: str) -> tuple[str, str, str]:
+    """(user id, session token, session id), or three empty strings for anything malformed."""
+    parts = (value or "").split(":")
+    return (parts[0], parts[1], parts[2]) if len(parts) == 3 else ("", "", "")
+
+
+# --- signing in -------------------------------------------------------------------------------
+
+WRONG_CREDENTIALS = "That email and password do not match an active staff account."
+
+
+class SignInRejected(DomainError):
+    """Unknown email, wrong password or a deactivated account: one answer for all three, so
+    the answer does not tell which accounts exist."""
+
+    status_code = 422
+
+    def __init__(self) -> None:
+        super().__init__(WRONG_CREDENTIALS)
+
+
+class SignInPaused(DomainError):
+    """Too many failed sign-ins: this attempt is refused before the password is checked."""
+
+    status_code = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after  # seconds

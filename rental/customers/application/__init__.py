@@ -1,1 +1,1 @@
-"""Commands, queries and their handlers for customer identity."""
+"""Use cases of customer identity: commands (write side) and queries (read side)."""

@@ -1,8 +1,33 @@
-"""Commands: imperative dataclasses. Handlers return the new ID or None, never entities."""
+"""The write side of customer identity: command dataclasses and `CustomerCommands`.
+
+Each command runs inside the caller's unit of work, changes one customer and records an event
+(rental.contracts.customers) that carries only the customer ID. Commands return the customer's
+ID or None, never entities."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+
+from rental.contracts.customers import (
+    CustomerAnonymised,
+    CustomerProfileUpdated,
+    CustomerReactivated,
+    CustomerRegistered,
+    CustomerSuspended,
+)
+from rental.customers.application.queries import load_customer
+from rental.customers.domain.models import ContactDetails, Customer
+from rental.customers.infrastructure.repositories import DUPLICATE_EMAIL, CustomerRepository
+from rental.shared import outbox
+from rental.shared.errors import ConflictError
+from rental.shared.events import Event
+from rental.shared.time_range import utcnow
+
+Record = Callable[[Event], None]
+Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +50,15 @@ class RegisterCustomer:
 
 
 @dataclass(frozen=True, slots=True)
+class EnsureCustomer:
+    """Find the customer by (normalised) email, or register them. With `to_book`, a customer
+    found who may not book (suspended) is refused: ValidationError on "customer"."""
+
+    details: CustomerDetailsInput
+    to_book: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class UpdateCustomerProfile:
     customer_id: str
     details: CustomerDetailsInput
@@ -41,5 +75,104 @@ class ReactivateCustomer:
 
 
 @dataclass(frozen=True, slots=True)
-class AnonymizeCustomer:
+class AnonymiseCustomer:
     customer_id: str
+
+
+def _validate(details: CustomerDetailsInput) -> ContactDetails:
+    """Every field checked at once: one ValidationError naming each field at fault."""
+    return ContactDetails.create(
+        name=details.name,
+        email=details.email,
+        phone=details.phone,
+        street=details.street,
+        city=details.city,
+        state=details.state,
+        postal_code=details.postal_code,
+        country=details.country,
+    )
+
+
+class CustomerCommands:
+    def __init__(
+        self,
+        customers: CustomerRepository,
+        *,
+        clock: Clock = utcnow,
+        record: Record = outbox.record,
+    ) -> None:
+        self._customers = customers
+        self._clock = clock
+        self._record = record
+
+    def register(self, command: RegisterCustomer) -> str:
+        details = _validate(command.details)
+        if self._customers.email_taken(details.email):
+            raise ConflictError(DUPLICATE_EMAIL.format(email=details.email), field="email")
+        return self._add(details)
+
+    def ensure(self, command: EnsureCustomer) -> str:
+        """The existing customer's ID as is (their stored profile is never overwritten), or a
+        new customer's. Every field is validated first, also when the email is known."""
+        details = _validate(command.details)
+        existing = self._customers.find_by_email(details.email)
+        if existing is not None:
+            if command.to_book:
+                existing.ensure_can_book()
+            return existing.id
+        try:
+            return self._add(details)
+        except ConflictError:
+            # A concurrent registration with this email committed first (the insert runs in
+            # a savepoint, so this transaction is still usable): use that customer.
+            winner = self._customers.find_by_email(details.email)
+            if winner is None:
+                raise
+            if command.to_book:
+                winner.ensure_can_book()
+            return winner.id
+
+    def _add(self, details: ContactDetails) -> str:
+        customer = Customer.register(str(uuid.uuid4()), details, self._clock())
+        self._customers.add(customer)
+        self._record(CustomerRegistered(customer_id=customer.id))
+        return customer.id
+
+    def update(self, command: UpdateCustomerProfile) -> None:
+        customer = load_customer(self._customers, command.customer_id, for_update=True)
+        details = _validate(command.details)
+        updated = customer.update(details)
+        if updated.email != customer.email and self._customers.email_taken(
+            updated.email, except_id=customer.id
+        ):
+            raise ConflictError(DUPLICATE_EMAIL.format(email=updated.email), field="email")
+        changed = customer.changed_fields(updated)
+        if not changed:
+            return
+        self._customers.save(updated)
+        self._record(CustomerProfileUpdated(customer_id=customer.id, changed_fields=changed))
+
+    def suspend(self, command: SuspendCustomer) -> None:
+        customer = load_customer(self._customers, command.customer_id, for_update=True)
+        updated = customer.suspend()
+        if updated != customer:
+            self._customers.save(updated)
+            self._record(CustomerSuspended(customer_id=customer.id))
+
+    def reactivate(self, command: ReactivateCustomer) -> None:
+        customer = load_customer(self._customers, command.customer_id, for_update=True)
+        updated = customer.reactivate()
+        if updated != customer:
+            self._customers.save(updated)
+            self._record(CustomerReactivated(customer_id=customer.id))
+
+    def anonymise(self, command: AnonymiseCustomer) -> None:
+        customer = load_customer(self._customers, command.customer_id, for_update=True)
+        if customer.is_anonymised:
+            return  # already done; anonymising is irreversible and idempotent
+        anonymised = customer.anonymise(self._clock())
+        self._customers.save(anonymised)
+        assert anonymised.anonymised_at is not None
+        self._record(
+            CustomerAnonymised(customer_id=customer.id, anonymised_at=anonymised.anonymised_at)
+        )

@@ -1,14 +1,36 @@
-"""Queries and the frozen dataclasses they return."""
+"""The read side of customer identity: `CustomerQueries` and every DTO the module returns.
+
+Queries read through the request's session and never write. The privacy export is a query too:
+this module's profile plus one section per module registered with
+`rental.shared.privacy.register_exporter`, so customers never imports the modules that add to it.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from rental.customers.domain.models import Address, Customer
+from rental.customers.domain.models import Address, Customer, is_customer_id
+from rental.customers.infrastructure.repositories import CustomerRepository
+from rental.shared.email import normalise_email
+from rental.shared.errors import NotFoundError, ValidationError
+from rental.shared.privacy import Exporter, exporters
+from rental.shared.time_range import utcnow
+
+Clock = Callable[[], datetime]
+ExportSections = Callable[[], list[tuple[str, Exporter]]]
 
 STATUS_FILTERS = ("ACTIVE", "SUSPENDED", "ANONYMISED")
+MAX_PAGE_SIZE = 100
+EXPORT_FORMAT = "rentkit.customer-export"
+EXPORT_VERSION = 1
+RESERVED_SECTIONS = frozenset({"export", "customer"})
+
+
+# --- queries ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +55,14 @@ class SearchCustomers:
 
 
 @dataclass(frozen=True, slots=True)
+class ExportCustomerData:
+    customer_id: str
+
+
+# --- DTOs ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
 class CustomerDetails:
     id: str
     name: str
@@ -42,14 +72,9 @@ class CustomerDetails:
     registered_at: datetime
     status: str  # "ACTIVE" | "SUSPENDED"
     anonymised_at: datetime | None
-
-    @property
-    def is_anonymised(self) -> bool:
-        return self.anonymised_at is not None
-
-    @property
-    def can_book(self) -> bool:
-        return self.status == "ACTIVE" and self.anonymised_at is None
+    can_book: bool
+    # What staff may do with the record (rental.customers.domain: Customer.allowed_actions).
+    allowed_actions: frozenset[str]
 
     @classmethod
     def of(cls, customer: Customer) -> CustomerDetails:
@@ -62,6 +87,8 @@ class CustomerDetails:
             registered_at=customer.registered_at,
             status=customer.status.value,
             anonymised_at=customer.anonymised_at,
+            can_book=customer.can_book,
+            allowed_actions=frozenset(a.value for a in customer.allowed_actions()),
         )
 
 
@@ -83,3 +110,100 @@ class CustomerPage:
     @property
     def has_next(self) -> bool:
         return self.page < self.pages
+
+
+# --- the read service ---------------------------------------------------------------------------
+
+
+def load_customer(
+    customers: CustomerRepository, customer_id: str, *, for_update: bool = False
+) -> Customer:
+    """The customer with this ID (any letter case), or NotFoundError."""
+    customer = (
+        customers.get(str(customer_id).lower(), for_update=for_update)
+        if is_customer_id(customer_id)
+        else None
+    )
+    if customer is None:
+        raise NotFoundError("No customer with that ID.")
+    return customer
+
+
+class CustomerQueries:
+    def __init__(
+        self,
+        customers: CustomerRepository,
+        *,
+        clock: Clock = utcnow,
+        export_sections: ExportSections = exporters,
+    ) -> None:
+        self._customers = customers
+        self._clock = clock
+        self._export_sections = export_sections
+
+    def get(self, query: GetCustomerById) -> CustomerDetails:
+        return CustomerDetails.of(load_customer(self._customers, query.customer_id))
+
+    def get_for_change(self, query: GetCustomerById) -> CustomerDetails:
+        """As `get`, but ConflictError when the record can no longer be changed (anonymised)."""
+        customer = load_customer(self._customers, query.customer_id)
+        customer.ensure_changeable()
+        return CustomerDetails.of(customer)
+
+    def find_by_email(self, query: FindCustomerByEmail) -> CustomerDetails | None:
+        email = normalise_email(query.email)
+        if not email:
+            return None
+        customer = self._customers.find_by_email(email)
+        return CustomerDetails.of(customer) if customer else None
+
+    def search(self, query: SearchCustomers) -> CustomerPage:
+        status = (query.status or "").upper() or None
+        if status and status not in STATUS_FILTERS:
+            raise ValidationError("Unknown status filter.", field="status")
+        page_size = min(max(int(query.page_size), 1), MAX_PAGE_SIZE)
+        page = max(int(query.page), 1)
+        text = " ".join((query.text or "").split())[:255]
+        items, total = self._customers.search(text, status, (page - 1) * page_size, page_size)
+        return CustomerPage(tuple(CustomerDetails.of(c) for c in items), total, page, page_size)
+
+    def export(self, query: ExportCustomerData) -> dict[str, Any]:
+        """Everything the system holds about the customer, as one JSON-ready document."""
+        customer = load_customer(self._customers, query.customer_id)
+        document: dict[str, Any] = {
+            "export": {
+                "format": EXPORT_FORMAT,
+                "version": EXPORT_VERSION,
+                "generated_at": self._clock().isoformat(),
+                "customer_id": customer.id,
+            },
+            "customer": _exported_profile(customer),
+        }
+        for section, exporter in self._export_sections():
+            if section in RESERVED_SECTIONS:
+                raise ValueError(f"export section name {section!r} is reserved")
+            document[section] = exporter(customer.id)
+        return document
+
+
+def _exported_profile(customer: Customer) -> dict[str, Any]:
+    return {
+        "id": customer.id,
+        "name": customer.name,
+        "email": customer.email,
+        "phone": customer.phone,
+        "address": {
+            "street": customer.address.street,
+            "city": customer.address.city,
+            "state": customer.address.state,
+            "postal_code": customer.address.postal_code,
+            "country": customer.address.country,
+        },
+        "registered_at": _iso(customer.registered_at),
+        "status": customer.status.value,
+        "anonymised_at": _iso(customer.anonymised_at),
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None

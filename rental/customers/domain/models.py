@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from rental.shared.email import validate_email
+from rental.shared.email import normalise_email, validate_email
 from rental.shared.errors import ConflictError, ValidationError
+
+# What a customer who may not book (suspended) is told, wherever a booking is refused.
+CANNOT_BOOK = "This customer account cannot make bookings at the moment. Please contact us."
 
 NAME_MAX = 255
 PHONE_MAX = 20
@@ -28,12 +32,30 @@ ADDRESS_LABELS = {
 }
 ANONYMISED_NAME = "Anonymised customer"
 ANONYMISED_TEXT = "(removed)"
+ANONYMISED_IS_FINAL = "This customer was anonymised; their record can no longer be changed."
 _PHONE = re.compile(r"\+?[0-9 ().\-/]+")
 
 
 class CustomerStatus(StrEnum):
     ACTIVE = "ACTIVE"
     SUSPENDED = "SUSPENDED"
+
+
+class CustomerAction(StrEnum):
+    """What staff may do with a customer record (the page offers exactly these)."""
+
+    EDIT = "edit"
+    SUSPEND = "suspend"
+    REACTIVATE = "reactivate"
+    ANONYMISE = "anonymise"
+
+
+def is_customer_id(value: str) -> bool:
+    """Customer IDs are UUIDs (any letter case is accepted; they are stored lower-case)."""
+    try:
+        return str(uuid.UUID(str(value))) == str(value).lower()
+    except ValueError:
+        return False
 
 
 def clean_text(value: str | None) -> str:
@@ -76,7 +98,7 @@ def _email(errors: dict[str, str], raw: str) -> str:
         return validate_email(raw)
     except ValidationError as exc:
         errors["email"] = exc.message
-        return (raw or "").strip().lower()
+        return normalise_email(raw)
 
 
 def _raise(errors: dict[str, str]) -> None:
@@ -94,15 +116,6 @@ class Address:
     state: str
     postal_code: str
     country: str
-
-    @classmethod
-    def create(
-        cls, *, street: str, city: str, state: str, postal_code: str, country: str
-    ) -> Address:
-        errors: dict[str, str] = {}
-        address = cls._collect(errors, street, city, state, postal_code, country)
-        _raise(errors)
-        return address
 
     @classmethod
     def _collect(
@@ -194,14 +207,26 @@ class Customer:
     def can_book(self) -> bool:
         return self.status is CustomerStatus.ACTIVE and not self.is_anonymised
 
-    def _require_not_anonymised(self) -> None:
+    def ensure_can_book(self) -> None:
+        if not self.can_book:
+            raise ValidationError(CANNOT_BOOK, field="customer")
+
+    def allowed_actions(self) -> frozenset[CustomerAction]:
         if self.is_anonymised:
-            raise ConflictError(
-                "This customer was anonymised; their record can no longer be changed."
-            )
+            return frozenset()  # anonymising is final: nothing is left to change
+        switch = (
+            CustomerAction.SUSPEND
+            if self.status is CustomerStatus.ACTIVE
+            else CustomerAction.REACTIVATE
+        )
+        return frozenset({CustomerAction.EDIT, switch, CustomerAction.ANONYMISE})
+
+    def ensure_changeable(self) -> None:
+        if self.is_anonymised:
+            raise ConflictError(ANONYMISED_IS_FINAL)
 
     def update(self, details: ContactDetails) -> Customer:
-        self._require_not_anonymised()
+        self.ensure_changeable()
         return replace(
             self,
             name=details.name,
@@ -219,11 +244,11 @@ class Customer:
         return changed
 
     def suspend(self) -> Customer:
-        self._require_not_anonymised()
+        self.ensure_changeable()
         return replace(self, status=CustomerStatus.SUSPENDED)
 
     def reactivate(self) -> Customer:
-        self._require_not_anonymised()
+        self.ensure_changeable()
         return replace(self, status=CustomerStatus.ACTIVE)
 
     def anonymise(self, now: datetime) -> Customer:

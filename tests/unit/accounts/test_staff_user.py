@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from rental.accounts.domain.models import (
     Role,
+    StaffUser,
+    StaffUserAction,
     check_password_policy,
     ensure_an_admin_remains,
+    login_id,
     parse_role,
+    split_login_id,
 )
 from rental.accounts.infrastructure.passwords import Passwords
 from rental.shared.errors import ConflictError, ValidationError
@@ -34,6 +40,24 @@ def test_password_policy(password, problem):
     with pytest.raises(ValidationError) as err:
         check_password_policy(password, "boss@example.com")
     assert problem in err.value.message
+
+
+def user(active: bool = True) -> StaffUser:
+    created = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    return StaffUser("u-1", "pat@example.com", "hash", Role.STAFF, active, created, "token")
+
+
+def test_admins_may_deactivate_or_reactivate_others_but_never_themselves():
+    assert user().allowed_actions("someone else") == {StaffUserAction.DEACTIVATE}
+    assert user(active=False).allowed_actions(None) == {StaffUserAction.REACTIVATE}
+    assert user().allowed_actions("u-1") == frozenset()
+
+
+def test_the_login_id_names_user_token_and_session_and_anything_else_is_refused():
+    assert login_id(user(), "s-1") == "u-1:token:s-1"
+    assert split_login_id("u-1:token:s-1") == ("u-1", "token", "s-1")
+    for malformed in ("", "u-1:token", "a:b:c:d", None):
+        assert split_login_id(malformed) == ("", "", "")
 
 
 def test_the_last_active_admin_must_remain():

@@ -15,6 +15,7 @@ from rental.customers.domain.models import (
     Address,
     ContactDetails,
     Customer,
+    CustomerAction,
     CustomerStatus,
     clean_text,
     phone_problem,
@@ -184,6 +185,18 @@ def test_an_anonymised_customer_cannot_be_changed_again():
     for change in (lambda: c.update(details()), c.suspend, c.reactivate):
         with pytest.raises(ConflictError):
             change()
+
+
+def test_the_allowed_actions_follow_the_status_and_end_with_anonymising():
+    edit, suspend, reactivate, anonymise = (
+        CustomerAction.EDIT,
+        CustomerAction.SUSPEND,
+        CustomerAction.REACTIVATE,
+        CustomerAction.ANONYMISE,
+    )
+    assert customer().allowed_actions() == {edit, suspend, anonymise}
+    assert customer().suspend().allowed_actions() == {edit, reactivate, anonymise}
+    assert customer().suspend().anonymise(NOW).allowed_actions() == frozenset()
 
 
 def test_changed_fields_lists_what_differs():
