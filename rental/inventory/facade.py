@@ -1,20 +1,29 @@
-"""InventoryFacade: the physical items, their lifecycle, capacity and allocations."""
+"""InventoryFacade: the physical items, their lifecycle, capacity and allocations.
+
+Wiring only: it builds the repositories, the planner, the handlers and the query service on
+the current session, runs each command in one unit of work and maps a storage error to a
+domain error. Rules live in domain/ and application/."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from rental.catalog import CatalogFacade
 from rental.inventory.application.commands import (
-    BulkRegistrationResult,
     CancelMaintenance,
     ChangeItemStatus,
+    CheckInReservation,
+    CheckOutReservation,
     DemandSource,
-    InventoryHandlers,
+    FleetCommands,
+    FollowedReservationCommands,
+    ItemCommands,
     MarkEquipmentAsDamaged,
     ReallocateItem,
     RegisterEquipment,
@@ -22,66 +31,95 @@ from rental.inventory.application.commands import (
     ScheduleMaintenance,
     SetTurnaround,
 )
-from rental.inventory.application.planning import FleetPlanner, PlanOutcome, Wording
+from rental.inventory.application.planning import Clock, FleetPlanner, Record, Wording
 from rental.inventory.application.queries import (
     AllocationView,
+    BulkRegistrationResult,
     CapacityProfile,
     InventoryQueries,
     ItemDetails,
     ItemSummary,
     ItemTimeline,
+    PlanOutcome,
     TypeStock,
-    fleet_timeline,
 )
-from rental.inventory.application.reservations import ReservationFollower
-from rental.inventory.infrastructure.repositories import (
-    AllocationRepository,
-    TypeSettingsRepository,
-)
+from rental.inventory.infrastructure.repositories import Repositories
+from rental.shared import outbox
 from rental.shared.db import db, unit_of_work
 from rental.shared.errors import ConflictError
-from rental.shared.time_range import TimeRange
+from rental.shared.time_range import TimeRange, utcnow
 from rental.shared.web import format_datetime, format_period
+
+DEMAND_SOURCE = "inventory.demand_source"
+
+
+@dataclass(frozen=True, slots=True)
+class _Handlers:
+    """The module's application layer on one session."""
+
+    queries: InventoryQueries
+    items: ItemCommands
+    fleet: FleetCommands
+    following: FollowedReservationCommands
 
 
 class InventoryFacade:
-    def __init__(self, catalog: CatalogFacade | None = None) -> None:
+    def __init__(
+        self,
+        catalog: CatalogFacade | None = None,
+        *,
+        clock: Clock = utcnow,
+        record: Record = outbox.record,
+    ) -> None:
         self._catalog = catalog or CatalogFacade()
+        self._clock = clock
+        self._record = record
 
-    def _timezone(self) -> ZoneInfo:
+    def _on(self, session: Session) -> _Handlers:
         config = current_app.config if has_app_context() else {}
-        return ZoneInfo(config.get("BUSINESS_TIMEZONE", "UTC"))
-
-    def _planner(self, session) -> FleetPlanner:
+        demand_source = current_app.extensions.get(DEMAND_SOURCE) if has_app_context() else None
+        repositories = Repositories.on(session)
         wording = Wording(
             type_name=lambda type_id: self._catalog.get_equipment_type_details(type_id).name,
             period=format_period,
             moment=format_datetime,
         )
-        return FleetPlanner(session, wording)
-
-    def _handlers(self, session) -> InventoryHandlers:
-        source = current_app.extensions.get(DEMAND_SOURCE) if has_app_context() else None
-        return InventoryHandlers(
-            session,
-            self._catalog.equipment_type_exists,
-            self._planner(session),
-            self._timezone(),
-            demand_source=source,
+        planner = FleetPlanner(repositories, wording, self._clock, self._record)
+        queries = InventoryQueries(repositories, self._clock, planner)
+        type_exists = self._catalog.equipment_type_exists
+        fleet = FleetCommands(
+            repositories, planner, queries, type_exists, demand_source, self._clock, self._record
+        )
+        return _Handlers(
+            queries=queries,
+            items=ItemCommands(
+                repositories,
+                fleet,
+                type_exists,
+                ZoneInfo(config.get("BUSINESS_TIMEZONE", "UTC")),
+                self._clock,
+            ),
+            fleet=fleet,
+            following=FollowedReservationCommands(repositories, fleet, self._clock),
         )
 
     def _queries(self) -> InventoryQueries:
-        return InventoryQueries(db.session())
+        return self._on(db.session()).queries
 
     # --- queries ------------------------------------------------------------------------------
 
     def get_total_capacity(self, equipment_type_id: str, period: TimeRange | None = None) -> int:
-        """Items of the type that can be rented: not retired, not in maintenance now, and
-        (with a period) without a maintenance window overlapping the period."""
+        """Items of the type bookings can count on for the whole period (default: now): not
+        retired, and not in maintenance, under a maintenance window or kept out beyond their
+        own booking at any time in it. Booking subtracts its reservations itself."""
         return self._queries().total_capacity(equipment_type_id, period)
 
     def get_capacity_profile(self, equipment_type_id: str, window: TimeRange) -> CapacityProfile:
         return self._queries().capacity_profile(equipment_type_id, window)
+
+    def get_turnaround(self, equipment_type_id: str) -> timedelta:
+        """The time an item of the type needs between two rentals."""
+        return self._queries().turnaround(equipment_type_id)
 
     def list_items(
         self,
@@ -95,21 +133,26 @@ class InventoryFacade:
         return self._queries().item(item_id)
 
     def get_stock(self, equipment_type_id: str | None = None) -> dict[str, TypeStock]:
-        """Per equipment type: item counts by status and how many are rentable right now."""
+        """Per equipment type: item counts by status and how many are rentable right now
+        (what get_total_capacity says without a period)."""
         return self._queries().stock(equipment_type_id)
 
     def list_allocations_for_reservation(self, reservation_id: str) -> list[AllocationView]:
         return self._queries().allocations_for_reservation(reservation_id)
 
-    def get_fleet_timeline(self, equipment_type_id: str, window: TimeRange) -> list[ItemTimeline]:
-        return fleet_timeline(db.session(), equipment_type_id, window)
+    def free_items_for(self, reservation_id: str, allocation_id: str) -> list[ItemSummary]:
+        """The items that could serve this allocation instead (for the re-allocate form)."""
+        return self._queries().free_items_for(reservation_id, allocation_id)
 
-    # --- commands -----------------------------------------------------------------------------
+    def get_fleet_timeline(self, equipment_type_id: str, window: TimeRange) -> list[ItemTimeline]:
+        return self._queries().fleet_timeline(equipment_type_id, window)
+
+    # --- items --------------------------------------------------------------------------------
 
     def register_new_equipment(self, cmd: RegisterEquipment) -> str:
         try:
             with unit_of_work() as session:
-                return self._handlers(session).register(cmd)
+                return self._on(session).items.register(cmd)
         except IntegrityError:
             raise _registered_concurrently() from None
 
@@ -117,7 +160,7 @@ class InventoryFacade:
         """Registers every good line; the result lists the new items and each faulty line."""
         try:
             with unit_of_work() as session:
-                return self._handlers(session).register_bulk(cmd)
+                return self._on(session).items.register_bulk(cmd)
         except IntegrityError:
             raise _registered_concurrently() from None
 
@@ -125,70 +168,40 @@ class InventoryFacade:
         """Raises NeedsConfirmation (nothing saved) when the change would leave a confirmed
         booking without a machine and staff have not confirmed that warning."""
         with unit_of_work() as session:
-            return self._handlers(session).change_status(cmd)
+            return self._on(session).items.change_status(cmd)
 
     def mark_equipment_as_damaged(self, cmd: MarkEquipmentAsDamaged) -> PlanOutcome:
         with unit_of_work() as session:
-            return self._handlers(session).mark_damaged(cmd)
+            return self._on(session).items.mark_damaged(cmd)
 
     def schedule_maintenance(self, cmd: ScheduleMaintenance) -> str:
         with unit_of_work() as session:
-            return self._handlers(session).schedule_maintenance(cmd)
+            return self._on(session).items.schedule_maintenance(cmd)
 
     def cancel_maintenance(self, cmd: CancelMaintenance) -> None:
         with unit_of_work() as session:
-            self._handlers(session).cancel_maintenance(cmd)
+            self._on(session).items.cancel_maintenance(cmd)
 
-    def get_turnaround(self, equipment_type_id: str) -> timedelta:
-        """The time an item of the type needs between two rentals."""
-        return TypeSettingsRepository(db.session()).turnaround(equipment_type_id)
+    # --- the fleet ----------------------------------------------------------------------------
 
     def set_turnaround(self, cmd: SetTurnaround) -> PlanOutcome:
         with unit_of_work() as session:
-            return self._handlers(session).set_turnaround(cmd)
+            return self._on(session).fleet.set_turnaround(cmd)
 
     def reallocate(self, cmd: ReallocateItem) -> str:
         """Staff: another item for an allocation not yet handed over; returns its serial."""
         with unit_of_work() as session:
-            return self._handlers(session).reallocate(cmd)
-
-    def free_items_for(self, reservation_id: str, allocation_id: str) -> list[ItemSummary]:
-        """The items that could serve this allocation instead (for the re-allocate form)."""
-        session = db.session()
-        allocation = AllocationRepository(session).get(allocation_id)
-        if allocation is None or allocation.reservation_id != reservation_id:
-            return []
-        return [
-            ItemSummary(
-                i.id, i.serial_number, i.equipment_type_id, i.status.value, i.acquired_on,
-                i.location, i.notes,
-            )
-            for i in self._planner(session).free_items_for(allocation)
-        ]  # fmt: skip
+            return self._on(session).fleet.reallocate(cmd)
 
     def replan(self, equipment_type_id: str) -> PlanOutcome:
         """Plan the type's fleet again now (staff: "retry allocation")."""
         with unit_of_work() as session:
-            return self._handlers(session).replan(equipment_type_id)
-
-    # --- following reservations (event handlers and the counter) -----------------------------
-
-    def follower(self) -> ReservationFollower:
-        """Inventory's side of Booking's events (wired here, used by the event handlers)."""
-        session = db.session()
-        return ReservationFollower(session, self._planner(session))
-
-    def _follower(self, session) -> ReservationFollower:
-        return ReservationFollower(session, self._planner(session))
-
-    def notice_overdue_returns(self) -> int:
-        with unit_of_work() as session:
-            return self._follower(session).notice_overdue()
+            return self._on(session).fleet.replan(equipment_type_id)
 
     def check_out_reservation(self, reservation_id: str, actor: str) -> None:
         """The customer picked the items up: they become ALLOCATED (out of the yard)."""
         with unit_of_work() as session:
-            self._follower(session).check_out(reservation_id, actor)
+            self._on(session).fleet.check_out(CheckOutReservation(reservation_id, actor))
 
     def check_in_reservation(
         self,
@@ -201,16 +214,26 @@ class InventoryFacade:
         (item id -> what is damaged). `only`: the item ids that came back, when not all did.
         Returns how many are still out."""
         with unit_of_work() as session:
-            return self._follower(session).check_in(reservation_id, damaged, actor, only)
+            return self._on(session).fleet.check_in(
+                CheckInReservation(reservation_id, damaged, actor, only)
+            )
 
+    def notice_overdue_returns(self) -> int:
+        with unit_of_work() as session:
+            return self._on(session).fleet.notice_overdue_returns()
 
-DEMAND_SOURCE = "inventory.demand_source"
+    # --- Booking's events -----------------------------------------------------------------------
+
+    def follower(self) -> FollowedReservationCommands:
+        """Inventory's side of Booking's events on the current session (the event handlers
+        call it inside the worker's unit of work)."""
+        return self._on(db.session()).following
 
 
 def register_demand_source(app: Flask, source: DemandSource) -> None:
     """Booking calls this at start-up: `source(type_id, window)` lists its live bookings of
     the type (holds and confirmed ones), so a staff change of the fleet is weighed against
-    them too, without Inventory depending on Booking."""
+    them too, without Inventory depending on Booking. The facade hands it to FleetCommands."""
     app.extensions[DEMAND_SOURCE] = source
 
 

@@ -1,4 +1,5 @@
-"""Inventory start-up: admin blueprint, menu entry, demo items."""
+"""Inventory start-up: Booking's events, the overdue-returns job, admin blueprint and menu
+entry, demo items."""
 
 from __future__ import annotations
 

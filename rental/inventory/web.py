@@ -8,6 +8,7 @@ from flask import Blueprint, Response, flash, redirect, request, url_for
 
 from rental.catalog import CatalogFacade, SearchEquipmentTypes
 from rental.inventory import (
+    DAMAGED,
     STATUSES,
     CancelMaintenance,
     ChangeItemStatus,
@@ -67,7 +68,6 @@ def _type_page(type_id: str, status: int = 200, **context) -> Response:
         details=details,
         items=inventory.list_items(type_id, status_filter or None),
         stock=inventory.get_stock(type_id).get(type_id),
-        capacity=inventory.get_total_capacity(type_id),
         statuses=STATUSES,
         status_filter=status_filter,
         **context,
@@ -158,7 +158,7 @@ def change_status(item_id: str) -> Response:
     confirmed = confirmed_codes(form)
     try:
         back = _optional_moment(form.get("expected_back_at", ""), "expected_back_at")
-        if form.get("to_status") == "DAMAGED":
+        if form.get("to_status") == DAMAGED:
             outcome = InventoryFacade().mark_equipment_as_damaged(
                 MarkEquipmentAsDamaged(
                     item_id, form.get("reason", ""), current_actor(), back, confirmed

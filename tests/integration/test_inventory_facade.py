@@ -16,7 +16,7 @@ from rental.inventory import (
     ScheduleMaintenance,
 )
 from rental.shared.errors import ConflictError, NotFoundError, ValidationError
-from rental.shared.time_range import TimeRange
+from rental.shared.time_range import TimeRange, utcnow
 from tests.integration.catalog_fixtures import make_type
 from tests.support.fleet import tomorrow_at
 
@@ -142,3 +142,16 @@ def test_stock_counts_per_type(inventory, gen):
     assert stock.counts == {"AVAILABLE": 1, "MAINTENANCE": 1}
     assert stock.rentable_now == 1 and stock.total == 2
     assert [i.serial_number for i in inventory.list_items(gen, status="MAINTENANCE")] == ["G-1"]
+
+
+def test_rentable_now_is_the_capacity_bookings_see_now(inventory, gen):
+    a, _b = register(inventory, gen, "G-1", "G-2")
+    back = utcnow() + timedelta(hours=1)
+    inventory.change_item_status(ChangeItemStatus(a, "MAINTENANCE", "service", "x", back))
+    stock = inventory.get_stock()[gen]
+    assert stock.rentable_now == 1 == inventory.get_total_capacity(gen)
+    # Past its expected return bookings count on it again, though it is still in maintenance.
+    later = InventoryFacade(clock=lambda: back + timedelta(hours=1))
+    stock = later.get_stock(gen)[gen]
+    assert stock.counts == {"AVAILABLE": 1, "MAINTENANCE": 1}
+    assert stock.rentable_now == 2 == later.get_total_capacity(gen)

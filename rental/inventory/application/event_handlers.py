@@ -13,13 +13,14 @@ from rental.contracts.booking import (
     ReservationExpired,
     ReservationNoShow,
 )
-from rental.inventory.application.reservations import ReservationFollower
+from rental.inventory.application.commands import FollowedReservationCommands
 from rental.shared.db import unit_of_work
 from rental.shared.events import subscribe
 
 
-def subscribe_all(follower: Callable[[], ReservationFollower]) -> None:
-    """`follower()` builds a ReservationFollower on the current session (the facade wires it)."""
+def subscribe_all(follower: Callable[[], FollowedReservationCommands]) -> None:
+    """`follower()` builds the handlers of Inventory's record of a reservation on the current
+    session (the facade wires them)."""
 
     @subscribe(ReservationConfirmed, name="inventory.allocate_items")
     def allocate(event: ReservationConfirmed) -> None:

@@ -1,7 +1,12 @@
-"""Planning a type's fleet again after anything changed under its bookings, applying the plan
-to the allocations, and telling Booking which bookings are short of items (AllocationFailed)
-or served again (ItemsAllocated). Runs inside the caller's unit of work, with the type's item
-rows locked, so the plan and the change that caused it commit together."""
+"""The fleet planner: the module's core use case, an application service the command handlers
+share (it is not a handler of its own: no command reaches it directly).
+
+Plans a type's fleet again after anything changed under its bookings, applies the plan to the
+allocations, and tells Booking which bookings are short of items (AllocationFailed) or served
+again (ItemsAllocated). Runs inside the caller's unit of work, with the type's item rows
+locked, so the plan and the change that caused it commit together. The decision itself is
+pure (`rental.inventory.domain.planning.plan`); this class loads what it needs and applies it.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy.orm import Session
-
 from rental.contracts.inventory import AllocationFailed, ItemsAllocated
+from rental.inventory.application.queries import PlanOutcome, Shortage
 from rental.inventory.domain.models import (
     Allocation,
     AllocationStatus,
@@ -28,16 +32,14 @@ from rental.inventory.domain.planning import (
     out_with_customer,
     plan,
 )
-from rental.inventory.infrastructure.repositories import (
-    AllocationRepository,
-    FollowedReservationRepository,
-    ItemRepository,
-    MaintenanceRepository,
-    TypeSettingsRepository,
-)
+from rental.inventory.infrastructure.repositories import Repositories
 from rental.shared import outbox
-from rental.shared.errors import ConflictError, InputWarning
+from rental.shared.errors import ConflictError
+from rental.shared.events import Event
 from rental.shared.time_range import TimeRange, utcnow
+
+Clock = Callable[[], datetime]
+Record = Callable[[Event], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,58 +52,22 @@ class Wording:
     moment: Callable[[datetime], str]
 
 
-@dataclass(frozen=True, slots=True)
-class Shortage:
-    reservation_id: str
-    reference: str
-    missing: int
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class PlanOutcome:
-    newly_short: tuple[Shortage, ...] = ()  # short now, and Booking had not been told
-    still_short: tuple[Shortage, ...] = ()
-    served_again: tuple[str, ...] = ()
-    moved: int = 0
-
-    def summary(self) -> str:
-        """What re-planning did, as a sentence after a staff change ('' when nothing)."""
-        parts = []
-        if self.moved:
-            parts.append(
-                f"{self.moved} booking{'s' if self.moved != 1 else ''} moved to other items."
-            )
-        if self.newly_short:
-            refs = ", ".join(s.reference for s in self.newly_short)
-            parts.append(f"Flagged for attention: {refs}.")
-        return " ".join(parts)
-
-    def warning(self) -> InputWarning | None:
-        """What a staff action that caused these shortages must confirm before it commits."""
-        if not self.newly_short:
-            return None
-        count = len(self.newly_short)
-        bookings = "booking" if count == 1 else "bookings"
-        details = "; ".join(f"{s.reference} — {s.reason}" for s in self.newly_short)
-        return InputWarning(
-            "leaves_bookings_short",
-            f"This leaves {count} confirmed {bookings} without a machine: {details}. "
-            "Continue anyway? They will be flagged for you to arrange something.",
-        )
-
-
 class FleetPlanner:
     def __init__(
-        self, session: Session, wording: Wording, clock: Callable[[], datetime] = utcnow
+        self,
+        repositories: Repositories,
+        wording: Wording,
+        clock: Clock = utcnow,
+        record: Record = outbox.record,
     ) -> None:
-        self._items = ItemRepository(session)
-        self._windows = MaintenanceRepository(session)
-        self._allocations = AllocationRepository(session)
-        self._followed = FollowedReservationRepository(session)
-        self._settings = TypeSettingsRepository(session)
+        self._items = repositories.items
+        self._windows = repositories.windows
+        self._allocations = repositories.allocations
+        self._followed = repositories.followed
+        self._settings = repositories.settings
         self._wording = wording
         self._clock = clock
+        self._record = record
 
     def lock_type(self, equipment_type_id: str) -> list[EquipmentItem]:
         """Lock every item row of the type, in serial order (PostgreSQL; SQLite's unit of work
@@ -194,7 +160,7 @@ class FleetPlanner:
         if items:
             ahead = TimeRange(now, UNTIL_FURTHER_NOTICE)
             type_id = items[0].equipment_type_id
-            for w in self._windows.overlapping_for_type(type_id, ahead, rentable_only=False):
+            for w in self._windows.overlapping_for_type(type_id, ahead):
                 cause = f"{serial.get(w.item_id, '?')} has maintenance scheduled ({w.reason})"
                 blocks.append(Block(w.item_id, w.period, cause))
         for item in items:
@@ -354,7 +320,7 @@ class FleetPlanner:
                     continue
                 newly.append(shortage)
                 self._followed.save(replace(f, shortage_reported=True))
-                outbox.record(
+                self._record(
                     AllocationFailed(
                         reservation_id=f.reservation_id,
                         equipment_type_id=type_id,
@@ -364,7 +330,7 @@ class FleetPlanner:
             elif f.shortage_reported or len(demand.current) < demand.quantity:
                 served.append(f.reservation_id)
                 self._followed.save(replace(f, shortage_reported=False))
-                outbox.record(
+                self._record(
                     ItemsAllocated(
                         reservation_id=f.reservation_id, equipment_type_id=type_id, item_ids=got
                     )

@@ -37,12 +37,27 @@ TRANSITIONS: dict[ItemStatus, frozenset[ItemStatus]] = {
     ItemStatus.RETIRED: frozenset(),
 }
 
-# Items in these states count towards capacity (ALLOCATED items come back; bookings decide).
-RENTABLE = frozenset({ItemStatus.AVAILABLE, ItemStatus.ALLOCATED})
+# What the status form sends to report damage: the item goes to MAINTENANCE with the damage
+# as its reason (EquipmentItem.mark_damaged).
+DAMAGED = "DAMAGED"
 
 
 def can_transition(source: ItemStatus, target: ItemStatus) -> bool:
     return target in TRANSITIONS[source]
+
+
+def is_final(status: ItemStatus) -> bool:
+    """No way out of it (RETIRED): staff confirm before they choose it."""
+    return not TRANSITIONS[status]
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChoice:
+    """One choice staff have for an item's status: a status it may go to, or DAMAGED."""
+
+    value: str  # an ItemStatus value, or DAMAGED
+    label: str
+    final: bool = False
 
 
 _SERIAL_RE = re.compile(r"^[A-Z0-9][A-Z0-9._/\-]{0,63}$")
@@ -156,6 +171,27 @@ class EquipmentItem:
     def allowed_transitions(self) -> list[ItemStatus]:
         return sorted(TRANSITIONS[self.status], key=lambda s: list(ItemStatus).index(s))
 
+    def status_choices(self) -> list[StatusChoice]:
+        """What staff may change the status to, in the order offered: every allowed
+        transition, and "Damaged → maintenance" just before maintenance."""
+        choices = []
+        for target in self.allowed_transitions:
+            if target is ItemStatus.MAINTENANCE:
+                choices.append(StatusChoice(DAMAGED, "Damaged → maintenance"))
+            final = is_final(target)
+            label = f"{target.label} (final)" if final else target.label
+            choices.append(StatusChoice(target.value, label, final))
+        return choices
+
+    @property
+    def can_go_to_maintenance(self) -> bool:
+        """It may go to maintenance now (so staff may say when it is expected back)."""
+        return can_transition(self.status, ItemStatus.MAINTENANCE)
+
+    @property
+    def can_have_maintenance_scheduled(self) -> bool:
+        return self.status is not ItemStatus.RETIRED
+
     def change_status(
         self,
         target: ItemStatus,
@@ -251,6 +287,30 @@ def check_maintenance_period(period: TimeRange, now: datetime) -> None:
         )
 
 
+# A type's turnaround buffer (cleaning, checks between two rentals): at most a week.
+MAX_TURNAROUND_MINUTES = 7 * 24 * 60
+MAX_TURNAROUND = timedelta(minutes=MAX_TURNAROUND_MINUTES)
+
+
+def check_turnaround(minutes: int) -> None:
+    if not 0 <= minutes <= MAX_TURNAROUND_MINUTES:
+        raise ValidationError(
+            "The turnaround buffer must be between 0 minutes and 7 days.", field="turnaround"
+        )
+
+
+# Serial numbers one bulk registration takes (a delivery, not a whole warehouse at once).
+MAX_BULK_LINES = 500
+
+
+def check_bulk_size(lines: int) -> None:
+    if lines > MAX_BULK_LINES:
+        raise ValidationError(
+            f"Register at most {MAX_BULK_LINES} serial numbers at a time (the list has {lines:,}).",
+            field="serial_numbers",
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class MaintenanceWindow:
     id: str
@@ -292,7 +352,7 @@ def ensure_can_schedule_maintenance(
 ) -> None:
     """Bookings on the item are not checked here: the fleet is planned again afterwards and
     they move to other items (or staff are asked first)."""
-    if item.status is ItemStatus.RETIRED:
+    if not item.can_have_maintenance_scheduled:
         raise ConflictError(f"{item.serial_number} is retired; it needs no maintenance.")
     for window in windows:
         if window.item_id == item.id and window.period.overlaps(period):
@@ -303,9 +363,12 @@ def ensure_can_schedule_maintenance(
             )
 
 
-def capacity_for(item_count: int, maintenance: Iterable[tuple[str, TimeRange]], period) -> int:
-    """Rentable items minus the distinct items whose maintenance overlaps `period`."""
-    busy = {item_id for item_id, window in maintenance if window.overlaps(period)}
+def capacity_for(
+    item_count: int, unavailable: Iterable[tuple[str, TimeRange]], period: TimeRange
+) -> int:
+    """Items that can be rented at all (not retired) minus the distinct items unavailable at
+    some time in `period` (maintenance, kept out beyond their own booking)."""
+    busy = {item_id for item_id, stretch in unavailable if stretch.overlaps(period)}
     return max(0, item_count - len(busy))
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -79,16 +80,75 @@ def history_to_domain(e: StatusHistoryEntity) -> StatusChange:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class FleetItem:
+    """An item that can be rented at all (not retired), as capacity questions need it."""
+
+    item: EquipmentItem
+    windows: tuple[MaintenanceWindow, ...]  # its maintenance windows meeting the window asked
+    out: bool  # handed over to a customer and not back yet
+
+
 class ItemRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    def get(self, item_id: str, *, lock: bool = False) -> EquipmentItem | None:
-        query = select(ItemEntity).where(ItemEntity.id == item_id)
-        if lock and is_postgres(self._session):
-            query = query.with_for_update()
-        entity = self._session.scalar(query)
+    def fleet(
+        self, equipment_type_ids: Collection[str], window: TimeRange
+    ) -> tuple[list[FleetItem], dict[str, timedelta]]:
+        """The types' rentable items with their maintenance windows in `window`, whether each
+        is out, and each type's turnaround — one statement (a row per item and window). Types
+        without items are missing from the turnarounds."""
+        if not equipment_type_ids:
+            return [], {}
+        i, w, a, t = ItemEntity, MaintenanceWindowEntity, AllocationEntity, TypeSettingsEntity
+        turnaround = (
+            select(t.turnaround_minutes)
+            .where(t.equipment_type_id == i.equipment_type_id)
+            .scalar_subquery()
+        )
+        out = exists().where(a.item_id == i.id, a.status == AllocationStatus.PICKED_UP.value)
+        rows = self._session.execute(
+            select(i, w, turnaround.label("turnaround"), out.label("out"))
+            .outerjoin(
+                w, and_(w.item_id == i.id, w.starts_at < window.end, w.ends_at > window.start)
+            )
+            .where(
+                i.equipment_type_id.in_(list(equipment_type_ids)),
+                i.status != ItemStatus.RETIRED.value,
+            )
+            .order_by(i.serial_number, w.starts_at)
+        ).all()
+        items: dict[str, FleetItem] = {}
+        turnarounds: dict[str, timedelta] = {}
+        for entity, window_entity, minutes, is_out in rows:
+            found = items.get(entity.id)
+            if found is None:
+                found = items[entity.id] = FleetItem(item_to_domain(entity), (), bool(is_out))
+                turnarounds[entity.equipment_type_id] = timedelta(minutes=minutes or 0)
+            if window_entity is not None:
+                windows = (*found.windows, window_to_domain(window_entity))
+                items[entity.id] = FleetItem(found.item, windows, found.out)
+        return list(items.values()), turnarounds
+
+    def get(self, item_id: str) -> EquipmentItem | None:
+        entity = self._session.get(ItemEntity, item_id)
         return item_to_domain(entity) if entity else None
+
+    def search(
+        self, equipment_type_id: str | None, status: str | None, search: str
+    ) -> list[EquipmentItem]:
+        """Items by serial number; optionally of one type, in one status, whose serial
+        contains `search` (wildcards typed by the user are dropped)."""
+        query = select(ItemEntity).order_by(ItemEntity.serial_number)
+        if equipment_type_id:
+            query = query.where(ItemEntity.equipment_type_id == equipment_type_id)
+        if status:
+            query = query.where(ItemEntity.status == status)
+        if search.strip():
+            term = search.strip().upper().replace("%", "").replace("_", "")
+            query = query.where(ItemEntity.serial_number.like(f"%{term}%"))
+        return [item_to_domain(e) for e in self._session.scalars(query)]
 
     def existing_serials(self, serials: Iterable[str]) -> set[str]:
         serials = list(serials)
@@ -101,14 +161,16 @@ class ItemRepository:
 
     def of_type(self, equipment_type_id: str, *, lock: bool = False) -> list[EquipmentItem]:
         """All items of a type. With lock=True the rows stay locked until commit on
-        PostgreSQL (SQLite already holds the database write lock in a unit of work)."""
+        PostgreSQL (SQLite already holds the database write lock in a unit of work), and
+        what this session read of them before is refreshed: a change committed while we
+        waited for the lock is what the caller decides on."""
         query = (
             select(ItemEntity)
             .where(ItemEntity.equipment_type_id == equipment_type_id)
             .order_by(ItemEntity.serial_number)
         )
         if lock and is_postgres(self._session):
-            query = query.with_for_update()
+            query = query.with_for_update().execution_options(populate_existing=True)
         return [item_to_domain(e) for e in self._session.scalars(query)]
 
     def add(self, item: EquipmentItem) -> None:
@@ -164,19 +226,6 @@ class ItemRepository:
         )
         return [history_to_domain(e) for e in rows]
 
-    def count_rentable(self, equipment_type_id: str) -> int:
-        return (
-            self._session.scalar(
-                select(func.count())
-                .select_from(ItemEntity)
-                .where(
-                    ItemEntity.equipment_type_id == equipment_type_id,
-                    ItemEntity.status.in_([ItemStatus.AVAILABLE.value, ItemStatus.ALLOCATED.value]),
-                )
-            )
-            or 0
-        )
-
     def status_counts(self, equipment_type_id: str | None = None) -> dict[str, dict[str, int]]:
         """{equipment_type_id: {status: count}}"""
         query = select(ItemEntity.equipment_type_id, ItemEntity.status, func.count()).group_by(
@@ -207,7 +256,7 @@ class MaintenanceRepository:
         return window_to_domain(entity) if entity else None
 
     def overlapping_for_type(
-        self, equipment_type_id: str, period: TimeRange, rentable_only: bool = True
+        self, equipment_type_id: str, period: TimeRange
     ) -> list[MaintenanceWindow]:
         m, i = MaintenanceWindowEntity, ItemEntity
         query = (
@@ -219,10 +268,17 @@ class MaintenanceRepository:
                 m.ends_at > period.start,
             )
         )
-        if rentable_only:
-            query = query.where(
-                i.status.in_([ItemStatus.AVAILABLE.value, ItemStatus.ALLOCATED.value])
-            )
+        return [window_to_domain(e) for e in self._session.scalars(query.order_by(m.starts_at))]
+
+    def overlapping_for_items(
+        self, item_ids: Collection[str], period: TimeRange
+    ) -> list[MaintenanceWindow]:
+        if not item_ids:
+            return []
+        m = MaintenanceWindowEntity
+        query = select(m).where(
+            m.item_id.in_(list(item_ids)), m.starts_at < period.end, m.ends_at > period.start
+        )
         return [window_to_domain(e) for e in self._session.scalars(query.order_by(m.starts_at))]
 
     def add(self, window: MaintenanceWindow) -> None:
@@ -350,20 +406,6 @@ class AllocationRepository:
         )
         self._session.flush()
 
-    def set_status(self, allocation_id: str, status: AllocationStatus, at: datetime) -> None:
-        entity = self._session.get(AllocationEntity, allocation_id)
-        if entity is not None:
-            entity.status = status.value
-            entity.updated_at = at
-            self._session.flush()
-
-    def reassign(self, allocation_id: str, item_id: str, at: datetime) -> None:
-        entity = self._session.get(AllocationEntity, allocation_id)
-        if entity is not None:
-            entity.item_id = item_id
-            entity.updated_at = at
-            self._session.flush()
-
     def serials(self, item_ids: Iterable[str]) -> dict[str, str]:
         ids = list(item_ids)
         if not ids:
@@ -399,6 +441,13 @@ class FollowedReservationRepository:
     def get(self, reservation_id: str) -> FollowedReservation | None:
         entity = self._session.get(FollowedReservationEntity, reservation_id)
         return _followed(entity) if entity else None
+
+    def get_many(self, reservation_ids: Collection[str]) -> dict[str, FollowedReservation]:
+        if not reservation_ids:
+            return {}
+        f = FollowedReservationEntity
+        rows = self._session.scalars(select(f).where(f.reservation_id.in_(list(reservation_ids))))
+        return {e.reservation_id: _followed(e) for e in rows}
 
     def confirmed_of_type(self, equipment_type_id: str) -> list[FollowedReservation]:
         f = FollowedReservationEntity
@@ -453,6 +502,17 @@ class TypeSettingsRepository:
         )
         return timedelta(minutes=minutes or 0)
 
+    def turnarounds(self, equipment_type_ids: Collection[str]) -> dict[str, timedelta]:
+        """The buffer of each of these types (zero when never set)."""
+        minutes: dict[str, int | None] = {}
+        if equipment_type_ids:
+            t = TypeSettingsEntity
+            query = select(t.equipment_type_id, t.turnaround_minutes).where(
+                t.equipment_type_id.in_(list(equipment_type_ids))
+            )
+            minutes = {type_id: m for type_id, m in self._session.execute(query)}
+        return {i: timedelta(minutes=minutes.get(i) or 0) for i in equipment_type_ids}
+
     def set_turnaround(self, equipment_type_id: str, minutes: int) -> None:
         entity = self._session.get(TypeSettingsEntity, equipment_type_id)
         if entity is None:
@@ -460,3 +520,24 @@ class TypeSettingsRepository:
             self._session.add(entity)
         entity.turnaround_minutes = minutes
         self._session.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class Repositories:
+    """Every repository of the module on one session: what the facade hands the handlers."""
+
+    items: ItemRepository
+    windows: MaintenanceRepository
+    allocations: AllocationRepository
+    followed: FollowedReservationRepository
+    settings: TypeSettingsRepository
+
+    @classmethod
+    def on(cls, session: Session) -> Repositories:
+        return cls(
+            ItemRepository(session),
+            MaintenanceRepository(session),
+            AllocationRepository(session),
+            FollowedReservationRepository(session),
+            TypeSettingsRepository(session),
+        )

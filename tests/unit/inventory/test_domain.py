@@ -5,9 +5,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from rental.inventory.domain.models import (
+    DAMAGED,
     TRANSITIONS,
-    Allocation,
-    AllocationStatus,
     EquipmentItem,
     ItemStatus,
     MaintenanceWindow,
@@ -87,10 +86,6 @@ def test_register_records_the_first_history_entry():
 def test_bad_serials_are_refused(bad):
     with pytest.raises(ValidationError):
         clean_serial(bad)
-
-
-def alloc(period, status=AllocationStatus.ALLOCATED, item_id="i1"):
-    return Allocation("a", item_id, "res", period, status)
 
 
 def window(period, item_id="i1"):
@@ -195,3 +190,37 @@ def test_maintenance_in_the_past_too_far_ahead_or_too_long_is_refused(period, fi
     with pytest.raises(ValidationError, match=message) as err:
         check_maintenance_period(period, NOW)
     assert err.value.field == field
+
+
+def choices(status: ItemStatus) -> list[tuple[str, str, bool]]:
+    return [(c.value, c.label, c.final) for c in item(status).status_choices()]
+
+
+def test_staff_are_offered_the_allowed_transitions_and_damage_before_maintenance():
+    assert choices(ItemStatus.AVAILABLE) == [
+        ("ALLOCATED", "Allocated", False),
+        ("DAMAGED", "Damaged → maintenance", False),
+        ("MAINTENANCE", "Maintenance", False),
+        ("RETIRED", "Retired (final)", True),
+    ]
+    assert choices(ItemStatus.ALLOCATED) == [
+        ("AVAILABLE", "Available", False),
+        ("DAMAGED", "Damaged → maintenance", False),
+        ("MAINTENANCE", "Maintenance", False),
+    ]
+    assert choices(ItemStatus.MAINTENANCE) == [
+        ("AVAILABLE", "Available", False),
+        ("RETIRED", "Retired (final)", True),
+    ]
+    assert choices(ItemStatus.RETIRED) == []
+    # Every choice but DAMAGED is an allowed transition (DAMAGED goes to maintenance).
+    for status in ItemStatus:
+        offered = {c.value for c in item(status).status_choices()} - {DAMAGED}
+        assert offered == {s.value for s in TRANSITIONS[status]}
+
+
+def test_maintenance_can_be_planned_for_any_item_in_service():
+    for status in ItemStatus:
+        thing = item(status)
+        assert thing.can_go_to_maintenance == (ItemStatus.MAINTENANCE in TRANSITIONS[status])
+        assert thing.can_have_maintenance_scheduled == (status is not ItemStatus.RETIRED)
