@@ -48,18 +48,18 @@ class BookingFacade:
         settings: Any = current_app.config if has_app_context() else {}
         self.policy = policy or BookingPolicy.from_settings(settings)
         catalog = CatalogFacade()
-        self.inventory = InventoryFacade(catalog)
+        inventory = InventoryFacade(catalog)
         customers = CustomerFacade()
         reservations = ReservationRepository()
         self._availability = AvailabilityQueries(
-            reservations, catalog, self.inventory, PricingFacade(catalog), self.policy
+            reservations, catalog, inventory, PricingFacade(catalog), self.policy
         )
-        self._queries = ReservationQueries(reservations, self._availability, self.inventory)
+        self._queries = ReservationQueries(reservations, self._availability, inventory)
         self._commands = ReservationCommands(
             reservations, self._availability, customers, self.policy.hold_minutes
         )
         self._online = OnlineBooking(customers, self._commands)
-        self._counter = CounterCommands(self._commands, self.inventory)
+        self._counter = CounterCommands(self._commands, inventory)
 
     @property
     def commands(self) -> ReservationCommands:
@@ -111,6 +111,7 @@ class BookingFacade:
             return self._commands.create(cmd)
 
     def book_online(self, cmd: BookOnline) -> str:
+        """The new booking's reference."""
         with unit_of_work():
             return self._online.book(cmd)
 

@@ -1,8 +1,9 @@
 """Booking's commands: the dataclasses callers send, the handler of the Reservation aggregate,
 and the use cases that cross modules (booking online with the customer found or registered,
 the counter's hand-over, return and no-show). Each runs inside the facade's unit of work and
-returns at most the new reservation's ID. Collaborators — repositories, the other modules'
-facades, the clock and the outbox recorder — are passed in."""
+returns at most the new reservation's ID (the online journey: its reference, the public ID
+the customer's links carry, so the page need not read it back). Collaborators — repositories,
+the other modules' facades, the clock and the outbox recorder — are passed in."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from rental.booking.domain.models import (
     hash_token,
     new_reference,
 )
-from rental.booking.infrastructure.repositories import ReservationRepository
+from rental.booking.infrastructure.repositories import NewBookingGuards, ReservationRepository
 from rental.contracts.booking import (
     ReservationCancelled,
     ReservationChanged,
@@ -32,7 +33,7 @@ from rental.contracts.booking import (
     ReservationExpired,
     ReservationNoShow,
 )
-from rental.customers import CustomerDetailsInput, CustomerFacade
+from rental.customers import CANNOT_BOOK, CustomerDetailsInput, CustomerFacade
 from rental.inventory import InventoryFacade
 from rental.shared import outbox
 from rental.shared.errors import ConflictError, NotFoundError, ValidationError
@@ -136,7 +137,9 @@ class ReservationCommands:
         hold_minutes: int,
         clock: Clock = utcnow,
         record: Record = outbox.record,
+        references: Callable[[], str] = new_reference,
     ) -> None:
+        self._new_reference = references  # draws a random reference
         self._reservations = reservations
         self._availability = availability
         self._customers = customers
@@ -147,26 +150,40 @@ class ReservationCommands:
     # --- create ---------------------------------------------------------------------------
 
     def create(self, cmd: CreateReservation) -> str:
+        """A reservation for a customer known by ID (staff, the API)."""
+        self._check_customer(cmd.customer_id)
+        return self.place(cmd).id
+
+    def place(self, cmd: CreateReservation) -> Reservation:
+        """Make the hold (or the request) for a customer already checked: validated and
+        priced, then under the locks the guards (the same form sent twice, the caps on open
+        bookings) and the capacity, then written with its event."""
         now = self._now()
         if len(cmd.manage_token) < 16:
             raise ValueError("manage_token is too short to be unguessable")
-        self._check_customer(cmd.customer_id)
         self._availability.validate(cmd.equipment_type_id, cmd.period, cmd.basis, cmd.quantity, now)
         quote = self._availability.price(
             cmd.equipment_type_id, cmd.period, cmd.quantity, cmd.customer_id
         )
         online = cmd.channel is BookingChannel.ONLINE
-        if online:
-            self._reservations.lock_open_bookings_of(cmd.customer_id, cmd.origin_key)
-        # From here to commit, competing bookings of this type wait for us.
-        self._reservations.lock_equipment_type(cmd.equipment_type_id)
-        # The same form sent twice (double click, reload) carries the same token: one hold.
-        existing = self._reservations.id_for_token_hash(hash_token(cmd.manage_token))
-        if existing is not None:
-            return existing
+        # From here to commit, competing bookings of this type (and, online, of this customer
+        # and this network) wait for us.
+        self._reservations.lock_for_new_booking(
+            cmd.equipment_type_id,
+            cmd.customer_id if online else None,
+            cmd.origin_key if online else None,
+        )
+        token_hash = hash_token(cmd.manage_token)
+        reference = self._new_reference()
         now = self._now()  # which holds are still live is judged under the lock
+        guards = self._reservations.before_new_booking(
+            now, token_hash, reference, cmd.customer_id, cmd.origin_key if online else None
+        )
+        if guards.same_form_id is not None:
+            # The same form sent twice (double click, reload) carries the same token: one hold.
+            return self._load(guards.same_form_id)
         if online:
-            self._check_open_bookings(cmd, now)
+            self._check_open_bookings(guards)
         fit = self._availability.ensure_capacity(
             cmd.equipment_type_id, cmd.period, cmd.quantity, now
         )
@@ -175,7 +192,7 @@ class ReservationCommands:
         )
         reservation = Reservation(
             id=str(uuid.uuid4()),
-            reference=self._unique_reference(),
+            reference=self._unique_reference() if guards.reference_taken else reference,
             customer_id=cmd.customer_id,
             equipment_type_id=cmd.equipment_type_id,
             period=cmd.period,
@@ -188,7 +205,7 @@ class ReservationCommands:
             created_at=now,
             updated_at=now,
             hold_expires_at=None if request else now + self._hold,
-            manage_token_hash=hash_token(cmd.manage_token),
+            manage_token_hash=token_hash,
             channel=cmd.channel,
             origin_key=cmd.origin_key,
         )
@@ -200,20 +217,17 @@ class ReservationCommands:
                 awaiting_approval=request,
             )
         )
-        return reservation.id
+        return reservation
 
-    def _check_open_bookings(self, cmd: CreateReservation, now: datetime) -> None:
+    def _check_open_bookings(self, guards: NewBookingGuards) -> None:
         policy = self._availability.policy
-        waiting = self._reservations.count_open(now, customer_id=cmd.customer_id)
-        if waiting >= policy.open_per_customer:
+        if guards.open_of_customer >= policy.open_per_customer:
             raise ConflictError(
-                f"You already have {waiting} bookings waiting for confirmation. Confirm or "
-                "cancel one of them first (see the links we gave you), or wait until they "
-                "expire."
+                f"You already have {guards.open_of_customer} bookings waiting for "
+                "confirmation. Confirm or cancel one of them first (see the links we gave "
+                "you), or wait until they expire."
             )
-        if cmd.origin_key and (
-            self._reservations.count_open(now, origin_key=cmd.origin_key) >= policy.open_per_origin
-        ):
+        if guards.open_of_origin >= policy.open_per_origin:
             raise ConflictError(
                 "Too many bookings from your network are waiting for confirmation. Confirm or "
                 "cancel those first, or call us and we will book it for you."
@@ -225,14 +239,13 @@ class ReservationCommands:
         except NotFoundError:
             raise ValidationError("We could not find that customer.", field="customer") from None
         if not customer.can_book:
-            raise ValidationError(
-                "This customer account cannot make bookings at the moment. Please contact us.",
-                field="customer",
-            )
+            raise ValidationError(CANNOT_BOOK, field="customer")
 
     def _unique_reference(self) -> str:
+        """Another reference, when the first one drawn was taken (rare: about one in a
+        billion per existing booking)."""
         for _ in range(10):
-            reference = new_reference()
+            reference = self._new_reference()
             if not self._reservations.reference_exists(reference):
                 return reference
         raise ConflictError("Could not allocate a booking reference; please try again.")
@@ -379,9 +392,10 @@ class OnlineBooking:
         self._reservations = reservations
 
     def book(self, cmd: BookOnline) -> str:
+        """Returns the new booking's reference (its public ID, for the customer's links)."""
         try:
-            customer_id = self._customers.ensure_customer(cmd.customer)
-            return self._reservations.create(
+            customer_id = self._customers.ensure_customer(cmd.customer, to_book=True)
+            return self._reservations.place(
                 CreateReservation(
                     customer_id,
                     cmd.equipment_type_id,
@@ -392,7 +406,7 @@ class OnlineBooking:
                     channel=BookingChannel.ONLINE,
                     origin_key=cmd.origin_key,
                 )
-            )
+            ).reference
         except ValidationError as exc:
             if "customer" in exc.errors:  # the account, not a field the visitor can fix
                 raise ValidationError(exc.errors["customer"]) from None

@@ -27,6 +27,7 @@ from rental.shared.money import Money
 from rental.shared.time_range import TimeRange, utcnow
 
 MAX_SIMILAR = 4
+DAY = timedelta(days=1)
 MAX_TOTAL = Decimal("9999999999.99")  # booking_reservations.total_amount is NUMERIC(12, 2)
 
 # The read model of a reservation is the (immutable) domain model itself.
@@ -247,14 +248,14 @@ class AvailabilityQueries:
         now: datetime,
         exclude_id: str | None = None,
     ) -> Availability:
-        """Capacity against live use over the period plus the type's turnaround buffer."""
-        buffer = self.buffer(equipment_type_id)
-        occupied = period.expanded(after=buffer)
-        total = self._inventory.get_total_capacity(equipment_type_id, occupied)
+        """Capacity against live use over the period plus the type's turnaround buffer. The
+        fleet (with the turnaround) and the reservations are read once each."""
+        profile = self._inventory.get_capacity_profile(equipment_type_id, period)
+        occupied = period.expanded(after=profile.turnaround)
         occupancies = self._reservations.occupancies(
-            equipment_type_id, occupied, buffer, now, exclude_id=exclude_id
+            equipment_type_id, occupied, profile.turnaround, now, exclude_id=exclude_id
         )
-        return assess(occupancies, occupied, quantity, total)
+        return assess(occupancies, occupied, quantity, profile.capacity_for(occupied))
 
     def check(self, query: CheckAvailability) -> AvailabilityResult:
         now = utcnow()
@@ -293,14 +294,14 @@ class AvailabilityQueries:
         )
 
     def _earliest(self, query: CheckAvailability, now: datetime):
-        buffer = self.buffer(query.equipment_type_id)
         horizon = self.policy.search_horizon
         # A day of slack: the same booking later may be an hour longer across a clock change.
-        window = TimeRange(
-            query.period.start,
-            query.period.start + horizon + query.period.duration + buffer + timedelta(days=1),
+        searched = TimeRange(
+            query.period.start, query.period.start + horizon + query.period.duration + DAY
         )
-        profile = self._inventory.get_capacity_profile(query.equipment_type_id, window)
+        profile = self._inventory.get_capacity_profile(query.equipment_type_id, searched)
+        buffer = profile.turnaround
+        window = searched.expanded(after=buffer)
         occupancies = self._reservations.occupancies(query.equipment_type_id, window, buffer, now)
         # When an item comes back (from maintenance, from a customer) it may open room.
         maintenance_ends = [w.end for _, w in profile.unavailable]
@@ -317,13 +318,12 @@ class AvailabilityQueries:
         )
 
     def similar(self, query: CheckAvailability, now: datetime) -> list[SimilarOption]:
-        try:
-            details = self._catalog.get_equipment_type_details(query.equipment_type_id)
-        except NotFoundError:
-            return []
+        """The catalog's similar types (its one rule) that have a price and are free."""
+        candidates = self._catalog.similar_types(query.equipment_type_id)
+        priced = self._pricing.get_rate_cards(t.id for t in candidates)
         options: list[SimilarOption] = []
-        for other in self._catalog.list_active_types_in_category(details.category_id):
-            if other.id == query.equipment_type_id or self._pricing.get_rate_card(other.id) is None:
+        for other in candidates:
+            if other.id not in priced:
                 continue
             result = self._assess(other.id, query.period, query.quantity, now)
             if result.is_available:
@@ -412,11 +412,10 @@ class ReservationQueries:
 
     def usage_profile(self, equipment_type_id: str, window: TimeRange) -> list[UsagePoint]:
         """Units held against capacity at every change point in `window` (staff timeline)."""
-        buffer = self._availability.buffer(equipment_type_id)
-        occupancies = self._reservations.occupancies(
-            equipment_type_id, window, buffer, self._clock()
-        )
         profile = self._inventory.get_capacity_profile(equipment_type_id, window)
+        occupancies = self._reservations.occupancies(
+            equipment_type_id, window, profile.turnaround, self._clock()
+        )
         moments = {window.start}
         for occupancy in occupancies:
             moments.update(

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy import and_, case, false, func, or_, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -99,6 +99,14 @@ def _open(now: datetime):
 
 
 @dataclass(frozen=True, slots=True)
+class NewBookingGuards:
+    same_form_id: str | None  # the booking this form already made (the same manage token)
+    open_of_customer: int  # live holds and requests waiting for confirmation
+    open_of_origin: int  # the same, from the same network (0 when the origin is unknown)
+    reference_taken: bool
+
+
+@dataclass(frozen=True, slots=True)
 class ListReservations:
     """Which reservations a list shows (the staff list, the dashboard, open holds): filters,
     page and order."""
@@ -126,22 +134,59 @@ class ReservationRepository:
         """Serialise competing bookings of one type until the transaction ends."""
         self._lock(f"booking:{equipment_type_id}")
 
-    def lock_open_bookings_of(self, customer_id: str, origin_key: str | None) -> None:
-        """Serialise the online bookings of one customer (and one origin), so the caps on
-        open bookings hold under concurrent requests. Taken before any type's lock, always in
-        this order, so no two transactions wait for each other in a circle."""
-        self._lock(f"booking-customer:{customer_id}")
-        if origin_key:
-            self._lock(f"booking-origin:{origin_key}")
+    def lock_for_new_booking(
+        self, equipment_type_id: str, customer_id: str | None, origin_key: str | None
+    ) -> None:
+        """The type's lock and, for an online booking, the customer's and the origin's, so
+        the caps on open bookings hold under concurrent requests — in one statement, always
+        in this order (customer, origin, type), so no two transactions wait for each other in
+        a circle (every other lock taken is a type's alone)."""
+        names = [
+            *([f"booking-customer:{customer_id}"] if customer_id else []),
+            *([f"booking-origin:{origin_key}"] if origin_key else []),
+            f"booking:{equipment_type_id}",
+        ]
+        self._lock(*names)
 
-    def _lock(self, name: str) -> None:
-        """PostgreSQL: a transaction-scoped advisory lock keyed by `name`. SQLite: the unit of
-        work already began with BEGIN IMMEDIATE, which holds the database's single write lock."""
+    def _lock(self, *names: str) -> None:
+        """PostgreSQL: transaction-scoped advisory locks keyed by `names`, taken left to right
+        by one statement. SQLite: the unit of work already began with BEGIN IMMEDIATE, which
+        holds the database's single write lock."""
         if is_postgres(self.session):
-            key = int.from_bytes(
-                hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True
-            )
-            self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+            keys = {
+                f"k{i}": int.from_bytes(
+                    hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True
+                )
+                for i, name in enumerate(names)
+            }
+            calls = ", ".join(f"pg_advisory_xact_lock(:{k})" for k in keys)
+            self.session.execute(text(f"SELECT {calls}"), keys)
+
+    def before_new_booking(
+        self,
+        now: datetime,
+        token_hash: str,
+        reference: str,
+        customer_id: str,
+        origin_key: str | None,
+    ) -> NewBookingGuards:
+        """What must be known before a new booking is written, in one statement (run under
+        lock_for_new_booking): the booking made by the same form (its token), the customer's
+        and the origin's open bookings, and whether the drawn reference is taken."""
+        is_open = _open(now)
+        of_customer = and_(is_open, E.customer_id == customer_id)
+        of_origin = and_(is_open, E.origin_key == origin_key) if origin_key else false()
+        same_form = E.manage_token_hash == token_hash
+        same_reference = E.reference == reference
+        row = self.session.execute(
+            select(
+                func.max(case((same_form, E.id))),
+                func.count(case((of_customer, 1))),
+                func.count(case((of_origin, 1))),
+                func.count(case((same_reference, 1))),
+            ).where(or_(same_form, same_reference, of_customer, of_origin))
+        ).one()
+        return NewBookingGuards(row[0], int(row[1]), int(row[2]), bool(row[3]))
 
     def add(self, reservation: Reservation) -> None:
         self.session.add(to_entity(reservation))
@@ -180,24 +225,11 @@ class ReservationRepository:
         entity = self.session.scalar(select(E).where(E.reference == reference.strip().upper()))
         return to_domain(entity) if entity else None
 
-    def id_for_token_hash(self, token_hash: str) -> str | None:
-        return self.session.scalar(select(E.id).where(E.manage_token_hash == token_hash))
-
     def references(self, reservation_ids: set[str]) -> dict[str, str]:
         if not reservation_ids:
             return {}
         rows = self.session.execute(select(E.id, E.reference).where(E.id.in_(reservation_ids)))
         return {rid: ref for rid, ref in rows}
-
-    def count_open(self, now: datetime, *, customer_id: str | None = None, origin_key=None) -> int:
-        """Bookings waiting for confirmation: live holds and requests, of a customer or an
-        origin."""
-        query = select(func.count()).where(_open(now))
-        if customer_id:
-            query = query.where(E.customer_id == customer_id)
-        if origin_key:
-            query = query.where(E.origin_key == origin_key)
-        return self.session.scalar(query) or 0
 
     def reference_exists(self, reference: str) -> bool:
         return self.session.scalar(select(func.count()).where(E.reference == reference)) > 0

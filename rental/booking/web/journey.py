@@ -21,6 +21,7 @@ from rental.booking.web.forms import CUSTOMER_FIELDS, BookingRequest, from_perio
 from rental.booking.web.limits import limit_confirmations, limit_holds
 from rental.catalog import CatalogFacade
 from rental.customers import CustomerDetailsInput
+from rental.inventory import InventoryFacade
 from rental.shared.errors import (
     ConflictError,
     NotFoundError,
@@ -164,7 +165,7 @@ def submit_details(slug: str) -> Response:
     equipment = _type_or_404(slug)
     token = _booking_token(request.form.get("booking_token", ""))
     try:
-        reservation_id = booking.book_online(
+        reference = booking.book_online(
             BookOnline(
                 CustomerDetailsInput(**values),
                 equipment.id,
@@ -182,14 +183,9 @@ def submit_details(slug: str) -> Response:
     except ConflictError as exc:
         context = _details_context(slug, req, values, {"form": exc.message})
         return render("booking/details.html", status=409, **context)
-    reservation = booking.get_reservation(reservation_id)
-    # A request (too large to book online) has nothing to confirm: straight to "we have it".
-    step = (
-        "booking.confirmed"
-        if reservation.status is ReservationStatus.REQUESTED
-        else "booking.review"
-    )
-    return redirect(url_for(step, reference=reservation.reference, token=token), code=303)
+    # The review page sends a request (too large to book online, nothing to confirm) on to
+    # "we have it".
+    return redirect(url_for("booking.review", reference=reference, token=token), code=303)
 
 
 def _origin_key() -> str:
@@ -292,8 +288,8 @@ def confirmed(reference: str, token: str) -> Response:
 
 
 def _manage_context(reference: str, token: str) -> dict[str, Any]:
-    booking, reservation, equipment = _own(reference, token)
-    allocations = booking.inventory.list_allocations_for_reservation(reservation.id)
+    _booking, reservation, equipment = _own(reference, token)
+    allocations = InventoryFacade().list_allocations_for_reservation(reservation.id)
     waiting = reservation.status is ReservationStatus.CONFIRMED and not allocations
     return {
         "reservation": reservation,

@@ -15,7 +15,7 @@ from rental.booking.infrastructure.repositories import ListReservations
 from rental.booking.web.blueprints import admin_bp
 from rental.catalog import CatalogFacade
 from rental.customers import CustomerFacade
-from rental.inventory import ReallocateItem
+from rental.inventory import InventoryFacade, ReallocateItem
 from rental.shared.errors import (
     DomainError,
     NotFoundError,
@@ -94,7 +94,8 @@ def detail(reservation_id: str) -> Response:
         customer = CustomerFacade().get_customer_by_id(reservation.customer_id)
     except NotFoundError:
         customer = None
-    allocations = booking.inventory.list_allocations_for_reservation(reservation.id)
+    inventory = InventoryFacade()
+    allocations = inventory.list_allocations_for_reservation(reservation.id)
     holding = [a for a in allocations if a.status in ("ALLOCATED", "PICKED_UP", "RETURNED")]
     actions = booking.staff_actions(reservation, [(a.id, a.status) for a in holding])
     return render(
@@ -105,7 +106,7 @@ def detail(reservation_id: str) -> Response:
         allocations=holding,
         actions=actions,
         choices={
-            a.id: booking.inventory.free_items_for(reservation.id, a.id)
+            a.id: inventory.free_items_for(reservation.id, a.id)
             for a in holding
             if a.id in actions.movable
         },
@@ -198,7 +199,7 @@ def admin_retry_allocation(reservation_id: str) -> Response:
     reservation = booking.get_reservation(reservation_id)
 
     def retry() -> None:
-        outcome = booking.inventory.replan(reservation.equipment_type_id)
+        outcome = InventoryFacade().replan(reservation.equipment_type_id)
         short = {s.reservation_id for s in (*outcome.newly_short, *outcome.still_short)}
         if reservation.id in short:
             flash("Still not enough items free for this booking.", "warning")
@@ -210,11 +211,10 @@ def admin_retry_allocation(reservation_id: str) -> Response:
 
 @admin_bp.post("/<reservation_id>/reallocate")
 def admin_reallocate(reservation_id: str) -> Response:
-    booking = BookingFacade()
     item_id = request.form.get("item_id") or None
 
     def reallocate() -> None:
-        serial = booking.inventory.reallocate(
+        serial = InventoryFacade().reallocate(
             ReallocateItem(reservation_id, request.form.get("allocation_id", ""), item_id)
         )
         flash(f"Now served by {serial}.", "success")

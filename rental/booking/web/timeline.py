@@ -59,7 +59,7 @@ def timeline() -> Response:
     days = int(current_app.config.get("TIMELINE_DAYS", 14))
     axis = DayAxis(first_day, days, tz, left=LABEL_WIDTH, width=CHART_WIDTH)
     window = axis.window
-    rows = booking.inventory.get_fleet_timeline(selected, window)
+    rows = InventoryFacade().get_fleet_timeline(selected, window)
     usage = booking.usage_profile(selected, window)
     references = booking.references(
         {b.reservation_id for r in rows for b in r.bars if b.reservation_id}

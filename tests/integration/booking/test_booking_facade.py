@@ -17,9 +17,17 @@ from rental.booking import (
     PricingBasis,
     ReservationStatus,
 )
+from rental.booking.application.commands import ReservationCommands
+from rental.booking.application.queries import AvailabilityQueries
+from rental.booking.domain.models import BookingChannel
+from rental.booking.domain.policy import BookingPolicy
+from rental.booking.infrastructure.repositories import ReservationRepository
+from rental.catalog import CatalogFacade
 from rental.customers import CustomerFacade
 from rental.extensions import db
 from rental.inventory import InventoryFacade, ScheduleMaintenance, SetTurnaround
+from rental.pricing import PricingFacade
+from rental.shared.db import unit_of_work
 from rental.shared.errors import ConflictError, NotFoundError, ValidationError
 from rental.shared.outbox import OutboxMessageEntity
 from rental.shared.time_range import TimeRange
@@ -119,6 +127,38 @@ def test_create_reservation_freezes_the_quote_holds_and_records_the_event(app):
     assert created["reservation_id"] == reservation_id and created["quantity"] == 2
     assert created["customer_id"] == customer
     assert "name" not in created and "email" not in created  # IDs, never customer data
+
+
+def test_a_drawn_reference_that_is_taken_is_drawn_again(app):
+    fleet = make_type(units=3)
+    customer = make_customer()
+    taken = BookingFacade().get_reservation(book(fleet, customer, period(9, 10))).reference
+    drawn = iter([taken, taken, "RK-FRESH1"])
+    repository = ReservationRepository()
+    availability = AvailabilityQueries(
+        repository,
+        CatalogFacade(),
+        InventoryFacade(),
+        PricingFacade(),
+        BookingPolicy.from_settings(app.config),
+    )
+    commands = ReservationCommands(
+        repository, availability, CustomerFacade(), 15, references=lambda: next(drawn)
+    )
+    with unit_of_work():
+        placed = commands.place(
+            CreateReservation(
+                customer,
+                fleet.type_id,
+                period(11, 12),
+                1,
+                PricingBasis.HOURLY,
+                secrets.token_urlsafe(24),
+                channel=BookingChannel.STAFF,
+            )
+        )
+    assert placed.reference == "RK-FRESH1"
+    assert BookingFacade().get_reservation(placed.id).reference == "RK-FRESH1"
 
 
 def test_not_enough_capacity_is_a_conflict_naming_what_is_left(app):

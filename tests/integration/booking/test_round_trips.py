@@ -1,0 +1,80 @@
+"""Round trips to the database on the two busiest customer requests, counted on both
+databases. Every statement costs a network round trip on PostgreSQL, and a request that reads
+the same row twice usually states a rule twice as well, so the budgets hold the line:
+the availability check in at most 6 statements and the details POST (find or register the
+customer, place the hold, write its events) in at most 12.
+
+Transaction control is not counted (tests/support/statements.py). Measured on both databases
+(2026-11): availability 4; details POST 11 on SQLite and 12 on PostgreSQL, whose three
+advisory locks (customer, network, type) are one statement."""
+
+from __future__ import annotations
+
+import pytest
+
+from rental.booking import BookingFacade, ListReservations
+from tests.integration.booking.test_booking_pages import DETAILS, request_params
+from tests.support.auth import csrf_token
+from tests.support.fleet import make_type
+from tests.support.statements import explain, statements
+
+AVAILABILITY_BUDGET = 6
+DETAILS_BUDGET = 12
+
+
+@pytest.fixture
+def fleet(app):
+    return make_type(units=3)
+
+
+def test_availability_check_stays_within_its_budget(app, client, fleet):
+    url = f"/book/{fleet.slug}"
+    client.get(url, query_string=request_params())  # warm: settings and caches
+    with statements() as seen:
+        page = client.get(url, query_string=request_params(qty=2))
+    assert page.status_code == 200 and "AVAILABLE" in page.get_data(as_text=True)
+    assert len(seen) <= AVAILABILITY_BUDGET, explain(seen)
+
+
+def test_a_not_available_answer_with_its_alternatives_stays_within_its_budget(app, client, fleet):
+    """ "Not available" also looks for the earliest free period and similar free types: a
+    few statements more (measured 7), held so they cannot silently grow."""
+    url = f"/book/{fleet.slug}"
+    token = csrf_token(client, url)
+    booked = client.post(
+        f"{url}/details", data={**request_params(qty=2), **DETAILS, "csrf_token": token}
+    )
+    assert booked.status_code == 303
+    with statements() as seen:
+        page = client.get(url, query_string=request_params(qty=2))
+    assert page.status_code == 200 and "NOT AVAILABLE" in page.get_data(as_text=True)
+    assert len(seen) <= AVAILABILITY_BUDGET + 4, explain(seen)
+
+
+def test_details_post_places_the_hold_within_its_budget(app, client, fleet):
+    url = f"/book/{fleet.slug}"
+    token = csrf_token(client, url)
+    client.get(url, query_string=request_params())  # warm: settings and caches
+    with statements() as seen:
+        response = client.post(
+            f"{url}/details", data={**request_params(), **DETAILS, "csrf_token": token}
+        )
+    assert response.status_code == 303
+    assert BookingFacade().list_reservations(ListReservations()).total == 1
+    assert len(seen) <= DETAILS_BUDGET, explain(seen)
+
+
+def test_details_post_for_a_returning_customer_stays_within_its_budget(app, client, fleet):
+    url = f"/book/{fleet.slug}"
+    token = csrf_token(client, url)
+    first = client.post(
+        f"{url}/details", data={**request_params((8, 9)), **DETAILS, "csrf_token": token}
+    )
+    assert first.status_code == 303
+    with statements() as seen:
+        again = client.post(
+            f"{url}/details", data={**request_params((10, 12)), **DETAILS, "csrf_token": token}
+        )
+    assert again.status_code == 303
+    assert BookingFacade().list_reservations(ListReservations()).total == 2
+    assert len(seen) <= DETAILS_BUDGET, explain(seen)
