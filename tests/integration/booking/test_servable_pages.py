@@ -182,3 +182,38 @@ def test_move_to_a_similar_type_shows_the_price_difference(app, admin_client):
         for a in InventoryFacade().list_allocations_for_reservation(rid)
         if a.item_id in small.item_ids
     ] == ["RELEASED"]
+
+
+def test_an_early_hand_over_asks_first_when_it_leaves_a_booking_without_a_machine(
+    app, admin_client
+):
+    fleet = make_type(units=1)
+    (only,) = fleet.item_ids
+    rid = book(fleet.type_id, period(9, 17, days=4))
+    between = book(fleet.type_id, period(9, 17, days=2))
+    drain()
+    hand_over = f"/admin/reservations/{rid}/hand-over"
+    form = {"csrf_token": token(admin_client)}
+    asked = admin_client.post(hand_over, data=form)
+    body = asked.get_data(as_text=True)
+    assert asked.status_code == 409
+    reference = BookingFacade().get_reservation(between).reference
+    assert "Hand over before the start?" in body and "Nothing has changed yet" in body
+    assert "leaves 1 confirmed booking without a machine" in body and reference in body
+    assert items_of(rid, "PICKED_UP") == [] and items_of(between) == [only]
+    # "Continue anyway" is a plain form (works without JavaScript): the same action again,
+    # with the warning's code.
+    assert f'<form method="post" action="{hand_over}">' in body
+    code = re.search(r'name="confirm" value="([^"]+)"', body).group(1)
+    assert code == "leaves_bookings_short"
+    done = admin_client.post(hand_over, data={**form, "confirm": code}, follow_redirects=True)
+    assert "Marked as picked up." in done.get_data(as_text=True)
+    assert items_of(rid, "PICKED_UP") == [only]
+    drain()
+    shown = page(admin_client, between)
+    serial = InventoryFacade().get_item(only).serial_number
+    assert 'id="attention"' in shown and f"{serial} is out with another customer" in shown
+    assert "Retry allocation" in shown
+    assert reference in admin_client.get("/admin/").get_data(as_text=True)
+    listed = admin_client.get("/admin/reservations/", query_string={"attention": "1"})
+    assert reference in listed.get_data(as_text=True)
