@@ -4,20 +4,31 @@ page offers re-allocate, retry, move to a similar type, partial return and no-sh
 
 from __future__ import annotations
 
+import html
 import re
+import secrets
 
-from rental.booking import BookingFacade, ReservationStatus
+import pytest
+
+from rental.booking import BookingFacade, CreateReservation, PricingBasis, ReservationStatus
+from rental.catalog import CatalogFacade, UpdateEquipmentType
+from rental.customers import CustomerFacade
+from rental.extensions import db
 from rental.inventory import InventoryFacade
 from tests.integration.booking.test_servable_bookings import (
     book,
     drain,
     flag,
+    free,
     into_the_past,
     items_of,
     period,
 )
 from tests.support.auth import csrf_token
-from tests.support.fleet import make_category, make_type
+from tests.support.fingerprint import changed_tables, database_fingerprint
+from tests.support.fleet import make_category, make_customer, make_type
+
+COUNTERS = frozenset({"throttle_counters"})  # the public pages' rate limits count requests
 
 
 def token(client) -> str:
@@ -217,3 +228,150 @@ def test_an_early_hand_over_asks_first_when_it_leaves_a_booking_without_a_machin
     assert reference in admin_client.get("/admin/").get_data(as_text=True)
     listed = admin_client.get("/admin/reservations/", query_string={"attention": "1"})
     assert reference in listed.get_data(as_text=True)
+
+
+def needing_attention(client) -> str:
+    """The dashboard's "Needs attention" table (the page lists today's hires too)."""
+    body = client.get("/admin/").get_data(as_text=True)
+    if "<h2>Needs attention</h2>" not in body:
+        return ""
+    return body.split("<h2>Needs attention</h2>", 1)[1].split("<h2>On hire today</h2>", 1)[0]
+
+
+def serial_of(item_id: str) -> str:
+    return InventoryFacade().get_item(item_id).serial_number
+
+
+def test_an_item_not_returned_shows_on_the_staff_pages_and_the_next_booking_is_not_given_it(
+    app, admin_client
+):
+    fleet = make_type(units=2)
+    late = book(fleet.type_id, period(9, 17))
+    drain()
+    admin_client.post(
+        f"/admin/reservations/{late}/hand-over", data={"csrf_token": token(admin_client)}
+    )
+    (out,) = items_of(late, "PICKED_UP")
+    spare = next(i for i in fleet.item_ids if i != out)
+    first, second = (
+        book(fleet.type_id, period(9, 17, days=2)),
+        book(fleet.type_id, period(9, 17, days=2)),
+    )
+    drain()
+    assert sorted(items_of(first) + items_of(second)) == sorted(fleet.item_ids)
+    into_the_past(late, ended=6)  # nobody brought it back
+    assert InventoryFacade().notice_overdue_returns() == 1  # the worker's job, in process
+    drain()
+    # The next day's bookings: one keeps the spare, the other is not given the missing item.
+    served, short = (first, second) if items_of(first) == [spare] else (second, first)
+    assert items_of(served) == [spare] and items_of(short) == []
+    refs = {rid: BookingFacade().get_reservation(rid).reference for rid in (late, short, served)}
+
+    late_page = page(admin_client, late)
+    assert 'id="attention"' in late_page and f"{serial_of(out)} was not returned" in late_page
+    assert 'id="return-form"' in late_page  # it can still be taken back
+    short_page = page(admin_client, short)
+    assert 'id="attention"' in short_page
+    assert f"{serial_of(out)} was not returned; no other" in short_page
+    assert "Retry allocation" in short_page
+    served_page = page(admin_client, served)
+    assert 'id="attention"' not in served_page and serial_of(spare) in served_page
+    assert serial_of(out) not in served_page
+    flagged = needing_attention(admin_client)
+    assert refs[late] in flagged and refs[short] in flagged and refs[served] not in flagged
+    listed = admin_client.get("/admin/reservations/", query_string={"attention": "1"})
+    assert refs[short] in listed.get_data(as_text=True)
+
+    # It comes back: taken back on the page, the late booking completes and its flag goes;
+    # "Retry allocation" then serves the short booking with it.
+    admin_client.post(
+        f"/admin/reservations/{late}/take-back", data={"csrf_token": token(admin_client)}
+    )
+    assert flag(late) is None
+    assert BookingFacade().get_reservation(late).status is ReservationStatus.COMPLETED
+    drain()
+    retried = admin_client.post(
+        f"/admin/reservations/{short}/retry-allocation",
+        data={"csrf_token": token(admin_client)},
+        follow_redirects=True,
+    )
+    drain()
+    assert items_of(short) == [out] and flag(short) is None
+    assert "Items allocated" in retried.get_data(as_text=True)
+    assert refs[short] not in needing_attention(admin_client)
+
+
+def public_answer(client, slug: str, p) -> str:
+    """What the public availability page says for one machine in that period."""
+    body = client.get(
+        f"/book/{slug}",
+        query_string={
+            "basis": "hourly",
+            "start": p.start.strftime("%Y-%m-%dT%H:%M"),
+            "end": p.end.strftime("%Y-%m-%dT%H:%M"),
+            "quantity": "1",
+        },
+    ).get_data(as_text=True)
+    return re.search(r"<strong>(\d+ of \d+ free|None left)</strong>", body).group(1)
+
+
+def test_an_early_pick_up_on_the_staff_page_takes_the_item_from_the_days_in_between(
+    app, admin_client
+):
+    fleet = make_type(units=2)
+    rid = book(fleet.type_id, period(9, 17, days=4))
+    drain()
+    between = period(9, 17, days=2)
+    assert [free(fleet.type_id, period(9, 17, days=d)) for d in (2, 3, 4)] == [2, 2, 1]
+    assert public_answer(admin_client, fleet.slug, between) == "2 of 2 free"
+    assert 'id="hand-over"' in page(admin_client, rid)  # offered before the start
+    done = admin_client.post(
+        f"/admin/reservations/{rid}/hand-over",
+        data={"csrf_token": token(admin_client)},
+        follow_redirects=True,
+    )
+    assert "Marked as picked up." in done.get_data(as_text=True)  # nothing to ask here
+    assert "out with the customer" in page(admin_client, rid)
+    # From now until the booking starts the item is out: one less free on the days between.
+    assert [free(fleet.type_id, period(9, 17, days=d)) for d in (2, 3, 4)] == [1, 1, 1]
+    assert public_answer(admin_client, fleet.slug, between) == "1 of 1 free"
+
+
+# --- 5. confirming a hold re-checks the customer and the type ---------------------------------
+
+
+@pytest.mark.parametrize("meanwhile", ["suspended", "anonymised", "type deactivated"])
+def test_a_hold_cannot_be_confirmed_on_the_review_page_once_it_may_no_longer_be_booked(
+    app, client, meanwhile
+):
+    fleet = make_type(units=1, name="Mini excavator")
+    customer = make_customer()
+    manage = secrets.token_urlsafe(24)
+    rid = BookingFacade().create_reservation(
+        CreateReservation(customer, fleet.type_id, period(9, 17), 1, PricingBasis.HOURLY, manage)
+    )
+    review = f"/book/review/{BookingFacade().get_reservation(rid).reference}/{manage}"
+    csrf = csrf_token(client, review)
+    assert 'id="confirm-booking"' in client.get(review).get_data(as_text=True)
+    if meanwhile == "suspended":
+        CustomerFacade().suspend_customer(customer)
+        message = "This customer account cannot make bookings at the moment. Please contact us."
+    elif meanwhile == "anonymised":
+        CustomerFacade().anonymise_customer(customer)
+        message = "This customer account cannot make bookings at the moment. Please contact us."
+    else:
+        details = CatalogFacade().get_equipment_type_details(fleet.type_id)
+        CatalogFacade().update_equipment_type(
+            UpdateEquipmentType(fleet.type_id, details.name, details.category_id, active=False)
+        )
+        message = f"{details.name} cannot be booked at the moment."
+    before = database_fingerprint(db.engine, skip=COUNTERS)
+    refused = client.post(review, data={"csrf_token": csrf})
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 409 and "Traceback" not in body
+    assert 'role="alert"' in body and html.escape(message) in body
+    # Nothing confirmed: the hold is as it was, no event went out, no item is allocated.
+    assert changed_tables(before, database_fingerprint(db.engine, skip=COUNTERS)) == []
+    assert BookingFacade().get_reservation(rid).status is ReservationStatus.PENDING
+    drain()
+    assert items_of(rid) == []
