@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import re
 import secrets
+from datetime import timedelta
 
 import pytest
 
@@ -15,6 +16,7 @@ from rental.catalog import CatalogFacade, UpdateEquipmentType
 from rental.customers import CustomerFacade
 from rental.extensions import db
 from rental.inventory import InventoryFacade
+from rental.shared.time_range import utcnow
 from tests.integration.booking.test_servable_bookings import (
     book,
     drain,
@@ -375,3 +377,73 @@ def test_a_hold_cannot_be_confirmed_on_the_review_page_once_it_may_no_longer_be_
     assert BookingFacade().get_reservation(rid).status is ReservationStatus.PENDING
     drain()
     assert items_of(rid) == []
+
+
+# --- the timeline shows items out early or not returned ---------------------------------------
+
+BAR = re.compile(
+    r'<rect x="(?P<x>[\d.]+)" y="[\d.]+" width="(?P<w>[\d.]+)" height="[\d.]+" rx="3" '
+    r'class="tl-bar tl-(?P<kind>\w+)"><title>(?P<title>[^<]*)</title>'
+)
+
+
+def timeline_bars(client, type_id: str, first_day) -> dict[str, list[dict]]:
+    """Per serial number, the bars of its row on the staff timeline: kind, x, end, title."""
+    body = client.get(
+        "/admin/reservations/timeline",
+        query_string={"type": type_id, "from": first_day.isoformat()},
+    ).get_data(as_text=True)
+    assert "out early / not returned" in body  # the legend
+    rows = {}
+    for chunk in body.split('class="tl-serial">')[1:]:
+        serial = chunk.split("<", 1)[0]
+        rows[serial] = [
+            {
+                "kind": m["kind"],
+                "x": float(m["x"]),
+                "end": float(m["x"]) + float(m["w"]),
+                "title": html.unescape(m["title"]),
+            }
+            for m in BAR.finditer(chunk)
+        ]
+    return rows
+
+
+def test_the_timeline_shows_an_item_picked_up_early_and_one_not_returned(app, admin_client):
+    today = utcnow().date()  # the test app's business time zone is UTC
+    early = make_type(units=2)
+    rid = book(early.type_id, period(9, 17, days=4))
+    waiting = book(early.type_id, period(9, 17, days=4))
+    drain()
+    admin_client.post(
+        f"/admin/reservations/{rid}/hand-over", data={"csrf_token": token(admin_client)}
+    )
+    (out,) = items_of(rid, "PICKED_UP")
+    (yard,) = items_of(waiting)
+    rows = timeline_bars(admin_client, early.type_id, today)
+    (booked,) = [b for b in rows[serial_of(out)] if b["kind"] == "allocation"]
+    (away,) = [b for b in rows[serial_of(out)] if b["kind"] == "out"]
+    assert away["title"].startswith("picked up early: ")
+    assert away["x"] < booked["x"] and abs(away["end"] - booked["x"]) < 0.5  # now until the start
+    assert [b["kind"] for b in rows[serial_of(yard)]] == ["allocation"]  # waits in the yard
+
+    late = make_type(units=2)
+    rid = book(late.type_id, period(9, 17))
+    drain()
+    admin_client.post(
+        f"/admin/reservations/{rid}/hand-over", data={"csrf_token": token(admin_client)}
+    )
+    (missing,) = items_of(rid, "PICKED_UP")
+    into_the_past(rid, ended=6)  # nobody brought it back
+    rows = timeline_bars(admin_client, late.type_id, today - timedelta(days=1))
+    (booked,) = [b for b in rows[serial_of(missing)] if b["kind"] == "allocation"]
+    (away,) = [b for b in rows[serial_of(missing)] if b["kind"] == "out"]
+    assert away["title"].startswith("not returned: ")
+    assert abs(away["x"] - booked["end"]) < 0.5  # from the booking's end ...
+    assert away["end"] > booked["end"] + 500  # ... on to the end of the chart: until it is back
+    (other,) = [i for i in late.item_ids if i != missing]
+    assert rows[serial_of(other)] == []
+    # Once it is back, the bar goes.
+    BookingFacade().take_back(rid, {}, "staff@example.com")
+    rows = timeline_bars(admin_client, late.type_id, today - timedelta(days=1))
+    assert "out" not in [b["kind"] for b in rows[serial_of(missing)]]
