@@ -163,9 +163,13 @@ class BookingFacade:
         with unit_of_work():
             self._counter.no_show(reservation_id)
 
-    def hand_over(self, reservation_id: str, actor: str) -> None:
+    def hand_over(
+        self, reservation_id: str, actor: str, confirmed_warnings: frozenset[str] = frozenset()
+    ) -> None:
+        """Raises NeedsConfirmation (nothing saved) when an early pick-up would leave another
+        booking without a machine and `confirmed_warnings` does not confirm that."""
         with unit_of_work():
-            self._counter.hand_over(HandOver(reservation_id, actor))
+            self._counter.hand_over(HandOver(reservation_id, actor, confirmed_warnings))
 
     def take_back(
         self,

@@ -198,10 +198,16 @@ class InventoryFacade:
         with unit_of_work() as session:
             return self._on(session).fleet.replan(equipment_type_id)
 
-    def check_out_reservation(self, reservation_id: str, actor: str) -> None:
-        """The customer picked the items up: they become ALLOCATED (out of the yard)."""
+    def check_out_reservation(
+        self, reservation_id: str, actor: str, confirmed_warnings: frozenset[str] = frozenset()
+    ) -> None:
+        """The customer picked the items up: they become ALLOCATED (out of the yard). Raises
+        NeedsConfirmation (nothing saved) when an early pick-up would leave another booking
+        without a machine and staff have not confirmed that warning."""
         with unit_of_work() as session:
-            self._on(session).fleet.check_out(CheckOutReservation(reservation_id, actor))
+            self._on(session).fleet.check_out(
+                CheckOutReservation(reservation_id, actor, confirmed_warnings)
+            )
 
     def check_in_reservation(
         self,

@@ -137,3 +137,41 @@ def test_a_customer_brings_back_one_machine_and_the_other_later(
     expect(page.locator("#notifications")).to_contain_text("reservation completed")
     expect(page.locator("h1")).to_contain_text("COMPLETED")
     assert serials(live_server, rid, "RETURNED") == [first, second]
+
+
+def test_staff_re_allocate_a_booking_to_a_chosen_free_item(admin_page: Page, live_server, logs_dir):
+    page = admin_page
+    with live_server.app.app_context():
+        fleet = make_type(units=3, name="Concrete mixer")
+    rid, reference = confirmed(
+        live_server, fleet.type_id, TimeRange(tomorrow_at(9), tomorrow_at(17))
+    )
+    live_server.start_worker(logs_dir)
+    wait_until(lambda: serials(live_server, rid))
+    (first,) = serials(live_server, rid)
+    with live_server.app.app_context():
+        others = sorted(
+            i.serial_number
+            for i in InventoryFacade().list_items(fleet.type_id)
+            if i.serial_number != first
+        )
+
+    page.goto(f"{live_server.url}/admin/reservations/{rid}")
+    expect(page.locator("h1")).to_contain_text(reference)
+    allocations = page.locator("#allocations")
+    expect(allocations).to_contain_text(first)
+    select = allocations.locator("select")
+    # Both free machines are offered, besides "Let the system choose".
+    expect(select.locator("option")).to_have_text(["Let the system choose", *others])
+    chosen = others[-1]
+    select.select_option(label=chosen)
+    allocations.get_by_role("button", name="Re-allocate").click()
+    expect(page.locator("#notifications")).to_contain_text(f"Now served by {chosen}")
+    expect(allocations.locator("code")).to_have_text([chosen])
+    assert serials(live_server, rid) == [chosen]
+    page.reload()  # what is stored, not only what the response said
+    expect(page.locator("#allocations code")).to_have_text([chosen])
+    # The item it had is free again and offered in its place.
+    expect(page.locator("#allocations select option")).to_have_text(
+        ["Let the system choose", *sorted([first, others[0]])]
+    )

@@ -103,6 +103,9 @@ class BookOnline:
 class HandOver:
     reservation_id: str
     actor: str
+    # Codes of the warnings staff confirmed: an early pick-up that leaves another booking
+    # without a machine asks first (see NeedsConfirmation).
+    confirmed_warnings: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -427,7 +430,7 @@ class CounterCommands:
 
     def hand_over(self, cmd: HandOver) -> None:
         self._reservations.lock_confirmed(cmd.reservation_id, "handed over")
-        self._inventory.check_out_reservation(cmd.reservation_id, cmd.actor)
+        self._inventory.check_out_reservation(cmd.reservation_id, cmd.actor, cmd.confirmed_warnings)
 
     def take_back(self, cmd: TakeBack) -> int:
         """Items return to AVAILABLE (or MAINTENANCE when damaged); when everything handed

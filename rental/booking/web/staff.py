@@ -18,12 +18,15 @@ from rental.customers import CustomerFacade
 from rental.inventory import InventoryFacade, ReallocateItem
 from rental.shared.errors import (
     DomainError,
+    NeedsConfirmation,
     NotFoundError,
     ValidationError,
 )
 from rental.shared.parsing import page_number, parse_date
 from rental.shared.time_range import utcnow
 from rental.shared.web import (
+    confirm_warnings,
+    confirmed_codes,
     current_actor,
     render,
 )
@@ -114,15 +117,31 @@ def detail(reservation_id: str) -> Response:
     )
 
 
-def _act(reservation_id: str, action, success: str | None) -> Response:
+def _act(reservation_id: str, action, success: str | None, *, asks: str | None = None) -> Response:
+    """Run a staff action and go back to the reservation with its outcome. With `asks` (the
+    confirm page's title), an action that needs a confirmation (NeedsConfirmation: nothing
+    was saved) shows the warnings, and "Continue anyway" sends the same form again with their
+    codes in `confirm`."""
     reservation_id = BookingFacade().get_reservation(reservation_id).id  # 404 if unknown
+    back = url_for("booking_admin.detail", reservation_id=reservation_id)
     try:
         action()
         if success:
             flash(success, "success")
+    except NeedsConfirmation as exc:
+        if asks is None:
+            flash(exc.message, "error")
+        else:
+            return confirm_warnings(
+                exc.warnings,
+                title=asks,
+                action=url_for(str(request.endpoint), reservation_id=reservation_id),
+                fields=request.form.to_dict(),
+                back=back,
+            )
     except DomainError as exc:
         flash(exc.message, "error")
-    return redirect(url_for("booking_admin.detail", reservation_id=reservation_id), code=303)
+    return redirect(back, code=303)
 
 
 @admin_bp.post("/<reservation_id>/confirm")
@@ -149,10 +168,12 @@ def admin_cancel(reservation_id: str) -> Response:
 @admin_bp.post("/<reservation_id>/hand-over")
 def admin_hand_over(reservation_id: str) -> Response:
     booking = BookingFacade()
+    confirmed = confirmed_codes(request.form)
     return _act(
         reservation_id,
-        lambda: booking.hand_over(reservation_id, current_actor()),
+        lambda: booking.hand_over(reservation_id, current_actor(), confirmed),
         "Marked as picked up.",
+        asks="Hand over before the start?",
     )
 
 

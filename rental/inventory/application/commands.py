@@ -161,6 +161,9 @@ class CheckOutReservation:
 
     reservation_id: str
     actor: str
+    # Before the start (an early pick-up) the items are out from now; when that leaves
+    # another booking without a machine, staff confirm "leaves_bookings_short" first.
+    confirmed_warnings: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -427,7 +430,8 @@ class FleetCommands:
     def check_out(self, cmd: CheckOutReservation) -> None:
         """The customer takes the items: they become ALLOCATED (out of the yard). Before the
         booking's start (an early pick-up) the items are out from now: the planner moves
-        bookings in between to other items."""
+        bookings in between to other items, and when it cannot, staff are asked first
+        (NeedsConfirmation; nothing is saved until they confirm)."""
         allocations = [
             a
             for a in self._allocations.for_reservation(cmd.reservation_id)
@@ -454,7 +458,7 @@ class FleetCommands:
                 replace(allocation, status=AllocationStatus.PICKED_UP, picked_up_at=now), now
             )
         if type_id and now < allocations[0].period.start:
-            self.replan(type_id)
+            self.replan_asking(type_id, cmd.confirmed_warnings)
 
     def check_in(self, cmd: CheckInReservation) -> int:
         """Items come back: to AVAILABLE, or to MAINTENANCE with the damage noted. Items

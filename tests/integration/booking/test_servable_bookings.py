@@ -32,6 +32,7 @@ from rental.inventory import (
 from rental.shared.errors import ConflictError, NeedsConfirmation, ValidationError
 from rental.shared.outbox import OutboxProcessor
 from rental.shared.time_range import TimeRange, utcnow
+from tests.support.fingerprint import changed_tables, database_fingerprint
 from tests.support.fleet import make_customer, make_type, tomorrow_at
 
 SHORT = frozenset({"leaves_bookings_short"})
@@ -229,6 +230,39 @@ def test_an_early_pick_up_moves_a_booking_in_between_to_another_item(app):
     BookingFacade().hand_over(rid, "staff@example.com")
     drain()
     assert items_of(between) != [mine] and flag(between) is None
+
+
+def test_an_early_pick_up_that_leaves_a_booking_in_between_short_asks_first(app):
+    fleet = make_type(units=1, name="Diesel generator 20 kVA")
+    (only,) = fleet.item_ids
+    rid = book(fleet.type_id, period(9, 17, days=4))
+    between = book(fleet.type_id, period(9, 17, days=2))
+    drain()
+    assert items_of(rid) == items_of(between) == [only]
+    serial = InventoryFacade().get_item(only).serial_number
+    before = database_fingerprint(db.engine)
+    with pytest.raises(NeedsConfirmation) as asked:
+        BookingFacade().hand_over(rid, "staff@example.com")  # four days early
+    (warning,) = asked.value.warnings
+    reference = BookingFacade().get_reservation(between).reference
+    assert warning.code == "leaves_bookings_short"
+    assert "leaves 1 confirmed booking without a machine" in warning.message
+    assert reference in warning.message
+    assert f"{serial} is out with another customer" in warning.message
+    # Nothing was saved: not picked up, the item in the yard, no event, availability as before.
+    assert changed_tables(before, database_fingerprint(db.engine)) == []
+    assert items_of(rid, "PICKED_UP") == [] and items_of(between) == [only]
+    assert free(fleet.type_id, period(9, 17, days=3)) == 1
+
+    BookingFacade().hand_over(rid, "staff@example.com", confirmed_warnings=SHORT)
+    drain()
+    assert items_of(rid, "PICKED_UP") == [only]
+    assert InventoryFacade().get_item(only).status == "ALLOCATED"
+    assert items_of(between) == []  # not left on a machine that is out
+    reason = flag(between)
+    assert reason and f"{serial} is out with another customer; no other Diesel generator" in reason
+    assert reason.endswith(", 09:00–17:00.")  # the day and hours it has no machine for
+    assert flag(rid) is None
 
 
 # --- 4. the turnaround buffer changes ---------------------------------------------------------

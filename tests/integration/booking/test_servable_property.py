@@ -106,7 +106,7 @@ def run(op: tuple, fleet, made: list[str]) -> None:
         inventory.set_turnaround(SetTurnaround(fleet.type_id, op[1], GO_AHEAD))
     elif kind == "hand_over" and pick:
         drain()
-        booking.hand_over(pick(op[1]), "staff")
+        booking.hand_over(pick(op[1]), "staff", GO_AHEAD)  # an early one may ask first
     elif kind == "take_back" and pick:
         rid = pick(op[1])
         out = [
