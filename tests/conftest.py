@@ -113,6 +113,20 @@ def berlin_app(_berlin_app: Flask) -> Iterator[Flask]:
     yield from _clean_app(_berlin_app)
 
 
+@pytest.fixture(scope="session")
+def _utc_app(database_url: str, tmp_path_factory) -> Flask:
+    # The same dates as the Berlin tests, with no clock changes: the control.
+    return _make_app(
+        database_url, tmp_path_factory, BUSINESS_TIMEZONE="UTC", BOOKING_HORIZON_DAYS=400
+    )
+
+
+@pytest.fixture
+def utc_app(_utc_app: Flask) -> Iterator[Flask]:
+    """Like `berlin_app`, with BUSINESS_TIMEZONE=UTC stated (no daylight-saving time)."""
+    yield from _clean_app(_utc_app)
+
+
 @pytest.fixture
 def throttle_clock(app: Flask) -> Iterator[FakeClock]:
     """The rate limits' clock, moved by the test (`throttle_clock.advance(60)`), not by sleeping."""

@@ -10,17 +10,17 @@ import pytest
 
 from tests.support.databases import migrate
 from tests.support.http_client import Answer, Browser
-from tests.support.private_postgres import PrivatePostgres, postgres_bin
+from tests.support.private_postgres import NO_SERVER_BINARIES, PrivatePostgres, postgres_bin
 from tests.support.processes import free_port, start_web
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(postgres_bin() is None, reason="needs the PostgreSQL server binaries"),
-]
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
 def cluster():
+    """A private PostgreSQL cluster (only the first test needs one; the others run anywhere)."""
+    if postgres_bin() is None:
+        pytest.skip(NO_SERVER_BINARIES)
     cluster = PrivatePostgres().init()
     cluster.start()
     yield cluster

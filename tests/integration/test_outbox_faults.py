@@ -23,7 +23,7 @@ from rental.shared.db import unit_of_work
 from rental.shared.outbox import OutboxMessageEntity
 from rental.shared.time_range import utcnow
 from tests.support.databases import migrate
-from tests.support.private_postgres import PrivatePostgres, postgres_bin
+from tests.support.private_postgres import NO_SERVER_BINARIES, PrivatePostgres, postgres_bin
 from tests.support.probe import HANDLERS, ProbeEvent, create_probe_table, probe_deliveries
 from tests.support.processes import start_worker, wait_until
 
@@ -180,7 +180,7 @@ class ConnectionCounter:
         self.sock.close()
 
 
-@pytest.mark.skipif(postgres_bin() is None, reason="needs PostgreSQL server binaries (initdb)")
+@pytest.mark.skipif(postgres_bin() is None, reason=NO_SERVER_BINARIES)
 def test_the_worker_survives_a_database_outage_and_reconnects_by_itself(tmp_path, logs_dir):
     from rental import create_app
 

@@ -15,10 +15,26 @@ from sqlalchemy import create_engine, text
 
 from tests.support.processes import free_port
 
+# The skip reason of every test that needs a private cluster: what is missing and how to get it.
+NO_SERVER_BINARIES = (
+    "needs the PostgreSQL server binaries (initdb and pg_ctl) for a private cluster, found "
+    "neither under /usr/lib/postgresql/*/bin nor on PATH: install them with "
+    "`apt-get install postgresql` (Debian/Ubuntu: /usr/lib/postgresql/<version>/bin/initdb; "
+    "it also creates the `postgres` user the cluster runs as when the tests run as root), "
+    "or put a directory holding initdb and pg_ctl on PATH"
+)
+
 
 def postgres_bin() -> Path | None:
+    """The newest Debian-style /usr/lib/postgresql/<version>/bin, else the directory of an
+    initdb on PATH (with pg_ctl next to it)."""
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=_version)
-    return Path(found[-1]).parent if found else None
+    if found:
+        return Path(found[-1]).parent
+    initdb = shutil.which("initdb")
+    if initdb and (Path(initdb).parent / "pg_ctl").exists():
+        return Path(initdb).parent
+    return None
 
 
 def _version(path: str) -> tuple[int, ...]:
@@ -30,7 +46,7 @@ def _version(path: str) -> tuple[int, ...]:
 class PrivatePostgres:
     def __init__(self) -> None:
         bin_dir = postgres_bin()
-        assert bin_dir is not None, "no PostgreSQL binaries under /usr/lib/postgresql"
+        assert bin_dir is not None, NO_SERVER_BINARIES
         self.bin = bin_dir
         # Under /tmp rather than pytest's tmp_path: the server runs as `postgres` when the tests
         # run as root, and pytest's directories are private to their owner.

@@ -1,6 +1,8 @@
 """Daylight-saving time through the pages, with BUSINESS_TIMEZONE=Europe/Berlin: the quote a
 customer sees, the message for a time the clocks skip, the repeated hour, the 90-day limit,
-availability of whole days and the staff timeline — on SQLite and PostgreSQL.
+availability of whole days and hours and the staff timeline, over both the spring and the
+autumn change; and the same dates with BUSINESS_TIMEZONE=UTC as the control (24-hour days, no
+notes) — on SQLite and PostgreSQL.
 
 The dates are the next clock changes after today (always within the booking horizon), so the
 tests never go stale."""
@@ -10,6 +12,7 @@ from __future__ import annotations
 import html
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
@@ -24,6 +27,7 @@ from tests.support.auth import create_staff, csrf_token, sign_in
 from tests.support.fleet import make_customer, make_type
 
 BERLIN = ZoneInfo("Europe/Berlin")
+UTC_ZONE = ZoneInfo("UTC")
 DETAILS = {
     "name": "Jo Builder",
     "email": "jo@example.com",
@@ -91,11 +95,16 @@ def reserve(fleet, period: TimeRange, basis: PricingBasis = PricingBasis.HOURLY)
     return rid
 
 
-def whole_days(first: date, last: date) -> TimeRange:
+def whole_days(first: date, last: date, tz: ZoneInfo = BERLIN) -> TimeRange:
     return TimeRange(
-        local_time.start_of_day(first, BERLIN),
-        local_time.start_of_day(last + timedelta(days=1), BERLIN),
+        local_time.start_of_day(first, tz),
+        local_time.start_of_day(last + timedelta(days=1), tz),
     )
+
+
+def at(day: date, clock: str, tz: ZoneInfo = BERLIN) -> datetime:
+    """A wall-clock time that exists on `day` in `tz`, as an instant."""
+    return datetime.combine(day, datetime.strptime(clock, "%H:%M").time(), tz).astimezone(UTC)
 
 
 def test_a_whole_day_weekend_over_the_autumn_change_costs_two_days(berlin_app, autumn):
@@ -201,10 +210,95 @@ def test_whole_days_availability_uses_the_local_midnights(berlin_app, autumn):
     assert "NOT AVAILABLE" in taken and "None left" in taken
 
 
+def test_whole_days_availability_across_the_spring_change(berlin_app, spring):
+    """Sat–Sun over the spring change: 47 hours of real time, two days on the price, the 23-hour
+    day explained, and availability counted between the local midnights."""
+    fleet = shop_fleet(units=1)
+    saturday, monday = spring - timedelta(days=1), spring + timedelta(days=1)
+    weekend = whole_days(saturday, spring)
+    assert weekend.duration == timedelta(hours=47)
+    client = berlin_app.test_client()
+    # Right up to the weekend on both sides: Friday's last hour and Monday from local midnight
+    # (22:00 UTC on Sunday, summer time) do not touch Sat–Sun.
+    friday_night = weekend.start - timedelta(hours=1)
+    reserve(fleet, TimeRange(friday_night, weekend.start))
+    reserve(fleet, whole_days(monday, monday), PricingBasis.DAILY)
+    page = client.get(f"/book/{fleet.slug}", query_string=daily(saturday, spring))
+    body = text(page)
+    assert page.status_code == 200 and "AVAILABLE" in body and "1 of 1 free" in body
+    assert f"{saturday:%a %d %b} – {spring:%a %d %b} (whole days)" in body
+    assert "2 days × €85.00" in body and "€170.00" in body
+    assert "hour × €15.00" not in body  # the missing hour is not taken off either
+    assert (
+        f"Includes the clock change on {local_time.day_label(spring)} "
+        "(clocks go forward from 02:00 to 03:00): that day has 23 hours but counts as one day."
+    ) in body
+    # The last hour of the 23-hour Sunday (22:00–24:00 local is 20:00–22:00 UTC) is the weekend's.
+    reserve(fleet, TimeRange(weekend.end - timedelta(hours=1), weekend.end))
+    taken = text(client.get(f"/book/{fleet.slug}", query_string=daily(saturday, spring)))
+    assert "NOT AVAILABLE" in taken and "None left" in taken
+
+
+def test_hours_across_the_spring_change_are_real_time_on_the_availability_page(berlin_app, spring):
+    """01:00–04:00 on the night the clocks go forward is 2 hours: priced as 2, said next to the
+    price, and the hour 01:00–02:00 taken by someone else makes it unavailable."""
+    fleet = shop_fleet(units=1)
+    client = berlin_app.test_client()
+    params = hourly(spring, "01:00", "04:00")
+    page = client.get(f"/book/{fleet.slug}", query_string=params)
+    body = text(page)
+    assert page.status_code == 200 and "1 of 1 free" in body
+    assert f"{spring:%a %d %b}, 01:00–04:00" in body
+    assert "2 hours × €15.00" in body and "€30.00" in body
+    assert (
+        f"Includes the clock change on {local_time.day_label(spring)} "
+        "(clocks go forward from 02:00 to 03:00): 2 hours of real time."
+    ) in body
+    # 00:00–01:00 ends where the booking starts; 03:00–04:00 is its last real hour.
+    reserve(fleet, TimeRange(at(spring, "00:00"), at(spring, "01:00")))
+    assert "1 of 1 free" in text(client.get(f"/book/{fleet.slug}", query_string=params))
+    reserve(fleet, TimeRange(at(spring, "03:00"), at(spring, "04:00")))
+    taken = text(client.get(f"/book/{fleet.slug}", query_string=params))
+    assert "NOT AVAILABLE" in taken and "None left" in taken
+
+
 def drain() -> None:
     processor = OutboxProcessor()
     while processor.drain_once().claimed:
         pass
+
+
+@dataclass(frozen=True)
+class Timeline:
+    body: str
+    days: list[str]  # the column labels, left to right
+    xs: list[float]  # where each day's column starts
+    column: float  # the width of one day
+    bars: list[tuple[float, float]]  # (x, width) of every booking bar, left to right
+
+
+def timeline(app, type_id: str, first: date) -> Timeline:
+    drain()
+    admin = sign_in(app.test_client(), create_staff("ADMIN"))
+    page = admin.get("/admin/reservations/timeline", query_string={"type": type_id, "from": first})
+    assert page.status_code == 200
+    body = text(page)
+    days = re.findall(r'<text x="([\d.]+)" [^>]*class="tl-day"[^>]*>([^<]+)</text>', body)
+    xs = [float(x) - 3 for x, _ in days]
+    bars = re.findall(r'<rect x="([\d.]+)" [^>]*width="([\d.]+)" [^>]*class="tl-bar', body)
+    return Timeline(
+        body,
+        [label for _, label in days],
+        xs,
+        xs[1] - xs[0],
+        sorted((float(x), float(w)) for x, w in bars),
+    )
+
+
+def assert_one_equal_column_per_day(chart: Timeline, first: date) -> None:
+    expected = [first + timedelta(days=i) for i in range(14)]
+    assert chart.days == [f"{d:%a %d}" for d in expected]  # each day once
+    assert all(abs((b - a) - chart.column) < 0.2 for a, b in pairwise(chart.xs))
 
 
 def test_the_timeline_has_one_column_per_calendar_day_across_the_change(berlin_app, autumn):
@@ -213,23 +307,83 @@ def test_the_timeline_has_one_column_per_calendar_day_across_the_change(berlin_a
     reserve(fleet, whole_days(autumn, autumn), PricingBasis.DAILY)  # the 25-hour Sunday
     monday = autumn + timedelta(days=1)
     reserve(fleet, whole_days(monday, monday), PricingBasis.DAILY)
-    drain()
-    admin = sign_in(berlin_app.test_client(), create_staff("ADMIN"))
-    page = admin.get(
-        "/admin/reservations/timeline", query_string={"type": fleet.type_id, "from": first}
-    )
-    body = text(page)
-    assert page.status_code == 200
-    days = re.findall(r'<text x="([\d.]+)" [^>]*class="tl-day"[^>]*>([^<]+)</text>', body)
-    expected = [first + timedelta(days=i) for i in range(14)]
-    assert [label for _, label in days] == [f"{d:%a %d}" for d in expected]  # each day once
-    xs = [float(x) - 3 for x, _ in days]
-    column = xs[1] - xs[0]
-    assert all(abs((b - a) - column) < 0.2 for a, b in pairwise(xs))
-    bars = re.findall(r'<rect x="([\d.]+)" [^>]*width="([\d.]+)" [^>]*class="tl-bar', body)
-    assert len(bars) == 2
-    sunday, monday_bar = sorted((float(x), float(w)) for x, w in bars)
+    chart = timeline(berlin_app, fleet.type_id, first)
+    assert_one_equal_column_per_day(chart, first)
+    xs, column = chart.xs, chart.column
+    assert len(chart.bars) == 2
+    sunday, monday_bar = chart.bars
     # Each booked day fills exactly its own column: Sunday's 25 hours included.
     assert sunday[0] == pytest.approx(xs[3]) and sunday[1] == pytest.approx(column)
     assert monday_bar[0] == pytest.approx(xs[4]) and monday_bar[1] == pytest.approx(column)
-    assert f"{first:%a %d %b %Y}" in body  # the heading names the range
+    assert f"{first:%a %d %b %Y}" in chart.body  # the heading names the range
+
+
+def test_the_timeline_has_one_column_per_calendar_day_across_the_spring_change(berlin_app, spring):
+    """The 23-hour Sunday is one column like any other; a whole-day booking fills it exactly,
+    and within the day x follows real time: 03:00 is 2 hours (2/23 of the column) after
+    midnight, and 03:00–13:00 is 10 of its 23 hours."""
+    fleet = shop_fleet(units=2)
+    first = spring - timedelta(days=3)
+    monday = spring + timedelta(days=1)
+    reserve(fleet, whole_days(spring, spring), PricingBasis.DAILY)
+    reserve(fleet, whole_days(monday, monday), PricingBasis.DAILY)
+    reserve(fleet, TimeRange(at(spring, "03:00"), at(spring, "13:00")))
+    chart = timeline(berlin_app, fleet.type_id, first)
+    assert_one_equal_column_per_day(chart, first)
+    xs, column = chart.xs, chart.column
+    assert chart.bars == [
+        pytest.approx((xs[3], column), abs=0.11),  # Sunday, all 23 hours
+        pytest.approx((xs[3] + column * 2 / 23, column * 10 / 23), abs=0.11),
+        pytest.approx((xs[4], column), abs=0.11),  # Monday from its local midnight
+    ]
+
+
+# --- the same days with BUSINESS_TIMEZONE=UTC: no clock changes, 24-hour days ------------------
+
+
+@pytest.mark.parametrize("forward", [True, False], ids=["spring", "autumn"])
+def test_in_utc_the_clock_change_weekends_are_ordinary_days(utc_app, forward):
+    """The Berlin clock-change weekends priced and checked in UTC: whole days of 24 hours
+    between UTC midnights, hours as on any day (02:00 exists, nothing happens twice), and not
+    a word about clock changes."""
+    sunday = next_change(forward).day
+    saturday, monday = sunday - timedelta(days=1), sunday + timedelta(days=1)
+    weekend = whole_days(saturday, sunday, UTC_ZONE)
+    assert weekend.duration == timedelta(hours=48)
+    fleet = shop_fleet(units=1)
+    client = utc_app.test_client()
+    reserve(fleet, whole_days(monday, monday, UTC_ZONE), PricingBasis.DAILY)
+    page = client.get(f"/book/{fleet.slug}", query_string=daily(saturday, sunday))
+    body = text(page)
+    assert page.status_code == 200 and "1 of 1 free" in body
+    assert f"{saturday:%a %d %b} – {sunday:%a %d %b} (whole days)" in body
+    assert "2 days × €85.00" in body and "€170.00" in body and "hour × €15.00" not in body
+    assert "quote-note" not in body and "clock change" not in body
+    for start, end, hours in (("01:00", "04:00", 3), ("02:00", "04:00", 2), ("02:15", "04:15", 2)):
+        page = client.get(f"/book/{fleet.slug}", query_string=hourly(sunday, start, end))
+        body = text(page)
+        assert page.status_code == 200 and "1 of 1 free" in body, (start, end)
+        assert f"{sunday:%a %d %b}, {start}–{end}" in body
+        assert f"{hours} hours × €15.00" in body and "quote-note" not in body
+    # Sunday's last hour is 23:00–24:00 UTC, and it belongs to the weekend.
+    reserve(fleet, TimeRange(weekend.end - timedelta(hours=1), weekend.end))
+    taken = text(client.get(f"/book/{fleet.slug}", query_string=daily(saturday, sunday)))
+    assert "NOT AVAILABLE" in taken and "None left" in taken
+
+
+@pytest.mark.parametrize("forward", [True, False], ids=["spring", "autumn"])
+def test_in_utc_the_timeline_has_24_hour_days_across_the_clock_change_dates(utc_app, forward):
+    sunday = next_change(forward).day
+    first, monday = sunday - timedelta(days=3), sunday + timedelta(days=1)
+    fleet = shop_fleet(units=2)
+    reserve(fleet, whole_days(sunday, sunday, UTC_ZONE), PricingBasis.DAILY)
+    reserve(fleet, whole_days(monday, monday, UTC_ZONE), PricingBasis.DAILY)
+    reserve(fleet, TimeRange(at(sunday, "03:00", UTC_ZONE), at(sunday, "15:00", UTC_ZONE)))
+    chart = timeline(utc_app, fleet.type_id, first)
+    assert_one_equal_column_per_day(chart, first)
+    xs, column = chart.xs, chart.column
+    assert chart.bars == [
+        pytest.approx((xs[3], column), abs=0.11),
+        pytest.approx((xs[3] + column / 8, column / 2), abs=0.11),  # 03:00–15:00 of 24 hours
+        pytest.approx((xs[4], column), abs=0.11),
+    ]

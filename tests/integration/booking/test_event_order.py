@@ -5,7 +5,11 @@ races and faults, item 3)."""
 
 from __future__ import annotations
 
+import fcntl
 import secrets
+import signal
+from collections import Counter
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text, update
@@ -14,10 +18,12 @@ from rental.booking import BookingFacade, CreateReservation, PricingBasis
 from rental.extensions import db
 from rental.inventory import InventoryFacade
 from rental.shared.db import unit_of_work
-from rental.shared.events import Message
-from rental.shared.outbox import OutboxMessageEntity, OutboxProcessor, OutboxSettings
+from rental.shared.events import Message, subscribers
+from rental.shared.outbox import InboxEntity, OutboxMessageEntity, OutboxProcessor, OutboxSettings
 from rental.shared.time_range import TimeRange, utcnow
+from tests.support import reservation_probe
 from tests.support.fleet import make_customer, make_type, tomorrow_at
+from tests.support.probe import create_probe_table, probe_deliveries
 from tests.support.processes import start_worker, wait_until
 
 SLOT = TimeRange(tomorrow_at(9), tomorrow_at(17))
@@ -39,11 +45,14 @@ def messages(event_type: str | None = None) -> list[Message]:
     query = select(OutboxMessageEntity).order_by(OutboxMessageEntity.id)
     if event_type:
         query = query.where(OutboxMessageEntity.event_type == event_type)
-    rows = db.session.scalars(query).all()
-    db.session.rollback()
-    return [
-        Message(r.id, r.event_type, r.schema_version, dict(r.payload), r.occurred_at) for r in rows
+    found = [
+        Message(r.id, r.event_type, r.schema_version, dict(r.payload), r.occurred_at)
+        for r in db.session.scalars(query)
     ]
+    # Read before the rollback: reading the rows after it would load them again in a new
+    # transaction left open, and on SQLite that snapshot hides what workers commit later.
+    db.session.rollback()
+    return found
 
 
 def of(reservation_id: str, found: list[Message]) -> Message:
@@ -164,6 +173,177 @@ def test_a_confirmation_left_behind_by_a_killed_worker_does_not_allocate_to_a_ca
         assert worker.stop() == 0, worker.log()
     assert holding(rid) == []
     assert_the_next_customer_is_served(fleet.type_id)
+
+
+# --- a worker SIGKILLed mid-batch on real reservation events, real worker processes -----------
+
+UNITS, CANCELLED = 16, 8
+PROBED = {"RENTAL_PLUGINS": "tests.support.reservation_probe", "OUTBOX_POLL_SECONDS": "0.2"}
+
+
+def unprocessed() -> list[int]:
+    """Messages not yet processed (pending, leased or retrying), in the claim's order."""
+    m = OutboxMessageEntity
+    ids = db.session.scalars(
+        select(m.id)
+        .where(m.processed_at.is_(None), m.dead_at.is_(None))
+        .order_by(m.occurred_at, m.id)
+    ).all()
+    db.session.rollback()
+    return list(ids)
+
+
+def inbox_of(message_ids: list[int]) -> dict[int, list[str]]:
+    rows = db.session.execute(
+        select(InboxEntity.message_id, InboxEntity.handler).where(
+            InboxEntity.message_id.in_(message_ids)
+        )
+    ).all()
+    db.session.rollback()
+    found: dict[int, list[str]] = {i: [] for i in message_ids}
+    for message_id, handler in rows:
+        found[message_id].append(handler)
+    return {i: sorted(h) for i, h in found.items()}
+
+
+def probe_counts() -> Counter:
+    rows = db.session.execute(select(probe_deliveries.c.message_id, probe_deliveries.c.handler))
+    counts = Counter((message_id, handler) for message_id, handler in rows)
+    db.session.rollback()
+    return counts
+
+
+@pytest.mark.slow
+def test_a_worker_sigkilled_mid_batch_of_reservation_events_leaks_nothing_and_applies_each_once(
+    app, backend, database_url, logs_dir, tmp_path
+):
+    """16 bookings confirmed, 8 of them (0-7) cancelled. A real worker claims every message up
+    to booking 4's confirmation and stops inside booking 1's confirmation: a probe handler that
+    runs after Inventory's waits on a file lock the test holds. So the messages before it are
+    processed, Inventory has allocated for booking 1, the rest of the batch is leased but not
+    started. The worker is SIGKILLed there. Other workers handle everything else first,
+    including the cancellations of bookings 1-4, then the dead worker's batch once its lease is
+    over: late confirmations, and for booking 1 a message half delivered. Then 8 new bookings
+    take the cancelled ones' places. No cancelled booking keeps an item, every live one has a
+    unit of its own, and no handler applies a message twice.
+
+    The dead worker's batch is kept from the others until they have handled everything else.
+    On PostgreSQL a second session locks its rows (claims skip locked rows) while the 2 s lease
+    runs out by itself. SQLite has no row locks, so there the lease is an hour and the test
+    ends it (test_outbox_faults.py shows a lease running out by itself after a SIGKILL)."""
+    create_probe_table(db.engine)
+    fleet = make_type(units=UNITS)
+    first = [book(fleet.type_id) for _ in range(UNITS)]
+    cancelled, staying = first[:CANCELLED], first[CANCELLED:]
+    for rid in cancelled:
+        BookingFacade().cancel_reservation(rid, "Plans changed")
+    everything = unprocessed()
+    confirmations = messages("ReservationConfirmed")
+    # The first worker's claim: every message up to booking 4's confirmation.
+    batch = everything[: everything.index(of(first[4], confirmations).id) + 1]
+    blocked = of(first[1], confirmations).id
+    handled_first, stuck = batch[: batch.index(blocked)], batch[batch.index(blocked) :]
+
+    gate = tmp_path / "gate"
+    gate.touch()
+    lease = (
+        {"OUTBOX_LEASE_SECONDS": "2", "OUTBOX_HEARTBEAT_SECONDS": "0.5"}
+        if backend == "postgresql"
+        else {"OUTBOX_LEASE_SECONDS": "3600"}
+    )
+    with open(gate) as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        doomed = start_worker(
+            database_url,
+            logs_dir,
+            name=f"doomed-{backend}",
+            OUTBOX_BATCH_SIZE=str(len(batch)),
+            PROBE_GATE_FILE=str(gate),
+            PROBE_GATE_RESERVATION=first[1],
+            **lease,
+            **PROBED,
+        )
+        try:
+            wait_until(Path(f"{gate}.started").exists, timeout=60, message="gate never reached")
+        finally:
+            doomed.popen.send_signal(signal.SIGKILL)
+            doomed.popen.wait(timeout=30)
+            doomed.stop()
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    assert doomed.popen.returncode == -signal.SIGKILL
+    # Killed mid-batch and mid-message: what came before is done, booking 1's confirmation
+    # was applied by Inventory and the first probe only, the rest of the batch untouched.
+    assert handled_first and set(everything) - set(unprocessed()) == set(handled_first)
+    inventory = [s.name for s in subscribers("ReservationConfirmed")]  # the app's own
+    assert inbox_of([blocked])[blocked] == sorted([*inventory, reservation_probe.SEEN])
+    assert all(handlers == [] for handlers in inbox_of(stuck[1:]).values())
+
+    held = held_tx = None
+    if backend == "postgresql":
+        held = db.engine.connect()
+        held_tx = held.begin()
+        held.execute(
+            select(OutboxMessageEntity.id)
+            .where(OutboxMessageEntity.id.in_(stuck))
+            .with_for_update()
+        )
+    survivors = [
+        start_worker(database_url, logs_dir, name=f"survivor-{backend}-{i}", **PROBED)
+        for i in range(2 if backend == "postgresql" else 1)
+    ]
+    try:
+        wait_until(
+            lambda: set(unprocessed()) == set(stuck), timeout=60, message="others not drained"
+        )
+        # Out of order: the cancellations of bookings 1-4 are handled, their confirmations not
+        # (for 2-4 Inventory has not seen them at all).
+        cancellations = messages("ReservationCancelled")
+        assert processed([of(rid, cancellations).id for rid in first[1:5]])
+        assert all(of(rid, confirmations).id in stuck for rid in first[1:5])
+        if held is not None:
+            held_tx.rollback()
+            held.close()
+        else:
+            with unit_of_work():  # the killed worker's lease runs out
+                db.session.execute(
+                    update(OutboxMessageEntity)
+                    .where(OutboxMessageEntity.id.in_(stuck))
+                    .values(available_at=utcnow())
+                )
+        wait_until(lambda: unprocessed() == [], timeout=60, message="the batch was lost")
+
+        second = [book(fleet.type_id) for _ in range(CANCELLED)]  # the freed places
+        wait_until(lambda: unprocessed() == [], timeout=60, message="outbox not drained")
+    finally:
+        if held is not None and not held.closed:
+            held_tx.rollback()
+            held.close()
+        for worker in survivors:
+            assert worker.stop() == 0, worker.log()
+
+    for rid in cancelled:
+        assert holding(rid) == [], rid
+    live = staying + second
+    serials = [holding(rid) for rid in live]
+    assert all(len(s) == 1 for s in serials), serials
+    assert len({s for (s,) in serials}) == len(live)  # each its own unit
+    assert all(attention(rid) is None for rid in live)
+
+    # Each handler applied each message once: one inbox row per subscriber, and the probes'
+    # rows (no unique constraint) once each — the killed handler's work was rolled back.
+    probed = []
+    for event_type in reservation_probe.EVENT_TYPES:
+        ids = [m.id for m in messages(event_type)]
+        handlers = sorted([*(s.name for s in subscribers(event_type)), *reservation_probe.HANDLERS])
+        assert inbox_of(ids) == dict.fromkeys(ids, handlers), event_type
+        probed += ids
+    counts = probe_counts()
+    assert set(counts) == {(i, h) for i in probed for h in reservation_probe.HANDLERS}
+    assert set(counts.values()) == {1}
+    # And nothing failed on the way: the killed delivery is not counted as an attempt.
+    retried = db.session.scalar(select(db.func.count()).where(OutboxMessageEntity.attempts > 0))
+    db.session.rollback()
+    assert retried == 0
 
 
 # --- two workers, PostgreSQL ------------------------------------------------------------------
