@@ -13,7 +13,6 @@ from tests.support.auth import StaffLogin, create_staff
 from tests.support.databases import BACKENDS, fresh_database, migrate, postgres_admin_url, wipe
 from tests.support.processes import Proc, free_port, start_web, start_worker
 
-pytestmark = pytest.mark.e2e
 E2E_ENV = {"RENTAL_PLUGINS": "tests.support.probe", "OUTBOX_POLL_SECONDS": "0.5"}
 
 
