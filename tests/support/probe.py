@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import time
 from dataclasses import dataclass
 
 from flask import Blueprint, Flask, request
@@ -40,7 +39,6 @@ HANDLERS = ("probe.first", "probe.second")
 class ProbeEvent(Event):
     n: int
     fail_handler: str | None = None
-    sleep_ms: int = 0
     # A file the test holds an exclusive lock on: the handler announces it has started (by
     # creating `<block_file>.started`) and then waits until the test lets the lock go.
     block_file: str | None = None
@@ -56,8 +54,6 @@ def block_on(path: str) -> None:
 
 def _handle(name: str, message: Message) -> None:
     payload = message.payload
-    if payload.get("sleep_ms"):
-        time.sleep(payload["sleep_ms"] / 1000)
     if payload.get("block_file"):
         block_on(payload["block_file"])
     db.session.execute(
