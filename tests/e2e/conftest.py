@@ -8,11 +8,16 @@ from dataclasses import dataclass
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 
 from tests.support.auth import StaffLogin, create_staff
 from tests.support.databases import BACKENDS, fresh_database, migrate, postgres_admin_url, wipe
 from tests.support.processes import Proc, free_port, start_web, start_worker
 
+# Page assertions wait up to 15 s for their condition (Playwright's default is 5 s): browser,
+# gunicorn, worker and PostgreSQL share a small, busy machine. A condition met sooner returns
+# at once, so this costs nothing when things are quick.
+expect.set_options(timeout=15_000)
 E2E_ENV = {"RENTAL_PLUGINS": "tests.support.probe", "OUTBOX_POLL_SECONDS": "0.5"}
 
 
