@@ -34,7 +34,7 @@ seed: migrate
 run: seed
 	@if [ -f instance/demo-admin.txt ]; then cat instance/demo-admin.txt; fi
 	@echo "Starting web and worker: http://127.0.0.1:$(PORT)  (Ctrl-C stops both; staff sign-in at /login)"
-	$(BIN)/honcho start --port $(PORT)
+	scripts/run.sh $(BIN)/honcho start --port $(PORT)
 
 ## make test: dev dependencies, a browser for Playwright, then the whole suite.
 test: install-dev browser

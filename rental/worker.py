@@ -49,11 +49,18 @@ class DatabaseOutage:
 
     The first failure logs one line and pauses all of them; the database is then probed
     (SELECT 1) after 1, 2, 4… poll intervals, at most every OUTAGE_MAX_RETRY_SECONDS; the
-    first probe that succeeds logs one line and lets everything run again."""
+    first probe that succeeds logs one line and lets everything run again. `clock` (monotonic
+    seconds) is there for tests."""
 
-    def __init__(self, engine: Callable[[], Engine], first_retry: float) -> None:
+    def __init__(
+        self,
+        engine: Callable[[], Engine],
+        first_retry: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._engine = engine
         self._first_retry = first_retry
+        self._clock = clock
         self._lock = threading.Lock()
         self.down_since: float | None = None
         self.failed_probes = 0
@@ -65,7 +72,7 @@ class DatabaseOutage:
         with self._lock:
             if self.down_since is None:
                 return True
-            now = time.monotonic()
+            now = self._clock()
             if now < self._next_probe:
                 return False
             if self._probe():
@@ -94,7 +101,7 @@ class DatabaseOutage:
             return False
         with self._lock:
             if self.down_since is None:
-                now = time.monotonic()
+                now = self._clock()
                 self.down_since = self._reminded = now
                 self.failed_probes = 0
                 self._delay = self._first_retry

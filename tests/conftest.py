@@ -26,6 +26,17 @@ CHROMIUM_ARGS = [
 ]
 
 
+E2E_DIR = Path(__file__).parent / "e2e"
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Every test under tests/e2e/ is an `e2e` test, so `-m e2e` / `-m "not e2e"` select by it.
+    (A `pytestmark` in a conftest.py would be ignored: pytest reads it only in test modules.)"""
+    for item in items:
+        if item.path.is_relative_to(E2E_DIR):
+            item.add_marker(pytest.mark.e2e)
+
+
 def _skip_without_postgres(backend: str) -> None:
     if backend == "postgresql" and not postgres_admin_url():
         pytest.skip("PostgreSQL tests need RENTAL_TEST_POSTGRES_URL (set by .ci/run)")

@@ -8,12 +8,16 @@ from dataclasses import dataclass
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 
 from tests.support.auth import StaffLogin, create_staff
 from tests.support.databases import BACKENDS, fresh_database, migrate, postgres_admin_url, wipe
 from tests.support.processes import Proc, free_port, start_web, start_worker
 
-pytestmark = pytest.mark.e2e
+# Page assertions wait up to 15 s for their condition (Playwright's default is 5 s): browser,
+# gunicorn, worker and PostgreSQL share a small, busy machine. A condition met sooner returns
+# at once, so this costs nothing when things are quick.
+expect.set_options(timeout=15_000)
 E2E_ENV = {"RENTAL_PLUGINS": "tests.support.probe", "OUTBOX_POLL_SECONDS": "0.5"}
 
 
@@ -29,6 +33,17 @@ class LiveServer:
         if self.worker is None or self.worker.popen.poll() is not None:
             self.worker = start_worker(self.database_url, logs_dir, name="e2e-worker", **E2E_ENV)
         return self.worker
+
+    def wipe(self) -> None:
+        """Empty the database for the next test. The worker is stopped first (it is started
+        again on demand): its batches do not pass the request gate, so nothing of it may run
+        during the TRUNCATE. On PostgreSQL the wipe then waits at the gate for the web
+        process's requests in flight and holds new ones back until it has committed (see
+        tests/support/request_gate.py): no deadlock with a browser's last request."""
+        if self.worker is not None:
+            self.worker.stop()
+            self.worker = None
+        wipe(self.app)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -66,7 +81,7 @@ def _live(request, tmp_path_factory, logs_dir) -> Iterator[LiveServer]:
 def live_server(_live: LiveServer) -> Iterator[LiveServer]:
     """The running app on an empty database; the data is wiped after each test."""
     yield _live
-    wipe(_live.app)
+    _live.wipe()
 
 
 @pytest.fixture(scope="session")

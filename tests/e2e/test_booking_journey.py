@@ -96,7 +96,7 @@ def test_visitor_books_a_generator_staff_sees_it_and_the_worker_allocates_serial
     # The worker allocates serials within its poll interval; the manage page updates itself.
     page.goto(manage_url)
     expect(page.locator("#booking-state")).to_have_text("CONFIRMED")
-    expect(page.locator("#allocated-serials")).to_contain_text("GEN-", timeout=15000)
+    expect(page.locator("#allocated-serials")).to_contain_text("GEN-", timeout=30_000)
     staff.get_by_role("link", name=reference).click()
     expect(staff.locator("#allocations")).to_contain_text("GEN-")
     staff.close()

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from rental.customers import (
     CustomerDetailsInput,
@@ -20,6 +19,7 @@ from rental.customers import (
 from rental.shared import privacy
 from rental.shared.db import db, unit_of_work
 from rental.shared.errors import ConflictError, NotFoundError, ValidationError
+from tests.support.processes import wait_until
 
 facade = CustomerFacade()
 
@@ -69,11 +69,61 @@ def _count(sql: str) -> int:
     return db.session.execute(text(sql)).scalar_one()
 
 
+class QueuedBehind:
+    """Tells the test when the `second` thread's transaction is queued behind the first one —
+    instead of guessing with a sleep how long the first should stay open. The second thread
+    calls `starting()` right before its transaction."""
+
+    def __init__(self, engine, second: threading.Thread) -> None:
+        self.engine = engine
+        self.second = second
+        self.started = threading.Event()
+        self.backend_pid: int | None = None
+
+    def __enter__(self) -> QueuedBehind:
+        if self.engine.dialect.name == "postgresql":
+            event.listen(self.engine, "begin", self._on_begin)
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        if event.contains(self.engine, "begin", self._on_begin):
+            event.remove(self.engine, "begin", self._on_begin)
+
+    def _on_begin(self, connection) -> None:
+        if threading.current_thread() is self.second:
+            self.backend_pid = connection.connection.dbapi_connection.info.backend_pid
+
+    def starting(self) -> None:
+        self.started.set()
+
+    def wait(self) -> None:
+        """PostgreSQL: until the second's session waits for a lock (the first's uncommitted
+        row in the unique email index). SQLite: until the second starts; its BEGIN IMMEDIATE
+        then waits for the first's write lock inside the driver, where it cannot be seen —
+        but the order is settled either way: the second cannot pass that lock, so it runs
+        after the first has committed and sees its row."""
+        assert self.started.wait(30), "the second transaction never started"
+        if self.engine.dialect.name != "postgresql":
+            return
+
+        def waiting() -> bool:
+            if self.backend_pid is None:
+                return False
+            blocked = db.session.execute(
+                text("SELECT count(*) FROM pg_locks WHERE pid = :pid AND NOT granted"),
+                {"pid": self.backend_pid},
+            ).scalar_one()
+            db.session.rollback()
+            return blocked > 0
+
+        wait_until(waiting, message="the second transaction never waited for the first")
+
+
 def test_two_concurrent_registrations_with_one_email_make_one_customer_and_one_clear_error(app):
     """The first transaction has inserted but not committed when the second one registers the
     same email: PostgreSQL's unique index blocks and then refuses the second insert, SQLite's
     write lock makes the second wait and see the first."""
-    inserted = threading.Event()
+    inserted, release = threading.Event(), threading.Event()
     ids: list[str] = []
     errors: list[Exception] = []
 
@@ -82,12 +132,14 @@ def test_two_concurrent_registrations_with_one_email_make_one_customer_and_one_c
             with unit_of_work():
                 ids.append(facade.register_customer(RegisterCustomer(person())))
                 inserted.set()
-                time.sleep(0.5)  # hold the transaction open while the second one runs
+                # The transaction stays open until the second one is queued behind it.
+                assert release.wait(30), "never released"
             db.session.remove()
 
     def second() -> None:
         with app.app_context():
             inserted.wait(10)
+            queue.starting()
             try:
                 ids.append(
                     facade.register_customer(
@@ -101,10 +153,15 @@ def test_two_concurrent_registrations_with_one_email_make_one_customer_and_one_c
             db.session.remove()
 
     threads = [threading.Thread(target=first), threading.Thread(target=second)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    with QueuedBehind(db.engine, threads[1]) as queue:
+        for t in threads:
+            t.start()
+        try:
+            queue.wait()
+        finally:
+            release.set()
+        for t in threads:
+            t.join(30)
     assert len(ids) == 1, (ids, errors)
     assert len(errors) == 1 and isinstance(errors[0], ConflictError), errors
     assert "already exists" in errors[0].message
@@ -114,7 +171,7 @@ def test_two_concurrent_registrations_with_one_email_make_one_customer_and_one_c
 
 
 def test_concurrent_ensure_customer_calls_agree_on_one_customer(app):
-    inserted = threading.Event()
+    inserted, release = threading.Event(), threading.Event()
     results: list[str] = []
 
     def first() -> None:
@@ -122,20 +179,26 @@ def test_concurrent_ensure_customer_calls_agree_on_one_customer(app):
             with unit_of_work():
                 results.append(facade.ensure_customer(person()))
                 inserted.set()
-                time.sleep(0.5)
+                assert release.wait(30), "never released"
             db.session.remove()
 
     def second() -> None:
         with app.app_context():
             inserted.wait(10)
+            queue.starting()
             results.append(facade.ensure_customer(person(name="Typo Name")))
             db.session.remove()
 
     threads = [threading.Thread(target=first), threading.Thread(target=second)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    with QueuedBehind(db.engine, threads[1]) as queue:
+        for t in threads:
+            t.start()
+        try:
+            queue.wait()
+        finally:
+            release.set()
+        for t in threads:
+            t.join(30)
     assert len(results) == 2 and results[0] == results[1]
     db.session.remove()
     assert facade.get_customer_by_id(results[0]).name == "Aisha Okafor"

@@ -12,6 +12,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from tests.support import request_gate
+
 POSTGRES_ENV = "RENTAL_TEST_POSTGRES_URL"
 BACKENDS = ("sqlite", "postgresql")
 
@@ -77,23 +79,16 @@ def wipe(app) -> None:
         db.session.remove()
 
 
-def _truncate(engine, tables: list[str], attempts: int = 5) -> None:
+def _truncate(engine, tables: list[str]) -> None:
     """TRUNCATE takes its locks table by table, so a request still in flight from a live server
-    (a browser's last htmx call) can deadlock with it; PostgreSQL then aborts one of the two.
-    Try again when it aborted us: the request will have finished."""
-    from sqlalchemy.exc import OperationalError
-
+    (a browser's last htmx call) could deadlock with it. The request gate (see
+    tests/support/request_gate.py) rules that out: the TRUNCATE runs only once no request is
+    in flight, and new ones wait until it has committed."""
     names = ", ".join(f'"{t}"' for t in tables)
-    for attempt in range(attempts):
-        try:
-            with engine.begin() as conn:
-                # A transaction a test forgot open would block TRUNCATE forever: fail instead.
-                conn.execute(text("SET LOCAL lock_timeout = '20s'"))
-                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-            return
-        except OperationalError as exc:
-            if "deadlock detected" not in str(exc) or attempt == attempts - 1:
-                raise
+    with request_gate.closed(engine), engine.begin() as conn:
+        # A transaction a test forgot open would block TRUNCATE forever: fail instead.
+        conn.execute(text("SET LOCAL lock_timeout = '20s'"))
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
 def _extra_tables(db) -> list[str]:

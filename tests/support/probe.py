@@ -2,21 +2,23 @@
 
 It registers a `ProbeEvent` and two subscribers that write one row per delivery into
 `probe_deliveries` (no unique constraint, so a double delivery would show as two rows),
-and a small CSRF-protected htmx endpoint."""
+a small CSRF-protected htmx endpoint, an endpoint that keeps a request in flight until the
+test lets it go, and (on PostgreSQL) the request gate the end-to-end wipe waits on
+(tests/support/request_gate.py)."""
 
 from __future__ import annotations
 
 import fcntl
 import os
-import time
 from dataclasses import dataclass
 
 from flask import Blueprint, Flask, request
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert
 
-from rental.shared.db import db
+from rental.shared.db import db, unit_of_work
 from rental.shared.errors import ConflictError, NotFoundError, ValidationError
 from rental.shared.events import Event, Message, register_event, subscribe
+from tests.support import request_gate
 
 probe_metadata = MetaData()
 probe_deliveries = Table(
@@ -37,7 +39,6 @@ HANDLERS = ("probe.first", "probe.second")
 class ProbeEvent(Event):
     n: int
     fail_handler: str | None = None
-    sleep_ms: int = 0
     # A file the test holds an exclusive lock on: the handler announces it has started (by
     # creating `<block_file>.started`) and then waits until the test lets the lock go.
     block_file: str | None = None
@@ -53,8 +54,6 @@ def block_on(path: str) -> None:
 
 def _handle(name: str, message: Message) -> None:
     payload = message.payload
-    if payload.get("sleep_ms"):
-        time.sleep(payload["sleep_ms"] / 1000)
     if payload.get("block_file"):
         block_on(payload["block_file"])
     db.session.execute(
@@ -92,6 +91,21 @@ def fail(kind: str) -> str:
     raise RuntimeError("secret internal detail")
 
 
+@bp.get("/_probe/hold")
+def hold() -> str:
+    """Write a probe row (n=`n`) in a transaction that stays open, holding its locks, until
+    the test lets go of `gate` (see `block_on`): a request still in flight when a test ends.
+    A GET, so a plain HTTP call can drive it; only tests ever load this plugin."""
+    n = request.args.get("n", default=0, type=int)
+    with unit_of_work() as session:
+        session.execute(
+            insert(probe_deliveries).values(message_id=0, handler="request", n=n, pid=os.getpid())
+        )
+        if gate := request.args.get("gate"):
+            block_on(gate)
+    return f"held {n}"
+
+
 def init_app_handlers_only() -> None:
     for name in HANDLERS:
         subscribe(ProbeEvent.event_type, name)(lambda message, _n=name: _handle(_n, message))
@@ -100,3 +114,4 @@ def init_app_handlers_only() -> None:
 def init_app(app: Flask) -> None:
     init_app_handlers_only()
     app.register_blueprint(bp)
+    request_gate.init_app(app)
