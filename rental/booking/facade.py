@@ -12,6 +12,7 @@ from rental.booking.application.commands import (
     BookOnline,
     CancelReservation,
     ChangeReservationType,
+    Clock,
     CompleteReservation,
     ConfirmReservation,
     CounterCommands,
@@ -40,11 +41,12 @@ from rental.inventory import BookedDemand, InventoryFacade
 from rental.pricing import PricingFacade
 from rental.shared.db import unit_of_work
 from rental.shared.errors import ConflictError, NotFoundError
-from rental.shared.time_range import TimeRange
+from rental.shared.time_range import TimeRange, utcnow
 
 
 class BookingFacade:
-    def __init__(self, policy: BookingPolicy | None = None) -> None:
+    def __init__(self, policy: BookingPolicy | None = None, clock: Clock = utcnow) -> None:
+        """`clock`: the time every booking decision is made at (tests pass their own)."""
         settings: Any = current_app.config if has_app_context() else {}
         self.policy = policy or BookingPolicy.from_settings(settings)
         catalog = CatalogFacade()
@@ -52,11 +54,11 @@ class BookingFacade:
         customers = CustomerFacade()
         reservations = ReservationRepository()
         self._availability = AvailabilityQueries(
-            reservations, catalog, inventory, PricingFacade(catalog), self.policy
+            reservations, catalog, inventory, PricingFacade(catalog), self.policy, clock
         )
-        self._queries = ReservationQueries(reservations, self._availability, inventory)
+        self._queries = ReservationQueries(reservations, self._availability, inventory, clock=clock)
         self._commands = ReservationCommands(
-            reservations, self._availability, customers, self.policy.hold_minutes
+            reservations, self._availability, customers, self.policy.hold_minutes, clock=clock
         )
         self._online = OnlineBooking(customers, self._commands)
         self._counter = CounterCommands(self._commands, inventory)

@@ -5,6 +5,7 @@ Nothing here writes."""
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -171,12 +172,14 @@ class AvailabilityQueries:
         inventory: InventoryFacade,
         pricing: PricingFacade,
         policy: BookingPolicy,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._reservations = reservations
         self._catalog = catalog
         self._inventory = inventory
         self._pricing = pricing
         self.policy = policy
+        self._clock = clock
 
     # --- validation and pricing -------------------------------------------------------------
 
@@ -258,7 +261,7 @@ class AvailabilityQueries:
         return assess(occupancies, occupied, quantity, profile.capacity_for(occupied))
 
     def check(self, query: CheckAvailability) -> AvailabilityResult:
-        now = utcnow()
+        now = self._clock()
         self.validate(query.equipment_type_id, query.period, query.basis, query.quantity, now)
         result = self._assess(query.equipment_type_id, query.period, query.quantity, now)
         self.policy.check_quantity(query.quantity, result.total_capacity)
@@ -344,7 +347,7 @@ class ReservationQueries:
         reservations: ReservationRepository,
         availability: AvailabilityQueries,
         inventory: InventoryFacade,
-        clock=utcnow,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._reservations = reservations
         self._availability = availability
