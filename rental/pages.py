@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from contextlib import suppress
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, current_app, jsonify, url_for
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from rental.extensions import db
 from rental.shared.db import describe_error
+from rental.shared.seo import page_meta
 from rental.shared.web import RETRY_AFTER_SECONDS, no_store, render
 
 bp = Blueprint("pages", __name__)
@@ -19,7 +20,13 @@ bp = Blueprint("pages", __name__)
 
 @bp.get("/")
 def home() -> Response:
-    return render("home.html")
+    meta = page_meta(
+        "Rent equipment by the hour or the day",
+        "Rent excavators, scissor lifts, generators, pressure washers and more by the hour or "
+        "the day. See what is free for your dates and the exact price, and book online.",
+        url_for("pages.home"),
+    )
+    return render("home.html", meta=meta)
 
 
 @bp.get("/healthz")

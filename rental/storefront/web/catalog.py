@@ -1,5 +1,6 @@
 """The public catalog: /catalog (search, category, spec filters, pages) and /catalog/<slug>,
-with each type's prices. Parse → facades (catalog, pricing) → render."""
+with each type's prices. Parse → facades (catalog, pricing, inventory) → render, with what
+search engines read about the page (seo.py)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, abort, request, url_for
 
 from rental.catalog import SORTS, BrowseCatalog, CatalogFacade, CategoryNode, SpecFilter
+from rental.inventory import InventoryFacade
 from rental.pricing import PricingFacade
 from rental.shared.errors import ValidationError
 from rental.shared.parsing import page_number, parse_decimal
 from rental.shared.web import render
+from rental.storefront.web.seo import catalog_meta, type_meta
 
 bp = Blueprint("storefront", __name__, url_prefix="/catalog")
 
@@ -107,6 +110,7 @@ def catalog() -> Response:
         spec_args=spec_args,
         filtering=bool(text or category or spec_args),
         url_with=url_with,
+        meta=catalog_meta(page, text, url_with(page=page.result.page)),
     )
 
 
@@ -116,9 +120,13 @@ def equipment_type(slug: str) -> Response:
     details = catalog.get_equipment_type_by_slug(slug)
     if not details.active:
         abort(404, description="This equipment is no longer in our catalog.")
+    rate_card = PricingFacade(catalog).get_rate_card(details.id)
+    fleet = InventoryFacade(catalog).get_fleet_sizes([details.id])[details.id]
+    path = url_for("storefront.equipment_type", slug=details.slug)
     return render(
         "storefront/detail.html",
         details=details,
-        rate_card=PricingFacade(catalog).get_rate_card(details.id),
+        rate_card=rate_card,
         similar=catalog.similar_types(details.id, limit=SIMILAR_SHOWN),
+        meta=type_meta(details, rate_card, fleet, path),
     )

@@ -1,0 +1,7 @@
+"""The storefront's pages: the public catalog (catalog.py) and what search engines and link
+previews read about it (seo.py: titles, descriptions, canonical addresses, Open Graph and
+schema.org data)."""
+
+from rental.storefront.web.catalog import bp
+
+__all__ = ["bp"]
