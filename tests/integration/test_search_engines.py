@@ -6,6 +6,7 @@ data on a type page that cannot break out of its <script> element."""
 from __future__ import annotations
 
 import json
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from rental.catalog import CatalogFacade, CreateCategory
 from rental.inventory import ChangeItemStatus, InventoryFacade, RegisterEquipment
 from tests.integration.catalog_fixtures import make_type, price
+from tests.support.statements import statements
 
 
 class Head(HTMLParser):
@@ -264,3 +266,61 @@ def test_a_hostile_name_cannot_break_out_of_the_json_ld(client, app):
     scripts = body.lower().count("<script")
     assert scripts == body.lower().count("</script>") == 3  # htmx, app.js and the JSON-LD
     assert page.og("title") == f"{HOSTILE} for rent"  # the attribute holds it, escaped
+
+
+# --- one address per catalog page -------------------------------------------------------------
+
+
+def form_fields(body: str) -> list[str]:
+    """The names of the fields the catalog's search form sends."""
+    form = body.split('<form class="catalog-search"', 1)[1].split("</form>", 1)[0]
+    return re.findall(r'<(?:input|select)[^>]*\sname="([^"]+)"', form)
+
+
+def test_the_search_form_sent_without_javascript_lands_on_the_clean_address(client, generators):
+    fields = form_fields(client.get("/catalog?category=generators").get_data(as_text=True))
+    assert len([f for f in fields if f.startswith("spec.")]) >= 3  # the facets' empty fields
+    typed = {"category": "generators", "q": "generator", "sort": "name"}  # sort: a <select>
+    sent = {name: "" for name in fields} | typed
+    response = client.get("/catalog", query_string=sent)
+    assert response.status_code == 301
+    assert response.headers["Location"] == "/catalog?category=generators&q=generator&sort=name"
+    followed = client.get(response.headers["Location"])
+    assert followed.status_code == 200 and 'class="type-card"' in followed.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("url", "clean"),
+    [
+        ("/catalog?q=&spec.fuel=&spec.power_kw.min=", "/catalog"),
+        ("/catalog/?q=%20%20&page=2", "/catalog?page=2"),  # blank counts as empty
+        ("/catalog?spec.power_kw.max=3&q=&sort=newest", "/catalog?spec.power_kw.max=3&sort=newest"),
+    ],
+)
+def test_an_address_with_empty_parameters_redirects_for_good_without_reading_anything(
+    client, generators, url, clean
+):
+    with statements() as seen:
+        response = client.get(url)
+    assert (response.status_code, response.headers["Location"]) == (301, clean)
+    assert seen == []
+
+
+@pytest.mark.parametrize("url", ["/catalog", "/catalog?sort=name&page=1", "/catalog?q=gen"])
+def test_an_address_without_empty_parameters_is_served(client, generators, url):
+    assert client.get(url).status_code == 200
+
+
+def test_htmx_active_search_with_empty_parameters_still_gets_its_fragment(client, generators):
+    """htmx's XMLHttpRequest follows the redirect with the same headers (HX-Request too), so
+    the results block comes from the clean address and htmx pushes that address."""
+    htmx = {"HX-Request": "true", "HX-Current-URL": "http://localhost/catalog"}
+    response = client.get("/catalog?q=generator+01&spec.fuel=&spec.power_kw.min=", headers=htmx)
+    assert (response.status_code, response.headers["Location"]) == (301, "/catalog?q=generator+01")
+    fragment = client.get(response.headers["Location"], headers=htmx)
+    body = fragment.get_data(as_text=True)
+    assert fragment.status_code == 200 and "HX-Request" in fragment.headers["Vary"]
+    assert "<html" not in body and "<title>" not in body  # the block, not the page
+    assert body.count('class="type-card"') == 1 and "Generator 01" in body
+    followed = client.get("/catalog?q=generator+01&spec.fuel=", headers=htmx, follow_redirects=True)
+    assert followed.request.path == "/catalog" and followed.get_data(as_text=True) == body

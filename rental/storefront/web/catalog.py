@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, request, url_for
+from flask import Blueprint, Response, abort, redirect, request, url_for
 
 from rental.catalog import SORTS, BrowseCatalog, CatalogFacade, CategoryNode, SpecFilter
 from rental.inventory import InventoryFacade
@@ -67,9 +67,25 @@ def _open_branch(nodes: list[CategoryNode], target: str | None) -> set[str]:
     return set()
 
 
+def _without_blank_parameters() -> str | None:
+    """This address without its blank parameters (a search form sent without JavaScript
+    carries every empty field: `?q=&spec.fuel=&spec.power_kw.min=…`), or None when it has
+    none. The rest keep their order."""
+    pairs = list(request.args.items(multi=True))
+    kept = [(name, value) for name, value in pairs if value.strip()]
+    if len(kept) == len(pairs):
+        return None
+    return url_for("storefront.catalog") + ("?" + urlencode(kept) if kept else "")
+
+
 @bp.get("/")
 @bp.get("")  # registered first, so url_for gives the clean /catalog
 def catalog() -> Response:
+    # One address per page: blank parameters are redirected away before anything is read.
+    # An htmx request is redirected too: the browser follows it with the same headers, so the
+    # fragment comes from the clean address, and htmx pushes that address into the history.
+    if (clean := _without_blank_parameters()) is not None:
+        return redirect(clean, code=301)
     text = request.args.get("q", "").strip()[:100]
     sort = request.args.get("sort", "name")
     sort = sort if sort in SORTS else "name"
