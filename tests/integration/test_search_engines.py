@@ -8,13 +8,15 @@ from __future__ import annotations
 import json
 import re
 from html.parser import HTMLParser
+from urllib.robotparser import RobotFileParser
+from xml.etree import ElementTree
 
 import pytest
 
 from rental.catalog import CatalogFacade, CreateCategory
 from rental.inventory import ChangeItemStatus, InventoryFacade, RegisterEquipment
 from tests.integration.catalog_fixtures import make_type, price
-from tests.support.statements import statements
+from tests.support.statements import explain, statements
 
 
 class Head(HTMLParser):
@@ -324,3 +326,123 @@ def test_htmx_active_search_with_empty_parameters_still_gets_its_fragment(client
     assert body.count('class="type-card"') == 1 and "Generator 01" in body
     followed = client.get("/catalog?q=generator+01&spec.fuel=", headers=htmx, follow_redirects=True)
     assert followed.request.path == "/catalog" and followed.get_data(as_text=True) == body
+
+
+# --- sitemap.xml and robots.txt ----------------------------------------------------------------
+
+SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+
+
+def sitemap_urls(client) -> list[str]:
+    response = client.get("/sitemap.xml")
+    assert response.status_code == 200 and response.mimetype == "application/xml"
+    root = ElementTree.fromstring(response.data)
+    assert root.tag == f"{SITEMAP}urlset"
+    return [loc.text for loc in root.iter(f"{SITEMAP}loc")]
+
+
+@pytest.fixture
+def shop_with_hidden_parts(app, generators):
+    """Besides Power > Generators: a category whose only type is inactive, an empty one, and
+    an inactive generator."""
+    catalog = CatalogFacade()
+    archive = catalog.create_category(CreateCategory("Archive"))
+    catalog.create_category(CreateCategory("Lighting"))
+    make_type("Old crane", category=archive, active=False)
+    generators_id = catalog.get_category_by_slug("generators").id
+    make_type("Retired generator", category=generators_id, active=False)
+
+
+def test_the_sitemap_lists_home_catalog_categories_with_active_types_and_active_types(
+    client, shop_with_hidden_parts
+):
+    urls = sitemap_urls(client)
+    base = "http://localhost"
+    assert urls[:4] == [
+        f"{base}/",
+        f"{base}/catalog",
+        f"{base}/catalog?category=power",  # its types are one level down
+        f"{base}/catalog?category=generators",
+    ]
+    assert urls[4:] == [f"{base}/catalog/generator-{i:02}" for i in range(14)]
+    assert len(set(urls)) == len(urls)
+
+
+def test_every_address_in_the_sitemap_is_served_and_names_itself_canonical(
+    client, shop_with_hidden_parts
+):
+    for url in sitemap_urls(client):
+        assert head(client, url).canonical == [url]
+
+
+def test_the_sitemap_uses_public_url_whatever_host_the_request_names(client, app, monkeypatch):
+    make_type("Drill")
+    monkeypatch.setitem(app.config, "PUBLIC_URL", "https://rent.example.com")
+    body = client.get("/sitemap.xml", headers={"Host": "evil.example"}).get_data(as_text=True)
+    assert "evil.example" not in body
+    assert "https://rent.example.com/catalog/drill" in sitemap_urls(client)
+
+
+def test_the_sitemap_costs_three_statements_however_many_types_there_are(client, app):
+    power = CatalogFacade().create_category(CreateCategory("Power"))
+    for i in range(3):
+        make_type(f"Small {i}", category=power)
+    with statements() as few:
+        assert len(sitemap_urls(client)) == 2 + 1 + 3
+    for i in range(30):
+        make_type(f"Big {i}", category=power)
+    with statements() as many:
+        assert len(sitemap_urls(client)) == 2 + 1 + 33
+    assert len(many) == len(few) <= 3, explain(many)
+
+
+def test_the_sitemap_may_be_cached_and_is_answered_304_while_unchanged(client, generators):
+    first = client.get("/sitemap.xml")
+    assert first.headers["Cache-Control"] == "public, max-age=3600"
+    assert "Set-Cookie" not in first.headers  # nothing personal: any cache may keep it
+    etag = first.headers["ETag"]
+    again = client.get("/sitemap.xml", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    make_type("Brand new pump")
+    changed = client.get("/sitemap.xml", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and b"/catalog/brand-new-pump" in changed.data
+
+
+def test_robots_txt_keeps_private_pages_out_and_points_at_the_sitemap(client, app, monkeypatch):
+    monkeypatch.setitem(app.config, "PUBLIC_URL", "https://rent.example.com")
+    response = client.get("/robots.txt")
+    assert response.status_code == 200 and response.mimetype == "text/plain"
+    assert response.headers["Cache-Control"] == "public, max-age=86400"
+    assert "Set-Cookie" not in response.headers
+    assert response.get_data(as_text=True) == (
+        "User-agent: *\n"
+        "Disallow: /admin\n"
+        "Disallow: /book/\n"
+        "Disallow: /r/\n"
+        "Disallow: /login\n"
+        "Sitemap: https://rent.example.com/sitemap.xml\n"
+    )
+
+
+def test_robots_txt_disallows_every_staff_booking_and_manage_route_and_nothing_public(
+    app, client, generators
+):
+    """Enumerated from app.url_map, so a route added later is judged too: private when it is
+    staff, sign-in, booking or a manage link; everything else a crawler may fetch."""
+    robots = RobotFileParser()
+    robots.parse(client.get("/robots.txt").get_data(as_text=True).splitlines())
+    adapter = app.url_map.bind("localhost")
+    private_blueprints = ("admin", "booking", "accounts")
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if "GET" not in (rule.methods or ()):
+            continue
+        values = {arg: "x" for arg in rule.arguments}
+        path = adapter.build(rule.endpoint, values)
+        blueprint = rule.endpoint.rsplit(".", 1)[0] if "." in rule.endpoint else ""
+        private = rule.rule.startswith("/admin") or blueprint in private_blueprints
+        assert robots.can_fetch("*", path) is not private, (rule.rule, rule.endpoint)
+        checked += 1
+    assert checked > 20
+    for url in sitemap_urls(client):
+        assert robots.can_fetch("*", url), url

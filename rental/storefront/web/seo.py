@@ -1,18 +1,28 @@
 """What search engines and link previews read about the storefront's pages: a title that says
 what the page is, a description, the canonical address, Open Graph tags and, for what can be
-rented, schema.org `Product` data with its `Offer`.
+rented, schema.org `Product` data with its `Offer`; and /sitemap.xml, the list of those pages.
 
 `product_data` takes plain values, not a catalog DTO, so a kit page can describe itself the
-same way an equipment type page does."""
+same way an equipment type page does; its addresses join the sitemap in `public_paths`."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
+from xml.sax.saxutils import escape
 
-from rental.catalog import CatalogPage, EquipmentTypeDetails
+from flask import Blueprint, Response, request, url_for
+
+from rental.catalog import CatalogFacade, CatalogPage, EquipmentTypeDetails, flatten
 from rental.pricing import RateCard
 from rental.shared.money import Money
 from rental.shared.seo import PageMeta, absolute_url, page_meta, summary
+
+sitemap_bp = Blueprint("search_engines", __name__)
+
+# Search engines read the sitemap now and then; an hour old is fresh enough, and an unchanged
+# one is answered 304 (ETag) without its body.
+SITEMAP_MAX_AGE = 3600
 
 IN_STOCK = "https://schema.org/InStock"
 OUT_OF_STOCK = "https://schema.org/OutOfStock"
@@ -141,3 +151,36 @@ def catalog_meta(page: CatalogPage, text: str, path: str) -> PageMeta:
             "equipment by the hour or the day."
         )
     return page_meta(title, description, path)
+
+
+# --- the sitemap ---------------------------------------------------------------------------------
+
+
+def public_paths(catalog: CatalogFacade) -> Iterator[str]:
+    """Every page a search engine should find, as url_for gives it (the same address the page
+    names as canonical): home, the catalog, each category that has active types, each active
+    type. Three statements however many types there are."""
+    yield url_for("pages.home")
+    yield url_for("storefront.catalog")
+    for node in flatten(catalog.get_category_tree()):
+        if node.type_count:  # active types in it or below it
+            yield url_for("storefront.catalog", category=node.slug)
+    for slug in catalog.list_active_type_slugs():
+        yield url_for("storefront.equipment_type", slug=slug)
+
+
+@sitemap_bp.get("/sitemap.xml")
+def sitemap() -> Response:
+    urls = "".join(
+        f"<url><loc>{escape(absolute_url(path))}</loc></url>\n"
+        for path in public_paths(CatalogFacade())
+    )
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+        f"{urls}</urlset>\n"
+    )
+    response = Response(body, mimetype="application/xml")
+    response.headers["Cache-Control"] = f"public, max-age={SITEMAP_MAX_AGE}"
+    response.add_etag()
+    return response.make_conditional(request)
