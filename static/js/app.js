@@ -1,8 +1,11 @@
 // Small progressive enhancements. The app works without this file.
 document.addEventListener("DOMContentLoaded", () => {
   // Move focus to the first error after an htmx swap brings one in, for keyboard and screen-reader users.
+  // A history restore (Back to an address htmx pushed) swaps without a target in the event's
+  // detail: the swapped element itself is the event's target then.
   document.body.addEventListener("htmx:afterSwap", (event) => {
-    const invalid = event.detail.target.querySelector('[aria-invalid="true"]');
+    const target = (event.detail && event.detail.target) || event.target;
+    const invalid = target && target.querySelector && target.querySelector('[aria-invalid="true"]');
     if (invalid) invalid.focus();
   });
 
