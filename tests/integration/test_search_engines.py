@@ -134,6 +134,17 @@ def test_the_catalog_lists_its_count_and_first_names_in_its_description(client, 
     assert_open_graph_repeats_the_page(page)
 
 
+def test_the_description_names_whole_types_only(client, app):
+    category = CatalogFacade().create_category(CreateCategory("Power & Cleaning"))
+    for name in ("Diesel generator 20 kVA", "Floor scrubber dryer", "Hot water pressure washer"):
+        make_type(name, category=category)
+    description = head(client, "/catalog?category=power-cleaning").description
+    assert description == (
+        "Rent 3 types of equipment in Power & Cleaning by the hour or the day and see what is "
+        "free for your dates: Diesel generator 20 kVA and more."
+    )  # the next name would not fit whole in 160 characters
+
+
 def test_a_category_a_search_and_a_second_page_each_have_their_own_title(client, generators):
     category = head(client, "/catalog?category=generators")
     assert category.title == "Generators for rent · RentKit"

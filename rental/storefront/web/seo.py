@@ -27,7 +27,7 @@ SITEMAP_MAX_AGE = 3600
 IN_STOCK = "https://schema.org/InStock"
 OUT_OF_STOCK = "https://schema.org/OutOfStock"
 LEASE_OUT = "http://purl.org/goodrelations/v1#LeaseOut"  # the offer is to rent, not to sell
-NAMES_IN_DESCRIPTION = 4
+NAMES_IN_DESCRIPTION = 4  # at most, and only as many as fit whole
 
 
 def _amount(money: Money) -> str:
@@ -137,13 +137,15 @@ def catalog_meta(page: CatalogPage, text: str, path: str) -> PageMeta:
         title += f" — page {result.page}"
     where = f" in {category.name}" if category else ""
     if result.total:
-        names = [t.name for t in result.items[:NAMES_IN_DESCRIPTION]]
-        more = " and more" if result.total > len(names) else ""
         kinds = f"{result.total} type{'s' if result.total != 1 else ''} of equipment"
-        description = (
-            f"Rent {kinds}{where} by the hour or the day and see what is free for your dates: "
-            f"{', '.join(names)}{more}."
-        )
+        lead = f"Rent {kinds}{where} by the hour or the day and see what is free for your dates: "
+        names: list[str] = []
+        for item in result.items[:NAMES_IN_DESCRIPTION]:  # whole names, as many as fit
+            if names and len(lead + ", ".join([*names, item.name]) + " and more.") > 160:
+                break
+            names.append(item.name)
+        more = " and more" if result.total > len(names) else ""
+        description = f"{lead}{', '.join(names)}{more}."
     else:
         matching = f" matching “{text}”" if text else ""
         description = (
