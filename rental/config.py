@@ -158,6 +158,21 @@ def _currency(name: str, default: str) -> str:
     return raw.upper()
 
 
+def _public_url(name: str) -> str | None:
+    """'https://rent.example.com' (scheme and host, optional port; no path, query or fragment),
+    or None when unset."""
+    raw = _raw(name)
+    if raw is None:
+        return None
+    value = raw.rstrip("/")
+    if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?", value):
+        raise ConfigError(
+            f"{name} must be the site's address with scheme and host only, such as "
+            f"https://rent.example.com (got {raw!r})."
+        )
+    return value
+
+
 def _slot_minutes(name: str, default: int) -> int:
     value = _int(name, default, minimum=1, maximum=60)
     if 60 % value:
@@ -222,6 +237,9 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE"),
         # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted (0: none).
         "TRUSTED_PROXY_COUNT": _int("TRUSTED_PROXY_COUNT", 0, minimum=0),
+        # The site's public address for absolute links search engines and link previews see
+        # (canonical URLs, Open Graph, sitemap.xml); unset: the address the request came to.
+        "PUBLIC_URL": _public_url("PUBLIC_URL"),
         # Staff sessions: absolute lifetime. Login throttling: failed sign-ins per client IP, per
         # account (a high bar: any IP can fail on purpose), and per account and IP the count
         # after which every further attempt waits 1, 2, 4 … seconds (at most the maximum).

@@ -1,25 +1,48 @@
-"""Public pages that belong to no single module: the home page, and the health checks for
-load balancers and orchestrators (/healthz: the process is alive; /readyz: it can serve,
-i.e. the database answers)."""
+"""Public pages that belong to no single module: the home page, /robots.txt, and the health
+checks for load balancers and orchestrators (/healthz: the process is alive; /readyz: it can
+serve, i.e. the database answers)."""
 
 from __future__ import annotations
 
 from contextlib import suppress
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, current_app, jsonify, url_for
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from rental.extensions import db
 from rental.shared.db import describe_error
+from rental.shared.seo import absolute_url, page_meta
 from rental.shared.web import RETRY_AFTER_SECONDS, no_store, render
 
 bp = Blueprint("pages", __name__)
 
+# Kept out of search engines: staff pages (/admin and everything below it), sign-in, the
+# booking forms and the customers' private manage links (/r/<reference>/<token>). Robots rules
+# match prefixes: /book/ and /r/ keep their slash (every page there is below it), so a future
+# public page that merely starts with the same letters (/rentals, /books) is not hidden.
+PRIVATE_PATHS = ("/admin", "/book/", "/r/", "/login")
+ROBOTS_MAX_AGE = 86400
+
 
 @bp.get("/")
 def home() -> Response:
-    return render("home.html")
+    meta = page_meta(
+        "Rent equipment by the hour or the day",
+        "Rent excavators, scissor lifts, generators, pressure washers and more by the hour or "
+        "the day. See what is free for your dates and the exact price, and book online.",
+        url_for("pages.home"),
+    )
+    return render("home.html", meta=meta)
+
+
+@bp.get("/robots.txt")
+def robots() -> Response:
+    lines = ["User-agent: *", *(f"Disallow: {path}" for path in PRIVATE_PATHS)]
+    lines.append(f"Sitemap: {absolute_url(url_for('search_engines.sitemap'))}")
+    response = Response("\n".join(lines) + "\n", mimetype="text/plain")
+    response.headers["Cache-Control"] = f"public, max-age={ROBOTS_MAX_AGE}"
+    return response
 
 
 @bp.get("/healthz")

@@ -83,6 +83,10 @@ class CatalogFacade:
     def equipment_type_exists(self, equipment_type_id: str) -> bool:
         return self._queries().exists(equipment_type_id)
 
+    def list_active_type_slugs(self) -> list[str]:
+        """The slug of every active type, by slug: the types that have a public page."""
+        return self._queries().active_type_slugs()
+
     def get_equipment_type_summaries(self, ids: Iterable[str]) -> dict[str, EquipmentTypeSummary]:
         return self._queries().summaries(ids)
 

@@ -6,6 +6,7 @@ domain error. Rules live in domain/ and application/."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -136,6 +137,11 @@ class InventoryFacade:
         """Per equipment type: item counts by status and how many are rentable right now
         (what get_total_capacity says without a period)."""
         return self._queries().stock(equipment_type_id)
+
+    def get_fleet_sizes(self, equipment_type_ids: Iterable[str]) -> dict[str, int]:
+        """How many items of each type the shop has (every status but RETIRED; 0 for none), in
+        one statement: what is known about stock without a period."""
+        return self._queries().fleet_sizes(equipment_type_ids)
 
     def list_allocations_for_reservation(self, reservation_id: str) -> list[AllocationView]:
         return self._queries().allocations_for_reservation(reservation_id)

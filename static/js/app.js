@@ -1,9 +1,25 @@
 // Small progressive enhancements. The app works without this file.
 document.addEventListener("DOMContentLoaded", () => {
   // Move focus to the first error after an htmx swap brings one in, for keyboard and screen-reader users.
+  // A history restore (Back to an address htmx pushed) swaps without a target in the event's
+  // detail: the swapped element itself is the event's target then.
   document.body.addEventListener("htmx:afterSwap", (event) => {
-    const invalid = event.detail.target.querySelector('[aria-invalid="true"]');
+    const target = (event.detail && event.detail.target) || event.target;
+    const invalid = target && target.querySelector && target.querySelector('[aria-invalid="true"]');
     if (invalid) invalid.focus();
+  });
+
+  // A GET form marked data-drop-empty sends only the fields that hold a value, so the address
+  // htmx requests and pushes into the history is the short, clean one (without JavaScript the
+  // server redirects an address with empty parameters to it).
+  document.body.addEventListener("htmx:configRequest", (event) => {
+    const detail = event.detail;
+    if (detail.verb !== "get" || !detail.elt.closest("[data-drop-empty]")) return;
+    const entries = Array.from(detail.formData.entries());
+    const blank = (value) => typeof value === "string" && value.trim() === "";
+    if (!entries.some(([, value]) => blank(value))) return;
+    new Set(entries.map(([name]) => name)).forEach((name) => detail.formData.delete(name));
+    entries.forEach(([name, value]) => blank(value) || detail.formData.append(name, value));
   });
 
   // Destructive actions ask first: <form data-confirm="..." [data-confirm-when="field=VALUE"]>.

@@ -130,6 +130,9 @@ def test_documented_booking_and_outbox_settings_are_read_and_used(tmp_path, monk
         ("SESSION_COOKIE_SECURE", "maybe", "SESSION_COOKIE_SECURE must be one of"),
         ("PORT", "70000", "PORT must be a whole number from 1 to 65535"),
         ("DEFAULT_CURRENCY", "euro", "DEFAULT_CURRENCY must be a three-letter currency code"),
+        ("PUBLIC_URL", "rent.example.com", "PUBLIC_URL must be the site's address"),
+        ("PUBLIC_URL", "https://rent.example.com/shop", "PUBLIC_URL must be the site's address"),
+        ("PUBLIC_URL", "ftp://rent.example.com", "PUBLIC_URL must be the site's address"),
     ],
 )
 def test_a_bad_value_is_refused_with_a_message_naming_the_variable(
@@ -147,3 +150,9 @@ def test_empty_values_mean_the_default(tmp_path, monkeypatch):
     monkeypatch.setenv("OUTBOX_LEASE_SECONDS", " ")
     config = load_config(tmp_path)
     assert (config["BOOKING_MAX_DAYS"], config["OUTBOX_LEASE_SECONDS"]) == (90, 30)
+
+
+def test_public_url_is_the_scheme_and_host_without_a_trailing_slash(tmp_path, monkeypatch):
+    assert load_config(tmp_path)["PUBLIC_URL"] is None  # unset: the request's own address
+    monkeypatch.setenv("PUBLIC_URL", "https://rent.example.com:8443/")
+    assert load_config(tmp_path)["PUBLIC_URL"] == "https://rent.example.com:8443"

@@ -285,6 +285,13 @@ class CatalogQueries:
             active=bool(e.active),
         )
 
+    def active_type_slugs(self) -> list[str]:
+        """The slug of every active type (each has a public page), in one statement."""
+        t = EquipmentTypeEntity
+        return list(
+            self._session.scalars(select(t.slug).where(t.active.is_(True)).order_by(t.slug))
+        )
+
     def exists(self, type_id: str) -> bool:
         query = select(EquipmentTypeEntity.id).where(EquipmentTypeEntity.id == type_id)
         return self._session.scalar(query) is not None

@@ -7,7 +7,7 @@ commands (`PlanOutcome`, `BulkRegistrationResult`) are DTOs too, so they live he
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -353,6 +353,12 @@ class InventoryQueries:
             can_go_to_maintenance=item.can_go_to_maintenance,
             can_have_maintenance_scheduled=item.can_have_maintenance_scheduled,
         )
+
+    def fleet_sizes(self, equipment_type_ids: Iterable[str]) -> dict[str, int]:
+        """Items of each type that are not retired (0 for a type with none)."""
+        ids = list(dict.fromkeys(equipment_type_ids))
+        sizes = self._items.fleet_sizes(ids)
+        return {type_id: sizes.get(type_id, 0) for type_id in ids}
 
     def stock(self, equipment_type_id: str | None = None) -> dict[str, TypeStock]:
         """Counts per status for each type, and how many are rentable right now: the

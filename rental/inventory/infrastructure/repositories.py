@@ -226,6 +226,21 @@ class ItemRepository:
         )
         return [history_to_domain(e) for e in rows]
 
+    def fleet_sizes(self, equipment_type_ids: Collection[str]) -> dict[str, int]:
+        """{equipment_type_id: items that are not retired}, in one statement; a type without
+        any is left out."""
+        if not equipment_type_ids:
+            return {}
+        query = (
+            select(ItemEntity.equipment_type_id, func.count())
+            .where(
+                ItemEntity.equipment_type_id.in_(list(equipment_type_ids)),
+                ItemEntity.status != ItemStatus.RETIRED.value,
+            )
+            .group_by(ItemEntity.equipment_type_id)
+        )
+        return {type_id: count for type_id, count in self._session.execute(query)}
+
     def status_counts(self, equipment_type_id: str | None = None) -> dict[str, dict[str, int]]:
         """{equipment_type_id: {status: count}}"""
         query = select(ItemEntity.equipment_type_id, ItemEntity.status, func.count()).group_by(

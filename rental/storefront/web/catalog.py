@@ -1,5 +1,6 @@
 """The public catalog: /catalog (search, category, spec filters, pages) and /catalog/<slug>,
-with each type's prices. Parse → facades (catalog, pricing) → render."""
+with each type's prices. Parse → facades (catalog, pricing, inventory) → render, with what
+search engines read about the page (seo.py)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,15 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, request, url_for
+from flask import Blueprint, Response, abort, redirect, request, url_for
 
 from rental.catalog import SORTS, BrowseCatalog, CatalogFacade, CategoryNode, SpecFilter
+from rental.inventory import InventoryFacade
 from rental.pricing import PricingFacade
 from rental.shared.errors import ValidationError
 from rental.shared.parsing import page_number, parse_decimal
 from rental.shared.web import render
+from rental.storefront.web.seo import catalog_meta, type_meta
 
 bp = Blueprint("storefront", __name__, url_prefix="/catalog")
 
@@ -64,9 +67,25 @@ def _open_branch(nodes: list[CategoryNode], target: str | None) -> set[str]:
     return set()
 
 
+def _without_blank_parameters() -> str | None:
+    """This address without its blank parameters (a search form sent without JavaScript
+    carries every empty field: `?q=&spec.fuel=&spec.power_kw.min=…`), or None when it has
+    none. The rest keep their order."""
+    pairs = list(request.args.items(multi=True))
+    kept = [(name, value) for name, value in pairs if value.strip()]
+    if len(kept) == len(pairs):
+        return None
+    return url_for("storefront.catalog") + ("?" + urlencode(kept) if kept else "")
+
+
 @bp.get("/")
 @bp.get("")  # registered first, so url_for gives the clean /catalog
 def catalog() -> Response:
+    # One address per page: blank parameters are redirected away before anything is read.
+    # An htmx request is redirected too: the browser follows it with the same headers, so the
+    # fragment comes from the clean address, and htmx pushes that address into the history.
+    if (clean := _without_blank_parameters()) is not None:
+        return redirect(clean, code=301)
     text = request.args.get("q", "").strip()[:100]
     sort = request.args.get("sort", "name")
     sort = sort if sort in SORTS else "name"
@@ -107,6 +126,7 @@ def catalog() -> Response:
         spec_args=spec_args,
         filtering=bool(text or category or spec_args),
         url_with=url_with,
+        meta=catalog_meta(page, text, url_with(page=page.result.page)),
     )
 
 
@@ -116,9 +136,13 @@ def equipment_type(slug: str) -> Response:
     details = catalog.get_equipment_type_by_slug(slug)
     if not details.active:
         abort(404, description="This equipment is no longer in our catalog.")
+    rate_card = PricingFacade(catalog).get_rate_card(details.id)
+    fleet = InventoryFacade(catalog).get_fleet_sizes([details.id])[details.id]
+    path = url_for("storefront.equipment_type", slug=details.slug)
     return render(
         "storefront/detail.html",
         details=details,
-        rate_card=PricingFacade(catalog).get_rate_card(details.id),
+        rate_card=rate_card,
         similar=catalog.similar_types(details.id, limit=SIMILAR_SHOWN),
+        meta=type_meta(details, rate_card, fleet, path),
     )
