@@ -153,6 +153,11 @@ class BookingFacade:
         with unit_of_work():
             self._commands.flag(reservation_id, reason, code)
 
+    def forget_typed_details(self, reservation_id: str) -> None:
+        """Staff reviewed the details typed at booking: they are removed."""
+        with unit_of_work():
+            self._commands.forget_typed_details(reservation_id)
+
     def clear_attention(self, reservation_id: str, code: str | None = None) -> None:
         with unit_of_work():
             self._commands.clear_flag(reservation_id, code)

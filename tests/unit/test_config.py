@@ -104,6 +104,9 @@ def test_documented_booking_and_outbox_settings_are_read_and_used(tmp_path, monk
         timedelta(days=30),
         30,
     )
+    assert policy.shop_phone == ""  # not set: the refusal names no number
+    monkeypatch.setenv("SHOP_PHONE", " +49 30 1234-567 ")
+    assert BookingPolicy.from_settings(load_config(tmp_path)).shop_phone == "+49 30 1234-567"
     outbox = OutboxSettings.from_config(config)
     assert (outbox.lease_seconds, outbox.retention_days, outbox.max_backoff_seconds) == (
         90,
@@ -130,6 +133,8 @@ def test_documented_booking_and_outbox_settings_are_read_and_used(tmp_path, monk
         ("SESSION_COOKIE_SECURE", "maybe", "SESSION_COOKIE_SECURE must be one of"),
         ("PORT", "70000", "PORT must be a whole number from 1 to 65535"),
         ("DEFAULT_CURRENCY", "euro", "DEFAULT_CURRENCY must be a three-letter currency code"),
+        ("SHOP_PHONE", "call <b>me</b>", "SHOP_PHONE must be a phone number"),
+        ("SHOP_PHONE", "+49 " + "1" * 40, "SHOP_PHONE must be a phone number"),
     ],
 )
 def test_a_bad_value_is_refused_with_a_message_naming_the_variable(

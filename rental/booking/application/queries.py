@@ -390,6 +390,7 @@ class ReservationQueries:
                 "total": r.quote.total.to_dict(),
                 "created_at": r.created_at.isoformat(),
                 "cancellation_reason": r.cancellation_reason,
+                "details_typed_at_booking": r.typed_details.to_dict() if r.typed_details else None,
             }
             for r in self._reservations.for_customer(customer_id)
         ]

@@ -20,6 +20,7 @@ from rental.booking.domain.models import (
     PricingBasis,
     Reservation,
     ReservationStatus,
+    TypedDetails,
 )
 from rental.booking.infrastructure.entities import ReservationEntity
 from rental.shared.db import db, is_postgres
@@ -51,6 +52,8 @@ def to_domain(e: ReservationEntity) -> Reservation:
         version=e.version,
         channel=BookingChannel(e.channel),
         origin_key=e.origin_key,
+        customer_known=bool(e.customer_known),
+        typed_details=TypedDetails.from_dict(e.typed_details) if e.typed_details else None,
     )
 
 
@@ -78,6 +81,8 @@ def to_entity(r: Reservation, e: ReservationEntity | None = None) -> Reservation
     e.version = r.version
     e.channel = r.channel.value
     e.origin_key = r.origin_key
+    e.customer_known = r.customer_known
+    e.typed_details = r.typed_details.to_dict() if r.typed_details else None
     return e
 
 
@@ -310,6 +315,13 @@ class ReservationRepository:
             .limit(page_size)
         )
         return [to_domain(e) for e in rows], total
+
+    def with_typed_details(self, customer_id: str) -> list[str]:
+        """IDs of the customer's reservations that keep details typed at booking."""
+        rows = self.session.scalars(
+            select(E.id).where(E.customer_id == customer_id, E.typed_details.is_not(None))
+        )
+        return list(rows)
 
     def for_customer(self, customer_id: str) -> list[Reservation]:
         rows = self.session.scalars(

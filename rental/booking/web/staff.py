@@ -254,6 +254,16 @@ def admin_swap_type(reservation_id: str) -> Response:
     )
 
 
+@admin_bp.post("/<reservation_id>/typed-details/reviewed")
+def admin_typed_details_reviewed(reservation_id: str) -> Response:
+    booking = BookingFacade()
+    return _act(
+        reservation_id,
+        lambda: booking.forget_typed_details(reservation_id),
+        "The details typed at booking were removed.",
+    )
+
+
 @admin_bp.post("/<reservation_id>/clear-attention")
 def admin_clear_attention(reservation_id: str) -> Response:
     booking = BookingFacade()
