@@ -56,7 +56,9 @@ class BookingFacade:
         self._availability = AvailabilityQueries(
             reservations, catalog, inventory, PricingFacade(catalog), self.policy, clock
         )
-        self._queries = ReservationQueries(reservations, self._availability, inventory, clock=clock)
+        self._queries = ReservationQueries(
+            reservations, self._availability, inventory, customers, clock=clock
+        )
         self._commands = ReservationCommands(
             reservations, self._availability, customers, self.policy.hold_minutes, clock=clock
         )

@@ -123,6 +123,9 @@ class ListReservations:
     starts_before: datetime | None = None
     needs_attention: bool | None = None
     reference: str | None = None
+    # Staff's search box: the reference, or the customer's name, e-mail or phone (the
+    # customers are found by Customers: ReservationQueries.list).
+    text: str | None = None
     statuses: tuple[str, ...] = ()
     origin_key: str | None = None
     oldest_first: bool = False
@@ -284,8 +287,13 @@ class ReservationRepository:
         return [to_domain(e) for e in self.session.scalars(query)]
 
     def search(
-        self, flt: ListReservations, page: int, page_size: int
+        self,
+        flt: ListReservations,
+        page: int,
+        page_size: int,
+        customer_ids: frozenset[str] = frozenset(),
     ) -> tuple[Sequence[Reservation], int]:
+        """`customer_ids`: with `flt.text`, the customers it matched (found by Customers)."""
         conditions = []
         if flt.status:
             conditions.append(E.status == flt.status)
@@ -300,7 +308,11 @@ class ReservationRepository:
         if flt.needs_attention is not None:
             conditions.append(E.needs_attention == flt.needs_attention)
         if flt.reference:
-            conditions.append(E.reference.contains(flt.reference.strip().upper()))
+            conditions.append(E.reference.contains(flt.reference.strip().upper(), autoescape=True))
+        if flt.text:
+            by_reference = E.reference.contains(flt.text.upper(), autoescape=True)
+            by_customer = E.customer_id.in_(sorted(customer_ids)) if customer_ids else false()
+            conditions.append(or_(by_reference, by_customer))
         if flt.statuses:
             conditions.append(E.status.in_(flt.statuses))
         if flt.origin_key:
