@@ -173,6 +173,16 @@ def _public_url(name: str) -> str | None:
     return value
 
 
+def _phone(name: str) -> str:
+    raw = (_raw(name) or "").strip()
+    if raw and not re.fullmatch(r"\+?[0-9 ().\-/]{3,30}", raw):
+        raise ConfigError(
+            f"{name} must be a phone number of digits, spaces and + ( ) - . / (at most 30 "
+            f"characters, got {raw!r})."
+        )
+    return raw
+
+
 def _slot_minutes(name: str, default: int) -> int:
     value = _int(name, default, minimum=1, maximum=60)
     if 60 % value:
@@ -262,6 +272,8 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "BOOKING_ONLINE_MAX_SHARE": _share("BOOKING_ONLINE_MAX_SHARE", 0.5),
         "BOOKING_OPEN_PER_EMAIL": _int("BOOKING_OPEN_PER_EMAIL", 3, minimum=1),
         "BOOKING_OPEN_PER_IP": _int("BOOKING_OPEN_PER_IP", 5, minimum=1),
+        # The shop's phone, given when an online booking is refused ("please call us on …").
+        "SHOP_PHONE": _phone("SHOP_PHONE"),
         "WTF_CSRF_TIME_LIMIT": None,  # tied to the session; a tab left open still works
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     }

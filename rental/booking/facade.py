@@ -56,7 +56,9 @@ class BookingFacade:
         self._availability = AvailabilityQueries(
             reservations, catalog, inventory, PricingFacade(catalog), self.policy, clock
         )
-        self._queries = ReservationQueries(reservations, self._availability, inventory, clock=clock)
+        self._queries = ReservationQueries(
+            reservations, self._availability, inventory, customers, clock=clock
+        )
         self._commands = ReservationCommands(
             reservations, self._availability, customers, self.policy.hold_minutes, clock=clock
         )
@@ -152,6 +154,11 @@ class BookingFacade:
     def flag_reservation(self, reservation_id: str, reason: str, code: str = "other") -> None:
         with unit_of_work():
             self._commands.flag(reservation_id, reason, code)
+
+    def forget_typed_details(self, reservation_id: str) -> None:
+        """Staff reviewed the details typed at booking: they are removed."""
+        with unit_of_work():
+            self._commands.forget_typed_details(reservation_id)
 
     def clear_attention(self, reservation_id: str, code: str | None = None) -> None:
         with unit_of_work():

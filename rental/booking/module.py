@@ -1,4 +1,5 @@
-"""Wiring of the Booking module into the app: blueprints, subscriptions, jobs, export."""
+"""Wiring of the Booking module into the app: blueprints, subscriptions, jobs, export, and the
+bookings section of the staff customer page."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from rental.booking.application.event_handlers import subscribe_all
 from rental.inventory import register_demand_source
 from rental.shared.jobs import register_job
 from rental.shared.privacy import register_exporter
+from rental.shared.sections import register_section
 from rental.shared.seeding import register_seeder
 from rental.shared.web import format_datetime, register_admin_nav
 
@@ -30,6 +32,7 @@ def _seed() -> None:
 
 def init_app(app: Flask) -> None:
     from rental.booking.web import admin_bp, bp
+    from rental.booking.web.staff import customer_bookings_section
 
     app.register_blueprint(bp)
     app.register_blueprint(admin_bp)
@@ -45,3 +48,5 @@ def init_app(app: Flask) -> None:
         "reservations", lambda customer_id: _facade().export_for_customer(customer_id)
     )
     register_seeder("reservations", _seed)
+    # The staff customer page lists the customer's bookings (Customers does not import us).
+    register_section(app, "customer", "bookings", customer_bookings_section)

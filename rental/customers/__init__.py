@@ -9,9 +9,11 @@ Layout (the shape every module has, docs/architecture.md):
     module.py                    init_app: admin pages, admin menu entry, demo customers
     demo.py                      demo customers for `flask seed-demo`
     domain/models.py             Customer, ContactDetails, Address and their rules (pure)
-    application/commands.py      commands + CustomerCommands (register, ensure, update,
-                                 suspend, reactivate, anonymise; clock and outbox injected)
-    application/queries.py       CustomerQueries (get, find, search, privacy export) + DTOs
+    application/commands.py      commands + CustomerCommands (register, ensure, ensure for a
+                                 booking, update, suspend, reactivate, anonymise; clock and
+                                 outbox injected) + CustomerMatch
+    application/queries.py       CustomerQueries (get, get many, find, search, IDs matching a
+                                 search, privacy export) + DTOs
     infrastructure/entities.py   CustomerEntity (customers_customers)
     infrastructure/repositories.py  CustomerRepository and its mapper
     web.py                       the staff pages under /admin/customers
@@ -27,20 +29,29 @@ from rental.contracts.customers import (
 )
 from rental.customers.application.commands import (
     CustomerDetailsInput,
+    CustomerMatch,
     RegisterCustomer,
     UpdateCustomerProfile,
 )
-from rental.customers.application.queries import CustomerDetails, CustomerPage, SearchCustomers
-from rental.customers.domain.models import CANNOT_BOOK, Address
+from rental.customers.application.queries import (
+    CustomerDetails,
+    CustomerIds,
+    CustomerPage,
+    SearchCustomers,
+)
+from rental.customers.domain.models import CANNOT_BOOK, COMPARED_FIELDS, Address
 from rental.customers.facade import CustomerFacade
 
 __all__ = [
     "CANNOT_BOOK",
+    "COMPARED_FIELDS",
     "Address",
     "CustomerAnonymised",
     "CustomerDetails",
     "CustomerDetailsInput",
     "CustomerFacade",
+    "CustomerIds",
+    "CustomerMatch",
     "CustomerPage",
     "CustomerProfileUpdated",
     "CustomerReactivated",

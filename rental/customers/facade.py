@@ -5,6 +5,7 @@ Wiring and transactions only: each command runs in one `unit_of_work`; the rules
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -13,6 +14,7 @@ from rental.customers.application.commands import (
     AnonymiseCustomer,
     CustomerCommands,
     CustomerDetailsInput,
+    CustomerMatch,
     EnsureCustomer,
     ReactivateCustomer,
     RegisterCustomer,
@@ -21,11 +23,14 @@ from rental.customers.application.commands import (
 )
 from rental.customers.application.queries import (
     CustomerDetails,
+    CustomerIds,
     CustomerPage,
     CustomerQueries,
     ExportCustomerData,
     FindCustomerByEmail,
+    FindCustomerIds,
     GetCustomerById,
+    GetCustomers,
     SearchCustomers,
 )
 from rental.customers.infrastructure.repositories import CustomerRepository
@@ -59,8 +64,16 @@ class CustomerFacade:
     def find_customer_by_email(self, email: str) -> CustomerDetails | None:
         return _queries().find_by_email(FindCustomerByEmail(email))
 
+    def get_customers(self, customer_ids: Iterable[str]) -> dict[str, CustomerDetails]:
+        """Several customers in one query, by ID (unknown IDs are left out)."""
+        return _queries().get_many(GetCustomers(frozenset(customer_ids)))
+
     def search_customers(self, query: SearchCustomers) -> CustomerPage:
         return _queries().search(query)
+
+    def find_customer_ids(self, text: str, limit: int = 500) -> CustomerIds:
+        """IDs of the customers whose name, email or phone contains `text`, in one query."""
+        return _queries().find_ids(FindCustomerIds(text, limit))
 
     def export_customer_data(self, customer_id: str) -> dict[str, Any]:
         """Everything the system holds about the customer, as one JSON-ready document: the
@@ -79,6 +92,13 @@ class CustomerFacade:
         `to_book`, a customer who may not book is refused (ValidationError on "customer")."""
         with unit_of_work() as session:
             return _commands(session).ensure(EnsureCustomer(details, to_book))
+
+    def ensure_customer_for_booking(self, details: CustomerDetailsInput) -> CustomerMatch:
+        """Find by e-mail or register, for a booking: a customer who may not book is refused
+        (ValidationError on "customer"); a known one is used with the stored profile as it is,
+        and the match says what was typed differently (`CustomerCommands.ensure_for_booking`)."""
+        with unit_of_work() as session:
+            return _commands(session).ensure_for_booking(EnsureCustomer(details, to_book=True))
 
     def update_customer_profile(self, command: UpdateCustomerProfile) -> None:
         with unit_of_work() as session:

@@ -1,5 +1,6 @@
-"""Admin pages for customers: search, detail, register, edit, suspend/reactivate, export,
-anonymise. Parse the form, call the facade, render."""
+"""Admin pages for customers: search, detail (with the sections other modules add to it),
+register, edit, suspend/reactivate, export, anonymise. Parse the form, call the facade,
+render."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from rental.customers.application.queries import STATUS_FILTERS, CustomerDetails
 from rental.customers.facade import CustomerFacade
 from rental.shared.errors import ConflictError, ValidationError
 from rental.shared.parsing import page_number
+from rental.shared.sections import sections
 from rental.shared.web import admin_only, render
 
 bp = Blueprint("customers", __name__, url_prefix="/admin/customers")
@@ -97,7 +99,12 @@ def _form_again(
 
 @bp.get("/<customer_id>")
 def show(customer_id: str) -> Response:
-    return render("customers/show.html", customer=_facade().get_customer_by_id(customer_id))
+    customer = _facade().get_customer_by_id(customer_id)
+    # What other modules hold about the customer (Booking: their bookings), each rendered by
+    # its own module through rental.shared.sections: Customers imports none of them.
+    return render(
+        "customers/show.html", customer=customer, sections=sections("customer", customer.id)
+    )
 
 
 @bp.get("/<customer_id>/edit")

@@ -334,3 +334,77 @@ def test_anonymise_leaves_no_personal_data_in_the_table_or_the_outbox(app):
         facade.reactivate_customer(a)
     # The email is free again for a new, different customer record.
     assert facade.register_customer(RegisterCustomer(person())) != a
+
+
+# --- a booking with a known e-mail; finding customers for other modules -----------------------
+
+
+def test_ensure_for_booking_says_whether_the_email_was_known_and_what_was_typed_differently(app):
+    new = facade.ensure_customer_for_booking(person(name="  Aisha   Okafor "))
+    assert not new.known and new.differences == ()
+    assert new.typed.name == "Aisha Okafor" and new.typed.email == "aisha.okafor@example.org"
+    # The same person again, spelled and spaced differently: known, nothing to review.
+    same = facade.ensure_customer_for_booking(
+        person(email="AISHA.OKAFOR@example.org", name="aisha okafor", phone="+442079460321")
+    )
+    assert same.known and same.customer_id == new.customer_id and same.differences == ()
+    # Someone typing the e-mail with other details: the stored profile is kept as it is.
+    other = facade.ensure_customer_for_booking(
+        person(name="Mallory Example", phone="+1 555 0199", city="Leeds")
+    )
+    assert other.known and other.customer_id == new.customer_id
+    assert other.differences == ("name", "phone", "city")
+    assert (other.typed.name, other.typed.phone, other.typed.city) == (
+        "Mallory Example",
+        "+1 555 0199",
+        "Leeds",
+    )
+    stored = facade.get_customer_by_id(new.customer_id)
+    assert (stored.name, stored.phone, stored.address.city) == (
+        "Aisha Okafor",
+        "+44 20 7946 0321",
+        "London",
+    )
+    assert _count("SELECT count(*) FROM outbox_messages") == 1  # CustomerRegistered only
+
+
+def test_ensure_for_booking_validates_first_and_refuses_a_customer_who_may_not_book(app):
+    customer_id = facade.register_customer(RegisterCustomer(person()))
+    facade.suspend_customer(customer_id)
+    with pytest.raises(ValidationError) as bad_input:
+        facade.ensure_customer_for_booking(person(phone="x"))
+    assert set(bad_input.value.errors) == {"phone"}  # the fields first, the account second
+    with pytest.raises(ValidationError) as refused:
+        facade.ensure_customer_for_booking(person())
+    assert set(refused.value.errors) == {"customer"}
+
+
+def test_customer_ids_matching_a_search_by_name_email_or_phone_digits(app):
+    aisha = facade.register_customer(RegisterCustomer(person()))
+    bob = facade.register_customer(
+        RegisterCustomer(
+            person(name="Bob Müller", email="bob@builders.example", phone="(030) 555-0101")
+        )
+    )
+    find = facade.find_customer_ids
+    assert find("okafor").ids == {aisha} and find("okafor").complete
+    assert find("BUILDERS.example").ids == {bob}
+    assert find("0305550101").ids == {bob}  # the phone by its digits alone
+    assert find("555 0101").ids == {bob}
+    assert find("7946 0321").ids == {aisha}
+    assert find("example").ids == {aisha, bob}
+    for odd in ("", "   ", "%", "_", "\\", "'; DROP TABLE x; --", "ü" * 300, "🙂", "12"):
+        assert find(odd).ids <= {aisha, bob}  # any string: an answer, never an error
+    assert find("").ids == frozenset() and find("%").ids == frozenset()
+    capped = find("example", limit=1)
+    assert len(capped.ids) == 1 and not capped.complete
+
+
+def test_get_customers_reads_several_at_once_and_leaves_unknown_ids_out(app):
+    a = facade.register_customer(RegisterCustomer(person()))
+    b = facade.register_customer(RegisterCustomer(person(email="b@example.org", name="B")))
+    found = facade.get_customers(
+        [a, b.upper(), "not-an-id", "00000000-0000-4000-8000-000000000000"]
+    )
+    assert set(found) == {a, b} and found[b].name == "B"
+    assert facade.get_customers([]) == {}

@@ -45,3 +45,41 @@ def test_naming_convention_names_every_constraint(app):
         assert table.primary_key.name == f"pk_{table.name}"
         for index in table.indexes:
             assert index.name and index.name.startswith("ix_")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_0009_keeps_existing_bookings_and_goes_back_down(backend, tmp_path):
+    """A booking made before 0009: nothing typed is kept and the e-mail counts as not known;
+    the downgrade drops the two columns and the upgrade adds them again."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    if backend == "postgresql" and not postgres_admin_url():
+        pytest.skip("PostgreSQL tests need RENTAL_TEST_POSTGRES_URL (set by .ci/run)")
+    with fresh_database(backend, tmp_path) as url:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+        with app.app_context():
+            upgrade(revision="0008")
+            with db.engine.begin() as conn:
+                conn.execute(
+                    text(
+                        "INSERT INTO booking_reservations (id, reference, customer_id, "
+                        "equipment_type_id, start_at, end_at, quantity, basis, currency, "
+                        "total_amount, quote, status, created_at, updated_at, "
+                        "manage_token_hash, needs_attention) VALUES ('r1', 'RK-OLD234', 'c1', "
+                        "'t1', :at, :at, 1, 'HOURLY', 'EUR', 10, '{}', 'CONFIRMED', :at, :at, "
+                        ":hash, :no)"
+                    ),
+                    {"at": "2030-01-01 09:00:00+00:00", "hash": "x" * 64, "no": False},
+                )
+            upgrade()
+            with db.engine.connect() as conn:
+                row = conn.execute(
+                    text("SELECT customer_known, typed_details FROM booking_reservations")
+                ).one()
+            assert not row[0] and row[1] is None
+            downgrade(revision="0008")
+            columns = {c["name"] for c in inspect(db.engine).get_columns("booking_reservations")}
+            assert not {"customer_known", "typed_details"} & columns
+            upgrade()
+            db.engine.dispose()

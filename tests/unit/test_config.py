@@ -104,6 +104,9 @@ def test_documented_booking_and_outbox_settings_are_read_and_used(tmp_path, monk
         timedelta(days=30),
         30,
     )
+    assert policy.shop_phone == ""  # not set: the refusal names no number
+    monkeypatch.setenv("SHOP_PHONE", " +49 30 1234-567 ")
+    assert BookingPolicy.from_settings(load_config(tmp_path)).shop_phone == "+49 30 1234-567"
     outbox = OutboxSettings.from_config(config)
     assert (outbox.lease_seconds, outbox.retention_days, outbox.max_backoff_seconds) == (
         90,
@@ -133,6 +136,8 @@ def test_documented_booking_and_outbox_settings_are_read_and_used(tmp_path, monk
         ("PUBLIC_URL", "rent.example.com", "PUBLIC_URL must be the site's address"),
         ("PUBLIC_URL", "https://rent.example.com/shop", "PUBLIC_URL must be the site's address"),
         ("PUBLIC_URL", "ftp://rent.example.com", "PUBLIC_URL must be the site's address"),
+        ("SHOP_PHONE", "call <b>me</b>", "SHOP_PHONE must be a phone number"),
+        ("SHOP_PHONE", "+49 " + "1" * 40, "SHOP_PHONE must be a phone number"),
     ],
 )
 def test_a_bad_value_is_refused_with_a_message_naming_the_variable(

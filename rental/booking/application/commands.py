@@ -14,12 +14,14 @@ from datetime import datetime, timedelta
 
 from rental.booking.application.queries import AvailabilityQueries
 from rental.booking.domain.models import (
+    TYPED_FIELDS,
     BookingChannel,
     FrozenQuote,
     PriceLine,
     PricingBasis,
     Reservation,
     ReservationStatus,
+    TypedDetails,
     hash_token,
     new_reference,
 )
@@ -54,6 +56,10 @@ class CreateReservation:
     manage_token: str  # made by the server; only its hash is stored
     channel: BookingChannel = BookingChannel.ONLINE
     origin_key: str | None = None  # where an online booking came from (opaque, see Reservation)
+    # Online, with an e-mail already on file: the profile was used, and what was typed
+    # differently from it is kept for staff (see Reservation).
+    customer_known: bool = False
+    typed_details: TypedDetails | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +217,8 @@ class ReservationCommands:
             manage_token_hash=token_hash,
             channel=cmd.channel,
             origin_key=cmd.origin_key,
+            customer_known=cmd.customer_known,
+            typed_details=cmd.typed_details,
         )
         self._reservations.add(reservation)
         self._record(
@@ -225,24 +233,30 @@ class ReservationCommands:
     def _check_open_bookings(self, guards: NewBookingGuards) -> None:
         policy = self._availability.policy
         if guards.open_of_customer >= policy.open_per_customer:
-            raise ConflictError(
-                f"You already have {guards.open_of_customer} bookings waiting for "
-                "confirmation. Confirm or cancel one of them first (see the links we gave "
-                "you), or wait until they expire."
-            )
+            # The bookings waiting under an e-mail are that customer's business: whoever
+            # typed it gets the neutral refusal, the same as for a suspended account.
+            raise ConflictError(policy.refusal())
         if guards.open_of_origin >= policy.open_per_origin:
             raise ConflictError(
                 "Too many bookings from your network are waiting for confirmation. Confirm or "
                 "cancel those first, or call us and we will book it for you."
             )
 
-    def _check_customer(self, customer_id: str) -> None:
+    def _check_customer(self, customer_id: str, *, public: bool = False) -> None:
+        """The customer may book. Staff are told why not; the public journey (`public`) gets
+        the neutral refusal, which says nothing about the account."""
         try:
             customer = self._customers.get_customer_by_id(customer_id)
         except NotFoundError:
             raise ValidationError("We could not find that customer.", field="customer") from None
         if not customer.can_book:
+            if public:
+                raise ConflictError(self._availability.policy.refusal())
             raise ValidationError(CANNOT_BOOK, field="customer")
+
+    def refusal(self) -> str:
+        """The public journey's neutral refusal (BookingPolicy.refusal)."""
+        return self._availability.policy.refusal()
 
     def _unique_reference(self) -> str:
         """Another reference, when the first one drawn was taken (rare: about one in a
@@ -279,8 +293,9 @@ class ReservationCommands:
                 f"Booking {reservation.reference} is a request: the shop confirms it for you."
             )
         if reservation.status.is_open:
-            # Whatever may have changed since the hold was made is checked again.
-            self._check_customer(reservation.customer_id)
+            # Whatever may have changed since the hold was made is checked again (a customer
+            # confirming their own hold is refused in the public journey's neutral words).
+            self._check_customer(reservation.customer_id, public=not cmd.approve)
             self._availability.ensure_type_bookable(type_id)
             if not reservation.hold_is_live(now):
                 # The hold ran out before the customer confirmed (or this is a request, which
@@ -377,6 +392,23 @@ class ReservationCommands:
         reservation = reservation.flag(reason, self._now(), code)
         self._reservations.save(reservation)
 
+    def forget_typed_details(self, reservation_id: str) -> None:
+        """Staff reviewed what was typed at booking: it goes (it is personal data the profile
+        does not hold, kept only for that review)."""
+        reservation = self._load(reservation_id, for_update=True)
+        forgotten = reservation.forget_typed_details(self._now())
+        if forgotten is not reservation:
+            self._reservations.save(forgotten)
+
+    def forget_typed_details_of_customer(self, customer_id: str) -> int:
+        """The customer was anonymised: what was typed on their bookings goes too. Returns
+        how many bookings had some."""
+        forgotten = 0
+        for reservation_id in self._reservations.with_typed_details(customer_id):
+            self.forget_typed_details(reservation_id)
+            forgotten += 1
+        return forgotten
+
     def clear_flag(self, reservation_id: str, code: str | None = None) -> None:
         """Clear the flag; with `code`, only a flag of that kind (news that a problem of that
         kind is solved must not clear a different one)."""
@@ -388,7 +420,12 @@ class ReservationCommands:
 
 class OnlineBooking:
     """The public journey's one state change: find or register the customer by e-mail and
-    make the hold, together."""
+    make the hold, together.
+
+    The e-mail is not an identity: anyone can type anyone's. A known e-mail books under that
+    customer with the stored profile as it is (never overwritten, never shown); what was typed
+    differently goes on the reservation for staff to review. A customer who may not book gets
+    the same neutral refusal as the other refusals about an account."""
 
     def __init__(self, customers: CustomerFacade, reservations: ReservationCommands) -> None:
         self._customers = customers
@@ -397,23 +434,30 @@ class OnlineBooking:
     def book(self, cmd: BookOnline) -> str:
         """Returns the new booking's reference (its public ID, for the customer's links)."""
         try:
-            customer_id = self._customers.ensure_customer(cmd.customer, to_book=True)
-            return self._reservations.place(
-                CreateReservation(
-                    customer_id,
-                    cmd.equipment_type_id,
-                    cmd.period,
-                    cmd.quantity,
-                    cmd.basis,
-                    cmd.manage_token,
-                    channel=BookingChannel.ONLINE,
-                    origin_key=cmd.origin_key,
-                )
-            ).reference
+            match = self._customers.ensure_customer_for_booking(cmd.customer)
         except ValidationError as exc:
             if "customer" in exc.errors:  # the account, not a field the visitor can fix
-                raise ValidationError(exc.errors["customer"]) from None
+                raise ConflictError(self._reservations.refusal()) from None
             raise
+        typed = match.typed
+        return self._reservations.place(
+            CreateReservation(
+                match.customer_id,
+                cmd.equipment_type_id,
+                cmd.period,
+                cmd.quantity,
+                cmd.basis,
+                cmd.manage_token,
+                channel=BookingChannel.ONLINE,
+                origin_key=cmd.origin_key,
+                customer_known=match.known,
+                typed_details=TypedDetails.of(
+                    {f: getattr(typed, f) for f in TYPED_FIELDS}, match.differences
+                )
+                if match.differences
+                else None,
+            )
+        ).reference
 
 
 class CounterCommands:

@@ -1,5 +1,6 @@
-"""Every subscriber of the Booking module: Inventory's news about a booking's items, decoded
-into their contract classes by the outbox."""
+"""Every subscriber of the Booking module: Inventory's news about a booking's items, and
+Customers' news that a customer was anonymised, decoded into their contract classes by the
+outbox."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from rental.booking.application.commands import ReservationCommands
+from rental.contracts.customers import CustomerAnonymised
 from rental.contracts.inventory import AllocationFailed, ItemsAllocated, ReturnOverdue
 from rental.shared.db import unit_of_work
 from rental.shared.events import subscribe
@@ -38,3 +40,9 @@ def subscribe_all(
                 f"{moment(event.due_at)}. Call the customer, then take it back here.",
                 "overdue",
             )
+
+    @subscribe(CustomerAnonymised, name="booking.forget_typed_details")
+    def forget_typed_details(event: CustomerAnonymised) -> None:
+        """What was typed at booking is personal data too: it goes with the profile's."""
+        with unit_of_work():
+            commands().forget_typed_details_of_customer(event.customer_id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -21,6 +21,7 @@ from rental.booking.domain.models import (
 from rental.booking.domain.policy import BookingPolicy
 from rental.booking.infrastructure.repositories import ListReservations, ReservationRepository
 from rental.catalog import CatalogFacade
+from rental.customers import CustomerFacade
 from rental.inventory import BookedDemand, InventoryFacade
 from rental.pricing import PricingFacade, Quote
 from rental.shared.errors import ConflictError, DomainError, NotFoundError, ValidationError
@@ -28,6 +29,8 @@ from rental.shared.money import Money
 from rental.shared.time_range import TimeRange, utcnow
 
 MAX_SIMILAR = 4
+MATCHED_CUSTOMERS_MAX = 500  # a staff search by text looks at the bookings of this many
+SEARCH_MAX = 100  # characters of a staff search that are used
 DAY = timedelta(days=1)
 MAX_TOTAL = Decimal("9999999999.99")  # booking_reservations.total_amount is NUMERIC(12, 2)
 
@@ -84,6 +87,9 @@ class ReservationPage:
     total: int
     page: int
     page_size: int
+    # A search by text matched more customers than one query looks at (MATCHED_CUSTOMERS_MAX):
+    # the bookings of the first of them are listed, and the page says so.
+    customers_capped: bool = False
 
     @property
     def pages(self) -> int:
@@ -347,11 +353,13 @@ class ReservationQueries:
         reservations: ReservationRepository,
         availability: AvailabilityQueries,
         inventory: InventoryFacade,
+        customers: CustomerFacade | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._reservations = reservations
         self._availability = availability
         self._inventory = inventory
+        self._customers = customers or CustomerFacade()
         self._clock = clock
 
     def get(self, reservation_id: str) -> Reservation:
@@ -373,9 +381,20 @@ class ReservationQueries:
         return reservation
 
     def list(self, query: ListReservations) -> ReservationPage:
+        """With `text`: reservations whose reference contains it, or whose customer's name,
+        e-mail or phone does — Customers says which customers (one query, their IDs), and
+        the reservations are filtered by those IDs (no join across the modules' tables)."""
         page, size = max(query.page, 1), min(max(query.page_size, 1), 100)
-        items, total = self._reservations.search(query, page, size)
-        return ReservationPage(tuple(items), total, page, size)
+        text = " ".join((query.text or "").split())[:SEARCH_MAX]
+        matched: frozenset[str] = frozenset()
+        capped = False
+        if text:
+            found = self._customers.find_customer_ids(text, MATCHED_CUSTOMERS_MAX)
+            matched, capped = found.ids, not found.complete
+        items, total = self._reservations.search(
+            replace(query, text=text or None), page, size, customer_ids=matched
+        )
+        return ReservationPage(tuple(items), total, page, size, customers_capped=capped)
 
     def export_for_customer(self, customer_id: str) -> list[dict[str, Any]]:
         """Booking's part of a customer's privacy export."""
@@ -390,6 +409,7 @@ class ReservationQueries:
                 "total": r.quote.total.to_dict(),
                 "created_at": r.created_at.isoformat(),
                 "cancellation_reason": r.cancellation_reason,
+                "details_typed_at_booking": r.typed_details.to_dict() if r.typed_details else None,
             }
             for r in self._reservations.for_customer(customer_id)
         ]

@@ -126,6 +126,47 @@ class FrozenQuote:
         )
 
 
+# What a visitor may type on the details form besides the e-mail, in the form's order, with
+# the words staff read.
+TYPED_FIELDS = {
+    "name": "Name",
+    "phone": "Phone",
+    "street": "Street",
+    "city": "City",
+    "state": "State or region",
+    "postal_code": "Postal code",
+    "country": "Country",
+}
+TYPED_MAX = 255
+
+
+@dataclass(frozen=True, slots=True)
+class TypedDetails:
+    """What a visitor typed with an e-mail that already belonged to a customer, when it
+    differs from that customer's profile. The booking is the customer's and uses the profile
+    on file; this is kept on the reservation only for staff to review (and is forgotten when
+    they mark it reviewed or the customer is anonymised)."""
+
+    values: tuple[tuple[str, str], ...]  # (field, as typed) for every TYPED_FIELDS field
+    differs: tuple[str, ...]  # the fields that differ from the profile
+
+    @classmethod
+    def of(cls, typed: dict[str, str], differs: tuple[str, ...] | list[str]) -> TypedDetails:
+        values = tuple((f, clean_line(str(typed.get(f) or ""))[:TYPED_MAX]) for f in TYPED_FIELDS)
+        return cls(values, tuple(f for f in TYPED_FIELDS if f in set(differs)))
+
+    def rows(self) -> list[tuple[str, str, str, bool]]:
+        """(field, label, as typed, differs) in the form's order, for the staff page."""
+        return [(f, TYPED_FIELDS[f], value, f in self.differs) for f, value in self.values]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**dict(self.values), "differs": list(self.differs)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TypedDetails:
+        return cls.of(data, tuple(data.get("differs") or ()))
+
+
 @dataclass(frozen=True, slots=True)
 class Reservation:
     """A booking of one equipment type. Immutable: every transition returns the new state,
@@ -155,6 +196,11 @@ class Reservation:
     # An opaque key of where an online booking came from (a keyed hash of the client's IP
     # address, never the address): open bookings per origin are capped.
     origin_key: str | None = None
+    # Booked online with an e-mail that already belonged to a customer: their stored profile
+    # was used (the review page says so, without showing it).
+    customer_known: bool = False
+    # What was typed there differently from that profile, for staff to review (None: nothing).
+    typed_details: TypedDetails | None = None
     # Bumped by every change. Saves are conditional on it (no stale copy can overwrite a newer
     # state) and events carry it, so consumers can tell an old event from a newer one.
     version: int = 0
@@ -248,6 +294,13 @@ class Reservation:
             attention_reason=clean_line(reason)[:500],
             attention_code=code,
         )
+
+    def forget_typed_details(self, now: datetime) -> Reservation:
+        """Without the details typed at booking (staff reviewed them, or the customer was
+        anonymised); itself when there are none."""
+        if self.typed_details is None:
+            return self
+        return self._changed(now, typed_details=None)
 
     def clear_flag(self, now: datetime, code: str | None = None) -> Reservation:
         """Without the flag (only a flag of kind `code`, if given); itself when there is

@@ -14,6 +14,11 @@ from rental.shared import local_time
 from rental.shared.errors import ValidationError
 from rental.shared.time_range import TimeRange
 
+# The one answer the public journey gives when it will not take a booking for reasons that
+# are the account's (suspended, anonymised, too many bookings waiting under that e-mail):
+# the same words whatever the reason, so typing someone's e-mail tells nothing about them.
+REFUSED_ONLINE = "We could not take this booking online; please call us"
+
 
 @dataclass(frozen=True, slots=True)
 class BookingPolicy:
@@ -31,6 +36,8 @@ class BookingPolicy:
     online_max_share: float = 0.5
     open_per_customer: int = 3
     open_per_origin: int = 5
+    # How customers reach the shop when online booking cannot help ("" when not configured).
+    shop_phone: str = ""
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> BookingPolicy:
@@ -44,6 +51,13 @@ class BookingPolicy:
             online_max_share=float(settings.get("BOOKING_ONLINE_MAX_SHARE", 0.5)),
             open_per_customer=int(settings.get("BOOKING_OPEN_PER_EMAIL", 3)),
             open_per_origin=int(settings.get("BOOKING_OPEN_PER_IP", 5)),
+            shop_phone=str(settings.get("SHOP_PHONE") or ""),
+        )
+
+    def refusal(self) -> str:
+        """The neutral refusal (REFUSED_ONLINE), with the shop's phone when there is one."""
+        return (
+            f"{REFUSED_ONLINE} on {self.shop_phone}." if self.shop_phone else f"{REFUSED_ONLINE}."
         )
 
     def check_period(

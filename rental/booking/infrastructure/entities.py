@@ -40,6 +40,10 @@ class ReservationEntity(Base):
     version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     channel: Mapped[str] = mapped_column(String(10), default="ONLINE", server_default="ONLINE")
     origin_key: Mapped[str | None] = mapped_column(String(64))
+    # Booked online with an e-mail already on file (the profile was used), and what was typed
+    # there differently from it (TypedDetails.to_dict), for staff to review.
+    customer_known: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    typed_details: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 

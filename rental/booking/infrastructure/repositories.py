@@ -20,6 +20,7 @@ from rental.booking.domain.models import (
     PricingBasis,
     Reservation,
     ReservationStatus,
+    TypedDetails,
 )
 from rental.booking.infrastructure.entities import ReservationEntity
 from rental.shared.db import db, is_postgres
@@ -51,6 +52,8 @@ def to_domain(e: ReservationEntity) -> Reservation:
         version=e.version,
         channel=BookingChannel(e.channel),
         origin_key=e.origin_key,
+        customer_known=bool(e.customer_known),
+        typed_details=TypedDetails.from_dict(e.typed_details) if e.typed_details else None,
     )
 
 
@@ -78,6 +81,8 @@ def to_entity(r: Reservation, e: ReservationEntity | None = None) -> Reservation
     e.version = r.version
     e.channel = r.channel.value
     e.origin_key = r.origin_key
+    e.customer_known = r.customer_known
+    e.typed_details = r.typed_details.to_dict() if r.typed_details else None
     return e
 
 
@@ -118,6 +123,9 @@ class ListReservations:
     starts_before: datetime | None = None
     needs_attention: bool | None = None
     reference: str | None = None
+    # Staff's search box: the reference, or the customer's name, e-mail or phone (the
+    # customers are found by Customers: ReservationQueries.list).
+    text: str | None = None
     statuses: tuple[str, ...] = ()
     origin_key: str | None = None
     oldest_first: bool = False
@@ -279,8 +287,13 @@ class ReservationRepository:
         return [to_domain(e) for e in self.session.scalars(query)]
 
     def search(
-        self, flt: ListReservations, page: int, page_size: int
+        self,
+        flt: ListReservations,
+        page: int,
+        page_size: int,
+        customer_ids: frozenset[str] = frozenset(),
     ) -> tuple[Sequence[Reservation], int]:
+        """`customer_ids`: with `flt.text`, the customers it matched (found by Customers)."""
         conditions = []
         if flt.status:
             conditions.append(E.status == flt.status)
@@ -295,7 +308,11 @@ class ReservationRepository:
         if flt.needs_attention is not None:
             conditions.append(E.needs_attention == flt.needs_attention)
         if flt.reference:
-            conditions.append(E.reference.contains(flt.reference.strip().upper()))
+            conditions.append(E.reference.contains(flt.reference.strip().upper(), autoescape=True))
+        if flt.text:
+            by_reference = E.reference.contains(flt.text.upper(), autoescape=True)
+            by_customer = E.customer_id.in_(sorted(customer_ids)) if customer_ids else false()
+            conditions.append(or_(by_reference, by_customer))
         if flt.statuses:
             conditions.append(E.status.in_(flt.statuses))
         if flt.origin_key:
@@ -310,6 +327,13 @@ class ReservationRepository:
             .limit(page_size)
         )
         return [to_domain(e) for e in rows], total
+
+    def with_typed_details(self, customer_id: str) -> list[str]:
+        """IDs of the customer's reservations that keep details typed at booking."""
+        rows = self.session.scalars(
+            select(E.id).where(E.customer_id == customer_id, E.typed_details.is_not(None))
+        )
+        return list(rows)
 
     def for_customer(self, customer_id: str) -> list[Reservation]:
         rows = self.session.scalars(

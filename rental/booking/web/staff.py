@@ -7,8 +7,9 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Response, flash, redirect, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 
+from rental.booking.application.queries import MATCHED_CUSTOMERS_MAX, SEARCH_MAX
 from rental.booking.domain.models import ReservationStatus
 from rental.booking.facade import BookingFacade
 from rental.booking.infrastructure.repositories import ListReservations
@@ -54,32 +55,51 @@ def list_reservations() -> Response:
     problems: list[str] = []
     day_from = _filter_day(args, "from", "'from' day", problems)
     day_to = _filter_day(args, "to", "'to' day", problems)
+    customers = CustomerFacade()
+    customer = _customer_filter(customers, args.get("customer"), problems)
     catalog = CatalogFacade()
     page = booking.list_reservations(
         ListReservations(
             status=status,
             equipment_type_id=args.get("type") or None,
+            customer_id=customer.id if customer else None,
             starts_from=datetime.combine(day_from, datetime.min.time(), tz) if day_from else None,
             starts_before=datetime.combine(day_to + timedelta(days=1), datetime.min.time(), tz)
             if day_to
             else None,
             needs_attention=True if args.get("attention") == "1" else None,
-            reference=args.get("q", "").strip()[:40] or None,
+            text=args.get("q", "")[:SEARCH_MAX] or None,
             page=page_number(args.get("page")),
         )
     )
     types = catalog.get_equipment_type_summaries({r.equipment_type_id for r in page.items})
+    people = customers.get_customers({r.customer_id for r in page.items})
     filters = {k: v for k, v in args.items() if k != "page" and v}
     return render(
         "booking/admin/list.html",
         "results",
         page=page,
         types=types,
+        people=people,
+        customer=customer,
         all_types=all_types(catalog),
         filters=filters,
+        everyone={k: v for k, v in filters.items() if k != "customer"},
         statuses=STATUSES,
         problems=problems,
+        matched_max=MATCHED_CUSTOMERS_MAX,
     )
+
+
+def _customer_filter(customers: CustomerFacade, value: str | None, problems: list[str]):
+    """The customer whose bookings are listed (`?customer=<id>`, the customer page's link)."""
+    if not value:
+        return None
+    try:
+        return customers.get_customer_by_id(value)
+    except NotFoundError:
+        problems.append("There is no such customer. The customer filter was left out.")
+        return None
 
 
 def all_types(catalog: CatalogFacade):
@@ -254,10 +274,39 @@ def admin_swap_type(reservation_id: str) -> Response:
     )
 
 
+@admin_bp.post("/<reservation_id>/typed-details/reviewed")
+def admin_typed_details_reviewed(reservation_id: str) -> Response:
+    booking = BookingFacade()
+    return _act(
+        reservation_id,
+        lambda: booking.forget_typed_details(reservation_id),
+        "The details typed at booking were removed.",
+    )
+
+
 @admin_bp.post("/<reservation_id>/clear-attention")
 def admin_clear_attention(reservation_id: str) -> Response:
     booking = BookingFacade()
     return _act(reservation_id, lambda: booking.clear_attention(reservation_id), "Flag cleared.")
+
+
+# --- a customer's bookings, on the customer's page (rental.shared.sections) --------------------
+
+CUSTOMER_SECTION_SIZE = 20
+
+
+def customer_bookings_section(customer_id: str) -> str:
+    """The customer page's "Bookings" section: the newest first (by start), linked."""
+    page = BookingFacade().list_reservations(
+        ListReservations(customer_id=customer_id, page_size=CUSTOMER_SECTION_SIZE)
+    )
+    types = CatalogFacade().get_equipment_type_summaries({r.equipment_type_id for r in page.items})
+    return render_template(
+        "booking/admin/_customer_bookings.html",
+        page=page,
+        types=types,
+        customer_id=customer_id,
+    )
 
 
 # --- open holds and requests --------------------------------------------------------------------
@@ -281,13 +330,7 @@ def open_holds() -> Response:
             statuses=OPEN_STATUSES, origin_key=origin, oldest_first=True, page_size=100
         )
     )
-    customers = CustomerFacade()
-    people = {}
-    for customer_id in {r.customer_id for r in page.items}:
-        try:
-            people[customer_id] = customers.get_customer_by_id(customer_id)
-        except NotFoundError:
-            continue
+    people = CustomerFacade().get_customers({r.customer_id for r in page.items})
     types = CatalogFacade().get_equipment_type_summaries({r.equipment_type_id for r in page.items})
     return render(
         "booking/admin/holds.html",

@@ -2,7 +2,8 @@
 
 Each command runs inside the caller's unit of work, changes one customer and records an event
 (rental.contracts.customers) that carries only the customer ID. Commands return the customer's
-ID or None, never entities."""
+ID or None, never entities — except `ensure_for_booking`, which says whose booking it is in a
+`CustomerMatch`."""
 
 from __future__ import annotations
 
@@ -59,6 +60,19 @@ class EnsureCustomer:
 
 
 @dataclass(frozen=True, slots=True)
+class CustomerMatch:
+    """Whose booking it is: the customer found by e-mail (`known`), whose stored profile is
+    used as it is, or the one registered now with what was typed. `typed` is what was typed,
+    cleaned (the same rules as a registration); `differences` names the fields of it that
+    differ from the stored profile (COMPARED_FIELDS order; empty for a new customer)."""
+
+    customer_id: str
+    known: bool
+    typed: CustomerDetailsInput
+    differences: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class UpdateCustomerProfile:
     customer_id: str
     details: CustomerDetailsInput
@@ -93,6 +107,20 @@ def _validate(details: CustomerDetailsInput) -> ContactDetails:
     )
 
 
+def _typed(details: ContactDetails) -> CustomerDetailsInput:
+    address = details.address
+    return CustomerDetailsInput(
+        name=details.name,
+        email=details.email,
+        phone=details.phone,
+        street=address.street,
+        city=address.city,
+        state=address.state,
+        postal_code=address.postal_code,
+        country=address.country,
+    )
+
+
 class CustomerCommands:
     def __init__(
         self,
@@ -114,23 +142,33 @@ class CustomerCommands:
     def ensure(self, command: EnsureCustomer) -> str:
         """The existing customer's ID as is (their stored profile is never overwritten), or a
         new customer's. Every field is validated first, also when the email is known."""
+        return self._match(command).customer_id
+
+    def ensure_for_booking(self, command: EnsureCustomer) -> CustomerMatch:
+        """As `ensure` with `to_book`, saying whether the e-mail was known and what was typed
+        differently from the stored profile — the profile itself is never changed by it."""
+        return self._match(EnsureCustomer(command.details, to_book=True))
+
+    def _match(self, command: EnsureCustomer) -> CustomerMatch:
         details = _validate(command.details)
         existing = self._customers.find_by_email(details.email)
-        if existing is not None:
-            if command.to_book:
-                existing.ensure_can_book()
-            return existing.id
-        try:
-            return self._add(details)
-        except ConflictError:
-            # A concurrent registration with this email committed first (the insert runs in
-            # a savepoint, so this transaction is still usable): use that customer.
-            winner = self._customers.find_by_email(details.email)
-            if winner is None:
-                raise
-            if command.to_book:
-                winner.ensure_can_book()
-            return winner.id
+        if existing is None:
+            try:
+                return CustomerMatch(self._add(details), known=False, typed=_typed(details))
+            except ConflictError:
+                # A concurrent registration with this email committed first (the insert runs
+                # in a savepoint, so this transaction is still usable): use that customer.
+                existing = self._customers.find_by_email(details.email)
+                if existing is None:
+                    raise
+        if command.to_book:
+            existing.ensure_can_book()
+        return CustomerMatch(
+            existing.id,
+            known=True,
+            typed=_typed(details),
+            differences=existing.differences(details),
+        )
 
     def _add(self, details: ContactDetails) -> str:
         customer = Customer.register(str(uuid.uuid4()), details, self._clock())

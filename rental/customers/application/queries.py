@@ -25,6 +25,8 @@ ExportSections = Callable[[], list[tuple[str, Exporter]]]
 
 STATUS_FILTERS = ("ACTIVE", "SUSPENDED", "ANONYMISED")
 MAX_PAGE_SIZE = 100
+MAX_IDS = 1000  # GetCustomers / FindCustomerIds: at most this many at once
+SEARCH_TEXT_MAX = 255
 EXPORT_FORMAT = "rentkit.customer-export"
 EXPORT_VERSION = 1
 RESERVED_SECTIONS = frozenset({"export", "customer"})
@@ -52,6 +54,23 @@ class SearchCustomers:
     status: str | None = None
     page: int = 1
     page_size: int = 20
+
+
+@dataclass(frozen=True, slots=True)
+class GetCustomers:
+    """Several customers by ID at once (a list page's rows); unknown IDs are left out."""
+
+    customer_ids: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class FindCustomerIds:
+    """IDs of the customers whose name, email or phone contains `text` (as SearchCustomers;
+    a phone also matches by its digits alone), at most `limit` of them — for other modules
+    that filter their own records by customer (staff finding a booking by who made it)."""
+
+    text: str
+    limit: int = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +109,16 @@ class CustomerDetails:
             can_book=customer.can_book,
             allowed_actions=frozenset(a.value for a in customer.allowed_actions()),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerIds:
+    """The matching customers' IDs; `complete` is False when more matched than were asked
+    for (the caller should ask for a narrower search rather than show a partial answer as
+    whole)."""
+
+    ids: frozenset[str]
+    complete: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,9 +192,23 @@ class CustomerQueries:
             raise ValidationError("Unknown status filter.", field="status")
         page_size = min(max(int(query.page_size), 1), MAX_PAGE_SIZE)
         page = max(int(query.page), 1)
-        text = " ".join((query.text or "").split())[:255]
+        text = search_text(query.text)
         items, total = self._customers.search(text, status, (page - 1) * page_size, page_size)
         return CustomerPage(tuple(CustomerDetails.of(c) for c in items), total, page, page_size)
+
+    def get_many(self, query: GetCustomers) -> dict[str, CustomerDetails]:
+        ids = sorted({str(i).lower() for i in query.customer_ids if is_customer_id(str(i))})
+        if len(ids) > MAX_IDS:
+            raise ValueError(f"at most {MAX_IDS} customers at once")
+        return {c.id: CustomerDetails.of(c) for c in self._customers.get_many(ids)}
+
+    def find_ids(self, query: FindCustomerIds) -> CustomerIds:
+        text = search_text(query.text)
+        limit = min(max(int(query.limit), 1), MAX_IDS)
+        if not text:
+            return CustomerIds(frozenset(), complete=True)
+        ids = self._customers.matching_ids(text, limit + 1)
+        return CustomerIds(frozenset(ids[:limit]), complete=len(ids) <= limit)
 
     def export(self, query: ExportCustomerData) -> dict[str, Any]:
         """Everything the system holds about the customer, as one JSON-ready document."""
@@ -184,6 +227,11 @@ class CustomerQueries:
                 raise ValueError(f"export section name {section!r} is reserved")
             document[section] = exporter(customer.id)
         return document
+
+
+def search_text(text: str | None) -> str:
+    """What a search looks for: runs of whitespace as one space, at most SEARCH_TEXT_MAX."""
+    return " ".join((text or "").split())[:SEARCH_TEXT_MAX]
 
 
 def _exported_profile(customer: Customer) -> dict[str, Any]:

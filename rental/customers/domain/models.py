@@ -34,6 +34,9 @@ ANONYMISED_NAME = "Anonymised customer"
 ANONYMISED_TEXT = "(removed)"
 ANONYMISED_IS_FINAL = "This customer was anonymised; their record can no longer be changed."
 _PHONE = re.compile(r"\+?[0-9 ().\-/]+")
+# The fields a booking made with a known e-mail may type differently from the stored profile
+# (the e-mail itself is what found the profile), in the order a form shows them.
+COMPARED_FIELDS = ("name", "phone", "street", "city", "state", "postal_code", "country")
 
 
 class CustomerStatus(StrEnum):
@@ -235,6 +238,17 @@ class Customer:
             address=details.address,
         )
 
+    def differences(self, typed: ContactDetails) -> tuple[str, ...]:
+        """The fields (COMPARED_FIELDS) where `typed` says something else than this profile.
+        Only real differences count: letter case and spacing do not, and phone numbers are
+        compared by their digits ("+49 30 555" is "+4930555")."""
+        return tuple(
+            name
+            for name in COMPARED_FIELDS
+            if _comparable(name, _field(self.name, self.phone, self.address, name))
+            != _comparable(name, _field(typed.name, typed.phone, typed.address, name))
+        )
+
     def changed_fields(self, other: Customer) -> list[str]:
         fields = ["name", "email", "phone"]
         changed = [f for f in fields if getattr(self, f) != getattr(other, f)]
@@ -267,6 +281,20 @@ class Customer:
             ),
             anonymised_at=self.anonymised_at or now,
         )
+
+
+def _field(name: str, phone: str, address: Address, field: str) -> str:
+    if field == "name":
+        return name
+    if field == "phone":
+        return phone
+    return getattr(address, field)
+
+
+def _comparable(field: str, value: str) -> str:
+    if field == "phone":
+        return "".join(ch for ch in value if ch in "0123456789")
+    return clean_text(value).casefold()
 
 
 def anonymised_email(customer_id: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -50,6 +52,30 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+_PHONE_SEARCH = re.compile(r"[0-9 +().\-/]+")
+_PHONE_SEPARATORS = " +().-/"
+MIN_PHONE_DIGITS = 3
+
+
+def _matches(text: str):
+    """Name, email or phone contains `text` (any letter case); a search that looks like a
+    phone number (three digits or more) also finds the phone by its digits alone, however
+    either is spaced or punctuated."""
+    pattern = f"%{_escape_like(text.lower())}%"
+    conditions = [
+        func.lower(CustomerEntity.name).like(pattern, escape="\\"),
+        CustomerEntity.email.like(pattern, escape="\\"),
+        CustomerEntity.phone.like(pattern, escape="\\"),
+    ]
+    digits = "".join(ch for ch in text if ch in "0123456789")
+    if _PHONE_SEARCH.fullmatch(text) and len(digits) >= MIN_PHONE_DIGITS:
+        bare = CustomerEntity.phone
+        for separator in _PHONE_SEPARATORS:
+            bare = func.replace(bare, separator, "")
+        conditions.append(bare.like(f"%{digits}%"))
+    return or_(*conditions)
+
+
 class CustomerRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -69,6 +95,22 @@ class CustomerRepository:
             select(CustomerEntity).where(CustomerEntity.email == email)
         ).first()
         return to_domain(entity) if entity else None
+
+    def get_many(self, customer_ids: list[str]) -> list[Customer]:
+        if not customer_ids:
+            return []
+        rows = self._session.scalars(
+            select(CustomerEntity).where(CustomerEntity.id.in_(customer_ids))
+        )
+        return [to_domain(e) for e in rows]
+
+    def matching_ids(self, text: str, limit: int) -> list[str]:
+        """IDs of customers matching `text` (see `_matches`), at most `limit`, in a stable
+        order."""
+        rows = self._session.scalars(
+            select(CustomerEntity.id).where(_matches(text)).order_by(CustomerEntity.id).limit(limit)
+        )
+        return list(rows)
 
     def email_taken(self, email: str, *, except_id: str | None = None) -> bool:
         query = select(CustomerEntity.id).where(CustomerEntity.email == email)
@@ -104,14 +146,7 @@ class CustomerRepository:
     ) -> tuple[list[Customer], int]:
         query = select(CustomerEntity)
         if text:
-            pattern = f"%{_escape_like(text.lower())}%"
-            query = query.where(
-                or_(
-                    func.lower(CustomerEntity.name).like(pattern, escape="\\"),
-                    CustomerEntity.email.like(pattern, escape="\\"),
-                    CustomerEntity.phone.like(pattern, escape="\\"),
-                )
-            )
+            query = query.where(_matches(text))
         if status == "ANONYMISED":
             query = query.where(CustomerEntity.anonymised_at.is_not(None))
         elif status:

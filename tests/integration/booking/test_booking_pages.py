@@ -105,17 +105,21 @@ def test_capacity_gone_between_steps_is_explained_and_the_form_kept(app, client)
     assert CustomerFacade().find_customer_by_email("late@example.com") is None
 
 
-def test_suspended_customers_are_told_to_contact_us(app, client):
+def test_suspended_customers_get_the_neutral_refusal(app, client):
+    """Nothing about the account: see test_known_email.py for the same words as another
+    refusal."""
     fleet = make_type(units=1)
-    customer = make_customer("suspended@example.com")
+    customer = make_customer("pat@example.com")
     CustomerFacade().suspend_customer(customer)
     token = csrf_token(client, f"/book/{fleet.slug}")
     response = client.post(
         f"/book/{fleet.slug}/details",
-        data={**request_params(), **DETAILS, "email": "suspended@example.com", "csrf_token": token},
+        data={**request_params(), **DETAILS, "email": "pat@example.com", "csrf_token": token},
     )
-    assert response.status_code == 422
-    assert "cannot make bookings" in response.get_data(as_text=True)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "We could not take this booking online; please call us." in body
+    assert "suspend" not in body.lower() and "cannot make bookings" not in body
 
 
 def test_wrong_manage_links_get_a_clear_404(app, client):

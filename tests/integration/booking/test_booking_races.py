@@ -261,8 +261,11 @@ def test_a_hold_of_a_customer_suspended_meanwhile_cannot_be_confirmed(app):
     fleet = make_type(units=1)
     held = hold(fleet.type_id)
     CustomerFacade().suspend_customer(BookingFacade().get_reservation(held).customer_id)
-    with pytest.raises(ValidationError, match="cannot make bookings"):
+    # The customer confirming is told only the neutral refusal; staff are told why.
+    with pytest.raises(ConflictError, match="We could not take this booking online"):
         BookingFacade().confirm_reservation(held)
+    with pytest.raises(ValidationError, match="cannot make bookings"):
+        BookingFacade().confirm_reservation(held, approve=True)
     assert status_of(held) is ReservationStatus.PENDING
 
 

@@ -78,3 +78,24 @@ def test_details_post_for_a_returning_customer_stays_within_its_budget(app, clie
     assert again.status_code == 303
     assert BookingFacade().list_reservations(ListReservations()).total == 2
     assert len(seen) <= DETAILS_BUDGET, explain(seen)
+
+
+def test_details_post_for_a_known_email_with_other_details_stays_within_its_budget(
+    app, client, fleet
+):
+    """What was typed differently goes into the same INSERT: not one statement more."""
+    url = f"/book/{fleet.slug}"
+    token = csrf_token(client, url)
+    first = client.post(
+        f"{url}/details", data={**request_params((8, 9)), **DETAILS, "csrf_token": token}
+    )
+    assert first.status_code == 303
+    other = {**DETAILS, "name": "Someone Else", "phone": "+1 555 0100"}
+    with statements() as seen:
+        again = client.post(
+            f"{url}/details", data={**request_params((10, 12)), **other, "csrf_token": token}
+        )
+    assert again.status_code == 303
+    newest = BookingFacade().list_reservations(ListReservations()).items[0]
+    assert newest.typed_details is not None and newest.typed_details.differs == ("name", "phone")
+    assert len(seen) <= DETAILS_BUDGET, explain(seen)

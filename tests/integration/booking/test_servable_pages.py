@@ -353,10 +353,10 @@ def test_a_hold_cannot_be_confirmed_on_the_review_page_once_it_may_no_longer_be_
     assert 'id="confirm-booking"' in client.get(review).get_data(as_text=True)
     if meanwhile == "suspended":
         CustomerFacade().suspend_customer(customer)
-        message = "This customer account cannot make bookings at the moment. Please contact us."
+        message = "We could not take this booking online; please call us."  # neutral
     elif meanwhile == "anonymised":
         CustomerFacade().anonymise_customer(customer)
-        message = "This customer account cannot make bookings at the moment. Please contact us."
+        message = "We could not take this booking online; please call us."
     else:
         details = CatalogFacade().get_equipment_type_details(fleet.type_id)
         CatalogFacade().update_equipment_type(

@@ -14,6 +14,7 @@ from rental.booking.domain.models import (
     PricingBasis,
     Reservation,
     ReservationStatus,
+    TypedDetails,
     new_reference,
 )
 from rental.booking.domain.policy import BookingPolicy
@@ -190,3 +191,40 @@ def test_every_change_bumps_the_version_and_a_refused_one_does_not():
     with pytest.raises(ConflictError):
         r.expire(NOW + timedelta(days=2))
     assert r.version == 3
+
+
+def test_typed_details_keep_every_field_cleaned_in_form_order_and_mark_what_differs():
+    typed = TypedDetails.of(
+        {"name": " Mallory\u202e  Intruder ", "city": "London", "phone": "+44 1", "x": "ignored"},
+        ["city", "name", "email"],
+    )
+    assert [f for f, *_ in typed.rows()] == [
+        "name",
+        "phone",
+        "street",
+        "city",
+        "state",
+        "postal_code",
+        "country",
+    ]
+    assert typed.rows()[0] == ("name", "Name", "Mallory Intruder", True)  # bidi override gone
+    assert typed.differs == ("name", "city")  # form order; unknown fields dropped
+    assert TypedDetails.from_dict(typed.to_dict()) == typed
+    assert len(TypedDetails.of({"name": "x" * 1000}, ["name"]).values[0][1]) == 255
+
+
+def test_forgetting_typed_details_is_a_change_only_when_there_are_some():
+    plain = reservation()
+    assert plain.forget_typed_details(NOW) is plain
+    noted = replace(plain, typed_details=TypedDetails.of({"name": "M"}, ["name"]))
+    forgotten = noted.forget_typed_details(NOW + timedelta(minutes=1))
+    assert forgotten.typed_details is None and forgotten.version == noted.version + 1
+
+
+def test_the_neutral_refusal_names_the_shop_phone_only_when_there_is_one():
+    policy = BookingPolicy(ZoneInfo("UTC"))
+    assert policy.refusal() == "We could not take this booking online; please call us."
+    phoned = replace(policy, shop_phone="+49 30 1234")
+    assert (
+        phoned.refusal() == "We could not take this booking online; please call us on +49 30 1234."
+    )

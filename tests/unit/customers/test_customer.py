@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from rental.customers.domain.models import (
     ANONYMISED_NAME,
+    COMPARED_FIELDS,
     Address,
     ContactDetails,
     Customer,
@@ -205,3 +206,28 @@ def test_changed_fields_lists_what_differs():
         "phone",
         "city",
     ]
+
+
+def test_differences_name_only_what_really_differs_from_the_stored_profile():
+    c = customer()
+    # Letter case, spacing and phone punctuation are not differences.
+    same = details(
+        name="  maria   SCHNEIDER ",
+        phone="+4930 55501234",
+        street="kastanienallee 12",
+        country="GERMANY",
+        email="someone.else@example.com",  # the e-mail found the profile: never compared
+    )
+    assert c.differences(same) == ()
+    typed = details(name="Maria Schneider-Ott", phone="+49 30 9999 0000", postal_code="10437")
+    assert c.differences(typed) == ("name", "phone", "postal_code")
+    everything = details(
+        name="A",
+        phone="+1 555 0100",
+        street="B 1",
+        city="C",
+        state="D",
+        postal_code="E",
+        country="F",
+    )
+    assert c.differences(everything) == COMPARED_FIELDS
