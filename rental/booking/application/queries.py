@@ -77,6 +77,12 @@ class AvailabilityResult:
     def needs_approval(self) -> bool:
         return self.is_available and self.quantity > self.online_limit
 
+    @property
+    def more_than_exist(self) -> bool:
+        """Asked for more units than the whole fleet has for the period (999 of 4): a shortage
+        like any other, answered with what is free."""
+        return self.quantity > self.total_capacity
+
 
 @dataclass(frozen=True, slots=True)
 class ReservationPage:
@@ -263,8 +269,9 @@ class AvailabilityQueries:
     def check(self, query: CheckAvailability) -> AvailabilityResult:
         now = self._clock()
         self.validate(query.equipment_type_id, query.period, query.basis, query.quantity, now)
+        # More than the fleet has is a shortage like any other (not a form error): the answer
+        # names what is free and offers it.
         result = self._assess(query.equipment_type_id, query.period, query.quantity, now)
-        self.policy.check_quantity(query.quantity, result.total_capacity)
         try:
             quote = self.price(query.equipment_type_id, query.period, query.quantity)
         except DomainError:

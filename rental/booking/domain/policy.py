@@ -115,19 +115,11 @@ class BookingPolicy:
         return local_time.resolve(wall, self.timezone)
 
     @staticmethod
-    def check_quantity(quantity: int, total_capacity: int | None = None) -> None:
+    def check_quantity(quantity: int) -> None:
+        """At least one. More than the fleet has is not refused here: it is a shortage, and the
+        availability answer offers the units that are free."""
         if quantity < 1:
             raise ValidationError("Choose at least 1.", field="quantity")
-        if total_capacity is not None and quantity > total_capacity:
-            if total_capacity == 0:
-                raise ValidationError(
-                    "None of these can be booked for that period.", field="quantity"
-                )
-            raise ValidationError(
-                f"We have {total_capacity} in total for that period; choose {total_capacity} "
-                "or fewer.",
-                field="quantity",
-            )
 
     def online_limit(self, total_capacity: int) -> int:
         """The most units one online booking may take without staff approval."""
