@@ -7,7 +7,7 @@ from __future__ import annotations
 import ast
 import os
 import re
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 
 import pytest
@@ -130,6 +130,9 @@ def test_documented_booking_and_outbox_settings_are_read_and_used(tmp_path, monk
         ("SESSION_COOKIE_SECURE", "maybe", "SESSION_COOKIE_SECURE must be one of"),
         ("PORT", "70000", "PORT must be a whole number from 1 to 65535"),
         ("DEFAULT_CURRENCY", "euro", "DEFAULT_CURRENCY must be a three-letter currency code"),
+        ("BOOKING_SAME_DAY_UNTIL", "25:00", "BOOKING_SAME_DAY_UNTIL must be a time of day"),
+        ("BOOKING_SAME_DAY_UNTIL", "3pm", "BOOKING_SAME_DAY_UNTIL must be a time of day"),
+        ("BOOKING_SAME_DAY_UNTIL", "１５:00", "BOOKING_SAME_DAY_UNTIL must be a time of day"),
     ],
 )
 def test_a_bad_value_is_refused_with_a_message_naming_the_variable(
@@ -147,3 +150,15 @@ def test_empty_values_mean_the_default(tmp_path, monkeypatch):
     monkeypatch.setenv("OUTBOX_LEASE_SECONDS", " ")
     config = load_config(tmp_path)
     assert (config["BOOKING_MAX_DAYS"], config["OUTBOX_LEASE_SECONDS"]) == (90, 30)
+
+
+@pytest.mark.parametrize(
+    ("value", "cutoff"),
+    [(None, time(15, 0)), ("9:30", time(9, 30)), ("23:59", time(23, 59)), ("OFF", None)],
+)
+def test_the_same_day_cutoff_reaches_the_booking_policy(tmp_path, monkeypatch, value, cutoff):
+    from rental.booking.domain.policy import BookingPolicy
+
+    if value is not None:
+        monkeypatch.setenv("BOOKING_SAME_DAY_UNTIL", value)
+    assert BookingPolicy.from_settings(load_config(tmp_path)).same_day_until == cutoff

@@ -187,7 +187,15 @@ class Reservation:
         staff did not approve before the rental would have started."""
         if self.status is HOLD:
             return not self.hold_is_live(now)
-        return self.status is S.REQUESTED and now >= self.period.start
+        return self.status is S.REQUESTED and now >= self.approval_deadline
+
+    @property
+    def approval_deadline(self) -> datetime:
+        """Until when staff can still approve a request: its start — or, for whole days from
+        today (asked for after their midnight), its end."""
+        if self.created_at >= self.period.start:
+            return self.period.end
+        return self.period.start
 
     def _move(self, to: ReservationStatus, now: datetime, **changes: Any) -> Reservation:
         if to not in TRANSITIONS[self.status]:

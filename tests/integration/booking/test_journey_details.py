@@ -7,9 +7,13 @@ from __future__ import annotations
 import html
 import re
 import secrets
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
 
 from rental.booking import BookingFacade, CreateReservation, PricingBasis
 from rental.shared.time_range import TimeRange
+from tests.support.auth import csrf_token
 from tests.support.fleet import make_customer, make_type, tomorrow_at
 
 HTMX = {"HX-Request": "true"}
@@ -93,3 +97,131 @@ def test_more_than_a_fleet_with_nothing_free_says_none_left_with_the_fleet_size(
     assert page.status_code == 200
     assert "None left" in body and "we have 2 in total" in body
     assert not links(body, "that are free")
+
+
+# --- 2. whole days from today -------------------------------------------------------------------
+
+
+DETAILS = {
+    "name": "Jo Builder",
+    "email": "jo@example.com",
+    "phone": "+49 30 555 0101",
+    "street": "Baustr. 7",
+    "city": "Berlin",
+    "state": "Berlin",
+    "postal_code": "10115",
+    "country": "Germany",
+}
+
+
+@pytest.fixture
+def clock(app, monkeypatch):
+    """The booking pages' clock (the `app` fixture's business time zone is UTC), set by the
+    test: a day two days from now, so nothing the database holds is in its past."""
+
+    class Clock:
+        now = datetime.now(UTC).replace(hour=10, minute=0, second=0, microsecond=0)
+        now += timedelta(days=2)
+
+        def set(self, hour: int, minute: int = 0) -> date:
+            self.now = self.now.replace(hour=hour, minute=minute)
+            return self.now.date()
+
+        def __call__(self) -> datetime:
+            return self.now
+
+    fake = Clock()
+    monkeypatch.setitem(app.extensions, "booking.clock", fake)
+    return fake
+
+
+def whole_days(first: date, last: date) -> dict[str, str]:
+    return {
+        "basis": "daily",
+        "start_date": first.isoformat(),
+        "end_date": last.isoformat(),
+        "quantity": "1",
+    }
+
+
+def test_whole_days_from_today_are_offered_while_the_shop_takes_them(app, client, clock):
+    fleet = make_type(units=2, daily="120.00")
+    today = clock.set(10, 30)
+    page = client.get(f"/book/{fleet.slug}", query_string=whole_days(today, today))
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200, body
+    assert "AVAILABLE" in body and "(all day)" in body and "1 day × €120.00" in body
+    assert "Today can still be booked until 15:00." in body
+    assert f'id="start_date" name="start_date" value="{today}" required min="{today}"' in body
+    # And it can be booked: the hold is made, the review page holds it.
+    form = {**whole_days(today, today), **DETAILS, "csrf_token": csrf_token(client, "/")}
+    made = client.post(f"/book/{fleet.slug}/details", data=form)
+    assert made.status_code == 303
+    assert "We are holding this for you" in client.get(made.headers["Location"]).get_data(
+        as_text=True
+    )
+
+
+def test_after_the_cutoff_the_answer_names_the_earliest_day(app, client, clock):
+    fleet = make_type(units=2)
+    today = clock.set(15, 0)
+    tomorrow = today + timedelta(days=1)
+    page = client.get(f"/book/{fleet.slug}", query_string=whole_days(today, tomorrow))
+    body = html.unescape(page.get_data(as_text=True))
+    assert page.status_code == 422
+    assert (
+        "Whole-day bookings for today close at 15:00: the earliest first day is tomorrow, "
+        f"{tomorrow:%a %d %b %Y}." in body
+    )
+    assert 'aria-describedby="start-error"' in body
+    assert "Bookings for today closed at 15:00: the earliest first day is tomorrow." in body
+    assert f'min="{tomorrow}"' in body
+    assert "must be in the future" not in body
+    # A day already gone says so too; the details step refuses it the same way.
+    gone = client.get(
+        f"/book/{fleet.slug}", query_string=whole_days(today - timedelta(days=1), today)
+    )
+    assert "That day has passed: the earliest first day is tomorrow" in html.unescape(
+        gone.get_data(as_text=True)
+    )
+    form = {**whole_days(today, today), **DETAILS, "csrf_token": csrf_token(client, "/")}
+    refused = client.post(f"/book/{fleet.slug}/details", data=form)
+    assert refused.status_code == 422
+    assert "close at 15:00" in refused.get_data(as_text=True)
+
+
+def test_the_shop_can_turn_same_day_whole_days_off(app, client, clock, monkeypatch):
+    monkeypatch.setitem(app.config, "BOOKING_SAME_DAY_UNTIL", "off")
+    fleet = make_type(units=2)
+    today = clock.set(8, 0)
+    body = html.unescape(
+        client.get(f"/book/{fleet.slug}", query_string=whole_days(today, today)).get_data(
+            as_text=True
+        )
+    )
+    assert "We do not take whole-day bookings for the same day online" in body
+    assert "The earliest first day is tomorrow." in body
+
+
+def test_a_request_for_whole_days_from_today_is_not_expired_at_once(app, clock):
+    fleet = make_type(units=2)
+    today = clock.set(11, 0)
+    booking = BookingFacade(clock=clock)
+    period = booking.policy.daily_period(today, today)
+    # Both units online: more than the online share, so a request for staff.
+    request_id = booking.create_reservation(
+        CreateReservation(
+            make_customer(),
+            fleet.type_id,
+            period,
+            2,
+            PricingBasis.DAILY,
+            secrets.token_urlsafe(24),
+        )
+    )
+    assert booking.get_reservation(request_id).status.value == "REQUESTED"
+    clock.set(20, 0)
+    assert booking.expire_stale_holds() == 0
+    clock.now = period.end
+    assert booking.expire_stale_holds() == 1
+    assert booking.get_reservation(request_id).status.value == "EXPIRED"
