@@ -6,6 +6,35 @@ document.addEventListener("DOMContentLoaded", () => {
     if (invalid) invalid.focus();
   });
 
+  // Moving the start keeps the length: in a <form data-keep-length>, changing "start" (or
+  // "start_date") moves "end" (or "end_date") by as much. The hidden "was_*" fields hold what
+  // the form showed; they follow every change, so the server (which applies the same rule
+  // when JavaScript is off) sees nothing left to move. Runs in the capture phase, before
+  // htmx reads the form for its request.
+  const parse = (value) => new Date(value + (value.length === 10 ? "T00:00Z" : "Z"));
+  document.addEventListener("change", (event) => {
+    const form = event.target.form;
+    if (!form || !form.hasAttribute("data-keep-length")) return;
+    const field = (name) => form.elements.namedItem(name);
+    const ends = { start: "end", start_date: "end_date" };
+    const name = event.target.name;
+    if (name in ends) {
+      const end = field(ends[name]);
+      const wasStart = field("was_" + name);
+      const wasEnd = field("was_" + ends[name]);
+      if (end && wasStart && wasEnd && event.target.value) {
+        const shift = parse(event.target.value) - parse(wasStart.value);
+        const moved = new Date(parse(wasEnd.value).getTime() + shift);
+        if (!Number.isNaN(moved.getTime())) {
+          end.value = moved.toISOString().slice(0, wasEnd.value.length);
+        }
+      }
+    }
+    for (const shown of ["start", "end", "start_date", "end_date"]) {
+      if (field(shown) && field("was_" + shown)) field("was_" + shown).value = field(shown).value;
+    }
+  }, true);
+
   // Destructive actions ask first: <form data-confirm="..." [data-confirm-when="field=VALUE"]>.
   document.addEventListener("submit", (event) => {
     const form = event.target;

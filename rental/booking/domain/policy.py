@@ -209,6 +209,18 @@ class BookingPolicy:
         end = local_time.start_of_day(last_day + timedelta(days=1), self.timezone)
         return TimeRange(start, end)
 
+    def follow_start(
+        self, previous: TimeRange | None, start: datetime, end: datetime
+    ) -> TimeRange | None:
+        """The period meant when the customer moved the start of `previous`: the end moves
+        with it, keeping the length, when the end was left as it was or would now fall before
+        the start. None: take the start and end as typed."""
+        if previous is None or start == previous.start:
+            return None
+        if end == previous.end or end <= start:
+            return self.same_length_from(previous, start)
+        return None
+
     def same_length_from(self, period: TimeRange, start: datetime) -> TimeRange:
         """A period as long as `period` (same calendar days, same real time beyond them)
         starting at `start`: what "the same booking, later" means across a clock change."""

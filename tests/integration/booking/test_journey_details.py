@@ -225,3 +225,89 @@ def test_a_request_for_whole_days_from_today_is_not_expired_at_once(app, clock):
     clock.now = period.end
     assert booking.expire_stale_holds() == 1
     assert booking.get_reservation(request_id).status.value == "EXPIRED"
+
+
+# --- 2b. moving the start keeps the length ------------------------------------------------------
+
+
+def field_value(body: str, name: str) -> str:
+    found = re.search(rf'name="{name}" value="([^"]*)"', body)
+    assert found, f"no field {name}"
+    return found.group(1)
+
+
+def test_without_javascript_moving_the_first_day_moves_the_last_day_with_it(app, client):
+    fleet = make_type(units=2, daily="100.00", weekly=None)
+    first = tomorrow_at(0).date()
+    shown = client.get(
+        f"/book/{fleet.slug}", query_string=whole_days(first, first + timedelta(days=2))
+    ).get_data(as_text=True)
+    # The form remembers what it showed, for the next submit.
+    assert "data-keep-length" in shown
+    assert field_value(shown, "was_start_date") == first.isoformat()
+    assert field_value(shown, "was_end_date") == (first + timedelta(days=2)).isoformat()
+    # The customer moves the first day three days later and leaves the last day alone.
+    later = first + timedelta(days=3)
+    page = client.get(
+        f"/book/{fleet.slug}",
+        query_string={
+            **whole_days(later, first + timedelta(days=2)),
+            "was_start_date": first.isoformat(),
+            "was_end_date": (first + timedelta(days=2)).isoformat(),
+        },
+    )
+    body = html.unescape(page.get_data(as_text=True))
+    assert page.status_code == 200, body
+    assert "The end must be after" not in body and "on or after the first day" not in body
+    assert field_value(body, "end_date") == (later + timedelta(days=2)).isoformat()
+    assert 'id="end-moved"' in body and "The end moved with the start, keeping the length" in body
+    assert "3 days × €100.00" in body
+    # ... and the next submit starts from the moved period.
+    assert field_value(body, "was_end_date") == (later + timedelta(days=2)).isoformat()
+    [book] = re.findall(r'name="end_date" value="([^"]*)"', body.split('id="book-button"')[0])[-1:]
+    assert book == (later + timedelta(days=2)).isoformat()
+
+
+def test_an_end_left_before_the_moved_start_keeps_the_length_by_the_hour(app, client):
+    fleet = make_type(units=2)
+    was = hourly(9, 17)
+    start = tomorrow_at(10, days=3).strftime("%Y-%m-%dT%H:%M")
+    typed_end = tomorrow_at(12, days=2).strftime("%Y-%m-%dT%H:%M")  # before the new start
+    page = client.get(
+        f"/book/{fleet.slug}",
+        query_string={
+            **hourly(),
+            "start": start,
+            "end": typed_end,
+            "was_start": was["start"],
+            "was_end": was["end"],
+        },
+    )
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200, body
+    assert field_value(body, "end") == tomorrow_at(18, days=3).strftime("%Y-%m-%dT%H:%M")
+    assert "8 hours × €20.00" in body or "1 day × €120.00" in body
+    assert 'id="end-moved"' in body
+
+
+def test_an_end_the_customer_changed_too_is_taken_as_typed(app, client):
+    fleet = make_type(units=2)
+    was = hourly(9, 17)
+    page = client.get(
+        f"/book/{fleet.slug}",
+        query_string={
+            **hourly(10, 12),
+            "was_start": was["start"],
+            "was_end": was["end"],
+        },
+    )
+    body = page.get_data(as_text=True)
+    assert field_value(body, "end") == tomorrow_at(12).strftime("%Y-%m-%dT%H:%M")
+    assert "end-moved" not in body and "2 hours × €20.00" in body
+    # Without what the form showed (a link, an old bookmark) an end before the start is
+    # explained as before.
+    wrong = client.get(
+        f"/book/{fleet.slug}", query_string={**hourly(10, 9), "was_start": "rubbish"}
+    )
+    assert wrong.status_code == 422
+    assert "The end must be after the start." in wrong.get_data(as_text=True)
