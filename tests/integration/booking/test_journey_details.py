@@ -311,3 +311,22 @@ def test_an_end_the_customer_changed_too_is_taken_as_typed(app, client):
     )
     assert wrong.status_code == 422
     assert "The end must be after the start." in wrong.get_data(as_text=True)
+
+
+# --- 3. the billing unit next to the price ------------------------------------------------------
+
+
+def test_started_hours_are_said_next_to_the_price_and_kept_with_the_booking(app, client):
+    fleet = make_type(units=2, hourly="20.00", daily="120.00")
+    params = {**hourly(), "end": tomorrow_at(11, 15).strftime("%Y-%m-%dT%H:%M")}
+    body = client.get(f"/book/{fleet.slug}", query_string=params).get_data(as_text=True)
+    assert "3 hours × €20.00" in body
+    note = "Billed per started hour: 09:00–11:15 is 2 hours 15 minutes, charged as 3 hours."
+    assert f'<p class="quote-note">{note}</p>' in body
+    # The type page says the unit with the rates.
+    detail = client.get(f"/catalog/{fleet.slug}").get_data(as_text=True)
+    assert "Per started hour" in detail and "09:00–11:15 counts as 3 hours" in detail
+    # The booking keeps the note with its frozen price (review page).
+    form = {**params, **DETAILS, "csrf_token": csrf_token(client, "/")}
+    made = client.post(f"/book/{fleet.slug}/details", data=form)
+    assert note in client.get(made.headers["Location"]).get_data(as_text=True)
