@@ -83,6 +83,10 @@ class BookingFacade:
     def get_reservation_for_customer(self, reference: str, token: str) -> Reservation:
         return self._queries.for_customer_link(reference, token)
 
+    def may_book_again(self, reservation: Reservation) -> bool:
+        """Whether an expired booking's dates can be offered again as they were."""
+        return self._queries.may_book_again(reservation)
+
     def list_reservations(self, query: ListReservations) -> ReservationPage:
         return self._queries.list(query)
 

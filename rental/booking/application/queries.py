@@ -379,6 +379,20 @@ class ReservationQueries:
             )
         return reservation
 
+    def may_book_again(self, reservation: Reservation) -> bool:
+        """An expired booking offers its dates again while they can still be booked (their
+        start has not passed, the type is still offered); otherwise new dates."""
+        if reservation.status is not ReservationStatus.EXPIRED:
+            return False
+        policy = self._availability.policy
+        if policy.start_problem(reservation.period, reservation.basis, self._clock()):
+            return False
+        try:
+            self._availability.ensure_type_bookable(reservation.equipment_type_id)
+        except DomainError:
+            return False
+        return True
+
     def list(self, query: ListReservations) -> ReservationPage:
         page, size = max(query.page, 1), min(max(query.page_size, 1), 100)
         items, total = self._reservations.search(query, page, size)

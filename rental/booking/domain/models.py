@@ -247,7 +247,14 @@ class Reservation:
     def expire(self, now: datetime) -> Reservation:
         if self.status.is_open and not self.is_stale(now):
             raise ConflictError(f"The hold on {self.reference} has not expired yet.")
-        return self._move(S.EXPIRED, now, hold_expires_at=None)
+        # A hold keeps the moment it ran out (the customer's page says when); a request had none.
+        return self._move(S.EXPIRED, now)
+
+    @property
+    def hold_ran_out(self) -> bool:
+        """Expired because the customer did not confirm the hold in time (not a request staff
+        did not approve)."""
+        return self.status is S.EXPIRED and self.hold_expires_at is not None
 
     def flag(self, reason: str, now: datetime, code: str = "other") -> Reservation:
         return self._changed(

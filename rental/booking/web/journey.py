@@ -269,6 +269,7 @@ def confirm(reference: str, token: str) -> Response:
             token=token,
             hold_live=False,
             error=exc.message,
+            again_url=_again_url(booking, reservation, equipment),
         )
     return redirect(url_for("booking.confirmed", reference=reference, token=token), code=303)
 
@@ -287,16 +288,37 @@ def confirmed(reference: str, token: str) -> Response:
     )
 
 
+def _again_url(booking: BookingFacade, reservation, equipment) -> str:
+    """The availability form filled with the booking's type, dates and quantity."""
+    params = from_period(
+        reservation.period, reservation.basis, reservation.quantity, booking.policy.timezone
+    )
+    return url_for("booking.availability", slug=equipment.slug, **params)
+
+
 def _manage_context(reference: str, token: str) -> dict[str, Any]:
-    _booking, reservation, equipment = _own(reference, token)
+    booking, reservation, equipment = _own(reference, token)
     allocations = InventoryFacade().list_allocations_for_reservation(reservation.id)
     waiting = reservation.status is ReservationStatus.CONFIRMED and not allocations
+    expired = reservation.status is ReservationStatus.EXPIRED
     return {
         "reservation": reservation,
         "equipment": equipment,
         "allocations": allocations,
         "token": token,
         "waiting_for_allocation": waiting and not reservation.needs_attention,
+        # An expired booking: its dates again while they can be booked, else new dates.
+        "book_again_url": _again_url(booking, reservation, equipment)
+        if booking.may_book_again(reservation)
+        else None,
+        "new_dates_url": url_for(
+            "booking.availability",
+            slug=equipment.slug,
+            basis=reservation.basis.value.lower(),
+            quantity=reservation.quantity,
+        )
+        if expired and equipment.active
+        else None,
     }
 
 

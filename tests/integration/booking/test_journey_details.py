@@ -8,6 +8,7 @@ import html
 import re
 import secrets
 from datetime import UTC, date, datetime, timedelta
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
@@ -330,3 +331,86 @@ def test_started_hours_are_said_next_to_the_price_and_kept_with_the_booking(app,
     form = {**params, **DETAILS, "csrf_token": csrf_token(client, "/")}
     made = client.post(f"/book/{fleet.slug}/details", data=form)
     assert note in client.get(made.headers["Location"]).get_data(as_text=True)
+
+
+# --- 4. an expired hold -------------------------------------------------------------------------
+
+
+def book_online(client, fleet, params: dict[str, str], email: str = "jo@example.com") -> str:
+    """Make a hold through the details form; returns the manage page's address."""
+    form = {**params, **DETAILS, "email": email, "csrf_token": csrf_token(client, "/")}
+    made = client.post(f"/book/{fleet.slug}/details", data=form)
+    assert made.status_code == 303, made.get_data(as_text=True)
+    reference, token = re.search(
+        r"/book/review/([^/]+)/([^/?]+)", made.headers["Location"]
+    ).groups()
+    return f"/r/{reference}/{token}"
+
+
+def test_an_expired_hold_explains_itself_and_offers_the_same_dates_again(app, client, clock):
+    fleet = make_type(units=3)
+    clock.set(10, 0)
+    day = clock.now.date() + timedelta(days=1)
+    params = {
+        "basis": "hourly",
+        "start": f"{day}T09:00",
+        "end": f"{day}T13:00",
+        "quantity": "2",
+    }
+    manage = book_online(client, fleet, params)
+    clock.now += timedelta(minutes=16)  # the 15-minute hold runs out
+    assert BookingFacade(clock=clock).expire_stale_holds() == 1
+    # The review link now leads to the manage page, which says what happened.
+    review = client.get(manage.replace("/r/", "/book/review/"))
+    assert review.status_code == 303 and review.headers["Location"].endswith(manage)
+    body = html.unescape(client.get(manage).get_data(as_text=True))
+    assert "EXPIRED" in body
+    assert "but it was not confirmed by then, so the hold ran out" in body
+    assert "Nothing is reserved for you and nothing is owed." in body
+    [again] = links(body, "Book these dates again")
+    address = urlsplit(again)
+    assert address.path == f"/book/{fleet.slug}"
+    assert dict(parse_qsl(address.query)) == params
+    # One click: the form filled with the same type, dates and quantity, and the answer.
+    page = client.get(again).get_data(as_text=True)
+    assert field_value(page, "start") == params["start"]
+    assert field_value(page, "end") == params["end"]
+    assert field_value(page, "quantity") == "2"
+    assert "AVAILABLE" in page and "3 of 3 free" in page
+
+
+def test_an_expired_hold_whose_dates_have_passed_offers_new_dates(app, client, clock):
+    fleet = make_type(units=3)
+    clock.set(10, 0)
+    today = clock.now.date()
+    manage = book_online(
+        client,
+        fleet,
+        {"basis": "hourly", "start": f"{today}T11:00", "end": f"{today}T13:00", "quantity": "1"},
+    )
+    clock.set(12, 0)
+    assert BookingFacade(clock=clock).expire_stale_holds() == 1
+    body = html.unescape(client.get(manage).get_data(as_text=True))
+    assert "the hold ran out" in body and "Book these dates again" not in body
+    [new] = links(body, "Choose new dates")
+    assert new == f"/book/{fleet.slug}?basis=hourly&quantity=1"
+
+
+def test_a_confirmation_that_comes_too_late_links_to_the_same_dates(app, client, clock):
+    fleet = make_type(units=1)
+    clock.set(10, 0)
+    params = hourly()
+    params |= {
+        "start": f"{clock.now.date() + timedelta(days=1)}T09:00",
+        "end": f"{clock.now.date() + timedelta(days=1)}T17:00",
+    }
+    manage = book_online(client, fleet, params)
+    clock.now += timedelta(minutes=20)  # the hold ran out; someone else takes the unit
+    book_online(client, fleet, params, email="quick@example.com")
+    review = manage.replace("/r/", "/book/review/")
+    answer = client.post(review, data={"csrf_token": csrf_token(client, "/")})
+    body = html.unescape(answer.get_data(as_text=True))
+    assert answer.status_code == 409
+    assert "Your hold expired and in the meantime the equipment was booked" in body
+    [again] = links(body, "See what is free for these dates")
+    assert "start=" in again and "quantity=1" in again
