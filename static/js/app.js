@@ -1,4 +1,6 @@
 // Small progressive enhancements. The app works without this file.
+// With JavaScript on, text marked .js-only is shown (for example "this page updates by itself").
+document.documentElement.classList.add("js");
 document.addEventListener("DOMContentLoaded", () => {
   // Move focus to the first error after an htmx swap brings one in, for keyboard and screen-reader users.
   document.body.addEventListener("htmx:afterSwap", (event) => {

@@ -322,6 +322,16 @@ def _manage_context(reference: str, token: str) -> dict[str, Any]:
     }
 
 
+@bp.get("/r/<reference>")
+def manage_without_token(reference: str) -> Response:
+    """A manage link cut short (the private part after the reference is missing)."""
+    raise NotFoundError(
+        "This booking link is incomplete: the private part after the booking reference is "
+        "missing. Open the full link from your booking confirmation, or call us with your "
+        "reference."
+    )
+
+
 @bp.get("/r/<reference>/<token>")
 def manage(reference: str, token: str) -> Response:
     return render("booking/manage.html", "status", **_manage_context(reference, token))

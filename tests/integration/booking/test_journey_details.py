@@ -414,3 +414,42 @@ def test_a_confirmation_that_comes_too_late_links_to_the_same_dates(app, client,
     assert "Your hold expired and in the meantime the equipment was booked" in body
     [again] = links(body, "See what is free for these dates")
     assert "start=" in again and "quantity=1" in again
+
+
+# --- 5. the manage page without JavaScript, an incomplete link, empty categories --------------
+
+
+def test_the_manage_page_says_reload_when_javascript_is_off(app, client):
+    fleet = make_type(units=2)
+    manage = book_online(client, fleet, hourly())
+    review = manage.replace("/r/", "/book/review/")
+    assert client.post(review, data={"csrf_token": csrf_token(client, "/")}).status_code == 303
+    body = client.get(manage).get_data(as_text=True)  # confirmed, no worker: no serials yet
+    assert "We are preparing your equipment" in body
+    # With JavaScript the page polls and says so; that text is marked for scripts only, and
+    # without them <noscript> asks for a reload, with a link to this page.
+    assert 'hx-trigger="every 3s"' in body
+    assert '<span class="js-only" id="updates-itself">this page updates by itself.</span>' in body
+    noscript = re.search(r"<noscript>(.*?)</noscript>", body, re.S)
+    assert noscript and "Reload this page</a> in a minute" in noscript.group(1)
+    assert f'href="{manage}"' in noscript.group(1)
+    css = client.get("/static/css/app.css").get_data(as_text=True)
+    assert "html:not(.js) .js-only { display: none; }" in css
+    script = client.get("/static/js/app.js").get_data(as_text=True)
+    assert 'document.documentElement.classList.add("js");' in script
+    # The polled fragment keeps the same wording (it is only ever fetched by htmx).
+    polled = client.get(manage, headers=HTMX).get_data(as_text=True)
+    assert "<html" not in polled and 'class="js-only"' in polled
+
+
+def test_a_manage_link_without_its_token_gets_the_sites_own_404(app, client):
+    page = client.get("/r/RK-ABCDEF")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 404
+    assert '<article class="error-page">' in body and "Browse the catalog" in body
+    assert "This booking link is incomplete" in body
+    assert "requested URL was not found" not in body
+    # Any unknown address: our words, not the framework's default text.
+    other = client.get("/no/such/page").get_data(as_text=True)
+    assert "There is no page at this address" in other
+    assert "requested URL was not found" not in other
