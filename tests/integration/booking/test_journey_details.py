@@ -64,7 +64,7 @@ def test_asking_for_more_than_exist_offers_the_free_ones_without_javascript(app,
     # A shortage like any other, not a form error ("choose 4 or fewer").
     assert page.status_code == 200
     assert "NOT AVAILABLE" in body and "or fewer" not in body
-    assert "Only 2 left" in body and "we have 4 in total" in body
+    assert "We have 4 in total</strong> — 2 free for these dates (you asked for 999)" in body
     [offer] = links(body, "Book the 2 that are free")
     assert "quantity=2" in offer
     # One click: the same dates with the 2 that are free, ready to book.
@@ -89,15 +89,20 @@ def test_asking_for_more_than_exist_offers_the_free_ones_with_htmx(app, client):
     assert "2 of 4 free" in swapped
 
 
-def test_more_than_a_fleet_with_nothing_free_says_none_left_with_the_fleet_size(app, client):
+def test_more_than_a_fleet_with_nothing_free_says_so_with_the_fleet_size(app, client):
     fleet = make_type(units=2)
     hold(fleet, TimeRange(tomorrow_at(9), tomorrow_at(17)), 1)
     hold(fleet, TimeRange(tomorrow_at(9), tomorrow_at(17)), 1)
     page = client.get(f"/book/{fleet.slug}", query_string=hourly(qty=5))
     body = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert "None left" in body and "we have 2 in total" in body
+    assert "We have 2 in total</strong> — none free for these dates (you asked for 5)" in body
     assert not links(body, "that are free")
+    # Nothing booked at all: no "busiest" line about 0 booked, the whole fleet is offered.
+    fleet = make_type(units=3)
+    body = client.get(f"/book/{fleet.slug}", query_string=hourly(qty=7)).get_data(as_text=True)
+    assert "We have 3 in total</strong> — all free for these dates" in body
+    assert "Busiest" not in body and links(body, "Book the 3 that are free")
 
 
 # --- 2. whole days from today -------------------------------------------------------------------
