@@ -5,16 +5,19 @@ scrolls sideways at a readable size instead of shrinking."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import secrets
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from playwright.sync_api import Browser
 
+from rental.booking import BookingFacade, CreateReservation, PricingBasis
 from rental.catalog import CatalogFacade, DefineEquipmentType
 from rental.inventory import InventoryFacade, RegisterEquipmentBulk
 from rental.pricing import PricingFacade, SetRateCard
+from rental.shared.time_range import TimeRange
 from tests.e2e.conftest import sign_in_page
-from tests.support.fleet import make_category, make_type
+from tests.support.fleet import make_category, make_customer, make_type
 
 PHONE = {"width": 390, "height": 844}
 LONG_NAME = "Hydraulic" + "Superlong" * 12 + "Generator"[: 120 - 9 - 9 * 12]
@@ -75,3 +78,39 @@ def test_nothing_widens_a_phone(browser: Browser, live_server):
     assert svg and svg["width"] >= 800
     assert chart.evaluate("e => e.scrollWidth > e.clientWidth")
     context.close()
+
+
+def test_the_manage_page_fits_a_phone_and_says_how_it_updates(browser: Browser, live_server):
+    """Confirmed, no worker running: the page waits for serial numbers. With JavaScript it
+    says it updates by itself; without, it asks for a reload — either way on the screen."""
+    with live_server.app.app_context():
+        fleet = make_type(units=2)
+        token = secrets.token_urlsafe(24)
+        booking = BookingFacade()
+        start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=2)
+        reservation_id = booking.create_reservation(
+            CreateReservation(
+                make_customer(),
+                fleet.type_id,
+                TimeRange(start, start + timedelta(hours=3)),
+                1,
+                PricingBasis.HOURLY,
+                token,
+            )
+        )
+        booking.confirm_reservation(reservation_id)
+        reference = booking.get_reservation(reservation_id).reference
+    for javascript, shown, hidden in (
+        (True, "this page updates by itself.", "Reload this page"),
+        (False, "Reload this page in a minute", "updates by itself"),
+    ):
+        context = browser.new_context(viewport=PHONE, java_script_enabled=javascript)
+        page = context.new_page()
+        page.goto(f"{live_server.url}/r/{reference}/{token}")
+        state = page.locator("#allocation-state")
+        text = state.inner_text()
+        assert shown in text and hidden not in text, text
+        box = state.bounding_box()
+        assert box and box["x"] + box["width"] <= PHONE["width"]
+        assert page_width(page) <= PHONE["width"]
+        context.close()
