@@ -20,7 +20,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const field = (name) => form.elements.namedItem(name);
     const ends = { start: "end", start_date: "end_date" };
     const name = event.target.name;
-    if (name in ends) {
+    if (Object.hasOwn(ends, name)) {
       const end = field(ends[name]);
       const wasStart = field("was_" + name);
       const wasEnd = field("was_" + ends[name]);
