@@ -193,6 +193,19 @@ def _slot_minutes(name: str, default: int) -> int:
     return value
 
 
+def _time_of_day(name: str, default: str) -> str:
+    """A local time 'HH:MM' (00:00-23:59), or 'off'."""
+    raw = _str(name, default)
+    if raw.lower() == "off":
+        return "off"
+    match = re.fullmatch(r"([01]?[0-9]|2[0-3]):([0-5][0-9])", raw)
+    if not match:
+        raise ConfigError(
+            f"{name} must be a time of day such as 15:00 (00:00 to 23:59), or off (got {raw!r})."
+        )
+    return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+
 def _outbox() -> dict[str, Any]:
     lease = _float("OUTBOX_LEASE_SECONDS", 30, minimum=1)
     heartbeat = _float("OUTBOX_HEARTBEAT_SECONDS", lease / 3, positive=True)
@@ -274,6 +287,8 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "BOOKING_OPEN_PER_IP": _int("BOOKING_OPEN_PER_IP", 5, minimum=1),
         # The shop's phone, given when an online booking is refused ("please call us on …").
         "SHOP_PHONE": _phone("SHOP_PHONE"),
+        # Whole-day bookings may start today until this local time ("off": from tomorrow).
+        "BOOKING_SAME_DAY_UNTIL": _time_of_day("BOOKING_SAME_DAY_UNTIL", "15:00"),
         "WTF_CSRF_TIME_LIMIT": None,  # tied to the session; a tab left open still works
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     }

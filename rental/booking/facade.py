@@ -45,9 +45,13 @@ from rental.shared.time_range import TimeRange, utcnow
 
 
 class BookingFacade:
-    def __init__(self, policy: BookingPolicy | None = None, clock: Clock = utcnow) -> None:
-        """`clock`: the time every booking decision is made at (tests pass their own)."""
+    def __init__(self, policy: BookingPolicy | None = None, clock: Clock | None = None) -> None:
+        """`clock`: the time every booking decision is made at (tests pass their own, or set
+        `app.extensions["booking.clock"]` for the pages); the real time by default."""
         settings: Any = current_app.config if has_app_context() else {}
+        extensions: Any = current_app.extensions if has_app_context() else {}
+        clock = clock or extensions.get("booking.clock") or utcnow
+        self.now = clock
         self.policy = policy or BookingPolicy.from_settings(settings)
         catalog = CatalogFacade()
         inventory = InventoryFacade(catalog)
@@ -80,6 +84,10 @@ class BookingFacade:
 
     def get_reservation_for_customer(self, reference: str, token: str) -> Reservation:
         return self._queries.for_customer_link(reference, token)
+
+    def may_book_again(self, reservation: Reservation) -> bool:
+        """Whether an expired booking's dates can be offered again as they were."""
+        return self._queries.may_book_again(reservation)
 
     def list_reservations(self, query: ListReservations) -> ReservationPage:
         return self._queries.list(query)

@@ -89,6 +89,14 @@ _TITLES = {
 }
 
 
+# Instead of the framework's default descriptions (a view that aborts with its own keeps it).
+_MESSAGES = {
+    404: "There is no page at this address. Check the link for a typing mistake, or find what "
+    "you need from the home page or the catalog.",
+    405: "This page cannot be used that way. Go back and try again from the page itself.",
+}
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain_error(exc: DomainError) -> Response:
@@ -106,9 +114,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
         status = exc.code or 500
-        response = _error_response(
-            status, _TITLES.get(status, exc.name), exc.description or exc.name
-        )
+        message = exc.description or exc.name
+        if message == type(exc).description and status in _MESSAGES:
+            message = _MESSAGES[status]  # our words, not the framework's default text
+        response = _error_response(status, _TITLES.get(status, exc.name), message)
         if status == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
             response.headers["Allow"] = ", ".join(exc.valid_methods)
         return response

@@ -1,4 +1,6 @@
 // Small progressive enhancements. The app works without this file.
+// With JavaScript on, text marked .js-only is shown (for example "this page updates by itself").
+document.documentElement.classList.add("js");
 document.addEventListener("DOMContentLoaded", () => {
   // Move focus to the first error after an htmx swap brings one in, for keyboard and screen-reader users.
   // A history restore (Back to an address htmx pushed) swaps without a target in the event's
@@ -21,6 +23,35 @@ document.addEventListener("DOMContentLoaded", () => {
     new Set(entries.map(([name]) => name)).forEach((name) => detail.formData.delete(name));
     entries.forEach(([name, value]) => blank(value) || detail.formData.append(name, value));
   });
+
+  // Moving the start keeps the length: in a <form data-keep-length>, changing "start" (or
+  // "start_date") moves "end" (or "end_date") by as much. The hidden "was_*" fields hold what
+  // the form showed; they follow every change, so the server (which applies the same rule
+  // when JavaScript is off) sees nothing left to move. Runs in the capture phase, before
+  // htmx reads the form for its request.
+  const parse = (value) => new Date(value + (value.length === 10 ? "T00:00Z" : "Z"));
+  document.addEventListener("change", (event) => {
+    const form = event.target.form;
+    if (!form || !form.hasAttribute("data-keep-length")) return;
+    const field = (name) => form.elements.namedItem(name);
+    const ends = { start: "end", start_date: "end_date" };
+    const name = event.target.name;
+    if (Object.hasOwn(ends, name)) {
+      const end = field(ends[name]);
+      const wasStart = field("was_" + name);
+      const wasEnd = field("was_" + ends[name]);
+      if (end && wasStart && wasEnd && event.target.value) {
+        const shift = parse(event.target.value) - parse(wasStart.value);
+        const moved = new Date(parse(wasEnd.value).getTime() + shift);
+        if (!Number.isNaN(moved.getTime())) {
+          end.value = moved.toISOString().slice(0, wasEnd.value.length);
+        }
+      }
+    }
+    for (const shown of ["start", "end", "start_date", "end_date"]) {
+      if (field(shown) && field("was_" + shown)) field("was_" + shown).value = field(shown).value;
+    }
+  }, true);
 
   // Destructive actions ask first: <form data-confirm="..." [data-confirm-when="field=VALUE"]>.
   document.addEventListener("submit", (event) => {

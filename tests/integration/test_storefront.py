@@ -62,3 +62,22 @@ def test_a_type_page_reads_the_type_its_similar_types_its_rate_card_and_stock_on
     assert len(reading(seen, "catalog_categories")) == 1, seen  # the breadcrumb
     assert len(reading(seen, "pricing_rate_cards")) == 1, seen  # prices, and the Offer
     assert len(reading(seen, "inventory_items")) == 1, seen  # the Offer's availability
+
+
+def test_empty_categories_are_hidden_from_visitors_but_not_from_staff(app, client, admin_client):
+    catalog = CatalogFacade()
+    power = catalog.create_category(CreateCategory("Power"))
+    catalog.create_category(CreateCategory("Welding"))  # nothing in it
+    catalog.create_category(CreateCategory("Lighting", parent_id=power))  # nothing in it
+    generators = catalog.create_category(CreateCategory("Generators", parent_id=power))
+    price(make_type("Generator 01", category=generators))
+    body = client.get("/catalog").get_data(as_text=True)
+    assert '>Power <span class="muted">(1)</span>' in body
+    assert '>Generators <span class="muted">(1)</span>' in body
+    assert "Welding" not in body and "Lighting" not in body and "(0)" not in body
+    # Its address still answers, with the empty state.
+    empty = client.get("/catalog?category=welding").get_data(as_text=True)
+    assert "<h1>Welding</h1>" in empty and "No equipment matches in Welding" in empty
+    # Staff see every category (to fill or remove them).
+    staff = admin_client.get("/admin/catalog/categories").get_data(as_text=True)
+    assert "Welding" in staff and "Lighting" in staff

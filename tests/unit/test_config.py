@@ -7,7 +7,7 @@ from __future__ import annotations
 import ast
 import os
 import re
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 
 import pytest
@@ -138,6 +138,9 @@ def test_documented_booking_and_outbox_settings_are_read_and_used(tmp_path, monk
         ("PUBLIC_URL", "ftp://rent.example.com", "PUBLIC_URL must be the site's address"),
         ("SHOP_PHONE", "call <b>me</b>", "SHOP_PHONE must be a phone number"),
         ("SHOP_PHONE", "+49 " + "1" * 40, "SHOP_PHONE must be a phone number"),
+        ("BOOKING_SAME_DAY_UNTIL", "25:00", "BOOKING_SAME_DAY_UNTIL must be a time of day"),
+        ("BOOKING_SAME_DAY_UNTIL", "3pm", "BOOKING_SAME_DAY_UNTIL must be a time of day"),
+        ("BOOKING_SAME_DAY_UNTIL", "１５:00", "BOOKING_SAME_DAY_UNTIL must be a time of day"),
     ],
 )
 def test_a_bad_value_is_refused_with_a_message_naming_the_variable(
@@ -161,3 +164,15 @@ def test_public_url_is_the_scheme_and_host_without_a_trailing_slash(tmp_path, mo
     assert load_config(tmp_path)["PUBLIC_URL"] is None  # unset: the request's own address
     monkeypatch.setenv("PUBLIC_URL", "https://rent.example.com:8443/")
     assert load_config(tmp_path)["PUBLIC_URL"] == "https://rent.example.com:8443"
+
+
+@pytest.mark.parametrize(
+    ("value", "cutoff"),
+    [(None, time(15, 0)), ("9:30", time(9, 30)), ("23:59", time(23, 59)), ("OFF", None)],
+)
+def test_the_same_day_cutoff_reaches_the_booking_policy(tmp_path, monkeypatch, value, cutoff):
+    from rental.booking.domain.policy import BookingPolicy
+
+    if value is not None:
+        monkeypatch.setenv("BOOKING_SAME_DAY_UNTIL", value)
+    assert BookingPolicy.from_settings(load_config(tmp_path)).same_day_until == cutoff

@@ -80,6 +80,12 @@ class AvailabilityResult:
     def needs_approval(self) -> bool:
         return self.is_available and self.quantity > self.online_limit
 
+    @property
+    def more_than_exist(self) -> bool:
+        """Asked for more units than the whole fleet has for the period (999 of 4): a shortage
+        like any other, answered with what is free."""
+        return self.quantity > self.total_capacity
+
 
 @dataclass(frozen=True, slots=True)
 class ReservationPage:
@@ -269,8 +275,9 @@ class AvailabilityQueries:
     def check(self, query: CheckAvailability) -> AvailabilityResult:
         now = self._clock()
         self.validate(query.equipment_type_id, query.period, query.basis, query.quantity, now)
+        # More than the fleet has is a shortage like any other (not a form error): the answer
+        # names what is free and offers it.
         result = self._assess(query.equipment_type_id, query.period, query.quantity, now)
-        self.policy.check_quantity(query.quantity, result.total_capacity)
         try:
             quote = self.price(query.equipment_type_id, query.period, query.quantity)
         except DomainError:
@@ -379,6 +386,20 @@ class ReservationQueries:
                 "This booking link is not valid. Check the link in your confirmation."
             )
         return reservation
+
+    def may_book_again(self, reservation: Reservation) -> bool:
+        """An expired booking offers its dates again while they can still be booked (their
+        start has not passed, the type is still offered); otherwise new dates."""
+        if reservation.status is not ReservationStatus.EXPIRED:
+            return False
+        policy = self._availability.policy
+        if policy.start_problem(reservation.period, reservation.basis, self._clock()):
+            return False
+        try:
+            self._availability.ensure_type_bookable(reservation.equipment_type_id)
+        except DomainError:
+            return False
+        return True
 
     def list(self, query: ListReservations) -> ReservationPage:
         """With `text`: reservations whose reference contains it, or whose customer's name,

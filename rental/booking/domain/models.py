@@ -233,7 +233,15 @@ class Reservation:
         staff did not approve before the rental would have started."""
         if self.status is HOLD:
             return not self.hold_is_live(now)
-        return self.status is S.REQUESTED and now >= self.period.start
+        return self.status is S.REQUESTED and now >= self.approval_deadline
+
+    @property
+    def approval_deadline(self) -> datetime:
+        """Until when staff can still approve a request: its start — or, for whole days from
+        today (asked for after their midnight), its end."""
+        if self.created_at >= self.period.start:
+            return self.period.end
+        return self.period.start
 
     def _move(self, to: ReservationStatus, now: datetime, **changes: Any) -> Reservation:
         if to not in TRANSITIONS[self.status]:
@@ -285,7 +293,14 @@ class Reservation:
     def expire(self, now: datetime) -> Reservation:
         if self.status.is_open and not self.is_stale(now):
             raise ConflictError(f"The hold on {self.reference} has not expired yet.")
-        return self._move(S.EXPIRED, now, hold_expires_at=None)
+        # A hold keeps the moment it ran out (the customer's page says when); a request had none.
+        return self._move(S.EXPIRED, now)
+
+    @property
+    def hold_ran_out(self) -> bool:
+        """Expired because the customer did not confirm the hold in time (not a request staff
+        did not approve)."""
+        return self.status is S.EXPIRED and self.hold_expires_at is not None
 
     def flag(self, reason: str, now: datetime, code: str = "other") -> Reservation:
         return self._changed(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,6 +38,9 @@ class BookingPolicy:
     open_per_origin: int = 5
     # How customers reach the shop when online booking cannot help ("" when not configured).
     shop_phone: str = ""
+    # Whole-day bookings may start today until this local time (the shop still hands
+    # equipment out); after it, or when None, the earliest first day is tomorrow.
+    same_day_until: time | None = time(15, 0)
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> BookingPolicy:
@@ -51,6 +54,7 @@ class BookingPolicy:
             online_max_share=float(settings.get("BOOKING_ONLINE_MAX_SHARE", 0.5)),
             open_per_customer=int(settings.get("BOOKING_OPEN_PER_EMAIL", 3)),
             open_per_origin=int(settings.get("BOOKING_OPEN_PER_IP", 5)),
+            same_day_until=same_day_cutoff(str(settings.get("BOOKING_SAME_DAY_UNTIL", "15:00"))),
             shop_phone=str(settings.get("SHOP_PHONE") or ""),
         )
 
@@ -70,8 +74,9 @@ class BookingPolicy:
         """Lengths count calendar days in the business time zone (README, "Booking"): 90 days
         are 90 days whether a clock change makes them an hour longer or shorter."""
         tz = self.timezone
-        if period.start < now - self.clock_skew:
-            raise ValidationError("The start must be in the future.", field="start")
+        problem = self.start_problem(period, basis, now)
+        if problem:
+            raise ValidationError(problem, field="start")
         if period.start > now + self.horizon:
             last = (now + self.horizon).astimezone(self.timezone)
             raise ValidationError(
@@ -103,6 +108,56 @@ class BookingPolicy:
         if minimum and period.end < local_time.add(period.start, minimum, tz):
             raise ValidationError(self._too_short(period, minimum), field="end")
 
+    def earliest_day(self, now: datetime) -> date:
+        """The first day a whole-day booking can start on: today while the shop still takes
+        same-day rentals (before `same_day_until`, local time), else tomorrow."""
+        local = now.astimezone(self.timezone)
+        if self.same_day_until is not None and local.time() < self.same_day_until:
+            return local.date()
+        return local.date() + timedelta(days=1)
+
+    def same_day_note(self, now: datetime) -> str:
+        """What the daily form says about today, so nobody has to find out by trying."""
+        if self.earliest_day(now) == now.astimezone(self.timezone).date():
+            return f"Today can still be booked until {self.same_day_until:%H:%M}."
+        if self.same_day_until is None:
+            return "The earliest first day is tomorrow."
+        return (
+            f"Bookings for today closed at {self.same_day_until:%H:%M}: "
+            "the earliest first day is tomorrow."
+        )
+
+    def earliest_hourly_start(self, now: datetime) -> datetime:
+        """The first bookable start of an hourly booking: the next mark on the grid."""
+        return self.align_up(now, PricingBasis.HOURLY)
+
+    def start_problem(self, period: TimeRange, basis: PricingBasis, now: datetime) -> str | None:
+        """Why the period cannot start when it does, in words that name the earliest
+        possible start; None when it can. Whole days count from today (until the same-day
+        cut-off) although today's midnight has passed; times must still be ahead."""
+        if basis is PricingBasis.DAILY:
+            first = period.start.astimezone(self.timezone).date()
+            earliest = self.earliest_day(now)
+            if first >= earliest:
+                return None
+            today = now.astimezone(self.timezone).date()
+            when = "today" if earliest == today else "tomorrow"
+            label = f"{when}, {local_time.day_label(earliest)}"
+            if first == today:
+                if self.same_day_until is None:
+                    reason = "We do not take whole-day bookings for the same day online"
+                else:
+                    reason = f"Whole-day bookings for today close at {self.same_day_until:%H:%M}"
+                return f"{reason}: the earliest first day is {label}."
+            return f"That day has passed: the earliest first day is {label}."
+        if period.start < now - self.clock_skew:
+            earliest = self.earliest_hourly_start(now).astimezone(self.timezone)
+            return (
+                f"The start must be in the future: the earliest start is "
+                f"{local_time.day_label(earliest.date())}, {local_time.clock(earliest)}."
+            )
+        return None
+
     def _too_short(self, period: TimeRange, minimum: timedelta) -> str:
         message = f"The minimum rental is {describe_duration(minimum)}."
         changes = [c for c in local_time.clock_changes(period, self.timezone) if c.forward]
@@ -129,19 +184,11 @@ class BookingPolicy:
         return local_time.resolve(wall, self.timezone)
 
     @staticmethod
-    def check_quantity(quantity: int, total_capacity: int | None = None) -> None:
+    def check_quantity(quantity: int) -> None:
+        """At least one. More than the fleet has is not refused here: it is a shortage, and the
+        availability answer offers the units that are free."""
         if quantity < 1:
             raise ValidationError("Choose at least 1.", field="quantity")
-        if total_capacity is not None and quantity > total_capacity:
-            if total_capacity == 0:
-                raise ValidationError(
-                    "None of these can be booked for that period.", field="quantity"
-                )
-            raise ValidationError(
-                f"We have {total_capacity} in total for that period; choose {total_capacity} "
-                "or fewer.",
-                field="quantity",
-            )
 
     def online_limit(self, total_capacity: int) -> int:
         """The most units one online booking may take without staff approval."""
@@ -176,11 +223,32 @@ class BookingPolicy:
         end = local_time.start_of_day(last_day + timedelta(days=1), self.timezone)
         return TimeRange(start, end)
 
+    def follow_start(
+        self, previous: TimeRange | None, start: datetime, end: datetime
+    ) -> TimeRange | None:
+        """The period meant when the customer moved the start of `previous`: the end moves
+        with it, keeping the length, when the end was left as it was or would now fall before
+        the start. None: take the start and end as typed."""
+        if previous is None or start == previous.start:
+            return None
+        if end == previous.end or end <= start:
+            return self.same_length_from(previous, start)
+        return None
+
     def same_length_from(self, period: TimeRange, start: datetime) -> TimeRange:
         """A period as long as `period` (same calendar days, same real time beyond them)
         starting at `start`: what "the same booking, later" means across a clock change."""
         days, rest = local_time.split_days(period, self.timezone)
         return TimeRange(start, local_time.add_days(start, days, self.timezone) + rest)
+
+
+def same_day_cutoff(value: str) -> time | None:
+    """BOOKING_SAME_DAY_UNTIL ('HH:MM', or 'off': no whole-day bookings for the same day)
+    as the policy's cut-off (the configuration has checked the value)."""
+    if value.strip().lower() == "off":
+        return None
+    hours, minutes = value.strip().split(":")
+    return time(int(hours), int(minutes))
 
 
 def describe_duration(duration: timedelta) -> str:

@@ -266,8 +266,8 @@ class ReservationRepository:
         ]
 
     def lock_stale(self, now: datetime, limit: int = 200) -> list[Reservation]:
-        """Open reservations nobody confirmed in time (holds that ran out, requests whose start
-        has come), locked for this transaction. Rows another transaction holds (a customer
+        """Open reservations nobody confirmed in time (holds that ran out, requests past their
+        approval deadline), locked for this transaction. Rows another transaction holds (a customer
         confirming right now) are skipped, not waited for: that transaction decides them, or
         the next run does."""
         query = (
@@ -275,7 +275,13 @@ class ReservationRepository:
             .where(
                 or_(
                     and_(E.status == ReservationStatus.PENDING.value, E.hold_expires_at <= now),
-                    and_(E.status == ReservationStatus.REQUESTED.value, E.start_at <= now),
+                    # Reservation.approval_deadline: the start, or the end for whole days
+                    # asked for after their first midnight.
+                    and_(
+                        E.status == ReservationStatus.REQUESTED.value,
+                        E.start_at <= now,
+                        or_(E.created_at < E.start_at, E.end_at <= now),
+                    ),
                 )
             )
             .order_by(E.start_at)

@@ -34,10 +34,19 @@ class BookingRequest:
     errors: dict[str, str] = field(default_factory=dict)
     period: TimeRange | None = None
     qty: int = 1
+    # The end was moved with the start (the form's "was_*" fields: what it showed before).
+    end_moved: bool = False
 
     @property
     def is_daily(self) -> bool:
         return self.basis is PricingBasis.DAILY
+
+    def was(self) -> dict[str, str]:
+        """The form's hidden "was_*" fields: the period as shown, so the next submit can tell
+        that the start moved and the end did not."""
+        if self.is_daily:
+            return {"was_start_date": self.start_date, "was_end_date": self.end_date}
+        return {"was_start": self.start, "was_end": self.end}
 
     def params(self, **overrides: Any) -> dict[str, str]:
         """Query-string parameters that reproduce this request (for links and suggestions)."""
@@ -88,6 +97,7 @@ def parse(args: Any, policy: BookingPolicy, now: datetime) -> BookingRequest:
         )
     except ValidationError as exc:
         req.errors["quantity"] = exc.message
+    previous = _previous(args, basis, policy)
     if req.is_daily:
         first = _day(req.start_date, "start", req.errors)
         last = _day(req.end_date, "end", req.errors)
@@ -96,18 +106,56 @@ def parse(args: Any, policy: BookingPolicy, now: datetime) -> BookingRequest:
         if last is None and "end" not in req.errors:
             req.errors["end"] = "Enter the last day, e.g. 2030-05-07."
         if first and last:
-            try:
-                req.period = policy.daily_period(first, last)
-            except ValidationError as exc:
-                req.errors.update(exc.errors)
+            start = local_time.start_of_day(first, policy.timezone)
+            end = local_time.start_of_day(last + timedelta(days=1), policy.timezone)
+            if not _follow_start(req, policy, previous, start, end):
+                try:
+                    req.period = policy.daily_period(first, last)
+                except ValidationError as exc:
+                    req.errors.update(exc.errors)
     else:
         start, end = _instant(req, "start", policy), _instant(req, "end", policy)
-        if start and end:
+        if start and end and not _follow_start(req, policy, previous, start, end):
             try:
                 req.period = TimeRange(start, end)
             except ValidationError as exc:
                 req.errors.update(exc.errors)
     return req
+
+
+def _previous(args: Any, basis: PricingBasis, policy: BookingPolicy) -> TimeRange | None:
+    """The period the form showed before this change (its hidden "was_*" fields), if they
+    are there and make sense; anything else is as if they were not sent."""
+    scratch = BookingRequest(basis=basis)
+    if basis is PricingBasis.DAILY:
+        first = _day(args.get("was_start_date", ""), "start", scratch.errors)
+        last = _day(args.get("was_end_date", ""), "end", scratch.errors)
+        if first is None or last is None or last < first:
+            return None
+        return policy.daily_period(first, last)
+    scratch.start, scratch.end = args.get("was_start", ""), args.get("was_end", "")
+    start, end = _instant(scratch, "start", policy), _instant(scratch, "end", policy)
+    if start is None or end is None or end <= start:
+        return None
+    return TimeRange(start, end)
+
+
+def _follow_start(
+    req: BookingRequest,
+    policy: BookingPolicy,
+    previous: TimeRange | None,
+    start: datetime,
+    end: datetime,
+) -> bool:
+    """Moving the start keeps the length (the policy's rule): the request then carries the
+    moved end, as the form will show it."""
+    moved = policy.follow_start(previous, start, end)
+    if moved is None:
+        return False
+    req.period, req.end_moved = moved, True
+    shown = from_period(moved, req.basis, req.qty, policy.timezone)
+    req.end, req.end_date = shown.get("end", req.end), shown.get("end_date", req.end_date)
+    return True
 
 
 def _instant(req: BookingRequest, name: str, policy: BookingPolicy) -> datetime | None:

@@ -27,7 +27,6 @@ from rental.shared.errors import (
     NotFoundError,
     ValidationError,
 )
-from rental.shared.time_range import utcnow
 from rental.shared.web import (
     no_store,
     render,
@@ -98,7 +97,7 @@ def availability(slug: str) -> Response:
     equipment = _type_or_404(slug)
     booking = BookingFacade()
     submitted = bool(request.args)
-    req = parse(request.args, booking.policy, utcnow())
+    req = parse(request.args, booking.policy, booking.now())
     # Answer first: even before anything is typed, the default dates get an answer.
     result = _check(booking, equipment, req)
     status = 422 if req.errors and submitted else 200
@@ -118,6 +117,8 @@ def availability(slug: str) -> Response:
         submitted=submitted,
         suggestions=_suggestions(result, req, booking),
         search_days=booking.policy.search_horizon.days,
+        earliest_day=booking.policy.earliest_day(booking.now()),
+        same_day_note=booking.policy.same_day_note(booking.now()),
     )
 
 
@@ -140,7 +141,7 @@ def _details_context(
 @bp.get("/book/<slug>/details")
 def details(slug: str) -> Response:
     booking = BookingFacade()
-    req = parse(request.args, booking.policy, utcnow())
+    req = parse(request.args, booking.policy, booking.now())
     context = _details_context(slug, req, {}, {})
     if req.errors or context["result"] is None:
         flash("Please check your dates first.", "warning")
@@ -156,7 +157,7 @@ def details(slug: str) -> Response:
 @limit_holds
 def submit_details(slug: str) -> Response:
     booking = BookingFacade()
-    req = parse(request.form, booking.policy, utcnow())
+    req = parse(request.form, booking.policy, booking.now())
     values = {name: request.form.get(name, "").strip() for name in CUSTOMER_FIELDS}
     errors: dict[str, str] = {}
     if req.errors or req.period is None:
@@ -237,7 +238,7 @@ def _own(reference: str, token: str):
 
 @bp.get("/book/review/<reference>/<token>")
 def review(reference: str, token: str) -> Response:
-    _booking, reservation, equipment = _own(reference, token)
+    booking, reservation, equipment = _own(reference, token)
     if reservation.status is ReservationStatus.REQUESTED:
         return redirect(url_for("booking.confirmed", reference=reference, token=token), code=303)
     if reservation.status is not ReservationStatus.PENDING:
@@ -247,8 +248,7 @@ def review(reference: str, token: str) -> Response:
         reservation=reservation,
         equipment=equipment,
         token=token,
-        hold_live=reservation.hold_expires_at is not None
-        and utcnow() < reservation.hold_expires_at,
+        hold_live=reservation.hold_is_live(booking.now()),
     )
 
 
@@ -269,6 +269,7 @@ def confirm(reference: str, token: str) -> Response:
             token=token,
             hold_live=False,
             error=exc.message,
+            again_url=_again_url(booking, reservation, equipment),
         )
     return redirect(url_for("booking.confirmed", reference=reference, token=token), code=303)
 
@@ -287,17 +288,48 @@ def confirmed(reference: str, token: str) -> Response:
     )
 
 
+def _again_url(booking: BookingFacade, reservation, equipment) -> str:
+    """The availability form filled with the booking's type, dates and quantity."""
+    params = from_period(
+        reservation.period, reservation.basis, reservation.quantity, booking.policy.timezone
+    )
+    return url_for("booking.availability", slug=equipment.slug, **params)
+
+
 def _manage_context(reference: str, token: str) -> dict[str, Any]:
-    _booking, reservation, equipment = _own(reference, token)
+    booking, reservation, equipment = _own(reference, token)
     allocations = InventoryFacade().list_allocations_for_reservation(reservation.id)
     waiting = reservation.status is ReservationStatus.CONFIRMED and not allocations
+    expired = reservation.status is ReservationStatus.EXPIRED
     return {
         "reservation": reservation,
         "equipment": equipment,
         "allocations": allocations,
         "token": token,
         "waiting_for_allocation": waiting and not reservation.needs_attention,
+        # An expired booking: its dates again while they can be booked, else new dates.
+        "book_again_url": _again_url(booking, reservation, equipment)
+        if booking.may_book_again(reservation)
+        else None,
+        "new_dates_url": url_for(
+            "booking.availability",
+            slug=equipment.slug,
+            basis=reservation.basis.value.lower(),
+            quantity=reservation.quantity,
+        )
+        if expired and equipment.active
+        else None,
     }
+
+
+@bp.get("/r/<reference>")
+def manage_without_token(reference: str) -> Response:
+    """A manage link cut short (the private part after the reference is missing)."""
+    raise NotFoundError(
+        "This booking link is incomplete: the private part after the booking reference is "
+        "missing. Open the full link from your booking confirmation, or call us with your "
+        "reference."
+    )
 
 
 @bp.get("/r/<reference>/<token>")

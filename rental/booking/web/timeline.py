@@ -32,6 +32,7 @@ ROW_HEIGHT = 26
 LABEL_WIDTH = 150
 CHART_WIDTH = 840
 USAGE_HEIGHT = 90
+SERIAL_CHARS = 18  # monospace serials that fit LABEL_WIDTH
 
 
 def _first_day(raw: str | None, today: date) -> date:
@@ -81,6 +82,10 @@ def timeline() -> Response:
     )
 
 
+def _fit(text: str, chars: int) -> str:
+    return text if len(text) <= chars else text[: chars - 1] + "…"
+
+
 def _chart(rows, usage, axis: DayAxis, references: dict[str, str]) -> dict[str, Any]:
     items = []
     for index, row in enumerate(rows):
@@ -103,6 +108,8 @@ def _chart(rows, usage, axis: DayAxis, references: dict[str, str]) -> dict[str, 
             {
                 "y": index * ROW_HEIGHT,
                 "serial": row.serial_number,
+                # What fits the label column; the whole serial is the text's tooltip.
+                "serial_label": _fit(row.serial_number, SERIAL_CHARS),
                 "status": row.status,
                 "bars": bars,
             }

@@ -4,7 +4,7 @@ dataclasses; never entities, never writes)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Select, and_, exists, func, literal, select, true
@@ -151,6 +151,14 @@ class CategoryNode:
             yield from child.walk()
 
 
+def without_empty(tree: Iterable[CategoryNode]) -> list[CategoryNode]:
+    """The tree as visitors see it: categories with no active equipment (counting those
+    below them) left out. Staff pages show every category."""
+    return [
+        replace(node, children=without_empty(node.children)) for node in tree if node.type_count
+    ]
+
+
 def flatten(tree: Iterable[CategoryNode]) -> list[CategoryNode]:
     """Every node of the tree once, in display order, with its depth (for select boxes)."""
     return [node for root in tree for node in root.walk()]
@@ -170,7 +178,7 @@ class SpecFacet:
 class CatalogPage:
     """What the public catalog page shows, read with the categories loaded once."""
 
-    tree: list[CategoryNode]  # active types counted
+    tree: list[CategoryNode]  # active types counted; empty categories left out
     category: CategoryNode | None  # the one browsed; None for all (or an unknown address)
     result: SearchResult
     facets: list[SpecFacet]
@@ -442,7 +450,7 @@ class CatalogQueries:
         )
         scope = SearchEquipmentTypes(category_id=search.category_id)
         return CatalogPage(
-            tree=tree,
+            tree=without_empty(tree),
             category=category,
             result=self._search(search, self._filters(search, parents)),
             facets=self._facets(self._filters(scope, parents)),

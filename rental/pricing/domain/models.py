@@ -405,7 +405,29 @@ def quote(
         duration=period.duration,
         quantity=quantity,
         equipment_type_id=card.equipment_type_id,
-        notes=clock_notes(period, timezone, whole_days, rest),
+        notes=clock_notes(period, timezone, whole_days, rest)
+        + started_hours_note(period, timezone, whole_days, rest, b.hours),
+    )
+
+
+def started_hours_note(
+    period: TimeRange, tz: tzinfo, whole_days: int, rest: timedelta, hours: int
+) -> tuple[str, ...]:
+    """The billing unit, said next to the price when it rounds: hours are started hours, so
+    09:00–11:15 is charged as 3 hours (nothing to say when the hours are whole, or when the
+    rest was cheaper as a day)."""
+    if not hours or not rest % HOUR:
+        return ()
+    length, charged = local_time.describe_length(rest), _plural(hours, "hour")
+    if whole_days:
+        return (
+            f"Billed per started hour: the {length} beyond {_plural(whole_days, 'whole day')} "
+            f"{'is' if rest <= HOUR else 'are'} charged as {charged}.",
+        )
+    start, end = period.start.astimezone(tz), period.end.astimezone(tz)
+    return (
+        f"Billed per started hour: {local_time.clock(start)}–{local_time.clock(end)} is "
+        f"{length}, charged as {charged}.",
     )
 
 

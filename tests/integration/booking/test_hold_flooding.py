@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import text
-
 from rental.booking import BookingFacade, ListReservations, ReservationStatus
 from rental.extensions import db
 from rental.shared.time_range import utcnow
@@ -152,12 +150,9 @@ def test_requests_nobody_approved_expire_when_their_rental_would_have_started(ap
     (request,) = open_bookings()
     BookingFacade().expire_stale_holds()
     assert BookingFacade().get_reservation(request.id).status is ReservationStatus.REQUESTED
-    db.session.execute(
-        text("UPDATE booking_reservations SET start_at = :t WHERE id = :id"),
-        {"t": utcnow() - timedelta(minutes=1), "id": request.id},
-    )
-    db.session.commit()
-    assert BookingFacade().expire_stale_holds() == 1
+    # The clock moves to just after the start (the request was made before it).
+    started = request.period.start + timedelta(minutes=1)
+    assert BookingFacade(clock=lambda: started).expire_stale_holds() == 1
     assert BookingFacade().get_reservation(request.id).status is ReservationStatus.EXPIRED
 
 

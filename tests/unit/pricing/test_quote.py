@@ -272,6 +272,7 @@ def test_a_booking_inside_the_repeated_hour_says_which_one_it_is():
         "02:00–03:00 on Sun 31 Oct 2027 happens twice (the clocks go back from 03:00 to 02:00): "
         "02:00 is the first one (CEST, before the change) "
         "and 02:45 is the first one (CEST, before the change).",
+        "Billed per started hour: 02:00–02:45 is 45 minutes, charged as 1 hour.",
     )
 
 
@@ -315,3 +316,37 @@ def test_across_clock_changes_a_longer_rental_never_costs_less(c, offset_hours, 
         quote(c, TimeRange.of(start, shorter), 1, timezone=BERLIN).total
         <= quote(c, TimeRange.of(start, longer), 1, timezone=BERLIN).total
     )
+
+
+def test_started_hours_are_said_next_to_the_price_when_they_round():
+    morning = TimeRange(
+        datetime(2030, 5, 6, 9, tzinfo=UTC), datetime(2030, 5, 6, 11, 15, tzinfo=UTC)
+    )
+    q = quote(shop_card(), morning, 1)
+    assert labels(q) == [("3 hours × €15.00", eur(45))]
+    assert q.notes == (
+        "Billed per started hour: 09:00–11:15 is 2 hours 15 minutes, charged as 3 hours.",
+    )
+    # Local time of the business zone (09:00 UTC is 11:00 in Berlin in May).
+    assert quote(shop_card(), morning, 1, timezone=BERLIN).notes == (
+        "Billed per started hour: 11:00–13:15 is 2 hours 15 minutes, charged as 3 hours.",
+    )
+    # Beyond whole days.
+    longer = TimeRange(morning.start, morning.end + timedelta(days=1))
+    assert labels(quote(shop_card(), longer, 2)) == [
+        ("1 day × €85.00 × 2 units", eur(170)),
+        ("3 hours × €15.00 × 2 units", eur(90)),
+    ]
+    assert quote(shop_card(), longer, 2).notes == (
+        "Billed per started hour: the 2 hours 15 minutes beyond 1 whole day are charged as "
+        "3 hours.",
+    )
+
+
+def test_no_billing_note_for_whole_hours_or_when_a_day_is_cheaper():
+    whole = TimeRange(datetime(2030, 5, 6, 9, tzinfo=UTC), datetime(2030, 5, 6, 11, tzinfo=UTC))
+    assert quote(shop_card(), whole, 1).notes == ()
+    # 09:00–17:15 is 9 started hours, €135, more than a day (€85): charged as a day.
+    long_day = TimeRange(whole.start, datetime(2030, 5, 6, 17, 15, tzinfo=UTC))
+    q = quote(shop_card(), long_day, 1)
+    assert labels(q) == [("1 day × €85.00", eur(85))] and q.notes == ()
