@@ -6,6 +6,7 @@ from rental.booking.application.queries import (
     Alternatives,
     AvailabilityResult,
     CheckAvailability,
+    FreeUnits,
     ReservationDetails,
     ReservationPage,
     SimilarOption,
@@ -15,6 +16,7 @@ from rental.booking.application.queries import (
 from rental.booking.domain.models import BookingChannel, PricingBasis, ReservationStatus
 from rental.booking.facade import BookingFacade
 from rental.booking.infrastructure.repositories import ListReservations
+from rental.booking.web.forms import PERIOD_FIELDS, BookingRequest, parse_carried
 from rental.contracts.booking import (
     ReservationCancelled,
     ReservationChanged,
@@ -27,13 +29,16 @@ from rental.contracts.booking import (
 )
 
 __all__ = [
+    "PERIOD_FIELDS",
     "Alternatives",
     "AvailabilityResult",
     "BookOnline",
     "BookingChannel",
     "BookingFacade",
+    "BookingRequest",
     "CheckAvailability",
     "CreateReservation",
+    "FreeUnits",
     "ListReservations",
     "PricingBasis",
     "ReservationCancelled",
@@ -50,4 +55,5 @@ __all__ = [
     "SimilarOption",
     "StaffActions",
     "SwapOption",
+    "parse_carried",
 ]

@@ -3,6 +3,7 @@ Wiring, one transaction per command, nothing else — the rules are in domain/ a
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -26,13 +27,14 @@ from rental.booking.application.queries import (
     AvailabilityQueries,
     AvailabilityResult,
     CheckAvailability,
+    FreeUnits,
     ReservationPage,
     ReservationQueries,
     StaffActions,
     SwapOption,
     UsagePoint,
 )
-from rental.booking.domain.models import Reservation
+from rental.booking.domain.models import PricingBasis, Reservation
 from rental.booking.domain.policy import BookingPolicy
 from rental.booking.infrastructure.repositories import ListReservations, ReservationRepository
 from rental.catalog import CatalogFacade
@@ -78,6 +80,18 @@ class BookingFacade:
 
     def check_availability(self, query: CheckAvailability) -> AvailabilityResult:
         return self._availability.check(query)
+
+    def check_period(self, period: TimeRange, basis: PricingBasis) -> None:
+        """The period rules every type shares; ValidationError naming the field."""
+        self._availability.check_period(period, basis)
+
+    def free_units(
+        self, equipment_type_ids: Iterable[str], period: TimeRange, basis: PricingBasis
+    ) -> dict[str, FreeUnits]:
+        """Per type: how many units are free for the whole period (as check_availability
+        counts them) and whether it can be booked online for it — a handful of statements
+        however many types (the catalog's cards for a period)."""
+        return self._availability.free_units(equipment_type_ids, period, basis)
 
     def get_reservation(self, reservation_id: str) -> Reservation:
         return self._queries.get(reservation_id)

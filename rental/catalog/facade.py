@@ -23,12 +23,14 @@ from rental.catalog.application.commands import (
     UpdateEquipmentType,
 )
 from rental.catalog.application.queries import (
+    KEEP_LIMIT,
     BrowseCatalog,
     CatalogPage,
     CatalogQueries,
     CategoryNode,
     EquipmentTypeDetails,
     EquipmentTypeSummary,
+    Keep,
     SearchEquipmentTypes,
     SearchResult,
     SpecFacet,
@@ -100,9 +102,13 @@ class CatalogFacade:
     def search_equipment_types(self, query: SearchEquipmentTypes) -> SearchResult:
         return self._queries().search(query)
 
-    def browse_catalog(self, query: BrowseCatalog) -> CatalogPage:
-        """Everything the public catalog page shows (tree, category, results, spec filters)."""
-        return self._queries().browse(query)
+    def browse_catalog(
+        self, query: BrowseCatalog, keep: Keep | None = None, keep_limit: int = KEEP_LIMIT
+    ) -> CatalogPage:
+        """Everything the public catalog page shows (tree, category, results, spec filters).
+        `keep(ids)`: a narrowing the caller decides (which of the matching types to list),
+        applied before the pages are cut, to the first `keep_limit` matches."""
+        return self._queries().browse(query, keep, keep_limit)
 
     def get_category_tree(self, include_inactive: bool = False) -> list[CategoryNode]:
         """Root categories with their children; `type_count` counts types below each node."""

@@ -118,6 +118,14 @@ class InventoryFacade:
     def get_capacity_profile(self, equipment_type_id: str, window: TimeRange) -> CapacityProfile:
         return self._queries().capacity_profile(equipment_type_id, window)
 
+    def get_capacity_profiles(
+        self, equipment_type_ids: Iterable[str], window: TimeRange
+    ) -> dict[str, CapacityProfile]:
+        """get_capacity_profile for several types at once, in the same few statements
+        (the items and windows of all of them in one; the out-with-customer part only when
+        an item is out)."""
+        return self._queries().capacity_profiles(equipment_type_ids, window)
+
     def get_turnaround(self, equipment_type_id: str) -> timedelta:
         """The time an item of the type needs between two rentals."""
         return self._queries().turnaround(equipment_type_id)

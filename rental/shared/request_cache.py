@@ -14,7 +14,7 @@ remembered, so a NotFoundError is raised again each time.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from flask import has_request_context, request
@@ -37,6 +37,25 @@ def cached(namespace: str, key: Hashable, load: Callable[[], T]) -> T:
     if key not in entries:
         entries[key] = load()
     return entries[key]
+
+
+def cached_many(
+    namespace: str, keys: Iterable[Hashable], load: Callable[[list[Hashable]], Mapping[Any, Any]]
+) -> dict[Any, Any]:
+    """`cached` for several keys: one `load(missing)` call for the keys not read yet in this
+    request (none when all were), so two modules asking for the same rows of a page cost one
+    statement. A key `load` leaves out is remembered as None."""
+    keys = list(dict.fromkeys(keys))
+    store = _store()
+    if store is None:
+        loaded = load(keys)
+        return {key: loaded.get(key) for key in keys}
+    entries = store.setdefault(namespace, {})
+    if missing := [key for key in keys if key not in entries]:
+        loaded = load(missing)
+        for key in missing:
+            entries[key] = loaded.get(key)
+    return {key: entries[key] for key in keys}
 
 
 def remember(namespace: str, key: Hashable, value: Any) -> None:

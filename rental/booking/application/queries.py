@@ -5,7 +5,7 @@ Nothing here writes."""
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -23,7 +23,7 @@ from rental.booking.infrastructure.repositories import ListReservations, Reserva
 from rental.catalog import CatalogFacade
 from rental.customers import CustomerFacade
 from rental.inventory import BookedDemand, InventoryFacade
-from rental.pricing import PricingFacade, Quote
+from rental.pricing import PricingFacade, Quote, RateCard
 from rental.shared.errors import ConflictError, DomainError, NotFoundError, ValidationError
 from rental.shared.money import Money
 from rental.shared.time_range import TimeRange, utcnow
@@ -164,6 +164,23 @@ class StaffActions:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class FreeUnits:
+    """What a catalog card says about a type for a period: the units free for the whole of it
+    (what `check` calls `remaining_capacity`), and why the type cannot be booked online for
+    that period whatever the quantity (no price yet, shorter than its minimum rental), or None
+    when it can."""
+
+    equipment_type_id: str
+    free: int
+    total: int
+    problem: str | None = None
+
+    def fits(self, quantity: int) -> bool:
+        """What `check(...).is_available` answers for this quantity."""
+        return self.problem is None and quantity <= self.free
+
+
 # --- availability ----------------------------------------------------------------------------
 
 
@@ -299,6 +316,52 @@ class AvailabilityQueries:
             alternatives=alternatives,
             online_limit=self.policy.online_limit(result.total_capacity),
         )
+
+    def check_period(self, period: TimeRange, basis: PricingBasis) -> None:
+        """The rules every type shares (start, horizon, longest rental, the grid); a type's
+        minimum rental is its own (free_units names it per type). ValidationError."""
+        self.policy.check_period(period, basis, self._clock())
+
+    def free_units(
+        self, type_ids: Iterable[str], period: TimeRange, basis: PricingBasis
+    ) -> dict[str, FreeUnits]:
+        """`check`'s capacity answer for many types and one period, in a fixed number of
+        statements however many types: their rate cards (once per request), their capacity
+        profiles (Inventory, together) and their live reservations (one query). The period is
+        checked first (ValidationError, as `check` would say it); each type's own minimum and
+        a missing price come back as its `problem`."""
+        ids = list(dict.fromkeys(type_ids))
+        now = self._clock()
+        self.policy.check_period(period, basis, now)
+        if not ids:
+            return {}
+        cards = self._pricing.get_rate_cards(ids)
+        profiles = self._inventory.get_capacity_profiles(ids, period)
+        buffers = {type_id: profiles[type_id].turnaround for type_id in ids}
+        occupancies = self._reservations.occupancies_by_type(buffers, period, now)
+        answers: dict[str, FreeUnits] = {}
+        for type_id in ids:
+            profile = profiles[type_id]
+            occupied = period.expanded(after=profile.turnaround)
+            result = assess(occupancies[type_id], occupied, 1, profile.capacity_for(occupied))
+            answers[type_id] = FreeUnits(
+                type_id,
+                result.remaining_capacity,
+                result.total_capacity,
+                self._problem(cards.get(type_id), period, basis, now),
+            )
+        return answers
+
+    def _problem(
+        self, card: RateCard | None, period: TimeRange, basis: PricingBasis, now: datetime
+    ) -> str | None:
+        if card is None:
+            return "No price yet: ask us."
+        try:
+            self.policy.check_period(period, basis, now, card.minimum_duration)
+        except ValidationError as exc:
+            return exc.message
+        return None
 
     # --- alternatives -----------------------------------------------------------------------
 

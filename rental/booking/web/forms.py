@@ -123,6 +123,26 @@ def parse(args: Any, policy: BookingPolicy, now: datetime) -> BookingRequest:
     return req
 
 
+PERIOD_FIELDS = ("basis", "start", "end", "start_date", "end_date", "quantity")
+DATE_FIELDS = ("start", "end", "start_date", "end_date")
+
+
+def parse_carried(args: Any, policy: BookingPolicy, now: datetime) -> BookingRequest | None:
+    """A period another page carries (the catalog's dates, links into a type page), parsed by
+    the same rules as the availability form; None when none of its dates were given. Without
+    a basis the fields say which one (days: `start_date`); a missing last day is the first day,
+    a missing end time is asked for (not the form's default)."""
+    given = {name: str(args.get(name) or "").strip()[:40] for name in PERIOD_FIELDS}
+    if not any(given[name] for name in DATE_FIELDS):
+        return None
+    if given["basis"].lower() not in ("hourly", "daily"):
+        daily = (given["start_date"] or given["end_date"]) and not given["start"]
+        given["basis"] = "daily" if daily else "hourly"
+    if given["basis"].lower() == "daily" and not given["end_date"]:
+        given["end_date"] = given["start_date"]
+    return parse(given, policy, now)
+
+
 def _previous(args: Any, basis: PricingBasis, policy: BookingPolicy) -> TimeRange | None:
     """The period the form showed before this change (its hidden "was_*" fields), if they
     are there and make sense; anything else is as if they were not sent."""

@@ -3,7 +3,7 @@ dataclasses; never entities, never writes)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -37,6 +37,11 @@ class SpecFilter:
     equals: str | None = None
     minimum: float | None = None
     maximum: float | None = None
+
+
+# The caller's own narrowing of a search: given the matching ids, the ones to keep.
+Keep = Callable[[list[str]], Collection[str]]
+KEEP_LIMIT = 500  # matches a `keep` rule looks at, at most (in the page's order)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +117,9 @@ class SearchResult:
     total: int
     page: int
     page_size: int
+    # A search narrowed by the caller's `keep` looked only at its first `scanned` matches
+    # (in the page's order) and more matched: the rest are not counted or listed.
+    scanned: int | None = None
 
     @property
     def pages(self) -> int:
@@ -379,24 +387,52 @@ class CatalogQueries:
     def search(self, q: SearchEquipmentTypes) -> SearchResult:
         return self._search(q, self._filters(q))
 
+    @staticmethod
+    def _order(sort: str) -> list[Any]:
+        t = EquipmentTypeEntity
+        order = {
+            "name_desc": [t.name.desc()],
+            "newest": [t.created_at.desc(), t.name],
+        }.get(sort, [t.name])
+        return [*order, t.id]
+
     def _search(self, q: SearchEquipmentTypes, conditions: list[Any]) -> SearchResult:
         t = EquipmentTypeEntity
         page_size = max(1, min(q.page_size, 100))
         total = self._session.scalar(select(func.count()).select_from(t).where(*conditions)) or 0
         pages = max(1, -(-total // page_size))
         page = max(1, min(q.page, pages))
-        order = {
-            "name_desc": [t.name.desc()],
-            "newest": [t.created_at.desc(), t.name],
-        }.get(q.sort, [t.name])
         query = (
             select(t)
             .where(*conditions)
-            .order_by(*order, t.id)
+            .order_by(*self._order(q.sort))
             .limit(page_size)
             .offset((page - 1) * page_size)
         )
         return SearchResult(self._summaries(query), total, page, page_size)
+
+    def _search_kept(
+        self, q: SearchEquipmentTypes, conditions: list[Any], keep: Keep, limit: int
+    ) -> SearchResult:
+        """A search narrowed by a rule the catalog does not know (the storefront's "available
+        for these dates"): the ids of the first `limit` matches in the page's order (one
+        statement), `keep(ids)` says which stay, and the pages are cut from those — so the
+        count and the pages are honest. The page's summaries are one more statement."""
+        t = EquipmentTypeEntity
+        page_size = max(1, min(q.page_size, 100))
+        order = self._order(q.sort)
+        ids = list(
+            self._session.scalars(select(t.id).where(*conditions).order_by(*order).limit(limit + 1))
+        )
+        scanned = limit if len(ids) > limit else None
+        ids = ids[:limit]
+        kept_ids = set(keep(ids))
+        kept = [type_id for type_id in ids if type_id in kept_ids]
+        pages = max(1, -(-len(kept) // page_size))
+        page = max(1, min(q.page, pages))
+        shown = kept[(page - 1) * page_size : page * page_size]
+        items = self._summaries(select(t).where(t.id.in_(shown)).order_by(*order)) if shown else []
+        return SearchResult(items, len(kept), page, page_size, scanned)
 
     def spec_facets(
         self, category_id: str | None = None, include_inactive: bool = False
@@ -433,9 +469,12 @@ class CatalogQueries:
 
     # --- the public catalog page --------------------------------------------------------------
 
-    def browse(self, q: BrowseCatalog) -> CatalogPage:
+    def browse(
+        self, q: BrowseCatalog, keep: Keep | None = None, keep_limit: int = KEEP_LIMIT
+    ) -> CatalogPage:
         """The tree, the category browsed, one page of active types and the spec filters worth
-        offering there, reading the categories once."""
+        offering there, reading the categories once. With `keep`: only the matches it keeps
+        are counted and paged (among the first `keep_limit` matches, see `_search_kept`)."""
         categories = self._categories()
         tree = self._tree(categories, include_inactive=False)
         category = next((c for c in flatten(tree) if c.slug == q.category_slug), None)
@@ -449,9 +488,14 @@ class CatalogQueries:
             page_size=q.page_size,
         )
         scope = SearchEquipmentTypes(category_id=search.category_id)
+        conditions = self._filters(search, parents)
         return CatalogPage(
             tree=without_empty(tree),
             category=category,
-            result=self._search(search, self._filters(search, parents)),
+            result=(
+                self._search(search, conditions)
+                if keep is None
+                else self._search_kept(search, conditions, keep, keep_limit)
+            ),
             facets=self._facets(self._filters(scope, parents)),
         )

@@ -233,6 +233,14 @@ class InventoryQueries:
     def capacity_profile(self, equipment_type_id: str, window: TimeRange) -> CapacityProfile:
         return self._capacity_profiles([equipment_type_id], window)[equipment_type_id]
 
+    def capacity_profiles(
+        self, type_ids: Iterable[str], window: TimeRange
+    ) -> dict[str, CapacityProfile]:
+        """The profiles of several types for one window, read together (the catalog's cards
+        for a period): as many statements as for one type."""
+        ids = list(dict.fromkeys(type_ids))
+        return self._capacity_profiles(ids, window) if ids else {}
+
     def _capacity_profiles(
         self, type_ids: Collection[str], window: TimeRange
     ) -> dict[str, CapacityProfile]:
