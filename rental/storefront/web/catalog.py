@@ -1,6 +1,12 @@
-"""The public catalog: /catalog (search, category, spec filters, pages) and /catalog/<slug>,
-with each type's prices. Parse → facades (catalog, pricing, inventory) → render, with what
-search engines read about the page (seo.py)."""
+"""The public catalog: /catalog (search, category, spec filters, pages, and optionally your
+dates) and /catalog/<slug>, with each type's prices. Parse → facades (catalog, pricing,
+inventory, booking) → render, with what search engines read about the page (seo.py).
+
+Dates first: with a period (`start_date`/`end_date`, or `start`/`end` by the hour, and
+`quantity`) every card says how many are free for it (Booking's `free_units`, a few statements
+for the whole page) and `available=1` lists only what is free — filtered before the pages are
+cut, among the first KEEP_LIMIT matches of the search. The period is parsed and checked by
+Booking's own rules, and travels on in every link: pages, sorting, categories, type pages."""
 
 from __future__ import annotations
 
@@ -10,12 +16,13 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, redirect, request, url_for
 
+from rental.booking import PERIOD_FIELDS, BookingFacade, BookingRequest, FreeUnits, parse_carried
 from rental.catalog import SORTS, BrowseCatalog, CatalogFacade, CategoryNode, SpecFilter
 from rental.inventory import InventoryFacade
 from rental.pricing import PricingFacade
 from rental.shared.errors import ValidationError
 from rental.shared.parsing import page_number, parse_decimal
-from rental.shared.web import render
+from rental.shared.web import is_htmx, render
 from rental.storefront.web.seo import catalog_meta, type_meta
 
 bp = Blueprint("storefront", __name__, url_prefix="/catalog")
@@ -78,6 +85,29 @@ def _without_blank_parameters() -> str | None:
     return url_for("storefront.catalog") + ("?" + urlencode(kept) if kept else "")
 
 
+def _dates(booking: BookingFacade) -> BookingRequest | None:
+    """The period the visitor asked about, parsed and checked as the availability form does
+    (its errors in `errors`, by field); None when no dates were given."""
+    dates = parse_carried(request.args, booking.policy, booking.now())
+    if dates is not None and not dates.errors and dates.period is not None:
+        try:
+            booking.check_period(dates.period, dates.basis)
+        except ValidationError as exc:
+            dates.errors.update(exc.errors or {"start": exc.message})
+    return dates
+
+
+def _carried(dates: BookingRequest | None) -> dict[str, str]:
+    """The period's parameters as links carry them (quantity 1 left out). The basis stays:
+    the booking form reads the hours without it."""
+    if dates is None:
+        return {}
+    params = dates.params()
+    if params.get("quantity") == "1":
+        params.pop("quantity")
+    return {name: value[:40] for name, value in params.items() if value}
+
+
 @bp.get("/")
 @bp.get("")  # registered first, so url_for gives the clean /catalog
 def catalog() -> Response:
@@ -90,6 +120,18 @@ def catalog() -> Response:
     sort = request.args.get("sort", "name")
     sort = sort if sort in SORTS else "name"
     filters, spec_args = _spec_filters(request.args)
+    booking = BookingFacade()
+    dates = _dates(booking)
+    dated = dates is not None and not dates.errors and dates.period is not None
+    available_only = dated and request.args.get("available") == "1"
+    free: dict[str, FreeUnits] = {}
+
+    def keep(type_ids: list[str]) -> set[str]:
+        """'Available only': the matching types that can be booked for the dates."""
+        assert dates is not None and dates.period is not None
+        free.update(booking.free_units(type_ids, dates.period, dates.basis))
+        return {type_id for type_id in type_ids if free[type_id].fits(dates.qty)}
+
     page = CatalogFacade().browse_catalog(
         BrowseCatalog(
             text=text,
@@ -98,10 +140,26 @@ def catalog() -> Response:
             sort=sort,
             page=page_number(request.args.get("page")),
             page_size=PAGE_SIZE,
-        )
+        ),
+        keep=keep if available_only else None,
     )
+    if dated and not available_only and page.result.items:
+        assert dates is not None and dates.period is not None
+        free = booking.free_units((t.id for t in page.result.items), dates.period, dates.basis)
     category = page.category
-    state = {"q": text, "category": category.slug if category else "", "sort": sort, **spec_args}
+    carried = _carried(dates)
+    basis = "hourly" if dates is not None and not dates.is_daily else "daily"
+    if dates is None and request.args.get("basis", "").strip().lower() == "hourly":
+        basis = "hourly"  # the "by the hour" tab, before any time is picked
+    state = {
+        "q": text,
+        "category": category.slug if category else "",
+        "sort": sort,
+        **spec_args,
+        **carried,
+        "basis": "hourly" if basis == "hourly" else "",
+        "available": "1" if available_only else "",
+    }
 
     def url_with(**changes: Any) -> str:
         params = {k: v for k, v in {**state, **changes}.items() if v not in ("", None)}
@@ -111,9 +169,20 @@ def catalog() -> Response:
             params.pop("page")
         return url_for("storefront.catalog") + ("?" + urlencode(params) if params else "")
 
+    undated = {name: "" for name in (*PERIOD_FIELDS, "available")}
     return render(
         "storefront/browse.html",
         "results",
+        status=422 if dates is not None and dates.errors else 200,
+        dates=dates,
+        dated=dated,
+        basis=basis,
+        available_only=available_only,
+        free=free,
+        carried=carried,
+        to_type=carried if dated else {},
+        earliest_day=booking.policy.earliest_day(booking.now()),
+        htmx_request=is_htmx(),
         tree=page.tree,
         open_ids=_open_branch(page.tree, category.id if category else None),
         category=category,
@@ -126,7 +195,8 @@ def catalog() -> Response:
         spec_args=spec_args,
         filtering=bool(text or category or spec_args),
         url_with=url_with,
-        meta=catalog_meta(page, text, url_with(page=page.result.page)),
+        # The dated page is the same page for search engines: its canonical has no dates.
+        meta=catalog_meta(page, text, url_with(page=page.result.page, **undated)),
     )
 
 
@@ -139,9 +209,14 @@ def equipment_type(slug: str) -> Response:
     rate_card = PricingFacade(catalog).get_rate_card(details.id)
     fleet = InventoryFacade(catalog).get_fleet_sizes([details.id])[details.id]
     path = url_for("storefront.equipment_type", slug=details.slug)
+    # Dates carried from the catalog pre-fill the availability form (the booking page checks
+    # them again); ones that do not parse are left behind.
+    booking = BookingFacade()
+    dates = parse_carried(request.args, booking.policy, booking.now())
     return render(
         "storefront/detail.html",
         details=details,
+        dates_args=_carried(dates) if dates is not None and not dates.errors else {},
         rate_card=rate_card,
         similar=catalog.similar_types(details.id, limit=SIMILAR_SHOWN),
         meta=type_meta(details, rate_card, fleet, path),
