@@ -4,10 +4,16 @@ price; an admin builds a new type from scratch and watches capacity drop."""
 from __future__ import annotations
 
 import re
+import secrets
+from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import Page, expect
 
+from rental.booking import BookingFacade, CreateReservation, PricingBasis
+from rental.catalog import CatalogFacade
+from rental.inventory import InventoryFacade
 from rental.shared.seeding import seeders
+from tests.support.fleet import make_customer
 
 
 def seed_demo(live_server) -> None:
@@ -104,3 +110,57 @@ def test_admin_builds_a_type_registers_items_in_bulk_and_sees_capacity_drop(
     page.get_by_role("link", name="Light tower 4 x 400 W").click()
     expect(page.locator(".spec-table")).to_contain_text("Mast height (m)")
     expect(page.locator(".rates")).to_contain_text("€65.00")
+
+
+def test_visitor_picks_next_weekend_sees_what_is_free_and_books_from_a_type_page(
+    page: Page, live_server
+):
+    with live_server.app.app_context():  # the demo shop without its demo bookings
+        for name, seeder in seeders():
+            if name != "reservations":
+                seeder()
+    today = datetime.now(UTC).date()  # the business time zone is UTC in the tests
+    saturday = today + timedelta(days=(5 - today.weekday()) % 7 or 7)
+    if (saturday - today).days < 2:
+        saturday += timedelta(days=7)
+    sunday = saturday + timedelta(days=1)
+    with live_server.app.app_context():
+        petrol = CatalogFacade().get_equipment_type_by_slug("petrol-generator-3kva").id
+        weekend = BookingFacade().policy.daily_period(saturday, sunday)
+        size = InventoryFacade().get_fleet_sizes([petrol])[petrol]
+        for _ in range(size):  # every petrol generator is out that weekend
+            BookingFacade().create_reservation(
+                CreateReservation(
+                    make_customer(),
+                    petrol,
+                    weekend,
+                    1,
+                    PricingBasis.DAILY,
+                    secrets.token_urlsafe(24),
+                )
+            )
+    errors: list[str] = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.goto(live_server.url + "/catalog")
+    results = page.locator("#catalog-results")
+    page.get_by_label("First day").fill(saturday.isoformat())
+    page.get_by_label("Last day").fill(sunday.isoformat())
+    expect(page).to_have_url(re.compile(rf"start_date={saturday}&end_date={sunday}"))
+    expect(results).to_contain_text("Availability for")
+    petrol_card = results.locator(".type-card", has_text="Petrol generator 3 kVA")
+    expect(petrol_card).to_contain_text("Booked out")
+    diesel_card = results.locator(".type-card", has_text="Diesel generator 20 kVA")
+    expect(diesel_card.locator(".card-availability")).to_contain_text(re.compile(r"\d+ free"))
+
+    page.get_by_label("Available only").check()
+    expect(page).to_have_url(re.compile(r"available=1"))
+    expect(results).to_contain_text("free for your dates")
+    expect(results).not_to_contain_text("Petrol generator 3 kVA")
+    expect(page.get_by_label("First day")).to_have_value(saturday.isoformat())
+
+    page.get_by_role("link", name="Diesel generator 20 kVA").click()
+    expect(page).to_have_url(re.compile(rf"/catalog/generator\?.*start_date={saturday}"))
+    expect(page.locator("#start_date")).to_have_value(saturday.isoformat())
+    expect(page.locator("#end_date")).to_have_value(sunday.isoformat())
+    expect(page.locator("#availability-result")).to_contain_text("AVAILABLE")
+    assert errors == [], errors
