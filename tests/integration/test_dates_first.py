@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 import pytest
 
 from rental.booking import BookingFacade, CheckAvailability, CreateReservation, PricingBasis
+from rental.catalog import BrowseCatalog, CatalogFacade
 from rental.shared.errors import ConflictError
 from rental.shared.time_range import TimeRange
 from tests.integration.test_search_engines import head
@@ -275,3 +276,21 @@ def test_the_dated_catalog_costs_the_same_statements_for_3_types_as_for_12(app, 
     assert len(full) == len(small) <= 8, explain(full)
     assert len(reading(full, "pricing_rate_cards")) == 1, explain(full)
     assert len(reading(full, "booking_reservations")) == 1, explain(full)
+
+
+def test_keep_looks_at_the_first_matches_only_and_says_so(app):
+    category = make_category("Power")
+    for _ in range(5):
+        make_type(units=1, name="Generator", category_id=category)
+    asked: list[list[str]] = []
+
+    def keep(ids: list[str]) -> list[str]:
+        asked.append(ids)
+        return ids[1:]
+
+    page = CatalogFacade().browse_catalog(BrowseCatalog(page_size=2), keep=keep, keep_limit=3)
+    assert len(asked) == 1 and len(asked[0]) == 3  # once, with the first 3 in the page's order
+    assert (page.result.total, page.result.scanned, page.result.pages) == (2, 3, 1)
+    assert [t.id for t in page.result.items] == asked[0][1:]
+    whole = CatalogFacade().browse_catalog(BrowseCatalog(page_size=2), keep=keep)
+    assert whole.result.scanned is None and whole.result.total == 4
