@@ -40,6 +40,7 @@ from rental.shared.db import db, unit_of_work
 from rental.shared.errors import ConflictError
 from rental.shared.images import all_file_names
 from rental.shared.images.processing import ProcessedImage
+from rental.shared.images.store import ImageStorageError
 from rental.shared.images.web import image_store
 from rental.shared.request_cache import cached, forget, remember
 
@@ -72,7 +73,11 @@ def _stored_first(image: ProcessedImage | None) -> Iterator[None]:
     if image is None:
         yield
         return
-    created = image_store().put(image.files)
+    try:
+        created = image_store().put(image.files)
+    except OSError:
+        log.exception("Could not store the files of image %s", image.image.key)
+        raise ImageStorageError() from None
     try:
         yield
     except BaseException:

@@ -22,6 +22,7 @@ from rental.catalog.domain.models import SpecKind, parse_spec_rows, spec_kind
 from rental.catalog.facade import type_list_columns
 from rental.shared.errors import ValidationError
 from rental.shared.images.processing import ProcessedImage, process_upload
+from rental.shared.images.store import ImageStorageError
 from rental.shared.images.web import image_limits, read_upload
 from rental.shared.parsing import page_number
 from rental.shared.web import render
@@ -230,6 +231,8 @@ def _save_type(type_id: str | None) -> Response:
                 target = url_for("pricing_admin.edit", type_id=new_id, new=1)
         except ValidationError as exc:
             errors.update(exc.errors or {exc.field or "name": exc.message})
+        except ImageStorageError as exc:
+            return _type_form(values, rows, {"image": exc.message}, type_id, status=503)
     if errors:
         if new_image is not None and "image" not in errors:
             errors["image"] = (

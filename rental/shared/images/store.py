@@ -13,7 +13,22 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Protocol
 
+from rental.shared.errors import DomainError
 from rental.shared.images import FILE_NAME
+
+
+class ImageStorageError(DomainError):
+    """The files could not be written (disk full, permissions): the server's fault, so 503;
+    nothing was saved."""
+
+    status_code = 503
+
+    def __init__(self, field: str = "image") -> None:
+        super().__init__(
+            "The photo could not be saved on the server, so nothing was changed. Try again in "
+            "a moment; if it keeps failing, tell the administrator.",
+            field=field,
+        )
 
 
 class ImageStore(Protocol):
