@@ -12,6 +12,7 @@ from rental import security
 from rental.config import engine_options, load_config, normalise_database_url
 from rental.extensions import csrf, db, htmx, migrate
 from rental.shared.db import configure_engine
+from rental.shared.images.web import init_images
 from rental.shared.jobs import register_job
 from rental.shared.outbox import PURGE_EVERY_SECONDS, OutboxProcessor, OutboxSettings, purge_job
 from rental.shared.throttle import check_limit_settings, init_throttle
@@ -54,6 +55,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_throttle(app)
 
     register_error_handlers(app)
+    init_images(app)  # the upload limit, /media/<name>, image_src()
     register_input_guard(app)  # first of the before_request hooks that read the request
     register_security_headers(app)
     security.trust_proxy_and_secure_session_cookie(app)

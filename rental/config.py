@@ -206,6 +206,18 @@ def _time_of_day(name: str, default: str) -> str:
     return f"{int(match.group(1)):02d}:{match.group(2)}"
 
 
+def _uploads_dir(name: str, instance_path: Path) -> str:
+    """A folder for uploaded images (made when missing); relative paths are taken from the
+    working directory. Not a file, and writable when it exists."""
+    raw = _raw(name)
+    folder = Path(raw).expanduser().resolve() if raw else instance_path / "uploads"
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"{name} must be a folder, but {str(folder)!r} is a file.")
+    if folder.exists() and not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(f"{name} must be a folder this process can write to ({str(folder)!r}).")
+    return str(folder)
+
+
 def _outbox() -> dict[str, Any]:
     lease = _float("OUTBOX_LEASE_SECONDS", 30, minimum=1)
     heartbeat = _float("OUTBOX_HEARTBEAT_SECONDS", lease / 3, positive=True)
@@ -291,6 +303,9 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "BOOKING_SAME_DAY_UNTIL": _time_of_day("BOOKING_SAME_DAY_UNTIL", "15:00"),
         "WTF_CSRF_TIME_LIMIT": None,  # tied to the session; a tab left open still works
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        # Uploaded photos: where their files go, and the largest file staff may upload.
+        "UPLOADS_DIR": _uploads_dir("UPLOADS_DIR", instance_path),
+        "UPLOAD_MAX_MB": _int("UPLOAD_MAX_MB", 10, minimum=1, maximum=50),
     }
     config.update(_outbox())
     return config

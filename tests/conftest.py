@@ -80,6 +80,7 @@ def _make_app(database_url: str, tmp_path_factory, **config) -> Flask:
             "SQLALCHEMY_DATABASE_URI": database_url,
             "TESTING": True,
             "DEMO_CREDENTIALS_FILE": str(credentials),
+            "UPLOADS_DIR": str(tmp_path_factory.mktemp("uploads")),
             **FAST_HASHING,
             **config,
         }
@@ -92,6 +93,8 @@ def _clean_app(app: Flask) -> Iterator[Flask]:
     with app.app_context():
         yield app
     wipe(app)
+    for path in Path(app.config["UPLOADS_DIR"]).glob("*"):  # uploaded photos go with the rows
+        path.unlink()
     with app.app_context():
         app.extensions["throttle"].store.reset()  # rate limits start afresh (any store)
 

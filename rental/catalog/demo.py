@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from rental.catalog.application.commands import CreateCategory, DefineEquipmentType
+from rental.catalog.application.commands import (
+    CreateCategory,
+    DefineEquipmentType,
+    UpdateEquipmentType,
+)
+from rental.catalog.demo_photos import demo_photo
 from rental.catalog.facade import CatalogFacade
 from rental.shared.errors import NotFoundError
 
@@ -213,17 +218,33 @@ def seed_catalog() -> None:
         )
     for slug, name, category, short, description, specs in TYPES:
         try:
-            catalog.get_equipment_type_by_slug(slug)
-            continue
+            existing = catalog.get_equipment_type_by_slug(slug)
         except NotFoundError:  # not there yet
-            pass
-        catalog.define_equipment_type(
-            DefineEquipmentType(
-                name=name,
-                slug=slug,
-                category_id=ids[category],
-                short_description=short,
-                description=description,
-                specs=specs,
+            existing = None
+        if existing is None:
+            catalog.define_equipment_type(
+                DefineEquipmentType(
+                    name=name,
+                    slug=slug,
+                    category_id=ids[category],
+                    short_description=short,
+                    description=description,
+                    specs=specs,
+                    new_image=demo_photo(name, category),
+                )
             )
-        )
+        elif existing.image is None:  # seeded before demo types had photos
+            catalog.update_equipment_type(
+                UpdateEquipmentType(
+                    equipment_type_id=existing.id,
+                    name=existing.name,
+                    slug=existing.slug,
+                    category_id=existing.category_id,
+                    short_description=existing.short_description,
+                    description=existing.description,
+                    specs=dict(existing.specs),
+                    active=existing.active,
+                    image_alt=existing.image_alt,
+                    new_image=demo_photo(existing.name, category),
+                )
+            )

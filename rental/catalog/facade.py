@@ -3,8 +3,10 @@ Wiring (a session's repositories into the handlers), unit_of_work and error mapp
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -38,6 +40,10 @@ from rental.catalog.application.queries import (
 from rental.catalog.infrastructure.repositories import CategoryRepository, EquipmentTypeRepository
 from rental.shared.db import db, unit_of_work
 from rental.shared.errors import ConflictError
+from rental.shared.images import all_file_names
+from rental.shared.images.processing import ProcessedImage
+from rental.shared.images.store import ImageStorageError
+from rental.shared.images.web import image_store
 from rental.shared.request_cache import cached, forget, remember
 
 _RACE = "Someone saved the same web address at the same moment; please try again."
@@ -56,6 +62,40 @@ def _changes_catalog(command: F) -> F:
             forget(_TYPES)
 
     return run  # type: ignore[return-value]
+
+
+log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def _stored_first(image: ProcessedImage | None) -> Iterator[None]:
+    """The photo's files are written before the row that names them, and removed again when
+    the row is not written: a failed file write leaves no row, a failed row no file. (Files
+    that were already there — the same photo on another type — are left alone.)"""
+    if image is None:
+        yield
+        return
+    try:
+        created = image_store().put(image.files)
+    except OSError:
+        log.exception("Could not store the files of image %s", image.image.key)
+        raise ImageStorageError() from None
+    try:
+        yield
+    except BaseException:
+        image_store().delete(created)
+        raise
+
+
+def _discard_unless_shown(key: str | None) -> None:
+    """After the commit: a photo no type shows any more has its files removed. A failure to
+    delete is logged, never the user's problem (the row is already right)."""
+    if key is None or EquipmentTypeRepository(db.session()).image_in_use(key):
+        return
+    try:
+        image_store().delete(all_file_names(key))
+    except OSError:
+        log.warning("Could not remove the files of image %s", key, exc_info=True)
 
 
 def _categories(session: Session) -> CategoryCommands:
@@ -154,7 +194,7 @@ class CatalogFacade:
     @_changes_catalog
     def define_equipment_type(self, cmd: DefineEquipmentType) -> str:
         try:
-            with unit_of_work() as session:
+            with _stored_first(cmd.new_image), unit_of_work() as session:
                 return _types(session).define(cmd)
         except IntegrityError:
             raise ConflictError(_RACE) from None
@@ -162,10 +202,11 @@ class CatalogFacade:
     @_changes_catalog
     def update_equipment_type(self, cmd: UpdateEquipmentType) -> None:
         try:
-            with unit_of_work() as session:
-                _types(session).update(cmd)
+            with _stored_first(cmd.new_image), unit_of_work() as session:
+                replaced = _types(session).update(cmd)
         except IntegrityError:
             raise ConflictError(_RACE) from None
+        _discard_unless_shown(replaced)
 
 
 # --- columns other modules add to the staff's list of equipment types --------------------------

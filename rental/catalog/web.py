@@ -21,6 +21,9 @@ from rental.catalog import (
 from rental.catalog.domain.models import SpecKind, parse_spec_rows, spec_kind
 from rental.catalog.facade import type_list_columns
 from rental.shared.errors import ValidationError
+from rental.shared.images.processing import ProcessedImage, process_upload
+from rental.shared.images.store import ImageStorageError
+from rental.shared.images.web import image_limits, read_upload
 from rental.shared.parsing import page_number
 from rental.shared.web import render
 
@@ -143,6 +146,7 @@ def _type_form(
     type_id: str | None,
     status: int = 200,
 ) -> Response:
+    details = CatalogFacade().get_equipment_type_details(type_id) if type_id else None
     # Blank rows go, and a few empty ones follow. The errors' row numbers stay right: they
     # were computed on this same list without blank rows (_save_type).
     rows = [r for r in rows if r[0].strip() or r[2].strip()]
@@ -156,6 +160,9 @@ def _type_form(
         kinds=list(SpecKind),
         errors=errors,
         type_id=type_id,
+        image=details.image if details else None,
+        type_name=details.name if details else "",
+        max_upload=image_limits().max_megabytes,
         categories=CatalogFacade().list_categories(),
     )
 
@@ -176,7 +183,7 @@ def edit_type(type_id: str) -> Response:
         "category_id": d.category_id,
         "short_description": d.short_description,
         "description": d.description,
-        "image_url": d.image_url or "",
+        "image_alt": d.image_alt,
         "active": d.active,
     }
     return _type_form(form, _spec_rows_from_specs(d.specs), {}, type_id)
@@ -191,7 +198,7 @@ def _save_type(type_id: str | None) -> Response:
         "category_id": form.get("category_id", ""),
         "short_description": form.get("short_description", ""),
         "description": form.get("description", ""),
-        "image_url": form.get("image_url", ""),
+        "image_alt": form.get("image_alt", ""),
         "active": form.get("active") == "on",
     }
     if "more_rows" in form:  # no-JS "More rows": the form again, with empty rows below
@@ -201,19 +208,37 @@ def _save_type(type_id: str | None) -> Response:
         specs = parse_spec_rows(rows)
     except ValidationError as exc:
         errors.update(exc.errors)
+    # The photo: checked and re-encoded here, at the boundary; its name is never used.
+    upload = read_upload("image")
+    new_image: ProcessedImage | None = None
+    if upload is not None:
+        try:
+            new_image = process_upload(*upload, limits=image_limits())
+        except ValidationError as exc:
+            errors["image"] = exc.message
     if not errors:
-        args = dict(values, specs=specs, slug=values["slug"] or None)
+        args = dict(values, specs=specs, slug=values["slug"] or None, new_image=new_image)
         try:
             if type_id:
-                CatalogFacade().update_equipment_type(UpdateEquipmentType(type_id, **args))
+                remove = form.get("remove_image") == "on"
+                CatalogFacade().update_equipment_type(
+                    UpdateEquipmentType(type_id, remove_image=remove, **args)
+                )
                 target = url_for("catalog_admin.index")
             else:
                 new_id = CatalogFacade().define_equipment_type(DefineEquipmentType(**args))
                 # A new type cannot be booked without a price: straight on to its rates.
                 target = url_for("pricing_admin.edit", type_id=new_id, new=1)
         except ValidationError as exc:
-            errors.update(exc.errors or {"name": exc.message})
+            errors.update(exc.errors or {exc.field or "name": exc.message})
+        except ImageStorageError as exc:
+            return _type_form(values, rows, {"image": exc.message}, type_id, status=503)
     if errors:
+        if new_image is not None and "image" not in errors:
+            errors["image"] = (
+                "The photo was fine, but a browser cannot keep a chosen file when the form "
+                "comes back: choose it again."
+            )
         return _type_form(values, rows, errors, type_id, status=422)
     flash(f"'{' '.join(values['name'].split())}' saved.", "success")
     return redirect(target, code=303)

@@ -75,6 +75,9 @@ def _error_response(
     return response
 
 
+error_response = _error_response  # for handlers registered elsewhere (413: images)
+
+
 _TITLES = {
     400: "Bad request",
     403: "Not allowed",

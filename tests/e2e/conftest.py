@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -44,6 +45,8 @@ class LiveServer:
             self.worker.stop()
             self.worker = None
         wipe(self.app)
+        for path in Path(self.app.config["UPLOADS_DIR"]).glob("*"):
+            path.unlink()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -57,7 +60,9 @@ def _live(request, tmp_path_factory, logs_dir) -> Iterator[LiveServer]:
     with fresh_database(request.param, tmp_path_factory.mktemp("e2e")) as url:
         migrate(url)
         port = free_port()
-        web = start_web(url, port, logs_dir, **E2E_ENV)
+        # Uploaded photos of the test database: shared by the web process and the app below.
+        uploads = str(tmp_path_factory.mktemp("e2e-uploads"))
+        web = start_web(url, port, logs_dir, **E2E_ENV, UPLOADS_DIR=uploads)
         # Demo credentials of the test database go to a temporary file, never over the
         # developer's instance/demo-admin.txt.
         credentials = tmp_path_factory.mktemp("e2e-instance") / "demo-admin.txt"
@@ -66,6 +71,7 @@ def _live(request, tmp_path_factory, logs_dir) -> Iterator[LiveServer]:
                 "SQLALCHEMY_DATABASE_URI": url,
                 "RENTAL_PLUGINS": [],
                 "DEMO_CREDENTIALS_FILE": str(credentials),
+                "UPLOADS_DIR": uploads,
             }
         )
         server = LiveServer(f"http://127.0.0.1:{port}", url, app, web)

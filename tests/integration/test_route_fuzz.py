@@ -147,7 +147,7 @@ GOOD = {
     "spec.power_kw.max": "100",
     "short_description": "Quiet",
     "description": "Line one\nLine two",
-    "image_url": "/static/favicon.svg",
+    "image_alt": "A yellow generator",
     "active": "on",
     "confirm": "yes",
     "attention": "1",

@@ -15,7 +15,9 @@ import pytest
 
 from rental.catalog import CatalogFacade, CreateCategory
 from rental.inventory import ChangeItemStatus, InventoryFacade, RegisterEquipment
+from rental.shared.images.processing import process_upload
 from tests.integration.catalog_fixtures import make_type, price
+from tests.support.images import image_bytes
 from tests.support.statements import explain, statements
 
 
@@ -88,6 +90,10 @@ def assert_open_graph_repeats_the_page(page: Head, og_type: str = "website") -> 
     assert 50 <= len(page.description) <= 160, page.description
 
 
+PHOTO = process_upload(image_bytes(1600, 1200), "generator.png")
+PREVIEW = "/media/" + PHOTO.image.file_name(1200, "jpg")  # the JPEG for link previews
+
+
 @pytest.fixture
 def generators(app):
     """Power > Generators with 14 priced types; 'Generator 00' has an image and two items."""
@@ -96,7 +102,7 @@ def generators(app):
     generators = catalog.create_category(CreateCategory("Generators", parent_id=power))
     ids = []
     for i in range(14):
-        extra = {"image_url": "/static/img/generator.svg"} if i == 0 else {}
+        extra = {"new_image": PHOTO, "image_alt": "A red generator"} if i == 0 else {}
         type_id = make_type(
             f"Generator {i:02}",
             specs={"power_kw": i + 1, "fuel": "diesel" if i % 2 else "petrol"},
@@ -181,7 +187,7 @@ def test_absolute_addresses_use_public_url_whatever_host_the_request_names(
     monkeypatch.setitem(app.config, "PUBLIC_URL", "https://rent.example.com")
     page = head(client, "/catalog/generator-00", headers={"Host": "evil.example"})
     assert page.canonical == ["https://rent.example.com/catalog/generator-00"]
-    assert page.og("image") == "https://rent.example.com/static/img/generator.svg"
+    assert page.og("image") == "https://rent.example.com" + PREVIEW
     assert page.product()["offers"]["url"] == "https://rent.example.com/catalog/generator-00"
 
 
@@ -197,8 +203,8 @@ def test_a_type_page_is_described_by_its_short_description_and_prices(client, ge
     )
     assert page.canonical == ["http://localhost/catalog/generator-00"]
     assert_open_graph_repeats_the_page(page, og_type="product")
-    assert page.og("image") == "http://localhost/static/img/generator.svg"
-    assert page.og("image:alt") == "Generator 00"
+    assert page.og("image") == "http://localhost" + PREVIEW
+    assert page.og("image:alt") == "A red generator"
     assert page.one("property", "product:price:amount") == "120.00"
     assert page.one("property", "product:price:currency") == "EUR"
 
@@ -224,7 +230,7 @@ def test_a_type_page_describes_a_product_offered_per_day(client, generators):
         "name": "Generator 00",
         "description": "A quiet 1 kW generator for building sites and events.",
         "url": "http://localhost/catalog/generator-00",
-        "image": ["http://localhost/static/img/generator.svg"],
+        "image": ["http://localhost" + PREVIEW],
         "category": "Generators",
         "offers": {
             "@type": "Offer",

@@ -14,9 +14,12 @@ from werkzeug.routing import Rule
 
 from rental.booking import BookingFacade, CreateReservation, PricingBasis
 from rental.inventory import InventoryFacade, ScheduleMaintenance
+from rental.shared.images.processing import process_upload
+from rental.shared.images.web import image_store
 from rental.shared.time_range import TimeRange
 from tests.support.auth import create_staff
 from tests.support.fleet import make_customer, make_type, tomorrow_at
+from tests.support.images import image_bytes
 
 
 @dataclass
@@ -62,6 +65,8 @@ def make_world() -> World:
     )
     staff = create_staff("STAFF")
     references = [booking.get_reservation(r).reference for r in (pending, confirmed)]
+    photo = process_upload(image_bytes(64, 48), "photo.png")  # a stored file for /media/<name>
+    image_store().put(photo.files)
     return World(
         {
             "category_id": [fleet.category_id],
@@ -75,6 +80,7 @@ def make_world() -> World:
             "token": tokens,
             "user_id": [staff.id],
             "filename": ["css/app.css"],
+            "name": [photo.image.file_name(200)],
         }
     )
 

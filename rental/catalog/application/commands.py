@@ -21,6 +21,8 @@ from rental.catalog.infrastructure.repositories import (
     EquipmentTypeRepository,
 )
 from rental.shared.errors import ConflictError, NotFoundError, ValidationError
+from rental.shared.images import StoredImage
+from rental.shared.images.processing import ProcessedImage
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +56,12 @@ class DefineEquipmentType:
     short_description: str = ""
     description: str = ""
     specs: dict[str, SpecValue] = field(default_factory=dict)
-    image_url: str | None = None
     active: bool = True
     slug: str | None = None
+    image_alt: str = ""
+    # A photo checked and re-encoded at the boundary (rental.shared.images.processing); the
+    # facade stores its files before the row and removes them again if the row fails.
+    new_image: ProcessedImage | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +72,11 @@ class UpdateEquipmentType:
     short_description: str = ""
     description: str = ""
     specs: dict[str, SpecValue] = field(default_factory=dict)
-    image_url: str | None = None
     active: bool = True
     slug: str | None = None
+    image_alt: str = ""
+    new_image: ProcessedImage | None = None  # replaces the photo
+    remove_image: bool = False  # without a new one: no photo any more (the letter tile)
 
 
 class CategoryCommands:
@@ -163,18 +170,36 @@ class EquipmentTypeCommands:
         return final_slug
 
     def define(self, cmd: DefineEquipmentType) -> str:
-        equipment_type = self._build(str(uuid.uuid4()), cmd, except_id=None)
+        image = cmd.new_image.image if cmd.new_image else None
+        equipment_type = self._build(str(uuid.uuid4()), cmd, image, except_id=None)
         self._types.add(equipment_type)
         return equipment_type.id
 
-    def update(self, cmd: UpdateEquipmentType) -> None:
-        if self._types.get(cmd.equipment_type_id) is None:
+    def update(self, cmd: UpdateEquipmentType) -> str | None:
+        """Save the type; the key of the photo it no longer shows (replaced or removed), if
+        any, so the facade can remove its files once nothing else shows it."""
+        current = self._types.get(cmd.equipment_type_id)
+        if current is None:
             raise NotFoundError("That equipment type does not exist (any more).")
-        equipment_type = self._build(cmd.equipment_type_id, cmd, except_id=cmd.equipment_type_id)
+        image = current.image
+        if cmd.new_image is not None:
+            image = cmd.new_image.image
+        elif cmd.remove_image:
+            image = None
+        equipment_type = self._build(
+            cmd.equipment_type_id, cmd, image, except_id=cmd.equipment_type_id
+        )
         self._types.save(equipment_type)
+        if current.image is not None and (image is None or image.key != current.image.key):
+            return current.image.key
+        return None
 
     def _build(
-        self, type_id: str, cmd: DefineEquipmentType | UpdateEquipmentType, except_id: str | None
+        self,
+        type_id: str,
+        cmd: DefineEquipmentType | UpdateEquipmentType,
+        image: StoredImage | None,
+        except_id: str | None,
     ) -> EquipmentType:
         slug = self._check(cmd.name, cmd.slug, cmd.category_id, except_id)
         ensure_spec_numbers_in_range(cmd.specs)
@@ -186,6 +211,7 @@ class EquipmentTypeCommands:
             short_description=cmd.short_description,
             description=cmd.description,
             specs=dict(cmd.specs),
-            image_url=cmd.image_url,
+            image=image,
+            image_alt=cmd.image_alt,
             active=cmd.active,
         )

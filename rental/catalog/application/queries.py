@@ -22,7 +22,9 @@ from rental.catalog.infrastructure.entities import (
     EquipmentTypeEntity,
     SpecValueEntity,
 )
+from rental.catalog.infrastructure.repositories import stored_image
 from rental.shared.errors import NotFoundError
+from rental.shared.images import StoredImage
 
 # The orders a search can be sorted in, with their labels; anything else sorts by name.
 MAX_CATEGORY_DEPTH = 50  # far deeper than any shop needs; stops a runaway climb
@@ -84,9 +86,14 @@ class EquipmentTypeSummary:
     short_description: str
     category_id: str
     active: bool
-    image_url: str | None = None
+    image: StoredImage | None = None
+    image_alt: str = ""  # as staff typed it; `alt_text` is what pages show
     category_name: str = ""
     key_specs: tuple[SpecEntry, ...] = ()
+
+    @property
+    def alt_text(self) -> str:
+        return self.image_alt or self.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +106,14 @@ class EquipmentTypeDetails:
     category_id: str
     category_path: list[tuple[str, str]]
     specs: dict[str, SpecValue]
-    image_url: str | None
+    image: StoredImage | None
+    image_alt: str
     active: bool
+
+    @property
+    def alt_text(self) -> str:
+        """The photo's text alternative: what staff wrote, else the type's name."""
+        return self.image_alt or self.name
 
     @property
     def spec_entries(self) -> list[SpecEntry]:
@@ -297,7 +310,8 @@ class CatalogQueries:
             category_id=e.category_id,
             category_path=[(r.slug, r.name) for r in rows if r.slug is not None],
             specs=dict(e.specs or {}),
-            image_url=e.image_url,
+            image=stored_image(e),
+            image_alt=e.image_alt or "",
             active=bool(e.active),
         )
 
@@ -329,7 +343,8 @@ class CatalogQueries:
                 short_description=r.short_description or "",
                 category_id=r.category_id,
                 active=bool(r.active),
-                image_url=r.image_url,
+                image=stored_image(r),
+                image_alt=r.image_alt or "",
                 category_name=category_name or "",
                 key_specs=tuple(_entry(k, v) for k, v in list((r.specs or {}).items())[:3]),
             )

@@ -13,6 +13,7 @@ from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from enum import StrEnum
 
 from rental.shared.errors import ConflictError, ValidationError
+from rental.shared.images import StoredImage
 from rental.shared.parsing import parse_decimal
 from rental.shared.text import clean_block, clean_line
 
@@ -280,7 +281,8 @@ class EquipmentType:
     short_description: str = ""
     description: str = ""
     specs: dict[str, SpecValue] = field(default_factory=dict)
-    image_url: str | None = None
+    image: StoredImage | None = None  # the uploaded photo (rental.shared.images)
+    image_alt: str = ""  # its text alternative; empty: the type's name
     active: bool = True
 
     def __post_init__(self) -> None:
@@ -296,22 +298,22 @@ class EquipmentType:
                 "Keep the description under 10,000 characters.", field="description"
             )
         self.specs = clean_specs(self.specs)
-        self.image_url = clean_image_url(self.image_url)
+        self.image_alt = clean_image_alt(self.image_alt)
 
     @property
     def search_text(self) -> str:
         return search_text(self.name, self.short_description, self.description, self.specs)
 
 
-def clean_image_url(raw: str | None) -> str | None:
-    url = (raw or "").strip()
-    if not url:
-        return None
-    if not url.startswith("/") or url.startswith("//") or len(url) > 300 or " " in url:
+def clean_image_alt(raw: str | None) -> str:
+    """What the photo shows, for people who cannot see it (empty: the type's name is used)."""
+    alt = clean_line(raw)
+    if len(alt) > 200:
         raise ValidationError(
-            "Use an image stored on this site, e.g. /static/img/generator.svg.", field="image_url"
+            f"Keep the photo's description under 200 characters (it has {len(alt)}).",
+            field="image_alt",
         )
-    return url
+    return alt
 
 
 def parse_spec_rows(rows: list[tuple[str, str, str]]) -> dict[str, SpecValue]:

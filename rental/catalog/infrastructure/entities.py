@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rental.shared.db import Base, UTCDateTime
@@ -35,7 +35,11 @@ class EquipmentTypeEntity(Base):
     short_description: Mapped[str] = mapped_column(String(240), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     specs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    image_url: Mapped[str | None] = mapped_column(String(300))
+    # The uploaded photo: the key of its files (rental.shared.images) and its largest size.
+    image_key: Mapped[str | None] = mapped_column(String(32), index=True)
+    image_width: Mapped[int | None] = mapped_column(Integer)
+    image_height: Mapped[int | None] = mapped_column(Integer)
+    image_alt: Mapped[str] = mapped_column(String(200), default="", server_default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Read model for free-text search: name, descriptions and spec values, lowercased.
     search_text: Mapped[str] = mapped_column(Text, default="")

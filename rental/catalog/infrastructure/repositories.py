@@ -11,6 +11,7 @@ from rental.catalog.infrastructure.entities import (
     EquipmentTypeEntity,
     SpecValueEntity,
 )
+from rental.shared.images import StoredImage
 from rental.shared.time_range import utcnow
 
 
@@ -27,9 +28,16 @@ def type_to_domain(e: EquipmentTypeEntity) -> EquipmentType:
         short_description=e.short_description or "",
         description=e.description or "",
         specs=dict(e.specs or {}),
-        image_url=e.image_url,
+        image=stored_image(e),
+        image_alt=e.image_alt or "",
         active=bool(e.active),
     )
+
+
+def stored_image(e: EquipmentTypeEntity) -> StoredImage | None:
+    if not e.image_key:
+        return None
+    return StoredImage(e.image_key, e.image_width or 1, e.image_height or 1)
 
 
 class CategoryRepository:
@@ -92,6 +100,12 @@ class EquipmentTypeRepository:
             query = query.where(EquipmentTypeEntity.id != except_id)
         return self._session.scalar(query) is not None
 
+    def image_in_use(self, key: str) -> bool:
+        """Does any type still show the image with this key? (Kits, once they have photos,
+        are asked here too before its files go.)"""
+        query = select(EquipmentTypeEntity.id).where(EquipmentTypeEntity.image_key == key)
+        return self._session.scalar(query.limit(1)) is not None
+
     def count_in_category(self, category_id: str) -> int:
         query = select(func.count()).where(EquipmentTypeEntity.category_id == category_id)
         return self._session.scalar(query.select_from(EquipmentTypeEntity)) or 0
@@ -120,7 +134,10 @@ class EquipmentTypeRepository:
         entity.short_description = t.short_description
         entity.description = t.description
         entity.specs = dict(t.specs)
-        entity.image_url = t.image_url
+        entity.image_key = t.image.key if t.image else None
+        entity.image_width = t.image.width if t.image else None
+        entity.image_height = t.image.height if t.image else None
+        entity.image_alt = t.image_alt
         entity.active = t.active
         entity.search_text = t.search_text
 

@@ -15,6 +15,7 @@ from flask import Blueprint, Response, request, url_for
 
 from rental.catalog import CatalogFacade, CatalogPage, EquipmentTypeDetails, flatten
 from rental.pricing import RateCard
+from rental.shared.images.web import preview_url
 from rental.shared.money import Money
 from rental.shared.seo import PageMeta, absolute_url, page_meta, summary
 
@@ -97,7 +98,8 @@ def type_meta(
     room = 160 - len(prices) - 1 if prices else 160
     description = f"{summary(lead, room)} {prices}".strip()
     url = absolute_url(path)
-    image = absolute_url(details.image_url) if details.image_url else None
+    preview = preview_url(details.image) if details.image else None  # JPEG: every reader
+    image = absolute_url(preview) if preview else None
     properties: tuple[tuple[str, str], ...] = ()
     if rate_card is not None:
         properties = (
@@ -108,8 +110,8 @@ def type_meta(
         f"{details.name} for rent",
         description,
         path,
-        image=details.image_url,
-        image_alt=details.name,
+        image=preview,
+        image_alt=details.alt_text,
         og_type="product",
         properties=properties,
         structured_data=product_data(

@@ -87,8 +87,9 @@ def test_search_text_covers_names_descriptions_and_spec_values():
 def test_equipment_type_validates_its_fields():
     with pytest.raises(ValidationError, match="name"):
         EquipmentType(id="1", name="  ", slug="x", category_id="c")
-    with pytest.raises(ValidationError, match="stored on this site"):
-        EquipmentType(id="1", name="X", slug="x", category_id="c", image_url="https://evil/x.png")
+    with pytest.raises(ValidationError, match="description under 200") as caught:
+        EquipmentType(id="1", name="X", slug="x", category_id="c", image_alt="x" * 201)
+    assert caught.value.field == "image_alt"
 
 
 @pytest.mark.parametrize(
