@@ -13,6 +13,7 @@ MODULES: list[str] = [
     "rental.inventory",
     "rental.customers",
     "rental.accounts",
+    "rental.shop",
     "rental.booking",
     "rental.storefront",  # composes pages from the modules above, so it comes last
 ]

@@ -44,6 +44,7 @@ from rental.pricing import PricingFacade
 from rental.shared.db import unit_of_work
 from rental.shared.errors import ConflictError, NotFoundError
 from rental.shared.time_range import TimeRange, utcnow
+from rental.shop import ShopFacade
 
 
 class BookingFacade:
@@ -60,7 +61,13 @@ class BookingFacade:
         customers = CustomerFacade()
         reservations = ReservationRepository()
         self._availability = AvailabilityQueries(
-            reservations, catalog, inventory, PricingFacade(catalog), self.policy, clock
+            reservations,
+            catalog,
+            inventory,
+            PricingFacade(catalog),
+            self.policy,
+            clock,
+            shop=ShopFacade(),
         )
         self._queries = ReservationQueries(
             reservations, self._availability, inventory, customers, clock=clock

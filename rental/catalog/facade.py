@@ -135,8 +135,8 @@ class CatalogFacade:
     def similar_types(
         self, equipment_type_id: str, limit: int | None = None
     ) -> list[EquipmentTypeSummary]:
-        """The other active types of the same category, by name (at most `limit`); [] for an
-        unknown type."""
+        """The other active types of the same category with comparable specs (power within
+        ±25 %, the same fuel), closest first (at most `limit`); [] for an unknown type."""
         return self._queries().similar_types(equipment_type_id, limit)
 
     def search_equipment_types(self, query: SearchEquipmentTypes) -> SearchResult:

@@ -203,9 +203,26 @@ def test_similar_types_are_the_other_active_types_of_the_same_category(catalog, 
     define(catalog, "Compact excavator", tree["excavators"], active=False)
     define(catalog, "Large excavator", tree["excavators"])
     similar = catalog.similar_types(stocked["mini"])
-    # Not itself, not the hidden one, not the parent category's core drill; by name.
-    assert [t.name for t in similar] == ["Large excavator", "Midi excavator"]
+    # Not itself, not the hidden one, not the parent category's core drill; the one sharing
+    # a number (weight) before the one with nothing to compare.
+    assert [t.name for t in similar] == ["Midi excavator", "Large excavator"]
     assert similar[0].category_name == "Excavators"
-    assert [t.name for t in catalog.similar_types(stocked["mini"], limit=1)] == ["Large excavator"]
+    assert [t.name for t in catalog.similar_types(stocked["mini"], limit=1)] == ["Midi excavator"]
     assert catalog.similar_types(stocked["gen"]) == []  # alone in its category
     assert catalog.similar_types("no-such-type") == []
+
+
+def test_similar_means_comparable_specs_ranked_by_closeness(catalog, tree):
+    """A 20 kVA diesel generator is not offered a 3 kVA petrol one: power within ±25 % and the
+    same fuel, closest first."""
+    power = tree["power"]
+    asked = define(catalog, "Diesel 20 kVA", power, {"power_kva": 20, "fuel": "diesel"})
+    define(catalog, "Petrol 3 kVA", power, {"power_kva": 3, "fuel": "petrol"})
+    define(catalog, "Diesel 3 kVA", power, {"power_kva": 3, "fuel": "diesel"})
+    define(catalog, "Petrol 20 kVA", power, {"power_kva": 20, "fuel": "petrol"})
+    define(catalog, "Diesel 24 kVA", power, {"power_kva": 24, "fuel": "Diesel"})
+    define(catalog, "Diesel 19 kVA", power, {"power_kva": 19, "fuel": "diesel"})
+    define(catalog, "Diesel 26 kVA", power, {"power_kva": 26, "fuel": "diesel"})  # +30 %
+    define(catalog, "Light tower", power, {"fuel": "diesel"})  # nothing to compare
+    similar = [t.name for t in catalog.similar_types(asked)]
+    assert similar == ["Diesel 19 kVA", "Diesel 24 kVA", "Light tower"]

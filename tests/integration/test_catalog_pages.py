@@ -70,12 +70,15 @@ def test_no_match_teaches_how_to_get_out(web, generator):
 
 
 def test_detail_page_shows_specs_rates_and_the_booking_slot(web, generator):
+    make_type("Site generator", specs={"power_kw": 18, "fuel": "diesel"})
     body = text(web.get("/catalog/generator"))
     assert "<h1>Diesel generator</h1>" in body
     assert "Power (kW)" in body and "Runs all day." in body
     assert "€20.00" in body and "€120.00" in body and "€500.00" in body
     assert "Minimum rental 2 hours" in body and "deposit €250.00" in body
-    assert "Petrol generator" in body  # similar equipment
+    # Similar equipment: comparable power and the same fuel, not the 3 kW petrol one.
+    similar = body.split('id="similar-heading"')[1]
+    assert "Site generator" in similar and "Petrol generator" not in similar
 
 
 def test_unknown_and_hidden_types_are_404(web, app):

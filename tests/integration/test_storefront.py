@@ -1,7 +1,7 @@
 """The public catalog pages (rental.storefront) on SQLite and PostgreSQL: what they cost in
 SQL statements. Each page reads the categories, the types and the rate cards once (a type page
-also its stock, once), and a page of 12 types costs no more than a page of 2 (no query per
-type)."""
+also its stock, once; a full page also the shop's settings for its footer, once), and a page
+of 12 types costs no more than a page of 2 (no query per type)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from tests.support.statements import reading, statements
 @pytest.fixture
 def shop(app):
     """Power > Generators, stocked with priced types by `shop(n)` (their specs are shared, so
-    spec filters are offered)."""
+    spec filters are offered; all within ±25 % of 20 kW, every fourth on petrol, so the first
+    has comparable similar types)."""
     catalog = CatalogFacade()
     power = catalog.create_category(CreateCategory("Power"))
     generators = catalog.create_category(CreateCategory("Generators", parent_id=power))
@@ -25,10 +26,9 @@ def shop(app):
     def stock(n: int) -> None:
         """Up to n types in all."""
         for i in range(len(stocked), n):
-            fuel = "diesel" if i % 2 else "petrol"
-            type_id = make_type(
-                f"Generator {i:02}", specs={"power_kw": i + 1, "fuel": fuel}, category=generators
-            )
+            fuel = "petrol" if i % 4 == 3 else "diesel"
+            specs = {"power_kw": 20 + i / 4, "fuel": fuel}
+            type_id = make_type(f"Generator {i:02}", specs=specs, category=generators)
             price(type_id)
             stocked.append(type_id)
 
@@ -36,10 +36,12 @@ def shop(app):
 
 
 CATALOG_URLS = ["/catalog", "/catalog?category=generators&q=generator&spec.power_kw.min=2"]
+# Six for the page itself, and one for the shop's settings in its footer (rental.shop).
+CATALOG_BUDGET = 7
 
 
 @pytest.mark.parametrize("url", CATALOG_URLS)
-def test_the_catalog_page_costs_six_statements_however_many_types_it_shows(client, shop, url):
+def test_the_catalog_page_costs_seven_statements_however_many_types_it_shows(client, shop, url):
     shop(2)
     with statements() as small:
         assert client.get(url).status_code == 200
@@ -47,9 +49,18 @@ def test_the_catalog_page_costs_six_statements_however_many_types_it_shows(clien
     with statements() as full:
         body = client.get(url).get_data(as_text=True)
     assert body.count('class="type-card"') == 12  # a full page
-    assert len(full) == len(small) <= 6, full
+    assert len(full) == len(small) <= CATALOG_BUDGET, full
     assert len(reading(full, "catalog_categories")) == 1, full  # tree, category, filters
     assert len(reading(full, "pricing_rate_cards")) == 1, full  # every card of the page
+    assert len(reading(full, "shop_settings")) == 1, full  # the footer
+
+
+def test_the_catalog_results_htmx_asks_for_do_not_read_the_shop_settings(client, shop):
+    shop(3)
+    with statements() as seen:
+        response = client.get("/catalog?q=generator", headers={"HX-Request": "true"})
+    assert response.status_code == 200 and "<footer" not in response.get_data(as_text=True)
+    assert len(seen) <= CATALOG_BUDGET - 1 and not reading(seen, "shop_settings"), seen
 
 
 def test_a_type_page_reads_the_type_its_similar_types_its_rate_card_and_stock_once(client, shop):
@@ -62,6 +73,7 @@ def test_a_type_page_reads_the_type_its_similar_types_its_rate_card_and_stock_on
     assert len(reading(seen, "catalog_categories")) == 1, seen  # the breadcrumb
     assert len(reading(seen, "pricing_rate_cards")) == 1, seen  # prices, and the Offer
     assert len(reading(seen, "inventory_items")) == 1, seen  # the Offer's availability
+    assert len(reading(seen, "shop_settings")) == 1, seen  # footer and pick-up box share it
 
 
 def test_empty_categories_are_hidden_from_visitors_but_not_from_staff(app, client, admin_client):

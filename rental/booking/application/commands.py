@@ -235,7 +235,7 @@ class ReservationCommands:
         if guards.open_of_customer >= policy.open_per_customer:
             # The bookings waiting under an e-mail are that customer's business: whoever
             # typed it gets the neutral refusal, the same as for a suspended account.
-            raise ConflictError(policy.refusal())
+            raise ConflictError(self._availability.refusal())
         if guards.open_of_origin >= policy.open_per_origin:
             raise ConflictError(
                 "Too many bookings from your network are waiting for confirmation. Confirm or "
@@ -251,12 +251,13 @@ class ReservationCommands:
             raise ValidationError("We could not find that customer.", field="customer") from None
         if not customer.can_book:
             if public:
-                raise ConflictError(self._availability.policy.refusal())
+                raise ConflictError(self._availability.refusal())
             raise ValidationError(CANNOT_BOOK, field="customer")
 
     def refusal(self) -> str:
-        """The public journey's neutral refusal (BookingPolicy.refusal)."""
-        return self._availability.policy.refusal()
+        """The public journey's neutral refusal (BookingPolicy.refusal, with the shop's
+        phone)."""
+        return self._availability.refusal()
 
     def _unique_reference(self) -> str:
         """Another reference, when the first one drawn was taken (rare: about one in a

@@ -24,9 +24,11 @@ from rental.catalog import CatalogFacade
 from rental.customers import CustomerFacade
 from rental.inventory import BookedDemand, InventoryFacade
 from rental.pricing import PricingFacade, Quote, RateCard
+from rental.shared import local_time
 from rental.shared.errors import ConflictError, DomainError, NotFoundError, ValidationError
 from rental.shared.money import Money
 from rental.shared.time_range import TimeRange, utcnow
+from rental.shop import OpeningHours, ShopFacade
 
 MAX_SIMILAR = 4
 MATCHED_CUSTOMERS_MAX = 500  # a staff search by text looks at the bookings of this many
@@ -202,6 +204,7 @@ class AvailabilityQueries:
         pricing: PricingFacade,
         policy: BookingPolicy,
         clock: Callable[[], datetime] = utcnow,
+        shop: ShopFacade | None = None,
     ) -> None:
         self._reservations = reservations
         self._catalog = catalog
@@ -209,6 +212,16 @@ class AvailabilityQueries:
         self._pricing = pricing
         self.policy = policy
         self._clock = clock
+        self._shop = shop or ShopFacade()
+
+    def refusal(self) -> str:
+        """The neutral refusal with the shop's phone: the one in the shop settings, else the
+        SHOP_PHONE setting (BookingPolicy.shop_phone)."""
+        phone = self._shop.phone() or self.policy.shop_phone
+        return replace(self.policy, shop_phone=phone).refusal()
+
+    def opening_hours(self) -> OpeningHours:
+        return self._shop.opening_hours()
 
     # --- validation and pricing -------------------------------------------------------------
 
@@ -227,6 +240,11 @@ class AvailabilityQueries:
             name = self._catalog.get_equipment_type_details(equipment_type_id).name
             raise ValidationError(f"{name} has no price yet, so it cannot be booked online.")
         self.policy.check_period(period, basis, now, card.minimum_duration)
+        if basis is PricingBasis.HOURLY:
+            # Hourly bookings are picked up and brought back while the shop is open.
+            problem = self.opening_hours().problem(period, self.policy.timezone)
+            if problem:
+                raise ValidationError(problem[1], field=problem[0])
 
     def ensure_type_bookable(self, equipment_type_id: str) -> None:
         details = self._catalog.get_equipment_type_details(equipment_type_id)
@@ -383,7 +401,21 @@ class AvailabilityQueries:
         window = searched.expanded(after=buffer)
         occupancies = self._reservations.occupancies(query.equipment_type_id, window, buffer, now)
         # When an item comes back (from maintenance, from a customer) it may open room.
-        maintenance_ends = [w.end for _, w in profile.unavailable]
+        extra = [w.end for _, w in profile.unavailable]
+        allowed = None
+        hours = self.opening_hours() if query.basis is PricingBasis.HOURLY else None
+        if hours is not None and hours.restricts:
+            # Within opening hours, never overnight: the openings of the coming days and the
+            # requested time of day on each of them are candidates too.
+            tz = self.policy.timezone
+
+            def allowed(period: TimeRange) -> bool:
+                return hours.fits(period, tz)
+
+            extra += hours.opening_moments(TimeRange(query.period.start, searched.end), tz)
+            extra += [
+                local_time.add_days(query.period.start, n, tz) for n in range(1, horizon.days + 1)
+            ]
         return earliest_start(
             occupancies,
             query.period,
@@ -392,8 +424,9 @@ class AvailabilityQueries:
             profile.capacity_for,
             horizon,
             lambda moment: self.policy.align_up(moment, query.basis),
-            extra_candidates=maintenance_ends,
+            extra_candidates=extra,
             same_length_from=lambda start: self.policy.same_length_from(query.period, start),
+            allowed=allowed,
         )
 
     def similar(self, query: CheckAvailability, now: datetime) -> list[SimilarOption]:

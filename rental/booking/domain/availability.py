@@ -92,13 +92,16 @@ def earliest_start(
     align: Callable[[datetime], datetime],
     extra_candidates: Iterable[datetime] = (),
     same_length_from: Callable[[datetime], TimeRange] | None = None,
+    allowed: Callable[[TimeRange], bool] | None = None,
 ) -> TimeRange | None:
     """The earliest period of the same duration, starting within `horizon` of the requested
     start, in which the full quantity is free. Only instants where something ends can open
     room, so those (aligned to the booking grid) are the only candidates worth testing.
 
     `same_length_from(start)` builds the candidate period (default: the same real duration;
-    booking passes its calendar-day rule so 2 days stay 2 days across a clock change)."""
+    booking passes its calendar-day rule so 2 days stay 2 days across a clock change).
+    `allowed(period)` leaves out periods the shop cannot serve (outside opening hours: the
+    caller adds the openings of the coming days to `extra_candidates`)."""
     duration = requested.duration
     build = same_length_from or (lambda start: TimeRange(start, start + duration))
     latest = requested.start + horizon
@@ -107,6 +110,8 @@ def earliest_start(
     candidates.update(align(moment) for moment in extra_candidates)
     for start in sorted(c for c in candidates if requested.start <= c <= latest):
         period = build(start)
+        if allowed is not None and not allowed(period):
+            continue
         occupied = period.expanded(after=buffer)
         if assess(occupancies, occupied, quantity, capacity_for(occupied)).is_available:
             return period

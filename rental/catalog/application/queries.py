@@ -15,6 +15,7 @@ from rental.catalog.domain.models import (
     SpecValue,
     descendants,
     format_spec_value,
+    rank_similar,
     spec_label,
 )
 from rental.catalog.infrastructure.entities import (
@@ -205,6 +206,21 @@ class CatalogPage:
     facets: list[SpecFacet]
 
 
+def _summary(r: EquipmentTypeEntity, category_name: str | None) -> EquipmentTypeSummary:
+    return EquipmentTypeSummary(
+        id=r.id,
+        slug=r.slug,
+        name=r.name,
+        short_description=r.short_description or "",
+        category_id=r.category_id,
+        active=bool(r.active),
+        image=stored_image(r),
+        image_alt=r.image_alt or "",
+        category_name=category_name or "",
+        key_specs=tuple(_entry(k, v) for k, v in list((r.specs or {}).items())[:3]),
+    )
+
+
 def _entry(key: str, value: SpecValue) -> SpecEntry:
     kind = (
         SpecKind.YES_NO
@@ -335,21 +351,7 @@ class CatalogQueries:
                 CategoryEntity, CategoryEntity.id == t.category_id, isouter=True
             )
         ).all()
-        return [
-            EquipmentTypeSummary(
-                id=r.id,
-                slug=r.slug,
-                name=r.name,
-                short_description=r.short_description or "",
-                category_id=r.category_id,
-                active=bool(r.active),
-                image=stored_image(r),
-                image_alt=r.image_alt or "",
-                category_name=category_name or "",
-                key_specs=tuple(_entry(k, v) for k, v in list((r.specs or {}).items())[:3]),
-            )
-            for r, category_name in rows
-        ]
+        return [_summary(r, category_name) for r, category_name in rows]
 
     def summaries(self, ids: Iterable[str]) -> dict[str, EquipmentTypeSummary]:
         ids = list(dict.fromkeys(ids))
@@ -359,16 +361,21 @@ class CatalogQueries:
         return {s.id: s for s in self._summaries(select(t).where(t.id.in_(ids)))}
 
     def similar_types(self, type_id: str, limit: int | None = None) -> list[EquipmentTypeSummary]:
-        """The catalog's one rule for "similar": the other active types of the same category,
-        by name. One statement (the type's category is a subquery); an unknown type has none."""
-        t = EquipmentTypeEntity
-        category = select(t.category_id).where(t.id == type_id).scalar_subquery()
-        query = (
-            select(t)
-            .where(t.category_id == category, t.active.is_(True), t.id != type_id)
-            .order_by(t.name, t.id)
-        )
-        return self._summaries(query if limit is None else query.limit(limit))
+        """The catalog's one rule for "similar" (`rank_similar` in the domain): the other
+        active types of the same category with comparable specs, closest first. One statement
+        (the type itself is joined for its category and specs); an unknown type has none."""
+        t, base = EquipmentTypeEntity, aliased(EquipmentTypeEntity)
+        rows = self._session.execute(
+            select(t, base.specs, CategoryEntity.name)
+            .join(base, and_(base.id == type_id, base.category_id == t.category_id))
+            .join(CategoryEntity, CategoryEntity.id == t.category_id, isouter=True)
+            .where(t.active.is_(True), t.id != type_id)
+        ).all()
+        if not rows:
+            return []
+        candidates = [(_summary(r, name), r.name, r.specs or {}) for r, _, name in rows]
+        ranked = rank_similar(rows[0][1] or {}, candidates)
+        return ranked if limit is None else ranked[:limit]
 
     def _filters(
         self, q: SearchEquipmentTypes, parents: Mapping[str, str | None] | None = None

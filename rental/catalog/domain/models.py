@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from enum import StrEnum
+from typing import TypeVar
 
 from rental.shared.errors import ConflictError, ValidationError
 from rental.shared.images import StoredImage
@@ -258,6 +259,64 @@ def ensure_spec_numbers_in_range(specs: Mapping[str, SpecValue]) -> None:
             except InvalidOperation:
                 raise ValidationError(f"'{value}' is not a number (for {key}).") from None
             check_spec_number(number, key)
+
+
+# --- similar types ------------------------------------------------------------------------------
+
+# "Similar" (what a booking that is short offers instead, what a type page lists): the same
+# category, and comparable where both types say something — power within ±25 % of the type
+# asked about and the same fuel. Ranked by closeness: the mean relative difference of the
+# numbers both have (a type sharing no number with it comes last), then by name.
+SIMILAR_TOLERANCE = 0.25
+SAME_VALUE_SPECS = ("fuel",)
+T = TypeVar("T")
+
+
+def _is_power(key: str) -> bool:
+    return key == "power" or key.startswith("power_")
+
+
+def _same(value: SpecValue) -> str:
+    return str(value).strip().casefold()
+
+
+def _number(value: SpecValue) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def similarity_distance(
+    base: Mapping[str, SpecValue], other: Mapping[str, SpecValue]
+) -> float | None:
+    """How far `other` is from `base` (0: the same numbers; 1: nothing to compare), or None
+    when it is not comparable (power more than ±25 % off, another fuel)."""
+    for key in SAME_VALUE_SPECS:
+        if key in base and key in other and _same(base[key]) != _same(other[key]):
+            return None
+    differences = []
+    for key, value in base.items():
+        a, b = _number(value), _number(other.get(key, ""))
+        if a is None or b is None:
+            continue
+        if _is_power(key) and abs(b - a) > SIMILAR_TOLERANCE * abs(a):
+            return None
+        largest = max(abs(a), abs(b))
+        differences.append(abs(a - b) / largest if largest else 0.0)
+    return sum(differences) / len(differences) if differences else 1.0
+
+
+def rank_similar(
+    base: Mapping[str, SpecValue], candidates: list[tuple[T, str, Mapping[str, SpecValue]]]
+) -> list[T]:
+    """The comparable candidates — (item, name, specs) — closest first, then by name."""
+    ranked = []
+    for item, name, specs in candidates:
+        distance = similarity_distance(base, specs)
+        if distance is not None:
+            ranked.append((distance, name.casefold(), item))
+    ranked.sort(key=lambda entry: (entry[0], entry[1]))
+    return [item for _, _, item in ranked]
 
 
 def search_text(name: str, short: str, description: str, specs: Mapping[str, SpecValue]) -> str:
