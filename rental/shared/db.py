@@ -68,6 +68,18 @@ def in_unit_of_work() -> bool:
     return _depth.get() > 0
 
 
+_ON_COMMIT = "rentkit.add_on_commit"
+
+
+def add_on_commit(session: Session, obj: object) -> None:
+    """Add `obj` to the session when the current unit of work commits, not before.
+
+    For append-only rows nothing in the transaction reads back (outbox messages): they are
+    not flushed by every autoflush along the way but all together at the commit, so rows of
+    one table become one multi-row INSERT. Gone with a rollback like everything else."""
+    session.info.setdefault(_ON_COMMIT, []).append(obj)
+
+
 @contextmanager
 def unit_of_work(session: Session | None = None) -> Iterator[Session]:
     """Run a state change in one transaction: commit on success, roll back on any error.
@@ -90,13 +102,16 @@ def unit_of_work(session: Session | None = None) -> Iterator[Session]:
         session.rollback()
     token = _depth.set(1)
     intent = _write_intent.set(True)
+    session.info.pop(_ON_COMMIT, None)
     try:
         session.connection()  # begin now, so SQLite takes its write lock here
         _write_intent.reset(intent)
         intent = None
         yield session
+        session.add_all(session.info.pop(_ON_COMMIT, []))
         session.commit()
     except BaseException:
+        session.info.pop(_ON_COMMIT, None)
         session.rollback()
         raise
     finally:

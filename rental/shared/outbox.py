@@ -40,6 +40,7 @@ from sqlalchemy.orm import Mapped, Session, defer, mapped_column
 from rental.shared.db import (
     Base,
     UTCDateTime,
+    add_on_commit,
     database_unreachable,
     db,
     in_unit_of_work,
@@ -126,7 +127,10 @@ def record(event: Event) -> None:
         raise RuntimeError("outbox.record() must be called inside unit_of_work()")
     event_class(event.event_type)  # unknown types would be undeliverable: fail at the source
     now = utcnow()
-    db.session().add(
+    # Written at the commit (one INSERT for all of a transaction's messages), not flushed by
+    # each autoflush on the way: nothing in the transaction reads its own outbox rows.
+    add_on_commit(
+        db.session(),
         OutboxMessageEntity(
             event_type=event.event_type,
             schema_version=event.version,
@@ -134,7 +138,7 @@ def record(event: Event) -> None:
             occurred_at=now,
             available_at=now,
             attempts=0,
-        )
+        ),
     )
 
 
