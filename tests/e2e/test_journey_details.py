@@ -29,6 +29,11 @@ def test_moving_the_start_keeps_the_length_in_the_browser(page: Page, live_serve
     # By the hour: 09:00–17:00 tomorrow (the default), the start moved to 10:00 in 3 days.
     page.get_by_role("link", name="By the hour").click()
     expect(page.locator("#start")).to_be_visible()
+    # htmx has swapped the form in; wait until it has also wired it up (its change trigger),
+    # or a fill as fast as a script's may land before anything listens.
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-swapping, .htmx-settling, .htmx-added')"
+    )
     day = datetime.now(UTC).date() + timedelta(days=3)
     page.fill("#start", f"{day}T10:00")
     expect(page.locator("#end")).to_have_value(f"{day}T18:00")

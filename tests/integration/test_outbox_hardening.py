@@ -39,12 +39,15 @@ def probe(app):
 
 
 def publish(*events: ProbeEvent) -> list[int]:
-    with unit_of_work() as session:
+    """Record `events` in one transaction; their message ids, in order (read after the commit,
+    which is when the outbox writes them)."""
+    with unit_of_work():
         for e in events:
             outbox.record(e)
-        session.flush()
-        ids = session.scalars(select(OutboxMessageEntity.id).order_by(OutboxMessageEntity.id))
-        return list(ids)[-len(events) :]
+    ids = db.session.scalars(select(OutboxMessageEntity.id).order_by(OutboxMessageEntity.id))
+    newest = list(ids)[-len(events) :]
+    db.session.rollback()
+    return newest
 
 
 def insert_raw(event_type: str, payload: object, version: int = 1) -> int:
