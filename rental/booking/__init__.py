@@ -23,6 +23,7 @@ from rental.contracts.booking import (
     ReservationCreated,
     ReservationEvent,
     ReservationExpired,
+    ReservationHandedOver,
     ReservationNoShow,
 )
 
@@ -44,6 +45,7 @@ __all__ = [
     "ReservationDetails",
     "ReservationEvent",
     "ReservationExpired",
+    "ReservationHandedOver",
     "ReservationNoShow",
     "ReservationPage",
     "ReservationStatus",
