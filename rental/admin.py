@@ -46,7 +46,7 @@ def dashboard() -> Response:
     start = datetime.now(booking.policy.timezone).replace(hour=0, minute=0, second=0, microsecond=0)
     today = booking.list_reservations(
         ListReservations(
-            status="CONFIRMED",
+            statuses=("CONFIRMED", "ON_HIRE"),  # starting today: waiting or picked up
             starts_from=start,
             starts_before=start + timedelta(days=1),
             page_size=20,

@@ -301,6 +301,8 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "SHOP_PHONE": _phone("SHOP_PHONE"),
         # Whole-day bookings may start today until this local time ("off": from tomorrow).
         "BOOKING_SAME_DAY_UNTIL": _time_of_day("BOOKING_SAME_DAY_UNTIL", "15:00"),
+        # Equipment may be handed over from local midnight this many days before the first day.
+        "BOOKING_EARLY_PICKUP_DAYS": _int("BOOKING_EARLY_PICKUP_DAYS", 1, minimum=0, maximum=30),
         "WTF_CSRF_TIME_LIMIT": None,  # tied to the session; a tab left open still works
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         # Uploaded photos: where their files go, and the largest file staff may upload.

@@ -25,6 +25,7 @@ from rental.contracts.booking import (
     ReservationCreated,
     ReservationEvent,
     ReservationExpired,
+    ReservationHandedOver,
     ReservationNoShow,
 )
 
@@ -49,6 +50,7 @@ __all__ = [
     "ReservationDetails",
     "ReservationEvent",
     "ReservationExpired",
+    "ReservationHandedOver",
     "ReservationNoShow",
     "ReservationPage",
     "ReservationStatus",

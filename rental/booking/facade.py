@@ -14,7 +14,6 @@ from rental.booking.application.commands import (
     CancelReservation,
     ChangeReservationType,
     Clock,
-    CompleteReservation,
     ConfirmReservation,
     CounterCommands,
     CreateReservation,
@@ -27,6 +26,7 @@ from rental.booking.application.queries import (
     AvailabilityQueries,
     AvailabilityResult,
     CheckAvailability,
+    CustomerActions,
     FreeUnits,
     ReservationPage,
     ReservationQueries,
@@ -137,6 +137,11 @@ class BookingFacade:
         """`allocations`: (allocation id, status) of the items held for it."""
         return self._queries.staff_actions(reservation, allocations)
 
+    def customer_actions(self, reservation: Reservation) -> CustomerActions:
+        """What the customer may do on the review and manage pages, and the cancellation
+        rule in words."""
+        return self._queries.customer_actions(reservation)
+
     # --- commands ---------------------------------------------------------------------------
 
     def create_reservation(self, cmd: CreateReservation) -> str:
@@ -154,8 +159,14 @@ class BookingFacade:
             self._commands.confirm(ConfirmReservation(reservation_id, approve))
 
     def cancel_reservation(self, reservation_id: str, reason: str) -> None:
+        """Staff: refused (ConflictError, nothing changes) while equipment is out."""
         with unit_of_work():
-            self._commands.cancel(CancelReservation(reservation_id, reason))
+            self._counter.cancel(CancelReservation(reservation_id, reason))
+
+    def cancel_by_customer(self, reservation_id: str, reason: str) -> None:
+        """The manage link: only before the start (a hold or request at any time)."""
+        with unit_of_work():
+            self._counter.cancel(CancelReservation(reservation_id, reason, by_customer=True))
 
     def cancel_open_reservations(self, reservation_ids: list[str], reason: str) -> list[str]:
         """Staff clearing open holds and requests: each in its own transaction, so one that
@@ -171,10 +182,6 @@ class BookingFacade:
             except (ConflictError, NotFoundError):
                 refused.append(reservation_id)
         return refused
-
-    def complete_reservation(self, reservation_id: str) -> None:
-        with unit_of_work():
-            self._commands.complete(CompleteReservation(reservation_id))
 
     def expire_stale_holds(self) -> int:
         with unit_of_work():

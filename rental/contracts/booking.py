@@ -51,8 +51,16 @@ class ReservationCancelled(ReservationEvent):
 
 @register_event
 @dataclass(frozen=True, kw_only=True)
+class ReservationHandedOver(ReservationEvent):
+    """The booking went on hire: its equipment was handed over (CONFIRMED → ON_HIRE). It can
+    no longer be cancelled; it completes when everything is back. Inventory has already
+    recorded the items as out in the same transaction, so it needs no handler."""
+
+
+@register_event
+@dataclass(frozen=True, kw_only=True)
 class ReservationCompleted(ReservationEvent):
-    pass
+    """Everything handed over is back (ON_HIRE → COMPLETED)."""
 
 
 @register_event

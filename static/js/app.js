@@ -53,7 +53,8 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   }, true);
 
-  // Destructive actions ask first: <form data-confirm="..." [data-confirm-when="field=VALUE"]>.
+  // Destructive actions ask first: <form data-confirm="..." [data-confirm-when="field=VALUE"]
+  // [data-confirm-code="CODE"]>.
   document.addEventListener("submit", (event) => {
     const form = event.target;
     const message = form.dataset && form.dataset.confirm;
@@ -63,7 +64,20 @@ document.addEventListener("DOMContentLoaded", () => {
       const [name, value] = when.split("=");
       if (!form.elements[name] || form.elements[name].value !== value) return;
     }
-    if (!window.confirm(message)) event.preventDefault();
+    if (!window.confirm(message)) {
+      event.preventDefault();
+      return;
+    }
+    // Asked here already: the server's own confirm step (for browsers without JavaScript)
+    // is told so with the action's code.
+    const code = form.dataset.confirmCode;
+    if (code && !form.querySelector("input[name=confirm]")) {
+      const input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "confirm";
+      input.value = code;
+      form.appendChild(input);
+    }
   });
 
   // A plain POST form, once sent, cannot be sent again by a second click (no double booking).

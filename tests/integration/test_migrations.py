@@ -83,3 +83,69 @@ def test_0009_keeps_existing_bookings_and_goes_back_down(backend, tmp_path):
             assert not {"customer_known", "typed_details"} & columns
             upgrade()
             db.engine.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_0010_puts_confirmed_bookings_with_equipment_out_on_hire_and_goes_back_down(
+    backend, tmp_path
+):
+    """Before 0012 a booking on hire said CONFIRMED with its items PICKED_UP: it becomes
+    ON_HIRE (issue 11); one with its items only allocated stays CONFIRMED. The downgrade
+    makes it CONFIRMED again."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    if backend == "postgresql" and not postgres_admin_url():
+        pytest.skip("PostgreSQL tests need RENTAL_TEST_POSTGRES_URL (set by .ci/run)")
+    at = "2030-01-01 09:00:00+00:00"
+    with fresh_database(backend, tmp_path) as url:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+        with app.app_context():
+            upgrade(revision="0011")
+            with db.engine.begin() as conn:
+                conn.execute(
+                    text(
+                        "INSERT INTO inventory_items (id, serial_number, equipment_type_id, "
+                        "status, notes, location, created_at, updated_at) VALUES "
+                        "('i1', 'GEN-1', 't1', 'ALLOCATED', '', '', :at, :at)"
+                    ),
+                    {"at": at},
+                )
+                for rid, allocation in (("out", "PICKED_UP"), ("waiting", "ALLOCATED")):
+                    conn.execute(
+                        text(
+                            "INSERT INTO booking_reservations (id, reference, customer_id, "
+                            "equipment_type_id, start_at, end_at, quantity, basis, currency, "
+                            "total_amount, quote, status, created_at, updated_at, "
+                            "manage_token_hash, needs_attention) VALUES (:id, :ref, 'c1', "
+                            "'t1', :at, :at, 1, 'HOURLY', 'EUR', 10, '{}', 'CONFIRMED', :at, "
+                            ":at, :hash, :no)"
+                        ),
+                        {
+                            "id": rid,
+                            "ref": f"RK-{rid[:6].upper()}",
+                            "at": at,
+                            "hash": (rid * 10)[:64],
+                            "no": False,
+                        },
+                    )
+                    conn.execute(
+                        text(
+                            "INSERT INTO inventory_allocations (id, item_id, reservation_id, "
+                            "starts_at, ends_at, status, created_at, updated_at) VALUES "
+                            "(:id, 'i1', :rid, :at, :at, :status, :at, :at)"
+                        ),
+                        {"id": f"a-{rid}", "rid": rid, "at": at, "status": allocation},
+                    )
+
+            def statuses() -> dict[str, str]:
+                with db.engine.connect() as conn:
+                    rows = conn.execute(text("SELECT id, status FROM booking_reservations"))
+                    return dict(rows.all())
+
+            upgrade()
+            assert statuses() == {"out": "ON_HIRE", "waiting": "CONFIRMED"}
+            downgrade(revision="0011")
+            assert statuses() == {"out": "CONFIRMED", "waiting": "CONFIRMED"}
+            upgrade()
+            db.engine.dispose()

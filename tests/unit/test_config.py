@@ -141,6 +141,9 @@ def test_documented_booking_and_outbox_settings_are_read_and_used(tmp_path, monk
         ("BOOKING_SAME_DAY_UNTIL", "25:00", "BOOKING_SAME_DAY_UNTIL must be a time of day"),
         ("BOOKING_SAME_DAY_UNTIL", "3pm", "BOOKING_SAME_DAY_UNTIL must be a time of day"),
         ("BOOKING_SAME_DAY_UNTIL", "１５:00", "BOOKING_SAME_DAY_UNTIL must be a time of day"),
+        ("BOOKING_EARLY_PICKUP_DAYS", "-1", "BOOKING_EARLY_PICKUP_DAYS"),
+        ("BOOKING_EARLY_PICKUP_DAYS", "31", "BOOKING_EARLY_PICKUP_DAYS"),
+        ("BOOKING_EARLY_PICKUP_DAYS", "one", "BOOKING_EARLY_PICKUP_DAYS"),
     ],
 )
 def test_a_bad_value_is_refused_with_a_message_naming_the_variable(
@@ -176,3 +179,12 @@ def test_the_same_day_cutoff_reaches_the_booking_policy(tmp_path, monkeypatch, v
     if value is not None:
         monkeypatch.setenv("BOOKING_SAME_DAY_UNTIL", value)
     assert BookingPolicy.from_settings(load_config(tmp_path)).same_day_until == cutoff
+
+
+@pytest.mark.parametrize(("value", "days"), [(None, 1), ("0", 0), ("3", 3)])
+def test_the_early_pickup_window_reaches_the_booking_policy(tmp_path, monkeypatch, value, days):
+    from rental.booking.domain.policy import BookingPolicy
+
+    if value is not None:
+        monkeypatch.setenv("BOOKING_EARLY_PICKUP_DAYS", value)
+    assert BookingPolicy.from_settings(load_config(tmp_path)).early_pickup_days == days

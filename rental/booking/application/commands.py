@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from rental.booking.application.queries import AvailabilityQueries
 from rental.booking.domain.models import (
+    ON_HIRE_NOT_CANCELLED,
     TYPED_FIELDS,
     BookingChannel,
     FrozenQuote,
@@ -33,6 +34,7 @@ from rental.contracts.booking import (
     ReservationConfirmed,
     ReservationCreated,
     ReservationExpired,
+    ReservationHandedOver,
     ReservationNoShow,
 )
 from rental.customers import CANNOT_BOOK, CustomerDetailsInput, CustomerFacade
@@ -76,6 +78,9 @@ class CancelReservation:
     reason: str
     # Staff clearing open holds: refuse when it was confirmed in the meantime.
     only_if_open: bool = False
+    # The customer, through the manage link: only before the start
+    # (Reservation.customer_may_cancel).
+    by_customer: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,13 +320,22 @@ class ReservationCommands:
         self._reservations.save(reservation)
         self._record(ReservationConfirmed(**_event_fields(reservation)))
 
+    def lock_for_cancel(self, reservation_id: str) -> Reservation:
+        """The reservation, locked, before the counter checks what is out (see
+        CounterCommands.cancel); the cancellation re-reads it under the same lock."""
+        return self._load(reservation_id, for_update=True)
+
     def cancel(self, cmd: CancelReservation) -> None:
         reservation = self._load(cmd.reservation_id, for_update=True)
         if cmd.only_if_open and not reservation.status.is_open:
             raise ConflictError(
-                f"Booking {reservation.reference} is {reservation.status.value.lower()} now."
+                f"Booking {reservation.reference} is {reservation.status.label.lower()} now."
             )
-        reservation = reservation.cancel(cmd.reason, self._now())
+        now = self._now()  # read after the lock: "before the start" is judged as we decide
+        if cmd.by_customer and reservation.can_cancel and not reservation.customer_may_cancel(now):
+            policy = self._availability.policy
+            raise ConflictError(policy.cancellation_rule(reservation.period, now, confirmed=True))
+        reservation = reservation.cancel(cmd.reason, now)
         self._reservations.save(reservation)
         self._record(
             ReservationCancelled(
@@ -336,13 +350,42 @@ class ReservationCommands:
         self._reservations.save(reservation)
         self._record(ReservationCompleted(**_event_fields(reservation)))
 
-    def lock_confirmed(self, reservation_id: str, action: str) -> Reservation:
-        """The reservation, locked, when it is confirmed (hand-over and return at the counter
-        lock it first, so they serialise with a cancellation of the same booking)."""
+    def lock_confirmed(
+        self, reservation_id: str, action: str, *, on_hire: bool = False
+    ) -> Reservation:
+        """The reservation, locked, when it is confirmed — with `on_hire`, also when it is on
+        hire (hand-over and return at the counter lock it first, so they serialise with a
+        cancellation of the same booking)."""
         reservation = self._load(reservation_id, for_update=True)
-        if reservation.status is not ReservationStatus.CONFIRMED:
-            raise ValidationError(f"Only confirmed reservations can be {action}.")
+        allowed = {ReservationStatus.CONFIRMED}
+        if on_hire:
+            allowed.add(ReservationStatus.ON_HIRE)
+        if reservation.status not in allowed:
+            raise ValidationError(
+                f"Only confirmed reservations can be {action}; {reservation.reference} is "
+                f"{reservation.status.label.lower()}."
+            )
         return reservation
+
+    def ensure_pickup_open(self, reservation: Reservation) -> None:
+        """Refuse a hand-over outside the pick-up window (BOOKING_EARLY_PICKUP_DAYS before the
+        first day until the end), saying when it opens. Nothing changes."""
+        policy = self._availability.policy
+        reservation.hand_over(
+            self._now(), policy.pickup_opens(reservation.period.start), policy.timezone
+        )
+
+    def hand_over(self, reservation: Reservation) -> None:
+        """The locked reservation goes on hire (its items were checked out in the same
+        transaction); the event only for the first hand-over."""
+        policy = self._availability.policy
+        on_hire = reservation.hand_over(
+            self._now(), policy.pickup_opens(reservation.period.start), policy.timezone
+        )
+        if on_hire is reservation:
+            return
+        self._reservations.save(on_hire)
+        self._record(ReservationHandedOver(**_event_fields(on_hire)))
 
     def expire_stale_holds(self) -> int:
         """Holds that ran out, and requests not approved before their start."""
@@ -474,14 +517,23 @@ class CounterCommands:
         return {a.status for a in self._inventory.list_allocations_for_reservation(reservation_id)}
 
     def hand_over(self, cmd: HandOver) -> None:
-        self._reservations.lock_confirmed(cmd.reservation_id, "handed over")
+        """Only within the pick-up window (refused before anything changes), then the items
+        go out and the booking is ON_HIRE, in one transaction."""
+        reservation = self._reservations.lock_confirmed(
+            cmd.reservation_id, "handed over", on_hire=True
+        )
+        self._reservations.ensure_pickup_open(reservation)
         self._inventory.check_out_reservation(cmd.reservation_id, cmd.actor, cmd.confirmed_warnings)
+        self._reservations.hand_over(reservation)
 
     def take_back(self, cmd: TakeBack) -> int:
         """Items return to AVAILABLE (or MAINTENANCE when damaged); when everything handed
-        over is back the reservation is completed. Returns how many items are still out."""
-        self._reservations.lock_confirmed(cmd.reservation_id, "returned")
-        if "PICKED_UP" not in self._states(cmd.reservation_id):
+        over is back the reservation is completed. Returns how many items are still out.
+        Only after a hand-over (the booking is ON_HIRE)."""
+        reservation = self._reservations.lock_confirmed(
+            cmd.reservation_id, "returned", on_hire=True
+        )
+        if not reservation.on_hire or "PICKED_UP" not in self._states(cmd.reservation_id):
             raise ConflictError(
                 "Nothing of this booking is out with the customer: hand it over first, or "
                 "mark it as a no-show."
@@ -493,9 +545,18 @@ class CounterCommands:
             self._reservations.complete(CompleteReservation(cmd.reservation_id))
         return still_out
 
+    def cancel(self, cmd: CancelReservation) -> None:
+        """Cancel (staff, or the customer before the start). A booking on hire is refused by
+        its status; and whatever the status says, a booking with equipment out is never
+        cancelled — a cancellation must not free a unit that is with the customer."""
+        reservation = self._reservations.lock_for_cancel(cmd.reservation_id)
+        if reservation.status.may_hold_capacity and "PICKED_UP" in self._states(reservation.id):
+            raise ConflictError(ON_HIRE_NOT_CANCELLED.format(reference=reservation.reference))
+        self._reservations.cancel(cmd)
+
     def no_show(self, reservation_id: str) -> None:
         """The customer never came: only after the start, with nothing handed over."""
-        self._reservations.lock_confirmed(reservation_id, "marked as a no-show")
+        self._reservations.lock_confirmed(reservation_id, "marked as a no-show", on_hire=True)
         self._ensure_nothing_handed_over(reservation_id, "marked as a no-show")
         self._reservations.no_show(reservation_id)
 

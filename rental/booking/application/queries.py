@@ -13,6 +13,8 @@ from typing import Any
 
 from rental.booking.domain.availability import Availability, assess, earliest_start, sweep_peak
 from rental.booking.domain.models import (
+    HOLDING,
+    ON_HIRE_NOT_CANCELLED,
     PricingBasis,
     Reservation,
     ReservationStatus,
@@ -25,7 +27,13 @@ from rental.customers import CustomerFacade
 from rental.inventory import BookedDemand, InventoryFacade
 from rental.pricing import PricingFacade, Quote, RateCard
 from rental.shared import local_time
-from rental.shared.errors import ConflictError, DomainError, NotFoundError, ValidationError
+from rental.shared.errors import (
+    ConflictError,
+    DomainError,
+    InputWarning,
+    NotFoundError,
+    ValidationError,
+)
 from rental.shared.money import Money
 from rental.shared.time_range import TimeRange, utcnow
 from rental.shop import OpeningHours, ShopFacade
@@ -140,29 +148,93 @@ class StaffActions:
     # which items can be taken back (out with the customer).
     movable: frozenset[str] = frozenset()
     returnable: frozenset[str] = frozenset()
+    # A confirmed booking whose items wait: from when they may be handed over (the page says
+    # so while the button is not offered yet).
+    pickup_opens_at: datetime | None = None
+    # Why cancelling is not offered though the status would allow it (equipment is out).
+    cancel_refused: str | None = None
 
     @classmethod
     def of(
-        cls, r: ReservationDetails, allocations: list[tuple[str, str]], now: datetime
+        cls,
+        r: ReservationDetails,
+        allocations: list[tuple[str, str]],
+        now: datetime,
+        pickup_opens: datetime | None = None,
     ) -> StaffActions:
-        """`allocations`: (allocation id, status) of the items held for the reservation."""
+        """`allocations`: (allocation id, status) of the items held for the reservation;
+        `pickup_opens`: the policy's early pick-up rule for its start (default: the start)."""
+        live = r.status in HOLDING  # confirmed, or on hire
         confirmed = r.status is ReservationStatus.CONFIRMED
         states = {status for _, status in allocations}
         waiting = "ALLOCATED" in states
         out = "PICKED_UP" in states
         handed = out or "RETURNED" in states
+        window = r.pickup_window(pickup_opens or r.period.start)
+        pickable = window is not None and window.contains(now)
+        # On hire — or equipment out whatever the status says: never cancelled.
+        refused = (
+            ON_HIRE_NOT_CANCELLED.format(reference=r.reference)
+            if r.on_hire or (r.can_cancel and out)
+            else None
+        )
         return cls(
             confirm=r.status is ReservationStatus.PENDING,
             approve=r.status is ReservationStatus.REQUESTED,
-            hand_over=confirmed and waiting,
-            take_back=confirmed and out,
+            hand_over=live and waiting and pickable,
+            take_back=r.on_hire and out,
             no_show=confirmed and not handed and now >= r.period.start,
             swap_type=confirmed and not handed,
-            reallocate=confirmed and waiting,
-            retry_allocation=confirmed and (r.attention_code == "allocation" or not states),
-            cancel=r.can_cancel,
-            movable=frozenset(i for i, s in allocations if confirmed and s == "ALLOCATED"),
-            returnable=frozenset(i for i, s in allocations if confirmed and s == "PICKED_UP"),
+            reallocate=live and waiting,
+            retry_allocation=live and (r.attention_code == "allocation" or not states),
+            cancel=r.can_cancel and not out,
+            movable=frozenset(i for i, s in allocations if live and s == "ALLOCATED"),
+            returnable=frozenset(i for i, s in allocations if r.on_hire and s == "PICKED_UP"),
+            pickup_opens_at=window.start
+            if window is not None and waiting and now < window.start
+            else None,
+            cancel_refused=refused,
+        )
+
+    @staticmethod
+    def question(action: str, r: ReservationDetails) -> InputWarning:
+        """What a destructive action asks before it runs (a confirm page that works without
+        JavaScript; with it, the same words in a dialog)."""
+        questions = {
+            "cancel": f"Cancel {r.reference}? Its equipment is released for others and the "
+            "customer's booking ends. This cannot be undone.",
+            "no_show": f"Mark {r.reference} as a no-show? The booking closes and its equipment "
+            "becomes free for others. This cannot be undone.",
+        }
+        return InputWarning(action, questions[action])
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerActions:
+    """What the customer may do through the manage link, and the cancellation rule in the
+    words the review and manage pages show (decided here, rendered there)."""
+
+    confirm: bool = False
+    cancel: bool = False
+    cancellation_rule: str = ""
+
+    @classmethod
+    def of(cls, r: ReservationDetails, now: datetime, policy: BookingPolicy) -> CustomerActions:
+        rule = ""
+        if r.status.is_open or r.status is ReservationStatus.CONFIRMED:
+            rule = policy.cancellation_rule(
+                r.period, now, confirmed=r.status is ReservationStatus.CONFIRMED
+            )
+        elif r.on_hire:
+            rule = (
+                "The equipment is out with you, so the booking can no longer be cancelled; it "
+                "is complete when everything is back at the shop."
+            )
+        return cls(
+            # A hold, live or run out (confirming then checks the equipment is still free).
+            confirm=r.customer_may_confirm,
+            cancel=r.can_cancel and r.customer_may_cancel(now),
+            cancellation_rule=rule,
         )
 
 
@@ -610,4 +682,10 @@ class ReservationQueries:
     def staff_actions(
         self, reservation: Reservation, allocations: list[tuple[str, str]]
     ) -> StaffActions:
-        return StaffActions.of(reservation, allocations, self._clock())
+        policy = self._availability.policy
+        return StaffActions.of(
+            reservation, allocations, self._clock(), policy.pickup_opens(reservation.period.start)
+        )
+
+    def customer_actions(self, reservation: Reservation) -> CustomerActions:
+        return CustomerActions.of(reservation, self._clock(), self._availability.policy)

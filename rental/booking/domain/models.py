@@ -6,10 +6,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
 from typing import Any
 
+from rental.shared import local_time
 from rental.shared.errors import ConflictError
 from rental.shared.money import Money
 from rental.shared.text import clean_line
@@ -25,6 +26,12 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _when(moment: datetime, tz: tzinfo) -> str:
+    """'Sat 12 Jul 2031 09:00' in the business time zone (how refusals name a moment)."""
+    local = moment.astimezone(tz)
+    return f"{local_time.day_label(local.date())} {local_time.clock(local)}"
+
+
 def new_reference() -> str:
     return "RK-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
 
@@ -33,6 +40,9 @@ class ReservationStatus(StrEnum):
     PENDING = "PENDING"  # a hold: capacity kept for a few minutes until the customer confirms
     REQUESTED = "REQUESTED"  # too large to book online: waits for staff, holds nothing
     CONFIRMED = "CONFIRMED"
+    # Handed over: equipment is out with the customer. It stays so until everything handed
+    # over is back (then COMPLETED); it cannot be cancelled or marked as a no-show.
+    ON_HIRE = "ON_HIRE"
     COMPLETED = "COMPLETED"
     CANCELLED = "CANCELLED"
     EXPIRED = "EXPIRED"
@@ -42,6 +52,11 @@ class ReservationStatus(StrEnum):
     def may_hold_capacity(self) -> bool:
         """Takes capacity (a hold only until it runs out: see Reservation.holds_capacity)."""
         return self in HOLDING or self is HOLD
+
+    @property
+    def label(self) -> str:
+        """What people read: "ON HIRE", "NO SHOW"."""
+        return self.value.replace("_", " ")
 
     @property
     def is_open(self) -> bool:
@@ -60,22 +75,31 @@ class PricingBasis(StrEnum):
 
 
 S = ReservationStatus
-# What takes capacity, stated once: a confirmed booking always; a hold until it runs out.
-HOLDING = frozenset({S.CONFIRMED})
+# What takes capacity, stated once: a confirmed booking (handed over or not) always; a hold
+# until it runs out.
+HOLDING = frozenset({S.CONFIRMED, S.ON_HIRE})
 HOLD = S.PENDING
 
 TRANSITIONS: dict[ReservationStatus, frozenset[ReservationStatus]] = {
     S.PENDING: frozenset({S.CONFIRMED, S.CANCELLED, S.EXPIRED}),
     S.REQUESTED: frozenset({S.CONFIRMED, S.CANCELLED, S.EXPIRED}),
-    S.CONFIRMED: frozenset({S.COMPLETED, S.CANCELLED, S.NO_SHOW}),
+    # Completed only through ON_HIRE: a booking is complete when what was handed over is back.
+    S.CONFIRMED: frozenset({S.ON_HIRE, S.CANCELLED, S.NO_SHOW}),
+    S.ON_HIRE: frozenset({S.COMPLETED}),
     S.COMPLETED: frozenset(),
     S.CANCELLED: frozenset(),
     S.EXPIRED: frozenset(),
     S.NO_SHOW: frozenset(),
 }
 
+ON_HIRE_NOT_CANCELLED = (
+    "{reference} is on hire: equipment is out with the customer, so it cannot be cancelled. "
+    "Take the equipment back first; the booking completes when everything is back."
+)
+
 _VERBS = {
     S.CONFIRMED: "confirmed",
+    S.ON_HIRE: "handed over",
     S.COMPLETED: "completed",
     S.CANCELLED: "cancelled",
     S.EXPIRED: "expired",
@@ -211,7 +235,27 @@ class Reservation:
 
     @property
     def can_cancel(self) -> bool:
+        """Staff may cancel it (the status allows it; a booking on hire never: its equipment
+        is out with the customer)."""
         return S.CANCELLED in TRANSITIONS[self.status]
+
+    @property
+    def on_hire(self) -> bool:
+        return self.status is S.ON_HIRE
+
+    def customer_may_cancel(self, now: datetime) -> bool:
+        """The customer may cancel through the manage link: a hold or a request (nothing
+        started) at any time, a confirmed booking only before its start."""
+        if self.status.is_open:
+            return True
+        return self.status is S.CONFIRMED and now < self.period.start
+
+    def pickup_window(self, opens_at: datetime) -> TimeRange | None:
+        """When it may be handed over (`opens_at`: the shop's early pick-up rule for its start,
+        BookingPolicy.pickup_opens): from then until it ends. None when it is not confirmed."""
+        if self.status not in HOLDING:
+            return None
+        return TimeRange(min(opens_at, self.period.start), self.period.end)
 
     @property
     def customer_may_confirm(self) -> bool:
@@ -246,7 +290,7 @@ class Reservation:
     def _move(self, to: ReservationStatus, now: datetime, **changes: Any) -> Reservation:
         if to not in TRANSITIONS[self.status]:
             raise ConflictError(
-                f"Reservation {self.reference} is {self.status.value.lower()} "
+                f"Reservation {self.reference} is {self.status.label.lower()} "
                 f"and cannot be {_VERBS.get(to, to.value.lower())}."
             )
         return self._changed(now, status=to, **changes)
@@ -258,6 +302,8 @@ class Reservation:
         return self._move(S.CONFIRMED, now, hold_expires_at=None)
 
     def cancel(self, reason: str, now: datetime) -> Reservation:
+        if self.status is S.ON_HIRE:
+            raise ConflictError(ON_HIRE_NOT_CANCELLED.format(reference=self.reference))
         return self._move(
             S.CANCELLED,
             now,
@@ -265,7 +311,39 @@ class Reservation:
             hold_expires_at=None,
         )
 
+    def hand_over(self, now: datetime, opens_at: datetime, tz: tzinfo = UTC) -> Reservation:
+        """Equipment goes out with the customer: ON_HIRE (itself when it is on hire already —
+        an item allocated later is handed over too). Only within the pick-up window
+        (`opens_at`, see pickup_window), never before it or after the booking ended; `tz` is
+        the business time zone the refusal speaks in."""
+        if self.status not in HOLDING:
+            raise ConflictError(
+                f"{self.reference} is {self.status.label.lower()}: only a confirmed booking "
+                "can be handed over."
+            )
+        window = self.pickup_window(opens_at)
+        assert window is not None
+        if now < window.start:
+            raise ConflictError(
+                f"{self.reference} cannot be picked up yet: hand-over opens "
+                f"{_when(window.start, tz)} (the rental starts {_when(self.period.start, tz)})."
+            )
+        if now >= window.end:
+            raise ConflictError(
+                f"{self.reference} ended {_when(self.period.end, tz)}; it can no longer be "
+                "handed over (mark it as a no-show instead)."
+            )
+        if self.status is S.ON_HIRE:
+            return self
+        return self._move(S.ON_HIRE, now)
+
     def complete(self, now: datetime) -> Reservation:
+        """Everything handed over is back."""
+        if self.status is S.CONFIRMED:
+            raise ConflictError(
+                f"Nothing of {self.reference} was handed over, so it cannot be completed: hand "
+                "it over first, or mark it as a no-show."
+            )
         return self._move(S.COMPLETED, now)
 
     def change_type(self, equipment_type_id: str, quote: FrozenQuote, now: datetime) -> Reservation:
@@ -274,7 +352,7 @@ class Reservation:
         if self.status is not S.CONFIRMED:
             raise ConflictError(
                 f"Only a confirmed booking can be moved to another equipment type; "
-                f"{self.reference} is {self.status.value.lower()}."
+                f"{self.reference} is {self.status.label.lower()}."
             )
         if equipment_type_id == self.equipment_type_id:
             raise ConflictError("The booking is for that equipment type already.")

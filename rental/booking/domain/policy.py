@@ -41,6 +41,10 @@ class BookingPolicy:
     # Whole-day bookings may start today until this local time (the shop still hands
     # equipment out); after it, or when None, the earliest first day is tomorrow.
     same_day_until: time | None = time(15, 0)
+    # Equipment may be handed over from the start of the local day this many days before the
+    # rental's first day (0: from the morning of the first day); an early pick-up still asks
+    # first when it leaves another booking without a machine.
+    early_pickup_days: int = 1
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> BookingPolicy:
@@ -56,6 +60,33 @@ class BookingPolicy:
             open_per_origin=int(settings.get("BOOKING_OPEN_PER_IP", 5)),
             same_day_until=same_day_cutoff(str(settings.get("BOOKING_SAME_DAY_UNTIL", "15:00"))),
             shop_phone=str(settings.get("SHOP_PHONE") or ""),
+            early_pickup_days=int(settings.get("BOOKING_EARLY_PICKUP_DAYS", 1)),
+        )
+
+    def pickup_opens(self, start: datetime) -> datetime:
+        """The first moment a booking starting at `start` may be handed over: local midnight
+        `early_pickup_days` days before its first day (never later than the start)."""
+        first = start.astimezone(self.timezone).date()
+        first -= timedelta(days=self.early_pickup_days)
+        opens = local_time.start_of_day(first, self.timezone)
+        return min(opens.astimezone(UTC), start)
+
+    def cancellation_rule(self, period: TimeRange, now: datetime, *, confirmed: bool) -> str:
+        """What a customer is told about cancelling online (review and manage pages): until
+        the rental starts, then only by calling the shop."""
+        start = period.start.astimezone(self.timezone)
+        when = f"{local_time.day_label(start.date())}, {local_time.clock(start)}"
+        call = f"please call us on {self.shop_phone}" if self.shop_phone else "please call us"
+        if now < period.start:
+            return (
+                f"You can cancel free of charge from your booking link until the rental starts "
+                f"({when}). After that it can no longer be cancelled online: {call}."
+            )
+        if confirmed:
+            return f"The rental started {when}, so it can no longer be cancelled online: {call}."
+        return (
+            f"The rental starts {when}, which has already begun: once confirmed it can no "
+            f"longer be cancelled online ({call}). Until you confirm, you can let the hold go."
         )
 
     def refusal(self) -> str:

@@ -249,6 +249,7 @@ def review(reference: str, token: str) -> Response:
         equipment=equipment,
         token=token,
         hold_live=reservation.hold_is_live(booking.now()),
+        actions=booking.customer_actions(reservation),
     )
 
 
@@ -256,15 +257,21 @@ def review(reference: str, token: str) -> Response:
 @limit_confirmations
 def confirm(reference: str, token: str) -> Response:
     booking, reservation, equipment = _own(reference, token)
-    if reservation.status in (ReservationStatus.CONFIRMED, ReservationStatus.REQUESTED):
+    if reservation.status in (
+        ReservationStatus.CONFIRMED,
+        ReservationStatus.ON_HIRE,
+        ReservationStatus.REQUESTED,
+    ):
         return redirect(url_for("booking.confirmed", reference=reference, token=token), code=303)
     try:
         booking.confirm_reservation(reservation.id)
     except (ConflictError, ValidationError) as exc:
+        now_reservation = booking.get_reservation(reservation.id)
         return render(
             "booking/review.html",
             status=409,
-            reservation=booking.get_reservation(reservation.id),
+            actions=booking.customer_actions(now_reservation),
+            reservation=now_reservation,
             equipment=equipment,
             token=token,
             hold_live=False,
@@ -276,12 +283,13 @@ def confirm(reference: str, token: str) -> Response:
 
 @bp.get("/book/confirmed/<reference>/<token>")
 def confirmed(reference: str, token: str) -> Response:
-    _booking, reservation, equipment = _own(reference, token)
+    booking, reservation, equipment = _own(reference, token)
     if reservation.status is ReservationStatus.PENDING:
         return redirect(url_for("booking.review", reference=reference, token=token), code=303)
     manage_url = url_for("booking.manage", reference=reference, token=token, _external=True)
     return render(
         "booking/confirmed.html",
+        actions=booking.customer_actions(reservation),
         reservation=reservation,
         equipment=equipment,
         manage_url=manage_url,
@@ -303,6 +311,7 @@ def _manage_context(reference: str, token: str) -> dict[str, Any]:
     expired = reservation.status is ReservationStatus.EXPIRED
     return {
         "reservation": reservation,
+        "actions": booking.customer_actions(reservation),
         "equipment": equipment,
         "allocations": allocations,
         "token": token,
@@ -340,16 +349,28 @@ def manage(reference: str, token: str) -> Response:
 @bp.get("/r/<reference>/<token>/cancel")
 def cancel_form(reference: str, token: str) -> Response:
     context = _manage_context(reference, token)
-    if not context["reservation"].can_cancel:
-        flash("This booking can no longer be cancelled.", "warning")
+    actions = context["actions"]
+    if not actions.cancel:
+        flash(
+            " ".join(
+                ["This booking can no longer be cancelled online.", actions.cancellation_rule]
+            ).strip(),
+            "warning",
+        )
         return redirect(url_for("booking.manage", reference=reference, token=token), code=303)
     return render("booking/cancel.html", **context)
 
 
 @bp.post("/r/<reference>/<token>/cancel")
 def cancel(reference: str, token: str) -> Response:
+    """The cancel page's "Yes, cancel" (the confirm step; works without JavaScript). Refused
+    after the start, or once the equipment is out: the manage page again, with why (409)."""
     booking, reservation, _ = _own(reference, token)
     reason = request.form.get("reason", "").strip() or "Cancelled by the customer"
-    booking.cancel_reservation(reservation.id, reason[:500])
+    try:
+        booking.cancel_by_customer(reservation.id, reason[:500])
+    except ConflictError as exc:
+        context = _manage_context(reference, token)
+        return render("booking/manage.html", status=409, error=exc.message, **context)
     flash(f"Booking {reservation.reference} is cancelled. Nothing more to do.", "success")
     return redirect(url_for("booking.manage", reference=reference, token=token), code=303)

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, url_for
 
-from rental.booking.application.queries import MATCHED_CUSTOMERS_MAX, SEARCH_MAX
+from rental.booking.application.queries import MATCHED_CUSTOMERS_MAX, SEARCH_MAX, StaffActions
 from rental.booking.domain.models import ReservationStatus
 from rental.booking.facade import BookingFacade
 from rental.booking.infrastructure.repositories import ListReservations
@@ -137,18 +137,40 @@ def detail(reservation_id: str) -> Response:
     )
 
 
-def _act(reservation_id: str, action, success: str | None, *, asks: str | None = None) -> Response:
+def _act(
+    reservation_id: str,
+    action,
+    success: str | None,
+    *,
+    asks: str | None = None,
+    destructive: str | None = None,
+) -> Response:
     """Run a staff action and go back to the reservation with its outcome. With `asks` (the
     confirm page's title), an action that needs a confirmation (NeedsConfirmation: nothing
     was saved) shows the warnings, and "Continue anyway" sends the same form again with their
-    codes in `confirm`."""
-    reservation_id = BookingFacade().get_reservation(reservation_id).id  # 404 if unknown
+    codes in `confirm`. A `destructive` action (StaffActions.question) runs only once its
+    code is confirmed: the first post shows the question (no JavaScript needed; with it, the
+    form's dialog sends the code already)."""
+    reservation = BookingFacade().get_reservation(reservation_id)  # 404 if unknown
+    reservation_id = reservation.id
     back = url_for("booking_admin.detail", reservation_id=reservation_id)
     try:
+        if destructive and destructive not in confirmed_codes(request.form):
+            question = StaffActions.question(destructive, reservation)
+            raise NeedsConfirmation([question])
         action()
         if success:
             flash(success, "success")
     except NeedsConfirmation as exc:
+        if destructive and [w.code for w in exc.warnings] == [destructive]:
+            return confirm_warnings(
+                exc.warnings,
+                title=str(asks),
+                action=url_for(str(request.endpoint), reservation_id=reservation_id),
+                fields=request.form.to_dict(),
+                back=back,
+                confirm_label=f"Yes, {asks.lower().rstrip('?')}" if asks else "Yes",
+            )
         if asks is None:
             flash(exc.message, "error")
         else:
@@ -182,6 +204,8 @@ def admin_cancel(reservation_id: str) -> Response:
         reservation_id,
         lambda: booking.cancel_reservation(reservation_id, reason),
         "Reservation cancelled.",
+        asks="Cancel this reservation?",
+        destructive="cancel",
     )
 
 
@@ -231,6 +255,8 @@ def admin_no_show(reservation_id: str) -> Response:
         reservation_id,
         lambda: booking.mark_no_show(reservation_id),
         "Marked as a no-show; the equipment is free again.",
+        asks="Mark as a no-show?",
+        destructive="no_show",
     )
 
 

@@ -29,7 +29,7 @@ from rental.inventory import InventoryFacade, ScheduleMaintenance, SetTurnaround
 from rental.pricing import PricingFacade
 from rental.shared.db import unit_of_work
 from rental.shared.errors import ConflictError, NotFoundError, ValidationError
-from rental.shared.outbox import OutboxMessageEntity
+from rental.shared.outbox import OutboxMessageEntity, OutboxProcessor
 from rental.shared.time_range import TimeRange
 from tests.support.fleet import make_customer, make_type, tomorrow_at
 
@@ -209,13 +209,21 @@ def test_daily_bookings_must_be_whole_days(app):
     assert BookingFacade().get_reservation(reservation_id).basis is PricingBasis.DAILY
 
 
+def drain() -> None:
+    processor = OutboxProcessor()
+    while processor.drain_once().claimed:
+        pass
+
+
 def test_lifecycle_emits_events_and_refuses_invalid_transitions(app):
     fleet = make_type(units=3)
     customer = make_customer()
     booking = BookingFacade()
     rid = book(fleet, customer, period(9, 17))
     booking.confirm_reservation(rid)
-    booking.complete_reservation(rid)
+    drain()  # the worker allocates an item
+    booking.hand_over(rid, "staff@example.com")  # tomorrow's booking: within the window
+    booking.take_back(rid, {}, "staff@example.com")  # everything back: completed
     with pytest.raises(ConflictError, match="is completed and cannot be cancelled"):
         booking.cancel_reservation(rid, "too late")
     other = book(fleet, customer, period(9, 17))
@@ -223,8 +231,13 @@ def test_lifecycle_emits_events_and_refuses_invalid_transitions(app):
     assert booking.get_reservation(other).cancellation_reason == "Plans changed"
     assert [
         len(events(t))
-        for t in ("ReservationConfirmed", "ReservationCompleted", "ReservationCancelled")
-    ] == [1, 1, 1]
+        for t in (
+            "ReservationConfirmed",
+            "ReservationHandedOver",
+            "ReservationCompleted",
+            "ReservationCancelled",
+        )
+    ] == [1, 1, 1, 1]
     [cancelled] = events("ReservationCancelled")
     assert cancelled["reason"] == "Plans changed" and cancelled["total"]["currency"] == "EUR"
 

@@ -110,9 +110,34 @@ def test_a_cancellation_handled_before_the_confirmation_leaves_no_items_allocate
 
 
 def test_a_completion_handled_before_the_confirmation_leaves_no_items_allocated(app):
+    # Booking completes only what was handed over (issue 11), and nothing is handed over
+    # before the confirmation is handled; the completion's message is recorded here as the
+    # worker would see it, one sequence after the confirmation.
+    from rental.booking import ReservationCompleted
+    from rental.shared import outbox
+
     fleet = make_type(units=1)
     rid = book(fleet.type_id)
-    BookingFacade().complete_reservation(rid)
+    r = BookingFacade().get_reservation(rid)
+    with unit_of_work():  # what hand-over and return would have written, in one go
+        db.session.execute(
+            text(
+                "UPDATE booking_reservations SET status = 'COMPLETED', version = :v WHERE id = :id"
+            ),
+            {"v": r.version + 2, "id": rid},
+        )
+        outbox.record(
+            ReservationCompleted(
+                reservation_id=r.id,
+                reference=r.reference,
+                customer_id=r.customer_id,
+                equipment_type_id=r.equipment_type_id,
+                period=r.period,
+                quantity=r.quantity,
+                total=r.total,
+                sequence=r.version + 2,
+            )
+        )
     processor = OutboxProcessor()
     processor.process(of(rid, messages("ReservationCompleted")))
     processor.process(of(rid, messages("ReservationConfirmed")))

@@ -45,10 +45,19 @@ def reservation(status: S = S.PENDING, hold_minutes: int = 15) -> Reservation:
     )
 
 
-def test_happy_path_pending_confirmed_completed():
+def test_happy_path_pending_confirmed_on_hire_completed():
     r = reservation().confirm(NOW)
     assert r.status is S.CONFIRMED and r.hold_expires_at is None
-    assert r.complete(NOW).status is S.COMPLETED
+    start = r.period.start
+    out = r.hand_over(start, start)
+    assert out.status is S.ON_HIRE and out.version == r.version + 1
+    assert out.hand_over(start, start) is out  # another item handed over: still on hire
+    assert out.complete(start).status is S.COMPLETED
+
+
+def test_a_confirmed_booking_is_completed_only_through_a_hand_over():
+    with pytest.raises(ConflictError, match="was handed over, so it cannot be completed"):
+        reservation(S.CONFIRMED).complete(NOW)
 
 
 @pytest.mark.parametrize("start", list(S))
@@ -67,7 +76,11 @@ def test_every_transition_follows_the_table(start, action):
         assert getattr(r, action)(*args).status is target
         assert r.status is start  # immutable: the transition is a new value
     else:
-        with pytest.raises(ConflictError, match=f"is {start.value.lower()} and cannot be"):
+        refusal = {
+            (S.ON_HIRE, "cancel"): "is on hire: equipment is out with the customer",
+            (S.CONFIRMED, "complete"): "was handed over, so it cannot be completed",
+        }.get((start, action), f"is {start.label.lower()} and cannot be")
+        with pytest.raises(ConflictError, match=refusal):
             getattr(r, action)(*args)
         assert r.status is start
 
@@ -119,8 +132,8 @@ def test_cancel_records_the_reason():
     assert r.cancellation_reason == "Plans changed"
 
 
-def test_only_pending_with_live_hold_and_confirmed_hold_capacity():
-    assert {s for s in S if s.may_hold_capacity} == {S.PENDING, S.CONFIRMED}
+def test_only_pending_with_live_hold_and_confirmed_or_on_hire_hold_capacity():
+    assert {s for s in S if s.may_hold_capacity} == {S.PENDING, S.CONFIRMED, S.ON_HIRE}
     assert reservation().hold_is_live(NOW)
     assert not reservation(hold_minutes=-1).hold_is_live(NOW)
 
