@@ -5,10 +5,12 @@ Other modules and the web layer use only what is exported here."""
 from rental.catalog.application.commands import (
     CreateCategory,
     DefineEquipmentType,
+    DefineKit,
     DeleteCategory,
     MoveCategory,
     RenameCategory,
     UpdateEquipmentType,
+    UpdateKit,
 )
 from rental.catalog.application.queries import (
     SORTS,
@@ -17,6 +19,8 @@ from rental.catalog.application.queries import (
     CategoryNode,
     EquipmentTypeDetails,
     EquipmentTypeSummary,
+    KitDetails,
+    KitLine,
     SearchEquipmentTypes,
     SearchResult,
     SpecEntry,
@@ -24,9 +28,11 @@ from rental.catalog.application.queries import (
     SpecFilter,
     flatten,
 )
+from rental.catalog.domain.kits import MAX_DISCOUNT, KitComponent
 from rental.catalog.facade import CatalogFacade, TypeListColumn, register_type_list_column
 
 __all__ = [
+    "MAX_DISCOUNT",
     "SORTS",
     "BrowseCatalog",
     "CatalogFacade",
@@ -34,9 +40,13 @@ __all__ = [
     "CategoryNode",
     "CreateCategory",
     "DefineEquipmentType",
+    "DefineKit",
     "DeleteCategory",
     "EquipmentTypeDetails",
     "EquipmentTypeSummary",
+    "KitComponent",
+    "KitDetails",
+    "KitLine",
     "MoveCategory",
     "RenameCategory",
     "SearchEquipmentTypes",
@@ -46,6 +56,7 @@ __all__ = [
     "SpecFilter",
     "TypeListColumn",
     "UpdateEquipmentType",
+    "UpdateKit",
     "flatten",
     "register_type_list_column",
 ]

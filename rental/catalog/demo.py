@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from rental.catalog.application.commands import (
     CreateCategory,
     DefineEquipmentType,
+    DefineKit,
     UpdateEquipmentType,
 )
 from rental.catalog.demo_photos import demo_photo
+from rental.catalog.domain.kits import KitComponent
 from rental.catalog.facade import CatalogFacade
 from rental.shared.errors import NotFoundError
 
@@ -248,3 +252,46 @@ def seed_catalog() -> None:
                     new_image=demo_photo(existing.name, category),
                 )
             )
+    seed_kits()
+
+
+# Demo kits: (slug, name, description, discount %, [(type slug, quantity)]).
+KITS = [
+    (
+        "event-power-kit",
+        "Event power kit",
+        "Power for an outdoor event: the diesel generator for the stage and two small petrol "
+        "generators for stalls and lighting.",
+        Decimal(15),
+        [("generator", 1), ("petrol-generator-3kva", 2)],
+    ),
+    (
+        "garden-clearance-kit",
+        "Garden clearance kit",
+        "Dig out, carry away and level: a mini excavator, a dumper and a plate compactor for "
+        "the weekend.",
+        Decimal(10),
+        [("mini-excavator", 1), ("dumper", 1), ("plate-compactor", 1)],
+    ),
+]
+
+
+def seed_kits() -> None:
+    catalog = CatalogFacade()
+    existing = {kit.slug for kit in catalog.list_kits()}
+    for slug, name, description, discount, parts in KITS:
+        if slug in existing:
+            continue
+        try:
+            ids = [catalog.get_equipment_type_by_slug(t).id for t, _ in parts]
+        except NotFoundError:  # a demo type was renamed or removed: no kit
+            continue
+        catalog.define_kit(
+            DefineKit(
+                name=name,
+                slug=slug,
+                description=description,
+                discount_percent=discount,
+                components=tuple(KitComponent(i, q) for i, (_, q) in zip(ids, parts, strict=True)),
+            )
+        )

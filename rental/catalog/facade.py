@@ -18,11 +18,14 @@ from rental.catalog.application.commands import (
     CategoryCommands,
     CreateCategory,
     DefineEquipmentType,
+    DefineKit,
     DeleteCategory,
     EquipmentTypeCommands,
+    KitCommands,
     MoveCategory,
     RenameCategory,
     UpdateEquipmentType,
+    UpdateKit,
 )
 from rental.catalog.application.queries import (
     KEEP_LIMIT,
@@ -33,10 +36,13 @@ from rental.catalog.application.queries import (
     EquipmentTypeDetails,
     EquipmentTypeSummary,
     Keep,
+    KitDetails,
+    KitQueries,
     SearchEquipmentTypes,
     SearchResult,
     SpecFacet,
 )
+from rental.catalog.infrastructure.kits import KitRepository
 from rental.catalog.infrastructure.repositories import CategoryRepository, EquipmentTypeRepository
 from rental.shared.db import db, unit_of_work
 from rental.shared.errors import ConflictError
@@ -125,6 +131,21 @@ class CatalogFacade:
     def equipment_type_exists(self, equipment_type_id: str) -> bool:
         return self._queries().exists(equipment_type_id)
 
+    def list_public_slugs(self) -> tuple[list[str], list[str]]:
+        """(active type slugs, public kit slugs), each sorted, in one statement."""
+        return KitQueries(db.session()).public_slugs()
+
+    def get_kit_by_slug(self, slug: str) -> KitDetails:
+        """A kit with its components (also inactive ones: the caller checks `public`)."""
+        return KitQueries(db.session()).by_slug(slug)
+
+    def get_kit(self, kit_id: str) -> KitDetails:
+        return KitQueries(db.session()).by_id(kit_id)
+
+    def list_kits(self, public_only: bool = False) -> list[KitDetails]:
+        """Every kit by name, or only those visitors see: active, every component active."""
+        return KitQueries(db.session()).all(public_only)
+
     def list_active_type_slugs(self) -> list[str]:
         """The slug of every active type, by slug: the types that have a public page."""
         return self._queries().active_type_slugs()
@@ -207,6 +228,20 @@ class CatalogFacade:
         except IntegrityError:
             raise ConflictError(_RACE) from None
         _discard_unless_shown(replaced)
+
+    def define_kit(self, cmd: DefineKit) -> str:
+        try:
+            with unit_of_work() as session:
+                return KitCommands(KitRepository(session)).define(cmd)
+        except IntegrityError:
+            raise ConflictError(_RACE) from None
+
+    def update_kit(self, cmd: UpdateKit) -> None:
+        try:
+            with unit_of_work() as session:
+                KitCommands(KitRepository(session)).update(cmd)
+        except IntegrityError:
+            raise ConflictError(_RACE) from None
 
 
 # --- columns other modules add to the staff's list of equipment types --------------------------

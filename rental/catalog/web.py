@@ -3,6 +3,7 @@ prices too, so they are composed in rental.storefront."""
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, request, url_for
@@ -11,11 +12,14 @@ from rental.catalog import (
     CatalogFacade,
     CreateCategory,
     DefineEquipmentType,
+    DefineKit,
     DeleteCategory,
+    KitComponent,
     MoveCategory,
     RenameCategory,
     SearchEquipmentTypes,
     UpdateEquipmentType,
+    UpdateKit,
     flatten,
 )
 from rental.catalog.domain.models import SpecKind, parse_spec_rows, spec_kind
@@ -252,3 +256,124 @@ def create_type() -> Response:
 @admin_bp.post("/types/<type_id>")
 def update_type(type_id: str) -> Response:
     return _save_type(type_id)
+
+
+# --- kits -------------------------------------------------------------------------------------
+
+KIT_ROWS = 6  # component rows on the form (a kit rarely holds more; saving keeps the filled)
+
+
+def _kit_form(
+    form: dict[str, Any],
+    rows: list[tuple[str, str]],
+    errors: dict[str, str],
+    kit_id: str | None,
+    status: int = 200,
+) -> Response:
+    rows = [r for r in rows if r[0] or r[1].strip()]
+    rows = rows + [("", "")] * max(KIT_ROWS - len(rows), 2)
+    types = (
+        CatalogFacade()
+        .search_equipment_types(
+            SearchEquipmentTypes(text="", include_inactive=False, page=1, page_size=500)
+        )
+        .items
+    )
+    return render(
+        "catalog/admin_kit_form.html",
+        "kit_form",
+        status=status,
+        form=form,
+        rows=rows,
+        types=types,
+        errors=errors,
+        kit_id=kit_id,
+    )
+
+
+@admin_bp.get("/kits")
+def kits() -> Response:
+    return render("catalog/admin_kits.html", kits=CatalogFacade().list_kits())
+
+
+@admin_bp.get("/kits/new")
+def new_kit() -> Response:
+    return _kit_form({"active": True, "discount_percent": "0"}, [], {}, None)
+
+
+@admin_bp.get("/kits/<kit_id>/edit")
+def edit_kit(kit_id: str) -> Response:
+    kit = CatalogFacade().get_kit(kit_id)
+    form = {
+        "name": kit.name,
+        "slug": kit.slug,
+        "description": kit.description,
+        "discount_percent": str(kit.discount_percent.normalize()),
+        "active": kit.active,
+    }
+    rows = [(line.equipment_type_id, str(line.quantity)) for line in kit.lines]
+    return _kit_form(form, rows, {}, kit_id)
+
+
+def _save_kit(kit_id: str | None) -> Response:
+    form = request.form
+    rows = [
+        (form.get(f"type-{i}", "").strip()[:36], form.get(f"quantity-{i}", "").strip()[:6])
+        for i in range(50)
+        if f"type-{i}" in form
+    ]
+    rows = [r for r in rows if r[0] or r[1]]
+    values = {
+        "name": form.get("name", ""),
+        "slug": form.get("slug", "").strip(),
+        "description": form.get("description", ""),
+        "discount_percent": form.get("discount_percent", "").strip(),
+        "active": form.get("active") == "on",
+    }
+    errors: dict[str, str] = {}
+    components: list[KitComponent] = []
+    for type_id, quantity in rows:
+        if not type_id:
+            errors["components"] = "Choose an equipment type on every row with a quantity."
+            continue
+        try:
+            components.append(KitComponent(type_id, int(quantity or "1")))
+        except ValueError:
+            errors["components"] = "Quantities are whole numbers from 1 to 99."
+    try:
+        discount = Decimal(values["discount_percent"] or "0")
+        if not discount.is_finite():
+            raise InvalidOperation
+    except InvalidOperation:
+        errors["discount_percent"] = "The discount is a percentage from 0 to 90, e.g. 10."
+        discount = Decimal(0)
+    args = {
+        "name": values["name"],
+        "slug": values["slug"] or None,
+        "description": values["description"],
+        "discount_percent": discount,
+        "active": values["active"],
+        "components": tuple(components),
+    }
+    if errors:  # what did not parse: nothing is saved (the rest is checked once it does)
+        return _kit_form(values, rows, errors, kit_id, status=422)
+    try:
+        if kit_id:
+            CatalogFacade().update_kit(UpdateKit(kit_id, **args))
+        else:
+            CatalogFacade().define_kit(DefineKit(**args))
+    except ValidationError as exc:
+        errors = exc.errors or {exc.field or "name": exc.message}
+        return _kit_form(values, rows, errors, kit_id, status=422)
+    flash(f"Kit '{' '.join(values['name'].split())}' saved.", "success")
+    return redirect(url_for("catalog_admin.kits"), code=303)
+
+
+@admin_bp.post("/kits")
+def create_kit() -> Response:
+    return _save_kit(None)
+
+
+@admin_bp.post("/kits/<kit_id>")
+def update_kit(kit_id: str) -> Response:
+    return _save_kit(kit_id)

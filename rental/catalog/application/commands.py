@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from decimal import Decimal
 
+from rental.catalog.domain.kits import Kit, KitComponent, check_components, check_discount
 from rental.catalog.domain.models import (
     Category,
     EquipmentType,
@@ -16,6 +18,7 @@ from rental.catalog.domain.models import (
     ensure_no_cycle,
     ensure_spec_numbers_in_range,
 )
+from rental.catalog.infrastructure.kits import KitRepository
 from rental.catalog.infrastructure.repositories import (
     CategoryRepository,
     EquipmentTypeRepository,
@@ -215,3 +218,81 @@ class EquipmentTypeCommands:
             image_alt=cmd.image_alt,
             active=cmd.active,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class DefineKit:
+    name: str
+    components: tuple[KitComponent, ...]
+    description: str = ""
+    discount_percent: Decimal = Decimal(0)
+    active: bool = True
+    slug: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateKit:
+    kit_id: str
+    name: str
+    components: tuple[KitComponent, ...]
+    description: str = ""
+    discount_percent: Decimal = Decimal(0)
+    active: bool = True  # False: deactivated, no longer shown to visitors
+    slug: str | None = None
+
+
+class KitCommands:
+    def __init__(self, kits: KitRepository) -> None:
+        self._kits = kits
+
+    def define(self, cmd: DefineKit) -> str:
+        kit = self._build(str(uuid.uuid4()), cmd, except_id=None)
+        self._kits.add(kit)
+        return kit.id
+
+    def update(self, cmd: UpdateKit) -> None:
+        if self._kits.get(cmd.kit_id) is None:
+            raise NotFoundError("That kit does not exist (any more).")
+        self._kits.save(self._build(cmd.kit_id, cmd, except_id=cmd.kit_id))
+
+    def _build(self, kit_id: str, cmd: DefineKit | UpdateKit, except_id: str | None) -> Kit:
+        """Every faulty field (name, address, discount, components, description) at once."""
+        errors: dict[str, str] = {}
+        name = slug = None
+        try:
+            name = clean_name(cmd.name, "kit")
+        except ValidationError as exc:
+            errors["name"] = exc.message
+        try:
+            slug = clean_slug(cmd.slug, name or "")
+            if self._kits.slug_taken(slug, except_id):
+                errors["slug"] = f"The address '{slug}' is already used by another kit."
+        except ValidationError as exc:
+            if name:
+                errors["slug"] = exc.message
+        try:
+            check_discount(cmd.discount_percent)
+        except ValidationError as exc:
+            errors["discount_percent"] = exc.message
+        wanted = {c.equipment_type_id for c in cmd.components}
+        try:
+            check_components(cmd.components, self._kits.active_type_ids(wanted))
+        except ValidationError as exc:
+            errors["components"] = exc.message
+        kit = None
+        try:
+            kit = Kit(
+                id=kit_id,
+                name=name or "",
+                slug=slug or "",
+                description=cmd.description,
+                discount_percent=cmd.discount_percent,
+                components=list(cmd.components),
+                active=cmd.active,
+            )
+        except ValidationError as exc:
+            errors[exc.field or "description"] = exc.message
+        if errors:
+            raise ValidationError(next(iter(errors.values())), errors=errors)
+        assert kit is not None
+        return kit

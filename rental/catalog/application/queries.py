@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, and_, exists, func, literal, select, true
 from sqlalchemy.orm import Session, aliased
 
+from rental.catalog.domain.kits import KitComponent, kit_price, kits_free
 from rental.catalog.domain.models import (
     SpecKind,
     SpecValue,
@@ -21,11 +23,14 @@ from rental.catalog.domain.models import (
 from rental.catalog.infrastructure.entities import (
     CategoryEntity,
     EquipmentTypeEntity,
+    KitComponentEntity,
+    KitEntity,
     SpecValueEntity,
 )
 from rental.catalog.infrastructure.repositories import stored_image
 from rental.shared.errors import NotFoundError
 from rental.shared.images import StoredImage
+from rental.shared.money import Money
 
 # The orders a search can be sorted in, with their labels; anything else sorts by name.
 MAX_CATEGORY_DEPTH = 50  # far deeper than any shop needs; stops a runaway climb
@@ -521,3 +526,126 @@ class CatalogQueries:
             ),
             facets=self._facets(self._filters(scope, parents)),
         )
+
+
+# --- kits ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class KitLine:
+    """One component of a kit: the equipment type (name, address, active) and how many."""
+
+    equipment_type_id: str
+    name: str
+    slug: str
+    quantity: int
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class KitDetails:
+    id: str
+    name: str
+    slug: str
+    description: str
+    discount_percent: Decimal
+    active: bool
+    lines: tuple[KitLine, ...]
+
+    @property
+    def components(self) -> list[KitComponent]:
+        return [KitComponent(line.equipment_type_id, line.quantity) for line in self.lines]
+
+    @property
+    def type_ids(self) -> list[str]:
+        return [line.equipment_type_id for line in self.lines]
+
+    @property
+    def public(self) -> bool:
+        """Shown to visitors: the kit is active and so is every type in it."""
+        return self.active and bool(self.lines) and all(line.active for line in self.lines)
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return [p.strip() for p in self.description.split("\n\n") if p.strip()]
+
+    def price(self, unit_prices: Mapping[str, Money]) -> Money | None:
+        """The components' prices (per type, for one unit) × quantities, minus the discount;
+        None when one of them has no price."""
+        return kit_price(self.components, unit_prices, self.discount_percent)
+
+    def free(self, free_units: Mapping[str, int]) -> int:
+        """How many whole kits the free units of its types make."""
+        return kits_free(self.components, free_units)
+
+
+def _kits(session: Session, where: Any) -> list[KitDetails]:
+    """Kits with their components and the components' types, in one statement."""
+    k, c, t = KitEntity, KitComponentEntity, EquipmentTypeEntity
+    rows = session.execute(
+        select(k.id, k.name, k.slug, k.description, k.discount_percent, k.active)
+        .add_columns(t.id, t.name, t.slug, c.quantity, t.active)
+        .outerjoin(c, c.kit_id == k.id)
+        .outerjoin(t, t.id == c.equipment_type_id)
+        .where(where)
+        .order_by(k.name, k.id, c.position)
+    )
+    kits: dict[str, tuple[tuple[Any, ...], list[KitLine]]] = {}
+    for row in rows:
+        _, lines = kits.setdefault(row[0], (tuple(row[:6]), []))
+        if row[6] is not None:
+            lines.append(KitLine(row[6], row[7], row[8], row[9], bool(row[10])))
+    return [
+        KitDetails(
+            id=head[0],
+            name=head[1],
+            slug=head[2],
+            description=head[3] or "",
+            discount_percent=Decimal(head[4] or 0),
+            active=bool(head[5]),
+            lines=tuple(lines),
+        )
+        for head, lines in kits.values()
+    ]
+
+
+class KitQueries:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def by_slug(self, slug: str) -> KitDetails:
+        found = _kits(self._session, KitEntity.slug == slug)
+        if not found:
+            raise NotFoundError("There is no such kit in our catalog.")
+        return found[0]
+
+    def by_id(self, kit_id: str) -> KitDetails:
+        found = _kits(self._session, KitEntity.id == kit_id)
+        if not found:
+            raise NotFoundError("That kit does not exist (any more).")
+        return found[0]
+
+    def all(self, public_only: bool = False) -> list[KitDetails]:
+        """Every kit by name (staff), or only those visitors see (`public_only`)."""
+        kits = _kits(self._session, KitEntity.active.is_(True) if public_only else true())
+        return [kit for kit in kits if kit.public] if public_only else kits
+
+    def public_slugs(self) -> tuple[list[str], list[str]]:
+        """The slugs of the active types and of the public kits (active, every component
+        active), each by slug, in one statement (the sitemap)."""
+        t, k, c = EquipmentTypeEntity, KitEntity, KitComponentEntity
+        inactive_part = (
+            select(c.kit_id)
+            .join(t, t.id == c.equipment_type_id)
+            .where(c.kit_id == k.id, t.active.is_(False))
+        )
+        has_part = select(c.kit_id).where(c.kit_id == k.id)
+        types = select(t.slug, literal("type")).where(t.active.is_(True))
+        kits = select(k.slug, literal("kit")).where(
+            k.active.is_(True), exists(has_part), ~exists(inactive_part)
+        )
+        type_slugs: list[str] = []
+        kit_slugs: list[str] = []
+        for slug, kind in self._session.execute(types.union_all(kits).order_by(1)):
+            (type_slugs if kind == "type" else kit_slugs).append(slug)
+        return type_slugs, kit_slugs

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rental.shared.db import Base, UTCDateTime
@@ -62,3 +63,31 @@ class SpecValueEntity(Base):
     number_value: Mapped[float | None] = mapped_column(Float)
 
     __table_args__ = (Index("ix_catalog_spec_values_key_number", "key", "number_value"),)
+
+
+class KitEntity(Base):
+    """A kit: several equipment types rented together, priced as their sum minus a discount."""
+
+    __tablename__ = "catalog_kits"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    discount_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal(0))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class KitComponentEntity(Base):
+    __tablename__ = "catalog_kit_components"
+
+    kit_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("catalog_kits.id", ondelete="CASCADE"), primary_key=True
+    )
+    equipment_type_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("catalog_equipment_types.id"), primary_key=True, index=True
+    )
+    quantity: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer, default=0)

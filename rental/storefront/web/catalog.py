@@ -17,13 +17,21 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, abort, redirect, request, url_for
 
 from rental.booking import PERIOD_FIELDS, BookingFacade, BookingRequest, FreeUnits, parse_carried
-from rental.catalog import SORTS, BrowseCatalog, CatalogFacade, CategoryNode, SpecFilter
+from rental.catalog import (
+    SORTS,
+    BrowseCatalog,
+    CatalogFacade,
+    CategoryNode,
+    KitDetails,
+    SpecFilter,
+)
 from rental.inventory import InventoryFacade
-from rental.pricing import PricingFacade
+from rental.pricing import PricingFacade, RateCard
 from rental.shared.errors import ValidationError
+from rental.shared.money import Money
 from rental.shared.parsing import page_number, parse_decimal
 from rental.shared.web import is_htmx, render
-from rental.storefront.web.seo import catalog_meta, type_meta
+from rental.storefront.web.seo import catalog_meta, kit_meta, kits_meta, type_meta
 
 bp = Blueprint("storefront", __name__, url_prefix="/catalog")
 
@@ -197,6 +205,63 @@ def catalog() -> Response:
         url_with=url_with,
         # The dated page is the same page for search engines: its canonical has no dates.
         meta=catalog_meta(page, text, url_with(page=page.result.page, **undated)),
+    )
+
+
+@bp.get("/kits")
+def kits() -> Response:
+    """Every kit visitors may see (active, every component active), with its prices."""
+    kits = [kit for kit in CatalogFacade().list_kits(public_only=True)]
+    cards = PricingFacade().get_rate_cards({t for kit in kits for t in kit.type_ids})
+    booking = BookingFacade()
+    dates = parse_carried(request.args, booking.policy, booking.now())
+    return render(
+        "storefront/kits.html",
+        kits=kits,
+        prices={kit.id: _kit_prices(kit, cards) for kit in kits},
+        dates_args=_carried(dates) if dates is not None and not dates.errors else {},
+        meta=kits_meta(kits, url_for("storefront.kits")),
+    )
+
+
+def _kit_prices(kit: KitDetails, cards: dict[str, RateCard]) -> tuple[Money, Money] | None:
+    """(per started hour, per day): the components' rates × quantities minus the discount;
+    None when a component has no price yet."""
+    hourly = kit.price({t: c.hourly for t, c in cards.items()})
+    daily = kit.price({t: c.daily for t, c in cards.items()})
+    return None if hourly is None or daily is None else (hourly, daily)
+
+
+@bp.get("/kits/<slug>")
+def kit(slug: str) -> Response:
+    details = CatalogFacade().get_kit_by_slug(slug)
+    if not details.public:
+        abort(404, description="This kit is no longer in our catalog.")
+    cards = PricingFacade().get_rate_cards(details.type_ids)
+    prices = _kit_prices(details, cards)
+    booking = BookingFacade()
+    dates = _dates(booking)
+    dated = dates is not None and not dates.errors and dates.period is not None
+    free: dict[str, FreeUnits] = {}
+    problem: str | None = None
+    if dated:
+        assert dates is not None and dates.period is not None
+        free = booking.free_units(details.type_ids, dates.period, dates.basis)
+        problem = next((f.problem for f in free.values() if f.problem), None)
+    kits_free = details.free({t: f.free for t, f in free.items()}) if dated else None
+    path = url_for("storefront.kit", slug=details.slug)
+    return render(
+        "storefront/kit.html",
+        status=422 if dates is not None and dates.errors else 200,
+        kit=details,
+        prices=prices,
+        dates=dates,
+        dated=dated,
+        free=free,
+        kits_free=kits_free,
+        problem=problem,
+        carried=_carried(dates),
+        meta=kit_meta(details, prices, path),
     )
 
 

@@ -13,7 +13,7 @@ from xml.sax.saxutils import escape
 
 from flask import Blueprint, Response, request, url_for
 
-from rental.catalog import CatalogFacade, CatalogPage, EquipmentTypeDetails, flatten
+from rental.catalog import CatalogFacade, CatalogPage, EquipmentTypeDetails, KitDetails, flatten
 from rental.pricing import RateCard
 from rental.shared.images.web import preview_url
 from rental.shared.money import Money
@@ -52,6 +52,7 @@ def product_data(
     rate_card: RateCard | None,
     available: bool,
     category: str | None = None,
+    daily: Money | None = None,
 ) -> dict[str, Any]:
     """schema.org Product with its Offer: the price per day in the rate card's currency and
     whether it can be had at all (what is known without a rental period). No rate card, no
@@ -69,6 +70,7 @@ def product_data(
         data["category"] = category
     if rate_card is not None:
         daily = rate_card.daily
+    if daily is not None:
         data["offers"] = {
             "@type": "Offer",
             "url": url,
@@ -157,6 +159,52 @@ def catalog_meta(page: CatalogPage, text: str, path: str) -> PageMeta:
     return page_meta(title, description, path)
 
 
+def _contents(kit: KitDetails) -> str:
+    return ", ".join(f"{line.quantity} × {line.name}" for line in kit.lines)
+
+
+def kit_meta(kit: KitDetails, prices: tuple[Money, Money] | None, path: str) -> PageMeta:
+    """A kit's page: what is in it and its prices; a Product like a type's (in stock: it is
+    shown at all — every component active; nothing that needs a period)."""
+    lead = next(iter(kit.paragraphs), "") or f"Rent the {kit.name}: {_contents(kit)}."
+    price = f"From {prices[0].format()} per hour or {prices[1].format()} per day." if prices else ""
+    room = 160 - len(price) - 1 if price else 160
+    description = f"{summary(lead, room)} {price}".strip()
+    properties: tuple[tuple[str, str], ...] = ()
+    if prices:
+        properties = (
+            ("product:price:amount", _amount(prices[1])),
+            ("product:price:currency", prices[1].currency),
+        )
+    return page_meta(
+        f"{kit.name} for rent",
+        description,
+        path,
+        og_type="product",
+        properties=properties,
+        structured_data=product_data(
+            name=kit.name,
+            description=" ".join(lead.split()),
+            url=absolute_url(path),
+            image=None,
+            rate_card=None,
+            daily=prices[1] if prices else None,
+            available=kit.public,
+            category="Kits",
+        ),
+    )
+
+
+def kits_meta(kits: list[KitDetails], path: str) -> PageMeta:
+    names = ", ".join(kit.name for kit in kits[:NAMES_IN_DESCRIPTION])
+    description = (
+        f"Equipment kits for rent — several items together for less: {names}."
+        if kits
+        else "Equipment kits for rent: several items together for less."
+    )
+    return page_meta("Equipment kits", summary(description, 160), path)
+
+
 # --- the sitemap ---------------------------------------------------------------------------------
 
 
@@ -169,8 +217,13 @@ def public_paths(catalog: CatalogFacade) -> Iterator[str]:
     for node in flatten(catalog.get_category_tree()):
         if node.type_count:  # active types in it or below it
             yield url_for("storefront.catalog", category=node.slug)
-    for slug in catalog.list_active_type_slugs():
+    type_slugs, kit_slugs = catalog.list_public_slugs()  # one statement for both
+    for slug in type_slugs:
         yield url_for("storefront.equipment_type", slug=slug)
+    if kit_slugs:
+        yield url_for("storefront.kits")
+    for slug in kit_slugs:
+        yield url_for("storefront.kit", slug=slug)
 
 
 @sitemap_bp.get("/sitemap.xml")
