@@ -308,7 +308,7 @@ def edit_kit(kit_id: str) -> Response:
         "name": kit.name,
         "slug": kit.slug,
         "description": kit.description,
-        "discount_percent": str(kit.discount_percent.normalize()),
+        "discount_percent": kit.discount_text,
         "active": kit.active,
     }
     rows = [(line.equipment_type_id, str(line.quantity)) for line in kit.lines]

@@ -569,6 +569,11 @@ class KitDetails:
     def paragraphs(self) -> list[str]:
         return [p.strip() for p in self.description.split("\n\n") if p.strip()]
 
+    @property
+    def discount_text(self) -> str:
+        """'10', '12.5': the percentage as staff typed it (no trailing zeros, no exponent)."""
+        return f"{self.discount_percent.normalize():f}"
+
     def price(self, unit_prices: Mapping[str, Money]) -> Money | None:
         """The components' prices (per type, for one unit) × quantities, minus the discount;
         None when one of them has no price."""
@@ -640,12 +645,14 @@ class KitQueries:
             .where(c.kit_id == k.id, t.active.is_(False))
         )
         has_part = select(c.kit_id).where(c.kit_id == k.id)
-        types = select(t.slug, literal("type")).where(t.active.is_(True))
-        kits = select(k.slug, literal("kit")).where(
+        types = select(t.slug.label("slug"), literal("type").label("kind")).where(
+            t.active.is_(True)
+        )
+        kits = select(k.slug.label("slug"), literal("kit").label("kind")).where(
             k.active.is_(True), exists(has_part), ~exists(inactive_part)
         )
         type_slugs: list[str] = []
         kit_slugs: list[str] = []
-        for slug, kind in self._session.execute(types.union_all(kits).order_by(1)):
+        for slug, kind in self._session.execute(types.union_all(kits).order_by("slug")):
             (type_slugs if kind == "type" else kit_slugs).append(slug)
         return type_slugs, kit_slugs
