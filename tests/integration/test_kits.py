@@ -15,7 +15,14 @@ from urllib.parse import urlencode
 import pytest
 
 from rental.booking import BookingFacade, CheckAvailability, CreateReservation, PricingBasis
-from rental.catalog import CatalogFacade, DefineKit, KitComponent, UpdateKit
+from rental.catalog import (
+    CatalogFacade,
+    DefineKit,
+    KitComponent,
+    UpdateEquipmentType,
+    UpdateKit,
+)
+from rental.shared.errors import ValidationError
 from rental.shared.time_range import TimeRange
 from tests.support.auth import sign_in
 from tests.support.fleet import make_customer, make_type
@@ -122,6 +129,9 @@ def test_staff_create_edit_and_deactivate_a_kit(web, fleets):
     assert web.get("/catalog/kits/event-power-kit").status_code == 404
 
 
+NO_COMPONENTS = {"type-0": "", "quantity-0": "", "type-1": "", "quantity-1": ""}
+
+
 @pytest.mark.parametrize(
     ("changes", "field", "words"),
     [
@@ -129,8 +139,7 @@ def test_staff_create_edit_and_deactivate_a_kit(web, fleets):
         ({"discount_percent": "95"}, "discount_percent", "from 0 to 90"),
         ({"discount_percent": "-5"}, "discount_percent", "from 0 to 90"),
         ({"discount_percent": "ten"}, "discount_percent", "from 0 to 90"),
-        ({"type-0": "", "quantity-0": "", "type-1": "", "quantity-1": ""}, "components",
-         "at least one"),  # fmt: skip
+        (NO_COMPONENTS, "components", "at least one"),
         ({"type-1": "SAME"}, "components", "appears once"),
         ({"quantity-1": "0"}, "components", "from 1 to 99"),
         ({"quantity-1": "two"}, "components", "from 1 to 99"),
@@ -213,8 +222,6 @@ def test_an_inactive_component_hides_the_kit_from_visitors(client, fleets):
     assert client.get("/catalog/kits/event-power").status_code == 200
     catalog = CatalogFacade()
     details = catalog.get_equipment_type_details(lights.type_id)
-    from rental.catalog import UpdateEquipmentType
-
     catalog.update_equipment_type(
         UpdateEquipmentType(
             equipment_type_id=details.id,
@@ -241,8 +248,6 @@ def test_an_unknown_kit_is_the_sites_404(client, app):
 def test_kit_updates_refuse_bad_components_and_keep_the_kit(app, fleets):
     generators, lights = fleets
     kit_id = power_kit(generators, lights)
-    from rental.shared.errors import ValidationError
-
     with pytest.raises(ValidationError):
         CatalogFacade().update_kit(
             UpdateKit(kit_id, name="X", components=(), discount_percent=Decimal(5))
