@@ -262,6 +262,10 @@ class ReservationCommands:
                 "cancel those first, or call us and we will book it for you."
             )
 
+    def made_by_form(self, form_token: str) -> str | None:
+        """The booking this form already made (sent twice: a double click, a reload)."""
+        return self._reservations.made_by_form(hash_token(form_token))
+
     def check_customer(self, customer_id: str) -> None:
         """Staff: the customer exists and may book (ValidationError on "customer" saying why
         not)."""
@@ -535,7 +539,11 @@ class StaffBooking:
         self._reservations = reservations
 
     def book(self, cmd: BookForCustomer) -> str:
-        """Returns the new (confirmed) reservation's ID."""
+        """Returns the new (confirmed) reservation's ID — the one this form made already, when
+        it is sent twice (before a new customer would be registered a second time)."""
+        earlier = self._reservations.made_by_form(cmd.form_token)
+        if earlier is not None:
+            return earlier
         if cmd.customer_id:
             customer_id = cmd.customer_id
             self._reservations.check_customer(customer_id)

@@ -181,6 +181,24 @@ def test_a_new_customer_and_the_booking_are_written_together(admin_client, app):
     assert reservation.status is ReservationStatus.CONFIRMED
 
 
+def test_a_new_customer_s_form_sent_twice_books_once_and_registers_once(admin_client, app):
+    fleet = make_type(units=3)
+    token = csrf_token(admin_client, URL)
+    data = {
+        **booking_form(fleet.type_id),
+        **NEW_CUSTOMER,
+        "email": "twice@navy.example",
+        "action": "book",
+        "csrf_token": token,
+        "form_token": "C" * 32,
+    }
+    first = admin_client.post(URL, data=data)
+    second = admin_client.post(URL, data=data)
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    assert len(reservation_ids(fleet.type_id)) == 1
+
+
 def test_a_refused_booking_leaves_no_new_customer_and_says_how_many_are_free(admin_client, app):
     fleet = make_type(units=2)
     before = customers_count()
