@@ -1,7 +1,7 @@
 """Booking: availability, reservations and their lifecycle. Other modules and the web use
 only what is exported here; Booking's published events are in rental.contracts.booking."""
 
-from rental.booking.application.commands import BookOnline, CreateReservation
+from rental.booking.application.commands import BookForCustomer, BookOnline, CreateReservation
 from rental.booking.application.queries import (
     Alternatives,
     AvailabilityResult,
@@ -33,6 +33,7 @@ __all__ = [
     "PERIOD_FIELDS",
     "Alternatives",
     "AvailabilityResult",
+    "BookForCustomer",
     "BookOnline",
     "BookingChannel",
     "BookingFacade",

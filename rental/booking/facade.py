@@ -10,6 +10,7 @@ from typing import Any
 from flask import current_app, has_app_context
 
 from rental.booking.application.commands import (
+    BookForCustomer,
     BookOnline,
     CancelReservation,
     ChangeReservationType,
@@ -20,6 +21,7 @@ from rental.booking.application.commands import (
     HandOver,
     OnlineBooking,
     ReservationCommands,
+    StaffBooking,
     TakeBack,
 )
 from rental.booking.application.queries import (
@@ -77,6 +79,7 @@ class BookingFacade:
         )
         self._online = OnlineBooking(customers, self._commands)
         self._counter = CounterCommands(self._commands, inventory)
+        self._staff = StaffBooking(customers, self._commands)
 
     @property
     def commands(self) -> ReservationCommands:
@@ -152,6 +155,12 @@ class BookingFacade:
         """The new booking's reference."""
         with unit_of_work():
             return self._online.book(cmd)
+
+    def book_for_customer(self, cmd: BookForCustomer) -> str:
+        """Staff: a confirmed booking for an existing or a new customer (one transaction);
+        the new reservation's ID."""
+        with unit_of_work():
+            return self._staff.book(cmd)
 
     def confirm_reservation(self, reservation_id: str, *, approve: bool = False) -> None:
         """Confirm a hold; staff pass `approve=True` to confirm a request."""

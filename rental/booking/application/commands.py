@@ -37,7 +37,7 @@ from rental.contracts.booking import (
     ReservationHandedOver,
     ReservationNoShow,
 )
-from rental.customers import CANNOT_BOOK, CustomerDetailsInput, CustomerFacade
+from rental.customers import CANNOT_BOOK, CustomerDetailsInput, CustomerFacade, RegisterCustomer
 from rental.inventory import InventoryFacade
 from rental.shared import outbox
 from rental.shared.errors import ConflictError, NotFoundError, ValidationError
@@ -108,6 +108,21 @@ class BookOnline:
     basis: PricingBasis
     manage_token: str
     origin_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BookForCustomer:
+    """Staff booking for a phone or walk-in customer: an existing customer (`customer_id`) or
+    a new one registered from `new_customer`, and the booking confirmed at once (no hold) —
+    one transaction, so a booking that is refused leaves no new customer behind."""
+
+    equipment_type_id: str
+    period: TimeRange
+    quantity: int
+    basis: PricingBasis
+    form_token: str  # the form's own token: the same form sent twice books once
+    customer_id: str | None = None
+    new_customer: CustomerDetailsInput | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +261,15 @@ class ReservationCommands:
                 "Too many bookings from your network are waiting for confirmation. Confirm or "
                 "cancel those first, or call us and we will book it for you."
             )
+
+    def made_by_form(self, form_token: str) -> str | None:
+        """The booking this form already made (sent twice: a double click, a reload)."""
+        return self._reservations.made_by_form(hash_token(form_token))
+
+    def check_customer(self, customer_id: str) -> None:
+        """Staff: the customer exists and may book (ValidationError on "customer" saying why
+        not)."""
+        self._check_customer(customer_id)
 
     def _check_customer(self, customer_id: str, *, public: bool = False) -> None:
         """The customer may book. Staff are told why not; the public journey (`public`) gets
@@ -502,6 +526,50 @@ class OnlineBooking:
                 else None,
             )
         ).reference
+
+
+class StaffBooking:
+    """Staff book for a customer (a phone call, a walk-in): find or register the customer and
+    make a CONFIRMED booking, together. Channel STAFF: none of the online caps, no request
+    for large shares of the fleet, no hold — but the same rules for the period and quantity,
+    and capacity re-checked under the type's lock like every booking."""
+
+    def __init__(self, customers: CustomerFacade, reservations: ReservationCommands) -> None:
+        self._customers = customers
+        self._reservations = reservations
+
+    def book(self, cmd: BookForCustomer) -> str:
+        """Returns the new (confirmed) reservation's ID — the one this form made already, when
+        it is sent twice (before a new customer would be registered a second time)."""
+        earlier = self._reservations.made_by_form(cmd.form_token)
+        if earlier is not None:
+            return earlier
+        if cmd.customer_id:
+            customer_id = cmd.customer_id
+            self._reservations.check_customer(customer_id)
+        elif cmd.new_customer is not None:
+            # Validated by the customers module's rules (errors per field); a known e-mail is
+            # refused there, so staff pick that customer instead of overwriting them.
+            customer_id = self._customers.register_customer(RegisterCustomer(cmd.new_customer))
+        else:
+            raise ValidationError(
+                "Choose a customer, or enter a new customer's details.", field="customer"
+            )
+        reservation = self._reservations.place(
+            CreateReservation(
+                customer_id,
+                cmd.equipment_type_id,
+                cmd.period,
+                cmd.quantity,
+                cmd.basis,
+                cmd.form_token,
+                channel=BookingChannel.STAFF,
+            )
+        )
+        if reservation.status is ReservationStatus.PENDING:
+            # Placed under the type's lock a moment ago in this transaction: confirmed at once.
+            self._reservations.confirm(ConfirmReservation(reservation.id, approve=True))
+        return reservation.id
 
 
 class CounterCommands:

@@ -239,6 +239,10 @@ class ReservationRepository:
         rows = self.session.execute(select(E.id, E.reference).where(E.id.in_(reservation_ids)))
         return {rid: ref for rid, ref in rows}
 
+    def made_by_form(self, token_hash: str) -> str | None:
+        """The ID of the booking made with this form's token (its manage token), if any."""
+        return self.session.scalar(select(E.id).where(E.manage_token_hash == token_hash).limit(1))
+
     def reference_exists(self, reference: str) -> bool:
         return self.session.scalar(select(func.count()).where(E.reference == reference)) > 0
 

@@ -4,20 +4,29 @@ it, and the open holds and requests."""
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, url_for
 
-from rental.booking.application.queries import MATCHED_CUSTOMERS_MAX, SEARCH_MAX, StaffActions
+from rental.booking.application.commands import BookForCustomer
+from rental.booking.application.queries import (
+    MATCHED_CUSTOMERS_MAX,
+    SEARCH_MAX,
+    CheckAvailability,
+    StaffActions,
+)
 from rental.booking.domain.models import ReservationStatus
 from rental.booking.facade import BookingFacade
 from rental.booking.infrastructure.repositories import ListReservations
 from rental.booking.web.blueprints import admin_bp
+from rental.booking.web.forms import CUSTOMER_FIELDS, parse
 from rental.catalog import CatalogFacade
-from rental.customers import CustomerFacade
+from rental.customers import CustomerDetailsInput, CustomerFacade, SearchCustomers
 from rental.inventory import InventoryFacade, ReallocateItem
 from rental.shared.errors import (
+    ConflictError,
     DomainError,
     NeedsConfirmation,
     NotFoundError,
@@ -106,6 +115,105 @@ def all_types(catalog: CatalogFacade):
     from rental.catalog import SearchEquipmentTypes
 
     return catalog.search_equipment_types(SearchEquipmentTypes(page_size=100, sort="name")).items
+
+
+# --- a booking made by staff (phone, walk-in) --------------------------------------------------
+
+FORM_TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
+CUSTOMER_MATCHES = 10
+
+
+def _form_token(value: str | None) -> str:
+    """The form's token as sent when it is one of ours in shape, else a new one."""
+    return value if value and FORM_TOKEN.fullmatch(value) else secrets.token_urlsafe(24)
+
+
+@admin_bp.route("/new", methods=["GET", "POST"])
+def new_booking() -> Response:
+    """Find or enter the customer, choose the type, period and quantity, see what is free and
+    the price (htmx asks for the `result` block on every change; "Check" without JavaScript),
+    then book: confirmed at once (BookingFacade.book_for_customer)."""
+    booking = BookingFacade()
+    form = request.form if request.method == "POST" else request.args
+    errors: dict[str, str] = {}
+    customers = CustomerFacade()
+    customer = None
+    customer_id = str(form.get("customer") or "").strip()[:64]
+    if customer_id:
+        try:
+            customer = customers.get_customer_by_id(customer_id)
+        except NotFoundError:
+            errors["customer"] = "There is no such customer: search again or enter a new one."
+    search = str(request.args.get("q") or "").strip()[:SEARCH_MAX]
+    matches = (
+        customers.search_customers(
+            SearchCustomers(text=search, status="ACTIVE", page_size=CUSTOMER_MATCHES)
+        ).items
+        if search and customer is None
+        else ()
+    )
+    catalog = CatalogFacade()
+    types = [t for t in all_types(catalog) if t.active]
+    type_id = str(form.get("type") or "")
+    equipment = next((t for t in types if t.id == type_id), None)
+    submitted = "type" in form
+    req = parse(form, booking.policy, booking.now())
+    values = {name: str(form.get(name) or "").strip()[:255] for name in CUSTOMER_FIELDS}
+    result = None
+    if submitted and equipment is None:
+        errors["type"] = "Choose the equipment."
+    elif submitted and not req.errors and req.period is not None and equipment is not None:
+        try:
+            result = booking.check_availability(
+                CheckAvailability(equipment.id, req.period, req.qty, req.basis, False)
+            )
+        except ValidationError as exc:
+            req.errors.update(exc.errors or {"form": exc.message})
+    status = 422 if submitted and (errors or req.errors) else 200
+    token = _form_token(form.get("form_token"))
+    wants = request.method == "POST" and request.form.get("action") == "book"
+    if wants and status == 200 and result is not None and equipment is not None:
+        try:
+            reservation_id = booking.book_for_customer(
+                BookForCustomer(
+                    equipment.id,
+                    result.period,
+                    req.qty,
+                    req.basis,
+                    token,
+                    customer_id=customer.id if customer else None,
+                    new_customer=None if customer else CustomerDetailsInput(**values),
+                )
+            )
+        except ValidationError as exc:
+            errors.update(exc.errors or {"form": exc.message})
+            status = 422
+        except ConflictError as exc:
+            errors[exc.field or "form"] = exc.message
+            status = 409 if exc.field is None else 422
+        else:
+            reference = booking.get_reservation(reservation_id).reference
+            flash(f"Booking {reference} is confirmed.", "success")
+            return redirect(
+                url_for("booking_admin.detail", reservation_id=reservation_id), code=303
+            )
+    block = "result" if request.args.get("_block") == "result" else None
+    return render(
+        "booking/admin/new.html",
+        block,
+        status=status,
+        req=req,
+        result=result,
+        submitted=submitted,
+        errors=errors,
+        customer=customer,
+        search=search,
+        matches=matches,
+        types=types,
+        equipment=equipment,
+        values=values,
+        form_token=token,
+    )
 
 
 @admin_bp.get("/<reservation_id>")
