@@ -19,6 +19,13 @@ from rental.shared.errors import ConflictError, ValidationError
 from rental.shared.events import Message, decode
 from rental.shared.outbox import OutboxMessageEntity
 from rental.shared.time_range import TimeRange
+from tests.integration.booking.test_booking_concurrency import overbooked_instants
+from tests.integration.booking.test_booking_races import (
+    Attempt,
+    RowLock,
+    lock_waiters,
+    postgres_only,
+)
 from tests.integration.booking.test_hand_over_safety import (
     STAFF,
     booked,
@@ -36,6 +43,7 @@ from tests.integration.booking.test_servable_bookings import (
 from tests.support.auth import csrf_token
 from tests.support.fingerprint import changed_tables
 from tests.support.fleet import make_type
+from tests.support.processes import wait_until
 
 
 def get(rid: str):
@@ -330,3 +338,34 @@ def test_customer_change_after_the_start_is_refused_and_not_offered(app, client)
     )
     assert code == 409 and "can no longer be changed online" in body
     assert changed_tables(before, fingerprint()) == []
+
+
+# --- two changes at once on the last unit (PostgreSQL) ----------------------------------------
+
+
+def test_two_changes_racing_for_the_last_unit_exactly_one_wins(app, backend):
+    """Two bookings of the only unit, on the first and the third day, are both extended over
+    the second day at once. The first change is held up (a second session locks its row)
+    after it took the type's lock; the second must wait for that lock and then see the
+    first's change. Exactly one of them gets the day."""
+    postgres_only(backend)
+    fleet = make_type(units=1)
+    first, _ = booked(fleet.type_id, days=1)
+    third, _ = booked(fleet.type_id, days=3)
+    row = RowLock("SELECT id FROM booking_reservations WHERE id = :id FOR UPDATE", id=first)
+    longer_first = TimeRange(period(9, 17).start, period(9, 17, days=2).end)
+    earlier_third = TimeRange(period(9, 17, days=2).start, period(9, 17, days=3).end)
+    one = Attempt(app, lambda: change(first, longer_first, 1))
+    one.start()
+    wait_until(lambda: lock_waiters() >= 1, message="the first change never waited")
+    two = Attempt(app, lambda: change(third, earlier_third, 1))
+    two.start()
+    # Either the second waits for the type's lock, or (the bug) changes at once.
+    wait_until(lambda: two.outcome is not None or lock_waiters() >= 2)
+    row.release()
+    one.join(30)
+    two.join(30)
+    outcomes = [one.outcome or "hung", two.outcome or "hung"]
+    assert outcomes[0] == "ok" and outcomes[1].startswith("conflict: None are free"), outcomes
+    assert overbooked_instants(fleet.type_id, 1) == []
+    assert get(third).period == period(9, 17, days=3)
