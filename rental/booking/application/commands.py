@@ -481,13 +481,33 @@ class ReservationCommands:
         fit = self._availability.capacity(
             reservation.equipment_type_id, cmd.period, cmd.quantity, now, exclude_id=reservation.id
         )
+        problem = self._online_limit_problem(reservation, cmd, fit.total_capacity)
+        if problem is None and not fit.is_available:
+            problem = _short(fit.remaining_capacity, cmd.quantity)
         return ChangePreview(
             **shown,
             new_total=changed.total,
             free=fit.remaining_capacity,
-            problem=None if fit.is_available else _short(fit.remaining_capacity, cmd.quantity),
-            field=None if fit.is_available else "quantity",
+            problem=problem,
+            field=None if problem is None else "quantity",
         )
+
+    def _online_limit_problem(
+        self, reservation: Reservation, cmd: ChangeReservation, total_capacity: int
+    ) -> str | None:
+        """A customer may not grow a booking past what one online booking may take (that
+        would be a request for staff, see BookingPolicy.needs_approval)."""
+        policy = self._availability.policy
+        if (
+            cmd.by_customer
+            and cmd.quantity > reservation.quantity
+            and policy.needs_approval(cmd.quantity, total_capacity)
+        ):
+            return (
+                f"Online a booking can take at most {policy.online_limit(total_capacity)}; "
+                "for more, please call us."
+            )
+        return None
 
     def change(self, cmd: ChangeReservation) -> Reservation:
         """Change the period and/or quantity: under the type's lock (the one new bookings
@@ -508,6 +528,9 @@ class ReservationCommands:
         fit = self._availability.capacity(
             type_id, cmd.period, cmd.quantity, now, exclude_id=reservation.id
         )
+        limit = self._online_limit_problem(reservation, cmd, fit.total_capacity)
+        if limit is not None:
+            raise ConflictError(limit, field="quantity")
         if not fit.is_available:
             raise ConflictError(
                 _short(fit.remaining_capacity, cmd.quantity) + " The booking stays as it was.",

@@ -296,7 +296,7 @@ def test_bad_input_is_explained_next_to_the_field(app, admin_client, form, field
 
 
 def test_customer_changes_through_the_manage_link_before_the_start(app, client):
-    fleet = make_type(units=2)
+    fleet = make_type(units=4)  # online, one booking may take 2 of them
     rid, token = booked(fleet.type_id)
     manage = manage_url(rid, token)
     assert 'id="change-booking"' in client.get(manage).get_data(as_text=True)
@@ -369,3 +369,15 @@ def test_two_changes_racing_for_the_last_unit_exactly_one_wins(app, backend):
     assert outcomes[0] == "ok" and outcomes[1].startswith("conflict: None are free"), outcomes
     assert overbooked_instants(fleet.type_id, 1) == []
     assert get(third).period == period(9, 17, days=3)
+
+
+def test_customers_cannot_grow_a_booking_past_the_online_limit(app):
+    fleet = make_type(units=4)  # online, one booking may take 2 of them
+    rid, _ = booked(fleet.type_id)
+    with pytest.raises(ConflictError, match="at most 2; for more, please call us"):
+        change(rid, period(9, 17), 3, by_customer=True)
+    preview = BookingFacade().preview_change(
+        ChangeReservation(rid, period(9, 17), 3, by_customer=True)
+    )
+    assert not preview.fits and preview.field == "quantity"
+    assert change(rid, period(9, 17), 3).quantity == 3  # staff may
