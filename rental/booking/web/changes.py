@@ -40,6 +40,7 @@ def _page(
     errors: dict[str, str] | None = None,
     error: str | None = None,
     preview=None,
+    suggest_quantity: int | None = None,
     status: int = 200,
 ) -> Response:
     equipment = CatalogFacade().get_equipment_type_details(reservation.equipment_type_id)
@@ -54,6 +55,7 @@ def _page(
         error=error,
         preview=preview,
         end_only=reservation.on_hire,
+        suggest_quantity=suggest_quantity,
         urls=urls,
     )
 
@@ -94,6 +96,10 @@ def _handle(
                 values=values,
                 errors={preview.field: preview.problem} if preview.field else {},
                 error=preview.problem,
+                # Short of units: the change with the units that are free, one click away.
+                suggest_quantity=preview.free
+                if preview.new_total is not None and 0 < preview.free < cmd.quantity
+                else None,
                 status=409 if preview.new_total is not None else 422,
             )
         return _page(

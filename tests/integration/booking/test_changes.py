@@ -381,3 +381,18 @@ def test_customers_cannot_grow_a_booking_past_the_online_limit(app):
     )
     assert not preview.fits and preview.field == "quantity"
     assert change(rid, period(9, 17), 3).quantity == 3  # staff may
+
+
+def test_a_change_short_of_units_offers_the_units_that_are_free(app, admin_client):
+    fleet = make_type(units=3)
+    rid, _ = booked(fleet.type_id)
+    booked(fleet.type_id)
+    url = f"/admin/reservations/{rid}/change"
+    code, body = post(admin_client, url, step="preview", **form_of(period(9, 17), 3))
+    assert code == 409 and "Only 2 free for that period; you asked for 3" in body
+    assert 'id="change-quantity-error"' in body
+    offer = body.split('id="suggest-quantity"')[1].split("</form>")[0]
+    assert 'name="quantity" value="2"' in offer and "Change to the 2 that are free" in offer
+    code, body = post(admin_client, url, step="preview", **form_of(period(9, 17), 2))
+    assert code == 200 and 'id="confirm-change"' in body
+    assert get(rid).quantity == 1
