@@ -1,10 +1,16 @@
 """Booking: availability, reservations and their lifecycle. Other modules and the web use
 only what is exported here; Booking's published events are in rental.contracts.booking."""
 
-from rental.booking.application.commands import BookForCustomer, BookOnline, CreateReservation
+from rental.booking.application.commands import (
+    BookForCustomer,
+    BookOnline,
+    ChangeReservation,
+    CreateReservation,
+)
 from rental.booking.application.queries import (
     Alternatives,
     AvailabilityResult,
+    ChangePreview,
     CheckAvailability,
     FreeUnits,
     ReservationDetails,
@@ -38,6 +44,8 @@ __all__ = [
     "BookingChannel",
     "BookingFacade",
     "BookingRequest",
+    "ChangePreview",
+    "ChangeReservation",
     "CheckAvailability",
     "CreateReservation",
     "FreeUnits",

@@ -13,6 +13,7 @@ from rental.booking.application.commands import (
     BookForCustomer,
     BookOnline,
     CancelReservation,
+    ChangeReservation,
     ChangeReservationType,
     Clock,
     ConfirmReservation,
@@ -27,6 +28,7 @@ from rental.booking.application.commands import (
 from rental.booking.application.queries import (
     AvailabilityQueries,
     AvailabilityResult,
+    ChangePreview,
     CheckAvailability,
     CustomerActions,
     FreeUnits,
@@ -212,6 +214,17 @@ class BookingFacade:
     def change_type(self, reservation_id: str, equipment_type_id: str) -> None:
         with unit_of_work():
             self._counter.change_type(ChangeReservationType(reservation_id, equipment_type_id))
+
+    def preview_change(self, cmd: ChangeReservation) -> ChangePreview:
+        """The change as it would be (old and new, the difference, whether it fits); nothing
+        is written."""
+        return self._commands.preview_change(cmd)
+
+    def change_reservation(self, cmd: ChangeReservation) -> Reservation:
+        """Change the period and/or quantity (ConflictError or ValidationError: nothing
+        changes)."""
+        with unit_of_work():
+            return self._commands.change(cmd)
 
     def mark_no_show(self, reservation_id: str) -> None:
         with unit_of_work():

@@ -78,7 +78,26 @@ class ReservationNoShow(ReservationEvent):
 @register_event
 @dataclass(frozen=True, kw_only=True)
 class ReservationChanged(ReservationEvent):
-    """A confirmed booking changed what has to be served (for now: staff moved it to another
-    equipment type); Inventory plans both fleets again."""
+    """What has to be served changed: staff moved it to another equipment type, or staff or
+    the customer changed its period or quantity (`period`, `quantity` and `total` are the new
+    ones). Inventory plans the fleets again — for a booking that is live (`status` CONFIRMED
+    or ON_HIRE); a changed hold (PENDING) is nothing to serve yet (its confirmation carries
+    the new period)."""
 
+    # v3 added `status` (before it only confirmed bookings changed) and `previous_period`,
+    # `previous_quantity`.
+    version: ClassVar[int] = 3
     previous_equipment_type_id: str
+    status: str = "CONFIRMED"
+    previous_period: TimeRange | None = None
+    previous_quantity: int | None = None
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in ("CONFIRMED", "ON_HIRE")
+
+    @classmethod
+    def upgrade(cls, payload: dict, version: int) -> dict:
+        # v2 and older: only confirmed bookings were changed (moved to another type).
+        payload.setdefault("status", "CONFIRMED")
+        return payload

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from rental.booking.application.queries import AvailabilityQueries
+from rental.booking.application.queries import AvailabilityQueries, ChangePreview
 from rental.booking.domain.models import (
     ON_HIRE_NOT_CANCELLED,
     TYPED_FIELDS,
@@ -40,7 +40,7 @@ from rental.contracts.booking import (
 from rental.customers import CANNOT_BOOK, CustomerDetailsInput, CustomerFacade, RegisterCustomer
 from rental.inventory import InventoryFacade
 from rental.shared import outbox
-from rental.shared.errors import ConflictError, NotFoundError, ValidationError
+from rental.shared.errors import ConflictError, DomainError, NotFoundError, ValidationError
 from rental.shared.events import Event
 from rental.shared.time_range import TimeRange, utcnow
 
@@ -94,6 +94,19 @@ class ChangeReservationType:
 
     reservation_id: str
     equipment_type_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeReservation:
+    """Another period and/or quantity for a booking (staff; the customer through the manage
+    link with `by_customer`). `expected_version`: the version the preview was shown for — a
+    booking changed since is refused rather than changed in a way nobody saw."""
+
+    reservation_id: str
+    period: TimeRange
+    quantity: int
+    by_customer: bool = False
+    expected_version: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -442,8 +455,122 @@ class ReservationCommands:
         reservation = reservation.change_type(cmd.equipment_type_id, freeze(quote), now)
         self._reservations.save(reservation)
         self._record(
-            ReservationChanged(**_event_fields(reservation), previous_equipment_type_id=previous)
+            ReservationChanged(
+                **_event_fields(reservation),
+                previous_equipment_type_id=previous,
+                status=reservation.status.value,
+            )
         )
+
+    # --- changes of period and quantity ------------------------------------------------------
+
+    def _checked_change(
+        self, reservation: Reservation, cmd: ChangeReservation, now: datetime
+    ) -> Reservation:
+        """The booking as the change would make it: the domain's rules (what may change now),
+        the booking rules for the new period (a kept start is not judged again: a booking on
+        hire is extended), priced anew. Capacity is the caller's."""
+        reservation.check_change(cmd.period, cmd.quantity, now, by_customer=cmd.by_customer)
+        type_id = reservation.equipment_type_id
+        kept = cmd.period.start == reservation.period.start
+        self._availability.validate(
+            type_id, cmd.period, reservation.basis, cmd.quantity, now, kept_start=kept
+        )
+        quote = self._availability.price(type_id, cmd.period, cmd.quantity, reservation.customer_id)
+        return reservation.change(
+            cmd.period, cmd.quantity, freeze(quote), now, by_customer=cmd.by_customer
+        )
+
+    def preview_change(self, cmd: ChangeReservation) -> ChangePreview:
+        """The change as it would be — before and after, the new price and the difference,
+        how many units are free (its own use not counted) — without changing anything."""
+        reservation = self._load(cmd.reservation_id)
+        now = self._now()
+        shown = {
+            "reservation_id": reservation.id,
+            "reference": reservation.reference,
+            "basis": reservation.basis,
+            "old_period": reservation.period,
+            "new_period": cmd.period,
+            "old_quantity": reservation.quantity,
+            "new_quantity": cmd.quantity,
+            "old_total": reservation.total,
+        }
+        try:
+            changed = self._checked_change(reservation, cmd, now)
+        except DomainError as exc:
+            return ChangePreview(
+                **shown, new_total=None, free=0, problem=exc.message, field=exc.field
+            )
+        fit = self._availability.capacity(
+            reservation.equipment_type_id, cmd.period, cmd.quantity, now, exclude_id=reservation.id
+        )
+        problem = self._online_limit_problem(reservation, cmd, fit.total_capacity)
+        if problem is None and not fit.is_available:
+            problem = _short(fit.remaining_capacity, cmd.quantity)
+        return ChangePreview(
+            **shown,
+            new_total=changed.total,
+            free=fit.remaining_capacity,
+            problem=problem,
+            field=None if problem is None else "quantity",
+        )
+
+    def _online_limit_problem(
+        self, reservation: Reservation, cmd: ChangeReservation, total_capacity: int
+    ) -> str | None:
+        """A customer may not grow a booking past what one online booking may take (that
+        would be a request for staff, see BookingPolicy.needs_approval)."""
+        policy = self._availability.policy
+        if (
+            cmd.by_customer
+            and cmd.quantity > reservation.quantity
+            and policy.needs_approval(cmd.quantity, total_capacity)
+        ):
+            return (
+                f"Online a booking can take at most {policy.online_limit(total_capacity)}; "
+                "for more, please call us."
+            )
+        return None
+
+    def change(self, cmd: ChangeReservation) -> Reservation:
+        """Change the period and/or quantity: under the type's lock (the one new bookings
+        take) and the booking's row lock, the rules, the price and the capacity are checked
+        again — the booking's own use not counted — then it is saved with its version bumped
+        and `ReservationChanged` recorded. Refused (nothing changes) when it no longer fits,
+        saying how many are free."""
+        type_id = self._load(cmd.reservation_id).equipment_type_id
+        self._reservations.lock_equipment_type(type_id)
+        reservation = self._load(cmd.reservation_id, for_update=True)
+        if cmd.expected_version is not None and reservation.version != cmd.expected_version:
+            raise ConflictError(
+                f"{reservation.reference} was changed meanwhile: look at it again before "
+                "changing it."
+            )
+        now = self._now()  # read after the locks, as confirming does
+        changed = self._checked_change(reservation, cmd, now)
+        fit = self._availability.capacity(
+            type_id, cmd.period, cmd.quantity, now, exclude_id=reservation.id
+        )
+        limit = self._online_limit_problem(reservation, cmd, fit.total_capacity)
+        if limit is not None:
+            raise ConflictError(limit, field="quantity")
+        if not fit.is_available:
+            raise ConflictError(
+                _short(fit.remaining_capacity, cmd.quantity) + " The booking stays as it was.",
+                field="quantity",
+            )
+        self._reservations.save(changed)
+        self._record(
+            ReservationChanged(
+                **_event_fields(changed),
+                previous_equipment_type_id=type_id,
+                status=changed.status.value,
+                previous_period=reservation.period,
+                previous_quantity=reservation.quantity,
+            )
+        )
+        return changed
 
     def no_show(self, reservation_id: str) -> None:
         reservation = self._load(reservation_id, for_update=True)
@@ -639,6 +766,13 @@ class CounterCommands:
                 f"Equipment of this booking was handed over, so it cannot be {action}: "
                 "take it back instead."
             )
+
+
+def _short(free: int, quantity: int) -> str:
+    """A change that does not fit, in words naming what is free."""
+    if free <= 0:
+        return "None are free for that period (besides this booking's own)."
+    return f"Only {free} free for that period; you asked for {quantity}."
 
 
 def freeze(quote) -> FrozenQuote:

@@ -144,6 +144,9 @@ class StaffActions:
     reallocate: bool = False
     retry_allocation: bool = False
     cancel: bool = False
+    # Change the period or the quantity (on hire: only the end; see Reservation.change).
+    change: bool = False
+    change_end_only: bool = False
     # Per item: which allocation may be moved to another item (not handed over yet), and
     # which items can be taken back (out with the customer).
     movable: frozenset[str] = frozenset()
@@ -188,6 +191,8 @@ class StaffActions:
             reallocate=live and waiting,
             retry_allocation=live and (r.attention_code == "allocation" or not states),
             cancel=r.can_cancel and not out,
+            change=r.may_change(now),
+            change_end_only=r.on_hire,
             movable=frozenset(i for i, s in allocations if live and s == "ALLOCATED"),
             returnable=frozenset(i for i, s in allocations if r.on_hire and s == "PICKED_UP"),
             pickup_opens_at=window.start
@@ -216,6 +221,9 @@ class CustomerActions:
 
     confirm: bool = False
     cancel: bool = False
+    # Change the dates or the number of units: before the start, as long as it may be
+    # cancelled (the same window as the cancellation rule).
+    change: bool = False
     cancellation_rule: str = ""
 
     @classmethod
@@ -234,8 +242,37 @@ class CustomerActions:
             # A hold, live or run out (confirming then checks the equipment is still free).
             confirm=r.customer_may_confirm,
             cancel=r.can_cancel and r.customer_may_cancel(now),
+            change=r.may_change(now, by_customer=True) and r.customer_may_cancel(now),
             cancellation_rule=rule,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ChangePreview:
+    """A change of period or quantity as it would be: the booking before and after, the new
+    price and the difference, and whether it fits (`problem`: why not, nothing changes). The
+    staff and manage pages show it before the change is confirmed."""
+
+    reservation_id: str
+    reference: str
+    basis: PricingBasis
+    old_period: TimeRange
+    new_period: TimeRange
+    old_quantity: int
+    new_quantity: int
+    old_total: Money
+    new_total: Money | None  # None when it could not be priced
+    free: int  # units free for the new period, the booking's own use not counted
+    problem: str | None = None
+    field: str | None = None  # the form field the problem is about
+
+    @property
+    def fits(self) -> bool:
+        return self.problem is None
+
+    @property
+    def difference(self) -> Money | None:
+        return None if self.new_total is None else self.new_total - self.old_total
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,14 +341,18 @@ class AvailabilityQueries:
         basis: PricingBasis,
         quantity: int,
         now: datetime,
+        *,
+        kept_start: bool = False,
     ) -> None:
+        """The rules of a booking (`kept_start`: a change keeping the start, which is not
+        judged again — see BookingPolicy.check_period)."""
         self.ensure_type_bookable(equipment_type_id)
         self.policy.check_quantity(quantity)
         card = self._pricing.get_rate_card(equipment_type_id)
         if card is None:
             name = self._catalog.get_equipment_type_details(equipment_type_id).name
             raise ValidationError(f"{name} has no price yet, so it cannot be booked online.")
-        self.policy.check_period(period, basis, now, card.minimum_duration)
+        self.policy.check_period(period, basis, now, card.minimum_duration, kept_start=kept_start)
         if basis is PricingBasis.HOURLY:
             # Hourly bookings are picked up and brought back while the shop is open.
             problem = self.opening_hours().problem(period, self.policy.timezone)
@@ -378,6 +419,17 @@ class AvailabilityQueries:
             equipment_type_id, occupied, profile.turnaround, now, exclude_id=exclude_id
         )
         return assess(occupancies, occupied, quantity, profile.capacity_for(occupied))
+
+    def capacity(
+        self,
+        equipment_type_id: str,
+        period: TimeRange,
+        quantity: int,
+        now: datetime,
+        exclude_id: str | None = None,
+    ) -> Availability:
+        """The assessment without refusing (a change's preview says how many are free)."""
+        return self._assess(equipment_type_id, period, quantity, now, exclude_id)
 
     def check(self, query: CheckAvailability) -> AvailabilityResult:
         now = self._clock()

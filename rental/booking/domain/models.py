@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from rental.shared import local_time
-from rental.shared.errors import ConflictError
+from rental.shared.errors import ConflictError, ValidationError
 from rental.shared.money import Money
 from rental.shared.text import clean_line
 from rental.shared.time_range import TimeRange
@@ -79,6 +79,8 @@ S = ReservationStatus
 # until it runs out.
 HOLDING = frozenset({S.CONFIRMED, S.ON_HIRE})
 HOLD = S.PENDING
+# What staff may change (period, quantity): anything not finished — on hire only its end.
+CHANGEABLE = frozenset({S.PENDING, S.CONFIRMED, S.ON_HIRE})
 
 TRANSITIONS: dict[ReservationStatus, frozenset[ReservationStatus]] = {
     S.PENDING: frozenset({S.CONFIRMED, S.CANCELLED, S.EXPIRED}),
@@ -357,6 +359,61 @@ class Reservation:
         if equipment_type_id == self.equipment_type_id:
             raise ConflictError("The booking is for that equipment type already.")
         return self._changed(now, equipment_type_id=equipment_type_id, quote=quote)
+
+    def may_change(self, now: datetime, *, by_customer: bool = False) -> bool:
+        """Its period or quantity may be changed now: by staff while it is a hold, confirmed
+        or on hire (on hire only its end); by the customer through the manage link only a
+        hold or a confirmed booking, before its start (the cancellation rule's window)."""
+        if by_customer:
+            return self.status in (S.PENDING, S.CONFIRMED) and now < self.period.start
+        return self.status in CHANGEABLE
+
+    def change(
+        self,
+        period: TimeRange,
+        quantity: int,
+        quote: FrozenQuote,
+        now: datetime,
+        *,
+        by_customer: bool = False,
+    ) -> Reservation:
+        """Another period and/or quantity, priced anew (the frozen quote is replaced); the
+        rules are check_change's."""
+        self.check_change(period, quantity, now, by_customer=by_customer)
+        return self._changed(now, period=period, quantity=quantity, quote=quote)
+
+    def check_change(
+        self, period: TimeRange, quantity: int, now: datetime, *, by_customer: bool = False
+    ) -> None:
+        """What may change is decided here: see may_change; on hire only the end moves (the
+        equipment is out: the start and the number of units are what was handed over), and
+        never to a moment already past. ConflictError (not now) or ValidationError (not
+        that)."""
+        if not self.may_change(now, by_customer=by_customer):
+            if by_customer and self.status in CHANGEABLE:
+                raise ConflictError(
+                    f"{self.reference} has started, so it can no longer be changed online: "
+                    "please call us."
+                )
+            raise ConflictError(
+                f"{self.reference} is {self.status.label.lower()} and cannot be changed."
+            )
+        if quantity < 1:
+            raise ValidationError("Choose at least 1 unit.", field="quantity")
+        if period == self.period and quantity == self.quantity:
+            raise ValidationError("That is the booking as it is: change the dates or the units.")
+        if self.status is S.ON_HIRE:
+            if period.start != self.period.start:
+                raise ValidationError(
+                    "The booking is on hire: only its end can be moved.", field="start"
+                )
+            if quantity != self.quantity:
+                raise ValidationError(
+                    "The booking is on hire: the number of units is what was handed over.",
+                    field="quantity",
+                )
+        if period.end <= now:
+            raise ValidationError("The new end has already passed.", field="end")
 
     def no_show(self, now: datetime) -> Reservation:
         """The customer did not come: only once the rental has started (before that they may

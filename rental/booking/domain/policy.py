@@ -101,14 +101,18 @@ class BookingPolicy:
         basis: PricingBasis,
         now: datetime,
         minimum: timedelta | None = None,
+        *,
+        kept_start: bool = False,
     ) -> None:
         """Lengths count calendar days in the business time zone (README, "Booking"): 90 days
-        are 90 days whether a clock change makes them an hour longer or shorter."""
+        are 90 days whether a clock change makes them an hour longer or shorter. `kept_start`:
+        a change of a booking that keeps its start (which may have passed: a booking on hire
+        is extended), so the start is not judged again."""
         tz = self.timezone
-        problem = self.start_problem(period, basis, now)
+        problem = None if kept_start else self.start_problem(period, basis, now)
         if problem:
             raise ValidationError(problem, field="start")
-        if period.start > now + self.horizon:
+        if not kept_start and period.start > now + self.horizon:
             last = (now + self.horizon).astimezone(self.timezone)
             raise ValidationError(
                 f"We take bookings up to {self.horizon.days} days ahead: pick a start on or "
@@ -129,6 +133,8 @@ class BookingPolicy:
                     )
         else:
             for name, moment in (("start", period.start), ("end", period.end)):
+                if kept_start and name == "start":
+                    continue
                 local = moment.astimezone(tz)
                 if local.minute % self.slot_minutes or local.second or local.microsecond:
                     raise ValidationError(

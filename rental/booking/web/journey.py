@@ -45,6 +45,8 @@ TOKEN_PAGES = {
     "booking.manage",
     "booking.cancel_form",
     "booking.cancel",
+    "booking.change_form_customer",
+    "booking.change_customer",
 }
 
 

@@ -606,7 +606,10 @@ class FollowedReservationCommands:
 
     def on_changed(self, event: ReservationChanged) -> None:
         """What has to be served changed (another type, period or quantity): items of a
-        type it no longer needs are released, and both fleets are planned again."""
+        type it no longer needs are released, and both fleets are planned again. A changed
+        hold is nothing to serve yet (its confirmation will carry the new period)."""
+        if not event.is_live:
+            return
         before = self._followed.get(event.reservation_id)
         followed = self._follow(event, FollowedStatus.CONFIRMED)
         if followed is None or not followed.equipment_type_id:
