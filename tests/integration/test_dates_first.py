@@ -8,46 +8,23 @@ from __future__ import annotations
 
 import contextlib
 import re
-import secrets
 from datetime import date, timedelta
 from html import unescape
 from urllib.parse import urlencode
 
 import pytest
 
-from rental.booking import BookingFacade, CheckAvailability, CreateReservation, PricingBasis
+from rental.booking import BookingFacade, CheckAvailability, PricingBasis
 from rental.catalog import BrowseCatalog, CatalogFacade
 from rental.shared.errors import ConflictError
-from rental.shared.time_range import TimeRange
 from tests.integration.test_search_engines import head
-from tests.support.fleet import make_category, make_customer, make_type
+from tests.support.daily import book, days, tomorrow
+from tests.support.fleet import make_category, make_type
 from tests.support.statements import explain, reading, statements
 
 CARD = re.compile(r'<article class="type-card">(.*?)</article>', re.S)
 NAME = re.compile(r'<h3><a href="([^"]*)">([^<]*)</a></h3>')
 ANSWER = re.compile(r'<p class="card-availability">(.*?)</p>', re.S)
-
-
-def tomorrow() -> date:
-    booking = BookingFacade()
-    return booking.now().astimezone(booking.policy.timezone).date() + timedelta(days=1)
-
-
-def days(first: date, last: date) -> TimeRange:
-    return BookingFacade().policy.daily_period(first, last)
-
-
-def book(type_id: str, period: TimeRange, quantity: int = 1) -> None:
-    BookingFacade().create_reservation(
-        CreateReservation(
-            make_customer(),
-            type_id,
-            period,
-            quantity,
-            PricingBasis.DAILY,
-            secrets.token_urlsafe(24),
-        )
-    )
 
 
 def cards(body: str) -> dict[str, tuple[str, str]]:

@@ -7,14 +7,13 @@ bounded; kits join the sitemap."""
 from __future__ import annotations
 
 import re
-import secrets
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
 import pytest
 
-from rental.booking import BookingFacade, CheckAvailability, CreateReservation, PricingBasis
+from rental.booking import BookingFacade, CheckAvailability, PricingBasis
 from rental.catalog import (
     CatalogFacade,
     DefineKit,
@@ -23,9 +22,9 @@ from rental.catalog import (
     UpdateKit,
 )
 from rental.shared.errors import ValidationError
-from rental.shared.time_range import TimeRange
 from tests.support.auth import sign_in
-from tests.support.fleet import make_customer, make_type
+from tests.support.daily import book, days, tomorrow
+from tests.support.fleet import make_type
 from tests.support.statements import explain, statements
 
 
@@ -37,28 +36,6 @@ def web(app, admin_user):
         yield client
     finally:
         app.config["WTF_CSRF_ENABLED"] = True
-
-
-def tomorrow() -> date:
-    booking = BookingFacade()
-    return booking.now().astimezone(booking.policy.timezone).date() + timedelta(days=1)
-
-
-def days(first: date, last: date) -> TimeRange:
-    return BookingFacade().policy.daily_period(first, last)
-
-
-def book(type_id: str, period: TimeRange, quantity: int = 1) -> None:
-    BookingFacade().create_reservation(
-        CreateReservation(
-            make_customer(),
-            type_id,
-            period,
-            quantity,
-            PricingBasis.DAILY,
-            secrets.token_urlsafe(24),
-        )
-    )
 
 
 def text(response) -> str:
