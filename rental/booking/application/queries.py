@@ -393,7 +393,7 @@ class AvailabilityQueries:
     ) -> Availability:
         """The assessment when `quantity` fits; ConflictError naming what is left when it does
         not (run under the type's lock so the answer stays true until commit)."""
-        result = self._assess(equipment_type_id, period, quantity, now, exclude_id)
+        result = self.capacity(equipment_type_id, period, quantity, now, exclude_id)
         if result.is_available:
             return result
         if result.remaining_capacity == 0:
@@ -403,23 +403,6 @@ class AvailabilityQueries:
             f"you asked for {quantity}."
         )
 
-    def _assess(
-        self,
-        equipment_type_id: str,
-        period: TimeRange,
-        quantity: int,
-        now: datetime,
-        exclude_id: str | None = None,
-    ) -> Availability:
-        """Capacity against live use over the period plus the type's turnaround buffer. The
-        fleet (with the turnaround) and the reservations are read once each."""
-        profile = self._inventory.get_capacity_profile(equipment_type_id, period)
-        occupied = period.expanded(after=profile.turnaround)
-        occupancies = self._reservations.occupancies(
-            equipment_type_id, occupied, profile.turnaround, now, exclude_id=exclude_id
-        )
-        return assess(occupancies, occupied, quantity, profile.capacity_for(occupied))
-
     def capacity(
         self,
         equipment_type_id: str,
@@ -428,15 +411,22 @@ class AvailabilityQueries:
         now: datetime,
         exclude_id: str | None = None,
     ) -> Availability:
-        """The assessment without refusing (a change's preview says how many are free)."""
-        return self._assess(equipment_type_id, period, quantity, now, exclude_id)
+        """Capacity against live use over the period plus the type's turnaround buffer, without
+        refusing (a change's preview says how many are free). The fleet (with the turnaround)
+        and the reservations are read once each."""
+        profile = self._inventory.get_capacity_profile(equipment_type_id, period)
+        occupied = period.expanded(after=profile.turnaround)
+        occupancies = self._reservations.occupancies(
+            equipment_type_id, occupied, profile.turnaround, now, exclude_id=exclude_id
+        )
+        return assess(occupancies, occupied, quantity, profile.capacity_for(occupied))
 
     def check(self, query: CheckAvailability) -> AvailabilityResult:
         now = self._clock()
         self.validate(query.equipment_type_id, query.period, query.basis, query.quantity, now)
         # More than the fleet has is a shortage like any other (not a form error): the answer
         # names what is free and offers it.
-        result = self._assess(query.equipment_type_id, query.period, query.quantity, now)
+        result = self.capacity(query.equipment_type_id, query.period, query.quantity, now)
         try:
             quote = self.price(query.equipment_type_id, query.period, query.quantity)
         except DomainError:
@@ -561,7 +551,7 @@ class AvailabilityQueries:
         for other in candidates:
             if other.id not in priced:
                 continue
-            result = self._assess(other.id, query.period, query.quantity, now)
+            result = self.capacity(other.id, query.period, query.quantity, now)
             if result.is_available:
                 options.append(
                     SimilarOption(other.id, other.slug, other.name, result.remaining_capacity)
