@@ -14,6 +14,7 @@ import pytest
 
 from rental.booking import BookingFacade, CreateReservation, PricingBasis
 from rental.shared.time_range import TimeRange
+from tests.integration.booking.test_booking_pages import DETAILS
 from tests.support.auth import csrf_token
 from tests.support.fleet import make_customer, make_type, tomorrow_at
 
@@ -106,18 +107,6 @@ def test_more_than_a_fleet_with_nothing_free_says_so_with_the_fleet_size(app, cl
 
 
 # --- 2. whole days from today -------------------------------------------------------------------
-
-
-DETAILS = {
-    "name": "Jo Builder",
-    "email": "jo@example.com",
-    "phone": "+49 30 555 0101",
-    "street": "Baustr. 7",
-    "city": "Berlin",
-    "state": "Berlin",
-    "postal_code": "10115",
-    "country": "Germany",
-}
 
 
 @pytest.fixture
