@@ -7,6 +7,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -126,6 +127,18 @@ class FrozenQuote:
     total: Money
     # How a clock change inside the period was counted (shown with the price).
     notes: tuple[str, ...] = ()
+
+    def less(self, label: str, percent: Decimal) -> FrozenQuote:
+        """The quote with `percent` off its total as one more discount line (a kit's
+        discount on each of its components); the deposit stays as it was. Itself for 0 %."""
+        if not percent:
+            return self
+        off = (self.total * (percent / 100)).rounded()
+        return replace(
+            self,
+            discounts=(*self.discounts, PriceLine(label, -off)),
+            total=self.total - off,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {

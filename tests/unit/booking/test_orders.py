@@ -66,3 +66,23 @@ def test_a_line_is_a_type_or_a_kit():
         OrderLine(1)
     with pytest.raises(ValueError):
         OrderLine(1, equipment_type_id="a", kit_id="b")
+
+
+def test_a_kit_discount_comes_off_a_components_total_as_a_discount_line():
+    from decimal import Decimal
+
+    from rental.booking.domain.models import FrozenQuote, PriceLine
+    from rental.shared.money import Money
+
+    quote = FrozenQuote(
+        lines=(PriceLine("2 days × 2", Money(Decimal("80"))),),
+        subtotal=Money(Decimal("80")),
+        discounts=(),
+        deposit=Money(Decimal("100")),
+        total=Money(Decimal("80")),
+    )
+    less = quote.less("Kit discount 12.5 %", Decimal("12.5"))
+    assert less.total == Money(Decimal("70.00"))
+    assert less.discounts == (PriceLine("Kit discount 12.5 %", Money(Decimal("-10.00"))),)
+    assert less.deposit == quote.deposit
+    assert quote.less("none", Decimal(0)) is quote
