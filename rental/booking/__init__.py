@@ -4,8 +4,10 @@ only what is exported here; Booking's published events are in rental.contracts.b
 from rental.booking.application.commands import (
     BookForCustomer,
     BookOnline,
+    BookOrderOnline,
     ChangeReservation,
     CreateReservation,
+    PlaceOrder,
 )
 from rental.booking.application.queries import (
     Alternatives,
@@ -19,7 +21,8 @@ from rental.booking.application.queries import (
     StaffActions,
     SwapOption,
 )
-from rental.booking.domain.models import BookingChannel, PricingBasis, ReservationStatus
+from rental.booking.domain.models import BookingChannel, Order, PricingBasis, ReservationStatus
+from rental.booking.domain.orders import OrderLine, OrderShort
 from rental.booking.facade import BookingFacade
 from rental.booking.infrastructure.repositories import ListReservations
 from rental.booking.web.forms import PERIOD_FIELDS, BookingRequest, parse_carried
@@ -41,6 +44,7 @@ __all__ = [
     "AvailabilityResult",
     "BookForCustomer",
     "BookOnline",
+    "BookOrderOnline",
     "BookingChannel",
     "BookingFacade",
     "BookingRequest",
@@ -50,6 +54,10 @@ __all__ = [
     "CreateReservation",
     "FreeUnits",
     "ListReservations",
+    "Order",
+    "OrderLine",
+    "OrderShort",
+    "PlaceOrder",
     "PricingBasis",
     "ReservationCancelled",
     "ReservationChanged",

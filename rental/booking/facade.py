@@ -12,6 +12,7 @@ from flask import current_app, has_app_context
 from rental.booking.application.commands import (
     BookForCustomer,
     BookOnline,
+    BookOrderOnline,
     CancelReservation,
     ChangeReservation,
     ChangeReservationType,
@@ -21,6 +22,7 @@ from rental.booking.application.commands import (
     CreateReservation,
     HandOver,
     OnlineBooking,
+    PlaceOrder,
     ReservationCommands,
     StaffBooking,
     TakeBack,
@@ -38,7 +40,7 @@ from rental.booking.application.queries import (
     SwapOption,
     UsagePoint,
 )
-from rental.booking.domain.models import PricingBasis, Reservation
+from rental.booking.domain.models import Order, PricingBasis, Reservation
 from rental.booking.domain.policy import BookingPolicy
 from rental.booking.infrastructure.repositories import ListReservations, ReservationRepository
 from rental.catalog import CatalogFacade
@@ -108,6 +110,13 @@ class BookingFacade:
     def get_reservation(self, reservation_id: str) -> Reservation:
         return self._queries.get(reservation_id)
 
+    def get_order(self, order_id: str) -> Order:
+        return self._queries.get_order(order_id)
+
+    def get_order_for_customer(self, reference: str, token: str) -> Order:
+        """The order behind a manage link; NotFoundError when reference or token is wrong."""
+        return self._queries.order_for_customer_link(reference, token)
+
     def get_reservation_for_customer(self, reference: str, token: str) -> Reservation:
         return self._queries.for_customer_link(reference, token)
 
@@ -157,6 +166,18 @@ class BookingFacade:
         """The new booking's reference."""
         with unit_of_work():
             return self._online.book(cmd)
+
+    def book_order_online(self, cmd: BookOrderOnline) -> str:
+        """A cart checked out: the new order's reference. OrderShort (a ConflictError) names
+        the lines that do not fit; nothing is written then."""
+        with unit_of_work():
+            return self._online.book_order(cmd)
+
+    def place_order(self, cmd: PlaceOrder) -> Order:
+        """An order for a customer known by ID (staff, the API, tests)."""
+        with unit_of_work():
+            self._commands.check_customer(cmd.customer_id)
+            return self._commands.place_order(cmd)
 
     def book_for_customer(self, cmd: BookForCustomer) -> str:
         """Staff: a confirmed booking for an existing or a new customer (one transaction);

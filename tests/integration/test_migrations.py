@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import inspect
 
 from rental import create_app
+from rental.booking.domain.models import hash_token
 from rental.extensions import db
 from tests.support.databases import BACKENDS, fresh_database, migrate, postgres_admin_url
 
@@ -149,3 +150,74 @@ def test_0010_puts_confirmed_bookings_with_equipment_out_on_hire_and_goes_back_d
             assert statuses() == {"out": "CONFIRMED", "waiting": "CONFIRMED"}
             upgrade()
             db.engine.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_0014_makes_every_booking_a_one_line_order_and_goes_back_down(backend, tmp_path):
+    """Bookings made before orders: each becomes an order of one line with the booking's own
+    ID, reference, customer, manage token and channel, so every link sent keeps working; the
+    downgrade puts the token back on the reservation."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from rental.booking import BookingFacade
+
+    if backend == "postgresql" and not postgres_admin_url():
+        pytest.skip("PostgreSQL tests need RENTAL_TEST_POSTGRES_URL (set by .ci/run)")
+    at = "2030-01-01 09:00:00+00:00"
+    with fresh_database(backend, tmp_path) as url:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+        with app.app_context():
+            upgrade(revision="0013")
+            with db.engine.begin() as conn:
+                for rid, channel in (("r1", "ONLINE"), ("r2", "STAFF")):
+                    conn.execute(
+                        text(
+                            "INSERT INTO booking_reservations (id, reference, customer_id, "
+                            "equipment_type_id, start_at, end_at, quantity, basis, currency, "
+                            "total_amount, quote, status, created_at, updated_at, "
+                            "manage_token_hash, needs_attention, channel) VALUES (:id, :ref, "
+                            ":cid, 't1', :at, :end, 2, 'HOURLY', 'EUR', 10, :quote, 'CONFIRMED', "
+                            ":at, :at, :hash, :no, :channel)"
+                        ),
+                        {
+                            "id": rid,
+                            "ref": f"RK-OLD{rid.upper()}",
+                            "cid": f"c-{rid}",
+                            "at": at,
+                            "end": "2030-01-01 17:00:00+00:00",
+                            "hash": hash_token(f"token-of-{rid}-0123456789"),
+                            "no": False,
+                            "channel": channel,
+                            "quote": QUOTE,
+                        },
+                    )
+            upgrade()
+            with db.engine.connect() as conn:
+                orders = conn.execute(
+                    text(
+                        "SELECT id, reference, customer_id, channel FROM booking_orders ORDER BY id"
+                    )
+                ).all()
+                lines = conn.execute(
+                    text("SELECT id, order_id, line_no FROM booking_reservations ORDER BY id")
+                ).all()
+            assert [tuple(row) for row in orders] == [
+                ("r1", "RK-OLDR1", "c-r1", "ONLINE"),
+                ("r2", "RK-OLDR2", "c-r2", "STAFF"),
+            ]
+            assert [tuple(row) for row in lines] == [("r1", "r1", 1), ("r2", "r2", 1)]
+            with app.test_request_context():
+                order = BookingFacade().get_order_for_customer("RK-OLDR1", "token-of-r1-0123456789")
+                assert [line.id for line in order.lines] == ["r1"] and order.first.quantity == 2
+                db.session.remove()
+            downgrade(revision="0013")
+            assert "booking_orders" not in inspect(db.engine).get_table_names()
+            upgrade()
+            db.engine.dispose()
+
+
+QUOTE = (
+    '{"lines": [], "subtotal": {"amount": "10", "currency": "EUR"}, "discounts": [], '
+    '"deposit": {"amount": "0", "currency": "EUR"}, "total": {"amount": "10", "currency": "EUR"}}'
+)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from rental.booking.application.queries import AvailabilityQueries, ChangePreview
@@ -18,13 +18,23 @@ from rental.booking.domain.models import (
     TYPED_FIELDS,
     BookingChannel,
     FrozenQuote,
+    Order,
     PriceLine,
     PricingBasis,
     Reservation,
     ReservationStatus,
     TypedDetails,
     hash_token,
+    line_reference,
     new_reference,
+)
+from rental.booking.domain.orders import (
+    LineDemand,
+    Need,
+    OrderLine,
+    OrderShort,
+    check_lines,
+    shortages,
 )
 from rental.booking.infrastructure.repositories import NewBookingGuards, ReservationRepository
 from rental.contracts.booking import (
@@ -62,6 +72,36 @@ class CreateReservation:
     # differently from it is kept for staff (see Reservation).
     customer_known: bool = False
     typed_details: TypedDetails | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceOrder:
+    """Several lines (equipment types or kits) for one period, as one order: one reference,
+    one hold, one manage token. The fields besides `lines` mean what CreateReservation's do."""
+
+    customer_id: str
+    lines: tuple[OrderLine, ...]
+    period: TimeRange
+    basis: PricingBasis
+    manage_token: str
+    channel: BookingChannel = BookingChannel.ONLINE
+    origin_key: str | None = None
+    customer_known: bool = False
+    typed_details: TypedDetails | None = None
+
+    @classmethod
+    def of(cls, cmd: CreateReservation) -> PlaceOrder:
+        return cls(
+            cmd.customer_id,
+            (OrderLine(cmd.quantity, equipment_type_id=cmd.equipment_type_id),),
+            cmd.period,
+            cmd.basis,
+            cmd.manage_token,
+            cmd.channel,
+            cmd.origin_key,
+            cmd.customer_known,
+            cmd.typed_details,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +158,19 @@ class BookOnline:
     equipment_type_id: str
     period: TimeRange
     quantity: int
+    basis: PricingBasis
+    manage_token: str
+    origin_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BookOrderOnline:
+    """A visitor's cart checked out: their details and the order's hold, together (see
+    BookOnline)."""
+
+    customer: CustomerDetailsInput
+    lines: tuple[OrderLine, ...]
+    period: TimeRange
     basis: PricingBasis
     manage_token: str
     origin_key: str | None = None
@@ -197,21 +250,30 @@ class ReservationCommands:
         return self.place(cmd).id
 
     def place(self, cmd: CreateReservation) -> Reservation:
-        """Make the hold (or the request) for a customer already checked: validated and
-        priced, then under the locks the guards (the same form sent twice, the caps on open
-        bookings) and the capacity, then written with its event."""
+        """One equipment type's hold (or request): a one-line order (see place_order)."""
+        return self.place_order(PlaceOrder.of(cmd)).first
+
+    def place_order(self, cmd: PlaceOrder) -> Order:
+        """Make the order's hold (or request) for a customer already checked: every line
+        validated and priced, then under the locks — the customer's and the network's, and
+        every type's in sorted order, so two orders sharing types never wait for each other
+        in a circle — the guards (the same form sent twice, the caps on open bookings) and
+        the capacity of every line with the other lines counted; then all lines written with
+        their events. All or nothing: one line short and nothing is written (OrderShort says
+        which lines and how many of each are free)."""
         now = self._now()
         if len(cmd.manage_token) < 16:
             raise ValueError("manage_token is too short to be unguessable")
-        self._availability.validate(cmd.equipment_type_id, cmd.period, cmd.basis, cmd.quantity, now)
-        quote = self._availability.price(
-            cmd.equipment_type_id, cmd.period, cmd.quantity, cmd.customer_id
-        )
+        planned = [
+            self._plan(line, cmd.period, cmd.basis, cmd.customer_id, now)
+            for line in check_lines(cmd.lines)
+        ]
+        type_ids = sorted({part.equipment_type_id for line in planned for part in line.parts})
         online = cmd.channel is BookingChannel.ONLINE
-        # From here to commit, competing bookings of this type (and, online, of this customer
-        # and this network) wait for us.
+        # From here to commit, competing bookings of these types (and, online, of this
+        # customer and this network) wait for us.
         self._reservations.lock_for_new_booking(
-            cmd.equipment_type_id,
+            type_ids,
             cmd.customer_id if online else None,
             cmd.origin_key if online else None,
         )
@@ -223,45 +285,125 @@ class ReservationCommands:
         )
         if guards.same_form_id is not None:
             # The same form sent twice (double click, reload) carries the same token: one hold.
-            return self._load(guards.same_form_id)
+            return self._order(guards.same_form_id)
         if online:
             self._check_open_bookings(guards)
-        fit = self._availability.ensure_capacity(
-            cmd.equipment_type_id, cmd.period, cmd.quantity, now
+        fits = {t: self._availability.capacity(t, cmd.period, 1, now) for t in type_ids}
+        free = {t: fit.remaining_capacity for t, fit in fits.items()}
+        short = shortages([line.demand for line in planned], free)
+        if short:
+            raise OrderShort(_order_short(planned, short), short)
+        # Too large a share of the fleet for one online booking: a request for staff, holding
+        # nothing meanwhile (one visitor cannot block a whole fleet).
+        request = online and any(
+            self._availability.policy.needs_approval(
+                part.quantity, fits[part.equipment_type_id].total_capacity
+            )
+            for line in planned
+            for part in line.parts
         )
-        request = online and self._availability.policy.needs_approval(
-            cmd.quantity, fit.total_capacity
+        order = self._new_order(
+            cmd,
+            planned,
+            self._unique_reference() if guards.reference_taken else reference,
+            token_hash,
+            ReservationStatus.REQUESTED if request else ReservationStatus.PENDING,
+            now,
         )
-        reservation = Reservation(
-            id=str(uuid.uuid4()),
-            reference=self._unique_reference() if guards.reference_taken else reference,
+        self._reservations.add_order(order)
+        for line in order.lines:
+            self._record(
+                ReservationCreated(
+                    **_event_fields(line),
+                    hold_expires_at=line.hold_expires_at,
+                    awaiting_approval=request,
+                )
+            )
+        return order
+
+    def _plan(
+        self,
+        line: OrderLine,
+        period: TimeRange,
+        basis: PricingBasis,
+        customer_id: str,
+        now: datetime,
+    ) -> _PlannedLine:
+        """A line validated and priced: one part for a type, one per component for a kit
+        (each priced as the type, less the kit's discount)."""
+        if line.equipment_type_id is not None:
+            type_id = line.equipment_type_id
+            self._availability.validate(type_id, period, basis, line.quantity, now)
+            quote = freeze(self._availability.price(type_id, period, line.quantity, customer_id))
+            part = _Part(type_id, line.quantity, quote)
+            return _PlannedLine(line, self._availability.type_name(type_id), (part,))
+        assert line.kit_id is not None
+        kit = self._availability.bookable_kit(line.kit_id)
+        parts = []
+        for component in kit.components:
+            type_id, quantity = component.equipment_type_id, component.quantity * line.quantity
+            self._availability.validate(type_id, period, basis, quantity, now)
+            quote = freeze(self._availability.price(type_id, period, quantity, customer_id))
+            label = f"{kit.name}: {kit.discount_percent.normalize():f} % kit discount"
+            parts.append(_Part(type_id, quantity, quote.less(label, kit.discount_percent)))
+        return _PlannedLine(line, kit.name, tuple(parts))
+
+    def _new_order(
+        self,
+        cmd: PlaceOrder,
+        planned: list[_PlannedLine],
+        reference: str,
+        token_hash: str,
+        status: ReservationStatus,
+        now: datetime,
+    ) -> Order:
+        order_id = str(uuid.uuid4())
+        lines: list[Reservation] = []
+        for line in planned:
+            for part in line.parts:
+                line_no = len(lines) + 1
+                lines.append(
+                    Reservation(
+                        id=order_id if line_no == 1 else str(uuid.uuid4()),
+                        reference=line_reference(reference, line_no),
+                        customer_id=cmd.customer_id,
+                        equipment_type_id=part.equipment_type_id,
+                        period=cmd.period,
+                        quantity=part.quantity,
+                        basis=cmd.basis,
+                        quote=part.quote,
+                        status=status,
+                        created_at=now,
+                        updated_at=now,
+                        hold_expires_at=None
+                        if status is ReservationStatus.REQUESTED
+                        else now + self._hold,
+                        manage_token_hash=token_hash,
+                        channel=cmd.channel,
+                        origin_key=cmd.origin_key,
+                        customer_known=cmd.customer_known,
+                        typed_details=cmd.typed_details,
+                        order_id=order_id,
+                        line_no=line_no,
+                        kit_id=line.line.kit_id,
+                        kit_quantity=line.line.quantity if line.line.kit_id else None,
+                    )
+                )
+        return Order(
+            id=order_id,
+            reference=reference,
             customer_id=cmd.customer_id,
-            equipment_type_id=cmd.equipment_type_id,
-            period=cmd.period,
-            quantity=cmd.quantity,
-            basis=cmd.basis,
-            quote=freeze(quote),
-            # Too large a share of the fleet for one online booking: a request for staff,
-            # holding nothing meanwhile (one visitor cannot block a whole fleet).
-            status=ReservationStatus.REQUESTED if request else ReservationStatus.PENDING,
-            created_at=now,
-            updated_at=now,
-            hold_expires_at=None if request else now + self._hold,
             manage_token_hash=token_hash,
             channel=cmd.channel,
-            origin_key=cmd.origin_key,
-            customer_known=cmd.customer_known,
-            typed_details=cmd.typed_details,
+            created_at=now,
+            lines=tuple(lines),
         )
-        self._reservations.add(reservation)
-        self._record(
-            ReservationCreated(
-                **_event_fields(reservation),
-                hold_expires_at=reservation.hold_expires_at,
-                awaiting_approval=request,
-            )
-        )
-        return reservation
+
+    def _order(self, order_id: str, *, for_update: bool = False) -> Order:
+        order = self._reservations.get_order(order_id, for_update=for_update)
+        if order is None:
+            raise NotFoundError("That booking does not exist.")
+        return order
 
     def _check_open_bookings(self, guards: NewBookingGuards) -> None:
         policy = self._availability.policy
@@ -327,35 +469,69 @@ class ReservationCommands:
         return reservation
 
     def confirm(self, cmd: ConfirmReservation) -> None:
-        type_id = self._load(cmd.reservation_id).equipment_type_id
-        self._reservations.lock_equipment_type(type_id)
-        reservation = self._load(cmd.reservation_id, for_update=True)
+        """Confirm the reservation's order: every line waiting with it (a hold is confirmed
+        whole, a request approved whole) — under every type's lock, sorted, and the lines'
+        row locks; a hold that ran out is confirmed only when all of it still fits."""
+        order = self._order(self._load(cmd.reservation_id).order_id)
+        self._reservations.lock_equipment_types(order.type_ids())
+        order = self._order(order.id, for_update=True)
+        reservation = next(r for r in order.lines if r.id == cmd.reservation_id)
         now = self._now()  # read after the locks: the hold is judged at the moment we decide
         if reservation.status is ReservationStatus.REQUESTED and not cmd.approve:
             raise ConflictError(
-                f"Booking {reservation.reference} is a request: the shop confirms it for you."
+                f"Booking {order.reference} is a request: the shop confirms it for you."
             )
+        lines = [reservation]
         if reservation.status.is_open:
+            lines = [r for r in order.lines if r.status is reservation.status]
             # Whatever may have changed since the hold was made is checked again (a customer
             # confirming their own hold is refused in the public journey's neutral words).
             self._check_customer(reservation.customer_id, public=not cmd.approve)
-            self._availability.ensure_type_bookable(type_id)
+            for line in lines:
+                self._availability.ensure_type_bookable(line.equipment_type_id)
             if not reservation.hold_is_live(now):
                 # The hold ran out before the customer confirmed (or this is a request, which
                 # never held anything): if the equipment is free, confirm; otherwise say so.
-                self._availability.ensure_capacity(
-                    type_id,
-                    reservation.period,
-                    reservation.quantity,
+                self._ensure_lines_fit(
+                    order,
+                    lines,
                     now,
-                    exclude_id=reservation.id,
-                    prefix="In the meantime the equipment was booked: "
+                    "In the meantime the equipment was booked: "
                     if reservation.status is ReservationStatus.REQUESTED
                     else "Your hold expired and in the meantime the equipment was booked: ",
                 )
-        reservation = reservation.confirm(now)
-        self._reservations.save(reservation)
-        self._record(ReservationConfirmed(**_event_fields(reservation)))
+        for line in lines:
+            confirmed = line.confirm(now)
+            self._reservations.save(confirmed)
+            self._record(ReservationConfirmed(**_event_fields(confirmed)))
+
+    def _ensure_lines_fit(
+        self, order: Order, lines: list[Reservation], now: datetime, prefix: str
+    ) -> None:
+        """ConflictError (nothing changes) unless all `lines` fit together, the order's own
+        use not counted."""
+        free = {
+            t: self._availability.capacity(
+                t, order.period, 1, now, exclude_order_id=order.id
+            ).remaining_capacity
+            for t in sorted({r.equipment_type_id for r in lines})
+        }
+        demand = [LineDemand(r.quantity, (Need(r.equipment_type_id, 1),)) for r in lines]
+        short = shortages(demand, free)
+        if not short:
+            return
+        if len(lines) == 1:
+            raise ConflictError(prefix + _left(short[0], lines[0].quantity))
+        names = [
+            f"{self._availability.type_name(lines[i].equipment_type_id)}: "
+            + _left(free_units, lines[i].quantity)
+            for i, free_units in sorted(short.items())
+        ]
+        raise ConflictError(prefix + " ".join(names))
+
+    def lock_order_of(self, reservation_id: str) -> Order:
+        """The reservation's order, its lines' rows locked."""
+        return self._order(self._load(reservation_id).order_id, for_update=True)
 
     def lock_for_cancel(self, reservation_id: str) -> Reservation:
         """The reservation, locked, before the counter checks what is out (see
@@ -628,6 +804,20 @@ class OnlineBooking:
 
     def book(self, cmd: BookOnline) -> str:
         """Returns the new booking's reference (its public ID, for the customer's links)."""
+        return self.book_order(
+            BookOrderOnline(
+                cmd.customer,
+                (OrderLine(cmd.quantity, equipment_type_id=cmd.equipment_type_id),),
+                cmd.period,
+                cmd.basis,
+                cmd.manage_token,
+                cmd.origin_key,
+            )
+        )
+
+    def book_order(self, cmd: BookOrderOnline) -> str:
+        """A cart checked out: the order's reference. OrderShort when a line does not fit
+        (nothing written, no customer registered)."""
         try:
             match = self._customers.ensure_customer_for_booking(cmd.customer)
         except ValidationError as exc:
@@ -635,12 +825,11 @@ class OnlineBooking:
                 raise ConflictError(self._reservations.refusal()) from None
             raise
         typed = match.typed
-        return self._reservations.place(
-            CreateReservation(
+        return self._reservations.place_order(
+            PlaceOrder(
                 match.customer_id,
-                cmd.equipment_type_id,
+                cmd.lines,
                 cmd.period,
-                cmd.quantity,
                 cmd.basis,
                 cmd.manage_token,
                 channel=BookingChannel.ONLINE,
@@ -741,9 +930,24 @@ class CounterCommands:
         return still_out
 
     def cancel(self, cmd: CancelReservation) -> None:
-        """Cancel (staff, or the customer before the start). A booking on hire is refused by
-        its status; and whatever the status says, a booking with equipment out is never
-        cancelled — a cancellation must not free a unit that is with the customer."""
+        """Cancel (staff: this line; the customer, before the start: the whole order). A
+        booking on hire is refused by its status; and whatever the status says, a booking
+        with equipment out is never cancelled — a cancellation must not free a unit that is
+        with the customer."""
+        if cmd.by_customer:
+            self._cancel_order(cmd)
+            return
+        self._cancel_line(cmd)
+
+    def _cancel_order(self, cmd: CancelReservation) -> None:
+        """Every line of the reservation's order that is still to come, all or nothing (a
+        line refused refuses the order: the transaction rolls back)."""
+        order = self._reservations.lock_order_of(cmd.reservation_id)
+        lines = [r for r in order.lines if r.can_cancel or r.on_hire] or [order.first]
+        for line in lines:
+            self._cancel_line(replace(cmd, reservation_id=line.id))
+
+    def _cancel_line(self, cmd: CancelReservation) -> None:
         reservation = self._reservations.lock_for_cancel(cmd.reservation_id)
         if reservation.status.may_hold_capacity and "PICKED_UP" in self._states(reservation.id):
             raise ConflictError(ON_HIRE_NOT_CANCELLED.format(reference=reservation.reference))
@@ -766,6 +970,52 @@ class CounterCommands:
                 f"Equipment of this booking was handed over, so it cannot be {action}: "
                 "take it back instead."
             )
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """What a line books of one equipment type: a reservation of the order."""
+
+    equipment_type_id: str
+    quantity: int
+    quote: FrozenQuote
+
+
+@dataclass(frozen=True, slots=True)
+class _PlannedLine:
+    line: OrderLine
+    name: str
+    parts: tuple[_Part, ...]
+
+    @property
+    def demand(self) -> LineDemand:
+        per_unit = self.line.quantity
+        return LineDemand(
+            per_unit,
+            tuple(Need(p.equipment_type_id, p.quantity // per_unit) for p in self.parts),
+        )
+
+
+def _order_short(planned: list[_PlannedLine], short: dict[int, int]) -> str:
+    """What does not fit, line by line ("Generator: only 1 free, you asked for 2.")."""
+    if len(planned) == 1:
+        free, asked = short[0], planned[0].line.quantity
+        if free == 0:
+            return "None are left for that period."
+        return f"Only {free} left for that period; you asked for {asked}."
+    parts = [
+        f"{planned[i].name}: "
+        + (f"only {free} free" if free else "none free")
+        + f", you asked for {planned[i].line.quantity}."
+        for i, free in sorted(short.items())
+    ]
+    return "Not everything is free for that period. " + " ".join(parts)
+
+
+def _left(free: int, quantity: int) -> str:
+    if free <= 0:
+        return "None are left for that period."
+    return f"Only {free} left for that period; you asked for {quantity}."
 
 
 def _short(free: int, quantity: int) -> str:

@@ -15,6 +15,7 @@ from rental.booking.domain.availability import Availability, assess, earliest_st
 from rental.booking.domain.models import (
     HOLDING,
     ON_HIRE_NOT_CANCELLED,
+    Order,
     PricingBasis,
     Reservation,
     ReservationStatus,
@@ -22,7 +23,7 @@ from rental.booking.domain.models import (
 )
 from rental.booking.domain.policy import BookingPolicy
 from rental.booking.infrastructure.repositories import ListReservations, ReservationRepository
-from rental.catalog import CatalogFacade
+from rental.catalog import CatalogFacade, KitDetails
 from rental.customers import CustomerFacade
 from rental.inventory import BookedDemand, InventoryFacade
 from rental.pricing import PricingFacade, Quote, RateCard
@@ -359,6 +360,20 @@ class AvailabilityQueries:
             if problem:
                 raise ValidationError(problem[1], field=problem[0])
 
+    def type_name(self, equipment_type_id: str) -> str:
+        return self._catalog.get_equipment_type_details(equipment_type_id).name
+
+    def bookable_kit(self, kit_id: str) -> KitDetails:
+        """The kit, when it can be booked (active, with every component active);
+        ValidationError otherwise."""
+        try:
+            kit = self._catalog.get_kit(kit_id)
+        except NotFoundError:
+            raise ValidationError("That kit is no longer offered.", field="lines") from None
+        if not kit.public:
+            raise ValidationError(f"{kit.name} cannot be booked at the moment.", field="lines")
+        return kit
+
     def ensure_type_bookable(self, equipment_type_id: str) -> None:
         details = self._catalog.get_equipment_type_details(equipment_type_id)
         if not details.active:
@@ -410,14 +425,21 @@ class AvailabilityQueries:
         quantity: int,
         now: datetime,
         exclude_id: str | None = None,
+        exclude_order_id: str | None = None,
     ) -> Availability:
         """Capacity against live use over the period plus the type's turnaround buffer, without
         refusing (a change's preview says how many are free). The fleet (with the turnaround)
-        and the reservations are read once each."""
+        and the reservations are read once each. `exclude_*`: a booking's (or an order's) own
+        use is not counted."""
         profile = self._inventory.get_capacity_profile(equipment_type_id, period)
         occupied = period.expanded(after=profile.turnaround)
         occupancies = self._reservations.occupancies(
-            equipment_type_id, occupied, profile.turnaround, now, exclude_id=exclude_id
+            equipment_type_id,
+            occupied,
+            profile.turnaround,
+            now,
+            exclude_id=exclude_id,
+            exclude_order_id=exclude_order_id,
         )
         return assess(occupancies, occupied, quantity, profile.capacity_for(occupied))
 
@@ -596,6 +618,22 @@ class ReservationQueries:
                 "This booking link is not valid. Check the link in your confirmation."
             )
         return reservation
+
+    def get_order(self, order_id: str) -> Order:
+        order = self._reservations.get_order(order_id)
+        if order is None:
+            raise NotFoundError("That booking does not exist.")
+        return order
+
+    def order_for_customer_link(self, reference: str, token: str) -> Order:
+        """The order behind a manage link (see for_customer_link: the same NotFoundError)."""
+        order_id = self._reservations.order_id_by_reference(reference)
+        order = self._reservations.get_order(order_id) if order_id else None
+        if order is None or not hmac.compare_digest(order.manage_token_hash, hash_token(token)):
+            raise NotFoundError(
+                "This booking link is not valid. Check the link in your confirmation."
+            )
+        return order
 
     def may_book_again(self, reservation: Reservation) -> bool:
         """An expired booking offers its dates again while they can still be booked (their

@@ -243,6 +243,12 @@ class Reservation:
     # Bumped by every change. Saves are conditional on it (no stale copy can overwrite a newer
     # state) and events carry it, so consumers can tell an old event from a newer one.
     version: int = 0
+    # The order this is a line of (see Order) and its place there. A kit booked is one line
+    # per component type, each naming the kit and how many kits were booked.
+    order_id: str = ""
+    line_no: int = 1
+    kit_id: str | None = None
+    kit_quantity: int | None = None
 
     @property
     def total(self) -> Money:
@@ -471,3 +477,90 @@ class Reservation:
         if not self.needs_attention or (code is not None and self.attention_code != code):
             return self
         return self._changed(now, needs_attention=False, attention_reason=None, attention_code=None)
+
+
+def line_reference(order_reference: str, line_no: int) -> str:
+    """A line's own reference: the order's for its first line (so a one-line order is what a
+    booking always was), "RK-ABC234-2" for the second."""
+    return order_reference if line_no == 1 else f"{order_reference}-{line_no}"
+
+
+# How an order's lines make its status, most telling first: equipment out makes the order on
+# hire; a line still to serve makes it confirmed (other lines may have been removed).
+_ORDER_STATUS_PRECEDENCE = (S.ON_HIRE, S.CONFIRMED, S.PENDING, S.REQUESTED, S.COMPLETED)
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """Lines booked together for one period by one customer, under one reference, one manage
+    link and one hold (they are confirmed, held and expire together). The lines are
+    reservations of the spec: each keeps its own status, price and allocations."""
+
+    id: str
+    reference: str
+    customer_id: str
+    manage_token_hash: str = field(repr=False)
+    channel: BookingChannel
+    created_at: datetime
+    lines: tuple[Reservation, ...]
+
+    def __post_init__(self) -> None:
+        if not self.lines:
+            raise ValueError("an order has at least one line")
+
+    @property
+    def first(self) -> Reservation:
+        return self.lines[0]
+
+    @property
+    def live_lines(self) -> tuple[Reservation, ...]:
+        """The lines not cancelled (a line removed from the order is cancelled): what the
+        order is now. All of them when every line was cancelled (a cancelled order)."""
+        live = tuple(r for r in self.lines if r.status is not S.CANCELLED)
+        return live or self.lines
+
+    @property
+    def status(self) -> ReservationStatus:
+        statuses = {r.status for r in self.live_lines}
+        for status in _ORDER_STATUS_PRECEDENCE:
+            if status in statuses:
+                return status
+        return self.first.status
+
+    @property
+    def period(self) -> TimeRange:
+        return self.first.period
+
+    @property
+    def basis(self) -> PricingBasis:
+        return self.first.basis
+
+    @property
+    def hold_expires_at(self) -> datetime | None:
+        return self.first.hold_expires_at
+
+    @property
+    def total(self) -> Money:
+        return _sum(r.total for r in self.live_lines)
+
+    @property
+    def deposit(self) -> Money:
+        return _sum(r.quote.deposit for r in self.live_lines)
+
+    @property
+    def several(self) -> bool:
+        return len(self.lines) > 1
+
+    def line_ids(self) -> list[str]:
+        return [r.id for r in self.lines]
+
+    def type_ids(self) -> list[str]:
+        """Its equipment types in the one order every lock is taken in (sorted)."""
+        return sorted({r.equipment_type_id for r in self.lines})
+
+
+def _sum(amounts: Any) -> Money:
+    total: Money | None = None
+    for amount in amounts:
+        total = amount if total is None else total + amount
+    return total if total is not None else Money.zero()

@@ -12,6 +12,20 @@ from sqlalchemy.orm import Mapped, mapped_column
 from rental.shared.db import Base, UTCDateTime
 
 
+class OrderEntity(Base):
+    """An order: one reference, one manage link, one customer; its lines are reservations
+    (their status, period and price are the lines')."""
+
+    __tablename__ = "booking_orders"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    customer_id: Mapped[str] = mapped_column(String(36), index=True)
+    manage_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    channel: Mapped[str] = mapped_column(String(10), default="ONLINE", server_default="ONLINE")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class ReservationEntity(Base):
     __tablename__ = "booking_reservations"
 
@@ -30,7 +44,14 @@ class ReservationEntity(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    manage_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The order's (lines of one order share it; the order is found by its own copy).
+    manage_token_hash: Mapped[str] = mapped_column(String(64), index=True)
+    # The order this reservation is a line of, and its place there; a kit's components are
+    # lines that name the kit and how many kits were booked.
+    order_id: Mapped[str] = mapped_column(String(36), index=True)
+    line_no: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    kit_id: Mapped[str | None] = mapped_column(String(36))
+    kit_quantity: Mapped[int | None] = mapped_column(Integer)
     cancellation_reason: Mapped[str | None] = mapped_column(Text)
     needs_attention: Mapped[bool] = mapped_column(Boolean, default=False)
     attention_reason: Mapped[str | None] = mapped_column(Text)

@@ -17,12 +17,13 @@ from rental.booking.domain.models import (
     HOLDING,
     BookingChannel,
     FrozenQuote,
+    Order,
     PricingBasis,
     Reservation,
     ReservationStatus,
     TypedDetails,
 )
-from rental.booking.infrastructure.entities import ReservationEntity
+from rental.booking.infrastructure.entities import OrderEntity, ReservationEntity
 from rental.shared.db import db, is_postgres
 from rental.shared.errors import ConflictError
 from rental.shared.time_range import TimeRange
@@ -54,6 +55,10 @@ def to_domain(e: ReservationEntity) -> Reservation:
         origin_key=e.origin_key,
         customer_known=bool(e.customer_known),
         typed_details=TypedDetails.from_dict(e.typed_details) if e.typed_details else None,
+        order_id=e.order_id,
+        line_no=e.line_no,
+        kit_id=e.kit_id,
+        kit_quantity=e.kit_quantity,
     )
 
 
@@ -83,7 +88,23 @@ def to_entity(r: Reservation, e: ReservationEntity | None = None) -> Reservation
     e.origin_key = r.origin_key
     e.customer_known = r.customer_known
     e.typed_details = r.typed_details.to_dict() if r.typed_details else None
+    e.order_id = r.order_id
+    e.line_no = r.line_no
+    e.kit_id = r.kit_id
+    e.kit_quantity = r.kit_quantity
     return e
+
+
+def order_of(o: OrderEntity, lines: Sequence[ReservationEntity]) -> Order:
+    return Order(
+        id=o.id,
+        reference=o.reference,
+        customer_id=o.customer_id,
+        manage_token_hash=o.manage_token_hash,
+        channel=BookingChannel(o.channel),
+        created_at=o.created_at,
+        lines=tuple(to_domain(e) for e in sorted(lines, key=lambda e: e.line_no)),
+    )
 
 
 def _live(now: datetime):
@@ -105,7 +126,7 @@ def _open(now: datetime):
 
 @dataclass(frozen=True, slots=True)
 class NewBookingGuards:
-    same_form_id: str | None  # the booking this form already made (the same manage token)
+    same_form_id: str | None  # the order this form already made (the same manage token)
     open_of_customer: int  # live holds and requests waiting for confirmation
     open_of_origin: int  # the same, from the same network (0 when the origin is unknown)
     reference_taken: bool
@@ -142,17 +163,26 @@ class ReservationRepository:
         """Serialise competing bookings of one type until the transaction ends."""
         self._lock(f"booking:{equipment_type_id}")
 
+    def lock_equipment_types(self, equipment_type_ids: Sequence[str]) -> None:
+        """Several types' locks in one statement, in sorted order (see lock_for_new_booking)."""
+        self._lock(*(f"booking:{t}" for t in sorted(set(equipment_type_ids))))
+
     def lock_for_new_booking(
-        self, equipment_type_id: str, customer_id: str | None, origin_key: str | None
+        self,
+        equipment_type_ids: str | Sequence[str],
+        customer_id: str | None,
+        origin_key: str | None,
     ) -> None:
-        """The type's lock and, for an online booking, the customer's and the origin's, so
+        """The types' locks and, for an online booking, the customer's and the origin's, so
         the caps on open bookings hold under concurrent requests — in one statement, always
-        in this order (customer, origin, type), so no two transactions wait for each other in
-        a circle (every other lock taken is a type's alone)."""
+        in this order (customer, origin, then the types sorted), so no two transactions wait
+        for each other in a circle (every other lock taken is types' alone, sorted)."""
+        if isinstance(equipment_type_ids, str):
+            equipment_type_ids = [equipment_type_ids]
         names = [
             *([f"booking-customer:{customer_id}"] if customer_id else []),
             *([f"booking-origin:{origin_key}"] if origin_key else []),
-            f"booking:{equipment_type_id}",
+            *(f"booking:{t}" for t in sorted(set(equipment_type_ids))),
         ]
         self._lock(*names)
 
@@ -188,7 +218,7 @@ class ReservationRepository:
         same_reference = E.reference == reference
         row = self.session.execute(
             select(
-                func.max(case((same_form, E.id))),
+                func.max(case((same_form, E.order_id))),
                 func.count(case((of_customer, 1))),
                 func.count(case((of_origin, 1))),
                 func.count(case((same_reference, 1))),
@@ -199,6 +229,57 @@ class ReservationRepository:
     def add(self, reservation: Reservation) -> None:
         self.session.add(to_entity(reservation))
         self.session.flush()
+
+    def add_order(self, order: Order) -> None:
+        """The order and all its lines, in one flush."""
+        self.session.add(
+            OrderEntity(
+                id=order.id,
+                reference=order.reference,
+                customer_id=order.customer_id,
+                manage_token_hash=order.manage_token_hash,
+                channel=order.channel.value,
+                created_at=order.created_at,
+            )
+        )
+        self.session.add_all([to_entity(line) for line in order.lines])
+        self.session.flush()
+
+    def get_order(self, order_id: str, *, for_update: bool = False) -> Order | None:
+        """The order with its lines (with `for_update`, the lines' rows locked until the
+        transaction ends, as committed now — see get_for_update)."""
+        order = self.session.get(OrderEntity, order_id)
+        if order is None:
+            return None
+        query = select(E).where(E.order_id == order_id).order_by(E.line_no)
+        if for_update:
+            query = query.with_for_update().execution_options(populate_existing=True)
+        return order_of(order, list(self.session.scalars(query)))
+
+    def order_id_by_reference(self, reference: str) -> str | None:
+        return self.session.scalar(
+            select(OrderEntity.id).where(OrderEntity.reference == reference.strip().upper())
+        )
+
+    def orders_of_lines(self, reservation_ids: set[str]) -> dict[str, Order]:
+        """Line ID → its order, for the lines given (two statements however many)."""
+        if not reservation_ids:
+            return {}
+        order_ids = select(E.order_id).where(E.id.in_(sorted(reservation_ids)))
+        orders = {
+            o.id: o
+            for o in self.session.scalars(select(OrderEntity).where(OrderEntity.id.in_(order_ids)))
+        }
+        lines: dict[str, list[ReservationEntity]] = {order_id: [] for order_id in orders}
+        for e in self.session.scalars(select(E).where(E.order_id.in_(list(orders)))):
+            lines[e.order_id].append(e)
+        built = {order_id: order_of(orders[order_id], lines[order_id]) for order_id in orders}
+        return {
+            line.id: order
+            for order in built.values()
+            for line in order.lines
+            if line.id in reservation_ids
+        }
 
     def save(self, reservation: Reservation) -> None:
         """Write the reservation back; refused when someone else changed it since it was read
@@ -240,11 +321,15 @@ class ReservationRepository:
         return {rid: ref for rid, ref in rows}
 
     def made_by_form(self, token_hash: str) -> str | None:
-        """The ID of the booking made with this form's token (its manage token), if any."""
-        return self.session.scalar(select(E.id).where(E.manage_token_hash == token_hash).limit(1))
+        """The ID of the first line of the order made with this form's token (its manage
+        token), if any."""
+        return self.session.scalar(
+            select(E.id).where(E.manage_token_hash == token_hash).order_by(E.line_no).limit(1)
+        )
 
     def reference_exists(self, reference: str) -> bool:
-        return self.session.scalar(select(func.count()).where(E.reference == reference)) > 0
+        taken = select(OrderEntity.id).where(OrderEntity.reference == reference)
+        return self.session.scalar(select(func.count()).select_from(taken.subquery())) > 0
 
     def occupancies(
         self,
@@ -253,9 +338,11 @@ class ReservationRepository:
         buffer: timedelta,
         now: datetime,
         exclude_id: str | None = None,
+        exclude_order_id: str | None = None,
     ) -> list[Occupancy]:
-        """Live reservations of the type whose occupied range (period + buffer) meets `window`.
-        One query on (equipment_type_id, start_at, end_at)."""
+        """Live reservations of the type whose occupied range (period + buffer) meets `window`
+        (without one reservation's, or one order's, own). One query on (equipment_type_id,
+        start_at, end_at)."""
         query = select(E.start_at, E.end_at, E.quantity).where(
             E.equipment_type_id == equipment_type_id,
             E.start_at < window.end,
@@ -264,6 +351,8 @@ class ReservationRepository:
         )
         if exclude_id:
             query = query.where(E.id != exclude_id)
+        if exclude_order_id:
+            query = query.where(E.order_id != exclude_order_id)
         return [
             Occupancy(TimeRange(start, end + buffer), quantity)
             for start, end, quantity in self.session.execute(query)

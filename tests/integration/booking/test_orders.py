@@ -1,0 +1,215 @@
+"""Orders: several lines (types and kits) for one period under one reference, one hold and one
+manage link; placed all or nothing (one line short and nothing is written), confirmed and
+cancelled whole; on both databases."""
+
+from __future__ import annotations
+
+import secrets
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import text
+
+from rental.booking import (
+    BookingChannel,
+    BookingFacade,
+    BookOrderOnline,
+    OrderLine,
+    OrderShort,
+    PlaceOrder,
+    PricingBasis,
+    ReservationStatus,
+)
+from rental.catalog import CatalogFacade, DefineKit, KitComponent
+from rental.customers import CustomerDetailsInput
+from rental.extensions import db
+from rental.shared.errors import ConflictError
+from rental.shared.money import Money
+from rental.shared.time_range import TimeRange
+from tests.support.fleet import make_customer, make_type, tomorrow_at
+
+SLOT = TimeRange(tomorrow_at(9), tomorrow_at(17))
+S = ReservationStatus
+
+
+def kit(*components: tuple[str, int], discount: str = "10") -> str:
+    return CatalogFacade().define_kit(
+        DefineKit(
+            name=f"Kit {secrets.token_hex(3)}",
+            description="Stage power.",
+            discount_percent=Decimal(discount),
+            components=tuple(KitComponent(t, n) for t, n in components),
+        )
+    )
+
+
+def place(customer_id: str, *lines: OrderLine, token: str | None = None):
+    return BookingFacade().place_order(
+        PlaceOrder(
+            customer_id,
+            lines,
+            SLOT,
+            PricingBasis.HOURLY,
+            token or secrets.token_urlsafe(24),
+            # Staff's channel: no request for a large share of the small test fleets.
+            channel=BookingChannel.STAFF,
+        )
+    )
+
+
+def counts() -> tuple[int, int, int]:
+    row = db.session.execute(
+        text(
+            "SELECT (SELECT count(*) FROM booking_orders), "
+            "(SELECT count(*) FROM booking_reservations), "
+            "(SELECT count(*) FROM outbox_messages WHERE event_type = 'ReservationCreated')"
+        )
+    ).one()
+    db.session.rollback()
+    return tuple(row)
+
+
+@pytest.fixture
+def fleets(app):
+    return make_type(3, name="Generator"), make_type(4, name="Light tower"), make_type(10)
+
+
+def test_an_order_of_two_types_and_a_kit_is_one_reference_one_hold_one_token(fleets):
+    gens, lights, cables = fleets
+    kit_id = kit((gens.type_id, 1), (lights.type_id, 2), discount="10")
+    order = place(
+        make_customer(),
+        OrderLine(1, equipment_type_id=gens.type_id),
+        OrderLine(2, kit_id=kit_id),
+        OrderLine(5, equipment_type_id=cables.type_id),
+    )
+    refs = [line.reference for line in order.lines]
+    assert refs == [order.reference] + [f"{order.reference}-{n}" for n in (2, 3, 4)]
+    assert [(line.equipment_type_id, line.quantity) for line in order.lines] == [
+        (gens.type_id, 1),
+        (gens.type_id, 2),  # the kits' generators: 2 kits × 1
+        (lights.type_id, 4),  # 2 kits × 2 light towers
+        (cables.type_id, 5),
+    ]
+    assert [line.kit_id for line in order.lines] == [None, kit_id, kit_id, None]
+    assert {line.status for line in order.lines} == {S.PENDING}
+    assert len({line.hold_expires_at for line in order.lines}) == 1
+    assert len({line.manage_token_hash for line in order.lines}) == 1
+    # A kit's components are priced as the types, less the kit's discount.
+    kit_line = order.lines[2]
+    assert kit_line.quote.discounts[-1].amount == -(kit_line.quote.subtotal * Decimal("0.1"))
+    assert order.total == sum((line.total for line in order.lines[1:]), order.lines[0].total)
+    assert counts() == (1, 4, 4)
+
+
+def test_one_short_line_writes_nothing_and_names_the_line_and_what_is_free(fleets):
+    gens, lights, _ = fleets
+    place(make_customer(), OrderLine(2, equipment_type_id=gens.type_id))
+    before = counts()
+    with pytest.raises(OrderShort) as refused:
+        place(
+            make_customer(),
+            OrderLine(2, equipment_type_id=lights.type_id),
+            OrderLine(2, equipment_type_id=gens.type_id),
+        )
+    assert refused.value.short == {1: 1}
+    assert "only 1 free, you asked for 2" in refused.value.message
+    assert counts() == before
+
+
+def test_lines_sharing_a_type_are_counted_together(fleets):
+    gens, lights, _ = fleets
+    kit_id = kit((gens.type_id, 2), (lights.type_id, 1))
+    with pytest.raises(OrderShort) as refused:
+        # 3 generators: the kit takes 2, the generator line asks for 2 more.
+        place(
+            make_customer(),
+            OrderLine(1, kit_id=kit_id),
+            OrderLine(2, equipment_type_id=gens.type_id),
+        )
+    assert refused.value.short == {0: 0, 1: 1}
+    assert counts() == (0, 0, 0)
+
+
+def test_a_cart_checked_out_online_registers_nobody_when_a_line_is_short(fleets):
+    gens, lights, _ = fleets
+    with pytest.raises(OrderShort):
+        BookingFacade().book_order_online(
+            BookOrderOnline(
+                CustomerDetailsInput(
+                    *("Ada", "ada@example.com", "+49 30 1", "Hauptstr. 1", "Berlin"),
+                    *("Berlin", "10115", "DE"),
+                ),
+                (
+                    OrderLine(1, equipment_type_id=lights.type_id),
+                    OrderLine(9, equipment_type_id=gens.type_id),
+                ),
+                SLOT,
+                PricingBasis.HOURLY,
+                secrets.token_urlsafe(24),
+            )
+        )
+    assert counts() == (0, 0, 0)
+    assert db.session.execute(text("SELECT count(*) FROM customers_customers")).scalar() == 0
+
+
+def test_the_same_form_sent_twice_is_one_order(fleets):
+    gens, lights, _ = fleets
+    customer, token = make_customer(), secrets.token_urlsafe(24)
+    lines = (
+        OrderLine(1, equipment_type_id=gens.type_id),
+        OrderLine(1, equipment_type_id=lights.type_id),
+    )
+    first = place(customer, *lines, token=token)
+    again = place(customer, *lines, token=token)
+    assert again.id == first.id and counts() == (1, 2, 2)
+
+
+def test_confirming_the_order_confirms_every_line_and_the_link_finds_the_order(fleets):
+    gens, lights, _ = fleets
+    token = secrets.token_urlsafe(24)
+    order = place(
+        make_customer(),
+        OrderLine(1, equipment_type_id=gens.type_id),
+        OrderLine(3, equipment_type_id=lights.type_id),
+        token=token,
+    )
+    booking = BookingFacade()
+    booking.confirm_reservation(order.first.id)
+    confirmed = booking.get_order_for_customer(order.reference.lower(), token)
+    assert confirmed.status is S.CONFIRMED
+    assert {line.status for line in confirmed.lines} == {S.CONFIRMED}
+    assert confirmed.total == order.total and isinstance(confirmed.deposit, Money)
+    with pytest.raises(Exception, match="not valid"):
+        booking.get_order_for_customer(order.reference, secrets.token_urlsafe(24))
+
+
+def test_an_expired_hold_confirms_only_when_all_of_it_still_fits(fleets):
+    gens, lights, _ = fleets
+    order = place(
+        make_customer(),
+        OrderLine(1, equipment_type_id=gens.type_id),
+        OrderLine(1, equipment_type_id=lights.type_id),
+    )
+    db.session.execute(
+        text("UPDATE booking_reservations SET hold_expires_at = :at WHERE order_id = :id"),
+        {"at": SLOT.start.replace(year=2000), "id": order.id},
+    )
+    db.session.commit()
+    place(make_customer(), OrderLine(3, equipment_type_id=gens.type_id))  # took the generators
+    with pytest.raises(ConflictError, match=r"Generator .*None are left"):
+        BookingFacade().confirm_reservation(order.first.id)
+    assert {line.status for line in BookingFacade().get_order(order.id).lines} == {S.PENDING}
+
+
+def test_the_customer_cancels_the_whole_order(fleets):
+    gens, lights, _ = fleets
+    order = place(
+        make_customer(),
+        OrderLine(1, equipment_type_id=gens.type_id),
+        OrderLine(1, equipment_type_id=lights.type_id),
+    )
+    BookingFacade().cancel_by_customer(order.first.id, "plans changed")
+    cancelled = BookingFacade().get_order(order.id)
+    assert cancelled.status is S.CANCELLED
+    assert {line.status for line in cancelled.lines} == {S.CANCELLED}
