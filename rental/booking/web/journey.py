@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Response, current_app, flash, redirect, request, url_for
@@ -14,7 +15,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 
 from rental.booking.application.commands import BookOnline
 from rental.booking.application.queries import CheckAvailability
-from rental.booking.domain.models import ReservationStatus
+from rental.booking.domain.models import Reservation, ReservationStatus
 from rental.booking.facade import BookingFacade
 from rental.booking.web.blueprints import bp
 from rental.booking.web.forms import CUSTOMER_FIELDS, BookingRequest, from_period, parse
@@ -238,6 +239,39 @@ def _own(reference: str, token: str):
     return booking, reservation, equipment
 
 
+@dataclass(frozen=True, slots=True)
+class LineView:
+    """A line of an order as the customer's pages show it."""
+
+    reservation: Reservation
+    name: str
+    slug: str
+    kit_name: str | None
+
+
+def _order_view(booking: BookingFacade, reservation: Reservation) -> dict[str, Any]:
+    """The order the reservation is the first line of, and its lines with their names, for
+    the pages that show an order of several lines (a one-line order shows as it always did)."""
+    order = booking.get_order(reservation.order_id)
+    if not order.several:
+        return {"order": order, "order_lines": []}
+    catalog = CatalogFacade()
+    kits: dict[str, str] = {}
+    lines = []
+    for line in order.lines:
+        details = catalog.get_equipment_type_details(line.equipment_type_id)
+        kit_name = None
+        if line.kit_id:
+            if line.kit_id not in kits:
+                try:
+                    kits[line.kit_id] = catalog.get_kit(line.kit_id).name
+                except NotFoundError:
+                    kits[line.kit_id] = "Kit"
+            kit_name = kits[line.kit_id]
+        lines.append(LineView(line, details.name, details.slug, kit_name))
+    return {"order": order, "order_lines": lines}
+
+
 @bp.get("/book/review/<reference>/<token>")
 def review(reference: str, token: str) -> Response:
     booking, reservation, equipment = _own(reference, token)
@@ -252,6 +286,7 @@ def review(reference: str, token: str) -> Response:
         token=token,
         hold_live=reservation.hold_is_live(booking.now()),
         actions=booking.customer_actions(reservation),
+        **_order_view(booking, reservation),
     )
 
 
@@ -269,6 +304,7 @@ def confirm(reference: str, token: str) -> Response:
         booking.confirm_reservation(reservation.id)
     except (ConflictError, ValidationError) as exc:
         now_reservation = booking.get_reservation(reservation.id)
+        view = _order_view(booking, now_reservation)
         return render(
             "booking/review.html",
             status=409,
@@ -278,7 +314,10 @@ def confirm(reference: str, token: str) -> Response:
             token=token,
             hold_live=False,
             error=exc.message,
-            again_url=_again_url(booking, reservation, equipment),
+            again_url=_again_url(booking, reservation, equipment)
+            if view["order_lines"] == []
+            else url_for("storefront.catalog", **_period_params(booking, reservation)),
+            **view,
         )
     return redirect(url_for("booking.confirmed", reference=reference, token=token), code=303)
 
@@ -295,7 +334,14 @@ def confirmed(reference: str, token: str) -> Response:
         reservation=reservation,
         equipment=equipment,
         manage_url=manage_url,
+        **_order_view(booking, reservation),
     )
+
+
+def _period_params(booking: BookingFacade, reservation) -> dict[str, Any]:
+    """The booking's dates as the catalog's period fields (dates-first browsing)."""
+    params = from_period(reservation.period, reservation.basis, 1, booking.policy.timezone)
+    return {k: v for k, v in params.items() if k != "quantity"}
 
 
 def _again_url(booking: BookingFacade, reservation, equipment) -> str:
@@ -311,7 +357,15 @@ def _manage_context(reference: str, token: str) -> dict[str, Any]:
     allocations = InventoryFacade().list_allocations_for_reservation(reservation.id)
     waiting = reservation.status is ReservationStatus.CONFIRMED and not allocations
     expired = reservation.status is ReservationStatus.EXPIRED
+    view = _order_view(booking, reservation)
+    if view["order_lines"]:
+        allocations = [
+            a
+            for line in view["order"].lines[1:]
+            for a in InventoryFacade().list_allocations_for_reservation(line.id)
+        ] + list(allocations)
     return {
+        **view,
         "reservation": reservation,
         "actions": booking.customer_actions(reservation),
         "equipment": equipment,

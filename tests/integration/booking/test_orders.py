@@ -4,6 +4,7 @@ cancelled whole; on both databases."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from decimal import Decimal
 
@@ -213,3 +214,26 @@ def test_the_customer_cancels_the_whole_order(fleets):
     cancelled = BookingFacade().get_order(order.id)
     assert cancelled.status is S.CANCELLED
     assert {line.status for line in cancelled.lines} == {S.CANCELLED}
+
+
+def test_the_customers_pages_show_every_line_of_the_order(app, fleets):
+    gens, lights, _ = fleets
+    kit_id = kit((lights.type_id, 2), discount="0")
+    token = secrets.token_urlsafe(24)
+    order = place(
+        make_customer(),
+        OrderLine(1, equipment_type_id=gens.type_id),
+        OrderLine(1, kit_id=kit_id),
+        token=token,
+    )
+    client = app.test_client()
+    review = client.get(f"/book/review/{order.reference}/{token}").get_data(as_text=True)
+    gens_name = CatalogFacade().get_equipment_type_details(gens.type_id).name
+    assert 'id="order-lines"' in review and gens_name in review
+    assert f"{order.reference}-2" in review and "· in 1 × Kit" in review
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', review).group(1)
+    confirmed = client.post(f"/book/review/{order.reference}/{token}", data={"csrf_token": csrf})
+    assert confirmed.status_code == 303
+    manage = client.get(f"/r/{order.reference}/{token}").get_data(as_text=True)
+    assert "CONFIRMED" in manage and "2 lines" in manage and str(order.total.amount) in manage
+    assert "change-booking" not in manage  # changing a booking of several lines: staff only
