@@ -88,6 +88,9 @@ class PlaceOrder:
     origin_key: str | None = None
     customer_known: bool = False
     typed_details: TypedDetails | None = None
+    # Staff: a quote — validated and priced, holding nothing (whatever is free now); turned
+    # into a booking later by confirming it, when capacity is checked.
+    quote: bool = False
 
     @classmethod
     def of(cls, cmd: CreateReservation) -> PlaceOrder:
@@ -288,26 +291,16 @@ class ReservationCommands:
             return self._order(guards.same_form_id)
         if online:
             self._check_open_bookings(guards)
-        fits = {t: self._availability.capacity(t, cmd.period, 1, now) for t in type_ids}
-        free = {t: fit.remaining_capacity for t, fit in fits.items()}
-        short = shortages([line.demand for line in planned], free)
-        if short:
-            raise OrderShort(_order_short(planned, short), short)
-        # Too large a share of the fleet for one online booking: a request for staff, holding
-        # nothing meanwhile (one visitor cannot block a whole fleet).
-        request = online and any(
-            self._availability.policy.needs_approval(
-                part.quantity, fits[part.equipment_type_id].total_capacity
-            )
-            for line in planned
-            for part in line.parts
-        )
+        if cmd.quote:
+            status = ReservationStatus.QUOTED
+        else:
+            status = self._holding_status(cmd, planned, type_ids, now)
         order = self._new_order(
             cmd,
             planned,
             self._unique_reference() if guards.reference_taken else reference,
             token_hash,
-            ReservationStatus.REQUESTED if request else ReservationStatus.PENDING,
+            status,
             now,
         )
         self._reservations.add_order(order)
@@ -316,10 +309,31 @@ class ReservationCommands:
                 ReservationCreated(
                     **_event_fields(line),
                     hold_expires_at=line.hold_expires_at,
-                    awaiting_approval=request,
+                    awaiting_approval=status is not ReservationStatus.PENDING,
                 )
             )
         return order
+
+    def _holding_status(
+        self, cmd: PlaceOrder, planned: list[_PlannedLine], type_ids: list[str], now: datetime
+    ) -> ReservationStatus:
+        """Every line fits, the others counted (else OrderShort): a hold — or, online, a
+        request when a line takes too large a share of its fleet."""
+        fits = {t: self._availability.capacity(t, cmd.period, 1, now) for t in type_ids}
+        free = {t: fit.remaining_capacity for t, fit in fits.items()}
+        short = shortages([line.demand for line in planned], free)
+        if short:
+            raise OrderShort(_order_short(planned, short), short)
+        # Too large a share of the fleet for one online booking: a request for staff, holding
+        # nothing meanwhile (one visitor cannot block a whole fleet).
+        request = cmd.channel is BookingChannel.ONLINE and any(
+            self._availability.policy.needs_approval(
+                part.quantity, fits[part.equipment_type_id].total_capacity
+            )
+            for line in planned
+            for part in line.parts
+        )
+        return ReservationStatus.REQUESTED if request else ReservationStatus.PENDING
 
     def _plan(
         self,
@@ -375,9 +389,9 @@ class ReservationCommands:
                         status=status,
                         created_at=now,
                         updated_at=now,
-                        hold_expires_at=None
-                        if status is ReservationStatus.REQUESTED
-                        else now + self._hold,
+                        hold_expires_at=now + self._hold
+                        if status is ReservationStatus.PENDING
+                        else None,
                         manage_token_hash=token_hash,
                         channel=cmd.channel,
                         origin_key=cmd.origin_key,
@@ -477,9 +491,11 @@ class ReservationCommands:
         order = self._order(order.id, for_update=True)
         reservation = next(r for r in order.lines if r.id == cmd.reservation_id)
         now = self._now()  # read after the locks: the hold is judged at the moment we decide
-        if reservation.status is ReservationStatus.REQUESTED and not cmd.approve:
+        staff_only = (ReservationStatus.REQUESTED, ReservationStatus.QUOTED)
+        if reservation.status in staff_only and not cmd.approve:
+            kind = "quote" if reservation.status is ReservationStatus.QUOTED else "request"
             raise ConflictError(
-                f"Booking {order.reference} is a request: the shop confirms it for you."
+                f"Booking {order.reference} is a {kind}: the shop confirms it for you."
             )
         lines = [reservation]
         if reservation.status.is_open:
@@ -497,7 +513,7 @@ class ReservationCommands:
                     lines,
                     now,
                     "In the meantime the equipment was booked: "
-                    if reservation.status is ReservationStatus.REQUESTED
+                    if reservation.status in staff_only
                     else "Your hold expired and in the meantime the equipment was booked: ",
                 )
         for line in lines:

@@ -40,6 +40,9 @@ def new_reference() -> str:
 class ReservationStatus(StrEnum):
     PENDING = "PENDING"  # a hold: capacity kept for a few minutes until the customer confirms
     REQUESTED = "REQUESTED"  # too large to book online: waits for staff, holds nothing
+    # A staff quote: priced, holds nothing; staff turn it into a booking (checked again then)
+    # or it expires at its start.
+    QUOTED = "QUOTED"
     CONFIRMED = "CONFIRMED"
     # Handed over: equipment is out with the customer. It stays so until everything handed
     # over is back (then COMPLETED); it cannot be cancelled or marked as a no-show.
@@ -62,7 +65,11 @@ class ReservationStatus(StrEnum):
     @property
     def is_open(self) -> bool:
         """Waiting for someone to confirm it (the customer, or staff for a request)."""
-        return self in (ReservationStatus.PENDING, ReservationStatus.REQUESTED)
+        return self in (
+            ReservationStatus.PENDING,
+            ReservationStatus.REQUESTED,
+            ReservationStatus.QUOTED,
+        )
 
 
 class BookingChannel(StrEnum):
@@ -86,6 +93,7 @@ CHANGEABLE = frozenset({S.PENDING, S.CONFIRMED, S.ON_HIRE})
 TRANSITIONS: dict[ReservationStatus, frozenset[ReservationStatus]] = {
     S.PENDING: frozenset({S.CONFIRMED, S.CANCELLED, S.EXPIRED}),
     S.REQUESTED: frozenset({S.CONFIRMED, S.CANCELLED, S.EXPIRED}),
+    S.QUOTED: frozenset({S.CONFIRMED, S.CANCELLED, S.EXPIRED}),
     # Completed only through ON_HIRE: a booking is complete when what was handed over is back.
     S.CONFIRMED: frozenset({S.ON_HIRE, S.CANCELLED, S.NO_SHOW}),
     S.ON_HIRE: frozenset({S.COMPLETED}),
@@ -298,6 +306,8 @@ class Reservation:
         staff did not approve before the rental would have started."""
         if self.status is HOLD:
             return not self.hold_is_live(now)
+        if self.status is S.QUOTED:
+            return now >= self.period.start
         return self.status is S.REQUESTED and now >= self.approval_deadline
 
     @property
@@ -487,7 +497,14 @@ def line_reference(order_reference: str, line_no: int) -> str:
 
 # How an order's lines make its status, most telling first: equipment out makes the order on
 # hire; a line still to serve makes it confirmed (other lines may have been removed).
-_ORDER_STATUS_PRECEDENCE = (S.ON_HIRE, S.CONFIRMED, S.PENDING, S.REQUESTED, S.COMPLETED)
+_ORDER_STATUS_PRECEDENCE = (
+    S.ON_HIRE,
+    S.CONFIRMED,
+    S.PENDING,
+    S.REQUESTED,
+    S.QUOTED,
+    S.COMPLETED,
+)
 
 
 @dataclass(frozen=True, slots=True)

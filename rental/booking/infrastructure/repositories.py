@@ -389,6 +389,8 @@ class ReservationRepository:
             .where(
                 or_(
                     and_(E.status == ReservationStatus.PENDING.value, E.hold_expires_at <= now),
+                    # A quote nobody turned into a booking before its start.
+                    and_(E.status == ReservationStatus.QUOTED.value, E.start_at <= now),
                     # Reservation.approval_deadline: the start, or the end for whole days
                     # asked for after their first midnight.
                     and_(

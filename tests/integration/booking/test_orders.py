@@ -237,3 +237,53 @@ def test_the_customers_pages_show_every_line_of_the_order(app, fleets):
     manage = client.get(f"/r/{order.reference}/{token}").get_data(as_text=True)
     assert "CONFIRMED" in manage and "2 lines" in manage and str(order.total.amount) in manage
     assert "change-booking" not in manage  # changing a booking of several lines: staff only
+
+
+def test_a_quote_holds_nothing_and_is_checked_again_when_it_becomes_a_booking(fleets):
+    gens, lights, _ = fleets
+    quote = BookingFacade().place_order(
+        PlaceOrder(
+            make_customer(),
+            (
+                OrderLine(2, equipment_type_id=gens.type_id),
+                OrderLine(1, equipment_type_id=lights.type_id),
+            ),
+            SLOT,
+            PricingBasis.HOURLY,
+            secrets.token_urlsafe(24),
+            channel=BookingChannel.STAFF,
+            quote=True,
+        )
+    )
+    assert quote.status is S.QUOTED and quote.hold_expires_at is None
+    # It holds nothing: all three generators can still be booked...
+    taken = place(make_customer(), OrderLine(2, equipment_type_id=gens.type_id))
+    # ...so turning the quote into a booking now finds one free, and nothing changes.
+    with pytest.raises(ConflictError, match="In the meantime the equipment was booked"):
+        BookingFacade().confirm_reservation(quote.first.id, approve=True)
+    with pytest.raises(ConflictError, match="is a quote"):
+        BookingFacade().confirm_reservation(quote.first.id)  # not by the customer
+    BookingFacade().cancel_reservation(taken.first.id, "changed plans")
+    BookingFacade().confirm_reservation(quote.first.id, approve=True)
+    assert BookingFacade().get_order(quote.id).status is S.CONFIRMED
+
+
+def test_a_quote_not_taken_up_expires_at_its_start(app, fleets):
+    from datetime import timedelta
+
+    gens, _, _ = fleets
+    quote = BookingFacade().place_order(
+        PlaceOrder(
+            make_customer(),
+            (OrderLine(1, equipment_type_id=gens.type_id),),
+            SLOT,
+            PricingBasis.HOURLY,
+            secrets.token_urlsafe(24),
+            channel=BookingChannel.STAFF,
+            quote=True,
+        )
+    )
+    assert BookingFacade().expire_stale_holds() == 0
+    later = BookingFacade(clock=lambda: SLOT.start + timedelta(minutes=1))
+    assert later.expire_stale_holds() == 1
+    assert BookingFacade().get_order(quote.id).status is S.EXPIRED
