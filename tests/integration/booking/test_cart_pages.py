@@ -300,3 +300,20 @@ def test_the_cart_page_costs_a_bounded_number_of_statements(visitor, shop):
     # the types (1), the kit (1), the rate cards (1), the fleets (1), the reservations (1),
     # the shop's settings (1): the same for 2 type lines as for 20
     assert len(seen) <= 6, explain(seen)
+
+
+def test_switching_to_hours_keeps_the_days_and_back(visitor, shop):
+    generators, _, _ = shop
+    d = tomorrow() + timedelta(days=2)
+    visitor.add("type", generators.type_id, **dates(d))
+    # the form sent with only the basis changed: the days shown become 09:00–17:00 of them
+    hourly = visitor.post("/cart/period", **{**dates(d), "basis": "hourly"})
+    assert hourly.status_code == 303
+    page = visitor.page()
+    assert f'value="{d.isoformat()}T09:00"' in page and f'value="{d.isoformat()}T17:00"' in page
+    assert "FREE" in line(page, 0) and 'type="datetime-local"' in page
+    back = visitor.post("/cart/period", basis="daily", start=f"{d}T09:00", end=f"{d}T17:00")
+    assert back.status_code == 303
+    page = visitor.page()
+    assert 'type="date"' in page and f'value="{d.isoformat()}"' in page
+    assert "€120.00" in line(page, 0)
