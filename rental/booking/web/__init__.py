@@ -1,6 +1,7 @@
 """Booking's web layer: the customer's journey and the staff pages (several audiences, so a
-package: journey.py, staff.py, timeline.py, and changes.py where both audiences change a
-booking; forms.py parses what visitors type, limits.py holds the request-rate limits)."""
+package: journey.py, cart.py (several types and kits gathered before checkout), staff.py,
+timeline.py, and changes.py where both audiences change a booking; forms.py parses what
+visitors type, limits.py holds the request-rate limits)."""
 
 from rental.booking.web import (  # noqa: F401 - registers the routes
     cart,

@@ -261,7 +261,7 @@ def _fields(req: BookingRequest) -> dict[str, str]:
     return {"basis": "hourly", "start": req.start, "end": req.end}
 
 
-def _switched(form: Any, cart: Cart) -> dict[str, str]:
+def _switched(form: Any) -> dict[str, str]:
     """The period form's fields; when only the basis changed, the other basis' fields are
     made from the days shown (whole days → 09:00–17:00 of them, and back)."""
     values = {k: (form.get(k) or "").strip()[:40] for k in PERIOD_KEYS if k in form}
@@ -280,12 +280,13 @@ def _switched(form: Any, cart: Cart) -> dict[str, str]:
 def cart_period() -> Response:
     booking = BookingFacade()
     cart = Cart.load()
-    req = parse(_switched(request.form, cart), booking.policy, booking.now())
+    req = parse(_switched(request.form), booking.policy, booking.now())
     if not req.errors:
-        # The period rules every line shares; the lines' own (minimum rental) show per line.
+        # The period rules every line shares (an empty cart checks just those, opening hours
+        # included); the lines' own (a type's minimum rental) show per line.
         try:
             assert req.period is not None
-            booking.check_period(req.period, req.basis)
+            booking.check_cart(CheckCart(req.period, req.basis, ()))
         except ValidationError as exc:
             req.errors.update(exc.errors or {"start": exc.message})
     if req.errors:

@@ -317,3 +317,24 @@ def test_switching_to_hours_keeps_the_days_and_back(visitor, shop):
     page = visitor.page()
     assert 'type="date"' in page and f'value="{d.isoformat()}"' in page
     assert "€120.00" in line(page, 0)
+
+
+def test_hours_outside_opening_hours_are_refused_next_to_the_field(visitor, shop):
+    from rental.shop import ShopFacade
+    from tests.integration.test_shop import SETTINGS, at, next_weekday
+
+    ShopFacade().save_settings(SETTINGS)  # Mon–Fri 07:00–18:00
+    generators, _, _ = shop
+    visitor.add("type", generators.type_id)
+    friday = next_weekday(4)
+    late = {
+        "basis": "hourly",
+        "start": at(friday, 17).strftime("%Y-%m-%dT%H:%M"),
+        "end": at(friday, 20).strftime("%Y-%m-%dT%H:%M"),
+    }
+    refused = visitor.post("/cart/period", **late)
+    assert refused.status_code == 422
+    assert re.search(r'id="end-error"[^>]*>[^<]*we are open 07:00', text(refused))
+    fine = {**late, "end": at(friday, 18).strftime("%Y-%m-%dT%H:%M")}
+    assert visitor.post("/cart/period", **fine).status_code == 303
+    assert "FREE" in line(visitor.page(), 0)
