@@ -18,10 +18,11 @@ from rental.shared.web import RETRY_AFTER_SECONDS, no_store, render
 bp = Blueprint("pages", __name__)
 
 # Kept out of search engines: staff pages (/admin and everything below it), sign-in, the
-# booking forms and the customers' private manage links (/r/<reference>/<token>). Robots rules
-# match prefixes: /book/ and /r/ keep their slash (every page there is below it), so a future
-# public page that merely starts with the same letters (/rentals, /books) is not hidden.
-PRIVATE_PATHS = ("/admin", "/book/", "/r/", "/login")
+# booking forms, a visitor's cart (/cart and its forms below it) and the customers' private
+# manage links (/r/<reference>/<token>). Robots rules match prefixes: /book/ and /r/ keep their
+# slash (every page there is below it), so a future public page that merely starts with the
+# same letters (/rentals, /books) is not hidden.
+PRIVATE_PATHS = ("/admin", "/book/", "/cart", "/r/", "/login")
 ROBOTS_MAX_AGE = 86400
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import current_app, has_app_context
 
+from rental.booking.application.cart import CartCheck, CartQueries, CheckCart
 from rental.booking.application.commands import (
     BookForCustomer,
     BookOnline,
@@ -94,6 +95,11 @@ class BookingFacade:
 
     def check_availability(self, query: CheckAvailability) -> AvailabilityResult:
         return self._availability.check(query)
+
+    def check_cart(self, query: CheckCart) -> CartCheck:
+        """Every line of a cart (types and kits) checked for one period: free with the other
+        lines counted, price, alternatives for a short line. ValidationError for the period."""
+        return CartQueries(self._availability, CatalogFacade(), self.now).check(query)
 
     def check_period(self, period: TimeRange, basis: PricingBasis) -> None:
         """The period rules every type shares; ValidationError naming the field."""

@@ -435,6 +435,7 @@ def test_robots_txt_keeps_private_pages_out_and_points_at_the_sitemap(client, ap
         "User-agent: *\n"
         "Disallow: /admin\n"
         "Disallow: /book/\n"
+        "Disallow: /cart\n"
         "Disallow: /r/\n"
         "Disallow: /login\n"
         "Sitemap: https://rent.example.com/sitemap.xml\n"

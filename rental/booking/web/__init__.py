@@ -1,8 +1,15 @@
 """Booking's web layer: the customer's journey and the staff pages (several audiences, so a
-package: journey.py, staff.py, timeline.py, and changes.py where both audiences change a
-booking; forms.py parses what visitors type, limits.py holds the request-rate limits)."""
+package: journey.py, cart.py (several types and kits gathered before checkout), staff.py,
+timeline.py, and changes.py where both audiences change a booking; forms.py parses what
+visitors type, limits.py holds the request-rate limits)."""
 
-from rental.booking.web import changes, journey, staff, timeline  # noqa: F401 - registers the routes
+from rental.booking.web import (  # noqa: F401 - registers the routes
+    cart,
+    changes,
+    journey,
+    staff,
+    timeline,
+)
 from rental.booking.web.blueprints import admin_bp, bp
 
 __all__ = ["admin_bp", "bp"]

@@ -1,0 +1,74 @@
+"""The cart in a browser on a phone: a customer adds a type from its booking page and a kit
+from the kit page (htmx says "Added" and the header counts), opens the cart, changes the
+dates (every line is checked again), sees one line go short and takes "Book the N that are
+free" — no page wider than the screen, no console errors."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from playwright.sync_api import Browser, expect
+
+from rental.catalog import CatalogFacade, DefineKit, KitComponent
+from tests.support.daily import book, days
+from tests.support.fleet import make_type
+
+PHONE = {"width": 390, "height": 844}
+
+
+def test_a_customer_fills_a_cart_on_a_phone_and_takes_the_suggestion(browser: Browser, live_server):
+    with live_server.app.app_context():
+        generators = make_type(units=3, name="Generator", daily="120.00")
+        lights = make_type(units=5, name="Light tower", daily="45.00", weekly=None)
+        CatalogFacade().define_kit(
+            DefineKit(
+                name="Event power kit",
+                slug="event-power",
+                discount_percent=Decimal(10),
+                components=(KitComponent(generators.type_id, 1), KitComponent(lights.type_id, 2)),
+            )
+        )
+        first = date.today() + timedelta(days=5)
+        busy = first + timedelta(days=1)
+        book(lights.type_id, days(busy, busy), 2)  # 3 light towers left on `busy`
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    d = first.isoformat()
+
+    page.goto(
+        f"{live_server.url}/book/{lights.slug}?basis=daily&start_date={d}&end_date={d}&quantity=2"
+    )
+    page.locator("#add-to-booking").click()
+    expect(page.locator(".cart-added")).to_contain_text("Added 2 ×")
+    expect(page.locator("#cart-nav")).to_have_text("Booking (1)")
+
+    page.goto(f"{live_server.url}/catalog/kits/event-power?start_date={d}&end_date={d}")
+    page.locator("#add-to-booking").click()
+    expect(page.locator("#cart-nav")).to_have_text("Booking (2)")
+    page.locator("#cart-nav a").click()
+
+    expect(page.locator(".cart-line")).to_have_count(2)
+    expect(page.locator(".cart-line-short")).to_have_count(0)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    page.locator("#start_date").fill(busy.isoformat())
+    page.locator("#end_date").fill(busy.isoformat())
+    page.get_by_role("button", name="Check every item for these dates").click()
+    light_line = page.locator("#cart-line-0")
+    expect(light_line).to_contain_text("SHORT: 1 FREE")
+    expect(page.locator("#cart-not-ready")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    light_line.get_by_role("button", name="Book the 1 that is free").click()
+    expect(page.locator("#cart-line-0 input[name=quantity]").last).to_have_value("1")
+    expect(page.locator("#cart-not-ready")).to_have_count(0)
+    expect(page.locator(".cart-line-short")).to_have_count(0)
+
+    page.reload()  # the cart lives in the session
+    expect(page.locator(".cart-line")).to_have_count(2)
+    assert errors == []
+    context.close()
