@@ -1,11 +1,13 @@
 """Booking's web layer: the customer's journey and the staff pages (several audiences, so a
-package: journey.py, cart.py (several types and kits gathered before checkout), staff.py,
+package: journey.py, cart.py (several types and kits gathered before checkout) and
+checkout.py (the cart's details step, placing one order), staff.py,
 timeline.py, and changes.py where both audiences change a booking; forms.py parses what
 visitors type, limits.py holds the request-rate limits)."""
 
 from rental.booking.web import (  # noqa: F401 - registers the routes
     cart,
     changes,
+    checkout,
     journey,
     staff,
     timeline,

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 
-from rental.catalog import CatalogFacade, DefineKit, KitComponent, UpdateEquipmentType
+from rental.catalog import CatalogFacade, UpdateEquipmentType
 from tests.support.auth import csrf_token
 from tests.support.daily import book, days, tomorrow
 from tests.support.fleet import make_type
@@ -22,22 +21,6 @@ HTMX = {"HX-Request": "true"}
 
 def text(response) -> str:
     return response.get_data(as_text=True)
-
-
-@pytest.fixture
-def shop(app):
-    generators = make_type(units=3, name="Generator", daily="120.00", deposit="200.00")
-    lights = make_type(units=5, name="Light tower", daily="45.00", weekly=None, deposit="50.00")
-    kit_id = CatalogFacade().define_kit(
-        DefineKit(
-            name="Event power kit",
-            slug="event-power",
-            description="Stage power.",
-            discount_percent=Decimal(10),
-            components=(KitComponent(generators.type_id, 1), KitComponent(lights.type_id, 2)),
-        )
-    )
-    return generators, lights, kit_id
 
 
 def dates(first, last=None) -> dict[str, str]:
