@@ -2,6 +2,7 @@
 only what is exported here; Booking's published events are in rental.contracts.booking."""
 
 from rental.booking.application.commands import (
+    AddOrderLine,
     BookForCustomer,
     BookOnline,
     BookOrderOnline,
@@ -40,6 +41,7 @@ from rental.contracts.booking import (
 
 __all__ = [
     "PERIOD_FIELDS",
+    "AddOrderLine",
     "Alternatives",
     "AvailabilityResult",
     "BookForCustomer",

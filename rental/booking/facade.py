@@ -11,6 +11,7 @@ from flask import current_app, has_app_context
 
 from rental.booking.application.cart import CartCheck, CartQueries, CheckCart
 from rental.booking.application.commands import (
+    AddOrderLine,
     BookForCustomer,
     BookOnline,
     BookOrderOnline,
@@ -184,6 +185,11 @@ class BookingFacade:
         with unit_of_work():
             self._commands.check_customer(cmd.customer_id)
             return self._commands.place_order(cmd)
+
+    def add_order_line(self, cmd: AddOrderLine) -> Order:
+        """Staff: one more line for an order not under way yet (see AddOrderLine)."""
+        with unit_of_work():
+            return self._commands.add_line(cmd)
 
     def book_for_customer(self, cmd: BookForCustomer) -> str:
         """Staff: a confirmed booking for an existing or a new customer (one transaction);

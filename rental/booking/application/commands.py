@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from rental.booking.application.queries import AvailabilityQueries, ChangePreview
 from rental.booking.domain.models import (
+    CHANGEABLE,
     ON_HIRE_NOT_CANCELLED,
     TYPED_FIELDS,
     BookingChannel,
@@ -34,6 +35,7 @@ from rental.booking.domain.orders import (
     OrderLine,
     OrderShort,
     check_lines,
+    free_for_line,
     shortages,
 )
 from rental.booking.infrastructure.repositories import NewBookingGuards, ReservationRepository
@@ -150,6 +152,16 @@ class ChangeReservation:
     quantity: int
     by_customer: bool = False
     expected_version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AddOrderLine:
+    """Staff add a line (a type or a kit) to an order that is not under way yet: for the
+    order's period, checked under the locks like a new booking (the order's own lines are
+    use like any other), in the order's state (held with its hold, confirmed, or quoted)."""
+
+    order_id: str
+    line: OrderLine
 
 
 @dataclass(frozen=True, slots=True)
@@ -372,37 +384,26 @@ class ReservationCommands:
         now: datetime,
     ) -> Order:
         order_id = str(uuid.uuid4())
-        lines: list[Reservation] = []
-        for line in planned:
-            for part in line.parts:
-                line_no = len(lines) + 1
-                lines.append(
-                    Reservation(
-                        id=order_id if line_no == 1 else str(uuid.uuid4()),
-                        reference=line_reference(reference, line_no),
-                        customer_id=cmd.customer_id,
-                        equipment_type_id=part.equipment_type_id,
-                        period=cmd.period,
-                        quantity=part.quantity,
-                        basis=cmd.basis,
-                        quote=part.quote,
-                        status=status,
-                        created_at=now,
-                        updated_at=now,
-                        hold_expires_at=now + self._hold
-                        if status is ReservationStatus.PENDING
-                        else None,
-                        manage_token_hash=token_hash,
-                        channel=cmd.channel,
-                        origin_key=cmd.origin_key,
-                        customer_known=cmd.customer_known,
-                        typed_details=cmd.typed_details,
-                        order_id=order_id,
-                        line_no=line_no,
-                        kit_id=line.line.kit_id,
-                        kit_quantity=line.line.quantity if line.line.kit_id else None,
-                    )
-                )
+        lines = [
+            replace(
+                line,
+                manage_token_hash=token_hash,
+                channel=cmd.channel,
+                origin_key=cmd.origin_key,
+                customer_known=cmd.customer_known,
+                typed_details=cmd.typed_details,
+            )
+            for line in self._lines(
+                order_id,
+                reference,
+                cmd.customer_id,
+                planned,
+                cmd.period,
+                cmd.basis,
+                status,
+                now,
+            )
+        ]
         return Order(
             id=order_id,
             reference=reference,
@@ -412,6 +413,108 @@ class ReservationCommands:
             created_at=now,
             lines=tuple(lines),
         )
+
+    def add_line(self, cmd: AddOrderLine) -> Order:
+        """See AddOrderLine. All or nothing; refused (ConflictError) when the order is on
+        hire or finished, OrderShort when the line does not fit."""
+        now = self._now()
+        order = self._order(cmd.order_id)
+        if order.status not in (
+            ReservationStatus.PENDING,
+            ReservationStatus.CONFIRMED,
+            ReservationStatus.QUOTED,
+        ):
+            raise ConflictError(
+                f"{order.reference} is {order.status.label.lower()}: lines can be added only "
+                "before the rental is under way. Make a new booking for more equipment."
+            )
+        planned = self._plan(cmd.line, order.period, order.basis, order.customer_id, now)
+        new_types = {part.equipment_type_id for part in planned.parts}
+        self._reservations.lock_equipment_types(sorted(set(order.type_ids()) | new_types))
+        order = self._order(order.id, for_update=True)
+        now = self._now()
+        status = order.status
+        if status is not ReservationStatus.QUOTED:
+            free = {
+                t: self._availability.capacity(t, order.period, 1, now).remaining_capacity
+                for t in sorted(new_types)
+            }
+            short = shortages([planned.demand], free)
+            if short:
+                raise OrderShort(_order_short([planned], short), short)
+        first = order.first
+        added = self._lines(
+            order.id,
+            order.reference,
+            first.customer_id,
+            [planned],
+            order.period,
+            order.basis,
+            status,
+            now,
+            first_line_no=max(r.line_no for r in order.lines) + 1,
+            template=first,
+        )
+        for line in added:
+            self._reservations.add(line)
+            self._record(
+                ReservationCreated(
+                    **_event_fields(line),
+                    hold_expires_at=line.hold_expires_at,
+                    awaiting_approval=status is not ReservationStatus.PENDING,
+                )
+            )
+            if status is ReservationStatus.CONFIRMED:
+                self._record(ReservationConfirmed(**_event_fields(line)))
+        return self._order(order.id)
+
+    def _lines(
+        self,
+        order_id: str,
+        reference: str,
+        customer_id: str,
+        planned: list[_PlannedLine],
+        period: TimeRange,
+        basis: PricingBasis,
+        status: ReservationStatus,
+        now: datetime,
+        *,
+        first_line_no: int = 1,
+        template: Reservation | None = None,
+    ) -> list[Reservation]:
+        """The order's reservations for the planned lines, numbered from `first_line_no`
+        (line 1 takes the order's ID); a line added later copies the order's hold, token,
+        channel and origin from `template` (its first line)."""
+        lines: list[Reservation] = []
+        for line in planned:
+            for part in line.parts:
+                line_no = first_line_no + len(lines)
+                lines.append(
+                    Reservation(
+                        id=order_id if line_no == 1 else str(uuid.uuid4()),
+                        reference=line_reference(reference, line_no),
+                        customer_id=customer_id,
+                        equipment_type_id=part.equipment_type_id,
+                        period=period,
+                        quantity=part.quantity,
+                        basis=basis,
+                        quote=part.quote,
+                        status=status,
+                        created_at=now,
+                        updated_at=now,
+                        hold_expires_at=(template.hold_expires_at if template else now + self._hold)
+                        if status is ReservationStatus.PENDING
+                        else None,
+                        manage_token_hash=template.manage_token_hash if template else "",
+                        channel=template.channel if template else BookingChannel.ONLINE,
+                        origin_key=template.origin_key if template else None,
+                        order_id=order_id,
+                        line_no=line_no,
+                        kit_id=line.line.kit_id,
+                        kit_quantity=line.line.quantity if line.line.kit_id else None,
+                    )
+                )
+        return lines
 
     def _order(self, order_id: str, *, for_update: bool = False) -> Order:
         order = self._reservations.get_order(order_id, for_update=for_update)
@@ -668,16 +771,69 @@ class ReservationCommands:
         self._availability.validate(
             type_id, cmd.period, reservation.basis, cmd.quantity, now, kept_start=kept
         )
-        quote = self._availability.price(type_id, cmd.period, cmd.quantity, reservation.customer_id)
-        return reservation.change(
-            cmd.period, cmd.quantity, freeze(quote), now, by_customer=cmd.by_customer
+        quote = freeze(
+            self._availability.price(type_id, cmd.period, cmd.quantity, reservation.customer_id)
         )
+        if reservation.kit_id:
+            # A kit's component is priced anew like every line, less the kit's discount.
+            name, percent = self._availability.kit_discount(reservation.kit_id)
+            quote = quote.less(f"{name}: {percent.normalize():f} % kit discount", percent)
+        return reservation.change(cmd.period, cmd.quantity, quote, now, by_customer=cmd.by_customer)
+
+    def _changed_order(
+        self, order: Order, reservation: Reservation, cmd: ChangeReservation, now: datetime
+    ) -> list[tuple[Reservation, Reservation]]:
+        """(before, after) of every line the change moves: the line itself and, when the
+        period changes, every other line of the order still to be served — an order has one
+        period. The rules are each line's (a line on hire: only its end)."""
+        changed = [(reservation, self._checked_change(reservation, cmd, now))]
+        if cmd.period != reservation.period:
+            for other in order.lines:
+                if other.id == reservation.id or other.status not in CHANGEABLE:
+                    continue
+                moved = replace(cmd, reservation_id=other.id, quantity=other.quantity)
+                changed.append((other, self._checked_change(other, moved, now)))
+        return changed
+
+    def _order_free(
+        self, order: Order, changed: list[tuple[Reservation, Reservation]], now: datetime
+    ) -> tuple[dict[int, int], list[Reservation]]:
+        """Which of the order's lines, as changed, do not fit (see shortages), the order's
+        own use not counted but every line of it that still takes capacity is; and those
+        lines, in the same order."""
+        after = {old.id: new for old, new in changed}
+        lines = [after.get(r.id, r) for r in order.lines if r.holds_capacity(now)]
+        if not any(r.id == changed[0][0].id for r in lines):
+            lines.insert(0, changed[0][1])  # an expired hold being changed counts too
+        period = changed[0][1].period
+        free = {
+            t: self._availability.capacity(
+                t, period, 1, now, exclude_order_id=order.id
+            ).remaining_capacity
+            for t in sorted({r.equipment_type_id for r in lines})
+        }
+        demand = [LineDemand(r.quantity, (Need(r.equipment_type_id, 1),)) for r in lines]
+        return shortages(demand, free), lines
+
+    def _line_free(self, lines: list[Reservation], index: int, now: datetime, order: Order) -> int:
+        period = lines[index].period
+        free = {
+            t: self._availability.capacity(
+                t, period, 1, now, exclude_order_id=order.id
+            ).remaining_capacity
+            for t in sorted({r.equipment_type_id for r in lines})
+        }
+        demand = [LineDemand(r.quantity, (Need(r.equipment_type_id, 1),)) for r in lines]
+        return free_for_line(demand, index, free)
 
     def preview_change(self, cmd: ChangeReservation) -> ChangePreview:
-        """The change as it would be — before and after, the new price and the difference,
-        how many units are free (its own use not counted) — without changing anything."""
+        """The change as it would be — before and after, the new price and the difference
+        (of every line it moves), how many units are free (its own use not counted) —
+        without changing anything."""
         reservation = self._load(cmd.reservation_id)
+        order = self._order(reservation.order_id)
         now = self._now()
+        others = sum(1 for r in order.lines if r.id != reservation.id and r.status in CHANGEABLE)
         shown = {
             "reservation_id": reservation.id,
             "reference": reservation.reference,
@@ -687,26 +843,49 @@ class ReservationCommands:
             "old_quantity": reservation.quantity,
             "new_quantity": cmd.quantity,
             "old_total": reservation.total,
+            "other_lines": others if cmd.period != reservation.period else 0,
         }
         try:
-            changed = self._checked_change(reservation, cmd, now)
+            changed = self._changed_order(order, reservation, cmd, now)
         except DomainError as exc:
             return ChangePreview(
                 **shown, new_total=None, free=0, problem=exc.message, field=exc.field
             )
-        fit = self._availability.capacity(
-            reservation.equipment_type_id, cmd.period, cmd.quantity, now, exclude_id=reservation.id
-        )
-        problem = self._online_limit_problem(reservation, cmd, fit.total_capacity)
-        if problem is None and not fit.is_available:
-            problem = _short(fit.remaining_capacity, cmd.quantity)
+        short, lines = self._order_free(order, changed, now)
+        index = next(i for i, r in enumerate(lines) if r.id == reservation.id)
+        free = self._line_free(lines, index, now, order)
+        fit_total = self._availability.capacity(
+            reservation.equipment_type_id, cmd.period, 1, now
+        ).total_capacity
+        problem = self._online_limit_problem(reservation, cmd, fit_total)
+        if problem is None and short:
+            problem = self._short_message(lines, short, reservation, cmd.quantity, free)
+        old_total = sum((old.total for old, _ in changed[1:]), reservation.total)
+        new_total = sum((new.total for _, new in changed[1:]), changed[0][1].total)
         return ChangePreview(
-            **shown,
-            new_total=changed.total,
-            free=fit.remaining_capacity,
+            **{**shown, "old_total": old_total},
+            new_total=new_total,
+            free=free,
             problem=problem,
             field=None if problem is None else "quantity",
         )
+
+    def _short_message(
+        self,
+        lines: list[Reservation],
+        short: dict[int, int],
+        reservation: Reservation,
+        quantity: int,
+        free: int,
+    ) -> str:
+        if [lines[i].id for i in short] == [reservation.id]:
+            return _short(free, quantity)
+        names = [
+            f"{self._availability.type_name(lines[i].equipment_type_id)} "
+            f"({lines[i].reference}): " + _left(n, lines[i].quantity)
+            for i, n in sorted(short.items())
+        ]
+        return "Not every line of the booking fits the new period. " + " ".join(names)
 
     def _online_limit_problem(
         self, reservation: Reservation, cmd: ChangeReservation, total_capacity: int
@@ -726,43 +905,50 @@ class ReservationCommands:
         return None
 
     def change(self, cmd: ChangeReservation) -> Reservation:
-        """Change the period and/or quantity: under the type's lock (the one new bookings
-        take) and the booking's row lock, the rules, the price and the capacity are checked
-        again — the booking's own use not counted — then it is saved with its version bumped
-        and `ReservationChanged` recorded. Refused (nothing changes) when it no longer fits,
+        """Change the period and/or quantity: under every type's lock of the order (the ones
+        new bookings take) and its lines' row locks, the rules, the price and the capacity
+        are checked again — the order's own use not counted — then every line it moves (a
+        new period moves the whole order) is saved with its version bumped and
+        `ReservationChanged` recorded. Refused (nothing changes) when it no longer fits,
         saying how many are free."""
-        type_id = self._load(cmd.reservation_id).equipment_type_id
-        self._reservations.lock_equipment_type(type_id)
-        reservation = self._load(cmd.reservation_id, for_update=True)
+        order = self._order(self._load(cmd.reservation_id).order_id)
+        self._reservations.lock_equipment_types(order.type_ids())
+        order = self._order(order.id, for_update=True)
+        reservation = next(r for r in order.lines if r.id == cmd.reservation_id)
         if cmd.expected_version is not None and reservation.version != cmd.expected_version:
             raise ConflictError(
                 f"{reservation.reference} was changed meanwhile: look at it again before "
                 "changing it."
             )
         now = self._now()  # read after the locks, as confirming does
-        changed = self._checked_change(reservation, cmd, now)
-        fit = self._availability.capacity(
-            type_id, cmd.period, cmd.quantity, now, exclude_id=reservation.id
-        )
-        limit = self._online_limit_problem(reservation, cmd, fit.total_capacity)
+        changed = self._changed_order(order, reservation, cmd, now)
+        short, lines = self._order_free(order, changed, now)
+        fit_total = self._availability.capacity(
+            reservation.equipment_type_id, cmd.period, 1, now
+        ).total_capacity
+        limit = self._online_limit_problem(reservation, cmd, fit_total)
         if limit is not None:
             raise ConflictError(limit, field="quantity")
-        if not fit.is_available:
+        if short:
+            index = next(i for i, r in enumerate(lines) if r.id == reservation.id)
+            free = self._line_free(lines, index, now, order)
             raise ConflictError(
-                _short(fit.remaining_capacity, cmd.quantity) + " The booking stays as it was.",
+                self._short_message(lines, short, reservation, cmd.quantity, free)
+                + " The booking stays as it was.",
                 field="quantity",
             )
-        self._reservations.save(changed)
-        self._record(
-            ReservationChanged(
-                **_event_fields(changed),
-                previous_equipment_type_id=type_id,
-                status=changed.status.value,
-                previous_period=reservation.period,
-                previous_quantity=reservation.quantity,
+        for old, new in changed:
+            self._reservations.save(new)
+            self._record(
+                ReservationChanged(
+                    **_event_fields(new),
+                    previous_equipment_type_id=old.equipment_type_id,
+                    status=new.status.value,
+                    previous_period=old.period,
+                    previous_quantity=old.quantity,
+                )
             )
-        )
-        return changed
+        return changed[0][1]
 
     def no_show(self, reservation_id: str) -> None:
         reservation = self._load(reservation_id, for_update=True)

@@ -264,6 +264,8 @@ class ChangePreview:
     old_total: Money
     new_total: Money | None  # None when it could not be priced
     free: int  # units free for the new period, the booking's own use not counted
+    # Other lines of the order the new period moves too (an order has one period).
+    other_lines: int = 0
     problem: str | None = None
     field: str | None = None  # the form field the problem is about
 
@@ -359,6 +361,15 @@ class AvailabilityQueries:
             problem = self.opening_hours().problem(period, self.policy.timezone)
             if problem:
                 raise ValidationError(problem[1], field=problem[0])
+
+    def kit_discount(self, kit_id: str) -> tuple[str, Decimal]:
+        """The kit's name and discount as the catalog has them now (a kit no longer in the
+        catalog: no discount)."""
+        try:
+            kit = self._catalog.get_kit(kit_id)
+        except NotFoundError:
+            return "Kit", Decimal(0)
+        return kit.name, kit.discount_percent
 
     def type_name(self, equipment_type_id: str) -> str:
         return self._catalog.get_equipment_type_details(equipment_type_id).name

@@ -287,3 +287,53 @@ def test_a_quote_not_taken_up_expires_at_its_start(app, fleets):
     later = BookingFacade(clock=lambda: SLOT.start + timedelta(minutes=1))
     assert later.expire_stale_holds() == 1
     assert BookingFacade().get_order(quote.id).status is S.EXPIRED
+
+
+def test_a_new_period_moves_every_line_and_counts_the_orders_own_use_once(fleets):
+    from datetime import timedelta
+
+    from rental.booking import ChangeReservation
+
+    gens, lights, _ = fleets
+    order = place(
+        make_customer(),
+        OrderLine(3, equipment_type_id=gens.type_id),  # every generator
+        OrderLine(2, equipment_type_id=lights.type_id),
+    )
+    booking = BookingFacade()
+    booking.confirm_reservation(order.first.id)
+    later = TimeRange(SLOT.start + timedelta(hours=1), SLOT.end + timedelta(hours=2))
+    # Its own three generators are not counted against it: the move fits.
+    preview = booking.preview_change(ChangeReservation(order.first.id, later, 3))
+    assert preview.fits and preview.other_lines == 1 and preview.free == 3
+    changed = booking.change_reservation(ChangeReservation(order.first.id, later, 3))
+    assert changed.period == later
+    assert {line.period for line in booking.get_order(order.id).lines} == {later}
+    # Another booking takes lights in the new period: moving back still fits, but growing
+    # the lights' line past what is free is refused and nothing moves.
+    place(make_customer(), OrderLine(2, equipment_type_id=lights.type_id))
+    second = booking.get_order(order.id).lines[1]
+    with pytest.raises(ConflictError, match="Only 2 free"):
+        booking.change_reservation(ChangeReservation(second.id, later, 3))
+    assert [line.quantity for line in booking.get_order(order.id).lines] == [3, 2]
+
+
+def test_staff_add_a_line_to_a_confirmed_order_in_its_state(fleets):
+    from rental.booking import AddOrderLine
+
+    gens, lights, cables = fleets
+    order = place(make_customer(), OrderLine(1, equipment_type_id=gens.type_id))
+    booking = BookingFacade()
+    booking.confirm_reservation(order.first.id)
+    grown = booking.add_order_line(
+        AddOrderLine(order.id, OrderLine(2, equipment_type_id=lights.type_id))
+    )
+    assert [(r.line_no, r.reference, r.status) for r in grown.lines] == [
+        (1, order.reference, S.CONFIRMED),
+        (2, f"{order.reference}-2", S.CONFIRMED),
+    ]
+    with pytest.raises(OrderShort):
+        booking.add_order_line(
+            AddOrderLine(order.id, OrderLine(11, equipment_type_id=cables.type_id))
+        )
+    assert len(booking.get_order(order.id).lines) == 2
