@@ -15,7 +15,7 @@ from rental.booking.domain.orders import OrderShort
 from rental.booking.facade import BookingFacade
 from rental.booking.web.blueprints import bp
 from rental.booking.web.cart import SESSION_KEY, Cart
-from rental.booking.web.forms import CUSTOMER_FIELDS, parse
+from rental.booking.web.forms import CUSTOMER_FIELDS, from_period, parse
 from rental.booking.web.journey import (
     TOKEN_PAGES,
     _booking_token,
@@ -28,7 +28,7 @@ from rental.customers import CustomerDetailsInput
 from rental.shared.errors import ConflictError, ValidationError
 from rental.shared.web import render
 
-TOKEN_PAGES.update({"booking.cart_details", "booking.submit_cart_details"})
+TOKEN_PAGES.update({"booking.cart_details", "booking.submit_cart_details", "booking.book_again"})
 
 
 def _checked(booking: BookingFacade, cart: Cart) -> tuple[Any, CartCheck | None]:
@@ -96,3 +96,25 @@ def submit_cart_details() -> Response:
         return _page(check, values, {"form": exc.message}, 409)
     session.pop(SESSION_KEY, None)
     return redirect(url_for("booking.review", reference=reference, token=token), code=303)
+
+
+@bp.post("/r/<reference>/<token>/again")
+def book_again(reference: str, token: str) -> Response:
+    """An order of several lines that ran out (or a quote not taken up): its lines and dates
+    go into the cart, which checks what is free now; nothing is held until checkout."""
+    booking = BookingFacade()
+    order = booking.get_order_for_customer(reference, token)
+    lines: list[list[Any]] = []
+    kits_seen: set[str] = set()
+    for line in order.lines:
+        if line.kit_id:
+            if line.kit_id not in kits_seen:
+                kits_seen.add(line.kit_id)
+                lines.append(["kit", line.kit_id, line.kit_quantity or 1])
+        else:
+            lines.append(["type", line.equipment_type_id, line.quantity])
+    period = from_period(order.period, order.basis, 1, booking.policy.timezone)
+    period.pop("quantity", None)
+    Cart(lines, period).save()
+    flash("Your booking's items and dates are in your booking list: check what is free.", "info")
+    return redirect(url_for("booking.cart"), code=303)

@@ -374,15 +374,17 @@ def _manage_context(reference: str, token: str) -> dict[str, Any]:
         "waiting_for_allocation": waiting and not reservation.needs_attention,
         # An expired booking: its dates again while they can be booked, else new dates.
         "book_again_url": _again_url(booking, reservation, equipment)
-        if booking.may_book_again(reservation)
+        if booking.may_book_again(reservation) and not view["order_lines"]
         else None,
+        # Several lines: "book again" puts them into the cart (a POST: it changes the session).
+        "refill_cart": expired and bool(view["order_lines"]),
         "new_dates_url": url_for(
             "booking.availability",
             slug=equipment.slug,
             basis=reservation.basis.value.lower(),
             quantity=reservation.quantity,
         )
-        if expired and equipment.active
+        if expired and equipment.active and not view["order_lines"]
         else None,
     }
 

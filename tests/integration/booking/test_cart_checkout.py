@@ -91,3 +91,24 @@ def test_a_wrong_field_is_shown_next_to_it_and_nothing_is_written(client, shop):
 def test_an_empty_cart_has_no_details_step(client):
     response = client.get("/cart/details")
     assert response.status_code == 303 and response.headers["Location"].endswith("/cart")
+
+
+def test_an_expired_order_of_several_lines_goes_back_into_the_cart(client, shop):
+    visitor, d = filled(client, shop)
+    details = client.get("/cart/details")
+    token = re.search(r'name="booking_token" value="([^"]+)"', text(details)).group(1)
+    placed = visitor.post("/cart/details", booking_token=token, **DETAILS)
+    reference, token = placed.headers["Location"].split("/")[-2:]
+    db.session.execute(
+        sql("UPDATE booking_reservations SET hold_expires_at = created_at"),
+    )
+    db.session.commit()
+    assert BookingFacade().expire_stale_holds() == 4
+    manage = text(client.get(f"/r/{reference}/{token}"))
+    assert "EXPIRED" in manage and 'id="book-again"' in manage
+    again = visitor.post(f"/r/{reference}/{token}/again")
+    assert again.status_code == 303 and again.headers["Location"].endswith("/cart")
+    page = visitor.page()
+    assert len(re.findall(r'<li class="cart-line[^"]*" id="cart-line-', page)) == 3  # as booked
+    assert d.isoformat() in page
+    assert client.post(f"/r/{reference}/{token}/again").status_code == 400  # no CSRF token
