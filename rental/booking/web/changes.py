@@ -55,9 +55,16 @@ def _page(
         error=error,
         preview=preview,
         end_only=reservation.on_hire,
+        dates_only=_dates_only(booking, reservation, audience),
         suggest_quantity=suggest_quantity,
         urls=urls,
     )
+
+
+def _dates_only(booking: BookingFacade, reservation: Reservation, audience: str) -> bool:
+    """A customer changing an order of several lines changes its dates only (every line
+    moves); what is booked is changed by staff."""
+    return audience == "customer" and booking.get_order(reservation.order_id).several
 
 
 def _handle(
@@ -72,6 +79,8 @@ def _handle(
         # Only the end moves: the start is the booking's own, whatever was sent.
         own = _values(reservation, booking)
         values |= {name: own[name] for name in ("start", "start_date") if name in own}
+    if _dates_only(booking, reservation, audience):
+        values["quantity"] = str(reservation.quantity)  # whatever was sent
     req = parse(values, booking.policy, booking.now())
     errors = dict(req.errors)
     if errors or req.period is None:

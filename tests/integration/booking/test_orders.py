@@ -236,7 +236,26 @@ def test_the_customers_pages_show_every_line_of_the_order(app, fleets):
     assert confirmed.status_code == 303
     manage = client.get(f"/r/{order.reference}/{token}").get_data(as_text=True)
     assert "CONFIRMED" in manage and "2 lines" in manage and str(order.total.amount) in manage
-    assert "change-booking" not in manage  # changing a booking of several lines: staff only
+    assert "Change the dates" in manage  # several lines: the customer changes dates only
+    form = client.get(f"/r/{order.reference}/{token}/change").get_data(as_text=True)
+    assert 'id="dates-only"' in form and 'id="change-quantity"' not in form
+    later = {
+        "start": (SLOT.start.replace(hour=10)).strftime("%Y-%m-%dT%H:%M"),
+        "end": (SLOT.end.replace(hour=18)).strftime("%Y-%m-%dT%H:%M"),
+        "quantity": "99",  # ignored: what is booked stays
+        "csrf_token": csrf,
+    }
+    preview = client.post(f"/r/{order.reference}/{token}/change", data=later)
+    assert preview.status_code == 200 and 'id="whole-order"' in preview.get_data(as_text=True)
+    version = BookingFacade().get_order(order.id).first.version
+    done = client.post(
+        f"/r/{order.reference}/{token}/change",
+        data={**later, "step": "confirm", "version": str(version)},
+    )
+    assert done.status_code == 303
+    moved = BookingFacade().get_order(order.id)
+    assert {line.period.start.hour for line in moved.lines} == {10}
+    assert [line.quantity for line in moved.lines] == [line.quantity for line in order.lines]
 
 
 def test_a_quote_holds_nothing_and_is_checked_again_when_it_becomes_a_booking(fleets):
