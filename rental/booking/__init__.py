@@ -4,6 +4,7 @@ only what is exported here; Booking's published events are in rental.contracts.b
 from rental.booking.application.commands import (
     BookForCustomer,
     BookOnline,
+    BookOrderForCustomer,
     BookOrderOnline,
     ChangeReservation,
     CreateReservation,
@@ -44,6 +45,7 @@ __all__ = [
     "AvailabilityResult",
     "BookForCustomer",
     "BookOnline",
+    "BookOrderForCustomer",
     "BookOrderOnline",
     "BookingChannel",
     "BookingFacade",
