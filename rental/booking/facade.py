@@ -14,6 +14,7 @@ from rental.booking.application.commands import (
     AddOrderLine,
     BookForCustomer,
     BookOnline,
+    BookOrderForCustomer,
     BookOrderOnline,
     CancelReservation,
     ChangeReservation,
@@ -27,6 +28,7 @@ from rental.booking.application.commands import (
     PlaceOrder,
     ReservationCommands,
     StaffBooking,
+    StaffOrder,
     TakeBack,
 )
 from rental.booking.application.queries import (
@@ -42,7 +44,7 @@ from rental.booking.application.queries import (
     SwapOption,
     UsagePoint,
 )
-from rental.booking.domain.models import Order, PricingBasis, Reservation
+from rental.booking.domain.models import Order, PricingBasis, Reservation, ReservationStatus
 from rental.booking.domain.policy import BookingPolicy
 from rental.booking.infrastructure.repositories import ListReservations, ReservationRepository
 from rental.catalog import CatalogFacade
@@ -86,6 +88,7 @@ class BookingFacade:
         self._online = OnlineBooking(customers, self._commands)
         self._counter = CounterCommands(self._commands, inventory)
         self._staff = StaffBooking(customers, self._commands)
+        self._staff_order = StaffOrder(customers, self._commands)
 
     @property
     def commands(self) -> ReservationCommands:
@@ -196,6 +199,24 @@ class BookingFacade:
         the new reservation's ID."""
         with unit_of_work():
             return self._staff.book(cmd)
+
+    def book_order_for_customer(self, cmd: BookOrderForCustomer) -> str:
+        """Staff: an order of several lines for an existing or a new customer, confirmed at
+        once or saved as a quote (one transaction); the new order's ID. OrderShort (a
+        ConflictError) names the lines that do not fit; nothing is written then."""
+        with unit_of_work():
+            return self._staff_order.book(cmd)
+
+    def discard_quote(self, order_id: str, reason: str) -> None:
+        """Staff: every line of a quote cancelled, together (ConflictError when it is no
+        longer a quote; nothing changes then)."""
+        with unit_of_work():
+            order = self._queries.get_order(order_id)
+            if order.status is not ReservationStatus.QUOTED:
+                raise ConflictError(f"{order.reference} is not a quote any more.")
+            for line in order.lines:
+                if line.status is ReservationStatus.QUOTED:
+                    self._counter.cancel(CancelReservation(line.id, reason))
 
     def confirm_reservation(self, reservation_id: str, *, approve: bool = False) -> None:
         """Confirm a hold; staff pass `approve=True` to confirm a request."""

@@ -31,11 +31,12 @@ def _seed() -> None:
 
 
 def init_app(app: Flask) -> None:
-    from rental.booking.web import admin_bp, bp
+    from rental.booking.web import admin_bp, bp, orders_bp
     from rental.booking.web.staff import customer_bookings_section
 
     app.register_blueprint(bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(orders_bp)
     register_admin_nav(app, "Reservations", "booking_admin.list_reservations", order=10)
     register_demand_source(app, lambda type_id, window: _facade().booked_demand(type_id, window))
     subscribe_all(lambda: _facade().commands, format_datetime)

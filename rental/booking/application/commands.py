@@ -1090,6 +1090,64 @@ class StaffBooking:
         return reservation.id
 
 
+@dataclass(frozen=True, slots=True)
+class BookOrderForCustomer:
+    """Staff order for a phone or walk-in customer: several lines (types or kits) for one
+    period, for an existing customer (`customer_id`) or a new one registered from
+    `new_customer` — confirmed at once (no hold), or with `quote` saved as a quote that holds
+    nothing until it is turned into a booking. One transaction: a refused order (a short
+    line: OrderShort) leaves nothing behind, not even the new customer."""
+
+    lines: tuple[OrderLine, ...]
+    period: TimeRange
+    basis: PricingBasis
+    form_token: str  # the form's own token: the same form sent twice books once
+    customer_id: str | None = None
+    new_customer: CustomerDetailsInput | None = None
+    quote: bool = False
+
+
+class StaffOrder:
+    """Staff book an order for a customer (see StaffBooking, for several lines): channel
+    STAFF, every line checked under the types' locks, and confirmed in the same transaction —
+    or a quote (QUOTED), which holds nothing and is checked again when confirmed."""
+
+    def __init__(self, customers: CustomerFacade, reservations: ReservationCommands) -> None:
+        self._customers = customers
+        self._reservations = reservations
+
+    def book(self, cmd: BookOrderForCustomer) -> str:
+        """Returns the new order's ID (its first line's) — the one this form made already,
+        when it is sent twice (before a new customer would be registered a second time)."""
+        earlier = self._reservations.made_by_form(cmd.form_token)
+        if earlier is not None:
+            return earlier
+        if cmd.customer_id:
+            customer_id = cmd.customer_id
+            self._reservations.check_customer(customer_id)
+        elif cmd.new_customer is not None:
+            customer_id = self._customers.register_customer(RegisterCustomer(cmd.new_customer))
+        else:
+            raise ValidationError(
+                "Choose a customer, or enter a new customer's details.", field="customer"
+            )
+        order = self._reservations.place_order(
+            PlaceOrder(
+                customer_id,
+                cmd.lines,
+                cmd.period,
+                cmd.basis,
+                cmd.form_token,
+                channel=BookingChannel.STAFF,
+                quote=cmd.quote,
+            )
+        )
+        if order.status is ReservationStatus.PENDING:
+            # Placed under the types' locks a moment ago in this transaction: confirmed at once.
+            self._reservations.confirm(ConfirmReservation(order.first.id, approve=True))
+        return order.id
+
+
 class CounterCommands:
     """The shop counter: hand-over, return and no-show, where the reservation (Booking) and
     the items (Inventory) change together. Each locks the reservation first, so it

@@ -157,6 +157,10 @@ class StaffActions:
     pickup_opens_at: datetime | None = None
     # Why cancelling is not offered though the status would allow it (equipment is out).
     cancel_refused: str | None = None
+    # A staff quote (holds nothing): turn it into a confirmed booking (checked again then),
+    # or discard it (every line cancelled).
+    convert_quote: bool = False
+    discard_quote: bool = False
 
     @classmethod
     def of(
@@ -200,6 +204,8 @@ class StaffActions:
             if window is not None and waiting and now < window.start
             else None,
             cancel_refused=refused,
+            convert_quote=r.status is ReservationStatus.QUOTED,
+            discard_quote=r.status is ReservationStatus.QUOTED,
         )
 
     @staticmethod
@@ -209,6 +215,8 @@ class StaffActions:
         questions = {
             "cancel": f"Cancel {r.reference}? Its equipment is released for others and the "
             "customer's booking ends. This cannot be undone.",
+            "discard_quote": f"Discard the quote {r.reference} belongs to? Every line of it is "
+            "cancelled; it held nothing, so no equipment is released. This cannot be undone.",
             "no_show": f"Mark {r.reference} as a no-show? The booking closes and its equipment "
             "becomes free for others. This cannot be undone.",
         }

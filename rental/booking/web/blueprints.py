@@ -5,3 +5,5 @@ from flask import Blueprint
 
 bp = Blueprint("booking", __name__)
 admin_bp = Blueprint("booking_admin", __name__, url_prefix="/admin/reservations")
+# Staff orders of several lines (types and kits): /admin/orders/new (staff_orders.py).
+orders_bp = Blueprint("booking_orders", __name__, url_prefix="/admin/orders")

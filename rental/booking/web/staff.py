@@ -10,23 +10,19 @@ from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, url_for
 
-from rental.booking.application.commands import BookForCustomer
 from rental.booking.application.queries import (
     MATCHED_CUSTOMERS_MAX,
     SEARCH_MAX,
-    CheckAvailability,
     StaffActions,
 )
 from rental.booking.domain.models import ReservationStatus
 from rental.booking.facade import BookingFacade
 from rental.booking.infrastructure.repositories import ListReservations
 from rental.booking.web.blueprints import admin_bp
-from rental.booking.web.forms import CUSTOMER_FIELDS, parse
 from rental.catalog import CatalogFacade
-from rental.customers import CustomerDetailsInput, CustomerFacade, SearchCustomers
+from rental.customers import CustomerFacade
 from rental.inventory import InventoryFacade, ReallocateItem
 from rental.shared.errors import (
-    ConflictError,
     DomainError,
     NeedsConfirmation,
     NotFoundError,
@@ -130,90 +126,10 @@ def _form_token(value: str | None) -> str:
 
 @admin_bp.route("/new", methods=["GET", "POST"])
 def new_booking() -> Response:
-    """Find or enter the customer, choose the type, period and quantity, see what is free and
-    the price (htmx asks for the `result` block on every change; "Check" without JavaScript),
-    then book: confirmed at once (BookingFacade.book_for_customer)."""
-    booking = BookingFacade()
-    form = request.form if request.method == "POST" else request.args
-    errors: dict[str, str] = {}
-    customers = CustomerFacade()
-    customer = None
-    customer_id = str(form.get("customer") or "").strip()[:64]
-    if customer_id:
-        try:
-            customer = customers.get_customer_by_id(customer_id)
-        except NotFoundError:
-            errors["customer"] = "There is no such customer: search again or enter a new one."
-    search = str(request.args.get("q") or "").strip()[:SEARCH_MAX]
-    matches = (
-        customers.search_customers(
-            SearchCustomers(text=search, status="ACTIVE", page_size=CUSTOMER_MATCHES)
-        ).items
-        if search and customer is None
-        else ()
-    )
-    catalog = CatalogFacade()
-    types = [t for t in all_types(catalog) if t.active]
-    type_id = str(form.get("type") or "")
-    equipment = next((t for t in types if t.id == type_id), None)
-    submitted = "type" in form
-    req = parse(form, booking.policy, booking.now())
-    values = {name: str(form.get(name) or "").strip()[:255] for name in CUSTOMER_FIELDS}
-    result = None
-    if submitted and equipment is None:
-        errors["type"] = "Choose the equipment."
-    elif submitted and not req.errors and req.period is not None and equipment is not None:
-        try:
-            result = booking.check_availability(
-                CheckAvailability(equipment.id, req.period, req.qty, req.basis, False)
-            )
-        except ValidationError as exc:
-            req.errors.update(exc.errors or {"form": exc.message})
-    status = 422 if submitted and (errors or req.errors) else 200
-    token = _form_token(form.get("form_token"))
-    wants = request.method == "POST" and request.form.get("action") == "book"
-    if wants and status == 200 and result is not None and equipment is not None:
-        try:
-            reservation_id = booking.book_for_customer(
-                BookForCustomer(
-                    equipment.id,
-                    result.period,
-                    req.qty,
-                    req.basis,
-                    token,
-                    customer_id=customer.id if customer else None,
-                    new_customer=None if customer else CustomerDetailsInput(**values),
-                )
-            )
-        except ValidationError as exc:
-            errors.update(exc.errors or {"form": exc.message})
-            status = 422
-        except ConflictError as exc:
-            errors[exc.field or "form"] = exc.message
-            status = 409 if exc.field is None else 422
-        else:
-            reference = booking.get_reservation(reservation_id).reference
-            flash(f"Booking {reference} is confirmed.", "success")
-            return redirect(
-                url_for("booking_admin.detail", reservation_id=reservation_id), code=303
-            )
-    block = "result" if request.args.get("_block") == "result" else None
-    return render(
-        "booking/admin/new.html",
-        block,
-        status=status,
-        req=req,
-        result=result,
-        submitted=submitted,
-        errors=errors,
-        customer=customer,
-        search=search,
-        matches=matches,
-        types=types,
-        equipment=equipment,
-        values=values,
-        form_token=token,
-    )
+    """The staff booking form moved to /admin/orders/new (several lines, quotes): links and
+    bookmarks to this address land there with what they carried (`customer=`, a search)."""
+    target = url_for("booking_orders.new_order", **request.args.to_dict())
+    return redirect(target, code=307 if request.method == "POST" else 303)
 
 
 @admin_bp.get("/<reservation_id>")
@@ -229,9 +145,12 @@ def detail(reservation_id: str) -> Response:
     allocations = inventory.list_allocations_for_reservation(reservation.id)
     holding = [a for a in allocations if a.status in ("ALLOCATED", "PICKED_UP", "RETURNED")]
     actions = booking.staff_actions(reservation, [(a.id, a.status) for a in holding])
+    order = booking.get_order(reservation.order_id) if reservation.order_id else None
     return render(
         "booking/admin/detail.html",
         reservation=reservation,
+        order=order,
+        line_names=_line_names(order) if order is not None else {},
         equipment=equipment,
         customer=customer,
         allocations=holding,
@@ -243,6 +162,24 @@ def detail(reservation_id: str) -> Response:
         },
         swaps=booking.swap_options(reservation.id) if actions.swap_type else [],
     )
+
+
+def _line_names(order) -> dict[str, str]:
+    """Each line's name on the order section: its type, and the kit it was booked as."""
+    catalog = CatalogFacade()
+    types = catalog.get_equipment_type_summaries({r.equipment_type_id for r in order.lines})
+    kits: dict[str, str] = {}
+    for kit_id in {r.kit_id for r in order.lines if r.kit_id}:
+        try:
+            kits[kit_id] = catalog.get_kit(kit_id).name
+        except NotFoundError:
+            kits[kit_id] = "a kit"
+    names = {}
+    for r in order.lines:
+        summary = types.get(r.equipment_type_id)
+        name = summary.name if summary else "Equipment no longer listed"
+        names[r.id] = f"{name} (in {kits[r.kit_id]})" if r.kit_id else name
+    return names
 
 
 def _act(
@@ -314,6 +251,33 @@ def admin_cancel(reservation_id: str) -> Response:
         "Reservation cancelled.",
         asks="Cancel this reservation?",
         destructive="cancel",
+    )
+
+
+@admin_bp.post("/<reservation_id>/convert-quote")
+def admin_convert_quote(reservation_id: str) -> Response:
+    """A quote becomes a confirmed booking, every line checked again (refused, as a message,
+    when the equipment is no longer free)."""
+    booking = BookingFacade()
+    return _act(
+        reservation_id,
+        lambda: booking.confirm_reservation(reservation_id, approve=True),
+        "The quote is now a confirmed booking.",
+    )
+
+
+@admin_bp.post("/<reservation_id>/discard-quote")
+def admin_discard_quote(reservation_id: str) -> Response:
+    booking = BookingFacade()
+    reservation = booking.get_reservation(reservation_id)  # 404 if unknown
+    return _act(
+        reservation_id,
+        lambda: booking.discard_quote(
+            reservation.order_id or reservation.id, f"Quote discarded by staff ({current_actor()})"
+        ),
+        "Quote discarded.",
+        asks="Discard this quote?",
+        destructive="discard_quote",
     )
 
 
