@@ -3,7 +3,6 @@ only what is exported here; Booking's published events are in rental.contracts.b
 
 from rental.booking.application.commands import (
     AddOrderLine,
-    BookForCustomer,
     BookOnline,
     BookOrderForCustomer,
     BookOrderOnline,
@@ -45,7 +44,6 @@ __all__ = [
     "AddOrderLine",
     "Alternatives",
     "AvailabilityResult",
-    "BookForCustomer",
     "BookOnline",
     "BookOrderForCustomer",
     "BookOrderOnline",

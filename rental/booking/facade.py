@@ -12,7 +12,6 @@ from flask import current_app, has_app_context
 from rental.booking.application.cart import CartCheck, CartQueries, CheckCart
 from rental.booking.application.commands import (
     AddOrderLine,
-    BookForCustomer,
     BookOnline,
     BookOrderForCustomer,
     BookOrderOnline,
@@ -27,7 +26,6 @@ from rental.booking.application.commands import (
     OnlineBooking,
     PlaceOrder,
     ReservationCommands,
-    StaffBooking,
     StaffOrder,
     TakeBack,
 )
@@ -87,7 +85,6 @@ class BookingFacade:
         )
         self._online = OnlineBooking(customers, self._commands)
         self._counter = CounterCommands(self._commands, inventory)
-        self._staff = StaffBooking(customers, self._commands)
         self._staff_order = StaffOrder(customers, self._commands)
 
     @property
@@ -193,12 +190,6 @@ class BookingFacade:
         """Staff: one more line for an order not under way yet (see AddOrderLine)."""
         with unit_of_work():
             return self._commands.add_line(cmd)
-
-    def book_for_customer(self, cmd: BookForCustomer) -> str:
-        """Staff: a confirmed booking for an existing or a new customer (one transaction);
-        the new reservation's ID."""
-        with unit_of_work():
-            return self._staff.book(cmd)
 
     def book_order_for_customer(self, cmd: BookOrderForCustomer) -> str:
         """Staff: an order of several lines for an existing or a new customer, confirmed at

@@ -192,21 +192,6 @@ class BookOrderOnline:
 
 
 @dataclass(frozen=True, slots=True)
-class BookForCustomer:
-    """Staff booking for a phone or walk-in customer: an existing customer (`customer_id`) or
-    a new one registered from `new_customer`, and the booking confirmed at once (no hold) —
-    one transaction, so a booking that is refused leaves no new customer behind."""
-
-    equipment_type_id: str
-    period: TimeRange
-    quantity: int
-    basis: PricingBasis
-    form_token: str  # the form's own token: the same form sent twice books once
-    customer_id: str | None = None
-    new_customer: CustomerDetailsInput | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class HandOver:
     reservation_id: str
     actor: str
@@ -1046,50 +1031,6 @@ class OnlineBooking:
         ).reference
 
 
-class StaffBooking:
-    """Staff book for a customer (a phone call, a walk-in): find or register the customer and
-    make a CONFIRMED booking, together. Channel STAFF: none of the online caps, no request
-    for large shares of the fleet, no hold — but the same rules for the period and quantity,
-    and capacity re-checked under the type's lock like every booking."""
-
-    def __init__(self, customers: CustomerFacade, reservations: ReservationCommands) -> None:
-        self._customers = customers
-        self._reservations = reservations
-
-    def book(self, cmd: BookForCustomer) -> str:
-        """Returns the new (confirmed) reservation's ID — the one this form made already, when
-        it is sent twice (before a new customer would be registered a second time)."""
-        earlier = self._reservations.made_by_form(cmd.form_token)
-        if earlier is not None:
-            return earlier
-        if cmd.customer_id:
-            customer_id = cmd.customer_id
-            self._reservations.check_customer(customer_id)
-        elif cmd.new_customer is not None:
-            # Validated by the customers module's rules (errors per field); a known e-mail is
-            # refused there, so staff pick that customer instead of overwriting them.
-            customer_id = self._customers.register_customer(RegisterCustomer(cmd.new_customer))
-        else:
-            raise ValidationError(
-                "Choose a customer, or enter a new customer's details.", field="customer"
-            )
-        reservation = self._reservations.place(
-            CreateReservation(
-                customer_id,
-                cmd.equipment_type_id,
-                cmd.period,
-                cmd.quantity,
-                cmd.basis,
-                cmd.form_token,
-                channel=BookingChannel.STAFF,
-            )
-        )
-        if reservation.status is ReservationStatus.PENDING:
-            # Placed under the type's lock a moment ago in this transaction: confirmed at once.
-            self._reservations.confirm(ConfirmReservation(reservation.id, approve=True))
-        return reservation.id
-
-
 @dataclass(frozen=True, slots=True)
 class BookOrderForCustomer:
     """Staff order for a phone or walk-in customer: several lines (types or kits) for one
@@ -1108,9 +1049,11 @@ class BookOrderForCustomer:
 
 
 class StaffOrder:
-    """Staff book an order for a customer (see StaffBooking, for several lines): channel
-    STAFF, every line checked under the types' locks, and confirmed in the same transaction —
-    or a quote (QUOTED), which holds nothing and is checked again when confirmed."""
+    """Staff book an order for a customer (a phone call, a walk-in): find or register the
+    customer and make the order, together — channel STAFF (none of the online caps, no
+    request for large shares of a fleet), every line checked under the types' locks, and
+    confirmed in the same transaction; or a quote (QUOTED), which holds nothing and is checked
+    again when confirmed."""
 
     def __init__(self, customers: CustomerFacade, reservations: ReservationCommands) -> None:
         self._customers = customers
