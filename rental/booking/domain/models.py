@@ -568,6 +568,12 @@ class Order:
     def several(self) -> bool:
         return len(self.lines) > 1
 
+    @property
+    def may_add_lines(self) -> bool:
+        """Staff may add a line: the order is held, confirmed or quoted — not under way or
+        finished (AddOrderLine)."""
+        return self.status in (S.PENDING, S.CONFIRMED, S.QUOTED)
+
     def line_ids(self) -> list[str]:
         return [r.id for r in self.lines]
 

@@ -10,12 +10,14 @@ from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, url_for
 
+from rental.booking.application.commands import AddOrderLine
 from rental.booking.application.queries import (
     MATCHED_CUSTOMERS_MAX,
     SEARCH_MAX,
     StaffActions,
 )
 from rental.booking.domain.models import ReservationStatus
+from rental.booking.domain.orders import OrderLine
 from rental.booking.facade import BookingFacade
 from rental.booking.infrastructure.repositories import ListReservations
 from rental.booking.web.blueprints import admin_bp
@@ -28,7 +30,7 @@ from rental.shared.errors import (
     NotFoundError,
     ValidationError,
 )
-from rental.shared.parsing import page_number, parse_date
+from rental.shared.parsing import page_number, parse_date, parse_int
 from rental.shared.time_range import utcnow
 from rental.shared.web import (
     confirm_warnings,
@@ -146,6 +148,8 @@ def detail(reservation_id: str) -> Response:
     holding = [a for a in allocations if a.status in ("ALLOCATED", "PICKED_UP", "RETURNED")]
     actions = booking.staff_actions(reservation, [(a.id, a.status) for a in holding])
     order = booking.get_order(reservation.order_id) if reservation.order_id else None
+    catalog = CatalogFacade()
+    addable = order is not None and order.may_add_lines
     return render(
         "booking/admin/detail.html",
         reservation=reservation,
@@ -161,7 +165,39 @@ def detail(reservation_id: str) -> Response:
             if a.id in actions.movable
         },
         swaps=booking.swap_options(reservation.id) if actions.swap_type else [],
+        add_types=[t for t in all_types(catalog) if t.active] if addable else [],
+        add_kits=catalog.list_kits(public_only=True) if addable else [],
     )
+
+
+@admin_bp.post("/<reservation_id>/add-line")
+def admin_add_line(reservation_id: str) -> Response:
+    """One more line (a type or a kit) for the reservation's order: checked like a new
+    booking, in the order's state; refused with the reason, nothing written."""
+    booking = BookingFacade()
+    reservation = booking.get_reservation(reservation_id)  # 404 if unknown
+    before = max(r.line_no for r in booking.get_order(reservation.order_id).lines)
+    kind, _, item_id = str(request.form.get("item") or "").partition(":")
+    try:
+        quantity = parse_int(
+            request.form.get("qty"), field="qty", label="number", minimum=1, maximum=999
+        )
+        if kind not in ("type", "kit") or not item_id or len(item_id) > 64:
+            raise ValidationError("Choose the equipment or kit to add.", field="item")
+        line = (
+            OrderLine(quantity, kit_id=item_id)
+            if kind == "kit"
+            else OrderLine(quantity, equipment_type_id=item_id)
+        )
+        order = booking.add_order_line(AddOrderLine(reservation.order_id, line))
+    except DomainError as exc:
+        flash(f"Nothing was added: {exc.message}", "error")
+    else:
+        added = next(r for r in order.lines if r.line_no > before)
+        flash(
+            f"Added to {order.reference}: {added.reference} and any kit parts after it.", "success"
+        )
+    return redirect(url_for("booking_admin.detail", reservation_id=reservation.id), code=303)
 
 
 def _line_names(order) -> dict[str, str]:

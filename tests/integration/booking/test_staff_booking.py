@@ -465,3 +465,47 @@ def test_staff_may_book_and_visitors_are_sent_to_login(staff_client, client, app
     assert response.status_code in (302, 303) and "/login" in response.headers["Location"]
     posted = client.post(URL, data={"item": "x"})
     assert posted.status_code in (302, 303, 400, 403)
+
+
+def test_staff_add_a_line_to_a_booking_from_its_page(admin_client, app, shop):
+    """A phone customer calls back: one more light tower for the same dates. Added in the
+    order's state (confirmed); a line that does not fit is refused with why, nothing added."""
+    generators, lights, _ = shop
+    token = csrf_token(admin_client, URL)
+    form = {
+        "item": [f"type:{generators.type_id}"],
+        "qty": ["1"],
+        "basis": "daily",
+        "start_date": days_ahead(3),
+        "end_date": days_ahead(4),
+        "customer": make_customer(),
+        "action": "book",
+        "csrf_token": token,
+    }
+    booked = admin_client.post(URL, data=form)
+    first = detail_id(booked)
+    page = admin_client.get(f"/admin/reservations/{first}").get_data(as_text=True)
+    assert 'id="add-line"' in page and "kit:" in page
+    added = admin_client.post(
+        f"/admin/reservations/{first}/add-line",
+        data={"item": f"type:{lights.type_id}", "qty": "2", "csrf_token": token},
+    )
+    assert added.status_code == 303
+    order = order_of(first)
+    assert [(r.equipment_type_id, r.quantity, r.status) for r in order.lines] == [
+        (generators.type_id, 1, ReservationStatus.CONFIRMED),
+        (lights.type_id, 2, ReservationStatus.CONFIRMED),
+    ]
+    for bad, message in (
+        ({"item": f"type:{lights.type_id}", "qty": "999"}, "Nothing was added"),
+        ({"item": "type:nope", "qty": "1"}, "Nothing was added"),
+        ({"item": "", "qty": "1"}, "Choose the equipment"),
+        ({"item": f"type:{lights.type_id}", "qty": "abc"}, "Nothing was added"),
+    ):
+        refused = admin_client.post(
+            f"/admin/reservations/{first}/add-line", data={**bad, "csrf_token": token}
+        )
+        assert refused.status_code == 303
+        shown = admin_client.get(f"/admin/reservations/{first}").get_data(as_text=True)
+        assert message in shown, bad
+    assert len(order_of(first).lines) == 2
