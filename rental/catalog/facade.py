@@ -77,7 +77,7 @@ log = logging.getLogger(__name__)
 def _stored_first(image: ProcessedImage | None) -> Iterator[None]:
     """The photo's files are written before the row that names them, and removed again when
     the row is not written: a failed file write leaves no row, a failed row no file. (Files
-    that were already there — the same photo on another type — are left alone.)"""
+    that were already there — the same photo on another type or kit — are left alone.)"""
     if image is None:
         yield
         return
@@ -94,7 +94,7 @@ def _stored_first(image: ProcessedImage | None) -> Iterator[None]:
 
 
 def _discard_unless_shown(key: str | None) -> None:
-    """After the commit: a photo no type shows any more has its files removed. A failure to
+    """After the commit: a photo no type or kit shows any more has its files removed. A failure to
     delete is logged, never the user's problem (the row is already right)."""
     if key is None or EquipmentTypeRepository(db.session()).image_in_use(key):
         return
@@ -231,17 +231,18 @@ class CatalogFacade:
 
     def define_kit(self, cmd: DefineKit) -> str:
         try:
-            with unit_of_work() as session:
+            with _stored_first(cmd.new_image), unit_of_work() as session:
                 return KitCommands(KitRepository(session)).define(cmd)
         except IntegrityError:
             raise ConflictError(_RACE) from None
 
     def update_kit(self, cmd: UpdateKit) -> None:
         try:
-            with unit_of_work() as session:
-                KitCommands(KitRepository(session)).update(cmd)
+            with _stored_first(cmd.new_image), unit_of_work() as session:
+                replaced = KitCommands(KitRepository(session)).update(cmd)
         except IntegrityError:
             raise ConflictError(_RACE) from None
+        _discard_unless_shown(replaced)
 
 
 # --- columns other modules add to the staff's list of equipment types --------------------------

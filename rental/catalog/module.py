@@ -14,6 +14,12 @@ from rental.shared.web import register_admin_nav
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(admin_bp)
-    accept_uploads(app, "catalog_admin.create_type", "catalog_admin.update_type")  # photos
+    accept_uploads(  # photos
+        app,
+        "catalog_admin.create_type",
+        "catalog_admin.update_type",
+        "catalog_admin.create_kit",
+        "catalog_admin.update_kit",
+    )
     register_admin_nav(app, "Catalog", "catalog_admin.index", order=10)
     register_seeder("catalog", seed_catalog)

@@ -279,6 +279,7 @@ def _kit_form(
         )
         .items
     )
+    kit = CatalogFacade().get_kit(kit_id) if kit_id else None
     return render(
         "catalog/admin_kit_form.html",
         "kit_form",
@@ -288,6 +289,9 @@ def _kit_form(
         types=types,
         errors=errors,
         kit_id=kit_id,
+        image=kit.image if kit else None,
+        kit_name=kit.name if kit else "",
+        max_upload=image_limits().max_megabytes,
     )
 
 
@@ -309,6 +313,7 @@ def edit_kit(kit_id: str) -> Response:
         "slug": kit.slug,
         "description": kit.description,
         "discount_percent": kit.discount_text,
+        "image_alt": kit.image_alt,
         "active": kit.active,
     }
     rows = [(line.equipment_type_id, str(line.quantity)) for line in kit.lines]
@@ -328,6 +333,7 @@ def _save_kit(kit_id: str | None) -> Response:
         "slug": form.get("slug", "").strip(),
         "description": form.get("description", ""),
         "discount_percent": form.get("discount_percent", "").strip(),
+        "image_alt": form.get("image_alt", ""),
         "active": form.get("active") == "on",
     }
     errors: dict[str, str] = {}
@@ -354,16 +360,35 @@ def _save_kit(kit_id: str | None) -> Response:
         "discount_percent": discount,
         "active": values["active"],
         "components": tuple(components),
+        "image_alt": values["image_alt"],
     }
-    if errors:  # what did not parse: nothing is saved (the rest is checked once it does)
-        return _kit_form(values, rows, errors, kit_id, status=422)
-    try:
-        if kit_id:
-            CatalogFacade().update_kit(UpdateKit(kit_id, **args))
-        else:
-            CatalogFacade().define_kit(DefineKit(**args))
-    except ValidationError as exc:
-        errors = exc.errors or {exc.field or "name": exc.message}
+    # The photo: checked and re-encoded here, at the boundary; its name is never used.
+    upload = read_upload("image")
+    new_image: ProcessedImage | None = None
+    if upload is not None:
+        try:
+            new_image = process_upload(*upload, limits=image_limits())
+        except ValidationError as exc:
+            errors["image"] = exc.message
+    if not errors:  # what did not parse: nothing is saved (the rest is checked once it does)
+        try:
+            if kit_id:
+                remove = form.get("remove_image") == "on"
+                CatalogFacade().update_kit(
+                    UpdateKit(kit_id, remove_image=remove, new_image=new_image, **args)
+                )
+            else:
+                CatalogFacade().define_kit(DefineKit(new_image=new_image, **args))
+        except ValidationError as exc:
+            errors.update(exc.errors or {exc.field or "name": exc.message})
+        except ImageStorageError as exc:
+            return _kit_form(values, rows, {"image": exc.message}, kit_id, status=503)
+    if errors:
+        if new_image is not None and "image" not in errors:
+            errors["image"] = (
+                "The photo was fine, but a browser cannot keep a chosen file when the form "
+                "comes back: choose it again."
+            )
         return _kit_form(values, rows, errors, kit_id, status=422)
     flash(f"Kit '{' '.join(values['name'].split())}' saved.", "success")
     return redirect(url_for("catalog_admin.kits"), code=303)

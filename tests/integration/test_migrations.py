@@ -221,3 +221,43 @@ QUOTE = (
     '{"lines": [], "subtotal": {"amount": "10", "currency": "EUR"}, "discounts": [], '
     '"deposit": {"amount": "0", "currency": "EUR"}, "total": {"amount": "10", "currency": "EUR"}}'
 )
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_0015_gives_existing_kits_no_photo_and_goes_back_down(backend, tmp_path):
+    """A kit made before kits had photos keeps everything and has no photo (the letter tile);
+    the downgrade drops the photo columns and keeps the kit."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    if backend == "postgresql" and not postgres_admin_url():
+        pytest.skip("PostgreSQL tests need RENTAL_TEST_POSTGRES_URL (set by .ci/run)")
+    at = "2030-01-01 09:00:00+00:00"
+    with fresh_database(backend, tmp_path) as url:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+        with app.app_context():
+            upgrade(revision="0014")
+            with db.engine.begin() as conn:
+                conn.execute(
+                    text(
+                        "INSERT INTO catalog_kits (id, name, slug, description, "
+                        "discount_percent, active, created_at, updated_at) VALUES ('k1', "
+                        "'Event power kit', 'event-power-kit', '', 10, :yes, :at, :at)"
+                    ),
+                    {"yes": True, "at": at},
+                )
+            upgrade()
+            with db.engine.connect() as conn:
+                row = conn.execute(
+                    text("SELECT name, image_key, image_width, image_alt FROM catalog_kits")
+                ).one()
+            assert tuple(row) == ("Event power kit", None, None, "")
+            downgrade(revision="0014")
+            columns = {c["name"] for c in inspect(db.engine).get_columns("catalog_kits")}
+            assert "image_key" not in columns and "image_alt" not in columns
+            with db.engine.connect() as conn:
+                assert conn.execute(text("SELECT slug FROM catalog_kits")).scalar_one() == (
+                    "event-power-kit"
+                )
+            upgrade()
+            db.engine.dispose()

@@ -228,6 +228,9 @@ class DefineKit:
     discount_percent: Decimal = Decimal(0)
     active: bool = True
     slug: str | None = None
+    image_alt: str = ""
+    # As for types: checked and re-encoded at the boundary; the facade stores its files first.
+    new_image: ProcessedImage | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +242,9 @@ class UpdateKit:
     discount_percent: Decimal = Decimal(0)
     active: bool = True  # False: deactivated, no longer shown to visitors
     slug: str | None = None
+    image_alt: str = ""
+    new_image: ProcessedImage | None = None  # replaces the photo
+    remove_image: bool = False  # without a new one: no photo any more (the letter tile)
 
 
 class KitCommands:
@@ -246,16 +252,34 @@ class KitCommands:
         self._kits = kits
 
     def define(self, cmd: DefineKit) -> str:
-        kit = self._build(str(uuid.uuid4()), cmd, except_id=None)
+        image = cmd.new_image.image if cmd.new_image else None
+        kit = self._build(str(uuid.uuid4()), cmd, image, except_id=None)
         self._kits.add(kit)
         return kit.id
 
-    def update(self, cmd: UpdateKit) -> None:
-        if self._kits.get(cmd.kit_id) is None:
+    def update(self, cmd: UpdateKit) -> str | None:
+        """Save the kit; the key of the photo it no longer shows (replaced or removed), if
+        any, so the facade can remove its files once nothing else shows it."""
+        current = self._kits.get(cmd.kit_id)
+        if current is None:
             raise NotFoundError("That kit does not exist (any more).")
-        self._kits.save(self._build(cmd.kit_id, cmd, except_id=cmd.kit_id))
+        image = current.image
+        if cmd.new_image is not None:
+            image = cmd.new_image.image
+        elif cmd.remove_image:
+            image = None
+        self._kits.save(self._build(cmd.kit_id, cmd, image, except_id=cmd.kit_id))
+        if current.image is not None and (image is None or image.key != current.image.key):
+            return current.image.key
+        return None
 
-    def _build(self, kit_id: str, cmd: DefineKit | UpdateKit, except_id: str | None) -> Kit:
+    def _build(
+        self,
+        kit_id: str,
+        cmd: DefineKit | UpdateKit,
+        image: StoredImage | None,
+        except_id: str | None,
+    ) -> Kit:
         """Every faulty field (name, address, discount, components, description) at once."""
         errors: dict[str, str] = {}
         name = slug = None
@@ -289,6 +313,8 @@ class KitCommands:
                 discount_percent=cmd.discount_percent,
                 components=list(cmd.components),
                 active=cmd.active,
+                image=image,
+                image_alt=cmd.image_alt,
             )
         except ValidationError as exc:
             errors[exc.field or "description"] = exc.message

@@ -551,6 +551,13 @@ class KitDetails:
     discount_percent: Decimal
     active: bool
     lines: tuple[KitLine, ...]
+    image: StoredImage | None = None
+    image_alt: str = ""  # as staff typed it; `alt_text` is what pages show
+
+    @property
+    def alt_text(self) -> str:
+        """The photo's text alternative: what staff wrote, else the kit's name."""
+        return self.image_alt or self.name
 
     @property
     def components(self) -> list[KitComponent]:
@@ -590,6 +597,7 @@ def _kits(session: Session, where: Any) -> list[KitDetails]:
     rows = session.execute(
         select(k.id, k.name, k.slug, k.description, k.discount_percent, k.active)
         .add_columns(t.id, t.name, t.slug, c.quantity, t.active)
+        .add_columns(k.image_key, k.image_width, k.image_height, k.image_alt)
         .outerjoin(c, c.kit_id == k.id)
         .outerjoin(t, t.id == c.equipment_type_id)
         .where(where)
@@ -597,7 +605,7 @@ def _kits(session: Session, where: Any) -> list[KitDetails]:
     )
     kits: dict[str, tuple[tuple[Any, ...], list[KitLine]]] = {}
     for row in rows:
-        _, lines = kits.setdefault(row[0], (tuple(row[:6]), []))
+        _, lines = kits.setdefault(row[0], (tuple(row[:6]) + tuple(row[11:15]), []))
         if row[6] is not None:
             lines.append(KitLine(row[6], row[7], row[8], row[9], bool(row[10])))
     return [
@@ -609,6 +617,8 @@ def _kits(session: Session, where: Any) -> list[KitDetails]:
             discount_percent=Decimal(head[4] or 0),
             active=bool(head[5]),
             lines=tuple(lines),
+            image=StoredImage(head[6], head[7] or 1, head[8] or 1) if head[6] else None,
+            image_alt=head[9] or "",
         )
         for head, lines in kits.values()
     ]

@@ -8,7 +8,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from rental.catalog.domain.models import clean_image_alt
 from rental.shared.errors import ValidationError
+from rental.shared.images import StoredImage
 from rental.shared.money import Money
 from rental.shared.text import clean_block
 
@@ -99,6 +101,8 @@ class Kit:
     discount_percent: Decimal = Decimal(0)
     components: list[KitComponent] = field(default_factory=list)
     active: bool = True
+    image: StoredImage | None = None  # the uploaded photo (rental.shared.images)
+    image_alt: str = ""  # its text alternative; empty: the kit's name
 
     def __post_init__(self) -> None:
         self.description = clean_block(self.description)
@@ -106,3 +110,4 @@ class Kit:
             raise ValidationError(
                 "Keep the description under 10,000 characters.", field="description"
             )
+        self.image_alt = clean_image_alt(self.image_alt)

@@ -75,6 +75,11 @@ class KitEntity(Base):
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
     discount_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal(0))
+    # The uploaded photo, as on equipment types (rental.shared.images).
+    image_key: Mapped[str | None] = mapped_column(String(32), index=True)
+    image_width: Mapped[int | None] = mapped_column(Integer)
+    image_height: Mapped[int | None] = mapped_column(Integer)
+    image_alt: Mapped[str] = mapped_column(String(200), default="", server_default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -13,6 +13,7 @@ from rental.catalog.infrastructure.entities import (
     KitComponentEntity,
     KitEntity,
 )
+from rental.catalog.infrastructure.repositories import stored_image
 from rental.shared.time_range import utcnow
 
 
@@ -37,6 +38,8 @@ class KitRepository:
             discount_percent=Decimal(entity.discount_percent or 0),
             components=[KitComponent(type_id, qty) for type_id, qty in rows],
             active=bool(entity.active),
+            image=stored_image(entity),
+            image_alt=entity.image_alt or "",
         )
 
     def slug_taken(self, slug: str, except_id: str | None = None) -> bool:
@@ -77,6 +80,10 @@ class KitRepository:
         entity.description = kit.description
         entity.discount_percent = kit.discount_percent
         entity.active = kit.active
+        entity.image_key = kit.image.key if kit.image else None
+        entity.image_width = kit.image.width if kit.image else None
+        entity.image_height = kit.image.height if kit.image else None
+        entity.image_alt = kit.image_alt
 
     def _write_components(self, kit: Kit) -> None:
         self._session.execute(delete(KitComponentEntity).where(KitComponentEntity.kit_id == kit.id))

@@ -9,6 +9,7 @@ from rental.catalog.domain.models import Category, EquipmentType, SpecKind, spec
 from rental.catalog.infrastructure.entities import (
     CategoryEntity,
     EquipmentTypeEntity,
+    KitEntity,
     SpecValueEntity,
 )
 from rental.shared.images import StoredImage
@@ -34,7 +35,7 @@ def type_to_domain(e: EquipmentTypeEntity) -> EquipmentType:
     )
 
 
-def stored_image(e: EquipmentTypeEntity) -> StoredImage | None:
+def stored_image(e: EquipmentTypeEntity | KitEntity) -> StoredImage | None:
     if not e.image_key:
         return None
     return StoredImage(e.image_key, e.image_width or 1, e.image_height or 1)
@@ -101,10 +102,13 @@ class EquipmentTypeRepository:
         return self._session.scalar(query) is not None
 
     def image_in_use(self, key: str) -> bool:
-        """Does any type still show the image with this key? (Kits, once they have photos,
-        are asked here too before its files go.)"""
-        query = select(EquipmentTypeEntity.id).where(EquipmentTypeEntity.image_key == key)
-        return self._session.scalar(query.limit(1)) is not None
+        """Does any type or kit still show the image with this key? (Its files go only once
+        nothing does.)"""
+        for entity in (EquipmentTypeEntity, KitEntity):
+            query = select(entity.id).where(entity.image_key == key)
+            if self._session.scalar(query.limit(1)) is not None:
+                return True
+        return False
 
     def count_in_category(self, category_id: str) -> int:
         query = select(func.count()).where(EquipmentTypeEntity.category_id == category_id)

@@ -1,4 +1,4 @@
-"""Images staff upload (equipment types now, kits later): what a stored image is and how its
+"""Images staff upload (for equipment types and kits): what a stored image is and how its
 variants are named. Pure Python; the Pillow part is `processing`, the files are `store`, the
 route that serves them is `web`.
 

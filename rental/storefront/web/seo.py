@@ -170,6 +170,7 @@ def kit_meta(kit: KitDetails, prices: tuple[Money, Money] | None, path: str) -> 
     price = f"From {prices[0].format()} per hour or {prices[1].format()} per day." if prices else ""
     room = 160 - len(price) - 1 if price else 160
     description = f"{summary(lead, room)} {price}".strip()
+    preview = preview_url(kit.image) if kit.image else None  # JPEG: every reader
     properties: tuple[tuple[str, str], ...] = ()
     if prices:
         properties = (
@@ -180,13 +181,15 @@ def kit_meta(kit: KitDetails, prices: tuple[Money, Money] | None, path: str) -> 
         f"{kit.name} for rent",
         description,
         path,
+        image=preview,
+        image_alt=kit.alt_text,
         og_type="product",
         properties=properties,
         structured_data=product_data(
             name=kit.name,
             description=" ".join(lead.split()),
             url=absolute_url(path),
-            image=None,
+            image=absolute_url(preview) if preview else None,
             rate_card=None,
             daily=prices[1] if prices else None,
             available=kit.public,
