@@ -253,3 +253,15 @@ def test_the_kit_page_costs_the_same_statements_for_two_components_as_for_six(cl
         # the kit with its components (1), their rate cards (1), the shop's footer (1);
         # with dates the fleets' capacity profiles (1) and their reservations (1)
         assert len(many) == len(few) <= budget, explain(many)
+
+
+def test_a_catalog_search_finds_kits_by_name_or_what_is_in_them(app, client, fleets):
+    generators, lights = fleets
+    power_kit(generators, lights)
+    lights_name = CatalogFacade().get_equipment_type_details(lights.type_id).name
+    by_name = text(client.get("/catalog?q=power"))
+    assert 'id="kit-matches"' in by_name and "/catalog/kits/event-power" in by_name
+    by_part = text(client.get("/catalog", query_string={"q": lights_name.split()[0]}))
+    assert "/catalog/kits/event-power" in by_part
+    assert 'id="kit-matches"' not in text(client.get("/catalog?q=zzzz"))
+    assert 'id="kit-matches"' not in text(client.get("/catalog"))

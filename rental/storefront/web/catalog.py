@@ -156,6 +156,8 @@ def catalog() -> Response:
         free = booking.free_units((t.id for t in page.result.items), dates.period, dates.basis)
     category = page.category
     carried = _carried(dates)
+    # A search finds kits too: by their name, description or what is in them.
+    kits = _matching_kits(text) if text and page.result.page == 1 else []
     basis = "hourly" if dates is not None and not dates.is_daily else "daily"
     if dates is None and request.args.get("basis", "").strip().lower() == "hourly":
         basis = "hourly"  # the "by the hour" tab, before any time is picked
@@ -196,6 +198,7 @@ def catalog() -> Response:
         category=category,
         facets=page.facets,
         result=page.result,
+        kits=kits,
         rates=PricingFacade().get_rate_cards(t.id for t in page.result.items),
         text=text,
         sort=sort,
@@ -206,6 +209,17 @@ def catalog() -> Response:
         # The dated page is the same page for search engines: its canonical has no dates.
         meta=catalog_meta(page, text, url_with(page=page.result.page, **undated)),
     )
+
+
+def _matching_kits(text: str) -> list[KitDetails]:
+    needle = text.casefold()
+    return [
+        kit
+        for kit in CatalogFacade().list_kits(public_only=True)
+        if needle in kit.name.casefold()
+        or needle in kit.description.casefold()
+        or any(needle in line.name.casefold() for line in kit.lines)
+    ]
 
 
 @bp.get("/kits")
