@@ -81,6 +81,7 @@ def make_world() -> World:
             "user_id": [staff.id],
             "filename": ["css/app.css"],
             "name": [photo.image.file_name(200)],
+            "index": ["0", "1"],  # a cart line
         }
     )
 

@@ -55,9 +55,15 @@ def _rows(form: Any, errors: dict[str, str]) -> list[Row]:
         )
         for i in range(min(count, MAX_LINES))
     ]
-    remove = str(form.get("remove") or "")
-    if remove.isdigit() and int(remove) < len(rows):
-        del rows[int(remove)]
+    if form.get("remove"):
+        try:
+            remove = parse_int(
+                form.get("remove"), field="remove", label="line", minimum=0, maximum=len(rows) - 1
+            )
+        except ValidationError:
+            remove = None  # a row that is not there (any more): nothing to remove
+        if remove is not None:
+            del rows[remove]
     if form.get("action") == "add":
         if len(rows) < MAX_LINES:
             rows.append(Row())
