@@ -53,4 +53,6 @@ def test_staff_book_a_phone_order_of_two_lines_and_see_it_confirmed(staff_page: 
     expect(page.locator("#order-lines tbody tr")).to_have_count(2)
     expect(page.locator("#order")).to_contain_text("Light tower")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    assert errors == [], errors
+    # A live check sent while the form is half filled (the days typed one after the other)
+    # is answered 422 with the messages next to the fields; the browser and htmx log those.
+    assert [e for e in errors if "422" not in e] == [], errors

@@ -36,12 +36,13 @@ def shop(app):
 
 
 # Six for the page itself, and one for the shop's settings in its footer (rental.shop); a
-# search (`q`) also looks for matching kits: one more.
+# plain search (`q` alone) also looks for matching kits: one more.
 CATALOG_BUDGET = 7
 SEARCH_BUDGET = CATALOG_BUDGET + 1
 CATALOG_URLS = [
     ("/catalog", CATALOG_BUDGET),
-    ("/catalog?category=generators&q=generator&spec.power_kw.min=2", SEARCH_BUDGET),
+    ("/catalog?category=generators&q=generator&spec.power_kw.min=2", CATALOG_BUDGET),
+    ("/catalog?q=generator", SEARCH_BUDGET),
 ]
 
 

@@ -156,8 +156,10 @@ def catalog() -> Response:
         free = booking.free_units((t.id for t in page.result.items), dates.period, dates.basis)
     category = page.category
     carried = _carried(dates)
-    # A search finds kits too: by their name, description or what is in them.
-    kits = _matching_kits(text) if text and page.result.page == 1 else []
+    # A plain search finds kits too: by their name, description or what is in them (not
+    # once it is narrowed to a category or specs, which kits do not have).
+    plain = text and not category and not spec_args
+    kits = _matching_kits(text) if plain and page.result.page == 1 else []
     basis = "hourly" if dates is not None and not dates.is_daily else "daily"
     if dates is None and request.args.get("basis", "").strip().lower() == "hourly":
         basis = "hourly"  # the "by the hour" tab, before any time is picked
