@@ -224,6 +224,12 @@ class BookingFacade:
         with unit_of_work():
             self._counter.cancel(CancelReservation(reservation_id, reason, by_customer=True))
 
+    def remove_item_by_customer(self, reservation_id: str, reason: str) -> list[str]:
+        """The manage link: one item (a line, or a kit's lines) out of an order of several,
+        while the booking may still be cancelled; the references removed."""
+        with unit_of_work():
+            return self._counter.remove_item(CancelReservation(reservation_id, reason))
+
     def cancel_open_reservations(self, reservation_ids: list[str], reason: str) -> list[str]:
         """Staff clearing open holds and requests: each in its own transaction, so one that
         was confirmed meanwhile is left alone and does not stop the others. Returns the IDs

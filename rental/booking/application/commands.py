@@ -1150,6 +1150,25 @@ class CounterCommands:
         for line in lines:
             self._cancel_line(replace(cmd, reservation_id=line.id))
 
+    def remove_item(self, cmd: CancelReservation) -> list[str]:
+        """The customer takes one item out of an order of several: the line, or every line
+        of its kit (a kit is booked whole). Only while the customer may cancel, and never
+        the last item (that is cancelling the booking). All or nothing; returns the
+        references removed."""
+        order = self._reservations.lock_order_of(cmd.reservation_id)
+        line = next(r for r in order.lines if r.id == cmd.reservation_id)
+        item = [
+            r for r in order.lines if r.id == line.id or (line.kit_id and r.kit_id == line.kit_id)
+        ]
+        remaining = [r for r in order.live_lines if r not in item and r.status is not S_CANCELLED]
+        if line.status is S_CANCELLED:
+            raise ConflictError(f"{line.reference} is not in the booking any more.")
+        if not remaining:
+            raise ConflictError("That is the last item of the booking: cancel the booking instead.")
+        for part in item:
+            self._cancel_line(replace(cmd, reservation_id=part.id, by_customer=True))
+        return [part.reference for part in item]
+
     def _cancel_line(self, cmd: CancelReservation) -> None:
         reservation = self._reservations.lock_for_cancel(cmd.reservation_id)
         if reservation.status.may_hold_capacity and "PICKED_UP" in self._states(reservation.id):
@@ -1213,6 +1232,9 @@ def _order_short(planned: list[_PlannedLine], short: dict[int, int]) -> str:
         for i, free in sorted(short.items())
     ]
     return "Not everything is free for that period. " + " ".join(parts)
+
+
+S_CANCELLED = ReservationStatus.CANCELLED
 
 
 def _left(free: int, quantity: int) -> str:

@@ -356,3 +356,45 @@ def test_staff_add_a_line_to_a_confirmed_order_in_its_state(fleets):
             AddOrderLine(order.id, OrderLine(11, equipment_type_id=cables.type_id))
         )
     assert len(booking.get_order(order.id).lines) == 2
+
+
+def test_the_customer_removes_one_item_and_a_kit_goes_whole(app, fleets):
+    gens, lights, _ = fleets
+    kit_id = kit((lights.type_id, 2), (gens.type_id, 1))
+    token = secrets.token_urlsafe(24)
+    order = place(
+        make_customer(),
+        OrderLine(1, equipment_type_id=gens.type_id),
+        OrderLine(1, kit_id=kit_id),
+        token=token,
+    )
+    BookingFacade().confirm_reservation(order.first.id)
+    client = app.test_client()
+    manage = client.get(f"/r/{order.reference}/{token}").get_data(as_text=True)
+    assert f'id="remove-{order.reference}"' in manage  # the generator line
+    assert f'id="remove-{order.reference}-2"' in manage  # the kit, once
+    assert f'id="remove-{order.reference}-3"' not in manage
+    kit_line = order.lines[1]
+    ask = client.get(f"/r/{order.reference}/{token}/items/{kit_line.id}/remove")
+    assert ask.status_code == 200 and "all its parts" in ask.get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', ask.get_data(as_text=True)).group(1)
+    done = client.post(
+        f"/r/{order.reference}/{token}/items/{kit_line.id}/remove", data={"csrf_token": csrf}
+    )
+    assert done.status_code == 303
+    after = BookingFacade().get_order(order.id)
+    assert [line.status for line in after.lines] == [S.CONFIRMED, S.CANCELLED, S.CANCELLED]
+    assert after.total == order.lines[0].total
+    # The last item left: that is cancelling the booking, not removing an item.
+    last = client.get(f"/r/{order.reference}/{token}").get_data(as_text=True)
+    assert f'id="remove-{order.reference}"' not in last
+    refused = client.post(
+        f"/r/{order.reference}/{token}/items/{order.first.id}/remove", data={"csrf_token": csrf}
+    )
+    assert refused.status_code == 409 and "cancel the booking instead" in refused.get_data(
+        as_text=True
+    )
+    gone = client.get(f"/r/{order.reference}/{token}/items/{kit_line.id}/remove")
+    assert gone.status_code == 404
+    stranger = client.get(f"/r/{order.reference}/{token}/items/not-a-line/remove")
+    assert stranger.status_code == 404
