@@ -11,12 +11,12 @@ from typing import Any
 from flask import Response, flash, redirect, request, url_for
 
 from rental.booking.application.commands import ChangeReservation
-from rental.booking.domain.models import Reservation
+from rental.booking.domain.models import Reservation, ReservationStatus
 from rental.booking.facade import BookingFacade
 from rental.booking.web.blueprints import admin_bp, bp
 from rental.booking.web.forms import from_period, parse
 from rental.catalog import CatalogFacade
-from rental.shared.errors import DomainError
+from rental.shared.errors import DomainError, NotFoundError
 from rental.shared.parsing import parse_int
 from rental.shared.web import render
 
@@ -62,9 +62,11 @@ def _page(
 
 
 def _dates_only(booking: BookingFacade, reservation: Reservation, audience: str) -> bool:
-    """A customer changing an order of several lines changes its dates only (every line
-    moves); what is booked is changed by staff."""
-    return audience == "customer" and booking.get_order(reservation.order_id).several
+    """A customer changing an order of several lines changes its dates (every line moves)
+    — and the number of one line when they chose that line (`line`)."""
+    if audience != "customer" or request.values.get("line"):
+        return False
+    return booking.get_order(reservation.order_id).several
 
 
 def _handle(
@@ -139,7 +141,8 @@ def _handle(
             error=exc.message,
             status=422 if exc.status_code == 422 else 409,
         )
-    flash(f"Booking {changed.reference} is changed: the total is now {changed.total}.", "success")
+    order = booking.get_order(changed.order_id)
+    flash(f"Booking {order.reference} is changed: the total is now {order.total}.", "success")
     return redirect(urls["back"], code=303)
 
 
@@ -174,17 +177,33 @@ def change(reservation_id: str) -> Response:
 # --- customers ----------------------------------------------------------------------------------
 
 
-def _customer_urls(reference: str, token: str) -> dict[str, str]:
+def _customer_urls(reference: str, token: str, line: str | None) -> dict[str, str]:
+    chosen = {"line": line} if line else {}
     return {
-        "action": url_for("booking.change_customer", reference=reference, token=token),
+        "action": url_for("booking.change_customer", reference=reference, token=token, **chosen),
         "back": url_for("booking.manage", reference=reference, token=token),
     }
 
 
 def _own(reference: str, token: str) -> tuple[BookingFacade, Reservation, dict[str, Any]]:
+    """The booking behind the link — or, with `line`, that line of its order (an equipment
+    type's line still booked; a kit's parts change only together, by staff)."""
     booking = BookingFacade()
     reservation = booking.get_reservation_for_customer(reference, token)
-    return booking, reservation, _customer_urls(reservation.reference, token)
+    line_id = str(request.values.get("line") or "")[:64] or None
+    if line_id:
+        order = booking.get_order(reservation.order_id)
+        reservation = next(
+            (
+                r
+                for r in order.lines
+                if r.id == line_id and not r.kit_id and r.status is not ReservationStatus.CANCELLED
+            ),
+            None,
+        )
+        if reservation is None:
+            raise NotFoundError("That item is not in this booking, or cannot be changed online.")
+    return booking, reservation, _customer_urls(reference, token, line_id)
 
 
 @bp.get("/r/<reference>/<token>/change")

@@ -370,6 +370,14 @@ def _manage_context(reference: str, token: str) -> dict[str, Any]:
     return {
         **view,
         "removable": _removable(view["order_lines"]) if actions.cancel else set(),
+        # Several lines: the number of an equipment type's line can be changed on its own.
+        "change_lines": {
+            v.reservation.id
+            for v in view["order_lines"]
+            if not v.reservation.kit_id and v.reservation.status is not ReservationStatus.CANCELLED
+        }
+        if actions.change
+        else set(),
         "reservation": reservation,
         "actions": actions,
         "equipment": equipment,

@@ -398,3 +398,36 @@ def test_the_customer_removes_one_item_and_a_kit_goes_whole(app, fleets):
     assert gone.status_code == 404
     stranger = client.get(f"/r/{order.reference}/{token}/items/not-a-line/remove")
     assert stranger.status_code == 404
+
+
+def test_the_customer_changes_how_many_of_one_line(app, fleets):
+    gens, lights, _ = fleets
+    token = secrets.token_urlsafe(24)
+    order = place(
+        make_customer(),
+        OrderLine(1, equipment_type_id=gens.type_id),
+        OrderLine(1, equipment_type_id=lights.type_id),
+        token=token,
+    )
+    BookingFacade().confirm_reservation(order.first.id)
+    client = app.test_client()
+    lights_line = order.lines[1]
+    manage = client.get(f"/r/{order.reference}/{token}").get_data(as_text=True)
+    assert f'id="change-{lights_line.reference}"' in manage
+    form = client.get(f"/r/{order.reference}/{token}/change?line={lights_line.id}")
+    page = form.get_data(as_text=True)
+    assert 'id="change-quantity"' in page and 'id="dates-only"' not in page
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    fields = {
+        "start": SLOT.start.strftime("%Y-%m-%dT%H:%M"),
+        "end": SLOT.end.strftime("%Y-%m-%dT%H:%M"),
+        "quantity": "3",
+        "csrf_token": csrf,
+        "step": "confirm",
+        "version": str(BookingFacade().get_reservation(lights_line.id).version),
+    }
+    done = client.post(f"/r/{order.reference}/{token}/change?line={lights_line.id}", data=fields)
+    assert done.status_code == 303
+    assert [r.quantity for r in BookingFacade().get_order(order.id).lines] == [1, 3]
+    unknown = client.get(f"/r/{order.reference}/{token}/change?line=nope")
+    assert unknown.status_code == 404
