@@ -289,6 +289,16 @@ class BookingFacade:
         with unit_of_work():
             self._counter.hand_over(HandOver(reservation_id, actor, confirmed_warnings))
 
+    def hand_over_order(
+        self, reservation_id: str, actor: str, confirmed_warnings: frozenset[str] = frozenset()
+    ) -> list[str]:
+        """Everything of the reservation's order that is ready goes out, in one transaction
+        (see hand_over); the references handed over."""
+        with unit_of_work():
+            return self._counter.hand_over_order(
+                HandOver(reservation_id, actor, confirmed_warnings)
+            )
+
     def take_back(
         self,
         reservation_id: str,

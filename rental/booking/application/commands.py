@@ -1113,6 +1113,26 @@ class CounterCommands:
         self._inventory.check_out_reservation(cmd.reservation_id, cmd.actor, cmd.confirmed_warnings)
         self._reservations.hand_over(reservation)
 
+    def hand_over_order(self, cmd: HandOver) -> list[str]:
+        """Every line of the reservation's order whose items are ready goes out together (one
+        transaction: a line refused — outside its pick-up window, or an early pick-up not
+        confirmed — refuses all). Returns the references handed over."""
+        order = self._reservations.lock_order_of(cmd.reservation_id)
+        ready = [
+            line
+            for line in order.lines
+            if line.status in (ReservationStatus.CONFIRMED, ReservationStatus.ON_HIRE)
+            and "ALLOCATED" in self._states(line.id)
+        ]
+        if not ready:
+            raise ConflictError(
+                f"Nothing of {order.reference} is ready to hand over: its items are not "
+                "allocated yet, or everything is out already."
+            )
+        for line in ready:
+            self.hand_over(replace(cmd, reservation_id=line.id))
+        return [line.reference for line in ready]
+
     def take_back(self, cmd: TakeBack) -> int:
         """Items return to AVAILABLE (or MAINTENANCE when damaged); when everything handed
         over is back the reservation is completed. Returns how many items are still out.

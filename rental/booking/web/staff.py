@@ -150,6 +150,19 @@ def detail(reservation_id: str) -> Response:
     order = booking.get_order(reservation.order_id) if reservation.order_id else None
     catalog = CatalogFacade()
     addable = order is not None and order.may_add_lines
+    # Several lines: "hand over everything ready" when another line can go out too.
+    order_hand_over = (
+        order is not None
+        and order.several
+        and any(
+            booking.staff_actions(
+                line,
+                [(a.id, a.status) for a in inventory.list_allocations_for_reservation(line.id)],
+            ).hand_over
+            for line in order.lines
+            if line.status in (ReservationStatus.CONFIRMED, ReservationStatus.ON_HIRE)
+        )
+    )
     return render(
         "booking/admin/detail.html",
         reservation=reservation,
@@ -165,6 +178,7 @@ def detail(reservation_id: str) -> Response:
             if a.id in actions.movable
         },
         swaps=booking.swap_options(reservation.id) if actions.swap_type else [],
+        order_hand_over=order_hand_over,
         add_types=[t for t in all_types(catalog) if t.active] if addable else [],
         add_kits=catalog.list_kits(public_only=True) if addable else [],
     )
@@ -325,6 +339,19 @@ def admin_hand_over(reservation_id: str) -> Response:
         reservation_id,
         lambda: booking.hand_over(reservation_id, current_actor(), confirmed),
         "Marked as picked up.",
+        asks="Hand over before the start?",
+    )
+
+
+@admin_bp.post("/<reservation_id>/hand-over-order")
+def admin_hand_over_order(reservation_id: str) -> Response:
+    """The order section's "Hand over everything ready": every line at once."""
+    booking = BookingFacade()
+    confirmed = confirmed_codes(request.form)
+    return _act(
+        reservation_id,
+        lambda: booking.hand_over_order(reservation_id, current_actor(), confirmed),
+        "Everything ready is marked as picked up.",
         asks="Hand over before the start?",
     )
 

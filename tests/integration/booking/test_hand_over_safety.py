@@ -325,3 +325,35 @@ def test_a_cancellation_waiting_for_a_hand_over_is_refused_once_it_is_on_hire(ap
     assert "Take the equipment back first" in cancel.outcome
     assert status(rid) is ReservationStatus.ON_HIRE
     assert len(items_of(rid, "PICKED_UP")) == 1 and free(fleet.type_id, period(9, 17)) == 0
+
+
+def test_staff_hand_over_everything_ready_of_an_order_at_once(app, admin_client):
+    """An order of two lines picked up together: one button, both lines on hire, one
+    transaction; not offered once nothing is left to hand over."""
+    from rental.booking import OrderLine, PlaceOrder
+
+    generators, lights = make_type(units=2), make_type(units=2, name="Light tower")
+    booking = BookingFacade()
+    order = booking.place_order(
+        PlaceOrder(
+            make_customer(),
+            (
+                OrderLine(1, equipment_type_id=generators.type_id),
+                OrderLine(2, equipment_type_id=lights.type_id),
+            ),
+            period(9, 17, days=1),  # tomorrow: the pick-up window is open
+            PricingBasis.HOURLY,
+            secrets.token_urlsafe(24),
+            channel=BookingChannel.STAFF,
+        )
+    )
+    booking.confirm_reservation(order.first.id)
+    drain()
+    page = staff_page(admin_client, order.first.id)
+    assert 'id="hand-over-order"' in page
+    done = staff_post(admin_client, order.first.id, "hand-over-order")
+    assert "Everything ready is marked as picked up." in done
+    assert [status(line.id) for line in order.lines] == [ReservationStatus.ON_HIRE] * 2
+    assert 'id="hand-over-order"' not in staff_page(admin_client, order.first.id)
+    again = staff_post(admin_client, order.first.id, "hand-over-order")
+    assert "Nothing of" in again and "ready to hand over" in again
