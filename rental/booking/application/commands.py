@@ -158,10 +158,13 @@ class ChangeReservation:
 class AddOrderLine:
     """Staff add a line (a type or a kit) to an order that is not under way yet: for the
     order's period, checked under the locks like a new booking (the order's own lines are
-    use like any other), in the order's state (held with its hold, confirmed, or quoted)."""
+    use like any other), in the order's state (held with its hold, confirmed, or quoted).
+    `by_customer`: through the manage link — a hold or a confirmed booking, before its start,
+    and no more of a type than one online booking may take."""
 
     order_id: str
     line: OrderLine
+    by_customer: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -413,12 +416,17 @@ class ReservationCommands:
                 f"{order.reference} is {order.status.label.lower()}: lines can be added only "
                 "before the rental is under way. Make a new booking for more equipment."
             )
+        if cmd.by_customer:
+            self._customer_may_add(order, now)
         planned = self._plan(cmd.line, order.period, order.basis, order.customer_id, now)
         new_types = {part.equipment_type_id for part in planned.parts}
         self._reservations.lock_equipment_types(sorted(set(order.type_ids()) | new_types))
         order = self._order(order.id, for_update=True)
         now = self._now()
         status = order.status
+        if cmd.by_customer:
+            self._customer_may_add(order, now)
+            self._within_online_limit(order, planned, now)
         if status is not ReservationStatus.QUOTED:
             free = {
                 t: self._availability.capacity(t, order.period, 1, now).remaining_capacity
@@ -452,6 +460,33 @@ class ReservationCommands:
             if status is ReservationStatus.CONFIRMED:
                 self._record(ReservationConfirmed(**_event_fields(line)))
         return self._order(order.id)
+
+    def _customer_may_add(self, order: Order, now: datetime) -> None:
+        if order.status not in (ReservationStatus.PENDING, ReservationStatus.CONFIRMED) or (
+            not order.first.customer_may_cancel(now)
+        ):
+            raise ConflictError(
+                f"{order.reference} can no longer be changed online: please call us to add "
+                "equipment."
+            )
+
+    def _within_online_limit(self, order: Order, planned: _PlannedLine, now: datetime) -> None:
+        """What the order would then take of each type stays what one online booking may."""
+        policy = self._availability.policy
+        for part in planned.parts:
+            t = part.equipment_type_id
+            total = part.quantity + sum(
+                r.quantity
+                for r in order.lines
+                if r.equipment_type_id == t and r.holds_capacity(now)
+            )
+            fleet = self._availability.capacity(t, order.period, 1, now).total_capacity
+            if policy.needs_approval(total, fleet):
+                raise ConflictError(
+                    f"Online a booking can take at most {policy.online_limit(fleet)} of "
+                    f"{self._availability.type_name(t)}; for more, please call us.",
+                    field="quantity",
+                )
 
     def _lines(
         self,

@@ -48,8 +48,6 @@ TOKEN_PAGES = {
     "booking.cancel",
     "booking.change_form_customer",
     "booking.change_customer",
-    "booking.remove_item_form",
-    "booking.remove_item",
 }
 
 
@@ -455,54 +453,3 @@ def _removable(lines: list[LineView]) -> set[str]:
         if r.status is not ReservationStatus.CANCELLED:
             firsts.setdefault(r.kit_id or r.id, r.id)
     return set(firsts.values()) if len(firsts) > 1 else set()
-
-
-def _item_of(reference: str, token: str, line_id: str):
-    """The manage page's context and the line (of this order, still booked) to remove."""
-    context = _manage_context(reference, token)
-    line = next(
-        (
-            v
-            for v in context["order_lines"]
-            if v.reservation.id == line_id
-            and v.reservation.status is not ReservationStatus.CANCELLED
-        ),
-        None,
-    )
-    if line is None:
-        raise NotFoundError("That item is not in this booking (any more).")
-    return context, line
-
-
-@bp.get("/r/<reference>/<token>/items/<line_id>/remove")
-def remove_item_form(reference: str, token: str, line_id: str) -> Response:
-    """Take one item out of a booking of several: asks first (works without JavaScript)."""
-    context, line = _item_of(reference, token, line_id)
-    if not context["actions"].cancel:
-        flash(
-            " ".join(
-                ["Items can no longer be removed online.", context["actions"].cancellation_rule]
-            ),
-            "warning",
-        )
-        return redirect(url_for("booking.manage", reference=reference, token=token), code=303)
-    return render("booking/remove_item.html", line=line, **context)
-
-
-@bp.post("/r/<reference>/<token>/items/<line_id>/remove")
-def remove_item(reference: str, token: str, line_id: str) -> Response:
-    _, line = _item_of(reference, token, line_id)
-    try:
-        removed = BookingFacade().remove_item_by_customer(
-            line.reservation.id, "Removed by the customer"
-        )
-    except ConflictError as exc:
-        return render(
-            "booking/manage.html",
-            status=409,
-            error=exc.message,
-            **_manage_context(reference, token),
-        )
-    what = line.kit_name or line.name
-    flash(f"{what} is out of booking {reference} ({', '.join(removed)}).", "success")
-    return redirect(url_for("booking.manage", reference=reference, token=token), code=303)

@@ -431,3 +431,38 @@ def test_the_customer_changes_how_many_of_one_line(app, fleets):
     assert [r.quantity for r in BookingFacade().get_order(order.id).lines] == [1, 2]
     unknown = client.get(f"/r/{order.reference}/{token}/change?line=nope")
     assert unknown.status_code == 404
+
+
+def test_the_customer_adds_an_item_after_seeing_what_is_free_and_its_price(app, fleets):
+    gens, lights, cables = fleets
+    token = secrets.token_urlsafe(24)
+    order = place(make_customer(), OrderLine(1, equipment_type_id=gens.type_id), token=token)
+    BookingFacade().confirm_reservation(order.first.id)
+    client = app.test_client()
+    base = f"/r/{order.reference}/{token}"
+    assert 'id="add-equipment"' in client.get(base).get_data(as_text=True)
+    form = client.get(f"{base}/items/add").get_data(as_text=True)
+    assert f'value="type:{cables.type_id}"' in form and 'id="add-check"' not in form
+    checked = client.get(f"{base}/items/add?item=type:{cables.type_id}&quantity=2")
+    page = checked.get_data(as_text=True)
+    assert checked.status_code == 200 and 'id="add-it"' in page and "FREE" in page
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    added = client.post(
+        f"{base}/items/add",
+        data={"item": f"type:{cables.type_id}", "quantity": "2", "csrf_token": csrf},
+    )
+    assert added.status_code == 303
+    grown = BookingFacade().get_order(order.id)
+    assert [(r.equipment_type_id, r.quantity, r.status) for r in grown.lines] == [
+        (gens.type_id, 1, S.CONFIRMED),
+        (cables.type_id, 2, S.CONFIRMED),
+    ]
+    # More than one online booking may take of a fleet: "call us", nothing added.
+    refused = client.post(
+        f"{base}/items/add",
+        data={"item": f"type:{lights.type_id}", "quantity": "4", "csrf_token": csrf},
+    )
+    assert refused.status_code == 409 and "please call us" in refused.get_data(as_text=True)
+    bad = client.post(f"{base}/items/add", data={"item": "boat:1", "csrf_token": csrf})
+    assert bad.status_code == 422
+    assert len(BookingFacade().get_order(order.id).lines) == 2
