@@ -22,6 +22,7 @@ from rental.booking import (
 )
 from rental.booking.application.cart import CheckCart
 from rental.catalog import CatalogFacade, DefineKit, KitComponent, KitRateInput
+from rental.shared.errors import ValidationError
 from rental.shared.money import Money
 from rental.shared.time_range import TimeRange
 from tests.support.auth import sign_in
@@ -223,3 +224,29 @@ def test_changing_the_orders_period_prices_it_again_at_the_kits_rates(fleets):
     assert all(r.period == longer for r in changed.lines)
     assert changed.total == eur("450.00")
     assert all("3 days" in r.quote.discounts[-1].label for r in changed.lines)
+
+
+def test_a_kit_whose_rates_are_in_another_currency_is_refused_not_an_error(fleets):
+    generators, _ = fleets
+    kit_id = CatalogFacade().define_kit(
+        DefineKit(
+            name="Dollar kit",
+            components=(KitComponent(generators.type_id, 1),),
+            own_rates=KitRateInput(Decimal("25"), Decimal("150"), None, "USD"),
+        )
+    )
+    d = tomorrow()
+    line = OrderLine(1, kit_id=kit_id)
+    cart = BookingFacade().check_cart(CheckCart(days(d, d), PricingBasis.DAILY, (line,)))
+    assert "has no price online yet" in (cart.lines[0].problem or "")
+    with pytest.raises(ValidationError):
+        BookingFacade().place_order(
+            PlaceOrder(
+                make_customer(),
+                (line,),
+                days(d, d),
+                PricingBasis.DAILY,
+                secrets.token_urlsafe(24),
+                channel=BookingChannel.STAFF,
+            )
+        )

@@ -391,6 +391,9 @@ class AvailabilityQueries:
             label = f"{kit.name}: {kit.discount_text} % kit discount"
             return [quote.less(label, kit.discount_percent) for quote in quotes]
         rates = kit.rates
+        if any(quote.total.currency != rates.currency for quote in quotes):
+            # Set in another currency than its components' prices: not to be mixed.
+            raise ValidationError(f"{kit.name} has no price online yet — please ask us.")
         own = self._pricing.quote_rates(
             rates.hourly, rates.daily, rates.weekly, period, kits, timezone=self.policy.timezone
         )
