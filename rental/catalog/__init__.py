@@ -7,6 +7,7 @@ from rental.catalog.application.commands import (
     DefineEquipmentType,
     DefineKit,
     DeleteCategory,
+    KitRateInput,
     MoveCategory,
     RenameCategory,
     UpdateEquipmentType,
@@ -28,7 +29,7 @@ from rental.catalog.application.queries import (
     SpecFilter,
     flatten,
 )
-from rental.catalog.domain.kits import MAX_DISCOUNT, KitComponent
+from rental.catalog.domain.kits import MAX_DISCOUNT, KitComponent, KitRates
 from rental.catalog.facade import CatalogFacade, TypeListColumn, register_type_list_column
 
 __all__ = [
@@ -47,6 +48,8 @@ __all__ = [
     "KitComponent",
     "KitDetails",
     "KitLine",
+    "KitRateInput",
+    "KitRates",
     "MoveCategory",
     "RenameCategory",
     "SearchEquipmentTypes",

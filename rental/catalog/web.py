@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, request, url_for
 
 from rental.catalog import (
     CatalogFacade,
@@ -15,6 +15,7 @@ from rental.catalog import (
     DefineKit,
     DeleteCategory,
     KitComponent,
+    KitRateInput,
     MoveCategory,
     RenameCategory,
     SearchEquipmentTypes,
@@ -292,6 +293,40 @@ def _kit_form(
         image=kit.image if kit else None,
         kit_name=kit.name if kit else "",
         max_upload=image_limits().max_megabytes,
+        currency=_currency(),
+    )
+
+
+def _currency() -> str:
+    """The currency of a kit's own rates: the shop's (DEFAULT_CURRENCY), as a new rate card's."""
+    return str(current_app.config.get("DEFAULT_CURRENCY", "EUR"))
+
+
+RATE_FIELDS = {
+    "hourly_rate": "The price per started hour is an amount, e.g. 25.00.",
+    "daily_rate": "The price per day is an amount, e.g. 120.00.",
+    "weekly_rate": "The price per week is an amount, e.g. 600.00 (or leave it empty).",
+}
+
+
+def _rates(values: dict[str, Any], errors: dict[str, str]) -> KitRateInput | None:
+    """The own rates when the form chose them (None: the components less the discount); an
+    amount that does not parse is reported next to its field."""
+    if values["pricing"] != "rates":
+        return None
+    amounts: dict[str, Decimal | None] = {}
+    for name, message in RATE_FIELDS.items():
+        raw = values[name].replace(",", "") if values[name].count(".") == 1 else values[name]
+        try:
+            amount = Decimal(raw) if raw else None
+            if amount is not None and not amount.is_finite():
+                raise InvalidOperation
+        except InvalidOperation:
+            errors[name] = message
+            amount = None
+        amounts[name] = amount
+    return KitRateInput(
+        amounts["hourly_rate"], amounts["daily_rate"], amounts["weekly_rate"], _currency()
     )
 
 
@@ -302,7 +337,7 @@ def kits() -> Response:
 
 @admin_bp.get("/kits/new")
 def new_kit() -> Response:
-    return _kit_form({"active": True, "discount_percent": "0"}, [], {}, None)
+    return _kit_form({"active": True, "discount_percent": "0", "pricing": "discount"}, [], {}, None)
 
 
 @admin_bp.get("/kits/<kit_id>/edit")
@@ -313,6 +348,10 @@ def edit_kit(kit_id: str) -> Response:
         "slug": kit.slug,
         "description": kit.description,
         "discount_percent": kit.discount_text,
+        "pricing": kit.pricing,
+        "hourly_rate": f"{kit.rates.hourly.amount}" if kit.rates else "",
+        "daily_rate": f"{kit.rates.daily.amount}" if kit.rates else "",
+        "weekly_rate": f"{kit.rates.weekly.amount}" if kit.rates and kit.rates.weekly else "",
         "image_alt": kit.image_alt,
         "active": kit.active,
     }
@@ -333,6 +372,8 @@ def _save_kit(kit_id: str | None) -> Response:
         "slug": form.get("slug", "").strip(),
         "description": form.get("description", ""),
         "discount_percent": form.get("discount_percent", "").strip(),
+        "pricing": "rates" if form.get("pricing") == "rates" else "discount",
+        **{name: form.get(name, "").strip()[:40] for name in RATE_FIELDS},
         "image_alt": form.get("image_alt", ""),
         "active": form.get("active") == "on",
     }
@@ -346,18 +387,21 @@ def _save_kit(kit_id: str | None) -> Response:
             components.append(KitComponent(type_id, int(quantity or "1")))
         except ValueError:
             errors["components"] = "Quantities are whole numbers from 1 to 99."
+    own_rates = _rates(values, errors)
     try:
         discount = Decimal(values["discount_percent"] or "0")
         if not discount.is_finite():
             raise InvalidOperation
     except InvalidOperation:
-        errors["discount_percent"] = "The discount is a percentage from 0 to 90, e.g. 10."
+        if own_rates is None:  # at its own rates the discount is not used
+            errors["discount_percent"] = "The discount is a percentage from 0 to 90, e.g. 10."
         discount = Decimal(0)
     args = {
         "name": values["name"],
         "slug": values["slug"] or None,
         "description": values["description"],
         "discount_percent": discount,
+        "own_rates": own_rates,
         "active": values["active"],
         "components": tuple(components),
         "image_alt": values["image_alt"],

@@ -20,6 +20,7 @@ from rental.pricing.domain.models import (
 )
 from rental.pricing.infrastructure.repositories import RateCardRepository
 from rental.shared.db import db, unit_of_work
+from rental.shared.money import Money
 from rental.shared.request_cache import cached, cached_many, forget
 from rental.shared.time_range import TimeRange
 
@@ -65,6 +66,21 @@ class PricingFacade:
             GetQuote(equipment_type_id, period, quantity, customer_id, timezone),
             self.get_rate_card(equipment_type_id),
         )
+
+    def quote_rates(
+        self,
+        hourly: Money,
+        daily: Money,
+        weekly: Money | None,
+        period: TimeRange,
+        quantity: int = 1,
+        *,
+        timezone: tzinfo = UTC,
+    ) -> Quote:
+        """The quote for rates that are not a type's rate card — a kit's own rates — billed
+        exactly as a type's (started hours, calendar days of `timezone`, weeks, the cheapest
+        cover); no minimum rental, no deposit, no discount rules."""
+        return self._queries().quote_rates(hourly, daily, weekly, period, quantity, timezone)
 
     def get_rate_card(self, equipment_type_id: str) -> RateCard | None:
         return cached(

@@ -90,3 +90,17 @@ def test_discount_rules_plug_in(pricing):
         assert q.total == eur(54) and q.discounts[0].label == "Gold member −10%"
     finally:
         DISCOUNT_RULES.rules.remove(loyal)
+
+
+def test_rates_that_are_no_types_card_are_billed_as_a_card_is(pricing):
+    # A kit's own rates: started hours up to the day price, calendar days, weeks.
+    start = datetime(2030, 6, 3, 9, tzinfo=UTC)
+    hourly, daily, weekly = eur("25.00"), eur("150.00"), eur("700.00")
+    three_hours = TimeRange(start, start + timedelta(hours=2, minutes=15))
+    quote = pricing.quote_rates(hourly, daily, None, three_hours)
+    assert quote.total == eur("75.00") and quote.deposit == eur("0.00")
+    assert quote.notes  # "billed per started hour": 2 h 15 min charged as 3 hours
+    day_and_ten_hours = TimeRange(start, start + timedelta(days=1, hours=10))
+    assert pricing.quote_rates(hourly, daily, None, day_and_ten_hours).total == eur("300.00")
+    nine_days = TimeRange(start, start + timedelta(days=9))
+    assert pricing.quote_rates(hourly, daily, weekly, nine_days, 2).total == eur("2000.00")

@@ -234,7 +234,8 @@ class CartQueries:
         self, r: _Resolved, quantity: int, period: TimeRange, problem: str | None
     ) -> tuple[list[FrozenQuote], str | None]:
         """A type line: its quote. A kit line: each component's quote for kits × units per
-        kit, less the kit's discount. No quotes, and the reason, when one cannot be priced."""
+        kit, by the kit's rule (AvailabilityQueries.kit_quotes, as booking prices it). No
+        quotes, and the reason, when one cannot be priced."""
         if problem == NO_PRICE:
             return [], problem
         quotes: list[FrozenQuote] = []
@@ -242,13 +243,11 @@ class CartQueries:
             if r.kit is None:
                 quotes.append(freeze(self._availability.price(r.id, period, quantity)))
             else:
-                pct = r.kit.discount_percent
-                label = f"Kit discount {r.kit.discount_text} %"
-                for need in r.needs:
-                    quote = self._availability.price(
-                        need.equipment_type_id, period, quantity * need.per_unit
-                    )
-                    quotes.append(freeze(quote).less(label, pct))
+
+                def price(type_id: str, units: int) -> FrozenQuote:
+                    return freeze(self._availability.price(type_id, period, units))
+
+                quotes = self._availability.kit_quotes(r.kit, quantity, period, price)
         except DomainError as exc:
             return [], problem or exc.message
         return quotes, problem

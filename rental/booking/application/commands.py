@@ -344,7 +344,7 @@ class ReservationCommands:
         now: datetime,
     ) -> _PlannedLine:
         """A line validated and priced: one part for a type, one per component for a kit
-        (each priced as the type, less the kit's discount)."""
+        (priced by the kit's rule: AvailabilityQueries.kit_quotes)."""
         if line.equipment_type_id is not None:
             type_id = line.equipment_type_id
             self._availability.validate(type_id, period, basis, line.quantity, now)
@@ -353,13 +353,18 @@ class ReservationCommands:
             return _PlannedLine(line, self._availability.type_name(type_id), (part,))
         assert line.kit_id is not None
         kit = self._availability.bookable_kit(line.kit_id)
-        parts = []
         for component in kit.components:
             type_id, quantity = component.equipment_type_id, component.quantity * line.quantity
             self._availability.validate(type_id, period, basis, quantity, now)
-            quote = freeze(self._availability.price(type_id, period, quantity, customer_id))
-            label = f"{kit.name}: {kit.discount_percent.normalize():f} % kit discount"
-            parts.append(_Part(type_id, quantity, quote.less(label, kit.discount_percent)))
+
+        def price(type_id: str, quantity: int) -> FrozenQuote:
+            return freeze(self._availability.price(type_id, period, quantity, customer_id))
+
+        quotes = self._availability.kit_quotes(kit, line.quantity, period, price)
+        parts = [
+            _Part(c.equipment_type_id, c.quantity * line.quantity, quote)
+            for c, quote in zip(kit.components, quotes, strict=True)
+        ]
         return _PlannedLine(line, kit.name, tuple(parts))
 
     def _new_order(
@@ -791,13 +796,18 @@ class ReservationCommands:
         self._availability.validate(
             type_id, cmd.period, reservation.basis, cmd.quantity, now, kept_start=kept
         )
-        quote = freeze(
-            self._availability.price(type_id, cmd.period, cmd.quantity, reservation.customer_id)
-        )
+
+        def price(type_id: str, quantity: int) -> FrozenQuote:
+            customer_id = reservation.customer_id
+            return freeze(self._availability.price(type_id, cmd.period, quantity, customer_id))
+
         if reservation.kit_id:
-            # A kit's component is priced anew like every line, less the kit's discount.
-            name, percent = self._availability.kit_discount(reservation.kit_id)
-            quote = quote.less(f"{name}: {percent.normalize():f} % kit discount", percent)
+            # A kit's component is priced anew by the kit's rule (its part of the kit's price).
+            quote = self._availability.kit_component_quote(
+                reservation.kit_id, type_id, cmd.quantity, cmd.period, price
+            )
+        else:
+            quote = price(type_id, cmd.quantity)
         return reservation.change(cmd.period, cmd.quantity, quote, now, by_customer=cmd.by_customer)
 
     def _changed_order(

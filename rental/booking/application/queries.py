@@ -12,9 +12,11 @@ from decimal import Decimal
 from typing import Any
 
 from rental.booking.domain.availability import Availability, assess, earliest_start, sweep_peak
+from rental.booking.domain.kit_pricing import share_kit_price
 from rental.booking.domain.models import (
     HOLDING,
     ON_HIRE_NOT_CANCELLED,
+    FrozenQuote,
     Order,
     PricingBasis,
     Reservation,
@@ -370,14 +372,67 @@ class AvailabilityQueries:
             if problem:
                 raise ValidationError(problem[1], field=problem[0])
 
-    def kit_discount(self, kit_id: str) -> tuple[str, Decimal]:
-        """The kit's name and discount as the catalog has them now (a kit no longer in the
-        catalog: no discount)."""
+    def kit_quotes(
+        self,
+        kit: KitDetails,
+        kits: int,
+        period: TimeRange,
+        price: Callable[[str, int], FrozenQuote],
+    ) -> list[FrozenQuote]:
+        """The one rule for what `kits` kits cost for `period`, as their components' quotes
+        (in the kit's order; booking, changing and the cart all use it). Each component is
+        priced as its type for kits × units per kit (`price(type_id, quantity)`, the caller's
+        quote), then: less the kit's discount, or — at the kit's own rates — the kit's price,
+        billed as a rate card is (PricingFacade.quote_rates), split over the components in
+        proportion to their own totals so that they add up to it exactly. Deposits stay the
+        components'."""
+        quotes = [price(c.equipment_type_id, c.quantity * kits) for c in kit.components]
+        if kit.rates is None:
+            label = f"{kit.name}: {kit.discount_text} % kit discount"
+            return [quote.less(label, kit.discount_percent) for quote in quotes]
+        rates = kit.rates
+        if any(quote.total.currency != rates.currency for quote in quotes):
+            # Set in another currency than its components' prices: not to be mixed.
+            raise ValidationError(f"{kit.name} has no price online yet — please ask us.")
+        own = self._pricing.quote_rates(
+            rates.hourly, rates.daily, rates.weekly, period, kits, timezone=self.policy.timezone
+        )
+        if own.total.amount > MAX_TOTAL:
+            raise ValidationError(
+                "This booking is too large to take online. Please call us.", field="quantity"
+            )
+        billed = "; ".join(line.label for line in own.lines)
+        label = f"{kit.name} at its own rates ({billed} = {own.total.format()}): this part's share"
+        return share_kit_price(quotes, own.total, label)
+
+    def kit_component_quote(
+        self,
+        kit_id: str,
+        equipment_type_id: str,
+        quantity: int,
+        period: TimeRange,
+        price: Callable[[str, int], FrozenQuote],
+    ) -> FrozenQuote:
+        """One component of a booked kit priced anew (a change of period or quantity): its
+        part of kit_quotes for as many kits as `quantity` makes of it. A kit no longer in the
+        catalog, or no longer holding this type: the type's own price."""
         try:
             kit = self._catalog.get_kit(kit_id)
         except NotFoundError:
-            return "Kit", Decimal(0)
-        return kit.name, kit.discount_percent
+            return price(equipment_type_id, quantity)
+        index = next(
+            (i for i, c in enumerate(kit.components) if c.equipment_type_id == equipment_type_id),
+            None,
+        )
+        if index is None:
+            return price(equipment_type_id, quantity)
+        per_kit = kit.components[index].quantity
+        kits = max(1, quantity // per_kit)
+        if kit.rates is None or kits * per_kit != quantity:
+            # Not a whole number of kits (the kit changed since): its discount, on this part.
+            label = f"{kit.name}: {kit.discount_text} % kit discount"
+            return price(equipment_type_id, quantity).less(label, kit.discount_percent)
+        return self.kit_quotes(kit, kits, period, price)[index]
 
     def type_name(self, equipment_type_id: str) -> str:
         return self._catalog.get_equipment_type_details(equipment_type_id).name

@@ -8,7 +8,14 @@ import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from rental.catalog.domain.kits import Kit, KitComponent, check_components, check_discount
+from rental.catalog.domain.kits import (
+    Kit,
+    KitComponent,
+    KitRates,
+    check_components,
+    check_discount,
+    check_rates,
+)
 from rental.catalog.domain.models import (
     Category,
     EquipmentType,
@@ -221,6 +228,17 @@ class EquipmentTypeCommands:
 
 
 @dataclass(frozen=True, slots=True)
+class KitRateInput:
+    """A kit's own rates as staff gave them: per started hour, per day, optionally per week,
+    in `currency` (checked by the command; None: left empty)."""
+
+    hourly: Decimal | None
+    daily: Decimal | None
+    weekly: Decimal | None = None
+    currency: str = "EUR"
+
+
+@dataclass(frozen=True, slots=True)
 class DefineKit:
     name: str
     components: tuple[KitComponent, ...]
@@ -229,6 +247,8 @@ class DefineKit:
     active: bool = True
     slug: str | None = None
     image_alt: str = ""
+    # Its own rates instead of the components' less the discount (KitRateInput: as typed).
+    own_rates: KitRateInput | None = None
     # As for types: checked and re-encoded at the boundary; the facade stores its files first.
     new_image: ProcessedImage | None = None
 
@@ -243,6 +263,7 @@ class UpdateKit:
     active: bool = True  # False: deactivated, no longer shown to visitors
     slug: str | None = None
     image_alt: str = ""
+    own_rates: KitRateInput | None = None  # None: priced as the components less the discount
     new_image: ProcessedImage | None = None  # replaces the photo
     remove_image: bool = False  # without a new one: no photo any more (the letter tile)
 
@@ -280,7 +301,8 @@ class KitCommands:
         image: StoredImage | None,
         except_id: str | None,
     ) -> Kit:
-        """Every faulty field (name, address, discount, components, description) at once."""
+        """Every faulty field (name, address, discount or rates, components, description) at
+        once."""
         errors: dict[str, str] = {}
         name = slug = None
         try:
@@ -294,10 +316,20 @@ class KitCommands:
         except ValidationError as exc:
             if name:
                 errors["slug"] = exc.message
-        try:
-            check_discount(cmd.discount_percent)
-        except ValidationError as exc:
-            errors["discount_percent"] = exc.message
+        rates: KitRates | None = None
+        discount = cmd.discount_percent
+        if cmd.own_rates is not None:
+            given = cmd.own_rates
+            discount = Decimal(0)  # not used at own rates
+            try:
+                rates = check_rates(given.hourly, given.daily, given.weekly, given.currency)
+            except ValidationError as exc:
+                errors.update(exc.errors or {"daily_rate": exc.message})
+        else:
+            try:
+                check_discount(cmd.discount_percent)
+            except ValidationError as exc:
+                errors["discount_percent"] = exc.message
         wanted = {c.equipment_type_id for c in cmd.components}
         try:
             check_components(cmd.components, self._kits.active_type_ids(wanted))
@@ -310,7 +342,8 @@ class KitCommands:
                 name=name or "",
                 slug=slug or "",
                 description=cmd.description,
-                discount_percent=cmd.discount_percent,
+                discount_percent=discount,
+                rates=rates,
                 components=list(cmd.components),
                 active=cmd.active,
                 image=image,

@@ -11,7 +11,14 @@ from typing import Any
 from sqlalchemy import Select, and_, exists, func, literal, select, true
 from sqlalchemy.orm import Session, aliased
 
-from rental.catalog.domain.kits import KitComponent, kit_price, kits_free
+from rental.catalog.domain.kits import (
+    OWN_RATES,
+    SUM_LESS_DISCOUNT,
+    KitComponent,
+    KitRates,
+    kit_price,
+    kits_free,
+)
 from rental.catalog.domain.models import (
     SpecKind,
     SpecValue,
@@ -27,6 +34,7 @@ from rental.catalog.infrastructure.entities import (
     KitEntity,
     SpecValueEntity,
 )
+from rental.catalog.infrastructure.kits import kit_rates
 from rental.catalog.infrastructure.repositories import stored_image
 from rental.shared.errors import NotFoundError
 from rental.shared.images import StoredImage
@@ -553,6 +561,7 @@ class KitDetails:
     lines: tuple[KitLine, ...]
     image: StoredImage | None = None
     image_alt: str = ""  # as staff typed it; `alt_text` is what pages show
+    rates: KitRates | None = None  # its own rates; None: the components' less the discount
 
     @property
     def alt_text(self) -> str:
@@ -577,6 +586,11 @@ class KitDetails:
         return [p.strip() for p in self.description.split("\n\n") if p.strip()]
 
     @property
+    def pricing(self) -> str:
+        """ "rates": priced at its own rates; "discount": its components' less the discount."""
+        return OWN_RATES if self.rates else SUM_LESS_DISCOUNT
+
+    @property
     def discount_text(self) -> str:
         """'10', '12.5': the percentage as staff typed it (no trailing zeros, no exponent)."""
         return f"{self.discount_percent.normalize():f}"
@@ -598,6 +612,7 @@ def _kits(session: Session, where: Any) -> list[KitDetails]:
         select(k.id, k.name, k.slug, k.description, k.discount_percent, k.active)
         .add_columns(t.id, t.name, t.slug, c.quantity, t.active)
         .add_columns(k.image_key, k.image_width, k.image_height, k.image_alt)
+        .add_columns(k.pricing, k.hourly_rate, k.daily_rate, k.weekly_rate, k.rate_currency)
         .outerjoin(c, c.kit_id == k.id)
         .outerjoin(t, t.id == c.equipment_type_id)
         .where(where)
@@ -605,7 +620,7 @@ def _kits(session: Session, where: Any) -> list[KitDetails]:
     )
     kits: dict[str, tuple[tuple[Any, ...], list[KitLine]]] = {}
     for row in rows:
-        _, lines = kits.setdefault(row[0], (tuple(row[:6]) + tuple(row[11:15]), []))
+        _, lines = kits.setdefault(row[0], (tuple(row[:6]) + tuple(row[11:20]), []))
         if row[6] is not None:
             lines.append(KitLine(row[6], row[7], row[8], row[9], bool(row[10])))
     return [
@@ -619,6 +634,7 @@ def _kits(session: Session, where: Any) -> list[KitDetails]:
             lines=tuple(lines),
             image=StoredImage(head[6], head[7] or 1, head[8] or 1) if head[6] else None,
             image_alt=head[9] or "",
+            rates=kit_rates(*head[10:15]),
         )
         for head, lines in kits.values()
     ]

@@ -66,7 +66,8 @@ class SpecValueEntity(Base):
 
 
 class KitEntity(Base):
-    """A kit: several equipment types rented together, priced as their sum minus a discount."""
+    """A kit: several equipment types rented together, priced as their sum minus a discount
+    (`pricing` "discount") or at its own rates (`pricing` "rates", the rate columns)."""
 
     __tablename__ = "catalog_kits"
 
@@ -75,6 +76,12 @@ class KitEntity(Base):
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
     discount_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal(0))
+    pricing: Mapped[str] = mapped_column(String(10), default="discount", server_default="discount")
+    # The kit's own rates (pricing "rates"), as a rate card's amounts: per kit, in rate_currency.
+    hourly_rate: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))
+    daily_rate: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))
+    weekly_rate: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))
+    rate_currency: Mapped[str | None] = mapped_column(String(3))
     # The uploaded photo, as on equipment types (rental.shared.images).
     image_key: Mapped[str | None] = mapped_column(String(32), index=True)
     image_width: Mapped[int | None] = mapped_column(Integer)

@@ -7,13 +7,14 @@ from decimal import Decimal
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from rental.catalog.domain.kits import Kit, KitComponent
+from rental.catalog.domain.kits import OWN_RATES, SUM_LESS_DISCOUNT, Kit, KitComponent, KitRates
 from rental.catalog.infrastructure.entities import (
     EquipmentTypeEntity,
     KitComponentEntity,
     KitEntity,
 )
 from rental.catalog.infrastructure.repositories import stored_image
+from rental.shared.money import Money, minor_units
 from rental.shared.time_range import utcnow
 
 
@@ -40,6 +41,13 @@ class KitRepository:
             active=bool(entity.active),
             image=stored_image(entity),
             image_alt=entity.image_alt or "",
+            rates=kit_rates(
+                entity.pricing,
+                entity.hourly_rate,
+                entity.daily_rate,
+                entity.weekly_rate,
+                entity.rate_currency,
+            ),
         )
 
     def slug_taken(self, slug: str, except_id: str | None = None) -> bool:
@@ -84,6 +92,12 @@ class KitRepository:
         entity.image_width = kit.image.width if kit.image else None
         entity.image_height = kit.image.height if kit.image else None
         entity.image_alt = kit.image_alt
+        rates = kit.rates
+        entity.pricing = OWN_RATES if rates else SUM_LESS_DISCOUNT
+        entity.hourly_rate = rates.hourly.amount if rates else None
+        entity.daily_rate = rates.daily.amount if rates else None
+        entity.weekly_rate = rates.weekly.amount if rates and rates.weekly else None
+        entity.rate_currency = rates.currency if rates else None
 
     def _write_components(self, kit: Kit) -> None:
         self._session.execute(delete(KitComponentEntity).where(KitComponentEntity.kit_id == kit.id))
@@ -97,3 +111,21 @@ class KitRepository:
             for position, c in enumerate(kit.components)
         )
         self._session.flush()
+
+
+def kit_rates(
+    pricing: str | None,
+    hourly: Decimal | None,
+    daily: Decimal | None,
+    weekly: Decimal | None,
+    currency: str | None,
+) -> KitRates | None:
+    """The stored own rates; None for a kit priced as its components less the discount (or
+    rates that are not all there)."""
+    if pricing != OWN_RATES or hourly is None or daily is None or not currency:
+        return None
+
+    def money(value: Decimal) -> Money:
+        return Money(Decimal(value).quantize(Decimal(1).scaleb(-minor_units(currency))), currency)
+
+    return KitRates(money(hourly), money(daily), money(weekly) if weekly is not None else None)

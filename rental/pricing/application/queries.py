@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, tzinfo
+from datetime import UTC, timedelta, tzinfo
 
 from rental.pricing.domain.models import DiscountRule, Quote, RateCard, quote
 from rental.pricing.infrastructure.repositories import RateCardRepository
 from rental.shared.errors import NotFoundError, ValidationError
+from rental.shared.money import Money
 from rental.shared.time_range import TimeRange
 
 UNKNOWN_TYPE = "This equipment"  # in messages, for a type the catalog does not know
@@ -75,3 +76,18 @@ class PricingQueries:
                 discount_rules=self._discount_rules,
                 timezone=q.timezone,
             )
+
+    def quote_rates(
+        self,
+        hourly: Money,
+        daily: Money,
+        weekly: Money | None,
+        period: TimeRange,
+        quantity: int,
+        timezone: tzinfo = UTC,
+    ) -> Quote:
+        """The quote for rates that are no type's rate card (a kit's own rates), billed as a
+        card is: started hours, calendar days of `timezone`, weeks, the cheapest cover. No
+        minimum rental, deposit or discount rule of its own (the caller's parts have those)."""
+        card = RateCard("", hourly, daily, weekly, minimum_duration=timedelta(0))
+        return quote(card, period, quantity, timezone=timezone)

@@ -241,8 +241,12 @@ def kits() -> Response:
 
 
 def _kit_prices(kit: KitDetails, cards: dict[str, RateCard]) -> tuple[Money, Money] | None:
-    """(per started hour, per day): the components' rates × quantities minus the discount;
-    None when a component has no price yet."""
+    """(per started hour, per day): the kit's own rates, or the components' rates ×
+    quantities minus the discount; None when a component has no price yet (no booking)."""
+    if kit.rates is not None:
+        if any(type_id not in cards for type_id in kit.type_ids):
+            return None
+        return kit.rates.hourly, kit.rates.daily
     hourly = kit.price({t: c.hourly for t, c in cards.items()})
     daily = kit.price({t: c.daily for t, c in cards.items()})
     return None if hourly is None or daily is None else (hourly, daily)
