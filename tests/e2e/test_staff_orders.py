@@ -1,7 +1,8 @@
 """A phone booking in a browser on a phone-sized screen: staff open the order form from a
 customer, choose a type, add a second line (htmx swaps only the lines), pick the days, see
-every line free and the total, book, and land on the confirmed order — no page wider than
-the screen, no console errors."""
+every line free and the total, book, and land on the confirmed order; later the customer
+calls back and staff extend it by a day (the preview says both lines move) — no page wider
+than the screen, no console errors."""
 
 from __future__ import annotations
 
@@ -53,6 +54,24 @@ def test_staff_book_a_phone_order_of_two_lines_and_see_it_confirmed(staff_page: 
     expect(page.locator("#order-lines tbody tr")).to_have_count(2)
     expect(page.locator("#order")).to_contain_text("Light tower")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    # Later: one more day for the whole booking.
+    longer = (date.today() + timedelta(days=7)).isoformat()
+    page.locator("#change-reservation").click()
+    page.locator("#change-end_date").fill(longer)
+    page.locator("#preview-change").click()
+    expect(page.locator("#whole-order")).to_contain_text("2 lines share one period")
+    page.locator("#confirm-change").click()
+    expect(page.locator("h1 .badge")).to_have_text("CONFIRMED")
+    with live_server.app.app_context():
+        from rental.booking import BookingFacade
+
+        booking = BookingFacade()
+        order = booking.get_order(booking.get_reservation(page.url.rsplit("/", 1)[1]).order_id)
+        tz = booking.policy.timezone
+        # Whole days end at the midnight after the last day.
+        ends = {line.period.end.astimezone(tz).date() for line in order.lines}
+        assert ends == {date.today() + timedelta(days=8)}
     # A live check sent while the form is half filled (the days typed one after the other)
     # is answered 422 with the messages next to the fields; the browser and htmx log those.
     assert [e for e in errors if "422" not in e] == [], errors
