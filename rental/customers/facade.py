@@ -20,6 +20,7 @@ from rental.customers.application.commands import (
     RegisterCustomer,
     SuspendCustomer,
     UpdateCustomerProfile,
+    check_details,
 )
 from rental.customers.application.queries import (
     CustomerDetails,
@@ -82,6 +83,11 @@ class CustomerFacade:
         return _queries().export(ExportCustomerData(customer_id))
 
     # --- commands --------------------------------------------------------------------------
+
+    def check_customer_details(self, details: CustomerDetailsInput) -> None:
+        """ValidationError naming every field at fault, as registering would; nothing saved
+        (whether the e-mail is already known is registering's to say)."""
+        check_details(details)
 
     def register_customer(self, command: RegisterCustomer) -> str:
         with unit_of_work() as session:

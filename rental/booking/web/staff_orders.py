@@ -142,6 +142,13 @@ def new_order() -> Response:
     wants = request.method == "POST" and action in ("book", "quote")
     if wants and not filled and not any(row.error for row in rows):
         errors["lines"] = "Choose at least one item for the booking."
+    if wants and customer is None and not customer_id:
+        # A new customer's fields are checked with everything else, so one send shows every
+        # problem (registering checks them again, and whether the e-mail is known).
+        try:
+            customers.check_customer_details(CustomerDetailsInput(**values))
+        except ValidationError as exc:
+            errors.update(exc.errors or {"customer": exc.message})
     check: CartCheck | None = None
     if submitted and filled and not req.errors and req.period is not None:
         try:

@@ -107,6 +107,12 @@ def _validate(details: CustomerDetailsInput) -> ContactDetails:
     )
 
 
+def check_details(details: CustomerDetailsInput) -> None:
+    """The fields as registering would check them (every one at once), saving nothing: a
+    form that also has other problems can show them all together."""
+    _validate(details)
+
+
 def _typed(details: ContactDetails) -> CustomerDetailsInput:
     address = details.address
     return CustomerDetailsInput(

@@ -509,3 +509,17 @@ def test_staff_add_a_line_to_a_booking_from_its_page(admin_client, app, shop):
         shown = admin_client.get(f"/admin/reservations/{first}").get_data(as_text=True)
         assert message in shown, bad
     assert len(order_of(first).lines) == 2
+
+
+def test_one_send_shows_every_problem_the_items_and_the_new_customers_fields(admin_client, app):
+    token = csrf_token(admin_client, URL)
+    response = admin_client.post(
+        URL,
+        data={"item": [""], "qty": ["1"], "basis": "daily", "action": "book", "csrf_token": token},
+    )
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Choose at least one item for the booking." in body
+    problems = dict(field_errors(body))
+    assert {"name", "email"} <= set(problems), problems
+    assert customers_count() == 0
