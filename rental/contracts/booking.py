@@ -26,6 +26,16 @@ class ReservationEvent(Event):
     quantity: int
     total: Money
     sequence: int = 0
+    # The order the reservation is a line of (added without a version bump: optional, and an
+    # event recorded before orders existed is of a one-line order whose ID is the
+    # reservation's — see `order`).
+    order_id: str = ""
+    order_reference: str = ""
+
+    @property
+    def order(self) -> str:
+        """The order's ID, also for events recorded before orders existed."""
+        return self.order_id or self.reservation_id
 
 
 @register_event

@@ -221,6 +221,8 @@ def _event_fields(r: Reservation) -> dict:
         "quantity": r.quantity,
         "total": r.quote.total,
         "sequence": r.version,
+        "order_id": r.order_id,
+        "order_reference": r.reference.rsplit("-", 1)[0] if r.line_no > 1 else r.reference,
     }
 
 

@@ -466,3 +466,23 @@ def test_the_customer_adds_an_item_after_seeing_what_is_free_and_its_price(app, 
     bad = client.post(f"{base}/items/add", data={"item": "boat:1", "csrf_token": csrf})
     assert bad.status_code == 422
     assert len(BookingFacade().get_order(order.id).lines) == 2
+
+
+def test_every_lines_events_name_its_order(fleets):
+    import json
+
+    gens, lights, _ = fleets
+    order = place(
+        make_customer(),
+        OrderLine(1, equipment_type_id=gens.type_id),
+        OrderLine(1, equipment_type_id=lights.type_id),
+    )
+    rows = db.session.execute(
+        text("SELECT payload FROM outbox_messages WHERE event_type = 'ReservationCreated'")
+    ).scalars()
+    payloads = [json.loads(p) if isinstance(p, str) else p for p in rows]
+    db.session.rollback()
+    assert {(p["order_id"], p["order_reference"]) for p in payloads} == {
+        (order.id, order.reference)
+    }
+    assert sorted(p["reference"] for p in payloads) == [order.reference, f"{order.reference}-2"]
