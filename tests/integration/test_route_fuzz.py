@@ -279,6 +279,7 @@ class _Tracebacks(logging.Handler):
 
 
 PLAIN = {"static", "pages.health", "pages.ready", "pages.home"}  # no input to speak of
+NEEDS_A_CART = {"booking.cart_quantity", "booking.cart_remove", "booking.cart_details"}
 
 
 def _is_admin(rule) -> bool:
@@ -329,6 +330,17 @@ class Fuzzer:
             self.app.logger.removeHandler(self.tracebacks)
 
     def route(self, method: str, rule, fields: list[str], good: dict[str, str]) -> None:
+        if rule.endpoint in NEEDS_A_CART and self.role == "anonymous":
+            # These name a line of the visitor's cart: an earlier route may have emptied it.
+            self.client.post(
+                "/cart/add",
+                data={
+                    "kind": "type",
+                    "id": self.world.first("type_id"),
+                    "quantity": "1",
+                    "csrf_token": self.csrf,
+                },
+            )
         seen: set[str] = set()
         before_route = self.fingerprint
         world = self.world

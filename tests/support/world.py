@@ -12,7 +12,13 @@ from datetime import timedelta
 from flask import Flask
 from werkzeug.routing import Rule
 
-from rental.booking import BookingFacade, CreateReservation, PricingBasis
+from rental.booking import (
+    AddOrderLine,
+    BookingFacade,
+    CreateReservation,
+    OrderLine,
+    PricingBasis,
+)
 from rental.inventory import InventoryFacade, ScheduleMaintenance
 from rental.shared.images.processing import process_upload
 from rental.shared.images.web import image_store
@@ -57,6 +63,14 @@ def make_world() -> World:
         )
     )
     booking.confirm_reservation(confirmed)
+    # The confirmed booking is an order of two lines, so its items can be named too.
+    lights = make_type(units=3, name="Light tower", category_id=fleet.category_id)
+    order = booking.add_order_line(
+        AddOrderLine(
+            booking.get_reservation(confirmed).order_id,
+            OrderLine(1, equipment_type_id=lights.type_id),
+        )
+    )
     start = tomorrow_at(8, days=20)
     window = InventoryFacade().schedule_maintenance(
         ScheduleMaintenance(
@@ -82,6 +96,7 @@ def make_world() -> World:
             "filename": ["css/app.css"],
             "name": [photo.image.file_name(200)],
             "index": ["0", "1"],  # a cart line
+            "line_id": [order.lines[-1].id, confirmed],
         }
     )
 
