@@ -47,8 +47,9 @@ def _amount(name: str = "amount", label: str = "amount") -> Decimal:
     return value
 
 
-def _seen_balance() -> Decimal | None:
-    raw = request.form.get("seen_balance")
+def _seen_balance(account: Account) -> Decimal | None:
+    """The account's balance the form showed (`seen_balance_rental`, `…_deposit`)."""
+    raw = request.form.get(f"seen_balance_{account.value}") or request.form.get("seen_balance")
     if not raw:
         return None
     return parse_decimal(
@@ -79,14 +80,15 @@ def _confirm(order_id: str, exc: NeedsConfirmation, title: str, label: str) -> R
 
 @bp.post("/orders/<order_id>/payments")
 def record_payment(order_id: str) -> Response:
+    account = choice(Account, request.form.get("account"), field="account", label="account")
     command = RecordPayment(
         order_id=order_id,
         amount=_amount(),
         method=choice(Method, request.form.get("method"), field="method", label="method"),
-        account=choice(Account, request.form.get("account"), field="account", label="account"),
+        account=account,
         actor=current_actor(),
         reference=request.form.get("reference", ""),
-        seen_balance=_seen_balance(),
+        seen_balance=_seen_balance(account),
         confirmed=confirmed_codes(request.form),
     )
     try:
