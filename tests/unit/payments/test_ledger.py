@@ -114,10 +114,10 @@ def test_a_refund_is_never_above_what_was_paid_on_that_account():
     lg = ledger()
     pay(lg, "30")
     pay(lg, "20", Account.DEPOSIT)
-    with pytest.raises(ValidationError, match="30.00"):
+    with pytest.raises(ValidationError, match=r"30\.00"):
         refund(lg, "30.01")
     refund(lg, "25")
-    with pytest.raises(ValidationError, match="5.00"):
+    with pytest.raises(ValidationError, match=r"5\.00"):
         refund(lg, "6")
     with pytest.raises(ValidationError):
         refund(lg, "21", Account.DEPOSIT)
