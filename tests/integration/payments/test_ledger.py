@@ -194,7 +194,7 @@ def test_payment_refund_charge_and_reversal_with_their_events(app):
 def test_refused_commands_write_nothing(app):
     _, order_id = confirmed_order()
     entries, messages = entry_count(), len(outbox_types())
-    with pytest.raises(ConflictError, match="now €80.00"):
+    with pytest.raises(ConflictError, match=r"now €80\.00"):
         pay(order_id, "10", seen_balance=Decimal("70"))
     with pytest.raises(NeedsConfirmation):
         pay(order_id, "80.01")
