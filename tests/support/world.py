@@ -16,6 +16,7 @@ from rental.booking import BookingFacade, CreateReservation, PricingBasis
 from rental.inventory import InventoryFacade, ScheduleMaintenance
 from rental.shared.images.processing import process_upload
 from rental.shared.images.web import image_store
+from rental.shared.outbox import OutboxProcessor
 from rental.shared.time_range import TimeRange
 from tests.support.auth import create_staff
 from tests.support.fleet import make_customer, make_type, tomorrow_at
@@ -57,6 +58,10 @@ def make_world() -> World:
         )
     )
     booking.confirm_reservation(confirmed)
+    processor = OutboxProcessor()  # the confirmation's charge opens the order's ledger
+    while processor.drain_once().claimed:
+        pass
+    order_id = booking.get_reservation(confirmed).order_id or confirmed
     start = tomorrow_at(8, days=20)
     window = InventoryFacade().schedule_maintenance(
         ScheduleMaintenance(
@@ -76,6 +81,7 @@ def make_world() -> World:
             "window_id": [window],
             "customer_id": [customer],
             "reservation_id": [pending, confirmed],
+            "order_id": [order_id],
             "reference": references,
             "token": tokens,
             "user_id": [staff.id],
