@@ -14,6 +14,7 @@ MODULES: list[str] = [
     "rental.customers",
     "rental.accounts",
     "rental.shop",
+    "rental.payments",
     "rental.booking",
     "rental.storefront",  # composes pages from the modules above, so it comes last
 ]

@@ -22,6 +22,7 @@ from rental.booking import (
 from rental.inventory import InventoryFacade, ScheduleMaintenance
 from rental.shared.images.processing import process_upload
 from rental.shared.images.web import image_store
+from rental.shared.outbox import OutboxProcessor
 from rental.shared.time_range import TimeRange
 from tests.support.auth import create_staff
 from tests.support.fleet import make_customer, make_type, tomorrow_at
@@ -71,6 +72,10 @@ def make_world() -> World:
             OrderLine(1, equipment_type_id=lights.type_id),
         )
     )
+    processor = OutboxProcessor()  # the confirmation's charges open the order's ledger
+    while processor.drain_once().claimed:
+        pass
+    order_id = order.id
     start = tomorrow_at(8, days=20)
     window = InventoryFacade().schedule_maintenance(
         ScheduleMaintenance(
@@ -90,6 +95,7 @@ def make_world() -> World:
             "window_id": [window],
             "customer_id": [customer],
             "reservation_id": [pending, confirmed],
+            "order_id": [order_id],
             "reference": references,
             "token": tokens,
             "user_id": [staff.id],

@@ -24,6 +24,7 @@ from rental.booking.web.blueprints import admin_bp
 from rental.catalog import CatalogFacade
 from rental.customers import CustomerFacade
 from rental.inventory import InventoryFacade, ReallocateItem
+from rental.payments import PaymentsFacade
 from rental.shared.errors import (
     DomainError,
     NeedsConfirmation,
@@ -181,6 +182,8 @@ def detail(reservation_id: str) -> Response:
         order_hand_over=order_hand_over,
         add_types=[t for t in all_types(catalog) if t.active] if addable else [],
         add_kits=catalog.list_kits(public_only=True) if addable else [],
+        ledger=PaymentsFacade().get_ledger(reservation.order_id or reservation.id),
+        money_order_id=reservation.order_id or reservation.id,
     )
 
 

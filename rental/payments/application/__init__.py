@@ -1,0 +1,1 @@
+"""Payments use cases: commands, queries, event handlers."""

@@ -1,0 +1,1 @@
+"""The ledger per order: entries, balances, deposit state (pure Python)."""

@@ -1,0 +1,54 @@
+"""PaymentsFacade: the only way other modules (and the web layer) reach the ledgers.
+
+Wiring and transactions only: each command runs in one `unit_of_work`; the rules live in
+`application/` and `domain/`."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from rental.payments.application.commands import (
+    AddCharge,
+    IssueRefund,
+    LedgerCommands,
+    RecordPayment,
+    ReverseEntry,
+)
+from rental.payments.application.queries import LedgerQueries, LedgerView
+from rental.payments.infrastructure.repositories import LedgerRepository
+from rental.shared import outbox
+from rental.shared.db import db, unit_of_work
+from rental.shared.time_range import utcnow
+
+
+def ledger_commands(session: Session | None = None) -> LedgerCommands:
+    return LedgerCommands(
+        LedgerRepository(session or db.session()), clock=utcnow, record=outbox.record
+    )
+
+
+class PaymentsFacade:
+    """Commands run in one transaction each (joining the caller's, if any) and return the new
+    entry's ID. Errors: ValidationError (amount, reason…), NotFoundError (no ledger, no such
+    entry), ConflictError (balance changed meanwhile, reversed already), NeedsConfirmation
+    (a payment above the balance; a reversal, which asks first)."""
+
+    def get_ledger(self, order_id: str) -> LedgerView | None:
+        """The order's ledger, or None when nothing was charged or paid for it yet."""
+        return LedgerQueries(LedgerRepository(db.session())).get_ledger(order_id)
+
+    def record_payment(self, command: RecordPayment) -> str:
+        with unit_of_work() as session:
+            return ledger_commands(session).record_payment(command)
+
+    def issue_refund(self, command: IssueRefund) -> str:
+        with unit_of_work() as session:
+            return ledger_commands(session).issue_refund(command)
+
+    def add_charge(self, command: AddCharge) -> str:
+        with unit_of_work() as session:
+            return ledger_commands(session).add_charge(command)
+
+    def reverse_entry(self, command: ReverseEntry) -> str:
+        with unit_of_work() as session:
+            return ledger_commands(session).reverse_entry(command)

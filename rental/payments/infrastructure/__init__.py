@@ -1,0 +1,1 @@
+"""Payments persistence: entities and repositories."""

@@ -1,0 +1,20 @@
+"""Wire the payments module into the app: Booking's events (charges per confirmed line) and
+the staff forms of the "Money" panel."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from rental.payments import web
+from rental.payments.application.event_handlers import subscribe_all
+
+
+def _commands():
+    from rental.payments.facade import ledger_commands
+
+    return ledger_commands()
+
+
+def init_app(app: Flask) -> None:
+    subscribe_all(_commands)
+    app.register_blueprint(web.bp)
