@@ -23,6 +23,7 @@ from rental.booking.web.limits import limit_confirmations, limit_holds
 from rental.catalog import CatalogFacade
 from rental.customers import CustomerDetailsInput
 from rental.inventory import InventoryFacade
+from rental.payments import PaymentsFacade
 from rental.shared.errors import (
     ConflictError,
     NotFoundError,
@@ -367,6 +368,8 @@ def _manage_context(reference: str, token: str) -> dict[str, Any]:
     actions = booking.customer_actions(reservation)
     return {
         **view,
+        # What was charged and paid so far (Payments' ledger: none before confirmation).
+        "ledger": PaymentsFacade().get_ledger(view["order"].id),
         "removable": _removable(view["order_lines"]) if actions.cancel else set(),
         # Several lines: the number of an equipment type's line can be changed on its own.
         "change_lines": {

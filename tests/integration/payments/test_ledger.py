@@ -341,3 +341,37 @@ def test_unknown_order_is_a_404(admin_client):
         data={"csrf_token": token, "amount": "5", "method": "cash", "account": "rental"},
     )
     assert response.status_code == 404
+
+
+def test_the_customers_manage_page_shows_what_was_charged_paid_and_is_still_due(app):
+    """The manage link shows the order's money: charged, paid (with each payment), the
+    balance; nothing before the booking is confirmed."""
+    import secrets
+
+    from rental.booking import BookingChannel, BookingFacade, OrderLine, PlaceOrder, PricingBasis
+    from rental.shared.time_range import TimeRange
+    from tests.support.fleet import make_customer, make_type, tomorrow_at
+
+    fleet = make_type(units=2)
+    token = secrets.token_urlsafe(24)
+    booking = BookingFacade()
+    order = booking.place_order(
+        PlaceOrder(
+            make_customer(),
+            (OrderLine(1, equipment_type_id=fleet.type_id),),
+            TimeRange(tomorrow_at(9), tomorrow_at(17)),
+            PricingBasis.HOURLY,
+            token,
+            channel=BookingChannel.STAFF,
+        )
+    )
+    client = app.test_client()
+    page = client.get(f"/r/{order.reference}/{token}").get_data(as_text=True)
+    assert 'id="payments"' not in page  # a hold: nothing charged yet
+    booking.confirm_reservation(order.first.id)
+    drain()
+    pay(order.id, "50.00")
+    page = client.get(f"/r/{order.reference}/{token}").get_data(as_text=True)
+    assert 'id="payments"' in page and "Payment (Cash)" in page
+    due = order.total.amount - 50
+    assert "Still to pay" in page and f"{due:.2f}" in page
