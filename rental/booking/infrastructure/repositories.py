@@ -219,8 +219,9 @@ class ReservationRepository:
         row = self.session.execute(
             select(
                 func.max(case((same_form, E.order_id))),
-                func.count(case((of_customer, 1))),
-                func.count(case((of_origin, 1))),
+                # Bookings, not lines: an order of several lines counts once.
+                func.count(func.distinct(case((of_customer, E.order_id)))),
+                func.count(func.distinct(case((of_origin, E.order_id)))),
                 func.count(case((same_reference, 1))),
             ).where(or_(same_form, same_reference, of_customer, of_origin))
         ).one()

@@ -486,3 +486,24 @@ def test_every_lines_events_name_its_order(fleets):
         (order.id, order.reference)
     }
     assert sorted(p["reference"] for p in payloads) == [order.reference, f"{order.reference}-2"]
+
+
+def test_an_order_of_several_lines_counts_once_against_the_cap_on_waiting_bookings(fleets):
+    """Three bookings may wait for one e-mail: an order of three lines is one of them."""
+    gens, lights, cables = fleets
+    customer = make_customer()
+
+    def online(*lines: OrderLine):
+        return BookingFacade().place_order(
+            PlaceOrder(customer, lines, SLOT, PricingBasis.HOURLY, secrets.token_urlsafe(24))
+        )
+
+    online(
+        OrderLine(1, equipment_type_id=gens.type_id),
+        OrderLine(1, equipment_type_id=lights.type_id),
+        OrderLine(1, equipment_type_id=cables.type_id),
+    )
+    online(OrderLine(1, equipment_type_id=cables.type_id))
+    online(OrderLine(1, equipment_type_id=cables.type_id))
+    with pytest.raises(ConflictError):  # the fourth waiting booking
+        online(OrderLine(1, equipment_type_id=cables.type_id))
