@@ -656,13 +656,7 @@ class ReservationCommands:
     ) -> None:
         """ConflictError (nothing changes) unless all `lines` fit together, the order's own
         use not counted."""
-        free = {
-            t: self._availability.capacity(
-                t, order.period, 1, now, exclude_order_id=order.id
-            ).remaining_capacity
-            for t in sorted({r.equipment_type_id for r in lines})
-        }
-        demand = [LineDemand(r.quantity, (Need(r.equipment_type_id, 1),)) for r in lines]
+        demand, free = self._beside_order(order, lines, order.period, now)
         short = shortages(demand, free)
         if not short:
             return
@@ -674,6 +668,19 @@ class ReservationCommands:
             for i, free_units in sorted(short.items())
         ]
         raise ConflictError(prefix + " ".join(names))
+
+    def _beside_order(
+        self, order: Order, lines: list[Reservation], period: TimeRange, now: datetime
+    ) -> tuple[list[LineDemand], dict[str, int]]:
+        """What `lines` ask of each type, and what is free of each for `period` with the
+        order's own use not counted (one capacity read per type)."""
+        free = {
+            t: self._availability.capacity(
+                t, period, 1, now, exclude_order_id=order.id
+            ).remaining_capacity
+            for t in sorted({r.equipment_type_id for r in lines})
+        }
+        return [LineDemand(r.quantity, (Need(r.equipment_type_id, 1),)) for r in lines], free
 
     def lock_order_of(self, reservation_id: str) -> Order:
         """The reservation's order, its lines' rows locked."""
@@ -829,34 +836,17 @@ class ReservationCommands:
 
     def _order_free(
         self, order: Order, changed: list[tuple[Reservation, Reservation]], now: datetime
-    ) -> tuple[dict[int, int], list[Reservation]]:
+    ) -> tuple[dict[int, int], list[Reservation], int]:
         """Which of the order's lines, as changed, do not fit (see shortages), the order's
-        own use not counted but every line of it that still takes capacity is; and those
-        lines, in the same order."""
+        own use not counted but every line of it that still takes capacity is; those lines,
+        in the same order; and how many of the changed line fit beside the others."""
         after = {old.id: new for old, new in changed}
         lines = [after.get(r.id, r) for r in order.lines if r.holds_capacity(now)]
         if not any(r.id == changed[0][0].id for r in lines):
             lines.insert(0, changed[0][1])  # an expired hold being changed counts too
-        period = changed[0][1].period
-        free = {
-            t: self._availability.capacity(
-                t, period, 1, now, exclude_order_id=order.id
-            ).remaining_capacity
-            for t in sorted({r.equipment_type_id for r in lines})
-        }
-        demand = [LineDemand(r.quantity, (Need(r.equipment_type_id, 1),)) for r in lines]
-        return shortages(demand, free), lines
-
-    def _line_free(self, lines: list[Reservation], index: int, now: datetime, order: Order) -> int:
-        period = lines[index].period
-        free = {
-            t: self._availability.capacity(
-                t, period, 1, now, exclude_order_id=order.id
-            ).remaining_capacity
-            for t in sorted({r.equipment_type_id for r in lines})
-        }
-        demand = [LineDemand(r.quantity, (Need(r.equipment_type_id, 1),)) for r in lines]
-        return free_for_line(demand, index, free)
+        demand, free = self._beside_order(order, lines, changed[0][1].period, now)
+        index = next(i for i, r in enumerate(lines) if r.id == changed[0][0].id)
+        return shortages(demand, free), lines, free_for_line(demand, index, free)
 
     def preview_change(self, cmd: ChangeReservation) -> ChangePreview:
         """The change as it would be — before and after, the new price and the difference
@@ -883,9 +873,7 @@ class ReservationCommands:
             return ChangePreview(
                 **shown, new_total=None, free=0, problem=exc.message, field=exc.field
             )
-        short, lines = self._order_free(order, changed, now)
-        index = next(i for i, r in enumerate(lines) if r.id == reservation.id)
-        free = self._line_free(lines, index, now, order)
+        short, lines, free = self._order_free(order, changed, now)
         fit_total = self._availability.capacity(
             reservation.equipment_type_id, cmd.period, 1, now
         ).total_capacity
@@ -954,7 +942,7 @@ class ReservationCommands:
             )
         now = self._now()  # read after the locks, as confirming does
         changed = self._changed_order(order, reservation, cmd, now)
-        short, lines = self._order_free(order, changed, now)
+        short, lines, free = self._order_free(order, changed, now)
         fit_total = self._availability.capacity(
             reservation.equipment_type_id, cmd.period, 1, now
         ).total_capacity
@@ -962,8 +950,6 @@ class ReservationCommands:
         if limit is not None:
             raise ConflictError(limit, field="quantity")
         if short:
-            index = next(i for i, r in enumerate(lines) if r.id == reservation.id)
-            free = self._line_free(lines, index, now, order)
             raise ConflictError(
                 self._short_message(lines, short, reservation, cmd.quantity, free)
                 + " The booking stays as it was.",
