@@ -6,12 +6,14 @@ again with everything the person typed."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from rental.booking.domain.models import PricingBasis
+from rental.booking.domain.orders import OrderLine
 from rental.booking.domain.policy import BookingPolicy
 from rental.shared import local_time
 from rental.shared.errors import ValidationError
@@ -221,3 +223,19 @@ def from_period(
 
 
 CUSTOMER_FIELDS = ("name", "email", "phone", "street", "city", "state", "postal_code", "country")
+
+
+# How a form names what to book: "type:<id>" or "kit:<id>" (the staff order form, the staff
+# "add a line", the customer's "add an item").
+ITEM = re.compile(r"(type|kit):([A-Za-z0-9_-]{1,64})")
+
+
+def item_line(item: str, quantity: int) -> OrderLine | None:
+    """The form's item value as an order line of `quantity`; None when it names neither."""
+    match = ITEM.fullmatch(item.strip())
+    if match is None:
+        return None
+    kind, item_id = match.groups()
+    if kind == "kit":
+        return OrderLine(quantity, kit_id=item_id)
+    return OrderLine(quantity, equipment_type_id=item_id)

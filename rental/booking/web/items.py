@@ -15,6 +15,7 @@ from rental.booking.domain.models import ReservationStatus
 from rental.booking.domain.orders import MAX_LINE_QUANTITY, OrderLine
 from rental.booking.facade import BookingFacade
 from rental.booking.web.blueprints import bp
+from rental.booking.web.forms import item_line
 from rental.booking.web.journey import TOKEN_PAGES, _manage_context
 from rental.booking.web.staff import all_types
 from rental.catalog import CatalogFacade
@@ -86,10 +87,7 @@ def _chosen(args: Any) -> tuple[OrderLine | None, dict[str, str]]:
     raw = str(args.get("item") or "")
     if not raw:
         return None, {}
-    kind, _, item_id = raw.partition(":")
     errors: dict[str, str] = {}
-    if kind not in ("type", "kit") or not item_id or len(item_id) > 64:
-        errors["item"] = "Choose the equipment or kit to add."
     try:
         quantity = parse_int(
             args.get("quantity"),
@@ -101,11 +99,12 @@ def _chosen(args: Any) -> tuple[OrderLine | None, dict[str, str]]:
     except ValidationError as exc:
         errors.update(exc.errors)
         quantity = 1
+    line = item_line(raw, quantity)
+    if line is None:
+        errors["item"] = "Choose the equipment or kit to add."
     if errors:
         return None, errors
-    if kind == "kit":
-        return OrderLine(quantity, kit_id=item_id), {}
-    return OrderLine(quantity, equipment_type_id=item_id), {}
+    return line, {}
 
 
 def _add_page(reference: str, token: str, *, status: int = 200, error: str | None = None):

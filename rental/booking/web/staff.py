@@ -17,10 +17,10 @@ from rental.booking.application.queries import (
     StaffActions,
 )
 from rental.booking.domain.models import ReservationStatus
-from rental.booking.domain.orders import OrderLine
 from rental.booking.facade import BookingFacade
 from rental.booking.infrastructure.repositories import ListReservations
 from rental.booking.web.blueprints import admin_bp
+from rental.booking.web.forms import item_line
 from rental.catalog import CatalogFacade
 from rental.customers import CustomerFacade
 from rental.inventory import InventoryFacade, ReallocateItem
@@ -194,18 +194,13 @@ def admin_add_line(reservation_id: str) -> Response:
     booking = BookingFacade()
     reservation = booking.get_reservation(reservation_id)  # 404 if unknown
     before = max(r.line_no for r in booking.get_order(reservation.order_id).lines)
-    kind, _, item_id = str(request.form.get("item") or "").partition(":")
     try:
         quantity = parse_int(
             request.form.get("qty"), field="qty", label="number", minimum=1, maximum=999
         )
-        if kind not in ("type", "kit") or not item_id or len(item_id) > 64:
+        line = item_line(str(request.form.get("item") or ""), quantity)
+        if line is None:
             raise ValidationError("Choose the equipment or kit to add.", field="item")
-        line = (
-            OrderLine(quantity, kit_id=item_id)
-            if kind == "kit"
-            else OrderLine(quantity, equipment_type_id=item_id)
-        )
         order = booking.add_order_line(AddOrderLine(reservation.order_id, line))
     except DomainError as exc:
         flash(f"Nothing was added: {exc.message}", "error")

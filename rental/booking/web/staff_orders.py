@@ -6,7 +6,6 @@ and confirmed at once, or saved as a quote that holds nothing. "Add another line
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +17,7 @@ from rental.booking.application.queries import SEARCH_MAX
 from rental.booking.domain.orders import MAX_LINE_QUANTITY, MAX_LINES, OrderLine, OrderShort
 from rental.booking.facade import BookingFacade
 from rental.booking.web.blueprints import orders_bp
-from rental.booking.web.forms import CUSTOMER_FIELDS, parse
+from rental.booking.web.forms import CUSTOMER_FIELDS, ITEM, item_line, parse
 from rental.booking.web.staff import CUSTOMER_MATCHES, _form_token, all_types
 from rental.catalog import CatalogFacade
 from rental.customers import CustomerDetailsInput, CustomerFacade, SearchCustomers
@@ -26,7 +25,6 @@ from rental.shared.errors import ConflictError, NotFoundError, ValidationError
 from rental.shared.parsing import parse_int
 from rental.shared.web import render
 
-ITEM = re.compile(r"(type|kit):([A-Za-z0-9_-]{1,64})")
 # Errors the page shows at their own place; any other goes at the top of the form.
 PLACED = {"customer", "lines", "start", "end", *CUSTOMER_FIELDS}
 
@@ -78,8 +76,7 @@ def _read_lines(rows: list[Row], offered: set[str]) -> None:
     for row in rows:
         if not row.item:
             continue
-        match = ITEM.fullmatch(row.item)
-        if match is None or row.item not in offered:
+        if ITEM.fullmatch(row.item) is None or row.item not in offered:
             row.error = "Choose the equipment or kit from the list."
             continue
         try:
@@ -93,11 +90,7 @@ def _read_lines(rows: list[Row], offered: set[str]) -> None:
             row.error = "Already in this booking: change that line's quantity instead."
             continue
         seen.add(row.item)
-        kind, item_id = match.groups()
-        if kind == "type":
-            row.line = OrderLine(qty, equipment_type_id=item_id)
-        else:
-            row.line = OrderLine(qty, kit_id=item_id)
+        row.line = item_line(row.item, qty)
 
 
 def _short_message(row: Row, free: int) -> str:
