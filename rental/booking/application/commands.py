@@ -222,7 +222,7 @@ def _event_fields(r: Reservation) -> dict:
         "total": r.quote.total,
         "sequence": r.version,
         "order_id": r.order_id,
-        "order_reference": r.reference.rsplit("-", 1)[0] if r.line_no > 1 else r.reference,
+        "order_reference": r.order_reference,
     }
 
 

@@ -263,6 +263,11 @@ class Reservation:
         return self.quote.total
 
     @property
+    def order_reference(self) -> str:
+        """Its order's reference (see line_reference: the first line's is the order's)."""
+        return self.reference if self.line_no == 1 else self.reference.rsplit("-", 1)[0]
+
+    @property
     def can_cancel(self) -> bool:
         """Staff may cancel it (the status allows it; a booking on hire never: its equipment
         is out with the customer)."""
