@@ -144,6 +144,15 @@ def _spec_rows_from_specs(specs: dict[str, Any]) -> list[tuple[str, str, str]]:
     return rows
 
 
+def _choose_photo_again(errors: dict[str, str], new_image: object | None) -> None:
+    """A form sent back with other problems loses the chosen file: say so next to it."""
+    if new_image is not None and "image" not in errors:
+        errors["image"] = (
+            "The photo was fine, but a browser cannot keep a chosen file when the form "
+            "comes back: choose it again."
+        )
+
+
 def _type_form(
     form: dict[str, Any],
     rows: list[tuple[str, str, str]],
@@ -239,11 +248,7 @@ def _save_type(type_id: str | None) -> Response:
         except ImageStorageError as exc:
             return _type_form(values, rows, {"image": exc.message}, type_id, status=503)
     if errors:
-        if new_image is not None and "image" not in errors:
-            errors["image"] = (
-                "The photo was fine, but a browser cannot keep a chosen file when the form "
-                "comes back: choose it again."
-            )
+        _choose_photo_again(errors, new_image)
         return _type_form(values, rows, errors, type_id, status=422)
     flash(f"'{' '.join(values['name'].split())}' saved.", "success")
     return redirect(target, code=303)
@@ -428,11 +433,7 @@ def _save_kit(kit_id: str | None) -> Response:
         except ImageStorageError as exc:
             return _kit_form(values, rows, {"image": exc.message}, kit_id, status=503)
     if errors:
-        if new_image is not None and "image" not in errors:
-            errors["image"] = (
-                "The photo was fine, but a browser cannot keep a chosen file when the form "
-                "comes back: choose it again."
-            )
+        _choose_photo_again(errors, new_image)
         return _kit_form(values, rows, errors, kit_id, status=422)
     flash(f"Kit '{' '.join(values['name'].split())}' saved.", "success")
     return redirect(url_for("catalog_admin.kits"), code=303)
