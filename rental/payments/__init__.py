@@ -6,6 +6,8 @@ returns, and the events the module publishes (defined in rental.contracts.paymen
 Layout (the shape every module has, docs/architecture.md):
     facade.py                    PaymentsFacade: wiring and one unit_of_work per command
     module.py                    init_app: Booking's events, the staff forms
+    domain/policy.py             PaymentPolicy: what is due when, deposit rule, VAT, cancellation
+                                 fee, overdue grace (one row, /admin/payments/settings)
     domain/ledger.py             Ledger, Entry, accounts, categories, methods, deposit state,
                                  the rules (pure)
     application/commands.py      RecordPayment, IssueRefund, AddCharge, ReverseEntry and
@@ -26,6 +28,7 @@ from rental.payments.application.commands import (
 )
 from rental.payments.application.queries import AccountView, EntryView, LedgerView
 from rental.payments.domain.ledger import Account, Category, DepositState, Method
+from rental.payments.domain.policy import DepositRule, FeeKind, PaymentPolicy, RentalDue
 from rental.payments.facade import PaymentsFacade
 
 __all__ = [
@@ -34,15 +37,19 @@ __all__ = [
     "AddCharge",
     "Category",
     "ChargeAdded",
+    "DepositRule",
     "DepositState",
     "EntryReversed",
     "EntryView",
+    "FeeKind",
     "IssueRefund",
     "LedgerView",
     "Method",
+    "PaymentPolicy",
     "PaymentReceived",
     "PaymentsFacade",
     "RecordPayment",
     "RefundIssued",
+    "RentalDue",
     "ReverseEntry",
 ]

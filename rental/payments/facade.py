@@ -15,10 +15,15 @@ from rental.payments.application.commands import (
     ReverseEntry,
 )
 from rental.payments.application.queries import LedgerQueries, LedgerView
+from rental.payments.domain.policy import PaymentPolicy
+from rental.payments.infrastructure.policy import PolicyRepository
 from rental.payments.infrastructure.repositories import LedgerRepository
 from rental.shared import outbox
 from rental.shared.db import db, unit_of_work
+from rental.shared.request_cache import cached, forget
 from rental.shared.time_range import utcnow
+
+_POLICY = "payments.policy"
 
 
 def ledger_commands(session: Session | None = None) -> LedgerCommands:
@@ -32,6 +37,19 @@ class PaymentsFacade:
     entry's ID. Errors: ValidationError (amount, reason…), NotFoundError (no ledger, no such
     entry), ConflictError (balance changed meanwhile, reversed already), NeedsConfirmation
     (a payment above the balance; a reversal, which asks first)."""
+
+    def get_policy(self) -> PaymentPolicy:
+        """The shop's payment policy (the defaults when none is saved); read once per request."""
+        return cached(
+            _POLICY, None, lambda: PolicyRepository(db.session()).get() or PaymentPolicy()
+        )
+
+    def save_policy(self, policy: PaymentPolicy) -> None:
+        try:
+            with unit_of_work() as session:
+                PolicyRepository(session).save(policy, utcnow())
+        finally:
+            forget(_POLICY)
 
     def get_ledger(self, order_id: str) -> LedgerView | None:
         """The order's ledger, or None when nothing was charged or paid for it yet."""

@@ -7,6 +7,7 @@ from flask import Flask
 
 from rental.payments import web
 from rental.payments.application.event_handlers import subscribe_all
+from rental.shared.web import register_admin_nav
 
 
 def _commands():
@@ -18,3 +19,4 @@ def _commands():
 def init_app(app: Flask) -> None:
     subscribe_all(_commands)
     app.register_blueprint(web.bp)
+    register_admin_nav(app, "Payment settings", "payments_admin.settings", order=92)

@@ -17,10 +17,23 @@ from rental.payments.application.commands import (
     ReverseEntry,
 )
 from rental.payments.domain.ledger import MAX_AMOUNT, Account, Category, Method, choice
+from rental.payments.domain.policy import (
+    DEPOSIT_LABELS,
+    FEE_LABELS,
+    RENTAL_DUE_LABELS,
+    PaymentPolicy,
+    build_policy,
+)
 from rental.payments.facade import PaymentsFacade
 from rental.shared.errors import NeedsConfirmation, ValidationError
 from rental.shared.parsing import parse_decimal
-from rental.shared.web import confirm_warnings, confirmed_codes, current_actor
+from rental.shared.web import (
+    admin_only,
+    confirm_warnings,
+    confirmed_codes,
+    current_actor,
+    render,
+)
 
 bp = Blueprint("payments_admin", __name__, url_prefix="/admin/payments")
 
@@ -151,3 +164,66 @@ def reverse_entry(order_id: str, entry_id: str) -> Response:
     except NeedsConfirmation as exc:
         return _confirm(order_id, exc, "Reverse this entry?", "Reverse it")
     return _done(order_id, "Entry reversed by a counter-entry.")
+
+
+# --- the payment policy (/admin/payments/settings) -------------------------------------------
+
+POLICY_FIELDS = (
+    "rental_due",
+    "invoice_days",
+    "deposit",
+    "vat_rate",
+    "prices_include_vat",
+    "vat_id",
+    "invoice_on_confirm",
+    "cancellation_free_hours",
+    "cancellation_fee",
+    "cancellation_fee_value",
+    "overdue_grace_minutes",
+)
+
+
+def _policy_form(policy: PaymentPolicy) -> dict[str, str]:
+    return {
+        "rental_due": policy.rental_due.value,
+        "invoice_days": str(policy.invoice_days),
+        "deposit": policy.deposit.value,
+        "vat_rate": f"{policy.vat_rate.normalize():f}",
+        "prices_include_vat": "gross" if policy.prices_include_vat else "net",
+        "vat_id": policy.vat_id,
+        "invoice_on_confirm": "on" if policy.invoice_on_confirm else "",
+        "cancellation_free_hours": str(policy.cancellation_free_hours),
+        "cancellation_fee": policy.cancellation_fee.value,
+        "cancellation_fee_value": f"{policy.cancellation_fee_value.normalize():f}",
+        "overdue_grace_minutes": str(policy.overdue_grace_minutes),
+    }
+
+
+def _policy_page(form: dict[str, str], errors: dict[str, str], status: int = 200) -> Response:
+    return render(
+        "payments/settings.html",
+        "policy_form",
+        status=status,
+        form=form,
+        errors=errors,
+        rental_due_labels=RENTAL_DUE_LABELS,
+        deposit_labels=DEPOSIT_LABELS,
+        fee_labels=FEE_LABELS,
+    )
+
+
+@bp.get("/settings")
+def settings() -> Response:
+    return _policy_page(_policy_form(PaymentsFacade().get_policy()), {})
+
+
+@bp.post("/settings")
+@admin_only
+def save_settings() -> Response:
+    form = {name: request.form.get(name, "") for name in POLICY_FIELDS}
+    try:
+        PaymentsFacade().save_policy(build_policy(form))
+    except ValidationError as exc:
+        return _policy_page(form, exc.errors or {"rental_due": exc.message}, 422)
+    flash("Payment settings saved.", "success")
+    return redirect(url_for("payments_admin.settings"), code=303)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Integer, Numeric, String
+from sqlalchemy import Boolean, ForeignKey, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rental.shared.db import Base, UTCDateTime
@@ -48,3 +48,25 @@ class EntryEntity(Base):
     )
     line_id: Mapped[str | None] = mapped_column(String(36), index=True)
     line_sequence: Mapped[int | None] = mapped_column(Integer)
+
+
+# The shop has one payment policy: this is its row's primary key.
+POLICY_ID = 1
+
+
+class PolicyEntity(Base):
+    __tablename__ = "payments_policy"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rental_due: Mapped[str] = mapped_column(String(20))
+    invoice_days: Mapped[int] = mapped_column(Integer)
+    deposit: Mapped[str] = mapped_column(String(20))
+    vat_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    prices_include_vat: Mapped[bool] = mapped_column(Boolean)
+    vat_id: Mapped[str] = mapped_column(String(40), default="")
+    invoice_on_confirm: Mapped[bool] = mapped_column(Boolean)
+    cancellation_free_hours: Mapped[int] = mapped_column(Integer)
+    cancellation_fee: Mapped[str] = mapped_column(String(10))
+    cancellation_fee_value: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    overdue_grace_minutes: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
