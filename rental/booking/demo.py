@@ -4,7 +4,8 @@ confirmed bookings over the next days, one pending hold and one cancelled bookin
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from flask import current_app
 
@@ -16,7 +17,7 @@ from rental.catalog import CatalogFacade, SearchEquipmentTypes
 from rental.customers import CustomerFacade, SearchCustomers
 from rental.shared.errors import DomainError
 
-# (type slug, days from today, start hour, hours, quantity)
+# (type slug, working days from today, start hour, hours, quantity)
 PLAN = [
     ("generator", 1, 8, 9, 2),
     ("generator", 3, 7, 10, 1),
@@ -49,7 +50,7 @@ def seed_reservations() -> None:
         type_id = slugs.get(slug)
         if type_id is None:
             continue
-        start = datetime.combine(today + timedelta(days=days), time(hour), booking.policy.timezone)
+        start = datetime.combine(_working_day(today, days), time(hour), booking.policy.timezone)
         try:
             rid = booking.create_reservation(
                 CreateReservation(
@@ -72,7 +73,53 @@ def seed_reservations() -> None:
         booking.cancel_reservation(made[-1], "Customer's job was postponed")
 
 
+def _working_day(today: date, n: int) -> date:
+    """The n-th weekday (Monday to Friday) after today: the demo shop's full days, so the demo
+    bookings fit its opening hours whatever day it is loaded on."""
+    day = today
+    while n > 0:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            n -= 1
+    return day
+
+
 def _period(start: datetime, hours: int):
     from rental.shared.time_range import TimeRange
 
     return TimeRange(start, start + timedelta(hours=hours))
+
+
+def seed_money() -> None:
+    """The demo's money: Booking's events are delivered first (so each confirmed order has its
+    ledger), then the first confirmed order is paid in full at the counter and the second one
+    in part by card. Idempotent: an order with a payment is left alone."""
+    from rental.payments import Account, Method, PaymentsFacade, RecordPayment
+    from rental.shared.outbox import OutboxProcessor
+
+    processor = OutboxProcessor()
+    while processor.drain_once().claimed:
+        pass
+    payments = PaymentsFacade()
+    confirmed = BookingFacade().list_reservations(
+        ListReservations(statuses=("CONFIRMED",), page_size=20)
+    )
+    orders = list(dict.fromkeys(r.order_id for r in confirmed.items))
+    for order_id, share in zip(orders, (Decimal(1), Decimal("0.5")), strict=False):
+        ledger = payments.get_ledger(order_id)
+        if ledger is None or any(e.kind == "PAYMENT" for e in ledger.entries):
+            continue
+        for account, method in ((Account.RENTAL, Method.CASH), (Account.DEPOSIT, Method.CASH)):
+            due = ledger.accounts[account.value].balance.amount
+            amount = (due * share).quantize(Decimal("0.01"))
+            if amount <= 0:
+                continue
+            payments.record_payment(
+                RecordPayment(
+                    order_id=order_id,
+                    amount=amount,
+                    method=method if share == 1 else Method.CARD_TERMINAL,
+                    account=account,
+                    actor="demo",
+                )
+            )

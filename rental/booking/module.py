@@ -30,6 +30,12 @@ def _seed() -> None:
     seed_reservations()
 
 
+def _seed_money() -> None:
+    from rental.booking.demo import seed_money
+
+    seed_money()
+
+
 def init_app(app: Flask) -> None:
     from rental.booking.web import admin_bp, bp, orders_bp
     from rental.booking.web.staff import customer_bookings_section
@@ -49,5 +55,6 @@ def init_app(app: Flask) -> None:
         "reservations", lambda customer_id: _facade().export_for_customer(customer_id)
     )
     register_seeder("reservations", _seed)
+    register_seeder("money", _seed_money)
     # The staff customer page lists the customer's bookings (Customers does not import us).
     register_section(app, "customer", "bookings", customer_bookings_section)
