@@ -5,8 +5,12 @@ Wiring and transactions only: each command runs in one `unit_of_work`; the rules
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
+
 from sqlalchemy.orm import Session
 
+from rental.payments.application.cancellation import CancellationPreview, preview
 from rental.payments.application.commands import (
     AddCharge,
     IssueRefund,
@@ -15,11 +19,13 @@ from rental.payments.application.commands import (
     ReverseEntry,
 )
 from rental.payments.application.queries import LedgerQueries, LedgerView
+from rental.payments.domain.cancellation import CancellationQuote, cancellation_quote
 from rental.payments.domain.policy import PaymentPolicy
 from rental.payments.infrastructure.policy import PolicyRepository
 from rental.payments.infrastructure.repositories import LedgerRepository
 from rental.shared import outbox
 from rental.shared.db import db, unit_of_work
+from rental.shared.money import Money
 from rental.shared.request_cache import cached, forget
 from rental.shared.time_range import utcnow
 
@@ -50,6 +56,18 @@ class PaymentsFacade:
                 PolicyRepository(session).save(policy, utcnow())
         finally:
             forget(_POLICY)
+
+    def cancellation_quote(self, total: Money, start: datetime, now: datetime) -> CancellationQuote:
+        """What cancelling a confirmed rental of `total` starting at `start` costs at `now`,
+        by the shop's policy (domain/cancellation.py): the one rule the pages' preview and
+        the charge both use."""
+        return cancellation_quote(self.get_policy(), total, start, now)
+
+    def cancellation_preview(
+        self, order_id: str, line_ids: Iterable[str], quote: CancellationQuote | None
+    ) -> CancellationPreview:
+        """The order's balance once the lines are cancelled with the quoted fee."""
+        return preview(LedgerRepository(db.session()).get(order_id), line_ids, quote)
 
     def get_ledger(self, order_id: str) -> LedgerView | None:
         """The order's ledger, or None when nothing was charged or paid for it yet."""

@@ -429,6 +429,10 @@ def cancel_form(reference: str, token: str) -> Response:
             "warning",
         )
         return redirect(url_for("booking.manage", reference=reference, token=token), code=303)
+    # The exact fee, by the rule the cancellation charges with (Payments' policy).
+    context["cancellation"] = BookingFacade().cancellation_preview(
+        context["reservation"].id, whole_order=True
+    )
     return render("booking/cancel.html", **context)
 
 
