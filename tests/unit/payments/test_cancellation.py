@@ -82,4 +82,5 @@ def test_zero_hours_window_costs_only_nothing_before_the_start():
 
 
 def test_a_zero_total_costs_nothing():
-    assert cancellation_fee(policy(FeeKind.FIXED, "10"), Money.zero("EUR"), START, before(1)).is_zero
+    zero = Money.zero("EUR")
+    assert cancellation_fee(policy(FeeKind.FIXED, "10"), zero, START, before(1)).is_zero
