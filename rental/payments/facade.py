@@ -6,7 +6,7 @@ Wiring and transactions only: each command runs in one `unit_of_work`; the rules
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime, tzinfo
 
 from sqlalchemy.orm import Session
 
@@ -18,9 +18,10 @@ from rental.payments.application.commands import (
     RecordPayment,
     ReverseEntry,
 )
-from rental.payments.application.queries import LedgerQueries, LedgerView
+from rental.payments.application.queries import CashUp, LedgerQueries, LedgerView, cash_up
 from rental.payments.domain.cancellation import CancellationQuote, cancellation_quote
 from rental.payments.domain.policy import PaymentPolicy
+from rental.payments.infrastructure.daybook import DayBook
 from rental.payments.infrastructure.policy import PolicyRepository
 from rental.payments.infrastructure.repositories import LedgerRepository
 from rental.shared import outbox
@@ -72,6 +73,11 @@ class PaymentsFacade:
     def get_ledger(self, order_id: str) -> LedgerView | None:
         """The order's ledger, or None when nothing was charged or paid for it yet."""
         return LedgerQueries(LedgerRepository(db.session())).get_ledger(order_id)
+
+    def cash_up(self, day: date, tz: tzinfo) -> CashUp:
+        """The day-end cash-up: payments and refunds recorded on the local `day` (in `tz`),
+        totals per method; reversed entries shown but not counted."""
+        return cash_up(DayBook(db.session()), day, tz)
 
     def record_payment(self, command: RecordPayment) -> str:
         with unit_of_work() as session:
