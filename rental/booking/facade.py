@@ -4,6 +4,7 @@ Wiring, one transaction per command, nothing else — the rules are in domain/ a
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -164,7 +165,25 @@ class BookingFacade:
     def customer_actions(self, reservation: Reservation) -> CustomerActions:
         """What the customer may do on the review and manage pages, and the cancellation
         rule in words."""
-        return self._queries.customer_actions(reservation)
+        actions = self._queries.customer_actions(reservation)
+        if not actions.cancellation_rule or not (
+            reservation.status.is_open or reservation.status is ReservationStatus.CONFIRMED
+        ):
+            return actions
+        # The payment policy's cancellation fee, when there is one, in the rule's words.
+        fee, fee_from = PaymentsFacade().cancellation_terms(
+            reservation.period.start, reservation.total.currency
+        )
+        if not fee:
+            return actions
+        rule = self.policy.cancellation_rule(
+            reservation.period,
+            self.now(),
+            confirmed=reservation.status is ReservationStatus.CONFIRMED,
+            fee=fee,
+            fee_from=fee_from,
+        )
+        return replace(actions, cancellation_rule=rule)
 
     def cancellation_preview(
         self, reservation_id: str, *, whole_order: bool

@@ -19,7 +19,12 @@ from rental.payments.application.commands import (
     ReverseEntry,
 )
 from rental.payments.application.queries import CashUp, LedgerQueries, LedgerView, cash_up
-from rental.payments.domain.cancellation import CancellationQuote, cancellation_quote
+from rental.payments.domain.cancellation import (
+    CancellationQuote,
+    cancellation_quote,
+    describe_fee,
+    free_until,
+)
 from rental.payments.domain.policy import PaymentPolicy
 from rental.payments.infrastructure.daybook import DayBook
 from rental.payments.infrastructure.policy import PolicyRepository
@@ -63,6 +68,12 @@ class PaymentsFacade:
         by the shop's policy (domain/cancellation.py): the one rule the pages' preview and
         the charge both use."""
         return cancellation_quote(self.get_policy(), total, start, now)
+
+    def cancellation_terms(self, start: datetime, currency: str) -> tuple[str, datetime | None]:
+        """The policy's fee in words and the moment it starts to apply for a rental starting
+        at `start` (("", None) when cancelling is free until the start)."""
+        policy = self.get_policy()
+        return describe_fee(policy, currency), free_until(policy, start)
 
     def cancellation_preview(
         self, order_id: str, line_ids: Iterable[str], quote: CancellationQuote | None

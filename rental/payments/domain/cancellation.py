@@ -41,11 +41,25 @@ class CancellationQuote:
         return self.fee.amount <= 0
 
 
+def has_fee(policy: PaymentPolicy) -> bool:
+    return policy.cancellation_fee is not FeeKind.NONE and policy.cancellation_fee_value > 0
+
+
 def free_until(policy: PaymentPolicy, start: datetime) -> datetime | None:
     """The moment a cancellation starts to cost (None when the policy has no fee)."""
-    if policy.cancellation_fee is FeeKind.NONE or policy.cancellation_fee_value <= 0:
+    if not has_fee(policy):
         return None
     return start - timedelta(hours=policy.cancellation_free_hours)
+
+
+def describe_fee(policy: PaymentPolicy, currency: str) -> str:
+    """The policy's fee in words ("25 % of the rental total"); "" when cancelling is free."""
+    if not has_fee(policy):
+        return ""
+    value = policy.cancellation_fee_value
+    if policy.cancellation_fee is FeeKind.PERCENT:
+        return f"{value.normalize():f} % of the rental total"
+    return f"{Money(value, currency).format()} (never more than the rental total)"
 
 
 def cancellation_quote(

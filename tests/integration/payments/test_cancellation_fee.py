@@ -12,7 +12,14 @@ from decimal import Decimal
 
 from sqlalchemy import text
 
-from rental.booking import BookingChannel, BookingFacade, CreateReservation, PricingBasis
+from rental.booking import (
+    BookingChannel,
+    BookingFacade,
+    CreateReservation,
+    OrderLine,
+    PlaceOrder,
+    PricingBasis,
+)
 from rental.extensions import db
 from rental.payments import FeeKind, PaymentPolicy, PaymentsFacade
 from rental.shared.outbox import OutboxMessageEntity
@@ -96,6 +103,10 @@ def test_the_cancel_page_shows_the_exact_fee_and_cancelling_charges_it_once(app,
     rid, token = booked()
     order_id = order_of(rid)
     pay(order_id, "80")
+    manage = page(client, manage_url(rid, token))
+    assert "Cancelling from your booking link costs 25 % of the rental total from now until" in (
+        manage
+    )
     body = page(client, f"{manage_url(rid, token)}/cancel")
     assert (
         "Cancelling now costs €20.00 (25 % of €80.00, because the start is less than 48 hours "
@@ -140,6 +151,9 @@ def test_before_the_window_cancelling_is_free_and_charges_nothing(app, client):
     rid, token = booked()
     order_id = order_of(rid)
     pay(order_id, "30")
+    manage = page(client, manage_url(rid, token))
+    assert "You can cancel free of charge from your booking link until " in manage
+    assert "cancelling costs 25 % of the rental total" in manage
     body = page(client, f"{manage_url(rid, token)}/cancel")
     assert "Cancelling is free until " in body and "Cancelling now costs" not in body
     assert "€30.00 you paid will be refunded" in body
@@ -194,3 +208,45 @@ def test_staff_charge_the_fee_when_they_tick_it(app, admin_client):
 def test_no_fee_checkbox_when_the_policy_has_no_fee(app, admin_client):
     rid, _ = booked()
     assert 'name="charge_fee"' not in raw(admin_client, f"/admin/reservations/{rid}")
+
+
+def test_an_order_of_several_lines_pays_one_fee_on_its_total(app, client):
+    """The fee is the order's (25 % of both lines' total), carried by the first line's event
+    only; every line's rental charge is reversed."""
+    fee_policy()
+    token = secrets.token_urlsafe(24)
+    booking = BookingFacade()
+    order = booking.place_order(
+        PlaceOrder(
+            make_customer(),
+            (
+                OrderLine(1, equipment_type_id=make_type(hourly="20.00").type_id),
+                OrderLine(2, equipment_type_id=make_type(hourly="5.00", name="Light").type_id),
+            ),
+            TimeRange(tomorrow_at(9), tomorrow_at(13)),
+            PricingBasis.HOURLY,
+            token,
+            channel=BookingChannel.STAFF,
+        )
+    )
+    booking.confirm_reservation(order.first.id)
+    drain()
+    db.session.rollback()
+    assert ledger(order.id).balance.amount == Decimal("120.00")  # 80 + 2 × 4 h × 5
+    body = page(client, f"/r/{order.reference}/{token}/cancel")
+    assert "Cancelling now costs €30.00 (25 % of €120.00" in body
+    assert "€30.00 remains for you to pay" in body
+    customer_cancels(client, order.first.id, token)
+    payloads = db.session.scalars(
+        db.select(OutboxMessageEntity.payload).where(
+            OutboxMessageEntity.event_type == "ReservationCancelled"
+        )
+    ).all()
+    db.session.rollback()
+    assert sorted(str(p["fee"]) for p in payloads) == [
+        "None",
+        str({"amount": "30.00", "currency": "EUR"}),
+    ]
+    [fee] = fees(order.id)
+    assert fee.amount.amount == Decimal("30.00") and fee.line_id == order.first.id
+    assert ledger(order.id).balance.amount == Decimal("30.00")
