@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from flask import current_app, has_app_context
@@ -262,10 +263,16 @@ class BookingFacade:
         with unit_of_work():
             self._counter.cancel(CancelReservation(reservation_id, reason, charge_fee=charge_fee))
 
-    def cancel_by_customer(self, reservation_id: str, reason: str) -> None:
-        """The manage link: only before the start (a hold or request at any time)."""
+    def cancel_by_customer(
+        self, reservation_id: str, reason: str, *, seen_fee: Decimal | None = None
+    ) -> None:
+        """The manage link: only before the start (a hold or request at any time). The
+        payment policy's fee is charged; `seen_fee`: the fee the page showed (ConflictError,
+        nothing changes, when it costs something else now)."""
         with unit_of_work():
-            self._counter.cancel(CancelReservation(reservation_id, reason, by_customer=True))
+            self._counter.cancel(
+                CancelReservation(reservation_id, reason, by_customer=True, seen_fee=seen_fee)
+            )
 
     def remove_item_by_customer(self, reservation_id: str, reason: str) -> list[str]:
         """The manage link: one item (a line, or a kit's lines) out of an order of several,

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from rental.booking.application.queries import AvailabilityQueries, ChangePreview
 from rental.booking.domain.models import (
@@ -136,6 +137,9 @@ class CancelReservation:
     # The fee this cancellation charges the order: on ONE line's command (the first line
     # cancelled), carried by that line's ReservationCancelled event; None on the others.
     fee: Money | None = None
+    # The fee the customer's cancel page showed: a different fee now (the free window closed
+    # in between) refuses the cancellation, so nobody pays a fee they were not shown.
+    seen_fee: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -1227,6 +1231,13 @@ class CounterCommands:
         order = self._reservations.lock_order_of(cmd.reservation_id)
         lines = [r for r in order.lines if r.can_cancel or r.on_hire] or [order.first]
         fee = self._fee(lines) if cmd.charge_fee or cmd.by_customer else None
+        now_costs = fee.amount if fee is not None else Decimal(0)
+        if cmd.seen_fee is not None and now_costs != cmd.seen_fee:
+            raise ConflictError(
+                f"Cancelling now costs {fee.format() if fee else 'nothing'}, not what the page "
+                "showed a moment ago. Nothing was cancelled: look at the new amount and "
+                "cancel again if you still want to."
+            )
         for n, line in enumerate(lines):
             self._cancel_line(replace(cmd, reservation_id=line.id, fee=fee if n == 0 else None))
 

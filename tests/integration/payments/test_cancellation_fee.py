@@ -250,3 +250,30 @@ def test_an_order_of_several_lines_pays_one_fee_on_its_total(app, client):
     [fee] = fees(order.id)
     assert fee.amount.amount == Decimal("30.00") and fee.line_id == order.first.id
     assert ledger(order.id).balance.amount == Decimal("30.00")
+
+
+def test_a_fee_other_than_the_page_showed_refuses_the_cancellation(app, client):
+    """The page showed a free cancellation; by the time the customer confirms, it costs (here:
+    the policy changed; in life: the free window closed). Nothing is cancelled, the new amount
+    is said."""
+    fee_policy(hours=2)
+    rid, token = booked()
+    url = manage_url(rid, token)
+    body = client.get(f"{url}/cancel").get_data(as_text=True)
+    assert 'name="seen_fee" value="0"' in body
+    fee_policy(hours=48)
+    answer = client.post(
+        f"{url}/cancel", data={"csrf_token": csrf_token(client, url), "seen_fee": "0"}
+    )
+    assert answer.status_code == 409
+    assert "Cancelling now costs €20.00, not what the page showed" in html.unescape(
+        answer.get_data(as_text=True)
+    )
+    assert BookingFacade().get_reservation(rid).status.value == "CONFIRMED"
+    db.session.rollback()
+    answer = client.post(
+        f"{url}/cancel", data={"csrf_token": csrf_token(client, url), "seen_fee": "20.00"}
+    )
+    assert answer.status_code == 303
+    drain()
+    assert [f.amount.amount for f in fees(order_of(rid))] == [Decimal("20.00")]
