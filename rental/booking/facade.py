@@ -4,7 +4,9 @@ Wiring, one transaction per command, nothing else — the rules are in domain/ a
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from flask import current_app, has_app_context
@@ -48,6 +50,7 @@ from rental.booking.infrastructure.repositories import ListReservations, Reserva
 from rental.catalog import CatalogFacade
 from rental.customers import CustomerFacade
 from rental.inventory import BookedDemand, InventoryFacade
+from rental.payments import CancellationPreview, PaymentsFacade
 from rental.pricing import PricingFacade
 from rental.shared.db import unit_of_work
 from rental.shared.errors import ConflictError, NotFoundError
@@ -84,7 +87,9 @@ class BookingFacade:
             reservations, self._availability, customers, self.policy.hold_minutes, clock=clock
         )
         self._online = OnlineBooking(customers, self._commands)
-        self._counter = CounterCommands(self._commands, inventory)
+        self._counter = CounterCommands(
+            self._commands, inventory, fees=PaymentsFacade().cancellation_quote, clock=clock
+        )
         self._staff_order = StaffOrder(customers, self._commands)
 
     @property
@@ -161,7 +166,43 @@ class BookingFacade:
     def customer_actions(self, reservation: Reservation) -> CustomerActions:
         """What the customer may do on the review and manage pages, and the cancellation
         rule in words."""
-        return self._queries.customer_actions(reservation)
+        actions = self._queries.customer_actions(reservation)
+        if not actions.cancellation_rule or not (
+            reservation.status.is_open or reservation.status is ReservationStatus.CONFIRMED
+        ):
+            return actions
+        # The payment policy's cancellation fee, when there is one, in the rule's words.
+        fee, fee_from = PaymentsFacade().cancellation_terms(
+            reservation.period.start, reservation.total.currency
+        )
+        if not fee:
+            return actions
+        rule = self.policy.cancellation_rule(
+            reservation.period,
+            self.now(),
+            confirmed=reservation.status is ReservationStatus.CONFIRMED,
+            fee=fee,
+            fee_from=fee_from,
+        )
+        return replace(actions, cancellation_rule=rule)
+
+    def cancellation_preview(
+        self, reservation_id: str, *, whole_order: bool
+    ) -> CancellationPreview:
+        """What cancelling now would cost and leave on the order's balance, by the same rule
+        the cancellation charges with: the customer cancels the whole order (`whole_order`),
+        staff one line (charging the fee only when they choose to)."""
+        reservation = self._queries.get(reservation_id)
+        if whole_order and reservation.order_id:
+            order = self._queries.get_order(reservation.order_id)
+            lines = [r for r in order.lines if r.can_cancel or r.on_hire] or [order.first]
+        else:
+            lines = [reservation]
+        return PaymentsFacade().cancellation_preview(
+            reservation.order_id or reservation.id,
+            [r.id for r in lines],
+            self._counter.fee_quote(lines),
+        )
 
     # --- commands ---------------------------------------------------------------------------
 
@@ -214,15 +255,24 @@ class BookingFacade:
         with unit_of_work():
             self._commands.confirm(ConfirmReservation(reservation_id, approve))
 
-    def cancel_reservation(self, reservation_id: str, reason: str) -> None:
-        """Staff: refused (ConflictError, nothing changes) while equipment is out."""
+    def cancel_reservation(
+        self, reservation_id: str, reason: str, *, charge_fee: bool = False
+    ) -> None:
+        """Staff: refused (ConflictError, nothing changes) while equipment is out. Free,
+        unless staff choose to charge the policy's cancellation fee (`charge_fee`)."""
         with unit_of_work():
-            self._counter.cancel(CancelReservation(reservation_id, reason))
+            self._counter.cancel(CancelReservation(reservation_id, reason, charge_fee=charge_fee))
 
-    def cancel_by_customer(self, reservation_id: str, reason: str) -> None:
-        """The manage link: only before the start (a hold or request at any time)."""
+    def cancel_by_customer(
+        self, reservation_id: str, reason: str, *, seen_fee: Decimal | None = None
+    ) -> None:
+        """The manage link: only before the start (a hold or request at any time). The
+        payment policy's fee is charged; `seen_fee`: the fee the page showed (ConflictError,
+        nothing changes, when it costs something else now)."""
         with unit_of_work():
-            self._counter.cancel(CancelReservation(reservation_id, reason, by_customer=True))
+            self._counter.cancel(
+                CancelReservation(reservation_id, reason, by_customer=True, seen_fee=seen_fee)
+            )
 
     def remove_item_by_customer(self, reservation_id: str, reason: str) -> list[str]:
         """The manage link: one item (a line, or a kit's lines) out of an order of several,

@@ -57,6 +57,11 @@ class ReservationConfirmed(ReservationEvent):
 @dataclass(frozen=True, kw_only=True)
 class ReservationCancelled(ReservationEvent):
     reason: str
+    # The cancellation fee the order is charged (Payments' policy, worked out once when the
+    # booking was cancelled). Added without a version bump: optional. An event is per line,
+    # the fee per cancellation: it rides on ONE line's event (the first line cancelled) and
+    # is None on the others, and on every free cancellation.
+    fee: Money | None = None
 
 
 @register_event

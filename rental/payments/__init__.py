@@ -8,6 +8,7 @@ Layout (the shape every module has, docs/architecture.md):
     module.py                    init_app: Booking's events, the staff forms
     domain/policy.py             PaymentPolicy: what is due when, deposit rule, VAT, cancellation
                                  fee, overdue grace (one row, /admin/payments/settings)
+    domain/cancellation.py       cancellation_fee: what cancelling costs (pure)
     domain/ledger.py             Ledger, Entry, accounts, categories, methods, deposit state,
                                  the rules (pure)
     application/commands.py      RecordPayment, IssueRefund, AddCharge, ReverseEntry and
@@ -20,6 +21,7 @@ Layout (the shape every module has, docs/architecture.md):
 """
 
 from rental.contracts.payments import ChargeAdded, EntryReversed, PaymentReceived, RefundIssued
+from rental.payments.application.cancellation import CancellationPreview
 from rental.payments.application.commands import (
     AddCharge,
     IssueRefund,
@@ -27,6 +29,7 @@ from rental.payments.application.commands import (
     ReverseEntry,
 )
 from rental.payments.application.queries import AccountView, EntryView, LedgerView
+from rental.payments.domain.cancellation import CancellationQuote, cancellation_fee
 from rental.payments.domain.ledger import Account, Category, DepositState, Method
 from rental.payments.domain.policy import DepositRule, FeeKind, PaymentPolicy, RentalDue
 from rental.payments.facade import PaymentsFacade
@@ -35,6 +38,8 @@ __all__ = [
     "Account",
     "AccountView",
     "AddCharge",
+    "CancellationPreview",
+    "CancellationQuote",
     "Category",
     "ChargeAdded",
     "DepositRule",
@@ -52,4 +57,5 @@ __all__ = [
     "RefundIssued",
     "RentalDue",
     "ReverseEntry",
+    "cancellation_fee",
 ]

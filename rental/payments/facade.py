@@ -5,8 +5,12 @@ Wiring and transactions only: each command runs in one `unit_of_work`; the rules
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import date, datetime, tzinfo
+
 from sqlalchemy.orm import Session
 
+from rental.payments.application.cancellation import CancellationPreview, preview
 from rental.payments.application.commands import (
     AddCharge,
     IssueRefund,
@@ -14,12 +18,20 @@ from rental.payments.application.commands import (
     RecordPayment,
     ReverseEntry,
 )
-from rental.payments.application.queries import LedgerQueries, LedgerView
+from rental.payments.application.queries import CashUp, LedgerQueries, LedgerView, cash_up
+from rental.payments.domain.cancellation import (
+    CancellationQuote,
+    cancellation_quote,
+    describe_fee,
+    free_until,
+)
 from rental.payments.domain.policy import PaymentPolicy
+from rental.payments.infrastructure.daybook import DayBook
 from rental.payments.infrastructure.policy import PolicyRepository
 from rental.payments.infrastructure.repositories import LedgerRepository
 from rental.shared import outbox
 from rental.shared.db import db, unit_of_work
+from rental.shared.money import Money
 from rental.shared.request_cache import cached, forget
 from rental.shared.time_range import utcnow
 
@@ -51,9 +63,32 @@ class PaymentsFacade:
         finally:
             forget(_POLICY)
 
+    def cancellation_quote(self, total: Money, start: datetime, now: datetime) -> CancellationQuote:
+        """What cancelling a confirmed rental of `total` starting at `start` costs at `now`,
+        by the shop's policy (domain/cancellation.py): the one rule the pages' preview and
+        the charge both use."""
+        return cancellation_quote(self.get_policy(), total, start, now)
+
+    def cancellation_terms(self, start: datetime, currency: str) -> tuple[str, datetime | None]:
+        """The policy's fee in words and the moment it starts to apply for a rental starting
+        at `start` (("", None) when cancelling is free until the start)."""
+        policy = self.get_policy()
+        return describe_fee(policy, currency), free_until(policy, start)
+
+    def cancellation_preview(
+        self, order_id: str, line_ids: Iterable[str], quote: CancellationQuote | None
+    ) -> CancellationPreview:
+        """The order's balance once the lines are cancelled with the quoted fee."""
+        return preview(LedgerRepository(db.session()).get(order_id), line_ids, quote)
+
     def get_ledger(self, order_id: str) -> LedgerView | None:
         """The order's ledger, or None when nothing was charged or paid for it yet."""
         return LedgerQueries(LedgerRepository(db.session())).get_ledger(order_id)
+
+    def cash_up(self, day: date, tz: tzinfo) -> CashUp:
+        """The day-end cash-up: payments and refunds recorded on the local `day` (in `tz`),
+        totals per method; reversed entries shown but not counted."""
+        return cash_up(DayBook(db.session()), day, tz)
 
     def record_payment(self, command: RecordPayment) -> str:
         with unit_of_work() as session:

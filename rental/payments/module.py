@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from rental.payments import web
+from rental.payments import cashup_web, web
 from rental.payments.application.event_handlers import subscribe_all
 from rental.shared.web import register_admin_nav
 
@@ -19,4 +19,6 @@ def _commands():
 def init_app(app: Flask) -> None:
     subscribe_all(_commands)
     app.register_blueprint(web.bp)
+    app.register_blueprint(cashup_web.bp)
+    register_admin_nav(app, "Payments", "payments_cashup.day", order=91)
     register_admin_nav(app, "Payment settings", "payments_admin.settings", order=92)

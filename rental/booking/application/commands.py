@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from rental.booking.application.queries import AvailabilityQueries, ChangePreview
 from rental.booking.domain.models import (
@@ -51,13 +52,17 @@ from rental.contracts.booking import (
 )
 from rental.customers import CANNOT_BOOK, CustomerDetailsInput, CustomerFacade, RegisterCustomer
 from rental.inventory import InventoryFacade
+from rental.payments import CancellationQuote
 from rental.shared import outbox
 from rental.shared.errors import ConflictError, DomainError, NotFoundError, ValidationError
 from rental.shared.events import Event
+from rental.shared.money import Money
 from rental.shared.time_range import TimeRange, utcnow
 
 Clock = Callable[[], datetime]
 Record = Callable[[Event], None]
+# Payments' cancellation fee: (rental total, start, now) -> the quote (PaymentsFacade).
+FeeQuote = Callable[[Money, datetime, datetime], CancellationQuote]
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +131,15 @@ class CancelReservation:
     # The customer, through the manage link: only before the start
     # (Reservation.customer_may_cancel).
     by_customer: bool = False
+    # Charge the payment policy's cancellation fee (the customer always; staff when they
+    # tick it). CounterCommands works it out once, under the lock, and puts it on `fee`.
+    charge_fee: bool = False
+    # The fee this cancellation charges the order: on ONE line's command (the first line
+    # cancelled), carried by that line's ReservationCancelled event; None on the others.
+    fee: Money | None = None
+    # The fee the customer's cancel page showed: a different fee now (the free window closed
+    # in between) refuses the cancellation, so nobody pays a fee they were not shown.
+    seen_fee: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -703,9 +717,12 @@ class ReservationCommands:
             raise ConflictError(policy.cancellation_rule(reservation.period, now, confirmed=True))
         reservation = reservation.cancel(cmd.reason, now)
         self._reservations.save(reservation)
+        fee = cmd.fee if cmd.fee is not None and cmd.fee.amount > 0 else None
         self._record(
             ReservationCancelled(
-                **_event_fields(reservation), reason=reservation.cancellation_reason or ""
+                **_event_fields(reservation),
+                reason=reservation.cancellation_reason or "",
+                fee=fee,
             )
         )
 
@@ -1129,9 +1146,18 @@ class CounterCommands:
     the items (Inventory) change together. Each locks the reservation first, so it
     serialises with a cancellation of the same booking."""
 
-    def __init__(self, reservations: ReservationCommands, inventory: InventoryFacade) -> None:
+    def __init__(
+        self,
+        reservations: ReservationCommands,
+        inventory: InventoryFacade,
+        fees: FeeQuote | None = None,
+        clock: Clock = utcnow,
+    ) -> None:
         self._reservations = reservations
         self._inventory = inventory
+        # Payments' cancellation fee rule (PaymentsFacade.cancellation_quote); none without.
+        self._fees = fees
+        self._now = clock
 
     def _states(self, reservation_id: str) -> set[str]:
         return {a.status for a in self._inventory.list_allocations_for_reservation(reservation_id)}
@@ -1193,15 +1219,42 @@ class CounterCommands:
         if cmd.by_customer:
             self._cancel_order(cmd)
             return
+        if cmd.charge_fee:
+            line = self._reservations.lock_for_cancel(cmd.reservation_id)
+            cmd = replace(cmd, fee=self._fee([line]))
         self._cancel_line(cmd)
 
     def _cancel_order(self, cmd: CancelReservation) -> None:
         """Every line of the reservation's order that is still to come, all or nothing (a
-        line refused refuses the order: the transaction rolls back)."""
+        line refused refuses the order: the transaction rolls back). The customer's
+        cancellation fee (on the order's confirmed lines) goes with the first line."""
         order = self._reservations.lock_order_of(cmd.reservation_id)
         lines = [r for r in order.lines if r.can_cancel or r.on_hire] or [order.first]
-        for line in lines:
-            self._cancel_line(replace(cmd, reservation_id=line.id))
+        fee = self._fee(lines) if cmd.charge_fee or cmd.by_customer else None
+        now_costs = fee.amount if fee is not None else Decimal(0)
+        if cmd.seen_fee is not None and now_costs != cmd.seen_fee:
+            raise ConflictError(
+                f"Cancelling now costs {fee.format() if fee else 'nothing'}, not what the page "
+                "showed a moment ago. Nothing was cancelled: look at the new amount and "
+                "cancel again if you still want to."
+            )
+        for n, line in enumerate(lines):
+            self._cancel_line(replace(cmd, reservation_id=line.id, fee=fee if n == 0 else None))
+
+    def fee_quote(self, lines: list[Reservation]) -> CancellationQuote | None:
+        """What cancelling `lines` now costs, by Payments' rule: only confirmed lines were
+        charged, so only they carry a fee (a hold or a request cancels free: None)."""
+        charged = [r for r in lines if r.status is ReservationStatus.CONFIRMED]
+        if self._fees is None or not charged:
+            return None
+        total = charged[0].total
+        for r in charged[1:]:
+            total = total + r.total
+        return self._fees(total, min(r.period.start for r in charged), self._now())
+
+    def _fee(self, lines: list[Reservation]) -> Money | None:
+        quote = self.fee_quote(lines)
+        return quote.fee if quote is not None and not quote.is_free else None
 
     def remove_item(self, cmd: CancelReservation) -> list[str]:
         """The customer takes one item out of an order of several: the line, or every line

@@ -71,12 +71,34 @@ class BookingPolicy:
         opens = local_time.start_of_day(first, self.timezone)
         return min(opens.astimezone(UTC), start)
 
-    def cancellation_rule(self, period: TimeRange, now: datetime, *, confirmed: bool) -> str:
+    def cancellation_rule(
+        self,
+        period: TimeRange,
+        now: datetime,
+        *,
+        confirmed: bool,
+        fee: str = "",
+        fee_from: datetime | None = None,
+    ) -> str:
         """What a customer is told about cancelling online (review and manage pages): until
-        the rental starts, then only by calling the shop."""
+        the rental starts, then only by calling the shop. With the payment policy's fee
+        (`fee` in words, charged from `fee_from`): free until then, the fee after."""
         start = period.start.astimezone(self.timezone)
         when = f"{local_time.day_label(start.date())}, {local_time.clock(start)}"
         call = f"please call us on {self.shop_phone}" if self.shop_phone else "please call us"
+        if now < period.start and fee and fee_from is not None:
+            after = f"After the start it can no longer be cancelled online: {call}."
+            if now < fee_from:
+                local = fee_from.astimezone(self.timezone)
+                free = f"{local_time.day_label(local.date())}, {local_time.clock(local)}"
+                return (
+                    f"You can cancel free of charge from your booking link until {free}; from "
+                    f"then until the rental starts ({when}) cancelling costs {fee}. {after}"
+                )
+            return (
+                f"Cancelling from your booking link costs {fee} from now until the rental "
+                f"starts ({when}). {after}"
+            )
         if now < period.start:
             return (
                 f"You can cancel free of charge from your booking link until the rental starts "

@@ -8,6 +8,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from flask import Response, current_app, flash, redirect, request, url_for
@@ -29,6 +30,7 @@ from rental.shared.errors import (
     NotFoundError,
     ValidationError,
 )
+from rental.shared.parsing import parse_decimal
 from rental.shared.web import (
     no_store,
     render,
@@ -429,6 +431,10 @@ def cancel_form(reference: str, token: str) -> Response:
             "warning",
         )
         return redirect(url_for("booking.manage", reference=reference, token=token), code=303)
+    # The exact fee, by the rule the cancellation charges with (Payments' policy).
+    context["cancellation"] = BookingFacade().cancellation_preview(
+        context["reservation"].id, whole_order=True
+    )
     return render("booking/cancel.html", **context)
 
 
@@ -439,12 +445,27 @@ def cancel(reference: str, token: str) -> Response:
     booking, reservation, _ = _own(reference, token)
     reason = request.form.get("reason", "").strip() or "Cancelled by the customer"
     try:
-        booking.cancel_by_customer(reservation.id, reason[:500])
+        booking.cancel_by_customer(reservation.id, reason[:500], seen_fee=_seen_fee())
     except ConflictError as exc:
         context = _manage_context(reference, token)
         return render("booking/manage.html", status=409, error=exc.message, **context)
     flash(f"Booking {reservation.reference} is cancelled. Nothing more to do.", "success")
     return redirect(url_for("booking.manage", reference=reference, token=token), code=303)
+
+
+def _seen_fee() -> Decimal | None:
+    """The fee the cancel page showed (None from a form without it: no check)."""
+    try:
+        return parse_decimal(
+            request.form.get("seen_fee"),
+            field="seen_fee",
+            label="fee",
+            minimum=Decimal(0),
+            maximum=Decimal(10_000_000),
+            places=4,
+        )
+    except ValidationError:
+        return None
 
 
 def _removable(lines: list[LineView]) -> set[str]:

@@ -183,6 +183,10 @@ def detail(reservation_id: str) -> Response:
         add_types=[t for t in all_types(catalog) if t.active] if addable else [],
         add_kits=catalog.list_kits(public_only=True) if addable else [],
         ledger=PaymentsFacade().get_ledger(reservation.order_id or reservation.id),
+        # What cancelling this line would cost by the payment policy (staff choose to charge it).
+        cancellation=booking.cancellation_preview(reservation.id, whole_order=False)
+        if actions.cancel
+        else None,
         money_order_id=reservation.order_id or reservation.id,
     )
 
@@ -293,10 +297,13 @@ def admin_confirm(reservation_id: str) -> Response:
 def admin_cancel(reservation_id: str) -> Response:
     booking = BookingFacade()
     reason = request.form.get("reason", "").strip() or f"Cancelled by staff ({current_actor()})"
+    # Free by default; the policy's fee only when staff tick it (the form shows the amount).
+    charge_fee = request.form.get("charge_fee") == "on"
     return _act(
         reservation_id,
-        lambda: booking.cancel_reservation(reservation_id, reason),
-        "Reservation cancelled.",
+        lambda: booking.cancel_reservation(reservation_id, reason, charge_fee=charge_fee),
+        "Reservation cancelled."
+        + (" The cancellation fee is charged to the order." if charge_fee else ""),
         asks="Cancel this reservation?",
         destructive="cancel",
     )

@@ -25,6 +25,7 @@ from rental.contracts.payments import (
     PaymentReceived,
     RefundIssued,
 )
+from rental.payments.application.cancellation import cancellation_fee_charge
 from rental.payments.domain.ledger import (
     Account,
     Category,
@@ -323,9 +324,13 @@ class LedgerCommands:
         self._store(ledger, entries)
 
     def on_cancelled(self, event: ReservationCancelled) -> None:
-        ledger = self.ledgers.get(event.order, for_update=True)
+        fee = event.fee.rounded() if event.fee is not None and event.fee.amount > 0 else None
+        ledger = self._for_event(event) if fee else self.ledgers.get(event.order, for_update=True)
         if ledger is None:
             return  # never confirmed: nothing was charged
+        line = event.reservation_id
+        if event.sequence and ledger.line_sequence(line) >= event.sequence:
+            return  # applied already (a redelivery): the fee is never charged twice
         at = self.clock()
         entries = [
             ledger.reverse(
@@ -336,8 +341,10 @@ class LedgerCommands:
                 at=at,
                 line_sequence=event.sequence,
             )
-            for charge in ledger.live_line_charges(event.reservation_id)
+            for charge in ledger.live_line_charges(line)
         ]
+        if fee:
+            entries.append(cancellation_fee_charge(ledger, event, fee, self.new_id(), at))
         self._store(ledger, entries)
 
     # --- storing and telling ----------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from rental.payments.domain.ledger import (
     CATEGORY_LABELS,
@@ -15,6 +15,7 @@ from rental.payments.domain.ledger import (
     Ledger,
     Method,
 )
+from rental.payments.infrastructure.daybook import DayBook
 from rental.payments.infrastructure.repositories import LedgerRepository
 from rental.shared.money import Money
 
@@ -131,3 +132,122 @@ class LedgerQueries:
     def get_ledger(self, order_id: str) -> LedgerView | None:
         ledger = self.ledgers.get(order_id)
         return to_view(ledger) if ledger is not None else None
+
+
+# --- the day-end cash-up (/admin/payments) ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CashUpEntry:
+    """A payment, refund or reversal recorded on the day. `signed`: what it brought into the
+    till (payments +, refunds −). Reversed entries and reversals are not counted."""
+
+    id: str
+    at: datetime
+    order_id: str
+    order_reference: str
+    what: str  # "Payment", "Refund", "Reversal of a payment"
+    method: str  # Method value ("" for none)
+    method_label: str
+    account: str
+    signed: Money
+    actor: str
+    reference: str
+    reversed_at: datetime | None  # this entry was reversed (then or later): not counted
+    is_reversal: bool
+
+    @property
+    def counted(self) -> bool:
+        return self.reversed_at is None and not self.is_reversal
+
+
+@dataclass(frozen=True, slots=True)
+class MethodTotal:
+    method: str
+    label: str
+    payments: Money
+    refunds: Money  # positive: what went out
+
+    @property
+    def net(self) -> Money:
+        return self.payments - self.refunds
+
+
+@dataclass(frozen=True, slots=True)
+class CurrencyTotals:
+    currency: str
+    methods: list[MethodTotal]  # every method, in Method's order
+
+    @property
+    def payments(self) -> Money:
+        return sum((m.payments for m in self.methods), Money.zero(self.currency))
+
+    @property
+    def refunds(self) -> Money:
+        return sum((m.refunds for m in self.methods), Money.zero(self.currency))
+
+    @property
+    def net(self) -> Money:
+        return self.payments - self.refunds
+
+
+@dataclass(frozen=True, slots=True)
+class CashUp:
+    day: date
+    start: datetime  # the local day's window in UTC (23 or 25 hours on a clock-change day)
+    end: datetime
+    entries: list[CashUpEntry]
+    totals: list[CurrencyTotals]  # one per currency seen (the shop's one, usually)
+
+    @property
+    def hours(self) -> int:
+        return int((self.end - self.start).total_seconds() // 3600)
+
+
+def day_window(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
+    """The local calendar day from midnight to midnight, in UTC (a DST day has 23 or 25 h)."""
+    start = datetime.combine(day, time.min, tz).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time.min, tz).astimezone(UTC)
+    return start, end
+
+
+def cash_up(book: DayBook, day: date, tz: tzinfo) -> CashUp:
+    """Every payment and refund recorded on the local `day`, totals per method and net."""
+    start, end = day_window(day, tz)
+    moves = book.moves_between(start, end)
+    reversed_at = book.reversals_of(e.id for e, _, _ in moves if not e.reverses)
+    entries: list[CashUpEntry] = []
+    sums: dict[str, dict[Method, list[Money]]] = {}
+    for e, order_id, reference in moves:
+        sign = 1 if e.kind == EntryKind.PAYMENT else -1
+        entry = CashUpEntry(
+            id=e.id,
+            at=e.at,
+            order_id=order_id,
+            order_reference=reference,
+            what=f"Reversal of a {e.kind.value.lower()}" if e.reverses else e.kind.value.title(),
+            method=e.method.value if e.method else "",
+            method_label=METHOD_LABELS[e.method] if e.method else "—",
+            account=e.account.value,
+            signed=e.amount * sign,
+            actor=e.actor,
+            reference=e.reference,
+            reversed_at=reversed_at.get(e.id),
+            is_reversal=e.reverses is not None,
+        )
+        entries.append(entry)
+        currency = e.amount.currency
+        per_method = sums.setdefault(
+            currency, {m: [Money.zero(currency), Money.zero(currency)] for m in Method}
+        )
+        if entry.counted:
+            method = e.method or Method.OTHER
+            per_method[method][0 if sign > 0 else 1] += e.amount
+    totals = [
+        CurrencyTotals(
+            currency,
+            [MethodTotal(m.value, METHOD_LABELS[m], i, o) for m, (i, o) in methods.items()],
+        )
+        for currency, methods in sorted(sums.items())
+    ]
+    return CashUp(day=day, start=start, end=end, entries=entries, totals=totals)
