@@ -15,16 +15,19 @@ from rental.booking.facade import BookingFacade
 from rental.booking.infrastructure.repositories import ListReservations
 from rental.catalog import CatalogFacade, SearchEquipmentTypes
 from rental.customers import CustomerFacade, SearchCustomers
+from rental.payments import Account, Method, PaymentsFacade, RecordPayment
 from rental.shared.errors import DomainError
+from rental.shared.outbox import OutboxProcessor
 
-# (type slug, working days from today, start hour, hours, quantity)
+# (type slug, working days from today, start hour, hours, quantity, what becomes of it)
 PLAN = [
-    ("generator", 1, 8, 9, 2),
-    ("generator", 3, 7, 10, 1),
-    ("scissor-lift-8m", 2, 8, 8, 1),
-    ("pressure-washer", 1, 9, 4, 1),
-    ("mini-excavator", 4, 7, 10, 1),
-    ("concrete-mixer", 2, 7, 6, 2),
+    ("generator", 1, 8, 9, 2, "confirm"),
+    ("generator", 3, 7, 10, 1, "confirm"),
+    ("scissor-lift-8m", 2, 8, 8, 1, "confirm"),
+    ("pressure-washer", 1, 9, 4, 1, "confirm"),
+    ("concrete-mixer", 1, 7, 6, 1, "customer cancels"),  # inside the fee window: 25 %
+    ("mini-excavator", 4, 7, 10, 1, "hold"),
+    ("concrete-mixer", 2, 7, 6, 2, "staff cancel"),
 ]
 
 
@@ -45,8 +48,8 @@ def seed_reservations() -> None:
         for t in catalog.search_equipment_types(SearchEquipmentTypes(page_size=100)).items
     }
     today = datetime.now(booking.policy.timezone).date()
-    made: list[str] = []
-    for index, (slug, days, hour, hours, qty) in enumerate(PLAN):
+    made: list[tuple[str, str]] = []
+    for index, (slug, days, hour, hours, qty, fate) in enumerate(PLAN):
         type_id = slugs.get(slug)
         if type_id is None:
             continue
@@ -66,11 +69,12 @@ def seed_reservations() -> None:
         except DomainError as exc:  # e.g. a slug's minimum rental changed; skip that line
             current_app.logger.info("demo reservation %s skipped: %s", slug, exc.message)
             continue
-        made.append(rid)
-    for rid in made[:-2]:
-        booking.confirm_reservation(rid)
-    if len(made) >= 2:
-        booking.cancel_reservation(made[-1], "Customer's job was postponed")
+        made.append((rid, fate))
+    for rid, fate in made:
+        if fate in ("confirm", "customer cancels"):
+            booking.confirm_reservation(rid)
+        elif fate == "staff cancel":
+            booking.cancel_reservation(rid, "Customer's job was postponed")
 
 
 def _working_day(today: date, n: int) -> date:
@@ -92,34 +96,54 @@ def _period(start: datetime, hours: int):
 
 def seed_money() -> None:
     """The demo's money: Booking's events are delivered first (so each confirmed order has its
-    ledger), then the first confirmed order is paid in full at the counter and the second one
-    in part by card. Idempotent: an order with a payment is left alone."""
-    from rental.payments import Account, Method, PaymentsFacade, RecordPayment
-    from rental.shared.outbox import OutboxProcessor
+    ledger); then the first confirmed order is paid in full at the counter, the second in part
+    by card, and the concrete-mixer booking is paid and then cancelled by its customer inside
+    the fee window (the fee is charged, the rest is owed back). Idempotent: the demo is seeded
+    once (an order with a payment is left alone)."""
 
-    processor = OutboxProcessor()
-    while processor.drain_once().claimed:
-        pass
+    def deliver() -> None:
+        processor = OutboxProcessor()
+        while processor.drain_once().claimed:
+            pass
+
+    deliver()
     payments = PaymentsFacade()
-    confirmed = BookingFacade().list_reservations(
+    booking = BookingFacade()
+    confirmed = booking.list_reservations(
         ListReservations(statuses=("CONFIRMED",), page_size=20)
-    )
-    orders = list(dict.fromkeys(r.order_id for r in confirmed.items))
-    for order_id, share in zip(orders, (Decimal(1), Decimal("0.5")), strict=False):
-        ledger = payments.get_ledger(order_id)
-        if ledger is None or any(e.kind == "PAYMENT" for e in ledger.entries):
-            continue
-        for account, method in ((Account.RENTAL, Method.CASH), (Account.DEPOSIT, Method.CASH)):
-            due = ledger.accounts[account.value].balance.amount
-            amount = (due * share).quantize(Decimal("0.01"))
-            if amount <= 0:
-                continue
+    ).items
+    mixer = _type_id("concrete-mixer")
+    cancelled = [r for r in confirmed if r.equipment_type_id == mixer]
+    orders = [r.order_id for r in confirmed if r.equipment_type_id != mixer]
+    for order_id, share in zip(dict.fromkeys(orders), (Decimal(1), Decimal("0.5")), strict=False):
+        _pay(payments, order_id, share)
+    for line in cancelled:
+        if _pay(payments, line.order_id, Decimal(1)):
+            booking.cancel_by_customer(line.id, "Job finished early")
+    deliver()
+
+
+def _type_id(slug: str) -> str | None:
+    types = CatalogFacade().search_equipment_types(SearchEquipmentTypes(page_size=100)).items
+    return next((t.id for t in types if t.slug == slug), None)
+
+
+def _pay(payments: PaymentsFacade, order_id: str, share: Decimal) -> bool:
+    """Pay `share` of what the order's rental and deposit accounts are due (card when part);
+    False when the order has no ledger or was paid already."""
+    ledger = payments.get_ledger(order_id)
+    if ledger is None or any(e.kind == "PAYMENT" for e in ledger.entries):
+        return False
+    for account in (Account.RENTAL, Account.DEPOSIT):
+        amount = (ledger.accounts[account.value].balance.amount * share).quantize(Decimal("0.01"))
+        if amount > 0:
             payments.record_payment(
                 RecordPayment(
                     order_id=order_id,
                     amount=amount,
-                    method=method if share == 1 else Method.CARD_TERMINAL,
+                    method=Method.CASH if share == 1 else Method.CARD_TERMINAL,
                     account=account,
                     actor="demo",
                 )
             )
+    return True

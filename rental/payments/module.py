@@ -7,6 +7,8 @@ from flask import Flask
 
 from rental.payments import cashup_web, web
 from rental.payments.application.event_handlers import subscribe_all
+from rental.payments.demo import seed_policy
+from rental.shared.seeding import register_seeder
 from rental.shared.web import register_admin_nav
 
 
@@ -22,3 +24,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(cashup_web.bp)
     register_admin_nav(app, "Payments", "payments_cashup.day", order=91)
     register_admin_nav(app, "Payment settings", "payments_admin.settings", order=92)
+    register_seeder("payment policy", seed_policy)
