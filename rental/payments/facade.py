@@ -5,6 +5,9 @@ Wiring and transactions only: each command runs in one `unit_of_work`; the rules
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime, tzinfo
+
 from sqlalchemy.orm import Session
 
 from rental.payments.application.commands import (
@@ -14,10 +17,14 @@ from rental.payments.application.commands import (
     RecordPayment,
     ReverseEntry,
 )
+from rental.payments.application.late_fees import LateFeeCommands, SettleLateFee, propose
 from rental.payments.application.queries import LedgerQueries, LedgerView
+from rental.payments.domain.late_fee import LateFee, LateFeeDecision
 from rental.payments.domain.policy import PaymentPolicy
+from rental.payments.infrastructure.late_fees import LateFeeRepository
 from rental.payments.infrastructure.policy import PolicyRepository
 from rental.payments.infrastructure.repositories import LedgerRepository
+from rental.pricing import PricingFacade
 from rental.shared import outbox
 from rental.shared.db import db, unit_of_work
 from rental.shared.request_cache import cached, forget
@@ -70,3 +77,32 @@ class PaymentsFacade:
     def reverse_entry(self, command: ReverseEntry) -> str:
         with unit_of_work() as session:
             return ledger_commands(session).reverse_entry(command)
+
+    # --- late fees (application/late_fees.py) --------------------------------------------------
+
+    def propose_late_fee(
+        self,
+        equipment_type_id: str,
+        due_at: datetime,
+        returned: Sequence[datetime],
+        timezone: tzinfo,
+    ) -> LateFee | None:
+        """The late fee for units of the type due back at `due_at` and back at `returned`
+        (one moment per unit), from its rate card and the shop's grace period; None when
+        none is late beyond the grace, or the type has no rate card."""
+        grace = self.get_policy().overdue_grace
+        return propose(PricingFacade(), equipment_type_id, due_at, returned, grace, timezone)
+
+    def settle_late_fee(self, command: SettleLateFee) -> LateFeeDecision:
+        """Charge (a LATE_FEE charge on the rental account) or waive a line's late fee, once
+        per line: a second call returns the first decision and writes nothing."""
+        with unit_of_work() as session:
+            return LateFeeCommands(
+                LateFeeRepository(session), ledger_commands(session), utcnow
+            ).settle(command)
+
+    def get_late_fee_decision(self, line_id: str) -> LateFeeDecision | None:
+        return LateFeeRepository(db.session()).get(line_id)
+
+    def list_late_fee_decisions(self, order_id: str) -> list[LateFeeDecision]:
+        return LateFeeRepository(db.session()).for_order(order_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from rental.inventory import register_overdue_grace
 from rental.payments import web
 from rental.payments.application.event_handlers import subscribe_all
 from rental.shared.web import register_admin_nav
@@ -16,7 +17,15 @@ def _commands():
     return ledger_commands()
 
 
+def _overdue_grace():
+    from rental.payments.facade import PaymentsFacade
+
+    return PaymentsFacade().get_policy().overdue_grace
+
+
 def init_app(app: Flask) -> None:
     subscribe_all(_commands)
+    # The overdue-returns job (Inventory's) waits the shop's grace period after a booking's end.
+    register_overdue_grace(app, _overdue_grace)
     app.register_blueprint(web.bp)
     register_admin_nav(app, "Payment settings", "payments_admin.settings", order=92)

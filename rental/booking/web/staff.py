@@ -11,6 +11,7 @@ from typing import Any
 from flask import Response, flash, redirect, render_template, request, url_for
 
 from rental.booking.application.commands import AddOrderLine
+from rental.booking.application.late_returns import LateFeeChoice
 from rental.booking.application.queries import (
     MATCHED_CUSTOMERS_MAX,
     SEARCH_MAX,
@@ -184,6 +185,9 @@ def detail(reservation_id: str) -> Response:
         add_kits=catalog.list_kits(public_only=True) if addable else [],
         ledger=PaymentsFacade().get_ledger(reservation.order_id or reservation.id),
         money_order_id=reservation.order_id or reservation.id,
+        # A line back late: the fee the return form proposes, and the decision once made.
+        late_fee=booking.late_fee_proposal(reservation) if actions.take_back else None,
+        late_fee_decision=PaymentsFacade().get_late_fee_decision(reservation.id),
     )
 
 
@@ -367,8 +371,23 @@ def admin_take_back(reservation_id: str) -> Response:
         flash("Tick the items that came back.", "warning")
         return redirect(url_for("booking_admin.detail", reservation_id=reservation_id), code=303)
 
+    # A late return's fee: added unless staff waive it (a waiver needs its reason).
+    choice = LateFeeChoice(
+        waive=request.form.get("late_fee") == "waive",
+        reason=str(request.form.get("late_fee_reason") or ""),
+    )
+
     def take_back() -> None:
-        still_out = booking.take_back(reservation_id, damaged, current_actor(), returned)
+        outcome = booking.return_items(reservation_id, damaged, current_actor(), returned, choice)
+        still_out = outcome.still_out
+        if outcome.late_fee is not None:
+            fee = outcome.late_fee
+            if fee.waived:
+                flash(f"Late fee of {fee.amount.format()} waived: {fee.reason}", "info")
+            else:
+                flash(f"Late fee of {fee.amount.format()} added ({fee.description}).", "info")
+        if outcome.problem:
+            flash(outcome.problem, "warning")
         if still_out:
             flash(
                 f"Return recorded; {still_out} item{'s are' if still_out != 1 else ' is'} still "
