@@ -61,9 +61,9 @@ class LateReturns:
     def proposal(self, reservation: Reservation) -> LateFee | None:
         """For the return form: the fee if everything still out came back now (None: on
         time, within the grace, no rate card, or not on hire)."""
-        if not reservation.on_hire:
-            return None
         now = self._clock()
+        if not reservation.on_hire or now <= reservation.period.end:
+            return None
         return self._payments.propose_late_fee(
             reservation.equipment_type_id,
             reservation.period.end,

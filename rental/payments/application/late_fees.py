@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
 from rental.payments.application.commands import REASON_MAX, AddCharge, LedgerCommands
-from rental.payments.domain.late_fee import LateFee, LateFeeDecision, late_fee
+from rental.payments.domain.late_fee import LateFee, LateFeeDecision, late_fee, overdue_stretch
 from rental.payments.domain.ledger import Account, Category
 from rental.payments.infrastructure.late_fees import LateFeeRepository
 from rental.pricing import PricingFacade
@@ -56,6 +56,8 @@ def propose(
 ) -> LateFee | None:
     """The fee for units of the type back at `returned` (one moment per unit): None within
     the grace, or when the type has no rate card (nothing to price it by)."""
+    if not any(overdue_stretch(due_at, moment, grace) for moment in returned):
+        return None  # on time: no rate card to read
     card = pricing.get_rate_card(equipment_type_id)
     if card is None:
         return None

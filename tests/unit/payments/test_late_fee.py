@@ -99,4 +99,3 @@ def test_each_unit_counts_the_moment_it_came_back():
     assert late.amount == Money(Decimal("70.00"))  # 2 h × 10 × 2 units + 3 h × 10
     assert late.late_by == timedelta(hours=3)
     assert late.description.startswith("3 h late (3 units): ")
-
