@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from rental.payments.application.commands import (
@@ -27,6 +28,7 @@ from rental.payments.infrastructure.repositories import LedgerRepository
 from rental.pricing import PricingFacade
 from rental.shared import outbox
 from rental.shared.db import db, unit_of_work
+from rental.shared.errors import ConflictError
 from rental.shared.request_cache import cached, forget
 from rental.shared.time_range import utcnow
 
@@ -95,11 +97,19 @@ class PaymentsFacade:
 
     def settle_late_fee(self, command: SettleLateFee) -> LateFeeDecision:
         """Charge (a LATE_FEE charge on the rental account) or waive a line's late fee, once
-        per line: a second call returns the first decision and writes nothing."""
-        with unit_of_work() as session:
-            return LateFeeCommands(
-                LateFeeRepository(session), ledger_commands(session), utcnow
-            ).settle(command)
+        per line: a second call returns the first decision and writes nothing. Two decided
+        at the same moment: the line's primary key refuses the second (ConflictError; its
+        transaction — with its charge — rolls back)."""
+        try:
+            with unit_of_work() as session:
+                return LateFeeCommands(
+                    LateFeeRepository(session), ledger_commands(session), utcnow
+                ).settle(command)
+        except IntegrityError:
+            raise ConflictError(
+                "The late fee of this line was decided by someone else at the same moment; "
+                "nothing was saved. Reload the page to see it."
+            ) from None
 
     def get_late_fee_decision(self, line_id: str) -> LateFeeDecision | None:
         return LateFeeRepository(db.session()).get(line_id)

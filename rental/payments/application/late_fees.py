@@ -84,7 +84,10 @@ class LateFeeCommands:
 
     def settle(self, cmd: SettleLateFee) -> LateFeeDecision:
         """Charge or waive the line's late fee; the decision already made when there is one
-        (idempotent: nothing new is written). NotFoundError when the order has no ledger."""
+        (idempotent: nothing new is written). NotFoundError when a fee is to be charged and
+        the order has no ledger. The order's ledger row is locked first, so two decisions on
+        the same line take turns and the second finds the first."""
+        self._ledger.ledgers.get(cmd.order_id, for_update=True)
         existing = self._decisions.get(cmd.line_id)
         if existing is not None:
             return existing

@@ -8,17 +8,29 @@ from __future__ import annotations
 
 import re
 import secrets
+import threading
+import time
 from dataclasses import replace
+from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, text
 
 from rental.booking import BookingChannel, BookingFacade, CreateReservation, PricingBasis
 from rental.extensions import db
 from rental.inventory import InventoryFacade
-from rental.payments import Category, PaymentPolicy, PaymentsFacade
+from rental.payments import (
+    Category,
+    LateFee,
+    LateFeeDecision,
+    PaymentPolicy,
+    PaymentsFacade,
+    SettleLateFee,
+)
 from rental.payments.infrastructure.entities import EntryEntity
 from rental.payments.infrastructure.late_fees import LateFeeEntity
+from rental.shared.money import Money
 from rental.shared.outbox import OutboxMessageEntity
 from tests.integration.booking.test_servable_bookings import (
     drain,
@@ -305,3 +317,49 @@ def booking_choice():
     from rental.booking.application.late_returns import LateFeeChoice
 
     return LateFeeChoice()
+
+
+def test_two_decisions_on_one_line_take_turns_and_the_second_finds_the_first(app, backend):
+    if backend != "postgresql":
+        pytest.skip("SQLite serialises every write transaction: this window cannot open there")
+    fleet = make_type(units=1)
+    rid = on_hire(fleet.type_id)
+    order_id = order_of(rid)
+    # A second session is deciding the same line (waiving it) and holds the order's ledger.
+    connection = db.engine.connect()
+    transaction = connection.begin()
+    connection.execute(
+        text("SELECT * FROM payments_ledgers WHERE order_id = :id FOR UPDATE"), {"id": order_id}
+    )
+    connection.execute(
+        text(
+            "INSERT INTO payments_late_fees (line_id, order_id, line_reference, amount, "
+            "currency, late_minutes, description, waived, reason, entry_id, actor, decided_at) "
+            "VALUES (:line, :order, 'RK-FIRST', 60, 'EUR', 150, 'first', true, "
+            "'Customer called ahead', NULL, 'first@example.com', now())"
+        ),
+        {"line": rid, "order": order_id},
+    )
+    fee = LateFee(Money(Decimal("60")), timedelta(hours=2, minutes=30), 1, ("3 hours × €20.00",))
+    outcome: dict[str, object] = {}
+
+    def second() -> None:
+        with app.app_context():
+            try:
+                outcome["decision"] = PaymentsFacade().settle_late_fee(
+                    SettleLateFee(order_id, rid, "RK-X", fee, False, "", "second@example.com")
+                )
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=second, daemon=True)
+    thread.start()
+    time.sleep(0.5)
+    assert thread.is_alive(), "the second decision must wait for the ledger row"
+    transaction.commit()
+    connection.close()
+    thread.join(10)
+    decision = outcome["decision"]
+    assert isinstance(decision, LateFeeDecision)
+    assert decision.waived and decision.actor == "first@example.com"  # the first one's
+    assert late_fees(order_id) == [] and decisions() == 1  # nothing charged on top
