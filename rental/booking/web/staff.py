@@ -25,7 +25,7 @@ from rental.booking.web.forms import item_line
 from rental.catalog import CatalogFacade
 from rental.customers import CustomerFacade
 from rental.inventory import InventoryFacade, ReallocateItem
-from rental.payments import PaymentsFacade
+from rental.payments import PaymentsFacade, check_waiver
 from rental.shared.errors import (
     DomainError,
     NeedsConfirmation,
@@ -376,6 +376,17 @@ def admin_take_back(reservation_id: str) -> Response:
         waive=request.form.get("late_fee") == "waive",
         reason=str(request.form.get("late_fee_reason") or ""),
     )
+    try:  # a waiver without its reason: said next to the field, nothing written
+        check_waiver(choice.waive, choice.reason)
+    except ValidationError as exc:
+        flash(exc.message, "error")
+        back = url_for(
+            "booking_admin.detail",
+            reservation_id=reservation_id,
+            late_fee_error="1",
+            _anchor="late-fee",
+        )
+        return redirect(back, code=303)
 
     def take_back() -> None:
         outcome = booking.return_items(reservation_id, damaged, current_actor(), returned, choice)

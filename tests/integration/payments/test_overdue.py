@@ -281,6 +281,8 @@ def test_waiving_needs_a_reason_and_is_recorded_without_a_charge(app, admin_clie
     job()
     refused = take_back(admin_client, rid, late_fee="waive", late_fee_reason="  ")
     assert "Say why the late fee is waived" in refused
+    assert 'id="late-fee-reason-error"' in refused  # next to the field, waive still chosen
+    assert re.search(r'value="waive"\s+checked', refused)
     assert items_of(rid, "PICKED_UP")  # nothing was written: still out
     assert decisions() == 0 and late_fees(order_of(rid)) == []
     done = take_back(admin_client, rid, late_fee="waive", late_fee_reason="Customer called ahead")
