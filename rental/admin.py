@@ -41,6 +41,7 @@ def dashboard() -> Response:
     """What staff need first thing: today's hires, what needs attention, open holds."""
     from rental.booking import BookingFacade, ListReservations
     from rental.catalog import CatalogFacade
+    from rental.customers import CustomerFacade
 
     booking = BookingFacade()
     start = datetime.now(booking.policy.timezone).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -53,18 +54,24 @@ def dashboard() -> Response:
         )
     )
     attention = booking.list_reservations(ListReservations(needs_attention=True, page_size=20))
+    overdue = booking.list_reservations(ListReservations(overdue=True, page_size=50))
     pending = booking.list_reservations(
         ListReservations(statuses=("PENDING", "REQUESTED"), page_size=1)
     ).total
     requested = booking.list_reservations(ListReservations(status="REQUESTED", page_size=1)).total
     types = CatalogFacade().get_equipment_type_summaries(
-        {r.equipment_type_id for r in (*today.items, *attention.items)}
+        {r.equipment_type_id for r in (*today.items, *attention.items, *overdue.items)}
     )
+    now = utcnow()
     return render(
         "admin/dashboard.html",
         outbox=_outbox().stats(delivered=False),
         today=today,
         attention=attention,
+        overdue=overdue,
+        # Who has it (name and phone to call), and how late each is.
+        overdue_people=CustomerFacade().get_customers({r.customer_id for r in overdue.items}),
+        overdue_for={r.id: describe_age(r.period.end, now) for r in overdue.items},
         pending=pending,
         requested=requested,
         types=types,

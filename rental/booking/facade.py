@@ -31,6 +31,7 @@ from rental.booking.application.commands import (
     StaffOrder,
     TakeBack,
 )
+from rental.booking.application.late_returns import LateFeeChoice, LateReturns, ReturnOutcome
 from rental.booking.application.queries import (
     AvailabilityQueries,
     AvailabilityResult,
@@ -50,7 +51,7 @@ from rental.booking.infrastructure.repositories import ListReservations, Reserva
 from rental.catalog import CatalogFacade
 from rental.customers import CustomerFacade
 from rental.inventory import BookedDemand, InventoryFacade
-from rental.payments import CancellationPreview, PaymentsFacade
+from rental.payments import CancellationPreview, LateFee, PaymentsFacade, check_waiver
 from rental.pricing import PricingFacade
 from rental.shared.db import unit_of_work
 from rental.shared.errors import ConflictError, NotFoundError
@@ -356,6 +357,35 @@ class BookingFacade:
         actor: str,
         returned: set[str] | None = None,
     ) -> int:
-        """Returns how many items are still out (0: the reservation is completed)."""
+        """Returns how many items are still out (0: the reservation is completed). A late
+        return's fee is charged (return_items with the default choice)."""
+        return self.return_items(reservation_id, damaged, actor, returned).still_out
+
+    def return_items(
+        self,
+        reservation_id: str,
+        damaged: dict[str, str],
+        actor: str,
+        returned: set[str] | None = None,
+        late_fee: LateFeeChoice | None = None,
+    ) -> ReturnOutcome:
+        """The items came back; when it is the line's last, a late return's fee (past the
+        end plus the grace, from the rate card) is charged — or waived with a reason — in the
+        same transaction. ValidationError (field late_fee_reason) before anything is written
+        when a waiver has no reason."""
+        choice = late_fee or LateFeeChoice()
+        check_waiver(choice.waive, choice.reason)
         with unit_of_work():
-            return self._counter.take_back(TakeBack(reservation_id, actor, damaged, returned))
+            still_out = self._counter.take_back(TakeBack(reservation_id, actor, damaged, returned))
+            if still_out:
+                return ReturnOutcome(still_out)
+            reservation = self._queries.get(reservation_id)
+            decision, problem = self.late_returns().settle(reservation, choice, actor)
+            return ReturnOutcome(0, decision, problem)
+
+    def late_returns(self) -> LateReturns:
+        return LateReturns(InventoryFacade(), PaymentsFacade(), self.policy.timezone, self.now)
+
+    def late_fee_proposal(self, reservation: Reservation) -> LateFee | None:
+        """What the return form proposes for a line past its end plus the grace period."""
+        return self.late_returns().proposal(reservation)

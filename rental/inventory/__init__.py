@@ -52,7 +52,11 @@ from rental.inventory.application.queries import (
 )
 from rental.inventory.domain.models import DAMAGED
 from rental.inventory.domain.planning import BookedDemand
-from rental.inventory.facade import InventoryFacade, register_demand_source
+from rental.inventory.facade import (
+    InventoryFacade,
+    register_demand_source,
+    register_overdue_grace,
+)
 
 __all__ = [
     "DAMAGED",
@@ -86,4 +90,5 @@ __all__ = [
     "TimelineBar",
     "TypeStock",
     "register_demand_source",
+    "register_overdue_grace",
 ]

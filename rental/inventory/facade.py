@@ -24,6 +24,7 @@ from rental.inventory.application.commands import (
     DemandSource,
     FleetCommands,
     FollowedReservationCommands,
+    GraceSource,
     ItemCommands,
     MarkEquipmentAsDamaged,
     ReallocateItem,
@@ -52,6 +53,7 @@ from rental.shared.time_range import TimeRange, utcnow
 from rental.shared.web import format_datetime, format_period
 
 DEMAND_SOURCE = "inventory.demand_source"
+GRACE_SOURCE = "inventory.overdue_grace"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +80,8 @@ class InventoryFacade:
 
     def _on(self, session: Session) -> _Handlers:
         config = current_app.config if has_app_context() else {}
-        demand_source = current_app.extensions.get(DEMAND_SOURCE) if has_app_context() else None
+        extensions = current_app.extensions if has_app_context() else {}
+        demand_source = extensions.get(DEMAND_SOURCE)
         repositories = Repositories.on(session)
         wording = Wording(
             type_name=lambda type_id: self._catalog.get_equipment_type_details(type_id).name,
@@ -89,7 +92,14 @@ class InventoryFacade:
         queries = InventoryQueries(repositories, self._clock, planner)
         type_exists = self._catalog.equipment_type_exists
         fleet = FleetCommands(
-            repositories, planner, queries, type_exists, demand_source, self._clock, self._record
+            repositories,
+            planner,
+            queries,
+            type_exists,
+            demand_source,
+            self._clock,
+            self._record,
+            grace_source=extensions.get(GRACE_SOURCE),
         )
         return _Handlers(
             queries=queries,
@@ -255,6 +265,13 @@ def register_demand_source(app: Flask, source: DemandSource) -> None:
     the type (holds and confirmed ones), so a staff change of the fleet is weighed against
     them too, without Inventory depending on Booking. The facade hands it to FleetCommands."""
     app.extensions[DEMAND_SOURCE] = source
+
+
+def register_overdue_grace(app: Flask, source: GraceSource) -> None:
+    """Payments calls this at start-up: `source()` is the shop's grace period after a
+    booking's end before an item not back counts as overdue (the overdue job reads it each
+    time it runs). Without it the job uses DEFAULT_OVERDUE_GRACE."""
+    app.extensions[GRACE_SOURCE] = source
 
 
 def _registered_concurrently() -> ConflictError:

@@ -17,6 +17,10 @@ Layout (the shape every module has, docs/architecture.md):
     application/event_handlers.py  ReservationConfirmed / Changed / Cancelled
     infrastructure/entities.py   LedgerEntity (payments_ledgers), EntryEntity (payments_entries)
     infrastructure/repositories.py  LedgerRepository (row lock FOR UPDATE)
+    domain/late_fee.py           the late fee of a line back late (pure), LateFeeDecision
+    application/late_fees.py     propose (rate card, via Pricing) and settle (charge or waive,
+                                 once per line)
+    infrastructure/late_fees.py  LateFeeEntity (payments_late_fees), LateFeeRepository
     web.py                       the staff forms under /admin/payments/orders/<order_id>/
 """
 
@@ -28,8 +32,10 @@ from rental.payments.application.commands import (
     RecordPayment,
     ReverseEntry,
 )
+from rental.payments.application.late_fees import SettleLateFee, check_waiver
 from rental.payments.application.queries import AccountView, EntryView, LedgerView
 from rental.payments.domain.cancellation import CancellationQuote, cancellation_fee
+from rental.payments.domain.late_fee import LateFee, LateFeeDecision
 from rental.payments.domain.ledger import Account, Category, DepositState, Method
 from rental.payments.domain.policy import DepositRule, FeeKind, PaymentPolicy, RentalDue
 from rental.payments.facade import PaymentsFacade
@@ -48,6 +54,8 @@ __all__ = [
     "EntryView",
     "FeeKind",
     "IssueRefund",
+    "LateFee",
+    "LateFeeDecision",
     "LedgerView",
     "Method",
     "PaymentPolicy",
@@ -57,5 +65,7 @@ __all__ = [
     "RefundIssued",
     "RentalDue",
     "ReverseEntry",
+    "SettleLateFee",
     "cancellation_fee",
+    "check_waiver",
 ]

@@ -5,9 +5,10 @@ Wiring and transactions only: each command runs in one `unit_of_work`; the rules
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, tzinfo
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from rental.payments.application.cancellation import CancellationPreview, preview
@@ -18,6 +19,7 @@ from rental.payments.application.commands import (
     RecordPayment,
     ReverseEntry,
 )
+from rental.payments.application.late_fees import LateFeeCommands, SettleLateFee, propose
 from rental.payments.application.queries import CashUp, LedgerQueries, LedgerView, cash_up
 from rental.payments.domain.cancellation import (
     CancellationQuote,
@@ -25,12 +27,16 @@ from rental.payments.domain.cancellation import (
     describe_fee,
     free_until,
 )
+from rental.payments.domain.late_fee import LateFee, LateFeeDecision
 from rental.payments.domain.policy import PaymentPolicy
 from rental.payments.infrastructure.daybook import DayBook
+from rental.payments.infrastructure.late_fees import LateFeeRepository
 from rental.payments.infrastructure.policy import PolicyRepository
 from rental.payments.infrastructure.repositories import LedgerRepository
+from rental.pricing import PricingFacade
 from rental.shared import outbox
 from rental.shared.db import db, unit_of_work
+from rental.shared.errors import ConflictError
 from rental.shared.money import Money
 from rental.shared.request_cache import cached, forget
 from rental.shared.time_range import utcnow
@@ -105,3 +111,40 @@ class PaymentsFacade:
     def reverse_entry(self, command: ReverseEntry) -> str:
         with unit_of_work() as session:
             return ledger_commands(session).reverse_entry(command)
+
+    # --- late fees (application/late_fees.py) --------------------------------------------------
+
+    def propose_late_fee(
+        self,
+        equipment_type_id: str,
+        due_at: datetime,
+        returned: Sequence[datetime],
+        timezone: tzinfo,
+    ) -> LateFee | None:
+        """The late fee for units of the type due back at `due_at` and back at `returned`
+        (one moment per unit), from its rate card and the shop's grace period; None when
+        none is late beyond the grace, or the type has no rate card."""
+        grace = self.get_policy().overdue_grace
+        return propose(PricingFacade(), equipment_type_id, due_at, returned, grace, timezone)
+
+    def settle_late_fee(self, command: SettleLateFee) -> LateFeeDecision:
+        """Charge (a LATE_FEE charge on the rental account) or waive a line's late fee, once
+        per line: a second call returns the first decision and writes nothing. Two decided
+        at the same moment: the line's primary key refuses the second (ConflictError; its
+        transaction — with its charge — rolls back)."""
+        try:
+            with unit_of_work() as session:
+                return LateFeeCommands(
+                    LateFeeRepository(session), ledger_commands(session), utcnow
+                ).settle(command)
+        except IntegrityError:
+            raise ConflictError(
+                "The late fee of this line was decided by someone else at the same moment; "
+                "nothing was saved. Reload the page to see it."
+            ) from None
+
+    def get_late_fee_decision(self, line_id: str) -> LateFeeDecision | None:
+        return LateFeeRepository(db.session()).get(line_id)
+
+    def list_late_fee_decisions(self, order_id: str) -> list[LateFeeDecision]:
+        return LateFeeRepository(db.session()).for_order(order_id)

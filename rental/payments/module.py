@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from rental.inventory import register_overdue_grace
 from rental.payments import cashup_web, web
 from rental.payments.application.event_handlers import subscribe_all
 from rental.payments.demo import seed_policy
@@ -18,8 +19,16 @@ def _commands():
     return ledger_commands()
 
 
+def _overdue_grace():
+    from rental.payments.facade import PaymentsFacade
+
+    return PaymentsFacade().get_policy().overdue_grace
+
+
 def init_app(app: Flask) -> None:
     subscribe_all(_commands)
+    # The overdue-returns job (Inventory's) waits the shop's grace period after a booking's end.
+    register_overdue_grace(app, _overdue_grace)
     app.register_blueprint(web.bp)
     app.register_blueprint(cashup_web.bp)
     register_admin_nav(app, "Payments", "payments_cashup.day", order=91)

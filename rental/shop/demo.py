@@ -22,7 +22,8 @@ DEMO = SaveShopSettings(
     terms=(
         "Rentals are charged per started hour or per calendar day as quoted. The deposit is "
         "refunded when the equipment comes back undamaged. You may cancel free of charge until "
-        "4 days before the rental starts; after that cancelling costs 25 % of the rental. The hirer is responsible for the equipment while it is out."
+        "4 days before the rental starts; after that cancelling costs 25 % of the rental. "
+        "The hirer is responsible for the equipment while it is out."
     ),
 )
 

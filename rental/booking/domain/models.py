@@ -83,6 +83,10 @@ class PricingBasis(StrEnum):
 
 
 S = ReservationStatus
+# The flag code of a line whose equipment is late back, and what an overdue line or order shows
+# instead of ON_HIRE (see Reservation.overdue).
+OVERDUE_CODE = "overdue"
+OVERDUE = "OVERDUE"
 # What takes capacity, stated once: a confirmed booking (handed over or not) always; a hold
 # until it runs out.
 HOLDING = frozenset({S.CONFIRMED, S.ON_HIRE})
@@ -276,6 +280,23 @@ class Reservation:
     @property
     def on_hire(self) -> bool:
         return self.status is S.ON_HIRE
+
+    @property
+    def overdue(self) -> bool:
+        """On hire and flagged overdue: the overdue job found equipment still out after the
+        end plus the shop's grace period (Inventory's ReturnOverdue). Not a status of its own:
+        the line stays ON_HIRE and the flag says it is late; the flag goes when everything is
+        back (complete) or when staff clear it."""
+        return (
+            self.status is S.ON_HIRE
+            and self.needs_attention
+            and (self.attention_code == OVERDUE_CODE)
+        )
+
+    @property
+    def display_status(self) -> str:
+        """What a badge says: "OVERDUE" for an overdue line, else its status."""
+        return OVERDUE if self.overdue else self.status.value
 
     def customer_may_cancel(self, now: datetime) -> bool:
         """The customer may cancel through the manage link: a hold or a request (nothing
@@ -548,6 +569,16 @@ class Order:
             if status in statuses:
                 return status
         return self.first.status
+
+    @property
+    def overdue(self) -> bool:
+        """A line still out after its end plus the grace period (Reservation.overdue)."""
+        return any(r.overdue for r in self.live_lines)
+
+    @property
+    def display_status(self) -> str:
+        """What a badge says: "OVERDUE" while a line is overdue, else the order's status."""
+        return OVERDUE if self.overdue else self.status.value
 
     @property
     def period(self) -> TimeRange:

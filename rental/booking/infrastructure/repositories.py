@@ -15,6 +15,7 @@ from rental.booking.domain.availability import Occupancy
 from rental.booking.domain.models import (
     HOLD,
     HOLDING,
+    OVERDUE_CODE,
     BookingChannel,
     FrozenQuote,
     Order,
@@ -150,6 +151,9 @@ class ListReservations:
     statuses: tuple[str, ...] = ()
     origin_key: str | None = None
     oldest_first: bool = False
+    # Lines on hire flagged overdue (Reservation.overdue), the longest overdue (earliest end)
+    # first: the dashboard's "Overdue now".
+    overdue: bool = False
     page: int = 1
     page_size: int = 25
 
@@ -440,8 +444,16 @@ class ReservationRepository:
             conditions.append(E.status.in_(flt.statuses))
         if flt.origin_key:
             conditions.append(E.origin_key == flt.origin_key)
+        if flt.overdue:
+            conditions += [
+                E.status == ReservationStatus.ON_HIRE.value,
+                E.needs_attention.is_(True),
+                E.attention_code == OVERDUE_CODE,
+            ]
         total = self.session.scalar(select(func.count()).select_from(E).where(*conditions)) or 0
         order = (E.created_at, E.id) if flt.oldest_first else (E.start_at.desc(), E.id)
+        if flt.overdue:
+            order = (E.end_at, E.id)
         rows = self.session.scalars(
             select(E)
             .where(*conditions)

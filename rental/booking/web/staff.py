@@ -11,6 +11,7 @@ from typing import Any
 from flask import Response, flash, redirect, render_template, request, url_for
 
 from rental.booking.application.commands import AddOrderLine
+from rental.booking.application.late_returns import LateFeeChoice
 from rental.booking.application.queries import (
     MATCHED_CUSTOMERS_MAX,
     SEARCH_MAX,
@@ -24,7 +25,7 @@ from rental.booking.web.forms import item_line
 from rental.catalog import CatalogFacade
 from rental.customers import CustomerFacade
 from rental.inventory import InventoryFacade, ReallocateItem
-from rental.payments import PaymentsFacade
+from rental.payments import PaymentsFacade, check_waiver
 from rental.shared.errors import (
     DomainError,
     NeedsConfirmation,
@@ -188,6 +189,9 @@ def detail(reservation_id: str) -> Response:
         if actions.cancel
         else None,
         money_order_id=reservation.order_id or reservation.id,
+        # A line back late: the fee the return form proposes, and the decision once made.
+        late_fee=booking.late_fee_proposal(reservation) if actions.take_back else None,
+        late_fee_decision=PaymentsFacade().get_late_fee_decision(reservation.id),
     )
 
 
@@ -374,8 +378,34 @@ def admin_take_back(reservation_id: str) -> Response:
         flash("Tick the items that came back.", "warning")
         return redirect(url_for("booking_admin.detail", reservation_id=reservation_id), code=303)
 
+    # A late return's fee: added unless staff waive it (a waiver needs its reason).
+    choice = LateFeeChoice(
+        waive=request.form.get("late_fee") == "waive",
+        reason=str(request.form.get("late_fee_reason") or ""),
+    )
+    try:  # a waiver without its reason: said next to the field, nothing written
+        check_waiver(choice.waive, choice.reason)
+    except ValidationError as exc:
+        flash(exc.message, "error")
+        back = url_for(
+            "booking_admin.detail",
+            reservation_id=reservation_id,
+            late_fee_error="1",
+            _anchor="late-fee",
+        )
+        return redirect(back, code=303)
+
     def take_back() -> None:
-        still_out = booking.take_back(reservation_id, damaged, current_actor(), returned)
+        outcome = booking.return_items(reservation_id, damaged, current_actor(), returned, choice)
+        still_out = outcome.still_out
+        if outcome.late_fee is not None:
+            fee = outcome.late_fee
+            if fee.waived:
+                flash(f"Late fee of {fee.amount.format()} waived: {fee.reason}", "info")
+            else:
+                flash(f"Late fee of {fee.amount.format()} added ({fee.description}).", "info")
+        if outcome.problem:
+            flash(outcome.problem, "warning")
         if still_out:
             flash(
                 f"Return recorded; {still_out} item{'s are' if still_out != 1 else ' is'} still "

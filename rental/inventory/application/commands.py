@@ -26,7 +26,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from rental.contracts.booking import (
     ReservationChanged,
@@ -78,6 +78,10 @@ from rental.shared.time_range import TimeRange, utcnow
 # Booking's live bookings of a type in a window (registered by Booking at start-up, so
 # Inventory can weigh holds too without depending on Booking).
 DemandSource = Callable[[str, TimeRange], list[BookedDemand]]
+# How long after a booking's end an item not back counts as overdue (the shop's grace period,
+# read when the job runs; Payments keeps it: see register_overdue_grace).
+GraceSource = Callable[[], timedelta]
+DEFAULT_OVERDUE_GRACE = timedelta(minutes=30)
 
 
 # --- commands -------------------------------------------------------------------------------
@@ -351,8 +355,10 @@ class FleetCommands:
         demand_source: DemandSource | None = None,
         clock: Clock = utcnow,
         record: Record = outbox.record,
+        grace_source: GraceSource | None = None,
     ) -> None:
         self._type_exists = type_exists
+        self._grace_source = grace_source
         self._items = repositories.items
         self._allocations = repositories.allocations
         self._followed = repositories.followed
@@ -504,16 +510,24 @@ class FleetCommands:
 
     # --- overdue returns ------------------------------------------------------------------------
 
+    def overdue_grace(self) -> timedelta:
+        """The shop's grace period after a booking's end (DEFAULT_OVERDUE_GRACE when nobody
+        registered a source; never negative)."""
+        grace = self._grace_source() if self._grace_source else DEFAULT_OVERDUE_GRACE
+        return max(grace, timedelta(0))
+
     def notice_overdue_returns(self) -> int:
-        """Items whose booking has ended but that have not come back: Booking is told once
-        (ReturnOverdue), and the fleet is planned again — the item counts as out until it is
-        returned, so the next booking gets another one (or is flagged)."""
+        """Items whose booking has ended more than the grace period ago but that have not
+        come back: Booking is told once (ReturnOverdue), and the fleet is planned again — the
+        item counts as out until it is returned (from the booking's end on, grace or not: it
+        is not in the yard), so the next booking gets another one (or is flagged)."""
         now = self._clock()
+        grace = self.overdue_grace()
         overdue: list[tuple[Allocation, datetime]] = []
         for allocation in self._allocations.out_not_yet_overdue(started_before=now):
             followed = self._followed.get(allocation.reservation_id)
             ends = followed.period.end if followed and followed.period else allocation.period.end
-            if now >= ends:
+            if now >= ends + grace:
                 overdue.append((allocation, ends))
         items = {a.item_id: self._items.get(a.item_id) for a, _ in overdue}
         types = sorted({i.equipment_type_id for i in items.values() if i is not None})

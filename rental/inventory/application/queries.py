@@ -69,6 +69,7 @@ class AllocationView:
     reservation_id: str
     period: TimeRange
     status: str
+    returned_at: datetime | None = None  # RETURNED: when it came back (a late fee counts it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -392,6 +393,7 @@ class InventoryQueries:
                 a.reservation_id,
                 a.period,
                 a.status.value,
+                a.returned_at,
             )
             for a in allocations
         ]
