@@ -4,6 +4,7 @@ confirmed bookings over the next days, one pending hold and one cancelled bookin
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -15,6 +16,7 @@ from rental.booking.facade import BookingFacade
 from rental.booking.infrastructure.repositories import ListReservations
 from rental.catalog import CatalogFacade, SearchEquipmentTypes
 from rental.customers import CustomerFacade, SearchCustomers
+from rental.inventory import InventoryFacade
 from rental.payments import Account, Method, PaymentsFacade, RecordPayment
 from rental.shared.errors import DomainError
 from rental.shared.outbox import OutboxProcessor
@@ -121,6 +123,64 @@ def seed_money() -> None:
         if _pay(payments, line.order_id, Decimal(1)):
             booking.cancel_by_customer(line.id, "Job finished early")
     deliver()
+    if not booking.list_reservations(ListReservations(overdue=True, page_size=1)).total:
+        _seed_overdue_hire(payments, deliver)
+
+
+def _seed_overdue_hire(payments: PaymentsFacade, deliver: Callable[[], None]) -> None:
+    """A plate compactor hired on the last working day, handed over with its deposit paid in
+    cash, and not back: the overdue job notices it (the dashboard's "Overdue now"). Booking and
+    Inventory are run on that day's clock for the booking and the hand-over."""
+    extensions = current_app.extensions
+    booking = BookingFacade()
+    tz = booking.policy.timezone
+    day = _last_working_day(datetime.now(tz).date())
+    type_id = _type_id("plate-compactor")
+    customers = [
+        c
+        for c in CustomerFacade().search_customers(SearchCustomers(page_size=20)).items
+        if c.can_book
+    ]
+    if type_id is None or not customers:
+        return
+    start = datetime.combine(day, time(8), tz)
+    try:
+        for moment in (start - timedelta(hours=1), start + timedelta(minutes=5)):
+            extensions["booking.clock"] = extensions["inventory.clock"] = lambda m=moment: m
+            booking = BookingFacade()
+            if moment < start:
+                rid = booking.create_reservation(
+                    CreateReservation(
+                        customers[-1].id,
+                        type_id,
+                        _period(start, 9),
+                        1,
+                        PricingBasis.HOURLY,
+                        secrets.token_urlsafe(24),
+                        channel=BookingChannel.STAFF,
+                    )
+                )
+                booking.confirm_reservation(rid)
+                deliver()
+                _pay(payments, booking.get_reservation(rid).order_id, Decimal(1))
+            else:
+                booking.hand_over(rid, "demo")
+                deliver()
+    except DomainError as exc:
+        current_app.logger.info("demo overdue hire skipped: %s", exc.message)
+        return
+    finally:
+        extensions.pop("booking.clock", None)
+        extensions.pop("inventory.clock", None)
+    InventoryFacade().notice_overdue_returns()
+    deliver()
+
+
+def _last_working_day(today: date) -> date:
+    day = today - timedelta(days=1)
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    return day
 
 
 def _type_id(slug: str) -> str | None:

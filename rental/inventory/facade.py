@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, has_app_context
@@ -71,11 +72,14 @@ class InventoryFacade:
         self,
         catalog: CatalogFacade | None = None,
         *,
-        clock: Clock = utcnow,
+        clock: Clock | None = None,
         record: Record = outbox.record,
     ) -> None:
+        """`clock`: the time the fleet is planned at — the real time unless given, or set as
+        `app.extensions["inventory.clock"]` (the demo seeds a hire that happened yesterday)."""
         self._catalog = catalog or CatalogFacade()
-        self._clock = clock
+        extensions: Any = current_app.extensions if has_app_context() else {}
+        self._clock = clock or extensions.get("inventory.clock") or utcnow
         self._record = record
 
     def _on(self, session: Session) -> _Handlers:
