@@ -29,6 +29,7 @@ from rental.booking.application.commands import (
     StaffOrder,
     TakeBack,
 )
+from rental.booking.application.deposits import DepositGate
 from rental.booking.application.queries import (
     AvailabilityQueries,
     AvailabilityResult,
@@ -48,6 +49,7 @@ from rental.booking.infrastructure.repositories import ListReservations, Reserva
 from rental.catalog import CatalogFacade
 from rental.customers import CustomerFacade
 from rental.inventory import BookedDemand, InventoryFacade
+from rental.payments import PaymentsFacade
 from rental.pricing import PricingFacade
 from rental.shared.db import unit_of_work
 from rental.shared.errors import ConflictError, NotFoundError
@@ -84,7 +86,9 @@ class BookingFacade:
             reservations, self._availability, customers, self.policy.hold_minutes, clock=clock
         )
         self._online = OnlineBooking(customers, self._commands)
-        self._counter = CounterCommands(self._commands, inventory)
+        self._counter = CounterCommands(
+            self._commands, inventory, DepositGate(PaymentsFacade(), self._queries.get_order)
+        )
         self._staff_order = StaffOrder(customers, self._commands)
 
     @property

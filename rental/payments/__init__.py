@@ -17,16 +17,47 @@ Layout (the shape every module has, docs/architecture.md):
     infrastructure/entities.py   LedgerEntity (payments_ledgers), EntryEntity (payments_entries)
     infrastructure/repositories.py  LedgerRepository (row lock FOR UPDATE)
     web.py                       the staff forms under /admin/payments/orders/<order_id>/
+    domain/deposits.py           deposits: charged per line, outstanding before hand-over,
+                                 released in full or partly kept for damage (pure)
+    domain/due.py                what is due when (the booking pages' payment lines)
+    application/deposits.py      ReleaseDeposit, DepositCommands, deposit_due
+    infrastructure/deposits.py   DamagePhotoEntity (payments_damage_photos)
+    infrastructure/damage_photos.py  the private store of damage photos' files
+    deposits_web.py              release form, staff-only damage photos
+    templating.py                Jinja globals: payments_due, deposit_panel, card_payments
+    card_provider.py             CardProvider: the port for online card payments (none
+                                 bundled; docs/payments.md)
 """
 
-from rental.contracts.payments import ChargeAdded, EntryReversed, PaymentReceived, RefundIssued
+from rental.contracts.payments import (
+    ChargeAdded,
+    DepositReleased,
+    EntryReversed,
+    PaymentReceived,
+    RefundIssued,
+)
 from rental.payments.application.commands import (
     AddCharge,
     IssueRefund,
     RecordPayment,
     ReverseEntry,
 )
+from rental.payments.application.deposits import DepositReleaseResult, ReleaseDeposit
 from rental.payments.application.queries import AccountView, EntryView, LedgerView
+from rental.payments.card_provider import (
+    CardPaymentRequest,
+    CardPaymentStart,
+    CardPaymentStatus,
+    CardProvider,
+    CardProviderError,
+    CardRefundRequest,
+    CardRefundResult,
+    CardWebhookEvent,
+    InvalidWebhook,
+    card_provider,
+    register_card_provider,
+)
+from rental.payments.domain.due import DueItem, what_is_due
 from rental.payments.domain.ledger import Account, Category, DepositState, Method
 from rental.payments.domain.policy import DepositRule, FeeKind, PaymentPolicy, RentalDue
 from rental.payments.facade import PaymentsFacade
@@ -35,13 +66,25 @@ __all__ = [
     "Account",
     "AccountView",
     "AddCharge",
+    "CardPaymentRequest",
+    "CardPaymentStart",
+    "CardPaymentStatus",
+    "CardProvider",
+    "CardProviderError",
+    "CardRefundRequest",
+    "CardRefundResult",
+    "CardWebhookEvent",
     "Category",
     "ChargeAdded",
+    "DepositReleaseResult",
+    "DepositReleased",
     "DepositRule",
     "DepositState",
+    "DueItem",
     "EntryReversed",
     "EntryView",
     "FeeKind",
+    "InvalidWebhook",
     "IssueRefund",
     "LedgerView",
     "Method",
@@ -50,6 +93,10 @@ __all__ = [
     "PaymentsFacade",
     "RecordPayment",
     "RefundIssued",
+    "ReleaseDeposit",
     "RentalDue",
     "ReverseEntry",
+    "card_provider",
+    "register_card_provider",
+    "what_is_due",
 ]

@@ -5,6 +5,9 @@ Wiring and transactions only: each command runs in one `unit_of_work`; the rules
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
+
 from sqlalchemy.orm import Session
 
 from rental.payments.application.commands import (
@@ -14,12 +17,23 @@ from rental.payments.application.commands import (
     RecordPayment,
     ReverseEntry,
 )
+from rental.payments.application.deposits import (
+    DepositCommands,
+    DepositReleaseResult,
+    ReleaseDeposit,
+    deposit_due,
+)
 from rental.payments.application.queries import LedgerQueries, LedgerView
 from rental.payments.domain.policy import PaymentPolicy
+from rental.payments.infrastructure.damage_photos import damage_photo_files
+from rental.payments.infrastructure.deposits import DamagePhotoRepository
 from rental.payments.infrastructure.policy import PolicyRepository
 from rental.payments.infrastructure.repositories import LedgerRepository
 from rental.shared import outbox
 from rental.shared.db import db, unit_of_work
+from rental.shared.images import StoredImage
+from rental.shared.images.processing import ProcessedImage
+from rental.shared.money import Money
 from rental.shared.request_cache import cached, forget
 from rental.shared.time_range import utcnow
 
@@ -70,3 +84,28 @@ class PaymentsFacade:
     def reverse_entry(self, command: ReverseEntry) -> str:
         with unit_of_work() as session:
             return ledger_commands(session).reverse_entry(command)
+
+    # --- deposits (application/deposits.py) --------------------------------------------------
+
+    def deposit_due(self, order_id: str, expected: Mapping[str, Money]) -> Money | None:
+        """What of the order's deposit is still to be paid before the hand-over (None:
+        nothing). `expected`: each live line's deposit as Booking knows it (line ID → deposit),
+        counted for the lines Payments has not charged yet."""
+        return deposit_due(LedgerRepository(db.session()), order_id, expected)
+
+    def release_deposit(
+        self, command: ReleaseDeposit, photo: ProcessedImage | None = None
+    ) -> DepositReleaseResult:
+        """Release the deposit held (after the return): keep `command.keep` for damage (with a
+        note and the optional photo, only shown to staff) and refund the rest, in one
+        transaction. Errors: ConflictError (nothing held, released already), ValidationError
+        (keep negative, above what is held, too many decimals; no note)."""
+        stored = photo.image if photo is not None else None
+        with damage_photo_files(photo), unit_of_work() as session:
+            return DepositCommands(
+                ledger_commands(session), DamagePhotoRepository(session)
+            ).release(replace(command, photo=stored))
+
+    def damage_photos(self, order_id: str) -> dict[str, StoredImage]:
+        """The order's damage photos by the damage charge's entry ID (staff only)."""
+        return DamagePhotoRepository(db.session()).for_order(order_id)

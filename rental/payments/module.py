@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from flask import Flask
 
-from rental.payments import web
+from rental.payments import deposits_web, web
 from rental.payments.application.event_handlers import subscribe_all
+from rental.payments.infrastructure.damage_photos import init_damage_photos
+from rental.payments.templating import init_templating
+from rental.shared.images.web import accept_uploads
 from rental.shared.web import register_admin_nav
 
 
@@ -19,4 +22,7 @@ def _commands():
 def init_app(app: Flask) -> None:
     subscribe_all(_commands)
     app.register_blueprint(web.bp)
+    init_damage_photos(app)
+    accept_uploads(app, deposits_web.RELEASE_ENDPOINT)  # the damage photo
+    init_templating(app)
     register_admin_nav(app, "Payment settings", "payments_admin.settings", order=92)
