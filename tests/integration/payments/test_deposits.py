@@ -459,3 +459,84 @@ def test_staff_see_the_deposit_state_on_the_reservation_page(app, admin_client):
     rid, _ = on_hire(fleet.type_id)
     page = admin_client.get(f"/admin/reservations/{rid}").get_data(as_text=True)
     assert re.search(r'id="deposit-state"><strong>Deposit held</strong>: €200\.00 held', page)
+
+
+# --- the card-provider port ---------------------------------------------------------------------
+
+
+class _Provider:
+    """A test double of an adapter (none is bundled with the app)."""
+
+    name = "Test PSP"
+
+    def create_payment(self, request):
+        raise NotImplementedError
+
+    def verify_webhook(self, body, headers):
+        raise NotImplementedError
+
+    def refund(self, request):
+        raise NotImplementedError
+
+
+def test_the_app_works_without_a_card_provider_and_takes_one_through_the_port(app, client):
+    from rental.payments import CardProvider, card_provider, register_card_provider
+
+    assert card_provider() is None
+    fleet = make_type(units=1, deposit=None)
+    rid, token = booked(fleet.type_id, confirm=False)
+    url = f"/book/review/{reference(rid)}/{token}"
+    assert "No payment is taken online." in client.get(url).get_data(as_text=True)
+    with pytest.raises(TypeError):
+        register_card_provider(app, object())  # type: ignore[arg-type]
+    try:
+        register_card_provider(app, _Provider())
+        assert isinstance(card_provider(), CardProvider)
+        assert "No payment is taken online." not in client.get(url).get_data(as_text=True)
+    finally:
+        register_card_provider(app, None)
+    assert card_provider() is None
+
+
+def test_two_staff_releasing_at_once_release_it_once(app, backend):
+    """Both releases wait for the ledger's row (a second session holds it); let go, they take
+    turns: one releases, the other is told it was released already — refunded once."""
+    from tests.integration.booking.test_booking_races import (
+        Attempt,
+        RowLock,
+        lock_waiters,
+        postgres_only,
+    )
+    from tests.support.processes import wait_until
+
+    postgres_only(backend)
+    fleet = make_type(units=1, deposit="200.00")
+    _, order_id = on_hire(fleet.type_id)
+    lock = RowLock("SELECT * FROM payments_ledgers WHERE order_id = :id FOR UPDATE", id=order_id)
+    attempts = [
+        Attempt(
+            app,
+            lambda: PaymentsFacade().release_deposit(
+                ReleaseDeposit(order_id, Decimal(0), Method.CASH, "first@example.com")
+            ),
+        ),
+        Attempt(
+            app,
+            lambda: PaymentsFacade().release_deposit(
+                ReleaseDeposit(order_id, Decimal(10), Method.CASH, "second@example.com", "dent")
+            ),
+        ),
+    ]
+    for attempt in attempts:
+        attempt.start()
+    wait_until(lambda: lock_waiters() >= 2, message="the releases never waited for the ledger")
+    lock.release()
+    for attempt in attempts:
+        attempt.join(30)
+    outcomes = sorted(a.outcome or "" for a in attempts)
+    assert outcomes[1] == "ok" and "released already" in outcomes[0], outcomes
+    view = ledger(order_id)
+    assert view.deposit_state in ("released", "partly retained")
+    assert view.accounts["deposit"].balance.amount == 0
+    assert sum(1 for e in view.entries if e.kind == "REFUND") == 1
+    assert outbox_types().count("DepositReleased") == 1
