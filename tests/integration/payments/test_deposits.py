@@ -229,6 +229,7 @@ def test_an_optional_deposit_asks_first_on_the_page_then_hands_over(app, admin_c
     page = admin_client.post(url, data=form)
     body = html.unescape(page.get_data(as_text=True))
     assert page.status_code == 409 and "The deposit of €200.00 has not been paid" in body
+    assert "Hand over without the deposit?" in body
     assert status(rid) is ReservationStatus.CONFIRMED
     code = re.search(r'name="confirm" value="([^"]+)"', body).group(1)
     assert code == "deposit_not_held"
@@ -540,3 +541,42 @@ def test_two_staff_releasing_at_once_release_it_once(app, backend):
     assert view.accounts["deposit"].balance.amount == 0
     assert sum(1 for e in view.entries if e.kind == "REFUND") == 1
     assert outbox_types().count("DepositReleased") == 1
+
+
+def test_an_early_pick_up_without_the_optional_deposit_asks_both_on_one_page(
+    app, admin_client, monkeypatch
+):
+    """The deposit's question and an early pick-up's warning come together: one
+    confirmation sends both codes back, and the hand-over goes ahead."""
+    monkeypatch.setitem(app.config, "BOOKING_EARLY_PICKUP_DAYS", 5)
+    set_policy(deposit=DepositRule.OPTIONAL)
+    fleet = make_type(units=1, deposit="200.00")
+    token = secrets.token_urlsafe(24)
+    booking = BookingFacade()
+    rids = []
+    for days in (4, 2):  # the booking four days ahead, and one in between
+        rid = booking.create_reservation(
+            CreateReservation(
+                make_customer(),
+                fleet.type_id,
+                period(9, 17, days=days),
+                1,
+                PricingBasis.HOURLY,
+                token if days == 4 else secrets.token_urlsafe(24),
+                channel=BookingChannel.STAFF,
+            )
+        )
+        booking.confirm_reservation(rid)
+        rids.append(rid)
+    drain()
+    url = f"/admin/reservations/{rids[0]}/hand-over"
+    form = {"csrf_token": csrf_token(admin_client, "/admin/")}
+    asked = admin_client.post(url, data=form)
+    body = html.unescape(asked.get_data(as_text=True))
+    assert asked.status_code == 409 and "Hand over now?" in body
+    codes = re.search(r'name="confirm" value="([^"]+)"', body).group(1).split()
+    assert sorted(codes) == ["deposit_not_held", "leaves_bookings_short"]
+    assert status(rids[0]) is ReservationStatus.CONFIRMED
+    done = admin_client.post(url, data={**form, "confirm": " ".join(codes)}, follow_redirects=True)
+    assert "Marked as picked up." in done.get_data(as_text=True)
+    assert status(rids[0]) is ReservationStatus.ON_HIRE
