@@ -46,6 +46,13 @@ def ledger_commands(session: Session | None = None) -> LedgerCommands:
     )
 
 
+def _positive(amount: object) -> bool:
+    try:
+        return amount > 0  # type: ignore[operator]
+    except (TypeError, ArithmeticError):  # NaN, not a number: refused by the command itself
+        return False
+
+
 class PaymentsFacade:
     """Commands run in one transaction each (joining the caller's, if any) and return the new
     entry's ID. Errors: ValidationError (amount, reason…), NotFoundError (no ledger, no such
@@ -100,6 +107,8 @@ class PaymentsFacade:
         note and the optional photo, only shown to staff) and refund the rest, in one
         transaction. Errors: ConflictError (nothing held, released already), ValidationError
         (keep negative, above what is held, too many decimals; no note)."""
+        if photo is not None and not _positive(command.keep):
+            photo = None  # released in full: no damage, so no photo to keep
         stored = photo.image if photo is not None else None
         with damage_photo_files(photo), unit_of_work() as session:
             return DepositCommands(

@@ -42,6 +42,9 @@ class DepositReleaseResult:
 
 
 class DepositCommands:
+    """Runs on the ledger commands of the same session: their row lock (`_locked`) and their
+    way of appending entries with one event each (`_store`)."""
+
     def __init__(self, ledgers: LedgerCommands, photos: DamagePhotoRepository) -> None:
         self.ledgers = ledgers
         self.photos = photos

@@ -51,11 +51,3 @@ class DamagePhotoRepository:
             select(DamagePhotoEntity).where(DamagePhotoEntity.order_id == order_id)
         ).all()
         return {r.entry_id: StoredImage(r.image_key, r.width, r.height) for r in rows}
-
-    def key_in_use(self, key: str) -> bool:
-        return (
-            self.session.scalars(
-                select(DamagePhotoEntity.entry_id).where(DamagePhotoEntity.image_key == key)
-            ).first()
-            is not None
-        )
