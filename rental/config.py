@@ -308,6 +308,10 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         # Uploaded photos: where their files go, and the largest file staff may upload.
         "UPLOADS_DIR": _uploads_dir("UPLOADS_DIR", instance_path),
         "UPLOAD_MAX_MB": _int("UPLOAD_MAX_MB", 10, minimum=1, maximum=50),
+        # Photos of damage kept from a deposit (staff only); empty: UPLOADS_DIR + "-damage".
+        "DAMAGE_PHOTOS_DIR": _uploads_dir("DAMAGE_PHOTOS_DIR", instance_path)
+        if _raw("DAMAGE_PHOTOS_DIR")
+        else "",
     }
     config.update(_outbox())
     return config

@@ -31,6 +31,7 @@ from rental.booking.application.commands import (
     StaffOrder,
     TakeBack,
 )
+from rental.booking.application.deposits import DepositGate
 from rental.booking.application.late_returns import LateFeeChoice, LateReturns, ReturnOutcome
 from rental.booking.application.queries import (
     AvailabilityQueries,
@@ -89,7 +90,11 @@ class BookingFacade:
         )
         self._online = OnlineBooking(customers, self._commands)
         self._counter = CounterCommands(
-            self._commands, inventory, fees=PaymentsFacade().cancellation_quote, clock=clock
+            self._commands,
+            inventory,
+            fees=PaymentsFacade().cancellation_quote,
+            clock=clock,
+            deposits=DepositGate(PaymentsFacade(), self._queries.get_order),
         )
         self._staff_order = StaffOrder(customers, self._commands)
 

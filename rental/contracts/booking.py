@@ -31,6 +31,9 @@ class ReservationEvent(Event):
     # reservation's — see `order`).
     order_id: str = ""
     order_reference: str = ""
+    # The line's deposit from its frozen quote (added without a version bump: optional; None
+    # in events recorded before deposits were charged — Payments then charges none).
+    deposit: Money | None = None
 
     @property
     def order(self) -> str:

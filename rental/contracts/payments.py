@@ -57,3 +57,21 @@ class EntryReversed(LedgerEntryEvent):
     reversed_entry_id: str
     reversed_kind: str
     reason: str = ""
+
+
+@register_event
+@dataclass(frozen=True, kw_only=True)
+class DepositReleased(Event):
+    """Staff released the deposit held for an order after the return: `refunded` went back to
+    the customer and `retained` was kept for damage (`note` says why; zero when released in
+    full). The ledger's own entries (ChargeAdded, EntryReversed, RefundIssued) are recorded
+    beside it in the same transaction."""
+
+    order_id: str
+    order_reference: str
+    customer_id: str
+    held: Money
+    retained: Money
+    refunded: Money
+    note: str = ""
+    actor: str = ""

@@ -22,9 +22,25 @@ Layout (the shape every module has, docs/architecture.md):
                                  once per line)
     infrastructure/late_fees.py  LateFeeEntity (payments_late_fees), LateFeeRepository
     web.py                       the staff forms under /admin/payments/orders/<order_id>/
+    domain/deposits.py           deposits: charged per line, outstanding before hand-over,
+                                 released in full or partly kept for damage (pure)
+    domain/due.py                what is due when (the booking pages' payment lines)
+    application/deposits.py      ReleaseDeposit, DepositCommands, deposit_due
+    infrastructure/deposits.py   DamagePhotoEntity (payments_damage_photos)
+    infrastructure/damage_photos.py  the private store of damage photos' files
+    deposits_web.py              release form, staff-only damage photos
+    templating.py                Jinja globals: payments_due, deposit_panel, card_payments
+    card_provider.py             CardProvider: the port for online card payments (none
+                                 bundled; docs/payments.md)
 """
 
-from rental.contracts.payments import ChargeAdded, EntryReversed, PaymentReceived, RefundIssued
+from rental.contracts.payments import (
+    ChargeAdded,
+    DepositReleased,
+    EntryReversed,
+    PaymentReceived,
+    RefundIssued,
+)
 from rental.payments.application.cancellation import CancellationPreview
 from rental.payments.application.commands import (
     AddCharge,
@@ -32,9 +48,24 @@ from rental.payments.application.commands import (
     RecordPayment,
     ReverseEntry,
 )
+from rental.payments.application.deposits import DepositReleaseResult, ReleaseDeposit
 from rental.payments.application.late_fees import SettleLateFee, check_waiver
 from rental.payments.application.queries import AccountView, EntryView, LedgerView
+from rental.payments.card_provider import (
+    CardPaymentRequest,
+    CardPaymentStart,
+    CardPaymentStatus,
+    CardProvider,
+    CardProviderError,
+    CardRefundRequest,
+    CardRefundResult,
+    CardWebhookEvent,
+    InvalidWebhook,
+    card_provider,
+    register_card_provider,
+)
 from rental.payments.domain.cancellation import CancellationQuote, cancellation_fee
+from rental.payments.domain.due import DueItem, what_is_due
 from rental.payments.domain.late_fee import LateFee, LateFeeDecision
 from rental.payments.domain.ledger import Account, Category, DepositState, Method
 from rental.payments.domain.policy import DepositRule, FeeKind, PaymentPolicy, RentalDue
@@ -46,13 +77,25 @@ __all__ = [
     "AddCharge",
     "CancellationPreview",
     "CancellationQuote",
+    "CardPaymentRequest",
+    "CardPaymentStart",
+    "CardPaymentStatus",
+    "CardProvider",
+    "CardProviderError",
+    "CardRefundRequest",
+    "CardRefundResult",
+    "CardWebhookEvent",
     "Category",
     "ChargeAdded",
+    "DepositReleaseResult",
+    "DepositReleased",
     "DepositRule",
     "DepositState",
+    "DueItem",
     "EntryReversed",
     "EntryView",
     "FeeKind",
+    "InvalidWebhook",
     "IssueRefund",
     "LateFee",
     "LateFeeDecision",
@@ -63,9 +106,13 @@ __all__ = [
     "PaymentsFacade",
     "RecordPayment",
     "RefundIssued",
+    "ReleaseDeposit",
     "RentalDue",
     "ReverseEntry",
     "SettleLateFee",
     "cancellation_fee",
+    "card_provider",
     "check_waiver",
+    "register_card_provider",
+    "what_is_due",
 ]

@@ -5,7 +5,8 @@ Wiring and transactions only: each command runs in one `unit_of_work`; the rules
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime, tzinfo
 
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +20,12 @@ from rental.payments.application.commands import (
     RecordPayment,
     ReverseEntry,
 )
+from rental.payments.application.deposits import (
+    DepositCommands,
+    DepositReleaseResult,
+    ReleaseDeposit,
+    deposit_due,
+)
 from rental.payments.application.late_fees import LateFeeCommands, SettleLateFee, propose
 from rental.payments.application.queries import CashUp, LedgerQueries, LedgerView, cash_up
 from rental.payments.domain.cancellation import (
@@ -29,7 +36,9 @@ from rental.payments.domain.cancellation import (
 )
 from rental.payments.domain.late_fee import LateFee, LateFeeDecision
 from rental.payments.domain.policy import PaymentPolicy
+from rental.payments.infrastructure.damage_photos import damage_photo_files
 from rental.payments.infrastructure.daybook import DayBook
+from rental.payments.infrastructure.deposits import DamagePhotoRepository
 from rental.payments.infrastructure.late_fees import LateFeeRepository
 from rental.payments.infrastructure.policy import PolicyRepository
 from rental.payments.infrastructure.repositories import LedgerRepository
@@ -37,6 +46,8 @@ from rental.pricing import PricingFacade
 from rental.shared import outbox
 from rental.shared.db import db, unit_of_work
 from rental.shared.errors import ConflictError
+from rental.shared.images import StoredImage
+from rental.shared.images.processing import ProcessedImage
 from rental.shared.money import Money
 from rental.shared.request_cache import cached, forget
 from rental.shared.time_range import utcnow
@@ -48,6 +59,13 @@ def ledger_commands(session: Session | None = None) -> LedgerCommands:
     return LedgerCommands(
         LedgerRepository(session or db.session()), clock=utcnow, record=outbox.record
     )
+
+
+def _positive(amount: object) -> bool:
+    try:
+        return amount > 0  # type: ignore[operator]
+    except (TypeError, ArithmeticError):  # NaN, not a number: refused by the command itself
+        return False
 
 
 class PaymentsFacade:
@@ -148,3 +166,30 @@ class PaymentsFacade:
 
     def list_late_fee_decisions(self, order_id: str) -> list[LateFeeDecision]:
         return LateFeeRepository(db.session()).for_order(order_id)
+
+    # --- deposits (application/deposits.py) --------------------------------------------------
+
+    def deposit_due(self, order_id: str, expected: Mapping[str, Money]) -> Money | None:
+        """What of the order's deposit is still to be paid before the hand-over (None:
+        nothing). `expected`: each live line's deposit as Booking knows it (line ID → deposit),
+        counted for the lines Payments has not charged yet."""
+        return deposit_due(LedgerRepository(db.session()), order_id, expected)
+
+    def release_deposit(
+        self, command: ReleaseDeposit, photo: ProcessedImage | None = None
+    ) -> DepositReleaseResult:
+        """Release the deposit held (after the return): keep `command.keep` for damage (with a
+        note and the optional photo, only shown to staff) and refund the rest, in one
+        transaction. Errors: ConflictError (nothing held, released already), ValidationError
+        (keep negative, above what is held, too many decimals; no note)."""
+        if photo is not None and not _positive(command.keep):
+            photo = None  # released in full: no damage, so no photo to keep
+        stored = photo.image if photo is not None else None
+        with damage_photo_files(photo), unit_of_work() as session:
+            return DepositCommands(
+                ledger_commands(session), DamagePhotoRepository(session)
+            ).release(replace(command, photo=stored))
+
+    def damage_photos(self, order_id: str) -> dict[str, StoredImage]:
+        """The order's damage photos by the damage charge's entry ID (staff only)."""
+        return DamagePhotoRepository(db.session()).for_order(order_id)

@@ -6,9 +6,12 @@ from __future__ import annotations
 from flask import Flask
 
 from rental.inventory import register_overdue_grace
-from rental.payments import cashup_web, web
+from rental.payments import cashup_web, deposits_web, web
 from rental.payments.application.event_handlers import subscribe_all
 from rental.payments.demo import seed_policy
+from rental.payments.infrastructure.damage_photos import init_damage_photos
+from rental.payments.templating import init_templating
+from rental.shared.images.web import accept_uploads
 from rental.shared.seeding import register_seeder
 from rental.shared.web import register_admin_nav
 
@@ -32,5 +35,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(web.bp)
     app.register_blueprint(cashup_web.bp)
     register_admin_nav(app, "Payments", "payments_cashup.day", order=91)
+    init_damage_photos(app)
+    accept_uploads(app, deposits_web.RELEASE_ENDPOINT)  # the damage photo
+    init_templating(app)
     register_admin_nav(app, "Payment settings", "payments_admin.settings", order=92)
     register_seeder("payment policy", seed_policy)

@@ -261,3 +261,25 @@ def test_0015_gives_existing_kits_no_photo_and_goes_back_down(backend, tmp_path)
                 )
             upgrade()
             db.engine.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_0020_adds_the_damage_photos_table_and_goes_back_down(backend, tmp_path):
+    """0020 adds payments_damage_photos beside the ledgers (nothing else changes); the
+    downgrade drops it, the upgrade adds it again."""
+    from flask_migrate import downgrade, upgrade
+
+    if backend == "postgresql" and not postgres_admin_url():
+        pytest.skip("PostgreSQL tests need RENTAL_TEST_POSTGRES_URL (set by .ci/run)")
+    with fresh_database(backend, tmp_path) as url:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+        with app.app_context():
+            upgrade(revision="0020")
+            tables = set(inspect(db.engine).get_table_names())
+            assert {"payments_damage_photos", "payments_entries"} <= tables
+            downgrade(revision="0019")
+            tables = set(inspect(db.engine).get_table_names())
+            assert "payments_damage_photos" not in tables and "payments_entries" in tables
+            upgrade(revision="0020")
+            assert "payments_damage_photos" in inspect(db.engine).get_table_names()
+            db.engine.dispose()

@@ -20,6 +20,7 @@ from rental.booking import (
     PricingBasis,
 )
 from rental.inventory import InventoryFacade, ScheduleMaintenance
+from rental.payments.infrastructure.damage_photos import damage_photo_store
 from rental.shared.images.processing import process_upload
 from rental.shared.images.web import image_store
 from rental.shared.outbox import OutboxProcessor
@@ -86,6 +87,7 @@ def make_world() -> World:
     references = [booking.get_reservation(r).reference for r in (pending, confirmed)]
     photo = process_upload(image_bytes(64, 48), "photo.png")  # a stored file for /media/<name>
     image_store().put(photo.files)
+    damage_photo_store().put(photo.files)  # and one for /admin/payments/damage-photos/<name>
     return World(
         {
             "category_id": [fleet.category_id],

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from rental.booking.application.deposits import DepositGate
 from rental.booking.application.queries import AvailabilityQueries, ChangePreview
 from rental.booking.domain.models import (
     CHANGEABLE,
@@ -54,7 +55,14 @@ from rental.customers import CANNOT_BOOK, CustomerDetailsInput, CustomerFacade, 
 from rental.inventory import InventoryFacade
 from rental.payments import CancellationQuote
 from rental.shared import outbox
-from rental.shared.errors import ConflictError, DomainError, NotFoundError, ValidationError
+from rental.shared.errors import (
+    ConflictError,
+    DomainError,
+    NeedsConfirmation,
+    NotFoundError,
+    ValidationError,
+    ensure_confirmed,
+)
 from rental.shared.events import Event
 from rental.shared.money import Money
 from rental.shared.time_range import TimeRange, utcnow
@@ -237,6 +245,7 @@ def _event_fields(r: Reservation) -> dict:
         "sequence": r.version,
         "order_id": r.order_id,
         "order_reference": r.order_reference,
+        "deposit": r.quote.deposit,
     }
 
 
@@ -1152,12 +1161,14 @@ class CounterCommands:
         inventory: InventoryFacade,
         fees: FeeQuote | None = None,
         clock: Clock = utcnow,
+        deposits: DepositGate | None = None,
     ) -> None:
         self._reservations = reservations
         self._inventory = inventory
         # Payments' cancellation fee rule (PaymentsFacade.cancellation_quote); none without.
         self._fees = fees
         self._now = clock
+        self._deposits = deposits
 
     def _states(self, reservation_id: str) -> set[str]:
         return {a.status for a in self._inventory.list_allocations_for_reservation(reservation_id)}
@@ -1169,7 +1180,21 @@ class CounterCommands:
             cmd.reservation_id, "handed over", on_hire=True
         )
         self._reservations.ensure_pickup_open(reservation)
-        self._inventory.check_out_reservation(cmd.reservation_id, cmd.actor, cmd.confirmed_warnings)
+        # The deposit (Payments): refused when required and not paid, else asked together
+        # with an early pick-up's warning (one confirmation page for both).
+        deposit = (
+            self._deposits.warnings(reservation.order_id or reservation.id)
+            if self._deposits
+            else []
+        )
+        try:
+            self._inventory.check_out_reservation(
+                cmd.reservation_id, cmd.actor, cmd.confirmed_warnings
+            )
+        except NeedsConfirmation as exc:
+            unconfirmed = [w for w in deposit if w.code not in cmd.confirmed_warnings]
+            raise NeedsConfirmation([*unconfirmed, *exc.warnings]) from None
+        ensure_confirmed(deposit, cmd.confirmed_warnings)
         self._reservations.hand_over(reservation)
 
     def hand_over_order(self, cmd: HandOver) -> list[str]:

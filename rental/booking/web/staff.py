@@ -11,6 +11,7 @@ from typing import Any
 from flask import Response, flash, redirect, render_template, request, url_for
 
 from rental.booking.application.commands import AddOrderLine
+from rental.booking.application.deposits import DEPOSIT_NOT_HELD
 from rental.booking.application.late_returns import LateFeeChoice
 from rental.booking.application.queries import (
     MATCHED_CUSTOMERS_MAX,
@@ -238,6 +239,19 @@ def _line_names(order) -> dict[str, str]:
     return names
 
 
+HAND_OVER_ASKS = "Hand over before the start?"
+
+
+def _hand_over_title(warnings) -> str:
+    """The hand-over's confirm page title: an early pick-up, a deposit not paid, or both."""
+    codes = {w.code for w in warnings}
+    if codes == {DEPOSIT_NOT_HELD}:
+        return "Hand over without the deposit?"
+    if DEPOSIT_NOT_HELD in codes:
+        return "Hand over now?"
+    return HAND_OVER_ASKS
+
+
 def _act(
     reservation_id: str,
     action,
@@ -277,7 +291,7 @@ def _act(
         else:
             return confirm_warnings(
                 exc.warnings,
-                title=asks,
+                title=_hand_over_title(exc.warnings) if asks == HAND_OVER_ASKS else asks,
                 action=url_for(str(request.endpoint), reservation_id=reservation_id),
                 fields=request.form.to_dict(),
                 back=back,
@@ -348,7 +362,7 @@ def admin_hand_over(reservation_id: str) -> Response:
         reservation_id,
         lambda: booking.hand_over(reservation_id, current_actor(), confirmed),
         "Marked as picked up.",
-        asks="Hand over before the start?",
+        asks=HAND_OVER_ASKS,
     )
 
 
@@ -361,7 +375,7 @@ def admin_hand_over_order(reservation_id: str) -> Response:
         reservation_id,
         lambda: booking.hand_over_order(reservation_id, current_actor(), confirmed),
         "Everything ready is marked as picked up.",
-        asks="Hand over before the start?",
+        asks=HAND_OVER_ASKS,
     )
 
 

@@ -26,6 +26,7 @@ from rental.contracts.payments import (
     RefundIssued,
 )
 from rental.payments.application.cancellation import cancellation_fee_charge
+from rental.payments.domain.deposits import follow_line_deposit
 from rental.payments.domain.ledger import (
     Account,
     Category,
@@ -254,20 +255,36 @@ class LedgerCommands:
         ledger = self._for_event(event)
         if ledger.line_charged(event.reservation_id):
             return  # confirmed twice, or a newer change already charged the line
-        if event.total.amount <= 0:
-            return
-        entry = ledger.add_charge(
-            entry_id=self.new_id(),
-            amount=event.total.rounded().amount,
-            account=Account.RENTAL,
-            category=Category.RENTAL,
-            reason=f"Rental {event.reference}",
+        entries: list[Entry] = []
+        if event.total.amount > 0:
+            entries.append(
+                ledger.add_charge(
+                    entry_id=self.new_id(),
+                    amount=event.total.rounded().amount,
+                    account=Account.RENTAL,
+                    category=Category.RENTAL,
+                    reason=f"Rental {event.reference}",
+                    actor=BOOKING,
+                    at=self.clock(),
+                    line_id=event.reservation_id,
+                    line_sequence=event.sequence,
+                )
+            )
+        entries += self._follow_deposit(ledger, event)
+        self._store(ledger, entries)
+
+    def _follow_deposit(self, ledger: Ledger, event: ReservationEvent) -> list[Entry]:
+        """The line's deposit charged on the deposit account (domain/deposits.py)."""
+        return follow_line_deposit(
+            ledger,
+            line_id=event.reservation_id,
+            deposit=event.deposit,
+            reference=event.reference,
+            sequence=event.sequence,
             actor=BOOKING,
             at=self.clock(),
-            line_id=event.reservation_id,
-            line_sequence=event.sequence,
+            new_id=self.new_id,
         )
-        self._store(ledger, [entry])
 
     def on_changed(self, event: ReservationChanged) -> None:
         if not event.is_live:
@@ -296,7 +313,7 @@ class LedgerCommands:
             )
         elif difference.amount < 0:
             # Amounts are positive: reverse what the line holds and charge the new total.
-            for charge in ledger.live_line_charges(line):
+            for charge in ledger.live_line_charges(line, Account.RENTAL):
                 entries.append(
                     ledger.reverse(
                         entry_id=self.new_id(),
@@ -321,6 +338,7 @@ class LedgerCommands:
                         line_sequence=event.sequence,
                     )
                 )
+        entries += self._follow_deposit(ledger, event)
         self._store(ledger, entries)
 
     def on_cancelled(self, event: ReservationCancelled) -> None:

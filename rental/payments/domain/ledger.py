@@ -194,16 +194,35 @@ class Ledger:
         totals = self.totals(Account.DEPOSIT)
         if totals.paid.amount <= 0:
             return DepositState.NOT_PAID
-        if totals.refunded.amount <= 0:
-            return DepositState.HELD
         if totals.refunded >= totals.paid:
             return DepositState.RELEASED
-        return DepositState.PARTLY_RETAINED
+        if totals.refunded.amount > 0 or self._deposit_kept():
+            return DepositState.PARTLY_RETAINED
+        return DepositState.HELD
 
-    def line_total(self, line_id: str) -> Money:
-        """What the rental account holds charged for a booking line (net of reversals)."""
+    def _deposit_kept(self) -> bool:
+        """Released with all of it kept for damage (no refund): the deposit charges were
+        released (none live) and a damage charge on the deposit account is live."""
+        live = [
+            e
+            for e in self.entries
+            if e.account == Account.DEPOSIT
+            and e.kind == EntryKind.CHARGE
+            and not e.reverses
+            and self.reversal_of(e.id) is None
+        ]
+        return any(e.category == Category.DAMAGE for e in live) and not any(
+            e.category == Category.DEPOSIT for e in live
+        )
+
+    def line_total(self, line_id: str, account: Account = Account.RENTAL) -> Money:
+        """What the account holds charged for a booking line (net of reversals)."""
         total = sum(
-            (e.effect for e in self.entries if e.line_id == line_id and e.kind == EntryKind.CHARGE),
+            (
+                e.effect
+                for e in self.entries
+                if e.line_id == line_id and e.kind == EntryKind.CHARGE and e.account == account
+            ),
             Decimal(0),
         )
         return Money(total, self.currency)
@@ -215,12 +234,14 @@ class Ledger:
         """The newest line sequence an entry for the line was recorded at (-1: none)."""
         return max((e.line_sequence or 0 for e in self.entries if e.line_id == line_id), default=-1)
 
-    def live_line_charges(self, line_id: str) -> list[Entry]:
+    def live_line_charges(self, line_id: str, account: Account | None = None) -> list[Entry]:
+        """The line's charges not reversed (on `account`, or on both accounts)."""
         return [
             e
             for e in self.entries
             if e.line_id == line_id
             and e.kind == EntryKind.CHARGE
+            and (account is None or e.account == account)
             and not e.reverses
             and self.reversal_of(e.id) is None
         ]

@@ -18,6 +18,7 @@ from rental.shared.errors import NeedsConfirmation
 from rental.shared.events import Message, decode
 from rental.shared.outbox import OutboxMessageEntity, OutboxProcessor
 from rental.shared.time_range import TimeRange
+from tests.support.deposits import take_deposit
 from tests.support.fleet import make_customer, make_type, tomorrow_at
 
 
@@ -119,6 +120,7 @@ def test_hand_over_and_take_back_with_damage(app):
     rid = confirmed(fleet, 2, period(9, 17))
     drain()
     booking = BookingFacade()
+    take_deposit(rid)
     booking.hand_over(rid, "staff@example.com")
     allocations = InventoryFacade().list_allocations_for_reservation(rid)
     assert {a.status for a in allocations} == {"PICKED_UP"}

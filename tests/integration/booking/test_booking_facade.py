@@ -31,6 +31,7 @@ from rental.shared.db import unit_of_work
 from rental.shared.errors import ConflictError, NotFoundError, ValidationError
 from rental.shared.outbox import OutboxMessageEntity, OutboxProcessor
 from rental.shared.time_range import TimeRange
+from tests.support.deposits import take_deposit
 from tests.support.fleet import make_customer, make_type, tomorrow_at
 
 
@@ -222,6 +223,7 @@ def test_lifecycle_emits_events_and_refuses_invalid_transitions(app):
     rid = book(fleet, customer, period(9, 17))
     booking.confirm_reservation(rid)
     drain()  # the worker allocates an item
+    take_deposit(rid)
     booking.hand_over(rid, "staff@example.com")  # tomorrow's booking: within the window
     booking.take_back(rid, {}, "staff@example.com")  # everything back: completed
     with pytest.raises(ConflictError, match="is completed and cannot be cancelled"):

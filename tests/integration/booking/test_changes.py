@@ -41,6 +41,7 @@ from tests.integration.booking.test_servable_bookings import (
     period,
 )
 from tests.support.auth import csrf_token
+from tests.support.deposits import take_deposit
 from tests.support.fingerprint import changed_tables
 from tests.support.fleet import make_type
 from tests.support.processes import wait_until
@@ -139,6 +140,7 @@ def test_more_units_than_free_is_refused_naming_what_is_free(app):
 def test_on_hire_only_the_end_moves(app):
     fleet = make_type(units=2)
     rid, _ = booked(fleet.type_id)
+    take_deposit(rid)
     BookingFacade().hand_over(rid, STAFF)
     into_the_past(rid, started=1)
     db.session.commit()

@@ -36,6 +36,7 @@ from tests.integration.booking.test_servable_bookings import (
     period,
 )
 from tests.support.auth import csrf_token
+from tests.support.deposits import take_deposit
 from tests.support.fingerprint import changed_tables, database_fingerprint
 from tests.support.fleet import make_customer, make_type
 from tests.support.processes import wait_until
@@ -123,6 +124,7 @@ def test_a_hand_over_within_the_window_is_offered_and_puts_the_booking_on_hire(
     fleet = make_type(units=1)
     rid, token = booked(fleet.type_id, days=1)  # tomorrow: the window opened at midnight
     assert 'id="hand-over"' in staff_page(admin_client, rid)
+    take_deposit(rid)
     assert "Marked as picked up." in staff_post(admin_client, rid, "hand-over")
     assert status(rid) is ReservationStatus.ON_HIRE
     body = staff_page(admin_client, rid)
@@ -135,6 +137,7 @@ def test_the_window_is_configurable(app, monkeypatch):
     fleet = make_type(units=2)
     rid, _ = booked(fleet.type_id, days=3)
     monkeypatch.setitem(app.config, "BOOKING_EARLY_PICKUP_DAYS", 3)
+    take_deposit(rid)
     BookingFacade().hand_over(rid, STAFF)  # an early pick-up the shop allows
     assert status(rid) is ReservationStatus.ON_HIRE
     monkeypatch.setitem(app.config, "BOOKING_EARLY_PICKUP_DAYS", 0)
@@ -172,6 +175,7 @@ def test_on_hire_while_anything_is_out_completed_only_when_everything_is_back(
 ):
     fleet = make_type(units=2)
     rid, token = booked(fleet.type_id, qty=2)
+    take_deposit(rid)
     staff_post(admin_client, rid, "hand-over")
     first, second = items_of(rid, "PICKED_UP")
     answer = staff_post(admin_client, rid, "take-back", partial="1", returned=[first])
@@ -193,6 +197,7 @@ def test_cancelling_a_booking_on_hire_is_refused_at_the_facade_and_on_the_pages(
 ):
     fleet = make_type(units=1)
     rid, token = booked(fleet.type_id)
+    take_deposit(rid)
     BookingFacade().hand_over(rid, STAFF)
     (out,) = items_of(rid, "PICKED_UP")
     later = period(9, 17, days=1)
@@ -227,6 +232,7 @@ def test_a_cancellation_never_frees_a_unit_that_is_out_whatever_the_status_says(
     says CONFIRMED): the facade checks what is out, not only the status."""
     fleet = make_type(units=1)
     rid, _ = booked(fleet.type_id)
+    take_deposit(rid)
     BookingFacade().hand_over(rid, STAFF)
     db.session.execute(
         text("UPDATE booking_reservations SET status = 'CONFIRMED' WHERE id = :id"), {"id": rid}
@@ -308,6 +314,7 @@ def test_a_cancellation_waiting_for_a_hand_over_is_refused_once_it_is_on_hire(ap
     items = RowLock(
         "SELECT id FROM inventory_items WHERE equipment_type_id = :t FOR UPDATE", t=fleet.type_id
     )
+    take_deposit(rid)
     hand_over = Attempt(app, lambda: BookingFacade().hand_over(rid, STAFF))
     hand_over.start()
     wait_until(lambda: lock_waiters() >= 1, message="the hand-over never waited for the fleet")
@@ -351,6 +358,7 @@ def test_staff_hand_over_everything_ready_of_an_order_at_once(app, admin_client)
     drain()
     page = staff_page(admin_client, order.first.id)
     assert 'id="hand-over-order"' in page
+    take_deposit(order.first.id)
     done = staff_post(admin_client, order.first.id, "hand-over-order")
     assert "Everything ready is marked as picked up." in done
     assert [status(line.id) for line in order.lines] == [ReservationStatus.ON_HIRE] * 2

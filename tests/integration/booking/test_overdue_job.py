@@ -19,6 +19,7 @@ from tests.integration.booking.test_servable_bookings import (
     items_of,
     period,
 )
+from tests.support.deposits import take_deposit
 from tests.support.fleet import make_type
 from tests.support.processes import start_worker, wait_until
 
@@ -45,6 +46,7 @@ def overdue_notices(reservation_id: str) -> int:
 def picked_up_and_overdue(type_id: str, rid: str) -> str:
     """Hand the booking's item over, then let its booking end six hours ago, unreturned.
     Returns the item's serial number."""
+    take_deposit(rid)
     BookingFacade().hand_over(rid, "staff@example.com")
     wait_until(outbox_idle, message="the hand-over's events were not handled")
     (item_id,) = items_of(rid, "PICKED_UP")

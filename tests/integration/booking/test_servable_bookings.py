@@ -32,6 +32,7 @@ from rental.inventory import (
 from rental.shared.errors import ConflictError, NeedsConfirmation, ValidationError
 from rental.shared.outbox import OutboxProcessor
 from rental.shared.time_range import TimeRange, utcnow
+from tests.support.deposits import take_deposit
 from tests.support.fingerprint import changed_tables, database_fingerprint
 from tests.support.fleet import make_customer, make_type, tomorrow_at
 
@@ -134,6 +135,7 @@ def test_a_booking_on_an_item_taken_out_of_service_moves_to_a_spare(app, change)
     (now_on,) = items_of(rid)
     assert now_on != broken and now_on in fleet.item_ids
     assert flag(rid) is None
+    take_deposit(rid)
     BookingFacade().hand_over(rid, "staff@example.com")  # the customer gets a machine
 
 
@@ -168,6 +170,7 @@ def test_an_item_not_returned_is_never_given_to_the_next_booking(app):
     fleet = make_type(units=2)
     late = book(fleet.type_id, period(9, 17))
     drain()
+    take_deposit(late)
     BookingFacade().hand_over(late, "staff@example.com")
     (out,) = items_of(late)
     nxt = book(fleet.type_id, period(9, 17, days=2))
@@ -191,6 +194,7 @@ def test_when_no_other_item_is_free_the_next_booking_is_flagged(app):
     fleet = make_type(units=1)
     late = book(fleet.type_id, period(9, 17))
     drain()
+    take_deposit(late)
     BookingFacade().hand_over(late, "staff@example.com")
     nxt = book(fleet.type_id, period(9, 17, days=2))
     drain()
@@ -217,6 +221,7 @@ def test_an_early_pick_up_blocks_the_item_from_that_moment(app, early_pickup):
     rid = book(fleet.type_id, period(9, 17, days=4))
     between = book(fleet.type_id, period(9, 17, days=2))
     drain()
+    take_deposit(rid)
     BookingFacade().hand_over(rid, "staff@example.com")  # four days early
     drain()
     (out,) = items_of(rid)
@@ -234,6 +239,7 @@ def test_an_early_pick_up_moves_a_booking_in_between_to_another_item(app, early_
     between = book(fleet.type_id, period(9, 17, days=2))
     drain()
     assert items_of(between) == [mine]
+    take_deposit(rid)
     BookingFacade().hand_over(rid, "staff@example.com")
     drain()
     assert items_of(between) != [mine] and flag(between) is None
@@ -247,6 +253,7 @@ def test_an_early_pick_up_that_leaves_a_booking_in_between_short_asks_first(app,
     drain()
     assert items_of(rid) == items_of(between) == [only]
     serial = InventoryFacade().get_item(only).serial_number
+    take_deposit(rid)
     before = database_fingerprint(db.engine)
     with pytest.raises(NeedsConfirmation) as asked:
         BookingFacade().hand_over(rid, "staff@example.com")  # four days early
@@ -345,6 +352,7 @@ def test_a_partial_take_back_keeps_the_booking_open_until_the_last_unit_is_back(
     fleet = make_type(units=3)
     rid = book(fleet.type_id, period(9, 17), qty=2)
     drain()
+    take_deposit(rid)
     BookingFacade().hand_over(rid, "staff@example.com")
     first, second = items_of(rid)
     still_out = BookingFacade().take_back(rid, {}, "staff@example.com", returned={first})
@@ -376,6 +384,7 @@ def test_a_booking_picked_up_cannot_be_a_no_show(app):
     fleet = make_type(units=1)
     rid = book(fleet.type_id, period(9, 17))
     drain()
+    take_deposit(rid)
     BookingFacade().hand_over(rid, "staff@example.com")
     into_the_past(rid, started=2)
     with pytest.raises(ConflictError, match="take it back instead"):

@@ -27,6 +27,7 @@ from tests.integration.booking.test_servable_bookings import (
     period,
 )
 from tests.support.auth import csrf_token
+from tests.support.deposits import take_deposit
 from tests.support.fingerprint import changed_tables, database_fingerprint
 from tests.support.fleet import make_category, make_customer, make_type
 
@@ -135,6 +136,7 @@ def test_a_partial_return_then_the_rest_on_the_page(app, admin_client):
     fleet = make_type(units=2)
     rid = book(fleet.type_id, period(9, 17), qty=2)
     drain()
+    take_deposit(rid)
     BookingFacade().hand_over(rid, "staff@example.com")
     first, second = items_of(rid)
     body = page(admin_client, rid)
@@ -218,6 +220,7 @@ def test_an_early_hand_over_asks_first_when_it_leaves_a_booking_without_a_machin
     rid = book(fleet.type_id, period(9, 17, days=4))
     between = book(fleet.type_id, period(9, 17, days=2))
     drain()
+    take_deposit(rid)
     hand_over = f"/admin/reservations/{rid}/hand-over"
     form = {"csrf_token": token(admin_client)}
     asked = admin_client.post(hand_over, data=form)
@@ -263,6 +266,7 @@ def test_an_item_not_returned_shows_on_the_staff_pages_and_the_next_booking_is_n
     fleet = make_type(units=2)
     late = book(fleet.type_id, period(9, 17))
     drain()
+    take_deposit(late)
     admin_client.post(
         f"/admin/reservations/{late}/hand-over", data={"csrf_token": token(admin_client)}
     )
@@ -336,6 +340,7 @@ def test_an_early_pick_up_on_the_staff_page_takes_the_item_from_the_days_in_betw
     assert [free(fleet.type_id, period(9, 17, days=d)) for d in (2, 3, 4)] == [2, 2, 1]
     assert public_answer(admin_client, fleet.slug, between) == "2 of 2 free"
     assert 'id="hand-over"' in page(admin_client, rid)  # offered before the start
+    take_deposit(rid)
     done = admin_client.post(
         f"/admin/reservations/{rid}/hand-over",
         data={"csrf_token": token(admin_client)},
@@ -426,6 +431,7 @@ def test_the_timeline_shows_an_item_picked_up_early_and_one_not_returned(
     rid = book(early.type_id, period(9, 17, days=4))
     waiting = book(early.type_id, period(9, 17, days=4))
     drain()
+    take_deposit(rid)
     admin_client.post(
         f"/admin/reservations/{rid}/hand-over", data={"csrf_token": token(admin_client)}
     )
@@ -441,6 +447,7 @@ def test_the_timeline_shows_an_item_picked_up_early_and_one_not_returned(
     late = make_type(units=2)
     rid = book(late.type_id, period(9, 17))
     drain()
+    take_deposit(rid)
     admin_client.post(
         f"/admin/reservations/{rid}/hand-over", data={"csrf_token": token(admin_client)}
     )

@@ -26,6 +26,7 @@ from rental.inventory import (
 from rental.shared.errors import DomainError
 from rental.shared.time_range import TimeRange, utcnow
 from tests.integration.booking.test_servable_bookings import book, drain, period
+from tests.support.deposits import take_deposit
 from tests.support.fleet import make_type
 
 pytestmark = pytest.mark.slow
@@ -106,6 +107,7 @@ def run(op: tuple, fleet, made: list[str]) -> None:
         inventory.set_turnaround(SetTurnaround(fleet.type_id, op[1], GO_AHEAD))
     elif kind == "hand_over" and pick:
         drain()
+        take_deposit(pick(op[1]))
         booking.hand_over(pick(op[1]), "staff", GO_AHEAD)  # an early one may ask first
     elif kind == "take_back" and pick:
         rid = pick(op[1])

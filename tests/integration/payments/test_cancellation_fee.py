@@ -220,8 +220,11 @@ def test_an_order_of_several_lines_pays_one_fee_on_its_total(app, client):
         PlaceOrder(
             make_customer(),
             (
-                OrderLine(1, equipment_type_id=make_type(hourly="20.00").type_id),
-                OrderLine(2, equipment_type_id=make_type(hourly="5.00", name="Light").type_id),
+                OrderLine(1, equipment_type_id=make_type(hourly="20.00", deposit=None).type_id),
+                OrderLine(
+                    2,
+                    equipment_type_id=make_type(hourly="5.00", name="Light", deposit=None).type_id,
+                ),
             ),
             TimeRange(tomorrow_at(9), tomorrow_at(13)),
             PricingBasis.HOURLY,

@@ -76,7 +76,7 @@ def ledger(order_id: str):
 
 def confirmed_order(amount_hours: tuple[int, int] = (9, 13)) -> tuple[str, str]:
     """A confirmed booking of 4 hours at €20 (= €80.00), its charge drained into the ledger."""
-    rid = book(make_type(hourly="20.00").type_id, amount_hours)
+    rid = book(make_type(hourly="20.00", deposit=None).type_id, amount_hours)
     drain()
     return rid, order_of(rid)
 
@@ -352,7 +352,7 @@ def test_the_customers_manage_page_shows_what_was_charged_paid_and_is_still_due(
     from rental.shared.time_range import TimeRange
     from tests.support.fleet import make_customer, make_type, tomorrow_at
 
-    fleet = make_type(units=2)
+    fleet = make_type(units=2, deposit=None)
     token = secrets.token_urlsafe(24)
     booking = BookingFacade()
     order = booking.place_order(

@@ -42,6 +42,7 @@ from tests.integration.booking.test_servable_bookings import (
 )
 from tests.integration.booking.test_servable_pages import public_answer
 from tests.support.auth import csrf_token
+from tests.support.deposits import take_deposit
 from tests.support.fleet import make_customer, make_type
 
 TOKENS: dict[str, str] = {}
@@ -69,6 +70,7 @@ def book(type_id: str, p, qty: int = 1, *, customer: str | None = None) -> str:
 def on_hire(type_id: str, qty: int = 1, *, customer: str | None = None, days: int = 1) -> str:
     rid = book(type_id, period(9, 17, days=days), qty, customer=customer)
     drain()  # allocated, and the ledger opened
+    take_deposit(rid)
     BookingFacade().hand_over(rid, "staff@example.com")
     return rid
 

@@ -1,6 +1,6 @@
 """payments: the late-fee decision per order line (payments_late_fees)
 
-Revision ID: 0022
+Revision ID: 0019
 Revises: 0018
 Create Date: 2026-11-26 15:00:00.000000
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0022"
+revision = "0019"
 down_revision = "0018"
 branch_labels = None
 depends_on = None
