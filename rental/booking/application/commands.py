@@ -139,6 +139,9 @@ class CancelReservation:
     # The fee this cancellation charges the order: on ONE line's command (the first line
     # cancelled), carried by that line's ReservationCancelled event; None on the others.
     fee: Money | None = None
+    # With `fee`, a FIXED fee: the cancellation fees the order had been charged when it was
+    # worked out (ReservationCancelled.fees_before: Payments keeps the total within the fee).
+    fees_before: Money | None = None
     # The fee the customer's cancel (or remove-an-item) page showed: a different fee now (the
     # free window closed in between) refuses it, so nobody pays a fee they were not shown.
     seen_fee: Decimal | None = None
@@ -725,6 +728,7 @@ class ReservationCommands:
                 **_event_fields(reservation),
                 reason=reservation.cancellation_reason or "",
                 fee=fee,
+                fees_before=cmd.fees_before if fee is not None else None,
             )
         )
 
@@ -1225,7 +1229,8 @@ class CounterCommands:
             # One line of the order: its share of the fee, as when the customer takes it out.
             order = self._reservations.lock_order_of(cmd.reservation_id)
             line = next(r for r in order.lines if r.id == cmd.reservation_id)
-            cmd = replace(cmd, fee=self._fee([line], order))
+            fee, before = self._fee([line], order)
+            cmd = replace(cmd, fee=fee, fees_before=before)
         self._cancel_line(cmd)
 
     def _cancel_order(self, cmd: CancelReservation) -> None:
@@ -1234,10 +1239,14 @@ class CounterCommands:
         cancellation fee (on the order's confirmed lines) goes with the first line."""
         order = self._reservations.lock_order_of(cmd.reservation_id)
         lines = [r for r in order.lines if r.can_cancel or r.on_hire] or [order.first]
-        fee = self._fee(lines) if cmd.charge_fee or cmd.by_customer else None
+        fee, before = self._fee(lines) if cmd.charge_fee or cmd.by_customer else (None, None)
         _ensure_fee_seen(cmd.seen_fee, fee, "Cancelling", "Nothing was cancelled", "cancel")
         for n, line in enumerate(lines):
-            self._cancel_line(replace(cmd, reservation_id=line.id, fee=fee if n == 0 else None))
+            self._cancel_line(
+                replace(cmd, reservation_id=line.id, fee=fee, fees_before=before)
+                if n == 0
+                else replace(cmd, reservation_id=line.id, fee=None)
+            )
 
     def fee_quote(
         self, lines: list[Reservation], order: Order | None = None
@@ -1265,9 +1274,15 @@ class CounterCommands:
             self._now(),
         )
 
-    def _fee(self, lines: list[Reservation], order: Order | None = None) -> Money | None:
+    def _fee(
+        self, lines: list[Reservation], order: Order | None = None
+    ) -> tuple[Money | None, Money | None]:
+        """The fee cancelling `lines` charges now (None: free) and, for a FIXED fee, the fees
+        the order had been charged already (the command's `fee` and `fees_before`)."""
         quote = self.fee_quote(lines, order)
-        return quote.fee if quote is not None and not quote.is_free else None
+        if quote is None or quote.is_free:
+            return None, None
+        return quote.fee, quote.charged
 
     @staticmethod
     def item_of(order: Order, line: Reservation) -> list[Reservation]:
@@ -1291,11 +1306,13 @@ class CounterCommands:
             raise ConflictError(f"{line.reference} is not in the booking any more.")
         if not remaining:
             raise ConflictError("That is the last item of the booking: cancel the booking instead.")
-        fee = self._fee(item, order)
+        fee, before = self._fee(item, order)
         _ensure_fee_seen(cmd.seen_fee, fee, "Taking it out", "Nothing was removed", "remove it")
         for n, part in enumerate(item):
             self._cancel_line(
-                replace(cmd, reservation_id=part.id, by_customer=True, fee=fee if n == 0 else None)
+                replace(cmd, reservation_id=part.id, by_customer=True, fee=fee, fees_before=before)
+                if n == 0
+                else replace(cmd, reservation_id=part.id, by_customer=True, fee=None)
             )
         return [part.reference for part in item]
 

@@ -39,7 +39,7 @@ class CancellationQuote:
     # the part is a share of (None: the quote is for all that is left of the order) …
     order_total: Money | None = None
     # … and FIXED: what is left of the fixed fee to share (set for a part, or after earlier
-    # removals were charged `charged` of it).
+    # removals were charged `charged` of it; `charged` is zero when none were).
     fee_left: Money | None = None
     charged: Money | None = None
 

@@ -54,6 +54,20 @@ def fees_charged(ledger: Ledger | None, currency: str) -> Money:
     return total
 
 
+def fee_to_charge(ledger: Ledger, fee: Money, fees_before: Money | None) -> Money | None:
+    """A FIXED fee worked out when the order had been charged `fees_before`, charged now:
+    less what the ledger holds on top of that (an earlier removal's event handled only after
+    this fee was worked out), so all of them together stay within the fixed fee; None when
+    nothing is left. A percentage fee (`fees_before` None) as it is."""
+    if fees_before is None:
+        return fee
+    since = fees_charged(ledger, fee.currency) - fees_before
+    if since.amount <= 0:
+        return fee
+    left = fee - since
+    return left if left.amount > 0 else None
+
+
 def _down(money: Money) -> Money:
     exponent = Decimal(1).scaleb(-minor_units(money.currency))
     return Money(money.amount.quantize(exponent, rounding=ROUND_FLOOR), money.currency)
@@ -70,8 +84,8 @@ def part_quote(
     """What taking `part` out of an order whose confirmed lines total `order` costs at `now`
     (see the module's docstring). The quote's `total` is the part's; `order_total` is set
     when the part is less than the order; FIXED: `fee_left` (what is left of the fixed fee)
-    for a part or after earlier fees, `charged` those fees, `capped` when the order's total
-    was less than what is left."""
+    for a part or after earlier fees, `charged` those fees (zero: none; it rides on the
+    event as `fees_before`), `capped` when the order's total was less than what is left."""
     whole = cancellation_quote(policy, order, start, now)
     if whole.is_free:
         return replace(whole, total=part)
@@ -85,7 +99,8 @@ def part_quote(
         return replace(whole, fee=fee, total=part, order_total=order)
     # FIXED: what is left of the order's fixed fee, shared in proportion to the price.
     fixed = Money(policy.cancellation_fee_value, order.currency).rounded()
-    left = fixed - charged if charged is not None else fixed
+    before = charged if charged is not None else Money.zero(order.currency)
+    left = fixed - before
     if left.amount <= 0:
         left = Money.zero(order.currency)
     now_costs = min(left, order.rounded())
@@ -97,5 +112,5 @@ def part_quote(
         order_total=None if is_whole else order,
         capped=left > order,
         fee_left=left if charged is not None or not is_whole else None,
-        charged=charged,
+        charged=before,
     )

@@ -228,3 +228,25 @@ def test_staff_cancel_one_line_free_by_default_its_part_when_ticked(app, admin_c
     staff_cancel(generator.id, charge_fee="on")
     [fee] = fees(order.id)
     assert fee.amount.amount == Decimal("20.00")  # 25 % of the generator's €80.00
+
+
+def test_fixed_fee_stays_within_the_fixed_fee_when_the_worker_lags(app):
+    """The customer takes an item out and cancels the rest before the worker has charged the
+    first fee: the second was worked out as if nothing had been charged (€50.00), and Payments
+    takes off what the first charged — together the fixed fee, in whichever order the
+    events are handled."""
+    fee_policy(FeeKind.FIXED, "50")
+    order, _ = two_lines()
+    booking = BookingFacade()
+    booking.remove_item_by_customer(order.lines[1].id, "Removed by the customer")
+    booking.cancel_by_customer(order.first.id, "Cancelled by the customer")
+    db.session.rollback()
+    assert sorted(fee_payloads(), key=lambda p: p[0] != order.lines[1].id) == [
+        (order.lines[1].id, {"amount": "16.66", "currency": "EUR"}),
+        (order.first.id, {"amount": "50.00", "currency": "EUR"}),
+    ]
+    drain()
+    amounts = sorted(f.amount.amount for f in fees(order.id))
+    assert amounts == [Decimal("16.66"), Decimal("33.34")]
+    redeliver()
+    assert sorted(f.amount.amount for f in fees(order.id)) == amounts

@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rental.payments.domain.cancellation import cancellation_fee
-from rental.payments.domain.part_cancellation import part_quote
+from rental.payments.domain.ledger import Account, Category, Ledger
+from rental.payments.domain.part_cancellation import fee_to_charge, part_quote
 from rental.payments.domain.policy import FeeKind, PaymentPolicy
 from rental.shared.money import Money
 
@@ -102,3 +103,20 @@ def test_pieces_never_cost_more_than_the_whole(kind, value, cents):
     assert charged.amount >= at_once.amount - Decimal("0.01") * (len(totals) - 1)
     if kind is FeeKind.FIXED:
         assert charged.amount <= value
+
+
+def test_a_fixed_fee_charged_late_takes_off_what_was_charged_since():
+    ledger = Ledger(order_id="o", currency="EUR", order_reference="R", customer_id="c")
+    ledger.add_charge(
+        entry_id="e1",
+        amount=Decimal("16.66"),
+        account=Account.RENTAL,
+        category=Category.CANCELLATION_FEE,
+        reason="Cancellation fee R",
+        actor="booking",
+        at=NOW,
+    )
+    assert fee_to_charge(ledger, eur("50.00"), eur("0")) == eur("33.34")
+    assert fee_to_charge(ledger, eur("50.00"), eur("16.66")) == eur("50.00")
+    assert fee_to_charge(ledger, eur("10.00"), eur("0")) is None
+    assert fee_to_charge(ledger, eur("10.00"), None) == eur("10.00")  # a percentage
