@@ -250,3 +250,27 @@ def test_fixed_fee_stays_within_the_fixed_fee_when_the_worker_lags(app):
     assert amounts == [Decimal("16.66"), Decimal("33.34")]
     redeliver()
     assert sorted(f.amount.amount for f in fees(order.id)) == amounts
+
+
+def test_once_the_fixed_fee_is_charged_the_rest_cancels_free(app, client, admin_client):
+    """Staff charged a line's share; the shop then lowers the fixed fee below what was charged:
+    cancelling the rest costs nothing more, and the page says why (not 'free until …')."""
+    fee_policy(FeeKind.FIXED, "50")
+    order, token = two_lines()
+    answer = admin_client.post(
+        f"/admin/reservations/{order.lines[1].id}/cancel",
+        data={
+            "csrf_token": csrf_token(admin_client, "/admin/"),
+            "reason": "Customer phoned",
+            "confirm": "cancel",
+            "charge_fee": "on",
+        },
+    )
+    assert answer.status_code == 303
+    drain()
+    assert [f.amount.amount for f in fees(order.id)] == [Decimal("16.66")]
+    fee_policy(FeeKind.FIXED, "10")
+    body = page(client, f"/r/{order.reference}/{token}/cancel")
+    assert "Cancelling costs nothing more: the order was charged the whole fixed" in body
+    customer_cancels(client, order.first.id, token)
+    assert [f.amount.amount for f in fees(order.id)] == [Decimal("16.66")]

@@ -77,7 +77,8 @@ def test_fixed_more_than_the_order_costs_the_part_its_price():
 
 def test_fixed_nothing_left_after_the_fee_was_charged():
     f = policy(FeeKind.FIXED, "50")
-    assert part_quote(f, eur("40.00"), eur("40.00"), START, NOW, eur("50.00")).is_free
+    q = part_quote(f, eur("40.00"), eur("40.00"), START, NOW, eur("50.00"))
+    assert q.is_free and q.fee_left == eur("0.00")
 
 
 @settings(max_examples=300, deadline=None)
