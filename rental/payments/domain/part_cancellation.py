@@ -45,8 +45,8 @@ def fees_charged(ledger: Ledger | None, currency: str) -> Money:
         return total
     for e in ledger.entries:
         if (
-            e.kind is EntryKind.CHARGE
-            and e.category is Category.CANCELLATION_FEE
+            e.kind == EntryKind.CHARGE
+            and e.category == Category.CANCELLATION_FEE
             and not e.reverses
             and ledger.reversal_of(e.id) is None
         ):
