@@ -92,7 +92,7 @@ class BookingFacade:
         self._counter = CounterCommands(
             self._commands,
             inventory,
-            fees=PaymentsFacade().cancellation_quote,
+            fees=PaymentsFacade().part_cancellation_quote,
             clock=clock,
             deposits=DepositGate(PaymentsFacade(), self._queries.get_order),
         )
@@ -197,17 +197,28 @@ class BookingFacade:
     ) -> CancellationPreview:
         """What cancelling now would cost and leave on the order's balance, by the same rule
         the cancellation charges with: the customer cancels the whole order (`whole_order`),
-        staff one line (charging the fee only when they choose to)."""
+        staff one line (charging the fee only when they choose to: its part of the order's)."""
         reservation = self._queries.get(reservation_id)
-        if whole_order and reservation.order_id:
-            order = self._queries.get_order(reservation.order_id)
+        order = self._queries.get_order(reservation.order_id) if reservation.order_id else None
+        part_of = None
+        if whole_order and order is not None:
             lines = [r for r in order.lines if r.can_cancel or r.on_hire] or [order.first]
         else:
-            lines = [reservation]
+            lines, part_of = [reservation], order
         return PaymentsFacade().cancellation_preview(
             reservation.order_id or reservation.id,
             [r.id for r in lines],
-            self._counter.fee_quote(lines),
+            self._counter.fee_quote(lines, part_of),
+        )
+
+    def removal_preview(self, reservation_id: str) -> CancellationPreview:
+        """What the customer taking this line's item (a kit: all its lines) out of its order
+        now would cost and leave on the order's balance, by the rule the removal charges with."""
+        reservation = self._queries.get(reservation_id)
+        order = self._queries.get_order(reservation.order_id or reservation.id)
+        item = self._counter.item_of(order, reservation)
+        return PaymentsFacade().cancellation_preview(
+            order.id, [r.id for r in item], self._counter.fee_quote(item, order)
         )
 
     # --- commands ---------------------------------------------------------------------------
@@ -280,11 +291,17 @@ class BookingFacade:
                 CancelReservation(reservation_id, reason, by_customer=True, seen_fee=seen_fee)
             )
 
-    def remove_item_by_customer(self, reservation_id: str, reason: str) -> list[str]:
+    def remove_item_by_customer(
+        self, reservation_id: str, reason: str, *, seen_fee: Decimal | None = None
+    ) -> list[str]:
         """The manage link: one item (a line, or a kit's lines) out of an order of several,
-        while the booking may still be cancelled; the references removed."""
+        while the booking may still be cancelled; the references removed. Within the payment
+        policy's fee window it costs the item's part of the fee; `seen_fee`: the fee the page
+        showed (ConflictError, nothing changes, when it costs something else now)."""
         with unit_of_work():
-            return self._counter.remove_item(CancelReservation(reservation_id, reason))
+            return self._counter.remove_item(
+                CancelReservation(reservation_id, reason, seen_fee=seen_fee)
+            )
 
     def cancel_open_reservations(self, reservation_ids: list[str], reason: str) -> list[str]:
         """Staff clearing open holds and requests: each in its own transaction, so one that

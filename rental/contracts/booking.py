@@ -65,6 +65,11 @@ class ReservationCancelled(ReservationEvent):
     # the fee per cancellation: it rides on ONE line's event (the first line cancelled) and
     # is None on the others, and on every free cancellation.
     fee: Money | None = None
+    # A FIXED fee (one per order, shared when items are taken out one by one): the
+    # cancellation fees the order had been charged when `fee` was worked out. Payments takes
+    # off what was charged since (an earlier removal's event handled after this was worked
+    # out), so the order never pays more than the fixed fee. None: a percentage fee.
+    fees_before: Money | None = None
 
 
 @register_event

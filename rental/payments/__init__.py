@@ -9,6 +9,7 @@ Layout (the shape every module has, docs/architecture.md):
     domain/policy.py             PaymentPolicy: what is due when, deposit rule, VAT, cancellation
                                  fee, overdue grace (one row, /admin/payments/settings)
     domain/cancellation.py       cancellation_fee: what cancelling costs (pure)
+    domain/part_cancellation.py  part_quote: what taking part of an order out costs (pure)
     domain/ledger.py             Ledger, Entry, accounts, categories, methods, deposit state,
                                  the rules (pure)
     application/commands.py      RecordPayment, IssueRefund, AddCharge, ReverseEntry and

@@ -35,6 +35,7 @@ from rental.payments.domain.cancellation import (
     free_until,
 )
 from rental.payments.domain.late_fee import LateFee, LateFeeDecision
+from rental.payments.domain.part_cancellation import fees_charged, part_quote
 from rental.payments.domain.policy import PaymentPolicy
 from rental.payments.infrastructure.damage_photos import damage_photo_files
 from rental.payments.infrastructure.daybook import DayBook
@@ -92,6 +93,15 @@ class PaymentsFacade:
         by the shop's policy (domain/cancellation.py): the one rule the pages' preview and
         the charge both use."""
         return cancellation_quote(self.get_policy(), total, start, now)
+
+    def part_cancellation_quote(
+        self, order_id: str, part: Money, order: Money, start: datetime, now: datetime
+    ) -> CancellationQuote:
+        """What taking `part` out of the order (its confirmed lines total `order`, the part
+        included; part == order: the rest is cancelled) costs at `now`, counting the
+        cancellation fees the order was charged already (domain/part_cancellation.py)."""
+        charged = fees_charged(LedgerRepository(db.session()).get(order_id), part.currency)
+        return part_quote(self.get_policy(), part, order, start, now, charged)
 
     def cancellation_terms(self, start: datetime, currency: str) -> tuple[str, datetime | None]:
         """The policy's fee in words and the moment it starts to apply for a rental starting

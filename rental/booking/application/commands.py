@@ -69,8 +69,10 @@ from rental.shared.time_range import TimeRange, utcnow
 
 Clock = Callable[[], datetime]
 Record = Callable[[Event], None]
-# Payments' cancellation fee: (rental total, start, now) -> the quote (PaymentsFacade).
-FeeQuote = Callable[[Money, datetime, datetime], CancellationQuote]
+# Payments' cancellation fee of (part of) an order: (order ID, the part's rental total, the
+# order's confirmed total with the part, start, now) -> the quote; part == order: all of what
+# is left (PaymentsFacade.part_cancellation_quote).
+FeeQuote = Callable[[str, Money, Money, datetime, datetime], CancellationQuote]
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,8 +147,11 @@ class CancelReservation:
     # The fee this cancellation charges the order: on ONE line's command (the first line
     # cancelled), carried by that line's ReservationCancelled event; None on the others.
     fee: Money | None = None
-    # The fee the customer's cancel page showed: a different fee now (the free window closed
-    # in between) refuses the cancellation, so nobody pays a fee they were not shown.
+    # With `fee`, a FIXED fee: the cancellation fees the order had been charged when it was
+    # worked out (ReservationCancelled.fees_before: Payments keeps the total within the fee).
+    fees_before: Money | None = None
+    # The fee the customer's cancel (or remove-an-item) page showed: a different fee now (the
+    # free window closed in between) refuses it, so nobody pays a fee they were not shown.
     seen_fee: Decimal | None = None
 
 
@@ -732,6 +737,7 @@ class ReservationCommands:
                 **_event_fields(reservation),
                 reason=reservation.cancellation_reason or "",
                 fee=fee,
+                fees_before=cmd.fees_before if fee is not None else None,
             )
         )
 
@@ -1165,7 +1171,7 @@ class CounterCommands:
     ) -> None:
         self._reservations = reservations
         self._inventory = inventory
-        # Payments' cancellation fee rule (PaymentsFacade.cancellation_quote); none without.
+        # Payments' cancellation fee rule (PaymentsFacade.part_cancellation_quote); none without.
         self._fees = fees
         self._now = clock
         self._deposits = deposits
@@ -1245,8 +1251,11 @@ class CounterCommands:
             self._cancel_order(cmd)
             return
         if cmd.charge_fee:
-            line = self._reservations.lock_for_cancel(cmd.reservation_id)
-            cmd = replace(cmd, fee=self._fee([line]))
+            # One line of the order: its share of the fee, as when the customer takes it out.
+            order = self._reservations.lock_order_of(cmd.reservation_id)
+            line = next(r for r in order.lines if r.id == cmd.reservation_id)
+            fee, before = self._fee([line], order)
+            cmd = replace(cmd, fee=fee, fees_before=before)
         self._cancel_line(cmd)
 
     def _cancel_order(self, cmd: CancelReservation) -> None:
@@ -1255,49 +1264,81 @@ class CounterCommands:
         cancellation fee (on the order's confirmed lines) goes with the first line."""
         order = self._reservations.lock_order_of(cmd.reservation_id)
         lines = [r for r in order.lines if r.can_cancel or r.on_hire] or [order.first]
-        fee = self._fee(lines) if cmd.charge_fee or cmd.by_customer else None
-        now_costs = fee.amount if fee is not None else Decimal(0)
-        if cmd.seen_fee is not None and now_costs != cmd.seen_fee:
-            raise ConflictError(
-                f"Cancelling now costs {fee.format() if fee else 'nothing'}, not what the page "
-                "showed a moment ago. Nothing was cancelled: look at the new amount and "
-                "cancel again if you still want to."
-            )
+        fee, before = self._fee(lines) if cmd.charge_fee or cmd.by_customer else (None, None)
+        _ensure_fee_seen(cmd.seen_fee, fee, "Cancelling", "Nothing was cancelled", "cancel")
         for n, line in enumerate(lines):
-            self._cancel_line(replace(cmd, reservation_id=line.id, fee=fee if n == 0 else None))
+            self._cancel_line(
+                replace(cmd, reservation_id=line.id, fee=fee, fees_before=before)
+                if n == 0
+                else replace(cmd, reservation_id=line.id, fee=None)
+            )
 
-    def fee_quote(self, lines: list[Reservation]) -> CancellationQuote | None:
+    def fee_quote(
+        self, lines: list[Reservation], order: Order | None = None
+    ) -> CancellationQuote | None:
         """What cancelling `lines` now costs, by Payments' rule: only confirmed lines were
-        charged, so only they carry a fee (a hold or a request cancels free: None)."""
+        charged, so only they carry a fee (a hold or a request cancels free: None). `order`:
+        the lines are only part of it (an item taken out, one line cancelled by staff), and
+        they cost their part of the fee (Payments' domain/part_cancellation.py)."""
         charged = [r for r in lines if r.status is ReservationStatus.CONFIRMED]
         if self._fees is None or not charged:
             return None
-        total = charged[0].total
-        for r in charged[1:]:
-            total = total + r.total
-        return self._fees(total, min(r.period.start for r in charged), self._now())
+        ids = {r.id for r in charged}
+        rest = [
+            r
+            for r in (order.lines if order is not None else ())
+            if r.status is ReservationStatus.CONFIRMED and r.id not in ids
+        ]
+        part = _total(charged)
+        first = charged[0]
+        return self._fees(
+            first.order_id or first.id,
+            part,
+            part + _total(rest) if rest else part,
+            min(r.period.start for r in charged),
+            self._now(),
+        )
 
-    def _fee(self, lines: list[Reservation]) -> Money | None:
-        quote = self.fee_quote(lines)
-        return quote.fee if quote is not None and not quote.is_free else None
+    def _fee(
+        self, lines: list[Reservation], order: Order | None = None
+    ) -> tuple[Money | None, Money | None]:
+        """The fee cancelling `lines` charges now (None: free) and, for a FIXED fee, the fees
+        the order had been charged already (the command's `fee` and `fees_before`)."""
+        quote = self.fee_quote(lines, order)
+        if quote is None or quote.is_free:
+            return None, None
+        return quote.fee, quote.charged
+
+    @staticmethod
+    def item_of(order: Order, line: Reservation) -> list[Reservation]:
+        """What taking `line` out of the order takes: the line, or every line of its kit (a
+        kit is booked whole)."""
+        return [
+            r for r in order.lines if r.id == line.id or (line.kit_id and r.kit_id == line.kit_id)
+        ]
 
     def remove_item(self, cmd: CancelReservation) -> list[str]:
         """The customer takes one item out of an order of several: the line, or every line
         of its kit (a kit is booked whole). Only while the customer may cancel, and never
-        the last item (that is cancelling the booking). All or nothing; returns the
-        references removed."""
+        the last item (that is cancelling the booking). Within the payment policy's fee window
+        it costs the item's part of the cancellation fee, carried by its first line's event;
+        `seen_fee` as for cancelling. All or nothing; returns the references removed."""
         order = self._reservations.lock_order_of(cmd.reservation_id)
         line = next(r for r in order.lines if r.id == cmd.reservation_id)
-        item = [
-            r for r in order.lines if r.id == line.id or (line.kit_id and r.kit_id == line.kit_id)
-        ]
+        item = self.item_of(order, line)
         remaining = [r for r in order.live_lines if r not in item and r.status is not S_CANCELLED]
         if line.status is S_CANCELLED:
             raise ConflictError(f"{line.reference} is not in the booking any more.")
         if not remaining:
             raise ConflictError("That is the last item of the booking: cancel the booking instead.")
-        for part in item:
-            self._cancel_line(replace(cmd, reservation_id=part.id, by_customer=True))
+        fee, before = self._fee(item, order)
+        _ensure_fee_seen(cmd.seen_fee, fee, "Taking it out", "Nothing was removed", "remove it")
+        for n, part in enumerate(item):
+            self._cancel_line(
+                replace(cmd, reservation_id=part.id, by_customer=True, fee=fee, fees_before=before)
+                if n == 0
+                else replace(cmd, reservation_id=part.id, by_customer=True, fee=None)
+            )
         return [part.reference for part in item]
 
     def _cancel_line(self, cmd: CancelReservation) -> None:
@@ -1323,6 +1364,27 @@ class CounterCommands:
                 f"Equipment of this booking was handed over, so it cannot be {action}: "
                 "take it back instead."
             )
+
+
+def _total(lines: list[Reservation]) -> Money:
+    total = lines[0].total
+    for r in lines[1:]:
+        total = total + r.total
+    return total
+
+
+def _ensure_fee_seen(
+    seen: Decimal | None, fee: Money | None, doing: str, nothing_done: str, again: str
+) -> None:
+    """The customer confirms the fee their page showed (`seen`, None: not asked): a
+    different fee now refuses it (ConflictError naming the new amount; nothing changes)."""
+    now_costs = fee.amount if fee is not None else Decimal(0)
+    if seen is not None and now_costs != seen:
+        raise ConflictError(
+            f"{doing} now costs {fee.format() if fee else 'nothing'}, not what the page "
+            f"showed a moment ago. {nothing_done}: look at the new amount and {again} again "
+            "if you still want to."
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from rental.booking.domain.orders import MAX_LINE_QUANTITY, OrderLine
 from rental.booking.facade import BookingFacade
 from rental.booking.web.blueprints import bp
 from rental.booking.web.forms import item_line
-from rental.booking.web.journey import TOKEN_PAGES, _manage_context
+from rental.booking.web.journey import TOKEN_PAGES, _manage_context, _seen_fee
 from rental.booking.web.staff import all_types
 from rental.catalog import CatalogFacade
 from rental.shared.errors import ConflictError, DomainError, NotFoundError, ValidationError
@@ -57,7 +57,9 @@ def remove_item_form(reference: str, token: str, line_id: str) -> Response:
             "warning",
         )
         return redirect(url_for("booking.manage", reference=reference, token=token), code=303)
-    return render("booking/remove_item.html", line=line, **context)
+    # The exact fee, by the rule the removal charges with (Payments' policy: the item's part).
+    cancellation = BookingFacade().removal_preview(line.reservation.id)
+    return render("booking/remove_item.html", line=line, cancellation=cancellation, **context)
 
 
 @bp.post("/r/<reference>/<token>/items/<line_id>/remove")
@@ -65,7 +67,7 @@ def remove_item(reference: str, token: str, line_id: str) -> Response:
     _, line = _item_of(reference, token, line_id)
     try:
         removed = BookingFacade().remove_item_by_customer(
-            line.reservation.id, "Removed by the customer"
+            line.reservation.id, "Removed by the customer", seen_fee=_seen_fee()
         )
     except ConflictError as exc:
         return render(

@@ -454,7 +454,8 @@ def cancel(reference: str, token: str) -> Response:
 
 
 def _seen_fee() -> Decimal | None:
-    """The fee the cancel page showed (None from a form without it: no check)."""
+    """The fee the cancel (or remove-an-item) page showed (None from a form without it:
+    no check)."""
     try:
         return parse_decimal(
             request.form.get("seen_fee"),

@@ -36,6 +36,7 @@ from rental.payments.domain.ledger import (
     Method,
     check_amount,
 )
+from rental.payments.domain.part_cancellation import fee_to_charge
 from rental.payments.infrastructure.repositories import LedgerRepository
 from rental.shared.errors import (
     ConflictError,
@@ -349,6 +350,8 @@ class LedgerCommands:
         line = event.reservation_id
         if event.sequence and ledger.line_sequence(line) >= event.sequence:
             return  # applied already (a redelivery): the fee is never charged twice
+        if fee:  # a fixed fee: less what earlier removals' events charged since it was worked out
+            fee = fee_to_charge(ledger, fee, event.fees_before)
         at = self.clock()
         entries = [
             ledger.reverse(

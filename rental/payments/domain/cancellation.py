@@ -35,6 +35,13 @@ class CancellationQuote:
     percent: Decimal | None = None  # PERCENT: the rate applied
     capped: bool = False  # FIXED: the amount was more than the total
     free_hours: int = 0  # the policy's "free until N hours before the start"
+    # Part of an order taken out (domain/part_cancellation.py): the order's confirmed total
+    # the part is a share of (None: the quote is for all that is left of the order) …
+    order_total: Money | None = None
+    # … and FIXED: what is left of the fixed fee to share (set for a part, or after earlier
+    # removals were charged `charged` of it; `charged` is zero when none were).
+    fee_left: Money | None = None
+    charged: Money | None = None
 
     @property
     def is_free(self) -> bool:
