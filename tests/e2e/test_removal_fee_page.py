@@ -31,8 +31,13 @@ def test_the_remove_page_says_the_fee_on_a_phone(browser: Browser, live_server):
             PlaceOrder(
                 make_customer(),
                 (
-                    OrderLine(1, equipment_type_id=make_type(hourly="20.00").type_id),
-                    OrderLine(2, equipment_type_id=make_type(hourly="5.00", name="Light").type_id),
+                    OrderLine(1, equipment_type_id=make_type(hourly="20.00", deposit=None).type_id),
+                    OrderLine(
+                        2,
+                        equipment_type_id=make_type(
+                            hourly="5.00", name="Light", deposit=None
+                        ).type_id,
+                    ),
                 ),
                 TimeRange(tomorrow_at(9), tomorrow_at(13)),
                 PricingBasis.HOURLY,

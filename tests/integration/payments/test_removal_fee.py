@@ -55,8 +55,10 @@ def ordered(*lines: OrderLine):
 def two_lines():
     """A generator (4 h × €20 = €80.00) and two lights (2 × 4 h × €5 = €40.00): €120.00."""
     return ordered(
-        OrderLine(1, equipment_type_id=make_type(hourly="20.00").type_id),
-        OrderLine(2, equipment_type_id=make_type(hourly="5.00", name="Light").type_id),
+        OrderLine(1, equipment_type_id=make_type(hourly="20.00", deposit=None).type_id),
+        OrderLine(
+            2, equipment_type_id=make_type(hourly="5.00", name="Light", deposit=None).type_id
+        ),
     )
 
 
@@ -157,9 +159,9 @@ def test_a_fee_other_than_the_page_showed_refuses_the_removal(app, client):
 
 def test_a_kit_goes_whole_and_pays_on_all_its_lines(app, client):
     fee_policy()
-    gens = make_type(hourly="20.00")
-    lights = make_type(4, hourly="5.00", name="Light")
-    cables = make_type(10, hourly="5.03", name="Cable")
+    gens = make_type(hourly="20.00", deposit=None)
+    lights = make_type(4, hourly="5.00", name="Light", deposit=None)
+    cables = make_type(10, hourly="5.03", name="Cable", deposit=None)
     kit_id = kit((lights.type_id, 2), (cables.type_id, 1))
     order, token = ordered(
         OrderLine(1, equipment_type_id=gens.type_id), OrderLine(1, kit_id=kit_id)
