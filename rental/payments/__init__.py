@@ -17,8 +17,16 @@ Layout (the shape every module has, docs/architecture.md):
     infrastructure/entities.py   LedgerEntity (payments_ledgers), EntryEntity (payments_entries)
     infrastructure/repositories.py  LedgerRepository (row lock FOR UPDATE)
     web.py                       the staff forms under /admin/payments/orders/<order_id>/
+    invoice_facade.py            InvoiceFacade: invoices and credit notes; Booking registers the
+                                 order source (register_invoice_order_source)
+    domain/invoices.py           Document, gapless numbers, VAT (compute_tax), credit rules
+    application/invoices.py      InvoiceCommands (issue, credit, reissue, reconcile), queries
+    application/invoice_handlers.py  issue on ReservationConfirmed, reconcile on Cancelled/Changed
+    infrastructure/invoices.py   DocumentEntity (frozen), counters per series and year
+    invoice_web.py               /admin/invoices (list, CSV, page, PDF) and the panel's actions
 """
 
+from rental.contracts.invoices import CreditNoteIssued, InvoiceIssued
 from rental.contracts.payments import ChargeAdded, EntryReversed, PaymentReceived, RefundIssued
 from rental.payments.application.commands import (
     AddCharge,
@@ -27,9 +35,12 @@ from rental.payments.application.commands import (
     ReverseEntry,
 )
 from rental.payments.application.queries import AccountView, EntryView, LedgerView
+from rental.payments.domain.invoices import Document, OrderForInvoice, OrderLineForInvoice
 from rental.payments.domain.ledger import Account, Category, DepositState, Method
 from rental.payments.domain.policy import DepositRule, FeeKind, PaymentPolicy, RentalDue
 from rental.payments.facade import PaymentsFacade
+from rental.payments.invoice_facade import InvoiceFacade, register_invoice_order_source
+from rental.payments.invoice_web import document_page, document_pdf
 
 __all__ = [
     "Account",
@@ -37,14 +48,20 @@ __all__ = [
     "AddCharge",
     "Category",
     "ChargeAdded",
+    "CreditNoteIssued",
     "DepositRule",
     "DepositState",
+    "Document",
     "EntryReversed",
     "EntryView",
     "FeeKind",
+    "InvoiceFacade",
+    "InvoiceIssued",
     "IssueRefund",
     "LedgerView",
     "Method",
+    "OrderForInvoice",
+    "OrderLineForInvoice",
     "PaymentPolicy",
     "PaymentReceived",
     "PaymentsFacade",
@@ -52,4 +69,7 @@ __all__ = [
     "RefundIssued",
     "RentalDue",
     "ReverseEntry",
+    "document_page",
+    "document_pdf",
+    "register_invoice_order_source",
 ]
