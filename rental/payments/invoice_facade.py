@@ -72,7 +72,8 @@ def _buyer(customer_id: str) -> Party:
         return Party(name="Customer")
     a = c.address
     city = " ".join(x for x in (a.postal_code, a.city) if x)
-    lines = tuple(x for x in (a.street, city, a.state, a.country) if x)
+    state = a.state if a.state and a.state != a.city else ""
+    lines = tuple(x for x in (a.street, city, state, a.country) if x)
     return Party(name=c.name, address_lines=lines, phone=c.phone, email=c.email)
 
 

@@ -110,7 +110,7 @@ def pdf_text(data: bytes) -> tuple[int, str]:
         pdf.close()
 
 
-# --- issuing on confirmation ---------------------------------------------------------------------
+# --- issuing on confirmation ------------------------------------------------------------------
 
 
 def test_confirming_an_order_issues_one_invoice_with_its_lines_vat_and_frozen_customer(app):
@@ -235,7 +235,7 @@ def test_an_invoice_for_a_cancelled_order_is_refused(admin_client):
         InvoiceFacade().issue_invoice(placed.id, "staff")
 
 
-# --- credit notes ----------------------------------------------------------------------------------
+# --- credit notes -----------------------------------------------------------------------------
 
 
 def test_cancelling_an_invoiced_order_issues_a_credit_note(app):
@@ -311,7 +311,7 @@ def test_issued_documents_are_frozen_rows(app):
     assert documents(placed.id).documents[0].total.amount == Decimal("80.00")
 
 
-# --- numbers ----------------------------------------------------------------------------------------
+# --- numbers ----------------------------------------------------------------------------------
 
 
 def test_numbers_restart_every_year(app):
@@ -352,7 +352,7 @@ def _issue_all(app, order_ids: list[str], *, before_start=None) -> list[str]:
             try:
                 barrier.wait(30)
                 numbers.append(InvoiceFacade().issue_invoice(order_id, "staff").number)
-            except BaseException as exc:  # noqa: BLE001 - reported below
+            except BaseException as exc:
                 errors.append(exc)
             finally:
                 db.session.remove()
@@ -452,7 +452,7 @@ def test_sixteen_parallel_issues_get_numbers_1_to_16_without_gap_or_duplicate(wi
     assert sorted(stored) == sorted(numbers) and len(set(stored)) == 16
 
 
-# --- PDF, pages, CSV ---------------------------------------------------------------------------
+# --- PDF, pages, CSV --------------------------------------------------------------------------
 
 
 def test_the_pdf_is_a_real_pdf_with_the_number_and_total(admin_client, tmp_path):
@@ -531,7 +531,7 @@ def test_the_list_pages(admin_client):
     assert second.count("/pdf") == 2
 
 
-# --- who may see what ------------------------------------------------------------------------------
+# --- who may see what -------------------------------------------------------------------------
 
 
 def test_the_customer_reaches_their_invoices_only_with_the_manage_token(client):
