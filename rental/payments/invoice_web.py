@@ -41,6 +41,13 @@ from rental.shared.web import current_actor, render
 bp = Blueprint("invoices_admin", __name__, url_prefix="/admin")
 
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_DIGITS = re.compile(r"[0-9]{1,6}")  # ASCII digits only (str.isdigit also takes '²')
+
+
+def _number(raw: str) -> int | None:
+    return int(raw) if _DIGITS.fullmatch(raw) else None
+
+
 PER_PAGE = 25
 EXPORT_MAX = 10000
 KINDS = {"invoice": "Invoices", "credit_note": "Credit notes"}
@@ -97,14 +104,14 @@ def _filters() -> tuple[dict[str, str], dict[str, object], dict[str, str]]:
     start = end = None
     year = month = None
     if raw["year"]:
-        if raw["year"].isdigit() and 2000 <= int(raw["year"]) <= 2999:
-            year = int(raw["year"])
-        else:
+        year = _number(raw["year"])
+        if year is None or not 2000 <= year <= 2999:
+            year = None
             errors["year"] = "A year such as 2026."
     if raw["month"]:
-        if raw["month"].isdigit() and 1 <= int(raw["month"]) <= 12:
-            month = int(raw["month"])
-        else:
+        month = _number(raw["month"])
+        if month is None or not 1 <= month <= 12:
+            month = None
             errors["month"] = "Choose a month."
     if month and not year:
         errors.setdefault("year", "Give the year of the month.")
@@ -127,8 +134,8 @@ def _filters() -> tuple[dict[str, str], dict[str, object], dict[str, str]]:
 
 
 def _page() -> int:
-    raw = request.args.get("page") or "1"
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 100000 else 1
+    page = _number(request.args.get("page") or "1")
+    return page if page and page < 100000 else 1
 
 
 @bp.get("/invoices")
