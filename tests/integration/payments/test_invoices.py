@@ -581,3 +581,63 @@ def test_a_single_booking_still_gets_its_invoice(app):
     db.session.rollback()
     [invoice] = documents(order_id).documents
     assert invoice.total.amount == Decimal("80.00")
+
+
+# --- the order changes after its invoice -----------------------------------------------------
+
+
+def test_a_changed_order_gets_a_credit_note_and_a_new_invoice(app):
+    from rental.booking import ChangeReservation
+
+    setup_shop()
+    placed = order(make_type().type_id)
+    drain()
+    BookingFacade().change_reservation(
+        ChangeReservation(placed.lines[0].id, TimeRange(tomorrow_at(9), tomorrow_at(15)), 1)
+    )  # 6 hours: €120
+    drain()
+    view = documents(placed.id)
+    year = datetime.now(UTC).year
+    assert [(d.number, d.total.amount) for d in view.documents] == [
+        (f"{year}-000001", Decimal("80.00")),
+        (f"CN-{year}-000001", Decimal("80.00")),
+        (f"{year}-000002", Decimal("120.00")),
+    ]
+    assert view.live_invoice.number == f"{year}-000002" and not view.out_of_date
+    drain()  # a second pass (or a redelivery) finds the invoice fitting: nothing new
+    assert len(documents(placed.id).documents) == 3
+
+
+def test_a_kit_is_one_line_of_the_invoice(app):
+    from rental.catalog import CatalogFacade, DefineKit, KitComponent
+
+    setup_shop()
+    gens, lights = make_type(name="Generator"), make_type(name="Light tower", hourly="10.00")
+    kit_id = CatalogFacade().define_kit(
+        DefineKit(
+            name="Stage kit",
+            description="Stage power.",
+            discount_percent=Decimal("10"),
+            components=(KitComponent(gens.type_id, 1), KitComponent(lights.type_id, 2)),
+        )
+    )
+    booking = BookingFacade()
+    placed = booking.place_order(
+        PlaceOrder(
+            make_customer(),
+            (OrderLine(1, kit_id=kit_id), OrderLine(1, equipment_type_id=gens.type_id)),
+            SLOT,
+            PricingBasis.HOURLY,
+            secrets.token_urlsafe(24),
+            channel=BookingChannel.STAFF,
+        )
+    )
+    booking.confirm_reservation(placed.lines[0].id)
+    db.session.rollback()
+    drain()
+    [invoice] = documents(placed.id).documents
+    # The kit: (4 h × €20 + 2 × 4 h × €10) − 10 % = €144; the generator line €80.
+    lines = {x.description: (x.quantity, x.amount.amount) for x in invoice.lines}
+    assert lines.pop("Stage kit") == (1, Decimal("144.00"))
+    assert list(lines.values()) == [(1, Decimal("80.00"))]
+    assert invoice.total.amount == Decimal("224.00")
