@@ -225,9 +225,7 @@ def show(document_id: str) -> Response:
         document=document,
         pdf=False,
         pdf_url=url_for("invoices_admin.pdf", document_id=document.id),
-        back_url=url_for("booking_admin.detail", reservation_id=document.order_id)
-        if "booking_admin.detail" in _endpoints()
-        else None,
+        back_url=_booking_url(document),
         staff=True,
         open_amount=state.open_amount
         if state.live_invoice is not None and state.live_invoice.id == document.id
@@ -235,8 +233,11 @@ def show(document_id: str) -> Response:
     )
 
 
-def _endpoints() -> set[str]:
-    return set(current_app.view_functions)
+def _booking_url(document: Document) -> str | None:
+    """The staff reservations list found by the order's reference (its lines are there)."""
+    if "booking_admin.list_reservations" not in current_app.view_functions:
+        return None
+    return url_for("booking_admin.list_reservations", q=document.order_reference)
 
 
 @bp.get("/invoices/<document_id>/pdf")
@@ -292,7 +293,10 @@ def credit(document_id: str) -> Response:
         document.id, amount, request.form.get("reason", ""), current_actor()
     )
     flash(f"Credit note {note.number} issued for invoice {document.number}.", "success")
-    return redirect(_back(document.order_id), code=303)
+    back = request.form.get("back") or ""
+    if _ID.fullmatch(back):  # the reservation page the staff member came from
+        return redirect(url_for("booking_admin.detail", reservation_id=back), code=303)
+    return redirect(_booking_url(document) or url_for("invoices_admin.list_documents"), code=303)
 
 
 __all__ = ["DocumentKind", "bp", "csv_cell", "document_page", "document_pdf"]

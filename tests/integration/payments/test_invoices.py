@@ -266,6 +266,9 @@ def test_staff_credit_part_of_an_invoice_for_a_refund_and_reissue(admin_client):
         data={"csrf_token": token, "amount": "30", "reason": "Started late"},
     )
     assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/admin/reservations/?q={placed.reference}")
+    listed = admin_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert placed.lines[0].id in listed and "Credit note CN-" in listed
     response = admin_client.post(
         f"/admin/invoices/{invoice.id}/credit-note",
         data={"csrf_token": token, "amount": "50.01", "reason": "Too much"},
