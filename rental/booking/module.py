@@ -7,6 +7,7 @@ from flask import Flask
 
 from rental.booking.application.event_handlers import subscribe_all
 from rental.inventory import register_demand_source
+from rental.payments import register_invoice_order_source
 from rental.shared.jobs import register_job
 from rental.shared.privacy import register_exporter
 from rental.shared.sections import register_section
@@ -46,6 +47,10 @@ def init_app(app: Flask) -> None:
     register_admin_nav(app, "Reservations", "booking_admin.list_reservations", order=10)
     register_demand_source(app, lambda type_id, window: _facade().booked_demand(type_id, window))
     subscribe_all(lambda: _facade().commands, format_datetime)
+    # Payments' invoices read the order's lines through this (Payments does not import us).
+    from rental.booking.invoicing import order_for_invoice
+
+    register_invoice_order_source(app, order_for_invoice)
     # How many days the staff timeline shows (its links and the dashboard say so too).
     app.jinja_env.globals["timeline_days"] = app.config.get("TIMELINE_DAYS", 14)
     register_job(

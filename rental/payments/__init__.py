@@ -33,8 +33,16 @@ Layout (the shape every module has, docs/architecture.md):
     templating.py                Jinja globals: payments_due, deposit_panel, card_payments
     card_provider.py             CardProvider: the port for online card payments (none
                                  bundled; docs/payments.md)
+    invoice_facade.py            InvoiceFacade: invoices and credit notes; Booking registers the
+                                 order source (register_invoice_order_source)
+    domain/invoices.py           Document, gapless numbers, VAT (compute_tax), credit rules
+    application/invoices.py      InvoiceCommands (issue, credit, reissue, reconcile), queries
+    application/invoice_handlers.py  issue on ReservationConfirmed, reconcile on Cancelled/Changed
+    infrastructure/invoices.py   DocumentEntity (frozen), counters per series and year
+    invoice_web.py               /admin/invoices (list, CSV, page, PDF) and the panel's actions
 """
 
+from rental.contracts.invoices import CreditNoteIssued, InvoiceIssued
 from rental.contracts.payments import (
     ChargeAdded,
     DepositReleased,
@@ -67,10 +75,13 @@ from rental.payments.card_provider import (
 )
 from rental.payments.domain.cancellation import CancellationQuote, cancellation_fee
 from rental.payments.domain.due import DueItem, what_is_due
+from rental.payments.domain.invoices import Document, OrderForInvoice, OrderLineForInvoice
 from rental.payments.domain.late_fee import LateFee, LateFeeDecision
 from rental.payments.domain.ledger import Account, Category, DepositState, Method
 from rental.payments.domain.policy import DepositRule, FeeKind, PaymentPolicy, RentalDue
 from rental.payments.facade import PaymentsFacade
+from rental.payments.invoice_facade import InvoiceFacade, register_invoice_order_source
+from rental.payments.invoice_web import document_page, document_pdf
 
 __all__ = [
     "Account",
@@ -88,20 +99,26 @@ __all__ = [
     "CardWebhookEvent",
     "Category",
     "ChargeAdded",
+    "CreditNoteIssued",
     "DepositReleaseResult",
     "DepositReleased",
     "DepositRule",
     "DepositState",
+    "Document",
     "DueItem",
     "EntryReversed",
     "EntryView",
     "FeeKind",
     "InvalidWebhook",
+    "InvoiceFacade",
+    "InvoiceIssued",
     "IssueRefund",
     "LateFee",
     "LateFeeDecision",
     "LedgerView",
     "Method",
+    "OrderForInvoice",
+    "OrderLineForInvoice",
     "PaymentPolicy",
     "PaymentReceived",
     "PaymentsFacade",
@@ -114,6 +131,9 @@ __all__ = [
     "cancellation_fee",
     "card_provider",
     "check_waiver",
+    "document_page",
+    "document_pdf",
     "register_card_provider",
+    "register_invoice_order_source",
     "what_is_due",
 ]

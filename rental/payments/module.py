@@ -6,8 +6,9 @@ from __future__ import annotations
 from flask import Flask
 
 from rental.inventory import register_overdue_grace
-from rental.payments import cashup_web, deposits_web, web
+from rental.payments import cashup_web, deposits_web, invoice_web, web
 from rental.payments.application.event_handlers import subscribe_all
+from rental.payments.application.invoice_handlers import subscribe_invoices
 from rental.payments.demo import seed_policy
 from rental.payments.infrastructure.damage_photos import init_damage_photos
 from rental.payments.templating import init_templating
@@ -28,6 +29,12 @@ def _overdue_grace():
     return PaymentsFacade().get_policy().overdue_grace
 
 
+def _invoices():
+    from rental.payments.invoice_facade import InvoiceFacade
+
+    return InvoiceFacade()
+
+
 def init_app(app: Flask) -> None:
     subscribe_all(_commands)
     # The overdue-returns job (Inventory's) waits the shop's grace period after a booking's end.
@@ -40,3 +47,10 @@ def init_app(app: Flask) -> None:
     init_templating(app)
     register_admin_nav(app, "Payment settings", "payments_admin.settings", order=92)
     register_seeder("payment policy", seed_policy)
+    # Invoices and credit notes (rental/payments/invoice_*.py).
+    subscribe_invoices(lambda: _invoices().commands(), lambda: _invoices().policy())
+    app.register_blueprint(invoice_web.bp)
+    register_admin_nav(app, "Invoices", "invoices_admin.list_documents", order=91.5)
+    app.jinja_env.globals["order_documents"] = lambda order_id: _invoices().documents_for_order(
+        order_id
+    )

@@ -283,3 +283,25 @@ def test_0020_adds_the_damage_photos_table_and_goes_back_down(backend, tmp_path)
             upgrade(revision="0020")
             assert "payments_damage_photos" in inspect(db.engine).get_table_names()
             db.engine.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_0021_adds_the_invoice_tables_and_goes_back_down(backend, tmp_path):
+    """0021 only adds tables (invoices, credit notes, their counters): down to 0020 drops
+    them, up again adds them empty."""
+    from flask_migrate import downgrade, upgrade
+
+    if backend == "postgresql" and not postgres_admin_url():
+        pytest.skip("PostgreSQL tests need RENTAL_TEST_POSTGRES_URL (set by .ci/run)")
+    with fresh_database(backend, tmp_path) as url:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+        with app.app_context():
+            upgrade(revision="0021")
+            tables = set(inspect(db.engine).get_table_names())
+            assert {"payments_documents", "payments_document_counters"} <= tables
+            downgrade(revision="0020")
+            tables = set(inspect(db.engine).get_table_names())
+            assert not {"payments_documents", "payments_document_counters"} & tables
+            assert "payments_policy" in tables
+            upgrade(revision="0021")
+            db.engine.dispose()

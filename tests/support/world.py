@@ -20,6 +20,7 @@ from rental.booking import (
     PricingBasis,
 )
 from rental.inventory import InventoryFacade, ScheduleMaintenance
+from rental.payments import InvoiceFacade
 from rental.payments.infrastructure.damage_photos import damage_photo_store
 from rental.shared.images.processing import process_upload
 from rental.shared.images.web import image_store
@@ -77,6 +78,8 @@ def make_world() -> World:
     while processor.drain_once().claimed:
         pass
     order_id = order.id
+    # The order's invoice(s) and credit note (issued as it was confirmed, then grew a line).
+    documents = [d.id for d in InvoiceFacade().documents_for_order(order_id).documents]
     start = tomorrow_at(8, days=20)
     window = InventoryFacade().schedule_maintenance(
         ScheduleMaintenance(
@@ -105,6 +108,7 @@ def make_world() -> World:
             "name": [photo.image.file_name(200)],
             "index": ["0", "1"],  # a cart line
             "line_id": [order.lines[-1].id, confirmed],
+            "document_id": documents,
         }
     )
 

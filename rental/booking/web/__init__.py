@@ -10,6 +10,7 @@ from rental.booking.web import (  # noqa: F401 - registers the routes
     cart,
     changes,
     checkout,
+    invoices,
     items,
     journey,
     staff,
