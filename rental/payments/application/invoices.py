@@ -40,8 +40,6 @@ from rental.payments.domain.invoices import (
 )
 from rental.payments.domain.ledger import (
     CATEGORY_LABELS,
-    Account,
-    EntryKind,
     Ledger,
 )
 from rental.payments.domain.policy import PaymentPolicy, RentalDue
@@ -74,29 +72,23 @@ class Collaborators:
 
 
 def _extras(ledger: Ledger | None) -> list[ExtraCharge]:
-    """The rental account's charges that are not booking lines (net of their reversals)."""
+    """The charges beside the booking lines (`Ledger.extra_charges`: late fees, damage — also
+    what was kept from the deposit —, cancellation fees, adjustments)."""
     if ledger is None:
         return []
-    reversed_ids = {e.reverses for e in ledger.entries if e.reverses}
     return [
         ExtraCharge(
             description=f"{CATEGORY_LABELS[e.category]}: {e.reason}" if e.reason else "Charge",
             amount=e.amount,
         )
-        for e in ledger.entries
-        if e.kind == EntryKind.CHARGE
-        and e.account == Account.RENTAL
-        and not e.line_id
-        and not e.reverses
-        and e.id not in reversed_ids
+        for e in ledger.extra_charges()
     ]
 
 
 def _paid(ledger: Ledger | None, currency: str) -> Money:
     if ledger is None:
         return Money(Decimal(0), currency)
-    totals = ledger.totals(Account.RENTAL)
-    return totals.paid - totals.refunded
+    return ledger.paid_towards_charges()
 
 
 def _reason(text: str, *, required: bool = False) -> str:

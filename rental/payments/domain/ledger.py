@@ -190,6 +190,40 @@ class Ledger:
         )
         return Money(total, self.currency)
 
+    def extra_charges(self) -> list[Entry]:
+        """The live charges that are neither a booking line's nor a deposit held: late fees,
+        damage (also what was kept from the deposit for it), cancellation fees, adjustments —
+        what an invoice lists beside the order's lines."""
+        reversed_ids = {e.reverses for e in self.entries if e.reverses}
+        return [
+            e
+            for e in self.entries
+            if e.kind == EntryKind.CHARGE
+            and e.category != Category.DEPOSIT
+            and not e.line_id
+            and not e.reverses
+            and e.id not in reversed_ids
+        ]
+
+    def paid_towards_charges(self) -> Money:
+        """What the customer paid towards the charges (not the deposit held): rental
+        payments less refunds, plus what was kept from the deposit for damage."""
+        rental = self.totals(Account.RENTAL)
+        deposit = self.totals(Account.DEPOSIT)
+        held = sum(
+            (
+                -e.amount.amount if e.reverses else e.amount.amount
+                for e in self.entries
+                if e.account == Account.DEPOSIT
+                and e.kind == EntryKind.CHARGE
+                and e.category == Category.DEPOSIT
+            ),
+            Decimal(0),
+        )
+        kept = deposit.charged.amount - held  # damage charged to the deposit account
+        applied = min(max(deposit.paid.amount - deposit.refunded.amount - held, Decimal(0)), kept)
+        return rental.paid - rental.refunded + Money(max(applied, Decimal(0)), self.currency)
+
     def deposit_state(self) -> DepositState:
         totals = self.totals(Account.DEPOSIT)
         if totals.paid.amount <= 0:

@@ -234,3 +234,19 @@ def test_what_is_due_when_for_each_policy_setting():
     assert rental.when == "Pay when you bring the equipment back."
     assert dep.when.startswith("We may ask for it at pick-up")
     assert [i.code for i in what_is_due(PaymentPolicy(), total, eur("0"))] == ["rental"]
+
+
+def test_what_an_invoice_counts_damage_kept_from_the_deposit_as_charged_and_paid():
+    """The deposit held is neither charged nor paid on an invoice; once €50 of it is kept for
+    damage, that €50 is a charge beside the lines and paid by the deposit kept."""
+    lg = Ledger(order_id="o1", currency="EUR")
+    follow(lg, "l1", "200.00")
+    pay(lg, "200.00", Account.DEPOSIT)
+    pay(lg, "70.00")
+    charge(lg, "30.00", category=Category.LATE_FEE)
+    assert [e.amount for e in lg.extra_charges()] == [eur("30.00")]
+    assert lg.paid_towards_charges() == eur("70.00")  # the deposit held pays nothing yet
+    release(lg, keep="50", note="Dented plate")
+    assert sorted(e.amount.amount for e in lg.extra_charges()) == [Decimal("30"), Decimal("50")]
+    assert lg.paid_towards_charges() == eur("120.00")  # 70 paid + 50 kept
+    assert lg.deposit_state() == DepositState.PARTLY_RETAINED
