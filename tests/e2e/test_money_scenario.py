@@ -61,6 +61,11 @@ def allocated(live, rid: str) -> bool:
         )
 
 
+def overdue_flagged(live, rid: str) -> bool:
+    with live.app.app_context():
+        return BookingFacade().get_reservation(rid).overdue
+
+
 def money(text: str) -> Decimal:
     return Decimal(re.sub(r"[^\d.]", "", text))
 
@@ -103,8 +108,9 @@ def test_deposit_in_cash_a_day_late_late_fee_damage_kept_and_the_invoice_pdf(
     with live_server.app.app_context():
         into_the_past(rid, ended=24)
         InventoryFacade().notice_overdue_returns()
+    wait_until(lambda: overdue_flagged(live_server, rid), message="overdue not flagged")
     page.goto(f"{live_server.url}/admin/")
-    overdue = page.locator("#overdue")
+    overdue = page.locator("#overdue-table")
     expect(overdue).to_contain_text(reference)
     expect(overdue).to_contain_text("late")
 
@@ -132,18 +138,27 @@ def test_deposit_in_cash_a_day_late_late_fee_damage_kept_and_the_invoice_pdf(
     rental = view.accounts["rental"]
     assert rental.balance.amount == Decimal("120.00") + fee  # the rental and the late fee
 
-    # 5. The invoice PDF shows those totals.
-    invoice_pdf_shows(page, rental.balance.amount, fee)
+    # 5. The invoice issued at confirmation no longer matches: re-issued, its PDF shows the
+    # rental, the late fee and the damage, with the €50 kept from the deposit as paid.
+    expect(page.locator("#invoice-out-of-date")).to_be_visible()
+    page.locator("#reissue-reason").fill("Late fee and damage at the return")
+    page.locator("#reissue-invoice button[type=submit]").click()
+    expect(page.locator("#invoice-list li")).to_have_count(3)  # invoice, credit note, invoice
+    total = Decimal("120.00") + fee + Decimal("50.00")
+    invoice_pdf_shows(page, total, fee, due=rental.balance.amount)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert errors == [], errors
 
 
-def invoice_pdf_shows(page: Page, total: Decimal, fee: Decimal) -> None:
+def invoice_pdf_shows(page: Page, total: Decimal, fee: Decimal, due: Decimal) -> None:
+    """The current invoice's PDF: a real PDF whose text has the total, the late fee, the
+    damage kept and what is still due."""
+    current = page.locator("#invoice-list li", has_text="(current)")
     with page.expect_download() as download:
-        page.locator("#invoice-pdf").first.click()
+        current.get_by_role("link", name="PDF").click()
     data = download.value.path().read_bytes()
     assert data.startswith(b"%PDF")
     pdf = pypdfium2.PdfDocument(io.BytesIO(data))
     text = " ".join(p.get_textpage().get_text_range() for p in pdf)
-    assert f"{total:,.2f}" in text, text
-    assert f"{fee:,.2f}" in text, text
+    for amount in (total, fee, Decimal("50.00"), due):
+        assert f"{amount:,.2f}" in text, (amount, text)

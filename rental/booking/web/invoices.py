@@ -5,7 +5,7 @@ reaches nothing."""
 
 from __future__ import annotations
 
-from flask import Response, url_for
+from flask import Response, request, url_for
 
 from rental.booking.facade import BookingFacade
 from rental.booking.web.blueprints import bp
@@ -42,4 +42,6 @@ def customer_invoice(reference: str, token: str, document_id: str) -> Response:
 
 @bp.get("/r/<reference>/<token>/invoices/<document_id>/pdf")
 def customer_invoice_pdf(reference: str, token: str, document_id: str) -> Response:
-    return document_pdf(_document(reference, token, document_id))
+    return document_pdf(
+        _document(reference, token, document_id), download=request.args.get("download") == "1"
+    )

@@ -553,6 +553,12 @@ def test_the_customer_reaches_their_invoices_only_with_the_manage_token(client):
     assert response.headers["Cache-Control"] == "no-store"
     response = client.get(f"{base}/invoices/{invoice.id}/pdf")
     assert response.status_code == 200 and response.get_data().startswith(b"%PDF")
+    assert response.headers["Content-Disposition"].startswith("inline")
+    # The manage page's link downloads it (the browser saves it under the invoice's number).
+    assert f"{base}/invoices/{invoice.id}/pdf?download=1" in manage
+    response = client.get(f"{base}/invoices/{invoice.id}/pdf?download=1")
+    disposition = response.headers["Content-Disposition"]
+    assert disposition == f'attachment; filename="invoice-{invoice.number}.pdf"'
     # Another order's invoice, a wrong token, the staff address: nothing.
     assert client.get(f"{base}/invoices/{foreign.id}").status_code == 404
     assert client.get(f"{base}/invoices/{foreign.id}/pdf").status_code == 404
