@@ -445,7 +445,7 @@ def test_review_confirmation_and_manage_pages_say_what_is_due_when(
         assert "€150.00" in deposit and deposit_text in deposit
         assert "No payment is taken online." in body
     manage = html.unescape(pages[-1].get_data(as_text=True))
-    assert re.search(r'id="deposit-state">€0\.00 paid · not paid<', manage)
+    assert re.search(r'id="deposit-state">€150\.00 · not paid<', manage)
 
 
 def test_a_booking_without_a_deposit_shows_only_the_rental(app, client):
