@@ -16,7 +16,14 @@ from rental.payments.application.commands import (
     RecordPayment,
     ReverseEntry,
 )
-from rental.payments.domain.ledger import MAX_AMOUNT, Account, Category, Method, choice
+from rental.payments.domain.ledger import (
+    MAX_AMOUNT,
+    Account,
+    Category,
+    Method,
+    choice,
+    strip_currency,
+)
 from rental.payments.domain.policy import (
     DEPOSIT_LABELS,
     FEE_LABELS,
@@ -47,8 +54,13 @@ def _back(order_id: str) -> str:
 
 
 def _amount(name: str = "amount", label: str = "amount") -> Decimal:
+    raw = request.form.get(name)
+    order_id = (request.view_args or {}).get("order_id")
+    ledger = PaymentsFacade().get_ledger(order_id) if order_id else None
+    if ledger is not None:
+        raw = strip_currency(raw, ledger.currency, field=name)
     value = parse_decimal(
-        request.form.get(name),
+        raw,
         field=name,
         label=label,
         minimum=-MAX_AMOUNT,

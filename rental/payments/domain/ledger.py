@@ -9,6 +9,7 @@ what the customer still owes, negative what the shop owes the customer (or holds
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -75,6 +76,30 @@ METHOD_LABELS = {
 T = TypeVar("T", bound=StrEnum)
 
 _SIGN = {EntryKind.CHARGE: 1, EntryKind.PAYMENT: -1, EntryKind.REFUND: 1}
+
+
+_SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY"}
+_CODE = re.compile(r"(?<![A-Za-z])([A-Za-z]{3})(?![A-Za-z])")
+
+
+def strip_currency(raw: str | None, currency: str, *, field: str) -> str:
+    """What staff typed with the ledger's own currency taken off ('€12.50', '12.50 EUR' →
+    '12.50'); another currency written ('$12.50', '12.50 USD') is refused — the ledger keeps
+    one currency and converting is the staff member's call, not a guess of ours."""
+    text = (raw or "").strip()
+    written = {code for symbol, code in _SYMBOLS.items() if symbol in text}
+    if any(ch.isdigit() for ch in text):  # 'abc' is no amount at all, not a currency
+        written |= {code.upper() for code in _CODE.findall(text)}
+    if others := written - {currency}:
+        raise ValidationError(
+            f"This order is kept in {currency}: enter the amount in {currency}, not in "
+            f"{', '.join(sorted(others))} (convert it first).",
+            field=field,
+        )
+    for symbol, code in _SYMBOLS.items():
+        if code == currency:
+            text = text.replace(symbol, "")
+    return _CODE.sub("", text).strip() if written else text
 
 
 def choice(enum: type[T], raw: str | None, *, field: str, label: str) -> T:

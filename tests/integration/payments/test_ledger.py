@@ -310,6 +310,8 @@ def test_the_money_panel_and_its_forms(admin_client):
         ("payments", {"amount": "1.234"}, 422, "at most 2 decimals"),
         ("payments", {"amount": "99999999999"}, 422, "between"),
         ("payments", {"amount": "1e9"}, 422, "as a number"),
+        ("payments", {"amount": "$12.50"}, 422, "enter the amount in EUR, not in USD"),
+        ("payments", {"amount": "12.50 GBP"}, 422, "not in GBP"),
         ("payments", {"amount": ""}, 422, "Give the amount"),
         ("payments", {"amount": "5", "method": "bitcoin"}, 422, "method"),
         ("payments", {"amount": "5", "account": "savings"}, 422, "account"),
@@ -332,6 +334,17 @@ def test_bad_input_through_the_forms_is_refused_and_writes_nothing(
     assert response.status_code == status, response.text
     assert message in response.text
     assert (entry_count(), len(outbox_types())) == (entries, messages)
+
+
+def test_the_ledger_s_own_currency_may_be_written_with_the_amount(admin_client):
+    rid, order_id = confirmed_order()
+    token = csrf_token(admin_client, f"/admin/reservations/{rid}")
+    for amount in ("€10", "10.00 EUR", "eur 10"):
+        data = {"csrf_token": token, "method": "cash", "account": "rental", "amount": amount}
+        response = admin_client.post(f"/admin/payments/orders/{order_id}/payments", data=data)
+        assert response.status_code == 303, response.text
+    paid = PaymentsFacade().get_ledger(order_id).accounts["rental"].paid.amount
+    assert paid == Decimal("30")
 
 
 def test_unknown_order_is_a_404(admin_client):
