@@ -24,6 +24,7 @@ from rental.extensions import db
 from rental.payments import FeeKind, InvoiceFacade, PaymentPolicy, PaymentsFacade
 from rental.shared.time_range import TimeRange
 from tests.integration.booking.test_booking_pages import DETAILS, request_params
+from tests.integration.booking.test_changes import form_of, post
 from tests.integration.booking.test_servable_bookings import into_the_past
 from tests.integration.payments.test_cancellation_fee import customer_cancels, fees, page
 from tests.integration.payments.test_invoices import setup_shop
@@ -139,7 +140,7 @@ def test_net_prices_are_charged_gross_and_the_invoice_matches_the_ledger(app, ad
     assert "VAT included" in body
 
 
-def test_the_deposit_carries_no_vat_and_a_change_charges_the_gross_difference(app):
+def test_the_deposit_carries_no_vat_and_a_change_charges_the_gross_difference(app, admin_client):
     net_policy()
     order_id, _ = place("9.50", deposit="200.00")
     view = ledger(order_id)
@@ -147,6 +148,15 @@ def test_the_deposit_carries_no_vat_and_a_change_charges_the_gross_difference(ap
     assert view.accounts["rental"].charged.amount == Decimal("45.22")
     [line] = BookingFacade().get_order(order_id).lines
     db.session.rollback()
+    # The change's preview (Booking's net totals) says they are before VAT.
+    code, body = post(
+        admin_client,
+        f"/admin/reservations/{line.id}/change",
+        step="preview",
+        **form_of(TimeRange(tomorrow_at(9), tomorrow_at(15)), 1),
+    )
+    assert code == 200 and "+€19.00 more" in body
+    assert "The totals are before VAT: you pay them plus 19 % VAT." in body
     BookingFacade().change_reservation(
         ChangeReservation(line.id, TimeRange(tomorrow_at(9), tomorrow_at(15)), 1)
     )  # 6 h: €57.00 net → €67.83
