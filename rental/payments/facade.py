@@ -65,6 +65,12 @@ def ledger_commands(session: Session | None = None) -> LedgerCommands:
     )
 
 
+def _paid_as(policy: PaymentPolicy, total: Money) -> Money:
+    """Booking's total as the ledger holds it: under a net policy rounded, then with the VAT
+    added (PaymentPolicy.gross); as it is otherwise."""
+    return policy.gross(total.rounded()) if policy.adds_vat else total
+
+
 def _positive(amount: object) -> bool:
     try:
         return amount > 0  # type: ignore[operator]
@@ -97,7 +103,7 @@ class PaymentsFacade:
         the charge both use. `total` is Booking's (net under a net policy): the fee is taken
         from what the customer pays (PaymentPolicy.gross), as the ledger charges it."""
         policy = self.get_policy()
-        return cancellation_quote(policy, policy.gross(total.rounded()), start, now)
+        return cancellation_quote(policy, _paid_as(policy, total), start, now)
 
     def part_cancellation_quote(
         self, order_id: str, part: Money, order: Money, start: datetime, now: datetime
@@ -109,8 +115,8 @@ class PaymentsFacade:
         out on what the customer pays (PaymentPolicy.gross), as the ledger holds it."""
         charged = fees_charged(LedgerRepository(db.session()).get(order_id), part.currency)
         policy = self.get_policy()
-        gross_part = policy.gross(part.rounded())
-        gross_order = gross_part if part >= order else policy.gross(order.rounded())
+        gross_part = _paid_as(policy, part)
+        gross_order = gross_part if part >= order else _paid_as(policy, order)
         return part_quote(policy, gross_part, gross_order, start, now, charged)
 
     def cancellation_terms(self, start: datetime, currency: str) -> tuple[str, datetime | None]:
