@@ -43,6 +43,7 @@ def order_for_invoice(order_id: str) -> OrderForInvoice | None:
                     quantity=line.quantity,
                     amount=line.amount + r.total,
                     line_ids=(*line.line_ids, r.id),
+                    line_amounts=(*line.line_amounts, r.total),
                 )
                 continue
             kits[r.kit_id] = len(lines)
@@ -53,6 +54,7 @@ def order_for_invoice(order_id: str) -> OrderForInvoice | None:
                     quantity=r.kit_quantity or r.quantity,
                     amount=r.total,
                     line_ids=(r.id,),
+                    line_amounts=(r.total,),
                 )
             )
         else:
@@ -79,6 +81,7 @@ def order_for_invoice(order_id: str) -> OrderForInvoice | None:
                 quantity=x.quantity,
                 amount=Money(x.amount.amount, x.amount.currency).rounded(),
                 line_ids=x.line_ids,
+                line_amounts=x.line_amounts,
             )
             for x in lines
         ),

@@ -34,7 +34,7 @@ from rental.payments.domain.cancellation import (
     describe_fee,
     free_until,
 )
-from rental.payments.domain.late_fee import LateFee, LateFeeDecision
+from rental.payments.domain.late_fee import LateFee, LateFeeDecision, including_vat
 from rental.payments.domain.part_cancellation import fees_charged, part_quote
 from rental.payments.domain.policy import PaymentPolicy
 from rental.payments.infrastructure.damage_photos import damage_photo_files
@@ -58,8 +58,17 @@ _POLICY = "payments.policy"
 
 def ledger_commands(session: Session | None = None) -> LedgerCommands:
     return LedgerCommands(
-        LedgerRepository(session or db.session()), clock=utcnow, record=outbox.record
+        LedgerRepository(session or db.session()),
+        clock=utcnow,
+        record=outbox.record,
+        policy=PaymentsFacade().get_policy,
     )
+
+
+def _paid_as(policy: PaymentPolicy, total: Money) -> Money:
+    """Booking's total as the ledger holds it: under a net policy rounded, then with the VAT
+    added (PaymentPolicy.gross); as it is otherwise."""
+    return policy.gross(total.rounded()) if policy.adds_vat else total
 
 
 def _positive(amount: object) -> bool:
@@ -91,17 +100,24 @@ class PaymentsFacade:
     def cancellation_quote(self, total: Money, start: datetime, now: datetime) -> CancellationQuote:
         """What cancelling a confirmed rental of `total` starting at `start` costs at `now`,
         by the shop's policy (domain/cancellation.py): the one rule the pages' preview and
-        the charge both use."""
-        return cancellation_quote(self.get_policy(), total, start, now)
+        the charge both use. `total` is Booking's (net under a net policy): the fee is taken
+        from what the customer pays (PaymentPolicy.gross), as the ledger charges it."""
+        policy = self.get_policy()
+        return cancellation_quote(policy, _paid_as(policy, total), start, now)
 
     def part_cancellation_quote(
         self, order_id: str, part: Money, order: Money, start: datetime, now: datetime
     ) -> CancellationQuote:
         """What taking `part` out of the order (its confirmed lines total `order`, the part
         included; part == order: the rest is cancelled) costs at `now`, counting the
-        cancellation fees the order was charged already (domain/part_cancellation.py)."""
+        cancellation fees the order was charged already (domain/part_cancellation.py).
+        `part` and `order` are Booking's totals (net under a net policy): the fee is worked
+        out on what the customer pays (PaymentPolicy.gross), as the ledger holds it."""
         charged = fees_charged(LedgerRepository(db.session()).get(order_id), part.currency)
-        return part_quote(self.get_policy(), part, order, start, now, charged)
+        policy = self.get_policy()
+        gross_part = _paid_as(policy, part)
+        gross_order = gross_part if part >= order else _paid_as(policy, order)
+        return part_quote(policy, gross_part, gross_order, start, now, charged)
 
     def cancellation_terms(self, start: datetime, currency: str) -> tuple[str, datetime | None]:
         """The policy's fee in words and the moment it starts to apply for a rental starting
@@ -152,8 +168,11 @@ class PaymentsFacade:
         """The late fee for units of the type due back at `due_at` and back at `returned`
         (one moment per unit), from its rate card and the shop's grace period; None when
         none is late beyond the grace, or the type has no rate card."""
-        grace = self.get_policy().overdue_grace
-        return propose(PricingFacade(), equipment_type_id, due_at, returned, grace, timezone)
+        policy = self.get_policy()
+        fee = propose(
+            PricingFacade(), equipment_type_id, due_at, returned, policy.overdue_grace, timezone
+        )
+        return including_vat(fee, policy)  # a net rate card: what the customer pays
 
     def settle_late_fee(self, command: SettleLateFee) -> LateFeeDecision:
         """Charge (a LATE_FEE charge on the rental account) or waive a line's late fee, once

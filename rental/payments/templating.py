@@ -4,12 +4,13 @@ booking pages; `deposit_panel(order_id)` — the deposit part of the staff "Mone
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask import Flask
 
 from rental.payments.card_provider import card_provider
-from rental.payments.domain.due import DueItem, what_is_due
+from rental.payments.domain.due import DueItem, price_vat_note, vat_statement, what_is_due
 from rental.payments.domain.ledger import METHOD_LABELS, DepositState
 from rental.payments.facade import PaymentsFacade
 from rental.shared.images import StoredImage
@@ -25,8 +26,24 @@ class DepositPanel:
     methods: dict[str, str]
 
 
-def payments_due(total: Money, deposit: Money | None = None) -> list[DueItem]:
-    return what_is_due(PaymentsFacade().get_policy(), total, deposit)
+def payments_due(
+    total: Money, deposit: Money | None = None, lines: Iterable[Money] | None = None
+) -> list[DueItem]:
+    """`lines`: the booking lines' totals (the rental's VAT added per line, as the ledger
+    charges it, under a net policy)."""
+    return what_is_due(PaymentsFacade().get_policy(), total, deposit, lines)
+
+
+def payments_vat() -> dict[str, str]:
+    """What the pages say about VAT: `statement` under the amounts due ('Prices include
+    19 % VAT.'), `price_note` next to a net quote's total ('plus 19 % VAT'), `charge_label`
+    for staff's charge amount ('incl. VAT' when the shop charges VAT)."""
+    policy = PaymentsFacade().get_policy()
+    return {
+        "statement": vat_statement(policy),
+        "price_note": price_vat_note(policy),
+        "charge_label": "incl. VAT" if policy.charges_vat else "",
+    }
 
 
 def deposit_panel(order_id: str) -> DepositPanel | None:
@@ -46,5 +63,6 @@ def deposit_panel(order_id: str) -> DepositPanel | None:
 
 def init_templating(app: Flask) -> None:
     app.add_template_global(payments_due)
+    app.add_template_global(payments_vat)
     app.add_template_global(deposit_panel)
     app.add_template_global(card_provider, "card_payments")

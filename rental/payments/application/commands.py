@@ -37,6 +37,7 @@ from rental.payments.domain.ledger import (
     check_amount,
 )
 from rental.payments.domain.part_cancellation import fee_to_charge
+from rental.payments.domain.policy import PaymentPolicy
 from rental.payments.infrastructure.repositories import LedgerRepository
 from rental.shared.errors import (
     ConflictError,
@@ -46,6 +47,7 @@ from rental.shared.errors import (
     ensure_confirmed,
 )
 from rental.shared.events import Event
+from rental.shared.money import Money
 
 Record = Callable[[Event], None]
 Clock = Callable[[], datetime]
@@ -120,11 +122,19 @@ class LedgerCommands:
         clock: Clock,
         record: Record,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        policy: Callable[[], PaymentPolicy] = PaymentPolicy,
     ) -> None:
         self.ledgers = ledgers
         self.clock = clock
         self.record = record
         self.new_id = new_id
+        self.policy = policy
+
+    def _rental(self, event: ReservationEvent) -> Money:
+        """The line's rental as the ledger charges it: what the customer pays (a net booking
+        total with the policy's VAT added: PaymentPolicy.gross). The deposit is not converted:
+        it is not a supply and carries no VAT."""
+        return self.policy().gross(event.total.rounded())
 
     # --- staff -----------------------------------------------------------------------------
 
@@ -261,7 +271,7 @@ class LedgerCommands:
             entries.append(
                 ledger.add_charge(
                     entry_id=self.new_id(),
-                    amount=event.total.rounded().amount,
+                    amount=self._rental(event).amount,
                     account=Account.RENTAL,
                     category=Category.RENTAL,
                     reason=f"Rental {event.reference}",
@@ -294,7 +304,7 @@ class LedgerCommands:
         line = event.reservation_id
         if ledger.line_charged(line) and event.sequence <= ledger.line_sequence(line):
             return  # an older event than what the ledger already holds for the line
-        new_total = event.total.rounded()
+        new_total = self._rental(event)
         difference = new_total - ledger.line_total(line)
         at = self.clock()
         entries: list[Entry] = []

@@ -35,6 +35,7 @@ from rental.payments.domain.invoices import (
     compute_tax,
     ensure_invoiceable,
     format_number,
+    gross_lines,
     invoice_lines,
     same_lines,
 )
@@ -122,6 +123,7 @@ class InvoiceCommands:
 
     def _draft_lines(self, order: OrderForInvoice) -> tuple[DocumentLine, ...]:
         ledger = self.ledgers.get(order.order_id)
+        order = gross_lines(order, self.c.policy())
         return invoice_lines(order, _extras(ledger), self.c.describe_period)
 
     def issue_invoice(
@@ -151,11 +153,14 @@ class InvoiceCommands:
     def _issue(self, order: OrderForInvoice, actor: str, now: datetime, today: date) -> Document:
         policy = self.c.policy()
         ledger = self.ledgers.get(order.order_id)
-        lines = invoice_lines(order, _extras(ledger), self.c.describe_period)
+        # Lines as the customer pays them (a net policy's VAT added per booking line, as the
+        # ledger charged them; the ledger's extras are kept gross): the VAT is taken out of
+        # that total, so net + VAT = total and total − paid = the ledger's balance.
+        lines = invoice_lines(gross_lines(order, policy), _extras(ledger), self.c.describe_period)
         tax = compute_tax(
             (x.amount for x in lines),
             rate=policy.vat_rate,
-            prices_include_vat=policy.prices_include_vat,
+            prices_include_vat=policy.prices_include_vat or policy.adds_vat,
             currency=order.currency,
         )
         sequence = self.documents.take_number(DocumentKind.INVOICE, today.year)
@@ -387,7 +392,9 @@ class InvoiceQueries:
         refusal = ""
         if order is not None and state is not None and order.invoiceable:
             draft = invoice_lines(
-                order, _extras(self.ledgers.get(order_id)), self.c.describe_period
+                gross_lines(order, self.c.policy()),
+                _extras(self.ledgers.get(order_id)),
+                self.c.describe_period,
             )
             out_of_date = not same_lines(state.invoice.lines, draft)
         if state is None and order is not None:

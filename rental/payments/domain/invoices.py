@@ -9,11 +9,12 @@ may also credit part of an invoice (a refund). Pure rules: no Flask, no SQLAlche
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
+from rental.payments.domain.policy import PaymentPolicy
 from rental.shared.errors import ConflictError, ValidationError
 from rental.shared.money import Money, minor_units
 from rental.shared.time_range import TimeRange
@@ -119,6 +120,9 @@ class OrderLineForInvoice:
     quantity: int
     amount: Money
     line_ids: tuple[str, ...] = ()
+    # Each booking line's own total (a kit: its components'), as the ledger charges them one
+    # by one: a net policy's VAT is added per line (`gross_lines`). Empty: `amount` is one line.
+    line_amounts: tuple[Money, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +238,24 @@ def ensure_invoiceable(order: OrderForInvoice) -> None:
             f"Order {order.reference} is not confirmed yet: an invoice is issued once the "
             "booking is confirmed."
         )
+
+
+def gross_lines(order: OrderForInvoice, policy: PaymentPolicy) -> OrderForInvoice:
+    """The order with its lines' amounts as the customer pays them. Under a net policy
+    Booking's amounts are net while the ledger charges each booking line's gross
+    (PaymentPolicy.gross, rounded per line): the invoice takes the same amounts, so its total is
+    what the ledger charged for them and its balance the ledger's. Unchanged otherwise."""
+    if not policy.adds_vat:
+        return order
+    lines = tuple(
+        replace(
+            line,
+            amount=policy.gross_total(line.line_amounts or (line.amount,), order.currency),
+            line_amounts=(),
+        )
+        for line in order.lines
+    )
+    return replace(order, lines=lines)
 
 
 def invoice_lines(

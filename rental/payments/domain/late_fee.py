@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from rental.payments.domain.policy import PaymentPolicy
 from rental.shared.money import Money
 from rental.shared.time_range import TimeRange
 
@@ -51,13 +52,24 @@ class LateFee:
     late_by: timedelta  # the latest unit's lateness past the planned end
     units: int  # units charged (those back after the grace)
     lines: tuple[str, ...]  # how the rate card priced it: "2 hours × €10.00"
+    vat: str = ""  # net rate cards: the VAT added to the amount ("19 %"; `including_vat`)
 
     @property
     def description(self) -> str:
-        """'1 h 5 min late (2 units): 2 hours × €10.00 × 2 units, from the rate card'."""
+        """'1 h 5 min late (2 units): 2 hours × €10.00 × 2 units, from the rate card'
+        (net rate cards: '…, from the rate card, plus 19 % VAT')."""
         units = f" ({self.units} units)" if self.units > 1 else ""
         priced = "; ".join(self.lines)
-        return f"{describe_lateness(self.late_by)} late{units}: {priced}, from the rate card"
+        vat = f", plus {self.vat} VAT" if self.vat else ""
+        return f"{describe_lateness(self.late_by)} late{units}: {priced}, from the rate card{vat}"
+
+
+def including_vat(fee: LateFee | None, policy: PaymentPolicy) -> LateFee | None:
+    """The fee as the customer pays it: priced from a net rate card, the policy's VAT is
+    added (PaymentPolicy.gross); unchanged under a gross policy or without VAT."""
+    if fee is None or not policy.adds_vat:
+        return fee
+    return replace(fee, amount=policy.gross(fee.amount), vat=policy.vat_percent)
 
 
 def late_fee(

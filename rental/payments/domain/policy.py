@@ -5,13 +5,14 @@ deposit required, no VAT, free cancellation, 30 minutes' grace)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from enum import StrEnum
 
 from rental.shared.errors import ValidationError
+from rental.shared.money import Money
 from rental.shared.parsing import parse_decimal, parse_int
 
 MAX_VAT_ID = 40
@@ -78,6 +79,37 @@ class PaymentPolicy:
     @property
     def charges_vat(self) -> bool:
         return self.vat_rate > 0
+
+    @property
+    def adds_vat(self) -> bool:
+        """Rate cards are net and VAT is charged: Booking's amounts are net, and Payments
+        adds the VAT where they enter the ledger (the ledger is kept in what the customer
+        pays)."""
+        return not self.prices_include_vat and self.vat_rate > 0
+
+    @property
+    def vat_percent(self) -> str:
+        """The rate as printed: '19 %', '7.7 %'."""
+        return f"{self.vat_rate.normalize():f} %"
+
+    def gross(self, money: Money) -> Money:
+        """What the customer pays for a booking amount (a rate card's price, a booking line's
+        total): under a net policy net × (100 + rate) / 100, rounded half-up to the currency's
+        decimals; the amount itself (unchanged) under a gross policy or a rate of 0. The one
+        rule by which net amounts enter the ledger, the invoice and the customer's pages."""
+        if not self.adds_vat:
+            return money
+        return Money(
+            money.amount * (Decimal(100) + self.vat_rate) / Decimal(100), money.currency
+        ).rounded()
+
+    def gross_total(self, amounts: Iterable[Money], currency: str) -> Money:
+        """The sum of the amounts' gross, each rounded first (as the ledger charges them:
+        one charge per booking line), so the sum matches the ledger to the cent."""
+        total = Money.zero(currency)
+        for amount in amounts:
+            total = total + self.gross(amount.rounded())
+        return total
 
 
 def _choice(enum: type[StrEnum], raw: str | None, field: str, label: str) -> StrEnum:
