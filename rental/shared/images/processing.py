@@ -116,6 +116,9 @@ def _too_many_pixels(limits: ImageLimits) -> str:
 
 
 def _decode(data: bytes, limits: ImageLimits, field: str) -> Image.Image:
+    # WeasyPrint (invoice PDFs) switches Pillow to accepting cut-off files for the whole
+    # process when it is imported; an upload must still be refused when it is cut off.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
         with Image.open(io.BytesIO(data), formats=FORMATS) as probe:
             width, height = probe.size  # from the header: nothing decoded yet

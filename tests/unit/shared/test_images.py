@@ -96,6 +96,16 @@ def test_a_truncated_file_is_refused():
         assert "could not be read completely" in refused(data[: len(data) // 2])
 
 
+def test_a_truncated_file_is_refused_after_weasyprint_was_loaded():
+    """Rendering an invoice PDF loads WeasyPrint, which lets Pillow accept cut-off files for
+    the whole process: uploads must be refused all the same."""
+    import weasyprint  # noqa: F401 - imported for what it does to Pillow
+
+    for format_name in ("PNG", "JPEG"):
+        data = image_bytes(800, 600, format_name)
+        assert "could not be read completely" in refused(data[: len(data) // 2])
+
+
 def test_svg_with_script_is_refused():
     assert "SVG" in refused(SVG_WITH_SCRIPT, "drawing.svg")
     assert "SVG" in refused(b"\xef\xbb\xbf  " + SVG_WITH_SCRIPT, "photo.png")
