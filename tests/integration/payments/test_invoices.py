@@ -428,12 +428,18 @@ def test_sixteen_parallel_issues_get_numbers_1_to_16_without_gap_or_duplicate(wi
 
         def release() -> None:
             # Each issuer waits for the row (or the uncommitted row the holder inserted): a
-            # lock not granted in pg_locks, which is live (pg_stat_activity is a snapshot).
+            # lock not granted in pg_locks, counted for this test's database only (other
+            # tests and processes may share the server). pg_stat_activity is read afresh in
+            # each transaction, hence the rollback after every poll.
             waiting = 0
             with db.engine.connect() as probe:
                 for _ in range(3000):
                     waiting = probe.execute(
-                        text("SELECT count(DISTINCT pid) FROM pg_locks WHERE NOT granted")
+                        text(
+                            "SELECT count(DISTINCT l.pid) FROM pg_locks l "
+                            "JOIN pg_stat_activity a ON a.pid = l.pid "
+                            "WHERE NOT l.granted AND a.datname = current_database()"
+                        )
                     ).scalar_one()
                     probe.rollback()
                     if waiting >= 16:
