@@ -150,12 +150,12 @@ class InvoiceCommands:
         else:
             if order is None:
                 raise NotFoundError("There is no such order.")
+            ensure_invoiceable(order)  # first: a cancelled order's live invoice is its fees'
             if live is not None:
                 raise ConflictError(
                     f"Order {order.reference} already has invoice {live.invoice.number}. "
                     "Re-issue it if the order changed."
                 )
-            ensure_invoiceable(order)
         return self._issue(order, actor, now, today)
 
     def _issue(
