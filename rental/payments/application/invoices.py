@@ -409,6 +409,8 @@ class OrderDocuments:
     out_of_date: bool  # the live invoice no longer says what the order is
     can_issue: bool  # staff may issue an invoice now (none live, order confirmed)
     refusal: str  # why not, when the order has none and cannot have one now
+    # The live invoice is a cancelled order's fee invoice (its charges; not re-issued by staff).
+    fee_invoice: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -454,6 +456,7 @@ class InvoiceQueries:
             out_of_date=out_of_date,
             can_issue=state is None and order is not None and not refusal,
             refusal=refusal,
+            fee_invoice=state is not None and is_fee_invoice(state.invoice),
         )
 
     def search(

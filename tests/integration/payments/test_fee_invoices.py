@@ -244,9 +244,11 @@ def test_an_item_taken_out_in_the_window_puts_its_fee_on_the_reissued_invoice(ap
     assert note.total.amount == Decimal("90.00")  # the re-issued invoice, credited in full
 
 
-def test_the_fee_invoice_pdf_renders(admin_client):
-    _, order_id = cancelled_in_the_window()
+def test_the_fee_invoice_pdf_renders_and_the_panel_offers_no_reissue(admin_client):
+    rid, order_id = cancelled_in_the_window()
     drain()
+    panel = admin_client.get(f"/admin/reservations/{rid}").get_data(as_text=True)
+    assert "the charges of the cancelled order" in panel and "reissue-invoice" not in panel
     fee_invoice = documents(order_id).documents[-1]
     response = admin_client.get(f"/admin/invoices/{fee_invoice.id}/pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
