@@ -8,10 +8,11 @@ invoice (in either order too); the fee invoice's PDF renders."""
 
 from __future__ import annotations
 
+import threading
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Text, cast, select
+from sqlalchemy import Text, cast, select, text
 
 from rental.booking import BookingFacade, OrderLine
 from rental.extensions import db
@@ -154,6 +155,66 @@ def test_the_default_drain_settles_too_and_numbers_stay_gapless(app):
     invoice, note, fee_invoice = documents(order_id).documents
     assert int(fee_invoice.number[-6:]) == int(invoice.number[-6:]) + 1
     assert note.number.startswith("CN-")
+
+
+def test_both_settlements_at_once_settle_once(app, backend):
+    """PostgreSQL: the invoices' subscriber of the cancellation and the fee's subscriber run at
+    the same moment in two workers. A third session holds the invoice series until both wait
+    for it; then they take turns, and the second finds the order settled."""
+    if backend != "postgresql":
+        pytest.skip("SQLite serialises every write transaction: this window cannot open there")
+    _, order_id = cancelled_in_the_window()
+    assert deliver(LEDGER, "ReservationCancelled") == 1  # the fee charged, ChargeAdded recorded
+    year = documents(order_id).documents[0].year
+    connection = db.engine.connect()
+    transaction = connection.begin()
+    connection.execute(
+        text(
+            "SELECT last FROM payments_document_counters WHERE series = 'INV' AND year = :y "
+            "FOR UPDATE"
+        ),
+        {"y": year},
+    )
+    errors: list[BaseException] = []
+
+    def worker(handler: str, event_type: str) -> None:
+        with app.app_context():
+            try:
+                assert deliver(handler, event_type) == 1
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [
+        threading.Thread(target=worker, args=(INVOICES, "ReservationCancelled"), daemon=True),
+        threading.Thread(target=worker, args=(FEE, "ChargeAdded"), daemon=True),
+    ]
+    for thread in threads:
+        thread.start()
+    waiting = 0
+    try:
+        for _ in range(1200):  # until both wait for the held row (a condition, not a guess)
+            # This session is in a transaction: drop its cached statistics to see them anew.
+            connection.execute(text("SELECT pg_stat_clear_snapshot()"))
+            waiting = connection.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'"
+                )
+            ).scalar_one()
+            if waiting >= 2:
+                break
+            connection.execute(text("SELECT pg_sleep(0.05)"))
+    finally:
+        transaction.commit()  # the settlements take turns from here
+        connection.close()
+        for thread in threads:
+            thread.join(120)
+    assert waiting >= 2, "both settlements must have waited for the invoice series"
+    assert not any(t.is_alive() for t in threads) and not errors, errors
+    drain()
+    check_settled(order_id)
 
 
 def test_a_free_cancellation_issues_no_fee_invoice(app):
