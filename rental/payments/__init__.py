@@ -38,6 +38,8 @@ Layout (the shape every module has, docs/architecture.md):
     domain/invoices.py           Document, gapless numbers, VAT (compute_tax), credit rules
     application/invoices.py      InvoiceCommands (issue, credit, reissue, reconcile), queries
     application/invoice_handlers.py  issue on ReservationConfirmed, reconcile on Cancelled/Changed
+    domain/fee_invoices.py       a cancelled order's settlement: invoice credited, fee invoiced
+    application/fee_invoice_handlers.py  reconcile on the ledger's ChargeAdded / EntryReversed
     infrastructure/invoices.py   DocumentEntity (frozen), counters per series and year
     invoice_web.py               /admin/invoices (list, CSV, page, PDF) and the panel's actions
 """

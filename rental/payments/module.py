@@ -8,6 +8,7 @@ from flask import Flask
 from rental.inventory import register_overdue_grace
 from rental.payments import cashup_web, deposits_web, invoice_web, web
 from rental.payments.application.event_handlers import subscribe_all
+from rental.payments.application.fee_invoice_handlers import subscribe_fee_invoices
 from rental.payments.application.invoice_handlers import subscribe_invoices
 from rental.payments.demo import seed_policy
 from rental.payments.infrastructure.damage_photos import init_damage_photos
@@ -49,6 +50,7 @@ def init_app(app: Flask) -> None:
     register_seeder("payment policy", seed_policy)
     # Invoices and credit notes (rental/payments/invoice_*.py).
     subscribe_invoices(lambda: _invoices().commands(), lambda: _invoices().policy())
+    subscribe_fee_invoices(lambda: _invoices().commands())  # a cancelled order's fee invoice
     app.register_blueprint(invoice_web.bp)
     register_admin_nav(app, "Invoices", "invoices_admin.list_documents", order=91.5)
     app.jinja_env.globals["order_documents"] = lambda order_id: _invoices().documents_for_order(

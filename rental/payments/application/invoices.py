@@ -10,7 +10,9 @@ taken invoices first, then credit notes, so two commands never wait for each oth
 Decision (documented in docs/architecture.md): an issued document never changes. When the
 order changes after its invoice (a line cancelled, its period or quantity changed) Booking's
 event makes Payments `reconcile`: a credit note for what is left of the invoice and a new
-invoice with the order as it is now; a cancelled order gets only the credit note. Charges staff
+invoice with the order as it is now; a cancelled order gets the credit note and, when charges
+are left on its ledger (a cancellation fee), a fee invoice of those (domain/fee_invoices.py,
+also run on the ledger's own `ChargeAdded`: application/fee_invoice_handlers.py). Charges staff
 add later (damage, late fee) are offered to staff as "Re-issue the invoice" on the Money panel
 (the panel says the invoice is out of date)."""
 
@@ -23,6 +25,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from rental.contracts.invoices import CreditNoteIssued, InvoiceIssued
+from rental.payments.domain.fee_invoices import charge_lines, is_fee_invoice, settle_cancelled
 from rental.payments.domain.invoices import (
     Document,
     DocumentKind,
@@ -41,6 +44,7 @@ from rental.payments.domain.invoices import (
 )
 from rental.payments.domain.ledger import (
     CATEGORY_LABELS,
+    Category,
     Ledger,
 )
 from rental.payments.domain.policy import PaymentPolicy, RentalDue
@@ -78,12 +82,18 @@ def _extras(ledger: Ledger | None) -> list[ExtraCharge]:
     if ledger is None:
         return []
     return [
-        ExtraCharge(
-            description=f"{CATEGORY_LABELS[e.category]}: {e.reason}" if e.reason else "Charge",
-            amount=e.amount,
-        )
+        ExtraCharge(description=_describe(e.category, e.reason), amount=e.amount)
         for e in ledger.extra_charges()
     ]
+
+
+def _describe(category: Category, reason: str) -> str:
+    """ "Damage: Scratch"; a reason that names its category already ("Cancellation fee
+    RK-…") as it is."""
+    if not reason:
+        return "Charge"
+    label = CATEGORY_LABELS[category]
+    return reason if reason.lower().startswith(label.lower()) else f"{label}: {reason}"
 
 
 def _paid(ledger: Ledger | None, currency: str) -> Money:
@@ -142,21 +152,33 @@ class InvoiceCommands:
         else:
             if order is None:
                 raise NotFoundError("There is no such order.")
+            ensure_invoiceable(order)  # first: a cancelled order's live invoice is its fees'
             if live is not None:
                 raise ConflictError(
                     f"Order {order.reference} already has invoice {live.invoice.number}. "
                     "Re-issue it if the order changed."
                 )
-            ensure_invoiceable(order)
         return self._issue(order, actor, now, today)
 
-    def _issue(self, order: OrderForInvoice, actor: str, now: datetime, today: date) -> Document:
+    def _issue(
+        self,
+        order: OrderForInvoice,
+        actor: str,
+        now: datetime,
+        today: date,
+        lines: tuple[DocumentLine, ...] | None = None,
+    ) -> Document:
+        """The order's invoice: its booking lines and charges — or only `lines` (a fee
+        invoice)."""
         policy = self.c.policy()
         ledger = self.ledgers.get(order.order_id)
-        # Lines as the customer pays them (a net policy's VAT added per booking line, as the
-        # ledger charged them; the ledger's extras are kept gross): the VAT is taken out of
-        # that total, so net + VAT = total and total − paid = the ledger's balance.
-        lines = invoice_lines(gross_lines(order, policy), _extras(ledger), self.c.describe_period)
+        if lines is None:
+            # Lines as the customer pays them (a net policy's VAT added per booking line, as
+            # the ledger charged them; the ledger's extras are kept gross): the VAT is taken
+            # out of that total, so net + VAT = total and total − paid = the ledger's balance.
+            lines = invoice_lines(
+                gross_lines(order, policy), _extras(ledger), self.c.describe_period
+            )
         tax = compute_tax(
             (x.amount for x in lines),
             rate=policy.vat_rate,
@@ -328,24 +350,56 @@ class InvoiceCommands:
         self.reconcile(order_id)
 
     def reconcile(self, order_id: str) -> None:
-        """After Booking cancelled or changed a line: a cancelled order's invoice is credited;
-        an invoice that no longer says what the order is is credited and issued anew. Nothing
-        when the order has no live invoice or the invoice still fits (a redelivery)."""
+        """After Booking cancelled or changed a line: a cancelled order is settled (its
+        invoice credited, its fee invoiced: `_settle_cancelled`); an invoice that no longer
+        says what the order is is credited and issued anew. Nothing when the order has no live
+        invoice or the invoice still fits (a redelivery)."""
         now, today = self._today()
         self.documents.lock_series(DocumentKind.INVOICE, today.year)
         self.documents.lock_series(DocumentKind.CREDIT_NOTE, today.year)
-        live = self._live(order_id)
         order = self.c.order(order_id)
-        if live is None or order is None:
+        if order is None:
             return
         if order.cancelled:
-            self._credit(live, None, "Order cancelled", AUTOMATIC, now, today)
+            self._settle_cancelled(order, now, today)
             return
-        if not order.invoiceable:
+        live = self._live(order_id)
+        if live is None or not order.invoiceable:
             return
         if not same_lines(live.invoice.lines, self._draft_lines(order)):
             self._credit(live, None, "The order changed: invoice re-issued", AUTOMATIC, now, today)
             self._issue(order, AUTOMATIC, now, today)
+
+    def _settle_cancelled(self, order: OrderForInvoice, now: datetime, today: date) -> None:
+        """A cancelled order (domain/fee_invoices.py): its booking invoice credited in full,
+        and the charges left on its ledger (the cancellation fee, ...) on one fee invoice.
+        Whichever of Booking's cancellation and the ledger's fee charge is handled second
+        completes it; a redelivery finds it settled and issues nothing."""
+        live = [s for s in self.documents.invoice_states(order.order_id) if s.live]
+        charges = charge_lines(_extras(self.ledgers.get(order.order_id)))
+        plan = settle_cancelled(live, charges)
+        for state in plan.credit:
+            reason = "Order cancelled"
+            if is_fee_invoice(state.invoice):
+                reason = (
+                    "The charges changed: fee invoice re-issued"
+                    if plan.fee_lines
+                    else "The charges were reversed"
+                )
+            self._credit(state, None, reason, AUTOMATIC, now, today)
+        if plan.fee_lines:
+            self._issue(order, AUTOMATIC, now, today, lines=plan.fee_lines)
+
+    def on_ledger_charge(self, order_id: str, *, cancellation_fee: bool) -> None:
+        """The ledger charged (or reversed) something beside the booking lines. A
+        cancellation fee reconciles the order's invoices (the fee of a cancelled order goes on
+        its fee invoice, of an item taken out on the re-issued invoice); any other charge only
+        when the order is cancelled (staff re-issue a live order's invoice themselves)."""
+        if not cancellation_fee:
+            order = self.c.order(order_id)
+            if order is None or not order.cancelled:
+                return
+        self.reconcile(order_id)
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -362,6 +416,8 @@ class OrderDocuments:
     out_of_date: bool  # the live invoice no longer says what the order is
     can_issue: bool  # staff may issue an invoice now (none live, order confirmed)
     refusal: str  # why not, when the order has none and cannot have one now
+    # The live invoice is a cancelled order's fee invoice (its charges; not re-issued by staff).
+    fee_invoice: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -409,6 +465,7 @@ class InvoiceQueries:
             out_of_date=out_of_date,
             can_issue=state is None and order is not None and not refusal,
             refusal=refusal,
+            fee_invoice=state is not None and is_fee_invoice(state.invoice),
         )
 
     def search(

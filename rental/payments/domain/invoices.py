@@ -231,7 +231,8 @@ def ensure_invoiceable(order: OrderForInvoice) -> None:
     if order.cancelled:
         raise ConflictError(
             f"Order {order.reference} is cancelled: no invoice is issued for a cancelled order. "
-            "A cancellation fee or a refund is answered by a credit note of its invoice."
+            "Its invoice is credited and a cancellation fee is invoiced on its own, "
+            "automatically."
         )
     if not order.invoiceable:
         raise ConflictError(

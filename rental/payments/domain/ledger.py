@@ -218,14 +218,15 @@ class Ledger:
     def extra_charges(self) -> list[Entry]:
         """The live charges that are neither a booking line's nor a deposit held: late fees,
         damage (also what was kept from the deposit for it), cancellation fees, adjustments —
-        what an invoice lists beside the order's lines."""
+        what an invoice lists beside the order's lines. A cancellation fee carries the
+        cancelled line (so a redelivery charges it once) but is no booking line's charge."""
         reversed_ids = {e.reverses for e in self.entries if e.reverses}
         return [
             e
             for e in self.entries
             if e.kind == EntryKind.CHARGE
             and e.category != Category.DEPOSIT
-            and not e.line_id
+            and (not e.line_id or e.category == Category.CANCELLATION_FEE)
             and not e.reverses
             and e.id not in reversed_ids
         ]
