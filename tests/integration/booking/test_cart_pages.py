@@ -281,8 +281,9 @@ def test_the_cart_page_costs_a_bounded_number_of_statements(visitor, shop):
     with statements() as seen:
         assert visitor.client.get("/cart").status_code == 200
     # the types (1), the kit (1), the rate cards (1), the fleets (1), the reservations (1),
-    # the shop's settings (1): the same for 2 type lines as for 20
-    assert len(seen) <= 6, explain(seen)
+    # the payment policy (1: whether the totals include VAT), the shop's settings (1): the
+    # same for 2 type lines as for 20
+    assert len(seen) <= 7, explain(seen)
 
 
 def test_switching_to_hours_keeps_the_days_and_back(visitor, shop):

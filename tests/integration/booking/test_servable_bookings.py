@@ -29,6 +29,7 @@ from rental.inventory import (
     ScheduleMaintenance,
     SetTurnaround,
 )
+from rental.shared.db import unit_of_work
 from rental.shared.errors import ConflictError, NeedsConfirmation, ValidationError
 from rental.shared.outbox import OutboxProcessor
 from rental.shared.time_range import TimeRange, utcnow
@@ -89,28 +90,30 @@ def free(type_id: str, p: TimeRange) -> int:
 
 def into_the_past(rid: str, *, ended: float | None = None, started: float | None = None):
     """Move a booking (and what Inventory knows of it) back in time so that it ended (or
-    started) that many hours ago: time passing, for a test that cannot wait for it."""
+    started) that many hours ago: time passing, for a test that cannot wait for it. One unit
+    of work: on SQLite it takes the write lock before reading, so a worker writing meanwhile
+    (end-to-end tests) makes it wait instead of failing with "database is locked"."""
     from rental.booking.infrastructure.entities import ReservationEntity
     from rental.inventory.infrastructure.entities import (
         AllocationEntity,
         FollowedReservationEntity,
     )
 
-    booked = db.session.get(ReservationEntity, rid)
-    now = utcnow()
-    if ended is not None:
-        shift = booked.end_at - (now - timedelta(hours=ended))
-    else:
-        shift = booked.start_at - (now - timedelta(hours=started or 0))
-    for entity, start, end, key in (
-        (ReservationEntity, "start_at", "end_at", "id"),
-        (AllocationEntity, "starts_at", "ends_at", "reservation_id"),
-        (FollowedReservationEntity, "starts_at", "ends_at", "reservation_id"),
-    ):
-        for row in db.session.scalars(select(entity).where(getattr(entity, key) == rid)):
-            setattr(row, start, getattr(row, start) - shift)
-            setattr(row, end, getattr(row, end) - shift)
-    db.session.commit()
+    with unit_of_work():
+        booked = db.session.get(ReservationEntity, rid)
+        now = utcnow()
+        if ended is not None:
+            shift = booked.end_at - (now - timedelta(hours=ended))
+        else:
+            shift = booked.start_at - (now - timedelta(hours=started or 0))
+        for entity, start, end, key in (
+            (ReservationEntity, "start_at", "end_at", "id"),
+            (AllocationEntity, "starts_at", "ends_at", "reservation_id"),
+            (FollowedReservationEntity, "starts_at", "ends_at", "reservation_id"),
+        ):
+            for row in db.session.scalars(select(entity).where(getattr(entity, key) == rid)):
+                setattr(row, start, getattr(row, start) - shift)
+                setattr(row, end, getattr(row, end) - shift)
 
 
 # --- 1. an allocated item is retired, damaged or sent to maintenance ----------------------------
