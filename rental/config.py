@@ -235,7 +235,7 @@ def _outbox() -> dict[str, Any]:
         "OUTBOX_MAX_BACKOFF_SECONDS": _float("OUTBOX_MAX_BACKOFF_SECONDS", 3600, minimum=backoff),
         "OUTBOX_LEASE_SECONDS": lease,
         "OUTBOX_HEARTBEAT_SECONDS": heartbeat,
-        "OUTBOX_RETENTION_DAYS": _int("OUTBOX_RETENTION_DAYS", 7, minimum=0),
+        "OUTBOX_RETENTION_DAYS": _int("OUTBOX_RETENTION_DAYS", 400, minimum=0),
     }
 
 

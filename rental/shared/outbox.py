@@ -151,7 +151,9 @@ class OutboxSettings:
     # Short, so a dead worker's messages come back soon; the heartbeat keeps a live worker's.
     lease_seconds: float = 30.0
     heartbeat_seconds: float | None = None  # None: a third of the lease
-    retention_days: int = 7  # 0 keeps processed messages for ever
+    # 400 days: longer than the loyalty window (12 months), so CRM can rebuild its projections
+    # from the retained messages (issue 13). 0 keeps processed messages for ever.
+    retention_days: int = 400
     purge_batch_size: int = 1000
     purge_max_batches: int = 50
 
@@ -170,7 +172,7 @@ class OutboxSettings:
             max_backoff_seconds=float(config.get("OUTBOX_MAX_BACKOFF_SECONDS", 3600.0)),
             lease_seconds=lease,
             heartbeat_seconds=float(heartbeat) if heartbeat else None,
-            retention_days=int(config.get("OUTBOX_RETENTION_DAYS", 7)),
+            retention_days=int(config.get("OUTBOX_RETENTION_DAYS", 400)),
         )
 
 

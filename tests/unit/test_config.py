@@ -188,3 +188,13 @@ def test_the_early_pickup_window_reaches_the_booking_policy(tmp_path, monkeypatc
     if value is not None:
         monkeypatch.setenv("BOOKING_EARLY_PICKUP_DAYS", value)
     assert BookingPolicy.from_settings(load_config(tmp_path)).early_pickup_days == days
+
+
+def test_processed_outbox_messages_are_kept_longer_than_the_loyalty_window(tmp_path, monkeypatch):
+    """The CRM rebuilds its projections (tiers expire 12 months after the last rental) from
+    the retained messages: unless the shop says otherwise they stay 400 days."""
+    from rental.shared.outbox import OutboxSettings
+
+    monkeypatch.delenv("OUTBOX_RETENTION_DAYS", raising=False)
+    assert OutboxSettings.from_config(load_config(tmp_path)).retention_days == 400
+    assert OutboxSettings().retention_days == 400
