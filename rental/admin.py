@@ -49,6 +49,7 @@ def day_window(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
 
 
 REVENUE_DAYS = 30
+HEAT_MAP_TYPES = 100  # rows of the heat-map (by name; the timeline's type list has as many)
 
 
 @bp.get("/")
@@ -116,10 +117,12 @@ def dashboard() -> Response:
 def _utilisation(booking: Any, catalog: Any, first: date, tz: tzinfo) -> dict[str, Any]:
     """The heat-map of the next UTILISATION_DAYS days: per type, the most units booked at once
     on each local day against its fleet."""
-    from rental.booking.web.staff import all_types
+    from rental.catalog import SearchEquipmentTypes
 
     days = [first + timedelta(days=i) for i in range(UTILISATION_DAYS)]
-    kinds = all_types(catalog)
+    kinds = catalog.search_equipment_types(
+        SearchEquipmentTypes(page_size=HEAT_MAP_TYPES, sort="name")
+    ).items
     if not kinds:
         return {"days": days, "rows": [], "chart": None}
     windows = [TimeRange(*day_window(day, tz)) for day in days]
@@ -157,15 +160,17 @@ def _revenue(today: date, tz: tzinfo) -> dict[str, Any]:
     }
     bars = [
         (
-            d.day.strftime("%d %b")
-            if (d.day == recent[0].day or d.day.day == 1)
-            else d.day.strftime("%d"),
+            f"{d.day.day} {d.day:%b}",
             float(d.net.amount),
             f"{d.day.strftime('%a %d %b')}: {d.net.format()}",
         )
         for d in recent
     ]
     symbol = Money.zero(currency).format().replace("0.00", "").strip()
+
+    def tick_label(value: float) -> str:
+        return f"{symbol}{value:,.0f}" if value == int(value) else f"{symbol}{value:,.2f}"
+
     compare = [
         (
             f"{months['last_label']} 1–{same_day}",
@@ -189,10 +194,8 @@ def _revenue(today: date, tz: tzinfo) -> dict[str, Any]:
         "total": sum((d.net for d in recent), Money.zero(currency)),
         "others": revenue.other_currencies,
         "months": months,
-        "chart": bar_chart(bars, label_every=5, tick_label=lambda v: f"{symbol}{v:,.0f}"),
-        "compare": bar_chart(
-            compare, width=480, height=200, left=64, tick_label=lambda v: f"{symbol}{v:,.0f}"
-        ),
+        "chart": bar_chart(bars, label_every=5, tick_label=tick_label),
+        "compare": bar_chart(compare, width=480, height=200, left=64, tick_label=tick_label),
     }
 
 

@@ -249,18 +249,22 @@ def bar_chart(
     right: float = 8,
     top: float = 12,
     bottom: float = 30,
-    ticks: int = 4,
     tick_label: Callable[[float], str] = lambda v: f"{v:,.0f}",
 ) -> BarChart:
     """Vertical bars of `values` ((axis label, value, title) each; negative values hang below
-    the zero line), with `ticks` + 1 labelled lines on the value axis and every
+    the zero line), with labelled lines at round steps of the value axis and every
     `label_every`-th axis label shown."""
     highest = max((v for _, v, _ in values), default=0.0)
     lowest = min((v for _, v, _ in values), default=0.0)
-    top_value = nice_maximum(highest) if highest > 0 else 0.0
-    bottom_value = -nice_maximum(-lowest) if lowest < 0 else 0.0
-    if top_value == bottom_value == 0:
-        top_value = 1.0
+    # The axis: round steps (a nice maximum of the largest size split into 4 or 5), as many
+    # above zero as the highest value needs and as many below as the lowest needs.
+    largest = nice_maximum(max(highest, -lowest, 0.0))
+    mantissa = largest / 10 ** math.floor(math.log10(largest))
+    step = largest / (4 if abs(mantissa - 2) < 1e-9 else 5)
+    top_value = math.ceil(highest / step - 1e-9) * step if highest > 0 else 0.0
+    bottom_value = -math.ceil(-lowest / step - 1e-9) * step if lowest < 0 else 0.0
+    if top_value == bottom_value:
+        top_value = largest
     plot_height = height - top - bottom
     span = top_value - bottom_value
 
@@ -288,7 +292,8 @@ def bar_chart(
         )
         if i % label_every == 0:
             labels.append((round(left + i * column + column / 2, 1), label))
-    tick_values = [bottom_value + span * k / ticks for k in range(ticks + 1)]
+    count = round(span / step)
+    tick_values = [bottom_value + step * k for k in range(count + 1)]
     return BarChart(
         width=width,
         height=height,

@@ -98,7 +98,6 @@ def test_bars_share_one_scale_and_negative_days_hang_below_zero():
         right=0,
         top=20,
         bottom=20,
-        ticks=4,
         label_every=2,
     )
     # Axis from −50 to 200 over 200 px: 0.8 px per unit, zero at 20 + 200·0.8 = 180.
@@ -111,11 +110,26 @@ def test_bars_share_one_scale_and_negative_days_hang_below_zero():
     assert one.x == pytest.approx(40 + (100 - 70) / 2)
     assert one.width == 70
     assert [label for _, label in chart.labels] == ["1", "3"]
-    assert [label for _, label in chart.ticks] == ["-50", "12", "75", "138", "200"]
+    # Round steps: a top of 200 in steps of 50, one of them below zero.
+    assert [label for _, label in chart.ticks] == ["-50", "0", "50", "100", "150", "200"]
     assert chart.ticks[0][0] == 220 and chart.ticks[-1][0] == 20
 
 
 def test_an_empty_chart_has_an_axis_from_zero():
-    chart = bar_chart([("1", 0.0, "nothing")], ticks=2, tick_label=lambda v: f"€{v:.1f}")
-    assert [label for _, label in chart.ticks] == ["€0.0", "€0.5", "€1.0"]
+    chart = bar_chart([("1", 0.0, "nothing")], tick_label=lambda v: f"€{v:.1f}")
+    assert [label for _, label in chart.ticks] == ["€0.0", "€0.2", "€0.4", "€0.6", "€0.8", "€1.0"]
     assert chart.bars[0].height == 0
+
+
+@pytest.mark.parametrize(
+    ("values", "labels"),
+    [
+        ([50.0], ["0", "10", "20", "30", "40", "50"]),
+        ([120.0], ["0", "50", "100", "150"]),
+        ([-30.0, 10.0], ["-30", "-20", "-10", "0", "10"]),
+        ([-30.0], ["-30", "-20", "-10", "0"]),
+    ],
+)
+def test_axis_steps_are_round(values, labels):
+    chart = bar_chart([(str(i), v, "") for i, v in enumerate(values)])
+    assert [label for _, label in chart.ticks] == labels
