@@ -3,7 +3,7 @@ Wiring, one transaction per command, nothing else — the rules are in domain/ a
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
@@ -39,6 +39,7 @@ from rental.booking.application.queries import (
     ChangePreview,
     CheckAvailability,
     CustomerActions,
+    DailyUtilisation,
     FreeUnits,
     ReservationPage,
     ReservationQueries,
@@ -156,6 +157,11 @@ class BookingFacade:
 
     def booked_demand(self, equipment_type_id: str, window: TimeRange) -> list[BookedDemand]:
         return self._queries.booked_demand(equipment_type_id, window)
+
+    def daily_utilisation(
+        self, equipment_type_ids: Iterable[str], days: Sequence[TimeRange]
+    ) -> dict[str, DailyUtilisation]:
+        return self._queries.daily_utilisation(equipment_type_ids, days)
 
     def usage_profile(self, equipment_type_id: str, window: TimeRange) -> list[UsagePoint]:
         return self._queries.usage_profile(equipment_type_id, window)

@@ -27,7 +27,14 @@ from rental.payments.application.deposits import (
     deposit_due,
 )
 from rental.payments.application.late_fees import LateFeeCommands, SettleLateFee, propose
-from rental.payments.application.queries import CashUp, LedgerQueries, LedgerView, cash_up
+from rental.payments.application.queries import (
+    CashUp,
+    LedgerQueries,
+    LedgerView,
+    Revenue,
+    cash_up,
+    revenue_by_day,
+)
 from rental.payments.domain.cancellation import (
     CancellationQuote,
     cancellation_quote,
@@ -139,6 +146,11 @@ class PaymentsFacade:
         """The day-end cash-up: payments and refunds recorded on the local `day` (in `tz`),
         totals per method; reversed entries shown but not counted."""
         return cash_up(DayBook(db.session()), day, tz)
+
+    def revenue_by_day(self, first: date, last: date, tz: tzinfo, currency: str) -> Revenue:
+        """Net money taken (payments − refunds, as the cash-up counts them) per local day from
+        `first` to `last`, in `currency` (the staff dashboard's revenue chart)."""
+        return revenue_by_day(DayBook(db.session()), first, last, tz, currency)
 
     def record_payment(self, command: RecordPayment) -> str:
         with unit_of_work() as session:

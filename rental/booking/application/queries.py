@@ -5,7 +5,7 @@ Nothing here writes."""
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -113,6 +113,12 @@ class ReservationPage:
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.page_size))
+
+
+@dataclass(frozen=True, slots=True)
+class DailyUtilisation:
+    capacity: int  # the type's fleet: items that can be rented at all
+    booked: tuple[int, ...]  # per day, the most units booked at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -775,6 +781,29 @@ class ReservationQueries:
             )
             for r in self._reservations.usage_in(equipment_type_id, window, self._clock())
         ]
+
+    def daily_utilisation(
+        self, equipment_type_ids: Iterable[str], days: Sequence[TimeRange]
+    ) -> dict[str, DailyUtilisation]:
+        """Per type: its fleet (items not retired) and, per day of `days` (consecutive local
+        days), the most units its live bookings hold at once during that day (the dashboard's
+        heat-map). The same few statements for any number of types and days: the fleets in
+        one read, the bookings of every type meeting the whole stretch in one query."""
+        ids = sorted(set(equipment_type_ids))
+        if not ids or not days:
+            return {}
+        window = TimeRange(days[0].start, days[-1].end)
+        profiles = self._inventory.get_capacity_profiles(ids, window)
+        occupancies = self._reservations.occupancies_by_type(
+            {type_id: timedelta() for type_id in ids}, window, self._clock()
+        )
+        return {
+            type_id: DailyUtilisation(
+                profiles[type_id].item_count if type_id in profiles else 0,
+                tuple(sweep_peak(occupancies[type_id], day).peak for day in days),
+            )
+            for type_id in ids
+        }
 
     def usage_profile(self, equipment_type_id: str, window: TimeRange) -> list[UsagePoint]:
         """Units held against capacity at every change point in `window` (staff timeline)."""

@@ -154,6 +154,10 @@ class ListReservations:
     # Lines on hire flagged overdue (Reservation.overdue), the longest overdue (earliest end)
     # first: the dashboard's "Overdue now".
     overdue: bool = False
+    # The dashboard's "Today": pick-ups (start in [from, before)) and returns (end in it),
+    # in the order they happen.
+    picks_up: tuple[datetime, datetime] | None = None
+    returns: tuple[datetime, datetime] | None = None
     page: int = 1
     page_size: int = 25
 
@@ -450,10 +454,16 @@ class ReservationRepository:
                 E.needs_attention.is_(True),
                 E.attention_code == OVERDUE_CODE,
             ]
+        if flt.picks_up:
+            conditions += [E.start_at >= flt.picks_up[0], E.start_at < flt.picks_up[1]]
+        if flt.returns:
+            conditions += [E.end_at >= flt.returns[0], E.end_at < flt.returns[1]]
         total = self.session.scalar(select(func.count()).select_from(E).where(*conditions)) or 0
         order = (E.created_at, E.id) if flt.oldest_first else (E.start_at.desc(), E.id)
-        if flt.overdue:
+        if flt.overdue or flt.returns:
             order = (E.end_at, E.id)
+        if flt.picks_up:
+            order = (E.start_at, E.id)
         rows = self.session.scalars(
             select(E)
             .where(*conditions)

@@ -251,3 +251,51 @@ def cash_up(book: DayBook, day: date, tz: tzinfo) -> CashUp:
         for currency, methods in sorted(sums.items())
     ]
     return CashUp(day=day, start=start, end=end, entries=entries, totals=totals)
+
+
+# --- revenue per day (the staff dashboard) -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RevenueDay:
+    day: date
+    net: Money  # payments − refunds recorded on the local day, as the cash-up counts them
+
+
+@dataclass(frozen=True, slots=True)
+class Revenue:
+    currency: str
+    days: list[RevenueDay]  # every day from the first to the last, oldest first
+    # Other currencies seen in the window (a shop has one; these are left out of `days`).
+    other_currencies: tuple[str, ...] = ()
+
+    def total(self, first: date, last: date) -> Money:
+        """Net of the days from `first` to `last` (both included)."""
+        return sum((d.net for d in self.days if first <= d.day <= last), Money.zero(self.currency))
+
+    @property
+    def empty(self) -> bool:
+        return all(d.net.is_zero for d in self.days)
+
+
+def revenue_by_day(book: DayBook, first: date, last: date, tz: tzinfo, currency: str) -> Revenue:
+    """Net money taken per local day of `tz` from `first` to `last` (both included): the
+    cash-up's numbers (payments − refunds on both accounts; reversed entries and reversals not
+    counted), for a stretch of days at once — one read of the window, one of its reversals."""
+    start = day_window(first, tz)[0]
+    end = day_window(last, tz)[1]
+    moves = book.moves_between(start, end)
+    reversed_ids = book.reversals_of(e.id for e, _, _ in moves if not e.reverses)
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    sums = {day: Money.zero(currency) for day in days}
+    others: set[str] = set()
+    for e, _, _ in moves:
+        if e.reverses or e.id in reversed_ids:
+            continue
+        if e.amount.currency != currency:
+            others.add(e.amount.currency)
+            continue
+        day = e.at.astimezone(tz).date()
+        if day in sums:
+            sums[day] += e.amount if e.kind == EntryKind.PAYMENT else -e.amount
+    return Revenue(currency, [RevenueDay(d, sums[d]) for d in days], tuple(sorted(others)))
