@@ -358,3 +358,18 @@ def test_a_line_moved_to_another_type_takes_its_name(app):
     moved = line_event(ReservationChanged, customer, sequence=2, equipment_type_id=two.type_id)
     emit(replace(moved, previous_equipment_type_id=one.type_id))
     assert history(customer).items[0].equipment_name.startswith("Compactor")
+
+
+def test_the_customer_page_shows_tier_points_lifetime_value_and_last_rentals(app, staff_client):
+    fleet = make_type(name="Scissor lift")
+    customer = make_customer()
+    emit(
+        line_event(ReservationCompleted, customer, sequence=2, total="5500",
+                   equipment_type_id=fleet.type_id),
+        ledger_event(PaymentReceived, customer, "5500", "p-1"),
+    )  # fmt: skip
+    body = staff_client.get(f"/admin/customers/{customer}").get_data(as_text=True)
+    assert 'id="crm-tier">Gold<' in body
+    assert 'id="crm-points">550<' in body
+    assert "5,500.00" in body or "5.500,00" in body or "5500.00" in body
+    assert "Scissor lift" in body and "O-0001" in body and "completed" in body
