@@ -19,6 +19,7 @@ from rental.crm.domain.loyalty import Tier
 from rental.crm.domain.preferences import Preferences
 from rental.crm.infrastructure.repositories import CRMRepository
 from rental.shared.db import db, unit_of_work
+from rental.shared.errors import ValidationError
 from rental.shared.money import Money
 from rental.shared.time_range import utcnow
 
@@ -67,9 +68,15 @@ class CRMFacade:
         return self._queries().lifetime_value(customer_id)
 
     def get_high_value_customers(
-        self, limit: int = 20, page: int = 1, tier: Tier | None = None
+        self, limit: int = 20, page: int = 1, tier: Tier | str | None = None
     ) -> HighValuePage:
-        """Customers by lifetime value, the highest first; only those of `tier` if given."""
+        """Customers by lifetime value, the highest first; only those of `tier` if given
+        (a Tier or its name; an unknown name is a ValidationError)."""
+        if isinstance(tier, str):
+            try:
+                tier = Tier.parse(tier)
+            except KeyError:
+                raise ValidationError("Unknown loyalty tier.", field="tier") from None
         return self._queries().high_value(_page(page), _size(limit), tier)
 
     def get_preferences(self, customer_id: str) -> Preferences:

@@ -56,14 +56,14 @@ class Projections:
             return
         points = points_for(event.total.amount)
         row.points = points
-        status = qualify(self.repo.loyalty(event.customer_id), points, self.clock())
+        status = qualify(self.repo.loyalty_for_update(event.customer_id), points, self.clock())
         self.repo.save_loyalty(event.customer_id, status)
 
     def on_cancelled(self, event: ReservationCancelled) -> None:
         row = self._apply(event, LineStatus.CANCELLED)
         if row is None or not row.points:
             return
-        status = take_back(self.repo.loyalty(event.customer_id), row.points)
+        status = take_back(self.repo.loyalty_for_update(event.customer_id), row.points)
         row.points = 0
         self.repo.save_loyalty(event.customer_id, status)
 

@@ -16,8 +16,9 @@ class LineStatus(StrEnum):
 def applies(event_sequence: int, last_applied: int | None) -> bool:
     """Whether an event of a line with `event_sequence` is newer than the last one applied
     (None: nothing applied yet). Events are handled out of order at times (retries, several
-    workers): an older one arriving after a newer is ignored."""
-    return last_applied is None or event_sequence > last_applied
+    workers): an older one arriving after a newer is ignored. An event recorded before events
+    carried a sequence (0) has nothing to compare: it applies, as Payments does."""
+    return last_applied is None or event_sequence == 0 or event_sequence > last_applied
 
 
 def duration_minutes(start_ts: float, end_ts: float) -> int:

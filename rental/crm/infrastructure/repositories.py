@@ -56,8 +56,9 @@ class CRMRepository:
             return _locked(self.session, LoyaltyEntity, customer_id)
         return self.session.get(LoyaltyEntity, customer_id)
 
-    def loyalty(self, customer_id: str) -> LoyaltyStatus:
-        row = self.loyalty_row(customer_id, lock=False)
+    def loyalty_for_update(self, customer_id: str) -> LoyaltyStatus:
+        """The customer's status, its row locked until the commit (a fresh one if none)."""
+        row = self.loyalty_row(customer_id)
         return to_status(row) if row else LoyaltyStatus()
 
     def save_loyalty(self, customer_id: str, status: LoyaltyStatus) -> None:

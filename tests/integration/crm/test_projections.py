@@ -7,11 +7,13 @@ needs; the high-value list's order and tier filter."""
 from __future__ import annotations
 
 import secrets
+import threading
 import uuid
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import func, select, text
 
 from rental.booking import BookingChannel, BookingFacade, CreateReservation, PricingBasis
@@ -39,6 +41,7 @@ from rental.payments import (
 )
 from rental.shared import outbox
 from rental.shared.db import unit_of_work
+from rental.shared.errors import ValidationError
 from rental.shared.money import Money
 from rental.shared.outbox import OutboxProcessor
 from rental.shared.time_range import TimeRange
@@ -202,11 +205,7 @@ def test_history_follows_a_line_by_sequence_and_ignores_older_events(app):
     customer = make_customer()
     emit(line_event(ReservationConfirmed, customer, sequence=2, equipment_type_id=fleet.type_id))
     row = history(customer).items[0]
-    assert (row.status, row.equipment_name, row.order_reference) == (
-        "confirmed",
-        row.equipment_name,
-        "O-0001",
-    )
+    assert (row.status, row.order_reference, row.reference) == ("confirmed", "O-0001", "R-0001")
     assert row.equipment_name.startswith("Excavator")
 
     longer = TimeRange(PERIOD.start, PERIOD.end + timedelta(hours=2))
@@ -327,6 +326,9 @@ def test_high_value_customers_by_lifetime_value_and_tier(app):
     assert [h.customer_id for h in crm.get_high_value_customers(tier=Tier.SILVER).items] == [d, a]
     assert [h.customer_id for h in crm.get_high_value_customers(tier=Tier.BRONZE).items] == [c]
     assert [h.customer_id for h in crm.get_high_value_customers(tier=Tier.GOLD).items] == [b]
+    assert [h.customer_id for h in crm.get_high_value_customers(tier="silver").items] == [d, a]
+    with pytest.raises(ValidationError):
+        crm.get_high_value_customers(tier="platinum")
     db.session.rollback()
 
 
@@ -373,3 +375,59 @@ def test_the_customer_page_shows_tier_points_lifetime_value_and_last_rentals(app
     assert 'id="crm-points">550<' in body
     assert "5,500.00" in body or "5.500,00" in body or "5500.00" in body
     assert "Scissor lift" in body and "O-0001" in body and "completed" in body
+
+
+def test_two_completions_of_one_customer_at_once_take_turns_on_postgresql(app, backend):
+    """A completion handled while another transaction holds the customer's loyalty row (a
+    second worker's completion in flight) waits for it and adds to what that one wrote."""
+    if backend != "postgresql":
+        pytest.skip("SQLite serialises every write transaction: this window cannot open there")
+    customer = make_customer()
+    emit(line_event(ReservationCompleted, customer, sequence=1, total="1000", reservation_id="a"))
+    assert loyalty(customer).points == 100
+    with unit_of_work():
+        outbox.record(
+            line_event(ReservationCompleted, customer, sequence=1, total="50", reservation_id="b")
+        )
+    holder = db.engine.connect()
+    transaction = holder.begin()
+    holder.execute(
+        text("SELECT * FROM crm_loyalty WHERE customer_id = :c FOR UPDATE"), {"c": customer}
+    )
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        with app.app_context():
+            try:
+                drain()
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=worker, daemon=True)
+    thread.start()
+    # Wait until the worker is blocked on the row lock (asked of the server, not guessed).
+    watcher = db.engine.connect()
+    for _ in range(500):
+        waiting = watcher.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database() AND query ILIKE '%crm_loyalty%'"
+            )
+        ).scalar()
+        watcher.rollback()
+        if waiting or not thread.is_alive():
+            break
+        thread.join(0.02)
+    watcher.close()
+    assert thread.is_alive(), "the second completion must wait for the loyalty row"
+    holder.execute(
+        text("UPDATE crm_loyalty SET points = points + 20 WHERE customer_id = :c"), {"c": customer}
+    )
+    transaction.commit()
+    holder.close()
+    thread.join(20)
+    assert not thread.is_alive() and not errors
+    status = loyalty(customer)
+    assert (status.points, status.tier) == (125, Tier.SILVER)

@@ -136,7 +136,7 @@ def test_expiry_drops_exactly_one_level_once_due(tier, points, expires, now):
 
 @given(st.integers(0, 100), st.one_of(st.none(), st.integers(0, 100)))
 def test_only_a_newer_sequence_applies(sequence, last):
-    assert applies(sequence, last) == (last is None or sequence > last)
+    assert applies(sequence, last) == (last is None or sequence == 0 or sequence > last)
 
 
 def test_preference_changes_and_sources():
