@@ -15,6 +15,7 @@ MODULES: list[str] = [
     "rental.accounts",
     "rental.shop",
     "rental.payments",
+    "rental.crm",  # Booking's and Payments' events; a section of the customer page
     "rental.booking",
     "rental.storefront",  # composes pages from the modules above, so it comes last
 ]

@@ -305,3 +305,26 @@ def test_0021_adds_the_invoice_tables_and_goes_back_down(backend, tmp_path):
             assert "payments_policy" in tables
             upgrade(revision="0021")
             db.engine.dispose()
+
+
+CRM_TABLES = {"crm_rental_history", "crm_loyalty", "crm_clv", "crm_preferences", "crm_consent_log"}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_0022_adds_the_crm_tables_and_goes_back_down(backend, tmp_path):
+    """0022 only adds CRM's tables (its projections, preferences, consent log): down to 0021
+    drops them, up again adds them empty."""
+    from flask_migrate import downgrade, upgrade
+
+    if backend == "postgresql" and not postgres_admin_url():
+        pytest.skip("PostgreSQL tests need RENTAL_TEST_POSTGRES_URL (set by .ci/run)")
+    with fresh_database(backend, tmp_path) as url:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+        with app.app_context():
+            upgrade(revision="0022")
+            assert set(inspect(db.engine).get_table_names()) >= CRM_TABLES
+            downgrade(revision="0021")
+            tables = set(inspect(db.engine).get_table_names())
+            assert not CRM_TABLES & tables and "payments_documents" in tables
+            upgrade(revision="0022")
+            db.engine.dispose()

@@ -1,0 +1,89 @@
+"""CRMFacade: the only way other modules (and the web layer) reach CRM's projections.
+
+Wiring and transactions only; the rules live in `application/` and `domain/`."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from rental.catalog import CatalogFacade
+from rental.crm.application.commands import PreferenceCommands, UpdateCommunicationPreferences
+from rental.crm.application.projections import Projections
+from rental.crm.application.queries import (
+    CRMQueries,
+    HighValuePage,
+    HistoryPage,
+    LoyaltyView,
+)
+from rental.crm.domain.loyalty import Tier
+from rental.crm.domain.preferences import Preferences
+from rental.crm.infrastructure.repositories import CRMRepository
+from rental.shared.db import db, unit_of_work
+from rental.shared.errors import ValidationError
+from rental.shared.money import Money
+from rental.shared.time_range import utcnow
+
+HISTORY_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+
+def equipment_name(equipment_type_id: str) -> str:
+    """The type's name when the event arrives (stored: history keeps the name it had)."""
+    summary = (
+        CatalogFacade().get_equipment_type_summaries({equipment_type_id}).get(equipment_type_id)
+    )
+    return summary.name if summary else equipment_type_id
+
+
+def projections(session: Session | None = None) -> Projections:
+    return Projections(
+        CRMRepository(session or db.session()), clock=utcnow, equipment_name=equipment_name
+    )
+
+
+def _page(page: int) -> int:
+    return page if isinstance(page, int) and page >= 1 else 1
+
+
+def _size(size: int) -> int:
+    return min(max(size, 1), MAX_PAGE_SIZE) if isinstance(size, int) else HISTORY_PAGE_SIZE
+
+
+class CRMFacade:
+    def _queries(self) -> CRMQueries:
+        return CRMQueries(CRMRepository(db.session()))
+
+    def get_customer_rental_history(
+        self, customer_id: str, page: int = 1, page_size: int = HISTORY_PAGE_SIZE
+    ) -> HistoryPage:
+        """The customer's booking lines, the latest start first."""
+        return self._queries().history(customer_id, _page(page), _size(page_size))
+
+    def get_customer_loyalty_status(self, customer_id: str) -> LoyaltyView:
+        """Tier, points and when the tier expires (Bronze, 0 points for a customer unknown)."""
+        return self._queries().loyalty(customer_id)
+
+    def get_customer_lifetime_value(self, customer_id: str) -> Money | None:
+        """Payments received − refunds (None: no payment seen yet)."""
+        return self._queries().lifetime_value(customer_id)
+
+    def get_high_value_customers(
+        self, limit: int = 20, page: int = 1, tier: Tier | str | None = None
+    ) -> HighValuePage:
+        """Customers by lifetime value, the highest first; only those of `tier` if given
+        (a Tier or its name; an unknown name is a ValidationError)."""
+        if isinstance(tier, str):
+            try:
+                tier = Tier.parse(tier)
+            except KeyError:
+                raise ValidationError("Unknown loyalty tier.", field="tier") from None
+        return self._queries().high_value(_page(page), _size(limit), tier)
+
+    def get_preferences(self, customer_id: str) -> Preferences:
+        return self._queries().preferences(customer_id)
+
+    def update_communication_preferences(
+        self, cmd: UpdateCommunicationPreferences
+    ) -> list[tuple[str, bool]]:
+        with unit_of_work() as session:
+            return PreferenceCommands(CRMRepository(session), clock=utcnow).update(cmd)

@@ -1,0 +1,157 @@
+"""CRM's rows: read for update (FOR UPDATE on PostgreSQL: two events of one customer handled
+by two workers at once are applied one after the other, not on the same old row), created
+when an event is about a customer CRM never saw."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from rental.crm.domain.loyalty import LoyaltyStatus, Tier
+from rental.crm.domain.preferences import Preferences
+from rental.crm.infrastructure.entities import (
+    CLVEntity,
+    ConsentLogEntity,
+    LoyaltyEntity,
+    PreferencesEntity,
+    RentalHistoryEntity,
+)
+
+
+def _locked(session: Session, entity: type, key: str):
+    return session.get(entity, key, with_for_update=True, populate_existing=True)
+
+
+class CRMRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # --- rental history ---
+    def history_line(self, line_id: str) -> RentalHistoryEntity | None:
+        return _locked(self.session, RentalHistoryEntity, line_id)
+
+    def add_pending(self, row: object) -> None:
+        """A new row, flushed once its fields are set."""
+        self.session.add(row)
+
+    def history_page(
+        self, customer_id: str, page: int, page_size: int
+    ) -> tuple[Sequence[RentalHistoryEntity], int]:
+        base = select(RentalHistoryEntity).where(RentalHistoryEntity.customer_id == customer_id)
+        total = self.session.scalar(select(func.count()).select_from(base.subquery())) or 0
+        rows = self.session.scalars(
+            base.order_by(RentalHistoryEntity.period_start.desc(), RentalHistoryEntity.line_id)
+            .offset((page - 1) * page_size)
+            .limit(page_size)
+        ).all()
+        return rows, total
+
+    # --- loyalty ---
+    def loyalty_row(self, customer_id: str, *, lock: bool = True) -> LoyaltyEntity | None:
+        if lock:
+            return _locked(self.session, LoyaltyEntity, customer_id)
+        return self.session.get(LoyaltyEntity, customer_id)
+
+    def loyalty_for_update(self, customer_id: str) -> LoyaltyStatus:
+        """The customer's status, its row locked until the commit (a fresh one if none)."""
+        row = self.loyalty_row(customer_id)
+        return to_status(row) if row else LoyaltyStatus()
+
+    def save_loyalty(self, customer_id: str, status: LoyaltyStatus) -> None:
+        row = self.loyalty_row(customer_id)
+        if row is None:
+            row = LoyaltyEntity(customer_id=customer_id)
+            self.session.add(row)
+        row.points = status.points
+        row.tier = status.tier.name
+        row.last_qualifying_at = status.last_qualifying_at
+        row.tier_expires_at = status.tier_expires_at
+        self.session.flush()
+
+    # --- lifetime value ---
+    def clv_row(self, customer_id: str) -> CLVEntity | None:
+        return _locked(self.session, CLVEntity, customer_id)
+
+    def high_value(
+        self, page: int, page_size: int, tier: Tier | None
+    ) -> tuple[list[tuple[CLVEntity, LoyaltyEntity | None]], int]:
+        query = select(CLVEntity, LoyaltyEntity).outerjoin(
+            LoyaltyEntity, LoyaltyEntity.customer_id == CLVEntity.customer_id
+        )
+        if tier is not None:
+            if tier == Tier.BRONZE:  # no loyalty row yet is Bronze too
+                query = query.where(
+                    (LoyaltyEntity.tier == tier.name) | (LoyaltyEntity.customer_id.is_(None))
+                )
+            else:
+                query = query.where(LoyaltyEntity.tier == tier.name)
+        total = self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = self.session.execute(
+            query.order_by(CLVEntity.amount.desc(), CLVEntity.customer_id)
+            .offset((page - 1) * page_size)
+            .limit(page_size)
+        ).all()
+        return [(clv, loyalty) for clv, loyalty in rows], total
+
+    def clv(self, customer_id: str) -> CLVEntity | None:
+        return self.session.get(CLVEntity, customer_id)
+
+    # --- preferences ---
+    def preferences(self, customer_id: str, *, lock: bool = False) -> Preferences:
+        row = (
+            _locked(self.session, PreferencesEntity, customer_id)
+            if lock
+            else self.session.get(PreferencesEntity, customer_id)
+        )
+        if row is None:
+            return Preferences()
+        return Preferences(row.marketing_email, row.sms, row.newsletter)
+
+    def save_preferences(
+        self,
+        customer_id: str,
+        prefs: Preferences,
+        changed: list[tuple[str, bool]],
+        source: str,
+        at: datetime,
+    ) -> None:
+        row = self.session.get(PreferencesEntity, customer_id)
+        if row is None:
+            row = PreferencesEntity(customer_id=customer_id)
+            self.session.add(row)
+        row.marketing_email, row.sms, row.newsletter = (
+            prefs.marketing_email,
+            prefs.sms,
+            prefs.newsletter,
+        )
+        row.updated_at = at
+        for field, value in changed:
+            self.session.add(
+                ConsentLogEntity(
+                    customer_id=customer_id, field=field, value=value, source=source, at=at
+                )
+            )
+        self.session.flush()
+
+    def consent_log(self, customer_id: str) -> Sequence[ConsentLogEntity]:
+        return self.session.scalars(
+            select(ConsentLogEntity)
+            .where(ConsentLogEntity.customer_id == customer_id)
+            .order_by(ConsentLogEntity.id)
+        ).all()
+
+
+def to_status(row: LoyaltyEntity) -> LoyaltyStatus:
+    return LoyaltyStatus(
+        points=row.points,
+        tier=Tier[row.tier],
+        last_qualifying_at=row.last_qualifying_at,
+        tier_expires_at=row.tier_expires_at,
+    )
+
+
+ZERO = Decimal(0)
