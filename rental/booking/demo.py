@@ -4,8 +4,9 @@ confirmed bookings over the next days, one pending hold and one cancelled bookin
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 
 from flask import current_app
@@ -15,11 +16,15 @@ from rental.booking.domain.models import BookingChannel, PricingBasis
 from rental.booking.facade import BookingFacade
 from rental.booking.infrastructure.repositories import ListReservations
 from rental.catalog import CatalogFacade, SearchEquipmentTypes
-from rental.customers import CustomerFacade, SearchCustomers
+from rental.customers import CustomerDetails, CustomerFacade, SearchCustomers
 from rental.inventory import InventoryFacade
-from rental.payments import Account, Method, PaymentsFacade, RecordPayment
+from rental.payments import Account, Method, PaymentsFacade, RecordPayment, ReleaseDeposit
 from rental.shared.errors import DomainError
 from rental.shared.outbox import OutboxProcessor
+from rental.shared.time_range import TimeRange
+
+# The clocks a past hire runs on (the app's extensions Booking, Inventory and Payments read).
+CLOCKS = ("booking.clock", "inventory.clock", "payments.clock")
 
 # (type slug, working days from today, start hour, hours, quantity, what becomes of it)
 PLAN = [
@@ -90,9 +95,7 @@ def _working_day(today: date, n: int) -> date:
     return day
 
 
-def _period(start: datetime, hours: int):
-    from rental.shared.time_range import TimeRange
-
+def _period(start: datetime, hours: int) -> TimeRange:
     return TimeRange(start, start + timedelta(hours=hours))
 
 
@@ -124,56 +127,166 @@ def seed_money() -> None:
             booking.cancel_by_customer(line.id, "Job finished early")
     deliver()
     if not booking.list_reservations(ListReservations(overdue=True, page_size=1)).total:
-        _seed_overdue_hire(payments, deliver)
+        _seed_history(deliver)
+        _seed_overdue_hire(deliver)
 
 
-def _seed_overdue_hire(payments: PaymentsFacade, deliver: Callable[[], None]) -> None:
-    """A plate compactor hired on the last working day, handed over with its deposit paid in
-    cash, and not back: the overdue job notices it (the dashboard's "Overdue now"). Booking and
-    Inventory are run on that day's clock for the booking and the hand-over."""
+@contextmanager
+def _clocks_at(moment: datetime) -> Iterator[BookingFacade]:
+    """Booking, Inventory and Payments decide at `moment` (the demo's past hires): a
+    BookingFacade on that clock."""
     extensions = current_app.extensions
-    booking = BookingFacade()
-    tz = booking.policy.timezone
-    day = _last_working_day(datetime.now(tz).date())
+    for key in CLOCKS:
+        extensions[key] = lambda m=moment: m
+    try:
+        yield BookingFacade()
+    finally:
+        for key in CLOCKS:
+            extensions.pop(key, None)
+
+
+def _past_hire(
+    deliver: Callable[[], None],
+    customer_id: str,
+    type_id: str,
+    period: TimeRange,
+    basis: PricingBasis,
+    *,
+    quantity: int = 1,
+    method: Method = Method.CASH,
+    back: bool = True,
+) -> str:
+    """One hire as it happened: booked the day before, paid (rental and deposit) and handed
+    over at the start, and — when `back` — returned an hour before the end with the deposit
+    released in full, each step on its own moment's clock."""
+    payments = PaymentsFacade()
+    with _clocks_at(period.start - timedelta(days=1)) as booking:
+        rid = booking.create_reservation(
+            CreateReservation(
+                customer_id,
+                type_id,
+                period,
+                quantity,
+                basis,
+                secrets.token_urlsafe(24),
+                channel=BookingChannel.STAFF,
+            )
+        )
+        booking.confirm_reservation(rid)
+        deliver()
+    order_id = booking.get_reservation(rid).order_id
+    with _clocks_at(period.start + timedelta(minutes=5)) as booking:
+        _pay(payments, order_id, Decimal(1), method)
+        booking.hand_over(rid, "demo")
+        deliver()
+    if back:
+        with _clocks_at(period.end - timedelta(hours=1)) as booking:
+            booking.take_back(rid, {}, "demo")
+            payments.release_deposit(ReleaseDeposit(order_id, Decimal(0), method, "demo"))
+            deliver()
+    return rid
+
+
+def _seed_overdue_hire(deliver: Callable[[], None]) -> None:
+    """A plate compactor hired on the last working day, handed over with its deposit paid in
+    cash, and not back: the overdue job notices it (the dashboard's "Overdue now")."""
+    tz = BookingFacade().policy.timezone
     type_id = _type_id("plate-compactor")
-    customers = [
+    customers = _customers()
+    if type_id is None or not customers:
+        return
+    start = datetime.combine(_last_working_day(datetime.now(tz).date()), time(8), tz)
+    try:
+        _past_hire(
+            deliver, customers[-1].id, type_id, _period(start, 9), PricingBasis.HOURLY, back=False
+        )
+    except DomainError as exc:
+        current_app.logger.info("demo overdue hire skipped: %s", exc.message)
+        return
+    InventoryFacade().notice_overdue_returns()
+    deliver()
+
+
+# (type slug, basis, length, quantity) of the past month's everyday hires, in turn.
+EVERYDAY = [
+    ("generator", PricingBasis.HOURLY, 8, 1),
+    ("pressure-washer", PricingBasis.HOURLY, 4, 1),
+    ("scissor-lift-8m", PricingBasis.DAILY, 1, 1),
+    ("concrete-mixer", PricingBasis.HOURLY, 6, 1),
+    ("mini-excavator", PricingBasis.DAILY, 2, 1),
+]
+METHODS = (Method.CASH, Method.CARD_TERMINAL, Method.BANK_TRANSFER, Method.CARD_TERMINAL)
+
+
+def _seed_history(deliver: Callable[[], None]) -> None:
+    """The month behind the demo: an everyday hire on each of the last 22 working days (the
+    dashboard's revenue and the cash-up have something to show), and the loyal customers —
+    the first with four weeks of two mini excavators (Gold), the second with two (Silver)."""
+    customers = _customers()
+    tz = BookingFacade().policy.timezone
+    today = datetime.now(tz).date()
+    if not customers:
+        return
+    day = today
+    for n in range(22):
+        day = _last_working_day(day)
+        slug, basis, length, quantity = EVERYDAY[n % len(EVERYDAY)]
+        type_id = _type_id(slug)
+        if type_id is None or day == _last_working_day(today):
+            continue  # the overdue hire's day keeps its plate compactor to itself
+        if basis is PricingBasis.DAILY:
+            period = _whole_days(day, length, tz)
+        else:
+            period = _period(datetime.combine(day, time(8), tz), length)
+        customer = customers[n % len(customers)].id
+        _try_hire(deliver, customer, type_id, period, basis, quantity, METHODS[n % len(METHODS)])
+    excavator = _type_id("mini-excavator")
+    if excavator is None:
+        return
+    monday = today - timedelta(days=today.weekday())
+    loyal = ((customers[0], (12, 10, 8, 6)), (customers[1 % len(customers)], (11, 9)))
+    for customer, weeks in loyal:
+        for back in weeks:
+            first = monday - timedelta(weeks=back)
+            _try_hire(
+                deliver,
+                customer.id,
+                excavator,
+                _whole_days(first, 7, tz),
+                PricingBasis.DAILY,
+                2,
+                Method.BANK_TRANSFER,
+            )
+
+
+def _whole_days(first: date, days: int, tz: tzinfo) -> TimeRange:
+    return TimeRange(
+        datetime.combine(first, time(0), tz),
+        datetime.combine(first + timedelta(days=days), time(0), tz),
+    )
+
+
+def _try_hire(
+    deliver: Callable[[], None],
+    customer_id: str,
+    type_id: str,
+    period: TimeRange,
+    basis: PricingBasis,
+    quantity: int,
+    method: Method,
+) -> None:
+    try:
+        _past_hire(deliver, customer_id, type_id, period, basis, quantity=quantity, method=method)
+    except DomainError as exc:
+        current_app.logger.info("demo past hire skipped: %s", exc.message)
+
+
+def _customers() -> list[CustomerDetails]:
+    return [
         c
         for c in CustomerFacade().search_customers(SearchCustomers(page_size=20)).items
         if c.can_book
     ]
-    if type_id is None or not customers:
-        return
-    start = datetime.combine(day, time(8), tz)
-    try:
-        for moment in (start - timedelta(hours=1), start + timedelta(minutes=5)):
-            extensions["booking.clock"] = extensions["inventory.clock"] = lambda m=moment: m
-            booking = BookingFacade()
-            if moment < start:
-                rid = booking.create_reservation(
-                    CreateReservation(
-                        customers[-1].id,
-                        type_id,
-                        _period(start, 9),
-                        1,
-                        PricingBasis.HOURLY,
-                        secrets.token_urlsafe(24),
-                        channel=BookingChannel.STAFF,
-                    )
-                )
-                booking.confirm_reservation(rid)
-                deliver()
-                _pay(payments, booking.get_reservation(rid).order_id, Decimal(1))
-            else:
-                booking.hand_over(rid, "demo")
-                deliver()
-    except DomainError as exc:
-        current_app.logger.info("demo overdue hire skipped: %s", exc.message)
-        return
-    finally:
-        extensions.pop("booking.clock", None)
-        extensions.pop("inventory.clock", None)
-    InventoryFacade().notice_overdue_returns()
-    deliver()
 
 
 def _last_working_day(today: date) -> date:
@@ -188,9 +301,11 @@ def _type_id(slug: str) -> str | None:
     return next((t.id for t in types if t.slug == slug), None)
 
 
-def _pay(payments: PaymentsFacade, order_id: str, share: Decimal) -> bool:
-    """Pay `share` of what the order's rental and deposit accounts are due (card when part);
-    False when the order has no ledger or was paid already."""
+def _pay(
+    payments: PaymentsFacade, order_id: str, share: Decimal, method: Method | None = None
+) -> bool:
+    """Pay `share` of what the order's rental and deposit accounts are due (by `method`, else
+    cash in full and card in part); False when the order has no ledger or was paid already."""
     ledger = payments.get_ledger(order_id)
     if ledger is None or any(e.kind == "PAYMENT" for e in ledger.entries):
         return False
@@ -201,7 +316,7 @@ def _pay(payments: PaymentsFacade, order_id: str, share: Decimal) -> bool:
                 RecordPayment(
                     order_id=order_id,
                     amount=amount,
-                    method=Method.CASH if share == 1 else Method.CARD_TERMINAL,
+                    method=method or (Method.CASH if share == 1 else Method.CARD_TERMINAL),
                     account=account,
                     actor="demo",
                 )

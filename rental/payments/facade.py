@@ -5,10 +5,12 @@ Wiring and transactions only: each command runs in one `unit_of_work`; the rules
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, tzinfo
+from typing import Any
 
+from flask import current_app, has_app_context
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -63,10 +65,17 @@ from rental.shared.time_range import utcnow
 _POLICY = "payments.policy"
 
 
+def _clock() -> Callable[[], datetime]:
+    """The time entries are recorded at: the real time, or `app.extensions["payments.clock"]`
+    (the demo seeds a month of past hires, like Booking's and Inventory's clocks)."""
+    extensions: Any = current_app.extensions if has_app_context() else {}
+    return extensions.get("payments.clock") or utcnow
+
+
 def ledger_commands(session: Session | None = None) -> LedgerCommands:
     return LedgerCommands(
         LedgerRepository(session or db.session()),
-        clock=utcnow,
+        clock=_clock(),
         record=outbox.record,
         policy=PaymentsFacade().get_policy,
     )
@@ -194,7 +203,7 @@ class PaymentsFacade:
         try:
             with unit_of_work() as session:
                 return LateFeeCommands(
-                    LateFeeRepository(session), ledger_commands(session), utcnow
+                    LateFeeRepository(session), ledger_commands(session), _clock()
                 ).settle(command)
         except IntegrityError:
             raise ConflictError(
