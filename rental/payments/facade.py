@@ -157,8 +157,9 @@ class PaymentsFacade:
         return cash_up(DayBook(db.session()), day, tz)
 
     def revenue_by_day(self, first: date, last: date, tz: tzinfo, currency: str) -> Revenue:
-        """Net money taken (payments − refunds, as the cash-up counts them) per local day from
-        `first` to `last`, in `currency` (the staff dashboard's revenue chart)."""
+        """Rental revenue (payments − refunds on the rental account; deposits are held, not
+        earned) per local day from `first` to `last`, in `currency` (the staff dashboard's
+        revenue chart)."""
         return revenue_by_day(DayBook(db.session()), first, last, tz, currency)
 
     def record_payment(self, command: RecordPayment) -> str:

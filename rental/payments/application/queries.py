@@ -279,9 +279,11 @@ class Revenue:
 
 
 def revenue_by_day(book: DayBook, first: date, last: date, tz: tzinfo, currency: str) -> Revenue:
-    """Net money taken per local day of `tz` from `first` to `last` (both included): the
-    cash-up's numbers (payments − refunds on both accounts; reversed entries and reversals not
-    counted), for a stretch of days at once — one read of the window, one of its reversals."""
+    """Revenue per local day of `tz` from `first` to `last` (both included): payments −
+    refunds on the rental account (reversed entries and reversals not counted), for a stretch
+    of days at once — one read of the window, one of its reversals. Deposits are money held
+    for the customer, not revenue: a week's hire would otherwise show its deposit as income
+    on its first day and as a loss on its last (the cash-up counts them: it is the drawer)."""
     start = day_window(first, tz)[0]
     end = day_window(last, tz)[1]
     moves = book.moves_between(start, end)
@@ -290,7 +292,7 @@ def revenue_by_day(book: DayBook, first: date, last: date, tz: tzinfo, currency:
     sums = {day: Money.zero(currency) for day in days}
     others: set[str] = set()
     for e, _, _ in moves:
-        if e.reverses or e.id in reversed_ids:
+        if e.reverses or e.id in reversed_ids or e.account != Account.RENTAL:
             continue
         if e.amount.currency != currency:
             others.add(e.amount.currency)
