@@ -4,6 +4,9 @@ Wiring and transactions only; the rules live in `application/` and `domain/`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from sqlalchemy.orm import Session
 
 from rental.catalog import CatalogFacade
@@ -15,6 +18,7 @@ from rental.crm.application.queries import (
     HistoryPage,
     LoyaltyView,
 )
+from rental.crm.application.rebuild import Rebuild, RebuildResult, expire_tiers
 from rental.crm.domain.loyalty import Tier
 from rental.crm.domain.preferences import Preferences
 from rental.crm.infrastructure.repositories import CRMRepository
@@ -35,9 +39,17 @@ def equipment_name(equipment_type_id: str) -> str:
     return summary.name if summary else equipment_type_id
 
 
-def projections(session: Session | None = None) -> Projections:
+def projections(
+    session: Session | None = None,
+    at: datetime | None = None,
+    name: Callable[[str], str] = equipment_name,
+) -> Projections:
+    """The projections on `session`, their clock reading `at` (the event's time; now if
+    None)."""
     return Projections(
-        CRMRepository(session or db.session()), clock=utcnow, equipment_name=equipment_name
+        CRMRepository(session or db.session()),
+        clock=utcnow if at is None else (lambda: at),
+        equipment_name=name,
     )
 
 
@@ -81,6 +93,19 @@ class CRMFacade:
 
     def get_preferences(self, customer_id: str) -> Preferences:
         return self._queries().preferences(customer_id)
+
+    def rebuild_projections(self) -> RebuildResult:
+        """Every projection recomputed from the retained outbox messages, in one transaction
+        (the preferences and their consent log are a command's, not events': kept)."""
+        with unit_of_work() as session:
+            return Rebuild(
+                CRMRepository(session), projections=projections, equipment_name=equipment_name
+            ).run()
+
+    def expire_tiers(self) -> int:
+        """The tiers whose expiry has passed, each dropped one level. Returns how many."""
+        with unit_of_work() as session:
+            return expire_tiers(CRMRepository(session), utcnow())
 
     def update_communication_preferences(
         self, cmd: UpdateCommunicationPreferences

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from rental.crm.domain.loyalty import LoyaltyStatus, Tier
@@ -72,6 +72,17 @@ class CRMRepository:
         row.tier_expires_at = status.tier_expires_at
         self.session.flush()
 
+    def expired_loyalty(self, now: datetime, limit: int) -> Sequence[LoyaltyEntity]:
+        """Rows whose tier expiry has passed, locked (SKIP LOCKED on PostgreSQL: a row an
+        event is updating is taken on the next run)."""
+        return self.session.scalars(
+            select(LoyaltyEntity)
+            .where(LoyaltyEntity.tier_expires_at.is_not(None), LoyaltyEntity.tier_expires_at <= now)
+            .order_by(LoyaltyEntity.tier_expires_at, LoyaltyEntity.customer_id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+
     # --- lifetime value ---
     def clv_row(self, customer_id: str) -> CLVEntity | None:
         return _locked(self.session, CLVEntity, customer_id)
@@ -99,6 +110,33 @@ class CRMRepository:
 
     def clv(self, customer_id: str) -> CLVEntity | None:
         return self.session.get(CLVEntity, customer_id)
+
+    # --- the rebuild ---
+    def delete_projections(self) -> None:
+        """History, loyalty and lifetime value: every row (the rebuild makes them again)."""
+        for entity in (RentalHistoryEntity, LoyaltyEntity, CLVEntity):
+            self.session.execute(delete(entity), execution_options={"synchronize_session": False})
+        self.session.expunge_all()
+
+    def projection_counts(self) -> tuple[int, int, int]:
+        history, loyalty, clv = (
+            self.session.scalar(select(func.count()).select_from(entity)) or 0
+            for entity in (RentalHistoryEntity, LoyaltyEntity, CLVEntity)
+        )
+        return history, loyalty, clv
+
+    def equipment_names(self) -> dict[tuple[str, str], str]:
+        """(line, type) → the name the line stored (kept by a rebuild: events carry no name)."""
+        return {
+            (line, type_id): name
+            for line, type_id, name in self.session.execute(
+                select(
+                    RentalHistoryEntity.line_id,
+                    RentalHistoryEntity.equipment_type_id,
+                    RentalHistoryEntity.equipment_name,
+                )
+            )
+        }
 
     # --- preferences ---
     def preferences(self, customer_id: str, *, lock: bool = False) -> Preferences:
