@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from rental.catalog import CatalogFacade
 from rental.crm.application.commands import PreferenceCommands, UpdateCommunicationPreferences
+from rental.crm.application.privacy import export_for_customer, forget_on_anonymisation
 from rental.crm.application.projections import Projections
 from rental.crm.application.queries import (
     CRMQueries,
@@ -106,6 +108,16 @@ class CRMFacade:
         """The tiers whose expiry has passed, each dropped one level. Returns how many."""
         with unit_of_work() as session:
             return expire_tiers(CRMRepository(session), utcnow())
+
+    def export_for_customer(self, customer_id: str) -> dict[str, Any]:
+        """CRM's part of the customer's privacy export (registered by module.py)."""
+        return export_for_customer(CRMRepository(db.session()), customer_id)
+
+    def forget_customer(self, customer_id: str) -> list[tuple[str, bool]]:
+        """The customer was anonymised: preferences withdrawn, aggregates kept
+        (application/privacy.py says why)."""
+        with unit_of_work() as session:
+            return forget_on_anonymisation(CRMRepository(session), customer_id, utcnow)
 
     def update_communication_preferences(
         self, cmd: UpdateCommunicationPreferences

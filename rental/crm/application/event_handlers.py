@@ -18,6 +18,7 @@ from rental.contracts.booking import (
     ReservationCompleted,
     ReservationConfirmed,
 )
+from rental.contracts.customers import CustomerAnonymised
 from rental.contracts.payments import EntryReversed, PaymentReceived, RefundIssued
 from rental.crm.application.projections import Projections
 from rental.shared.db import unit_of_work
@@ -47,3 +48,12 @@ def subscribe_all(projections: ProjectionsAt) -> None:
 
     for name, event in SUBSCRIPTIONS.items():
         subscribe(event.event_type, name=name)(handle)
+
+
+def subscribe_anonymised(forget: Callable[[str], None]) -> None:
+    """Customers anonymised someone: `forget(customer_id)` (application/privacy.py). Not a
+    projection: `crm rebuild` does not replay it (it keeps preferences and consent log)."""
+
+    @subscribe(CustomerAnonymised, name="crm.forget_on_anonymised")
+    def anonymised(event: CustomerAnonymised) -> None:
+        forget(event.customer_id)

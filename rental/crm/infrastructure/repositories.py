@@ -50,6 +50,14 @@ class CRMRepository:
         ).all()
         return rows, total
 
+    def history_of(self, customer_id: str) -> Sequence[RentalHistoryEntity]:
+        """Every line of the customer, the earliest first (the privacy export)."""
+        return self.session.scalars(
+            select(RentalHistoryEntity)
+            .where(RentalHistoryEntity.customer_id == customer_id)
+            .order_by(RentalHistoryEntity.period_start, RentalHistoryEntity.line_id)
+        ).all()
+
     # --- loyalty ---
     def loyalty_row(self, customer_id: str, *, lock: bool = True) -> LoyaltyEntity | None:
         if lock:
