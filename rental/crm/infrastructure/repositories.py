@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from rental.crm.domain.loyalty import LoyaltyStatus, Tier
@@ -20,6 +20,7 @@ from rental.crm.infrastructure.entities import (
     PreferencesEntity,
     RentalHistoryEntity,
 )
+from rental.shared.db import is_postgres
 
 
 def _locked(session: Session, entity: type, key: str):
@@ -121,7 +122,17 @@ class CRMRepository:
 
     # --- the rebuild ---
     def delete_projections(self) -> None:
-        """History, loyalty and lifetime value: every row (the rebuild makes them again)."""
+        """History, loyalty and lifetime value: every row (the rebuild makes them again).
+
+        PostgreSQL: the three tables are locked EXCLUSIVE first (reads go on; the worker's
+        CRM handlers wait for the rebuild's commit). A handler that committed before the lock
+        is in the replay; one still open when the lock is asked for is waited for (it wrote)
+        or waits (it had not), and applies its event to the rebuilt rows afterwards. SQLite:
+        the rebuild's BEGIN IMMEDIATE already keeps every writer out."""
+        if is_postgres(self.session):
+            self.session.execute(
+                text("LOCK TABLE crm_rental_history, crm_loyalty, crm_clv IN EXCLUSIVE MODE")
+            )
         for entity in (RentalHistoryEntity, LoyaltyEntity, CLVEntity):
             self.session.execute(delete(entity), execution_options={"synchronize_session": False})
         self.session.expunge_all()

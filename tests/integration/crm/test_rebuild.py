@@ -5,9 +5,11 @@ through the same drain), every projection row snapshotted, rebuilt, compared."""
 from __future__ import annotations
 
 import secrets
+import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select, text
 
 from rental.booking import BookingChannel, BookingFacade, CreateReservation, PricingBasis
@@ -19,6 +21,8 @@ from rental.contracts.booking import (
 )
 from rental.contracts.payments import EntryReversed, PaymentReceived, RefundIssued
 from rental.crm import CRMFacade, Tier, UpdateCommunicationPreferences
+from rental.crm.application.rebuild import Rebuild
+from rental.crm.facade import projections
 from rental.crm.infrastructure.entities import (
     CLVEntity,
     ConsentLogEntity,
@@ -26,6 +30,7 @@ from rental.crm.infrastructure.entities import (
     PreferencesEntity,
     RentalHistoryEntity,
 )
+from rental.crm.infrastructure.repositories import CRMRepository
 from rental.extensions import db
 from rental.payments import (
     Account,
@@ -35,6 +40,8 @@ from rental.payments import (
     RecordPayment,
     ReverseEntry,
 )
+from rental.shared import outbox
+from rental.shared.db import unit_of_work
 from tests.integration.crm.test_projections import (
     PERIOD,
     drain,
@@ -230,3 +237,57 @@ def test_the_expiry_job_is_registered_with_the_worker(app):
     jobs = {job.name: job for job in periodic_jobs()}
     assert jobs["crm.expire_tiers"].seconds <= 86400
     jobs["crm.expire_tiers"].func()  # runs in the app, changes nothing here
+
+
+def test_a_handler_during_the_rebuild_waits_and_applies_to_the_rebuilt_rows(app, backend):
+    """PostgreSQL: the rebuild locks CRM's tables; a worker's CRM handler arriving meanwhile
+    waits for the rebuild's commit and then adds its event to the rebuilt rows (asked of the
+    server that it waits, not guessed)."""
+    if backend != "postgresql":
+        pytest.skip("SQLite: the rebuild's BEGIN IMMEDIATE keeps every writer out anyway")
+    _, regular = build_state()
+    points = CRMFacade().get_customer_loyalty_status(regular).points
+    db.session.rollback()
+    with unit_of_work():
+        outbox.record(
+            line_event(ReservationCompleted, regular, sequence=3, total="2000", reservation_id="z")
+        )
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        with app.app_context():
+            try:
+                drain()
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=worker, daemon=True)
+    with unit_of_work() as session:
+        Rebuild(CRMRepository(session), projections=projections, equipment_name=str).run()
+        reader = db.engine.connect()  # reads go on during the rebuild
+        assert reader.execute(text("SELECT count(*) FROM crm_loyalty")).scalar() >= 1
+        reader.close()
+        thread.start()
+        watcher = db.engine.connect()
+        for _ in range(500):
+            waiting = watcher.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database() AND query ILIKE '%crm_%'"
+                )
+            ).scalar()
+            watcher.rollback()
+            if waiting or not thread.is_alive():
+                break
+            thread.join(0.02)
+        watcher.close()
+        assert thread.is_alive(), "the handler must wait for the rebuild"
+    thread.join(20)
+    assert not thread.is_alive() and not errors
+    assert CRMFacade().get_customer_loyalty_status(regular).points == points + 200
+    db.session.rollback()
+    after = rows(*PROJECTIONS)
+    CRMFacade().rebuild_projections()
+    assert rows(*PROJECTIONS) == after
