@@ -4,10 +4,15 @@ Wiring and transactions only; the rules live in `application/` and `domain/`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from rental.catalog import CatalogFacade
 from rental.crm.application.commands import PreferenceCommands, UpdateCommunicationPreferences
+from rental.crm.application.privacy import export_for_customer, forget_on_anonymisation
 from rental.crm.application.projections import Projections
 from rental.crm.application.queries import (
     CRMQueries,
@@ -15,6 +20,7 @@ from rental.crm.application.queries import (
     HistoryPage,
     LoyaltyView,
 )
+from rental.crm.application.rebuild import Rebuild, RebuildResult, expire_tiers
 from rental.crm.domain.loyalty import Tier
 from rental.crm.domain.preferences import Preferences
 from rental.crm.infrastructure.repositories import CRMRepository
@@ -35,9 +41,17 @@ def equipment_name(equipment_type_id: str) -> str:
     return summary.name if summary else equipment_type_id
 
 
-def projections(session: Session | None = None) -> Projections:
+def projections(
+    session: Session | None = None,
+    at: datetime | None = None,
+    name: Callable[[str], str] = equipment_name,
+) -> Projections:
+    """The projections on `session`, their clock reading `at` (the event's time; now if
+    None)."""
     return Projections(
-        CRMRepository(session or db.session()), clock=utcnow, equipment_name=equipment_name
+        CRMRepository(session or db.session()),
+        clock=utcnow if at is None else (lambda: at),
+        equipment_name=name,
     )
 
 
@@ -81,6 +95,29 @@ class CRMFacade:
 
     def get_preferences(self, customer_id: str) -> Preferences:
         return self._queries().preferences(customer_id)
+
+    def rebuild_projections(self) -> RebuildResult:
+        """Every projection recomputed from the retained outbox messages, in one transaction
+        (the preferences and their consent log are a command's, not events': kept)."""
+        with unit_of_work() as session:
+            return Rebuild(
+                CRMRepository(session), projections=projections, equipment_name=equipment_name
+            ).run()
+
+    def expire_tiers(self) -> int:
+        """The tiers whose expiry has passed, each dropped one level. Returns how many."""
+        with unit_of_work() as session:
+            return expire_tiers(CRMRepository(session), utcnow())
+
+    def export_for_customer(self, customer_id: str) -> dict[str, Any]:
+        """CRM's part of the customer's privacy export (registered by module.py)."""
+        return export_for_customer(CRMRepository(db.session()), customer_id)
+
+    def forget_customer(self, customer_id: str) -> list[tuple[str, bool]]:
+        """The customer was anonymised: preferences withdrawn, aggregates kept
+        (application/privacy.py says why)."""
+        with unit_of_work() as session:
+            return forget_on_anonymisation(CRMRepository(session), customer_id, utcnow)
 
     def update_communication_preferences(
         self, cmd: UpdateCommunicationPreferences

@@ -3,20 +3,49 @@ section of the staff customer page and its preferences form."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from flask import Flask
 
-from rental.crm import web
-from rental.crm.application.event_handlers import subscribe_all
+from rental.crm import cli, web
+from rental.crm.application.event_handlers import subscribe_all, subscribe_anonymised
+from rental.shared.jobs import register_job
+from rental.shared.privacy import register_exporter
 from rental.shared.sections import register_section
 
+EXPIRE_TIERS_EVERY_SECONDS = 3600  # idempotent: a tier drops once per passed expiry
 
-def _projections():
+
+def _projections(at: datetime):
     from rental.crm.facade import projections
 
-    return projections()
+    return projections(at=at)
+
+
+def _expire_tiers() -> None:
+    from rental.crm.facade import CRMFacade
+
+    CRMFacade().expire_tiers()
+
+
+def _export(customer_id: str) -> dict[str, Any]:
+    from rental.crm.facade import CRMFacade
+
+    return CRMFacade().export_for_customer(customer_id)
+
+
+def _forget(customer_id: str) -> None:
+    from rental.crm.facade import CRMFacade
+
+    CRMFacade().forget_customer(customer_id)
 
 
 def init_app(app: Flask) -> None:
     subscribe_all(_projections)
     app.register_blueprint(web.bp)
     register_section(app, "customer", "crm", web.customer_crm_section, order=40)
+    register_job("crm.expire_tiers", _expire_tiers, seconds=EXPIRE_TIERS_EVERY_SECONDS)
+    app.cli.add_command(cli.crm_cli)
+    register_exporter("crm", _export)
+    subscribe_anonymised(_forget)

@@ -22,6 +22,7 @@ from rental.booking.web.blueprints import bp
 from rental.booking.web.forms import CUSTOMER_FIELDS, BookingRequest, from_period, parse
 from rental.booking.web.limits import limit_confirmations, limit_holds
 from rental.catalog import CatalogFacade
+from rental.crm import CRMFacade
 from rental.customers import CustomerDetailsInput
 from rental.inventory import InventoryFacade
 from rental.payments import PaymentsFacade
@@ -382,6 +383,8 @@ def _manage_context(reference: str, token: str) -> dict[str, Any]:
         if actions.change
         else set(),
         "reservation": reservation,
+        # The customer's "E-mails and messages" (booking/web/preferences.py; CRM keeps them).
+        "contact_preferences": CRMFacade().get_preferences(reservation.customer_id),
         "actions": actions,
         "equipment": equipment,
         "allocations": allocations,

@@ -1,10 +1,16 @@
 """Every subscriber of the CRM module: Booking's reservation events and Payments' ledger
-events, decoded into their contract classes by the outbox, each applied in the worker's
-transaction with its inbox row (a redelivered event changes nothing)."""
+events, each applied in the worker's transaction with its inbox row (a redelivered event
+changes nothing).
+
+The handlers take the raw outbox message and decode it themselves, so the projections'
+clock is the message's `occurred_at` (when the event happened), not the moment a worker
+got to it: the rows are then a function of the messages alone, and `crm rebuild`, which
+replays the same messages through the same code, gives exactly the same rows."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from rental.contracts.booking import (
     ReservationCancelled,
@@ -12,46 +18,42 @@ from rental.contracts.booking import (
     ReservationCompleted,
     ReservationConfirmed,
 )
+from rental.contracts.customers import CustomerAnonymised
 from rental.contracts.payments import EntryReversed, PaymentReceived, RefundIssued
 from rental.crm.application.projections import Projections
 from rental.shared.db import unit_of_work
-from rental.shared.events import subscribe
+from rental.shared.events import Event, Message, decode, subscribe
+
+# The inbox name of each subscription (never renamed: it keys the inbox rows) → its event.
+SUBSCRIPTIONS: dict[str, type[Event]] = {
+    "crm.history_confirmed": ReservationConfirmed,
+    "crm.history_changed": ReservationChanged,
+    "crm.history_completed": ReservationCompleted,
+    "crm.history_cancelled": ReservationCancelled,
+    "crm.clv_payment": PaymentReceived,
+    "crm.clv_refund": RefundIssued,
+    "crm.clv_reversed": EntryReversed,
+}
+
+ProjectionsAt = Callable[[datetime], Projections]
 
 
-def subscribe_all(projections: Callable[[], Projections]) -> None:
-    """`projections()` builds the projections on the current session (the facade wires it)."""
+def subscribe_all(projections: ProjectionsAt) -> None:
+    """`projections(at)` builds the projections on the current session with a clock reading
+    `at` (the facade wires it)."""
 
-    @subscribe(ReservationConfirmed, name="crm.history_confirmed")
-    def confirmed(event: ReservationConfirmed) -> None:
+    def handle(message: Message) -> None:
         with unit_of_work():
-            projections().on_confirmed(event)
+            projections(message.occurred_at).apply(decode(message))
 
-    @subscribe(ReservationChanged, name="crm.history_changed")
-    def changed(event: ReservationChanged) -> None:
-        with unit_of_work():
-            projections().on_changed(event)
+    for name, event in SUBSCRIPTIONS.items():
+        subscribe(event.event_type, name=name)(handle)
 
-    @subscribe(ReservationCompleted, name="crm.history_completed")
-    def completed(event: ReservationCompleted) -> None:
-        with unit_of_work():
-            projections().on_completed(event)
 
-    @subscribe(ReservationCancelled, name="crm.history_cancelled")
-    def cancelled(event: ReservationCancelled) -> None:
-        with unit_of_work():
-            projections().on_cancelled(event)
+def subscribe_anonymised(forget: Callable[[str], None]) -> None:
+    """Customers anonymised someone: `forget(customer_id)` (application/privacy.py). Not a
+    projection: `crm rebuild` does not replay it (it keeps preferences and consent log)."""
 
-    @subscribe(PaymentReceived, name="crm.clv_payment")
-    def payment(event: PaymentReceived) -> None:
-        with unit_of_work():
-            projections().on_payment(event)
-
-    @subscribe(RefundIssued, name="crm.clv_refund")
-    def refund(event: RefundIssued) -> None:
-        with unit_of_work():
-            projections().on_refund(event)
-
-    @subscribe(EntryReversed, name="crm.clv_reversed")
-    def reversed_(event: EntryReversed) -> None:
-        with unit_of_work():
-            projections().on_reversed(event)
+    @subscribe(CustomerAnonymised, name="crm.forget_on_anonymised")
+    def anonymised(event: CustomerAnonymised) -> None:
+        forget(event.customer_id)

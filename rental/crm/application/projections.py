@@ -18,11 +18,17 @@ from rental.contracts.booking import (
     ReservationConfirmed,
     ReservationEvent,
 )
-from rental.contracts.payments import EntryReversed, LedgerEntryEvent
+from rental.contracts.payments import (
+    EntryReversed,
+    LedgerEntryEvent,
+    PaymentReceived,
+    RefundIssued,
+)
 from rental.crm.domain.history import LineStatus, applies, duration_minutes
 from rental.crm.domain.loyalty import points_for, qualify, take_back
 from rental.crm.infrastructure.entities import CLVEntity, RentalHistoryEntity
 from rental.crm.infrastructure.repositories import CRMRepository
+from rental.shared.events import Event
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +46,21 @@ class Projections:
         self.repo = repository
         self.clock = clock
         self.equipment_name = equipment_name
+
+    def apply(self, event: Event) -> None:
+        """`event` through the handler of its type (the worker and the rebuild both come here)."""
+        handler = {
+            ReservationConfirmed: self.on_confirmed,
+            ReservationChanged: self.on_changed,
+            ReservationCompleted: self.on_completed,
+            ReservationCancelled: self.on_cancelled,
+            PaymentReceived: self.on_payment,
+            RefundIssued: self.on_refund,
+            EntryReversed: self.on_reversed,
+        }.get(type(event))
+        if handler is None:
+            raise TypeError(f"CRM does not project {type(event).__name__}")
+        handler(event)  # type: ignore[operator]
 
     # --- rental history and loyalty -----------------------------------------------------------
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from rental.crm.domain.loyalty import LoyaltyStatus, Tier
@@ -20,6 +20,7 @@ from rental.crm.infrastructure.entities import (
     PreferencesEntity,
     RentalHistoryEntity,
 )
+from rental.shared.db import is_postgres
 
 
 def _locked(session: Session, entity: type, key: str):
@@ -50,6 +51,14 @@ class CRMRepository:
         ).all()
         return rows, total
 
+    def history_of(self, customer_id: str) -> Sequence[RentalHistoryEntity]:
+        """Every line of the customer, the earliest first (the privacy export)."""
+        return self.session.scalars(
+            select(RentalHistoryEntity)
+            .where(RentalHistoryEntity.customer_id == customer_id)
+            .order_by(RentalHistoryEntity.period_start, RentalHistoryEntity.line_id)
+        ).all()
+
     # --- loyalty ---
     def loyalty_row(self, customer_id: str, *, lock: bool = True) -> LoyaltyEntity | None:
         if lock:
@@ -71,6 +80,17 @@ class CRMRepository:
         row.last_qualifying_at = status.last_qualifying_at
         row.tier_expires_at = status.tier_expires_at
         self.session.flush()
+
+    def expired_loyalty(self, now: datetime, limit: int) -> Sequence[LoyaltyEntity]:
+        """Rows whose tier expiry has passed, locked (SKIP LOCKED on PostgreSQL: a row an
+        event is updating is taken on the next run)."""
+        return self.session.scalars(
+            select(LoyaltyEntity)
+            .where(LoyaltyEntity.tier_expires_at.is_not(None), LoyaltyEntity.tier_expires_at <= now)
+            .order_by(LoyaltyEntity.tier_expires_at, LoyaltyEntity.customer_id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
 
     # --- lifetime value ---
     def clv_row(self, customer_id: str) -> CLVEntity | None:
@@ -99,6 +119,43 @@ class CRMRepository:
 
     def clv(self, customer_id: str) -> CLVEntity | None:
         return self.session.get(CLVEntity, customer_id)
+
+    # --- the rebuild ---
+    def delete_projections(self) -> None:
+        """History, loyalty and lifetime value: every row (the rebuild makes them again).
+
+        PostgreSQL: the three tables are locked EXCLUSIVE first (reads go on; the worker's
+        CRM handlers wait for the rebuild's commit). A handler that committed before the lock
+        is in the replay; one still open when the lock is asked for is waited for (it wrote)
+        or waits (it had not), and applies its event to the rebuilt rows afterwards. SQLite:
+        the rebuild's BEGIN IMMEDIATE already keeps every writer out."""
+        if is_postgres(self.session):
+            self.session.execute(
+                text("LOCK TABLE crm_rental_history, crm_loyalty, crm_clv IN EXCLUSIVE MODE")
+            )
+        for entity in (RentalHistoryEntity, LoyaltyEntity, CLVEntity):
+            self.session.execute(delete(entity), execution_options={"synchronize_session": False})
+        self.session.expunge_all()
+
+    def projection_counts(self) -> tuple[int, int, int]:
+        history, loyalty, clv = (
+            self.session.scalar(select(func.count()).select_from(entity)) or 0
+            for entity in (RentalHistoryEntity, LoyaltyEntity, CLVEntity)
+        )
+        return history, loyalty, clv
+
+    def equipment_names(self) -> dict[tuple[str, str], str]:
+        """(line, type) → the name the line stored (kept by a rebuild: events carry no name)."""
+        return {
+            (line, type_id): name
+            for line, type_id, name in self.session.execute(
+                select(
+                    RentalHistoryEntity.line_id,
+                    RentalHistoryEntity.equipment_type_id,
+                    RentalHistoryEntity.equipment_name,
+                )
+            )
+        }
 
     # --- preferences ---
     def preferences(self, customer_id: str, *, lock: bool = False) -> Preferences:
