@@ -308,14 +308,14 @@ def build_settings(form: Mapping[str, str], week: Sequence[tuple[str, str]]) -> 
     except ValidationError as exc:
         errors["closed_dates"] = exc.message
     percents: dict[str, Decimal] = {}
-    for name, label, default in (
+    for key, label, default in (
         ("loyalty_silver", "Silver discount", DEFAULT_SILVER_PERCENT),
         ("loyalty_gold", "Gold discount", DEFAULT_GOLD_PERCENT),
     ):
         try:
-            percents[name] = parse_loyalty_percent(form.get(name, ""), name, label, default)
+            percents[key] = parse_loyalty_percent(form.get(key, ""), key, label, default)
         except ValidationError as exc:
-            errors[name] = exc.message
+            errors[key] = exc.message
     if errors:
         raise ValidationError(
             "Some settings need fixing (see the marked fields); nothing was saved.",

@@ -162,7 +162,10 @@ def test_the_ledger_charges_the_discounted_total(app):
 def test_the_shop_sets_the_percentages(app, admin_client):
     settings = ShopFacade().get_settings()
     assert (settings.loyalty_silver_percent, settings.loyalty_gold_percent) == (5, 10)
-    ShopFacade().save_settings(SaveShopSettings(loyalty_silver="7.5", loyalty_gold="12"))
+    ShopFacade().save_settings(
+        SaveShopSettings(name="Hafen Hire", loyalty_silver="7.5", loyalty_gold="12")
+    )
+    assert ShopFacade().get_settings().name == "Hafen Hire"  # the other fields as typed
     customer_id = customer_of("Silver")
     quote = (
         BookingFacade()
