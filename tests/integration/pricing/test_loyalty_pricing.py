@@ -7,6 +7,7 @@ customer's current tier. The tier comes from CRM's own event handlers (the real 
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -218,4 +219,40 @@ def test_a_staff_order_shows_the_discount(app, admin_client):
     customer_id = customer_of("Gold")
     rid = book(customer_id, make_type(hourly="20.00").type_id)
     page = admin_client.get(f"/admin/reservations/{rid}").get_data(as_text=True)
+    assert f"Gold member {MINUS}10 %" in page
+
+
+def test_the_staff_order_form_prices_for_the_chosen_customer(app, admin_client):
+    customer_id = customer_of("Gold")
+    fleet = make_type(hourly="20.00", daily="120.00")
+    booking = BookingFacade()
+    today = booking.now().astimezone(booking.policy.timezone).date()
+    form = {
+        "item": f"type:{fleet.type_id}",
+        "qty": "1",
+        "basis": "daily",
+        "start_date": (today + timedelta(days=3)).isoformat(),
+        "end_date": (today + timedelta(days=3)).isoformat(),
+    }
+    with_customer = admin_client.get(
+        "/admin/orders/new",
+        query_string={**form, "customer": customer_id, "_block": "result"},
+        headers={"HX-Request": "true"},
+    ).get_data(as_text=True)
+    assert f"incl. Gold member {MINUS}10 %" in with_customer
+    assert "€108.00" in with_customer  # one day at 120.00, less 10 %
+    anonymous = admin_client.get(
+        "/admin/orders/new",
+        query_string={**form, "_block": "result"},
+        headers={"HX-Request": "true"},
+    ).get_data(as_text=True)
+    assert "member" not in anonymous and "€120.00" in anonymous
+    # Booked: the order keeps it.
+    token = csrf_token(admin_client, "/admin/orders/new")
+    booked = admin_client.post(
+        "/admin/orders/new",
+        data={**form, "customer": customer_id, "action": "book", "csrf_token": token},
+    )
+    assert booked.status_code == 303, booked.get_data(as_text=True)
+    page = admin_client.get(booked.headers["Location"]).get_data(as_text=True)
     assert f"Gold member {MINUS}10 %" in page
