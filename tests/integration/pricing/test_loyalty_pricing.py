@@ -20,6 +20,7 @@ from rental.booking import (
     ListReservations,
     PricingBasis,
 )
+from rental.catalog import CatalogFacade, DefineKit, KitComponent
 from rental.contracts.booking import ReservationCompleted, ReservationConfirmed
 from rental.crm import CRMFacade, Tier
 from rental.extensions import db
@@ -256,3 +257,50 @@ def test_the_staff_order_form_prices_for_the_chosen_customer(app, admin_client):
     assert booked.status_code == 303, booked.get_data(as_text=True)
     page = admin_client.get(booked.headers["Location"]).get_data(as_text=True)
     assert f"Gold member {MINUS}10 %" in page
+
+
+def test_a_kit_gets_the_loyalty_discount_after_its_own(app, admin_client):
+    generators = make_type(units=3, name="Generator", daily="120.00", deposit="200.00")
+    lights = make_type(units=5, name="Light tower", daily="45.00", weekly=None, deposit="50.00")
+    kit_id = CatalogFacade().define_kit(
+        DefineKit(
+            name="Event power kit",
+            slug=f"event-power-{secrets.token_hex(3)}",
+            description="Stage power.",
+            discount_percent=Decimal(10),
+            components=(KitComponent(generators.type_id, 1), KitComponent(lights.type_id, 2)),
+        )
+    )
+    customer_id = customer_of("Gold")
+    booking = BookingFacade()
+    day = (booking.now().astimezone(booking.policy.timezone).date() + timedelta(days=3)).isoformat()
+    token = csrf_token(admin_client, "/admin/orders/new")
+    booked = admin_client.post(
+        "/admin/orders/new",
+        data={
+            "item": f"kit:{kit_id}",
+            "qty": "1",
+            "basis": "daily",
+            "start_date": day,
+            "end_date": day,
+            "customer": customer_id,
+            "action": "book",
+            "csrf_token": token,
+        },
+    )
+    assert booked.status_code == 303, booked.get_data(as_text=True)
+    rid = booked.headers["Location"].rsplit("/", 1)[1]
+    order = booking.get_order(booking.get_reservation(rid).order_id)
+    quotes = [line.quote for line in order.lines]
+    # Generator 120.00 and two light towers 90.00: less the kit's 10 %, then Gold's 10 %.
+    assert [[d.label for d in q.discounts] for q in quotes] == [
+        ["Event power kit: 10 % kit discount", f"Gold member {MINUS}10 %"]
+    ] * 2
+    assert [q.total for q in quotes] == [
+        Money(Decimal("97.20"), "EUR"),
+        Money(Decimal("72.90"), "EUR"),
+    ]
+    assert [q.deposit for q in quotes] == [
+        Money(Decimal("200.00"), "EUR"),
+        Money(Decimal("100.00"), "EUR"),
+    ]
