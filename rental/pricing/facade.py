@@ -9,12 +9,16 @@ from datetime import UTC, tzinfo
 from flask import current_app, has_app_context
 
 from rental.catalog import CatalogFacade
+from rental.crm import CRMFacade
 from rental.pricing.application.commands import RateCardCommands, SetRateCard
 from rental.pricing.application.queries import GetQuote, PricingQueries
+from rental.pricing.domain.loyalty import LoyaltyDiscount, loyalty_discount
 from rental.pricing.domain.models import (
+    DiscountContext,
     DiscountRule,
     DiscountRules,
     Quote,
+    QuoteLine,
     RateCard,
     RateCardLimits,
 )
@@ -23,13 +27,16 @@ from rental.shared.db import db, unit_of_work
 from rental.shared.money import Money
 from rental.shared.request_cache import cached, cached_many, forget
 from rental.shared.time_range import TimeRange
+from rental.shop import ShopFacade
 
-# The discount-rule hook: rules registered at start-up apply to every quote. None is registered
-# today; a future loyalty module would add its discounts here.
+# The discount-rule hook: rules registered at start-up apply to every quote. The loyalty
+# discount (CRM's tier) is Pricing's own rule, added in _queries.
 DISCOUNT_RULES = DiscountRules()
 # A type's rate card is read once per request (rental.shared.request_cache): the availability
 # check and its quote share it. set_rate_card forgets them.
 _CARDS = "pricing.rate_cards"
+# A customer's loyalty discount (CRM's tier, the shop's percentages), read once per request.
+_LOYALTY = "pricing.loyalty"
 
 
 def register_discount_rule(rule: DiscountRule) -> None:
@@ -48,8 +55,33 @@ class PricingFacade:
 
     def _queries(self) -> PricingQueries:
         return PricingQueries(
-            RateCardRepository(db.session()), self._type_name, DISCOUNT_RULES.rules
+            RateCardRepository(db.session()),
+            self._type_name,
+            [*DISCOUNT_RULES.rules, self._loyalty_rule],
         )
+
+    def loyalty_discount(self, customer_id: str | None) -> LoyaltyDiscount | None:
+        """A known customer's loyalty discount: CRM's tier (Silver, Gold) at the percentage
+        set in the shop settings; None for an anonymous visitor, Bronze or an unknown
+        customer. One statement (CRM's loyalty row) per customer and request."""
+        if not customer_id:
+            return None
+
+        def load() -> LoyaltyDiscount | None:
+            tier = CRMFacade().get_customer_loyalty_status(customer_id).tier.name
+            settings = ShopFacade().get_settings()
+            return loyalty_discount(
+                tier, settings.loyalty_silver_percent, settings.loyalty_gold_percent
+            )
+
+        return cached(_LOYALTY, customer_id, load)
+
+    def _loyalty_rule(self, context: DiscountContext) -> list[QuoteLine]:
+        """The loyalty discount as a discount rule of every type's quote (none without a
+        customer)."""
+        discount = self.loyalty_discount(context.customer_id)
+        line = discount.line(context.subtotal) if discount else None
+        return [line] if line else []
 
     def quote(
         self,

@@ -13,7 +13,17 @@ from rental.shop.facade import ShopFacade
 
 admin_bp = Blueprint("shop_admin", __name__, url_prefix="/admin/shop")
 
-TEXT_FIELDS = ("name", "address", "phone", "email", "closed_dates", "pickup_rules", "terms")
+TEXT_FIELDS = (
+    "name",
+    "address",
+    "phone",
+    "email",
+    "closed_dates",
+    "pickup_rules",
+    "terms",
+    "loyalty_silver",
+    "loyalty_gold",
+)
 
 
 def shop_settings() -> ShopSettings:
@@ -31,6 +41,8 @@ def _form_of(settings: ShopSettings) -> dict[str, str]:
         "closed_dates": "\n".join(d.isoformat() for d in sorted(settings.hours.closed_dates)),
         "pickup_rules": settings.pickup_rules,
         "terms": settings.terms,
+        "loyalty_silver": str(settings.loyalty_silver_percent),
+        "loyalty_gold": str(settings.loyalty_gold_percent),
     }
     for index, hours in enumerate(settings.hours.week):
         form[f"opens_{index}"] = f"{hours.opens:%H:%M}" if hours else ""

@@ -328,3 +328,40 @@ def test_0022_adds_the_crm_tables_and_goes_back_down(backend, tmp_path):
             assert not CRM_TABLES & tables and "payments_documents" in tables
             upgrade(revision="0022")
             db.engine.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_0024_adds_the_loyalty_percentages_and_goes_back_down(backend, tmp_path):
+    """0024 adds the shop's two loyalty percentages; a settings row saved before keeps
+    everything and reads NULL (the defaults, 5 and 10 %); the downgrade drops the columns."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    if backend == "postgresql" and not postgres_admin_url():
+        pytest.skip("PostgreSQL tests need RENTAL_TEST_POSTGRES_URL (set by .ci/run)")
+    with fresh_database(backend, tmp_path) as url:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+        with app.app_context():
+            upgrade(revision="0022")
+            with db.engine.begin() as conn:
+                conn.execute(
+                    text(
+                        "INSERT INTO shop_settings (id, name, address, phone, email, "
+                        "opening_hours, pickup_rules, terms, updated_at) VALUES (1, "
+                        "'Hafen Hire', '', '', '', '{}', '', '', '2030-01-01 09:00:00+00:00')"
+                    )
+                )
+            upgrade(revision="0024")
+            with db.engine.connect() as conn:
+                row = conn.execute(
+                    text(
+                        "SELECT name, loyalty_silver_percent, loyalty_gold_percent "
+                        "FROM shop_settings"
+                    )
+                ).one()
+            assert tuple(row) == ("Hafen Hire", None, None)
+            downgrade(revision="0022")
+            columns = {c["name"] for c in inspect(db.engine).get_columns("shop_settings")}
+            assert "loyalty_silver_percent" not in columns
+            upgrade(revision="0024")
+            db.engine.dispose()

@@ -36,6 +36,9 @@ class CheckCart:
     basis: PricingBasis
     lines: tuple[OrderLine, ...]
     with_alternatives: bool = True
+    # Staff's order form for a chosen customer: priced with their loyalty discount (the
+    # online cart is an anonymous visitor's: none).
+    customer_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +154,9 @@ class CartQueries:
                 ),
                 None,
             )
-            quotes, problem = self._price(r, line.quantity, query.period, problem)
+            quotes, problem = self._price(
+                r, line.quantity, query.period, problem, query.customer_id
+            )
             line_total = line_deposit = None
             for quote in quotes:
                 line_total = _add(line_total, quote.total)
@@ -231,7 +236,12 @@ class CartQueries:
         return resolved
 
     def _price(
-        self, r: _Resolved, quantity: int, period: TimeRange, problem: str | None
+        self,
+        r: _Resolved,
+        quantity: int,
+        period: TimeRange,
+        problem: str | None,
+        customer_id: str | None = None,
     ) -> tuple[list[FrozenQuote], str | None]:
         """A type line: its quote. A kit line: each component's quote for kits × units per
         kit, by the kit's rule (AvailabilityQueries.kit_quotes, as booking prices it). No
@@ -241,13 +251,13 @@ class CartQueries:
         quotes: list[FrozenQuote] = []
         try:
             if r.kit is None:
-                quotes.append(freeze(self._availability.price(r.id, period, quantity)))
+                quotes.append(freeze(self._availability.price(r.id, period, quantity, customer_id)))
             else:
 
                 def price(type_id: str, units: int) -> FrozenQuote:
                     return freeze(self._availability.price(type_id, period, units))
 
-                quotes = self._availability.kit_quotes(r.kit, quantity, period, price)
+                quotes = self._availability.kit_quotes(r.kit, quantity, period, price, customer_id)
         except DomainError as exc:
             return [], problem or exc.message
         return quotes, problem

@@ -388,9 +388,10 @@ class ReservationCommands:
             self._availability.validate(type_id, period, basis, quantity, now)
 
         def price(type_id: str, quantity: int) -> FrozenQuote:
-            return freeze(self._availability.price(type_id, period, quantity, customer_id))
+            # Without the customer: the loyalty discount comes after the kit's price.
+            return freeze(self._availability.price(type_id, period, quantity))
 
-        quotes = self._availability.kit_quotes(kit, line.quantity, period, price)
+        quotes = self._availability.kit_quotes(kit, line.quantity, period, price, customer_id)
         parts = [
             _Part(c.equipment_type_id, c.quantity * line.quantity, quote)
             for c, quote in zip(kit.components, quotes, strict=True)
@@ -838,17 +839,20 @@ class ReservationCommands:
             type_id, cmd.period, reservation.basis, cmd.quantity, now, kept_start=kept
         )
 
+        # Priced anew with the customer's CURRENT loyalty tier (README, "Loyalty pricing").
+        customer_id = reservation.customer_id
+
         def price(type_id: str, quantity: int) -> FrozenQuote:
-            customer_id = reservation.customer_id
-            return freeze(self._availability.price(type_id, cmd.period, quantity, customer_id))
+            return freeze(self._availability.price(type_id, cmd.period, quantity))
 
         if reservation.kit_id:
-            # A kit's component is priced anew by the kit's rule (its part of the kit's price).
+            # A kit's component is priced anew by the kit's rule (its part of the kit's price),
+            # then the customer's loyalty discount.
             quote = self._availability.kit_component_quote(
-                reservation.kit_id, type_id, cmd.quantity, cmd.period, price
+                reservation.kit_id, type_id, cmd.quantity, cmd.period, price, customer_id
             )
         else:
-            quote = price(type_id, cmd.quantity)
+            quote = freeze(self._availability.price(type_id, cmd.period, cmd.quantity, customer_id))
         return reservation.change(cmd.period, cmd.quantity, quote, now, by_customer=cmd.by_customer)
 
     def _changed_order(

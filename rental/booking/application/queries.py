@@ -384,6 +384,7 @@ class AvailabilityQueries:
         kits: int,
         period: TimeRange,
         price: Callable[[str, int], FrozenQuote],
+        customer_id: str | None = None,
     ) -> list[FrozenQuote]:
         """The one rule for what `kits` kits cost for `period`, as their components' quotes
         (in the kit's order; booking, changing and the cart all use it). Each component is
@@ -391,11 +392,19 @@ class AvailabilityQueries:
         quote), then: less the kit's discount, or — at the kit's own rates — the kit's price,
         billed as a rate card is (PricingFacade.quote_rates), split over the components in
         proportion to their own totals so that they add up to it exactly. Deposits stay the
-        components'."""
+        components'. Last, a known customer's loyalty discount (`customer_id`) on what is
+        left after the kit's price: `price` must therefore quote without the customer."""
+        loyalty = self._pricing.loyalty_discount(customer_id)
+
+        def loyal(quotes: list[FrozenQuote]) -> list[FrozenQuote]:
+            if loyalty is None:
+                return quotes
+            return [quote.less(loyalty.label, loyalty.percent) for quote in quotes]
+
         quotes = [price(c.equipment_type_id, c.quantity * kits) for c in kit.components]
         if kit.rates is None:
             label = f"{kit.name}: {kit.discount_text} % kit discount"
-            return [quote.less(label, kit.discount_percent) for quote in quotes]
+            return loyal([quote.less(label, kit.discount_percent) for quote in quotes])
         rates = kit.rates
         if any(quote.total.currency != rates.currency for quote in quotes):
             # Set in another currency than its components' prices: not to be mixed.
@@ -409,7 +418,7 @@ class AvailabilityQueries:
             )
         billed = "; ".join(line.label for line in own.lines)
         label = f"{kit.name} at its own rates ({billed} = {own.total.format()}): this part's share"
-        return share_kit_price(quotes, own.total, label)
+        return loyal(share_kit_price(quotes, own.total, label))
 
     def kit_component_quote(
         self,
@@ -418,27 +427,34 @@ class AvailabilityQueries:
         quantity: int,
         period: TimeRange,
         price: Callable[[str, int], FrozenQuote],
+        customer_id: str | None = None,
     ) -> FrozenQuote:
         """One component of a booked kit priced anew (a change of period or quantity): its
         part of kit_quotes for as many kits as `quantity` makes of it. A kit no longer in the
-        catalog, or no longer holding this type: the type's own price."""
+        catalog, or no longer holding this type: the type's own price. `price` quotes without
+        the customer; `customer_id`'s loyalty discount comes last (kit_quotes)."""
+        loyalty = self._pricing.loyalty_discount(customer_id)
+
+        def loyal(quote: FrozenQuote) -> FrozenQuote:
+            return quote.less(loyalty.label, loyalty.percent) if loyalty else quote
+
         try:
             kit = self._catalog.get_kit(kit_id)
         except NotFoundError:
-            return price(equipment_type_id, quantity)
+            return loyal(price(equipment_type_id, quantity))
         index = next(
             (i for i, c in enumerate(kit.components) if c.equipment_type_id == equipment_type_id),
             None,
         )
         if index is None:
-            return price(equipment_type_id, quantity)
+            return loyal(price(equipment_type_id, quantity))
         per_kit = kit.components[index].quantity
         kits = max(1, quantity // per_kit)
         if kit.rates is None or kits * per_kit != quantity:
             # Not a whole number of kits (the kit changed since): its discount, on this part.
             label = f"{kit.name}: {kit.discount_text} % kit discount"
-            return price(equipment_type_id, quantity).less(label, kit.discount_percent)
-        return self.kit_quotes(kit, kits, period, price)[index]
+            return loyal(price(equipment_type_id, quantity).less(label, kit.discount_percent))
+        return self.kit_quotes(kit, kits, period, price, customer_id)[index]
 
     def type_name(self, equipment_type_id: str) -> str:
         return self._catalog.get_equipment_type_details(equipment_type_id).name

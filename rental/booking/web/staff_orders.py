@@ -146,7 +146,12 @@ def new_order() -> Response:
     if submitted and filled and not req.errors and req.period is not None:
         try:
             check = booking.check_cart(
-                CheckCart(req.period, req.basis, tuple(r.line for r in filled if r.line))
+                CheckCart(
+                    req.period,
+                    req.basis,
+                    tuple(r.line for r in filled if r.line),
+                    customer_id=customer.id if customer else None,
+                )
             )
         except ValidationError as exc:
             req.errors.update(exc.errors or {"form": exc.message})

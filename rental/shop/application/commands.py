@@ -22,6 +22,9 @@ class SaveShopSettings:
     closed_dates: str = ""
     pickup_rules: str = ""
     terms: str = ""
+    # Loyalty discounts, percent (blank: the defaults, 5 and 10).
+    loyalty_silver: str = ""
+    loyalty_gold: str = ""
 
 
 class ShopSettingsCommands:
@@ -39,5 +42,7 @@ class ShopSettingsCommands:
             "closed_dates": cmd.closed_dates,
             "pickup_rules": cmd.pickup_rules,
             "terms": cmd.terms,
+            "loyalty_silver": cmd.loyalty_silver,
+            "loyalty_gold": cmd.loyalty_gold,
         }
         self._settings.save(build_settings(form, cmd.week))

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
+from decimal import Decimal, InvalidOperation
 
 from rental.shared import local_time
 from rental.shared.email import validate_email
@@ -29,6 +30,11 @@ MAX_PHONE = 30
 MAX_RULES = 2_000
 MAX_TERMS = 20_000
 MAX_CLOSED_DATES = 100
+# Loyalty discounts (Pricing reads them): percent off the rental subtotal of a known customer
+# of that CRM tier. Bronze gets none.
+DEFAULT_SILVER_PERCENT = Decimal(5)
+DEFAULT_GOLD_PERCENT = Decimal(10)
+MAX_LOYALTY_PERCENT = Decimal(50)
 _PHONE = re.compile(r"\+?[0-9 ().\-/]{3,30}")  # the same rule as the SHOP_PHONE setting
 _CLOCK = re.compile(r"([0-9]{1,2}):([0-9]{2})")
 
@@ -148,6 +154,9 @@ class ShopSettings:
     hours: OpeningHours = field(default_factory=OpeningHours)
     pickup_rules: str = ""
     terms: str = ""
+    # Loyalty pricing: percent off the rental subtotal for a Silver / Gold customer (0: none).
+    loyalty_silver_percent: Decimal = DEFAULT_SILVER_PERCENT
+    loyalty_gold_percent: Decimal = DEFAULT_GOLD_PERCENT
 
     @property
     def address_lines(self) -> list[str]:
@@ -242,6 +251,26 @@ def _text(
     return value
 
 
+def parse_loyalty_percent(raw: str, name: str, label: str, default: Decimal) -> Decimal:
+    """A loyalty discount as staff typed it: a percentage from 0 to 50 with at most two
+    decimals ('7.5', '7,5 %'); blank keeps the default."""
+    text = clean_line(raw or "").replace("%", "").replace(",", ".").strip()
+    if not text:
+        return default
+    try:
+        value = Decimal(text[:20])
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite() or value < 0 or value > MAX_LOYALTY_PERCENT:
+        raise ValidationError(
+            f"Give the {label} as a percentage from 0 to {MAX_LOYALTY_PERCENT}, e.g. 5.",
+            field=name,
+        )
+    if value != value.quantize(Decimal("0.01")):
+        raise ValidationError(f"Give the {label} with at most two decimals, e.g. 7.5.", field=name)
+    return value.quantize(Decimal("0.01")).normalize() + 0
+
+
 def build_settings(form: Mapping[str, str], week: Sequence[tuple[str, str]]) -> ShopSettings:
     """The settings from what staff typed (`week`: (opens, closes) per weekday, Monday first).
     Every faulty field is reported at once: ValidationError with `errors` by field name."""
@@ -278,6 +307,15 @@ def build_settings(form: Mapping[str, str], week: Sequence[tuple[str, str]]) -> 
         closed = parse_closed_dates(form.get("closed_dates", ""))
     except ValidationError as exc:
         errors["closed_dates"] = exc.message
+    percents: dict[str, Decimal] = {}
+    for key, label, default in (
+        ("loyalty_silver", "Silver discount", DEFAULT_SILVER_PERCENT),
+        ("loyalty_gold", "Gold discount", DEFAULT_GOLD_PERCENT),
+    ):
+        try:
+            percents[key] = parse_loyalty_percent(form.get(key, ""), key, label, default)
+        except ValidationError as exc:
+            errors[key] = exc.message
     if errors:
         raise ValidationError(
             "Some settings need fixing (see the marked fields); nothing was saved.",
@@ -291,6 +329,8 @@ def build_settings(form: Mapping[str, str], week: Sequence[tuple[str, str]]) -> 
         hours=OpeningHours(tuple(days), closed),
         pickup_rules=rules,
         terms=terms,
+        loyalty_silver_percent=percents["loyalty_silver"],
+        loyalty_gold_percent=percents["loyalty_gold"],
     )
 
 

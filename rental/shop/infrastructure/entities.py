@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String, Text
+from sqlalchemy import JSON, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rental.shared.db import Base, UTCDateTime
@@ -26,4 +27,7 @@ class ShopSettingsEntity(Base):
     opening_hours: Mapped[dict[str, Any]] = mapped_column(JSON)
     pickup_rules: Mapped[str] = mapped_column(Text, default="")
     terms: Mapped[str] = mapped_column(Text, default="")
+    # Loyalty discounts in percent (NULL: the defaults, 5 and 10).
+    loyalty_silver_percent: Mapped[Decimal | None] = mapped_column(Numeric(5, 2), nullable=True)
+    loyalty_gold_percent: Mapped[Decimal | None] = mapped_column(Numeric(5, 2), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rental.shared.time_range import utcnow
-from rental.shop.domain.models import ShopSettings, hours_from_data, hours_to_data
+from rental.shop.domain.models import (
+    DEFAULT_GOLD_PERCENT,
+    DEFAULT_SILVER_PERCENT,
+    ShopSettings,
+    hours_from_data,
+    hours_to_data,
+)
 from rental.shop.infrastructure.entities import SETTINGS_ID, ShopSettingsEntity
 
 
@@ -19,7 +27,13 @@ def to_domain(e: ShopSettingsEntity) -> ShopSettings:
         hours=hours_from_data(e.opening_hours),
         pickup_rules=e.pickup_rules or "",
         terms=e.terms or "",
+        loyalty_silver_percent=_percent(e.loyalty_silver_percent, DEFAULT_SILVER_PERCENT),
+        loyalty_gold_percent=_percent(e.loyalty_gold_percent, DEFAULT_GOLD_PERCENT),
     )
+
+
+def _percent(value: Decimal | None, default: Decimal) -> Decimal:
+    return default if value is None else value.normalize() + 0
 
 
 def to_entity(settings: ShopSettings, entity: ShopSettingsEntity) -> ShopSettingsEntity:
@@ -30,6 +44,8 @@ def to_entity(settings: ShopSettings, entity: ShopSettingsEntity) -> ShopSetting
     entity.opening_hours = hours_to_data(settings.hours)
     entity.pickup_rules = settings.pickup_rules
     entity.terms = settings.terms
+    entity.loyalty_silver_percent = settings.loyalty_silver_percent
+    entity.loyalty_gold_percent = settings.loyalty_gold_percent
     entity.updated_at = utcnow()
     return entity
 
