@@ -331,8 +331,8 @@ def test_0022_adds_the_crm_tables_and_goes_back_down(backend, tmp_path):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_0024_adds_the_loyalty_percentages_and_goes_back_down(backend, tmp_path):
-    """0024 adds the shop's two loyalty percentages; a settings row saved before keeps
+def test_0023_adds_the_loyalty_percentages_and_goes_back_down(backend, tmp_path):
+    """0023 adds the shop's two loyalty percentages; a settings row saved before keeps
     everything and reads NULL (the defaults, 5 and 10 %); the downgrade drops the columns."""
     from flask_migrate import downgrade, upgrade
     from sqlalchemy import text
@@ -351,7 +351,7 @@ def test_0024_adds_the_loyalty_percentages_and_goes_back_down(backend, tmp_path)
                         "'Hafen Hire', '', '', '', '{}', '', '', '2030-01-01 09:00:00+00:00')"
                     )
                 )
-            upgrade(revision="0024")
+            upgrade(revision="0023")
             with db.engine.connect() as conn:
                 row = conn.execute(
                     text(
@@ -363,5 +363,5 @@ def test_0024_adds_the_loyalty_percentages_and_goes_back_down(backend, tmp_path)
             downgrade(revision="0022")
             columns = {c["name"] for c in inspect(db.engine).get_columns("shop_settings")}
             assert "loyalty_silver_percent" not in columns
-            upgrade(revision="0024")
+            upgrade(revision="0023")
             db.engine.dispose()

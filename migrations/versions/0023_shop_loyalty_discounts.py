@@ -1,6 +1,6 @@
 """shop: loyalty discounts (percent off the rental for Silver and Gold customers)
 
-Revision ID: 0024
+Revision ID: 0023
 Revises: 0022
 Create Date: 2026-11-26 16:40:00.000000
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0024"
+revision = "0023"
 down_revision = "0022"
 branch_labels = None
 depends_on = None
