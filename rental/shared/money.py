@@ -142,9 +142,10 @@ class Money:
     def format(self) -> str:
         value = self.rounded()
         digits = minor_units(self.currency)
-        text = f"{value.amount:,.{digits}f}"
+        text = f"{abs(value.amount):,.{digits}f}"
+        sign = "\u2212" if value.amount < 0 else ""  # "−€3.80", not "€-3.80"
         symbol = _SYMBOLS.get(self.currency)
-        return f"{symbol}{text}" if symbol else f"{text} {self.currency}"
+        return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {self.currency}"
 
     def __str__(self) -> str:
         return self.format()

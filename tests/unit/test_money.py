@@ -46,6 +46,9 @@ def test_rounds_half_up_to_the_minor_unit(amount, currency, expected):
 def test_formats_with_symbol_and_two_decimals():
     assert Money("1234.5").format() == "€1,234.50"
     assert Money("7", "SEK").format() == "7.00 SEK"
+    # A discount or what the shop owes: the minus sign before the symbol.
+    assert Money("-3.8").format() == "\u2212€3.80"
+    assert Money("-1234.5", "SEK").format() == "\u22121,234.50 SEK"
 
 
 def test_round_trips_through_dict():
