@@ -328,3 +328,21 @@ def test_0022_adds_the_crm_tables_and_goes_back_down(backend, tmp_path):
             assert not CRM_TABLES & tables and "payments_documents" in tables
             upgrade(revision="0022")
             db.engine.dispose()
+
+
+def test_0025_adds_the_notifications_table_and_goes_back_down(backend, tmp_path):
+    """0025 only adds notifications_messages: down to 0022 drops it, up again adds it."""
+    from flask_migrate import downgrade, upgrade
+
+    if backend == "postgresql" and not postgres_admin_url():
+        pytest.skip("PostgreSQL tests need RENTAL_TEST_POSTGRES_URL (set by .ci/run)")
+    with fresh_database(backend, tmp_path) as url:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+        with app.app_context():
+            upgrade(revision="0025")
+            assert "notifications_messages" in inspect(db.engine).get_table_names()
+            downgrade(revision="0022")
+            tables = set(inspect(db.engine).get_table_names())
+            assert "notifications_messages" not in tables and "crm_loyalty" in tables
+            upgrade(revision="0025")
+            db.engine.dispose()
