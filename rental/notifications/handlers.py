@@ -31,7 +31,14 @@ from rental.booking import (
 from rental.catalog import CatalogFacade
 from rental.customers import CustomerFacade
 from rental.notifications import mailer
-from rental.notifications.messages import Outgoing, already_sent, record_failed, record_sent
+from rental.notifications.messages import (
+    SENT,
+    Outgoing,
+    already_sent,
+    claim,
+    mark_sent,
+    record_failed,
+)
 from rental.shared.db import db, unit_of_work
 from rental.shared.errors import NotFoundError
 from rental.shared.events import subscribe
@@ -91,6 +98,9 @@ def _render(template: str, **context: Any) -> tuple[str, str]:
 def _send(mail: Outgoing, shop_name: str) -> None:
     """Send and record in the handler's transaction; on failure record it on its own once
     the handler's transaction has rolled back, and raise for the outbox to retry."""
+    row = claim(mail, utcnow())
+    if row.status == SENT:
+        return  # sent by another worker while this one was waiting for the row
     try:
         mailer.deliver(mail, shop_name)
     except mailer.MailNotSent as exc:
@@ -105,7 +115,7 @@ def _send(mail: Outgoing, shop_name: str) -> None:
 
         sa_event.listen(session, "after_rollback", _record, once=True)
         raise
-    record_sent(mail, utcnow())
+    mark_sent(row, utcnow())
 
 
 def _customer_address(customer_id: str) -> tuple[str, str] | None:

@@ -60,23 +60,33 @@ def already_sent(key: str) -> bool:
     return status == SENT
 
 
-def _apply(row: MailMessageEntity, mail: Outgoing, now: datetime) -> None:
+def claim(mail: Outgoing, now: datetime) -> MailMessageEntity:
+    """The notification's row, written (and locked) in the handler's transaction BEFORE the
+    mail goes out: a second worker sending the same notification at the same moment (another
+    line's event of the same order) waits on it, then fails on the key and, retried, finds the
+    mail SENT (a row already SENT is returned as it is: nothing to send)."""
+    session = db.session()
+    row = session.scalar(
+        select(MailMessageEntity).where(MailMessageEntity.key == mail.key).with_for_update()
+    )
+    if row is not None and row.status == SENT:
+        return row
+    if row is None:
+        row = MailMessageEntity(
+            id=str(uuid.uuid4()), key=mail.key, created_at=now, attempts=0, status=FAILED
+        )
+        session.add(row)
     row.template, row.to_address, row.subject = mail.template, mail.to, mail.subject
     row.order_id, row.order_reference = mail.order_id, mail.order_reference
     row.message_id, row.html, row.text = mail.message_id, mail.html, mail.text
     row.attempts = (row.attempts or 0) + 1
-
-
-def record_sent(mail: Outgoing, now: datetime) -> None:
-    """In the handler's transaction (with its inbox row)."""
-    session = db.session()
-    row = session.scalar(select(MailMessageEntity).where(MailMessageEntity.key == mail.key))
-    if row is None:
-        row = MailMessageEntity(id=str(uuid.uuid4()), key=mail.key, created_at=now, attempts=0)
-        session.add(row)
-    _apply(row, mail, now)
-    row.status, row.error, row.sent_at = SENT, None, now
     session.flush()
+    return row
+
+
+def mark_sent(row: MailMessageEntity, now: datetime) -> None:
+    row.status, row.error, row.sent_at = SENT, None, now
+    db.session.flush()
 
 
 def record_failed(mail: Outgoing, error: str, now: datetime) -> None:

@@ -13,6 +13,7 @@ import logging
 import re
 import secrets
 import socket
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -342,3 +343,64 @@ def test_admin_mail_lists_the_messages_for_staff_only(app, smtp, client, staff_c
     assert "default-src 'none'" in csp and "sandbox" in csp
     assert client.get(f"/admin/mail/{row.id}/html").status_code in (302, 303)
     assert staff_client.get("/admin/mail/nope").status_code == 404
+
+
+def test_two_workers_on_one_order_send_one_confirmation(app, smtp, backend):
+    """Another worker (a second session) is sending the order's confirmation for its other
+    line right now: its row is written, not yet committed. This worker waits on that row,
+    sends nothing, and after the other commits finds the mail sent."""
+    if backend != "postgresql":
+        pytest.skip("SQLite serialises every write transaction: this window cannot open there")
+    order = two_line_order(channel=BookingChannel.STAFF)
+    holder = db.engine.connect()
+    transaction = holder.begin()
+    holder.execute(
+        MailMessageEntity.__table__.insert().values(
+            id="other-worker",
+            key=f"order_confirmed:{order.id}",
+            template="order_confirmed",
+            to_address="x@example.com",
+            subject="sent by the other worker",
+            order_id=order.id,
+            order_reference=order.reference,
+            message_id="<other@hafen.example>",
+            status=SENT,
+            attempts=1,
+            html="",
+            text="",
+            created_at=order.created_at,
+        )
+    )
+    done: dict[str, object] = {}
+
+    def worker() -> None:
+        with app.app_context():
+            try:
+                drain()
+                done["ok"] = True
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=worker, daemon=True)
+    thread.start()
+    watcher = db.engine.connect()
+    for _ in range(500):  # until the worker waits on the row (asked of the server)
+        waiting = watcher.execute(
+            db.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database() AND query ILIKE '%notifications_messages%'"
+            )
+        ).scalar()
+        watcher.rollback()
+        if waiting or not thread.is_alive():
+            break
+        thread.join(0.02)
+    watcher.close()
+    assert thread.is_alive(), "the worker must wait for the other worker's row"
+    transaction.commit()
+    holder.close()
+    thread.join(30)
+    drain()  # the retry of the handler that lost the race
+    assert smtp.messages == [], "the other worker sent it; this one sent nothing"
+    rows = recorded()
+    assert [(r.id, r.status) for r in rows] == [("other-worker", SENT)]
