@@ -51,6 +51,8 @@ ORDER_CONFIRMED = "order_confirmed"
 ORDER_CANCELLED = "order_cancelled"
 STAFF_NEW_ORDER = "staff_new_order"
 
+_OVER = (ReservationStatus.CANCELLED, ReservationStatus.EXPIRED)
+
 
 def external_url(endpoint: str, **values: Any) -> str:
     """An absolute link for an e-mail (no request in the worker): PUBLIC_URL, else the
@@ -135,6 +137,8 @@ def send_order_confirmed(order_id: str) -> None:
         return
     booking = BookingFacade()
     order = booking.get_order(order_id)
+    if order.status in _OVER:
+        return  # cancelled before the worker got to it: the cancellation mail says so
     contact = _customer_address(order.customer_id)
     if contact is None:
         return
@@ -163,8 +167,8 @@ def send_staff_new_order(order_id: str) -> None:
         return
     booking = BookingFacade()
     order = booking.get_order(order_id)
-    if order.channel is not BookingChannel.ONLINE:
-        return  # staff made it themselves
+    if order.channel is not BookingChannel.ONLINE or order.status in _OVER:
+        return  # staff made it themselves, or it is over already
     shop = ShopFacade().get_settings()
     if not shop.email:
         return  # the shop has given no address to alert

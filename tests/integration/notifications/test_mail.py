@@ -241,6 +241,15 @@ def test_cancellation_by_staff_without_a_fee_says_so(app, smtp):
     assert "Generator broke down" in text and "There is no cancellation fee." in text
 
 
+def test_an_order_cancelled_before_the_worker_ran_gets_only_the_cancellation(app, smtp):
+    order = place(OrderLine(1, equipment_type_id=make_type(deposit=None).type_id))
+    BookingFacade().cancel_reservation(order.first.id, "Typed the wrong day")
+    db.session.rollback()
+    drain()
+    subjects = [str(m["Subject"]) for m in smtp.messages]
+    assert subjects == [f"Booking cancelled: {order.reference} – Hafen Hire"]
+
+
 # --- failures -------------------------------------------------------------------------------------
 
 
