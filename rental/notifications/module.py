@@ -8,6 +8,7 @@ from flask import Flask
 from rental.notifications import web
 from rental.notifications.handlers import subscribe_all
 from rental.notifications.mailer import init_mail
+from rental.shared.sections import register_section
 from rental.shared.web import register_admin_nav
 
 
@@ -16,3 +17,4 @@ def init_app(app: Flask) -> None:
     subscribe_all()
     app.register_blueprint(web.bp)
     register_admin_nav(app, "E-mails", "notifications_admin.mail_list", order=85)
+    register_section(app, "order", "notifications", web.order_mail_section)

@@ -4,7 +4,7 @@ no form, and shown inside an <iframe sandbox> (no scripts, no same origin) on th
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, make_response
+from flask import Blueprint, Response, abort, make_response, render_template
 
 from rental.notifications import messages
 from rental.shared.web import render
@@ -43,3 +43,8 @@ def mail_html(message_id: str) -> Response:
     response.headers["X-Frame-Options"] = "SAMEORIGIN"  # shown in the page's iframe
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def order_mail_section(order_id: str) -> str:
+    """The staff booking page's "E-mails" section: what was sent about the order."""
+    return render_template("notifications/_order_mail.html", messages=messages.for_order(order_id))

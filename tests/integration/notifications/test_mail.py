@@ -352,6 +352,10 @@ def test_admin_mail_lists_the_messages_for_staff_only(app, smtp, client, staff_c
     assert "default-src 'none'" in csp and "sandbox" in csp
     assert client.get(f"/admin/mail/{row.id}/html").status_code in (302, 303)
     assert staff_client.get("/admin/mail/nope").status_code == 404
+    # The staff booking page lists the order's e-mails.
+    booking_page = staff_client.get(f"/admin/reservations/{order.first.id}").get_data(as_text=True)
+    assert 'id="order-mail"' in booking_page
+    assert f"Booking confirmed: {order.reference}" in booking_page
 
 
 def test_two_workers_on_one_order_send_one_confirmation(app, smtp, backend):
