@@ -314,4 +314,30 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         else "",
     }
     config.update(_outbox())
+    config.update(_mail(instance_path))
     return config
+
+
+def _mail(instance_path: Path) -> dict[str, Any]:
+    """E-mail delivery (rental/notifications, Flask-Mailman). No MAIL_SERVER: every message is
+    written as an .eml file to MAIL_FILE_PATH (instance/mail/) instead of being sent."""
+    server = _str("MAIL_SERVER", "").strip()
+    use_tls, use_ssl = _bool("MAIL_USE_TLS"), _bool("MAIL_USE_SSL")
+    if use_tls and use_ssl:
+        raise ConfigError("MAIL_USE_TLS and MAIL_USE_SSL: set one of them, not both")
+    return {
+        "MAIL_SERVER": server or "localhost",
+        "MAIL_PORT": _int(
+            "MAIL_PORT", 465 if use_ssl else 587 if use_tls else 25, minimum=1, maximum=65535
+        ),
+        "MAIL_USE_TLS": use_tls,
+        "MAIL_USE_SSL": use_ssl,
+        "MAIL_USERNAME": _raw("MAIL_USERNAME"),
+        "MAIL_PASSWORD": _raw("MAIL_PASSWORD"),
+        "MAIL_DEFAULT_SENDER": _str("MAIL_DEFAULT_SENDER", "rentkit@localhost"),
+        "MAIL_TIMEOUT": _int("MAIL_TIMEOUT", 10, minimum=1),
+        # Not read from the environment: SMTP when MAIL_SERVER is set, else .eml files.
+        "MAIL_BACKEND": "smtp" if server else "rental.notifications.mailer.EmlEmailBackend",
+        "MAIL_FILE_PATH": str(instance_path / "mail"),
+        "MANAGE_LINK_MAX_AGE_DAYS": _int("MANAGE_LINK_MAX_AGE_DAYS", 400, minimum=1),
+    }

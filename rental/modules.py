@@ -18,6 +18,7 @@ MODULES: list[str] = [
     "rental.crm",  # Booking's and Payments' events; a section of the customer page
     "rental.booking",
     "rental.storefront",  # composes pages from the modules above, so it comes last
+    "rental.notifications",  # e-mails about Booking's events (reads BookingFacade)
 ]
 
 

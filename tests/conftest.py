@@ -81,6 +81,7 @@ def _make_app(database_url: str, tmp_path_factory, **config) -> Flask:
             "TESTING": True,
             "DEMO_CREDENTIALS_FILE": str(credentials),
             "UPLOADS_DIR": str(tmp_path_factory.mktemp("uploads")),
+            "MAIL_FILE_PATH": str(tmp_path_factory.mktemp("mail")),  # not the repo's instance/
             **FAST_HASHING,
             **config,
         }

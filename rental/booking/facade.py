@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import current_app, has_app_context
 
+from rental.booking import manage_links
 from rental.booking.application.cart import CartCheck, CartQueries, CheckCart
 from rental.booking.application.commands import (
     AddOrderLine,
@@ -133,11 +134,42 @@ class BookingFacade:
         return self._queries.get_order(order_id)
 
     def get_order_for_customer(self, reference: str, token: str) -> Order:
-        """The order behind a manage link; NotFoundError when reference or token is wrong."""
+        """The order behind a manage link; NotFoundError when reference or token is wrong.
+        `token` is the raw manage token or a signed link (manage_links, from an e-mail)."""
+        order = self._signed_order(reference, token)
+        if order is not None:
+            return order
         return self._queries.order_for_customer_link(reference, token)
 
     def get_reservation_for_customer(self, reference: str, token: str) -> Reservation:
+        order = self._signed_order(reference, token)
+        if order is not None:
+            return next((r for r in order.lines if r.reference == reference), order.first)
         return self._queries.for_customer_link(reference, token)
+
+    def signed_manage_token(self, order_id: str) -> str:
+        """The private part of a manage link for `order_id` that Booking can check without the
+        raw token (signed with SECRET_KEY, expiring): what e-mails sent later carry."""
+        return manage_links.sign(current_app.config["SECRET_KEY"], order_id)
+
+    def _signed_order(self, reference: str, token: str) -> Order | None:
+        if not has_app_context():
+            return None
+        config = current_app.config
+        order_id = manage_links.order_id_of(
+            config["SECRET_KEY"],
+            token,
+            int(config.get("MANAGE_LINK_MAX_AGE_DAYS", manage_links.DEFAULT_MAX_AGE_DAYS)),
+        )
+        if order_id is None:
+            return None
+        try:
+            order = self._queries.get_order(order_id)
+        except NotFoundError:
+            return None
+        if reference != order.reference and all(r.reference != reference for r in order.lines):
+            return None
+        return order
 
     def may_book_again(self, reservation: Reservation) -> bool:
         """Whether an expired booking's dates can be offered again as they were."""

@@ -365,3 +365,22 @@ def test_0023_adds_the_loyalty_percentages_and_goes_back_down(backend, tmp_path)
             assert "loyalty_silver_percent" not in columns
             upgrade(revision="0023")
             db.engine.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_0024_adds_the_notifications_table_and_goes_back_down(backend, tmp_path):
+    """0024 only adds notifications_messages: down to 0023 drops it, up again adds it."""
+    from flask_migrate import downgrade, upgrade
+
+    if backend == "postgresql" and not postgres_admin_url():
+        pytest.skip("PostgreSQL tests need RENTAL_TEST_POSTGRES_URL (set by .ci/run)")
+    with fresh_database(backend, tmp_path) as url:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+        with app.app_context():
+            upgrade(revision="0024")
+            assert "notifications_messages" in inspect(db.engine).get_table_names()
+            downgrade(revision="0023")
+            tables = set(inspect(db.engine).get_table_names())
+            assert "notifications_messages" not in tables and "crm_loyalty" in tables
+            upgrade(revision="0024")
+            db.engine.dispose()

@@ -20,6 +20,7 @@ from rental.booking import (
     PricingBasis,
 )
 from rental.inventory import InventoryFacade, ScheduleMaintenance
+from rental.notifications import recent as recent_mail
 from rental.payments import InvoiceFacade
 from rental.payments.infrastructure.damage_photos import damage_photo_store
 from rental.shared.images.processing import process_upload
@@ -109,6 +110,8 @@ def make_world() -> World:
             "index": ["0", "1"],  # a cart line
             "line_id": [order.lines[-1].id, confirmed],
             "document_id": documents,
+            # The confirmation e-mail the drain above sent (/admin/mail/<message_id>).
+            "message_id": [m.id for m in recent_mail(10)],
         }
     )
 

@@ -34,6 +34,7 @@ from rental.shared.errors import (
     ValidationError,
 )
 from rental.shared.parsing import page_number, parse_date, parse_int
+from rental.shared.sections import sections
 from rental.shared.time_range import utcnow
 from rental.shared.web import (
     confirm_warnings,
@@ -193,6 +194,8 @@ def detail(reservation_id: str) -> Response:
         # A line back late: the fee the return form proposes, and the decision once made.
         late_fee=booking.late_fee_proposal(reservation) if actions.take_back else None,
         late_fee_decision=PaymentsFacade().get_late_fee_decision(reservation.id),
+        # What modules above Booking show about the order (Notifications: its e-mails).
+        order_sections=sections("order", reservation.order_id or reservation.id),
     )
 
 

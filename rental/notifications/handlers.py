@@ -1,0 +1,269 @@
+"""The notifications: one outbox handler each, subscribed to Booking's events.
+
+Each runs in the worker's transaction with its inbox row (a redelivered event sends nothing
+twice), reads what it needs at send time — the order from BookingFacade, the customer's
+address from CustomerFacade, the shop's name, address and hours from ShopFacade — renders an
+HTML and a plain-text part from templates/notifications/mail/, sends it and records it.
+
+Booking publishes one event per order LINE; a notification about the ORDER is keyed on the
+order's ID in notifications_messages, so it goes out once whichever line's event comes first.
+
+A mail that cannot be sent raises MailNotSent: the handler's transaction rolls back (the
+booking itself was committed long before), the failure is recorded on its own, and the
+outbox retries with backoff and finally dead-letters the event, visible at /admin/outbox."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import current_app, render_template, url_for
+from sqlalchemy import event as sa_event
+
+from rental.booking import (
+    BookingChannel,
+    BookingFacade,
+    Order,
+    ReservationCancelled,
+    ReservationConfirmed,
+    ReservationStatus,
+)
+from rental.catalog import CatalogFacade
+from rental.customers import CustomerFacade
+from rental.notifications import mailer
+from rental.notifications.messages import (
+    SENT,
+    Outgoing,
+    already_sent,
+    claim,
+    mark_sent,
+    record_failed,
+)
+from rental.shared.db import db, unit_of_work
+from rental.shared.errors import NotFoundError
+from rental.shared.events import subscribe
+from rental.shared.time_range import utcnow
+from rental.shop import ShopFacade
+
+log = logging.getLogger(__name__)
+
+ORDER_CONFIRMED = "order_confirmed"
+ORDER_CANCELLED = "order_cancelled"
+STAFF_NEW_ORDER = "staff_new_order"
+
+_OVER = (ReservationStatus.CANCELLED, ReservationStatus.EXPIRED)
+
+
+def external_url(endpoint: str, **values: Any) -> str:
+    """An absolute link for an e-mail (no request in the worker): PUBLIC_URL, else the
+    address the web process listens on."""
+    config = current_app.config
+    base = config.get("PUBLIC_URL") or f"http://{config.get('HOST')}:{config.get('PORT')}"
+    with current_app.test_request_context("/", base_url=base):
+        return url_for(endpoint, _external=True, **values)
+
+
+def manage_url(booking: BookingFacade, order: Order) -> str:
+    token = booking.signed_manage_token(order.id)
+    return external_url("booking.manage", reference=order.reference, token=token)
+
+
+def _order_context(booking: BookingFacade, order: Order) -> dict[str, Any]:
+    names = CatalogFacade().get_equipment_type_summaries({r.equipment_type_id for r in order.lines})
+    shop = ShopFacade().get_settings()
+    return {
+        "shop": shop,
+        "shop_name": shop.name or "RentKit",
+        "order": order,
+        "lines": [
+            {
+                "name": names[r.equipment_type_id].name
+                if r.equipment_type_id in names
+                else "Equipment",
+                "quantity": r.quantity,
+                "total": r.total,
+                "cancelled": r.status is ReservationStatus.CANCELLED,
+            }
+            for r in order.lines
+        ],
+        "manage_url": manage_url(booking, order),
+    }
+
+
+def _render(template: str, **context: Any) -> tuple[str, str]:
+    return (
+        render_template(f"notifications/mail/{template}.txt", **context),
+        render_template(f"notifications/mail/{template}.html", **context),
+    )
+
+
+def _send(mail: Outgoing, shop_name: str) -> None:
+    """Send and record in the handler's transaction; on failure record it on its own once
+    the handler's transaction has rolled back, and raise for the outbox to retry."""
+    row = claim(mail, utcnow())
+    if row.status == SENT:
+        return  # sent by another worker while this one was waiting for the row
+    try:
+        mailer.deliver(mail, shop_name)
+    except mailer.MailNotSent as exc:
+        error = str(exc)
+        session = db.session()
+
+        def _record(*_args: Any) -> None:
+            try:
+                record_failed(mail, error, utcnow())
+            except Exception as record_error:  # never hide the mail error behind this one
+                log.warning("could not record the failed e-mail %s: %s", mail.key, record_error)
+
+        sa_event.listen(session, "after_rollback", _record, once=True)
+        raise
+    mark_sent(row, utcnow())
+
+
+def _customer_address(customer_id: str) -> tuple[str, str] | None:
+    """(name, e-mail) at send time; None for an anonymised or deleted customer (no mail)."""
+    try:
+        customer = CustomerFacade().get_customer_by_id(customer_id)
+    except NotFoundError:
+        return None
+    if customer.anonymised_at is not None or not customer.email:
+        return None
+    return customer.name, customer.email
+
+
+def send_order_confirmed(order_id: str) -> None:
+    key = f"{ORDER_CONFIRMED}:{order_id}"
+    if already_sent(key):
+        return
+    booking = BookingFacade()
+    order = booking.get_order(order_id)
+    if order.status in _OVER:
+        return  # cancelled before the worker got to it: the cancellation mail says so
+    contact = _customer_address(order.customer_id)
+    if contact is None:
+        return
+    context = _order_context(booking, order)
+    subject = f"Booking confirmed: {order.reference} – {context['shop_name']}"
+    text, html = _render(ORDER_CONFIRMED, customer_name=contact[0], subject=subject, **context)
+    _send(
+        Outgoing(
+            key=key,
+            template=ORDER_CONFIRMED,
+            to=contact[1],
+            subject=subject,
+            text=text,
+            html=html,
+            message_id=mailer.new_message_id(),
+            order_id=order.id,
+            order_reference=order.reference,
+        ),
+        context["shop_name"],
+    )
+
+
+def send_staff_new_order(order_id: str) -> None:
+    key = f"{STAFF_NEW_ORDER}:{order_id}"
+    if already_sent(key):
+        return
+    booking = BookingFacade()
+    order = booking.get_order(order_id)
+    if order.channel is not BookingChannel.ONLINE or order.status in _OVER:
+        return  # staff made it themselves, or it is over already
+    shop = ShopFacade().get_settings()
+    if not shop.email:
+        return  # the shop has given no address to alert
+    context = _order_context(booking, order)
+    contact = _customer_address(order.customer_id)
+    subject = f"New online order {order.reference}"
+    text, html = _render(
+        STAFF_NEW_ORDER,
+        subject=subject,
+        customer_name=contact[0] if contact else "(anonymised)",
+        customer_email=contact[1] if contact else "",
+        admin_url=external_url("booking_admin.detail", reservation_id=order.first.id),
+        **{**context, "manage_url": ""},  # the customer's link is theirs, not the shop's
+    )
+    _send(
+        Outgoing(
+            key=key,
+            template=STAFF_NEW_ORDER,
+            to=shop.email,
+            subject=subject,
+            text=text,
+            html=html,
+            message_id=mailer.new_message_id(),
+            order_id=order.id,
+            order_reference=order.reference,
+        ),
+        context["shop_name"],
+    )
+
+
+def send_cancelled(event: ReservationCancelled) -> None:
+    """The whole order cancelled: one mail per order (the event with the fee comes first:
+    Booking records the fee on the first line cancelled). An item taken out of an order that
+    goes on: one mail for that item."""
+    booking = BookingFacade()
+    order = booking.get_order(event.order)
+    whole = all(r.status is ReservationStatus.CANCELLED for r in order.lines)
+    key = f"{ORDER_CANCELLED}:{order.id}" if whole else f"item_removed:{event.reservation_id}"
+    if already_sent(key):
+        return
+    contact = _customer_address(order.customer_id)
+    if contact is None:
+        return
+    context = _order_context(booking, order)
+    removed = next(
+        (
+            line
+            for r, line in zip(order.lines, context["lines"], strict=True)
+            if r.id == event.reservation_id
+        ),
+        None,
+    )
+    subject = (
+        f"Booking cancelled: {order.reference} – {context['shop_name']}"
+        if whole
+        else f"Item removed from booking {order.reference} – {context['shop_name']}"
+    )
+    text, html = _render(
+        ORDER_CANCELLED,
+        subject=subject,
+        customer_name=contact[0],
+        whole=whole,
+        removed=removed,
+        reason=event.reason,
+        fee=event.fee,
+        **context,
+    )
+    _send(
+        Outgoing(
+            key=key,
+            template=ORDER_CANCELLED,
+            to=contact[1],
+            subject=subject,
+            text=text,
+            html=html,
+            message_id=mailer.new_message_id(),
+            order_id=order.id,
+            order_reference=order.reference,
+        ),
+        context["shop_name"],
+    )
+
+
+def subscribe_all() -> None:
+    @subscribe(ReservationConfirmed, name="notifications.order_confirmed")
+    def order_confirmed(event: ReservationConfirmed) -> None:
+        with unit_of_work():
+            send_order_confirmed(event.order)
+
+    @subscribe(ReservationConfirmed, name="notifications.staff_new_order")
+    def staff_new_order(event: ReservationConfirmed) -> None:
+        with unit_of_work():
+            send_staff_new_order(event.order)
+
+    @subscribe(ReservationCancelled, name="notifications.order_cancelled")
+    def order_cancelled(event: ReservationCancelled) -> None:
+        with unit_of_work():
+            send_cancelled(event)

@@ -1,0 +1,147 @@
+"""The record of every e-mail the shop sent or tried to send (`notifications_messages`).
+
+One row per notification *key* (e.g. "order_confirmed:<order id>"): the key is what makes a
+notification go out once even when Booking publishes one event per order line, and when an
+event is redelivered. A failed attempt leaves the row FAILED with the error; the next
+attempt (the outbox retries the handler) reuses it and turns it SENT."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Integer, String, Text, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from rental.shared.db import Base, UTCDateTime, db, independent_transaction
+
+SENT = "SENT"
+FAILED = "FAILED"
+
+
+class MailMessageEntity(Base):
+    __tablename__ = "notifications_messages"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    template: Mapped[str] = mapped_column(String(60))
+    to_address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(300))
+    order_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    order_reference: Mapped[str] = mapped_column(String(40), default="")
+    message_id: Mapped[str] = mapped_column(String(300), default="")
+    status: Mapped[str] = mapped_column(String(10))
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    html: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A rendered e-mail, ready to send and to record."""
+
+    key: str
+    template: str
+    to: str
+    subject: str
+    text: str
+    html: str
+    message_id: str
+    order_id: str | None = None
+    order_reference: str = ""
+
+
+def already_sent(key: str) -> bool:
+    status = db.session.scalar(select(MailMessageEntity.status).where(MailMessageEntity.key == key))
+    return status == SENT
+
+
+def claim(mail: Outgoing, now: datetime) -> MailMessageEntity:
+    """The notification's row, written (and locked) in the handler's transaction BEFORE the
+    mail goes out: a second worker sending the same notification at the same moment (another
+    line's event of the same order) waits on it, then fails on the key and, retried, finds the
+    mail SENT (a row already SENT is returned as it is: nothing to send)."""
+    session = db.session()
+    row = session.scalar(
+        select(MailMessageEntity).where(MailMessageEntity.key == mail.key).with_for_update()
+    )
+    if row is not None and row.status == SENT:
+        return row
+    if row is None:
+        row = MailMessageEntity(
+            id=str(uuid.uuid4()), key=mail.key, created_at=now, attempts=0, status=FAILED
+        )
+        session.add(row)
+    row.template, row.to_address, row.subject = mail.template, mail.to, mail.subject
+    row.order_id, row.order_reference = mail.order_id, mail.order_reference
+    row.message_id, row.html, row.text = mail.message_id, mail.html, mail.text
+    row.attempts = (row.attempts or 0) + 1
+    session.flush()
+    return row
+
+
+def mark_sent(row: MailMessageEntity, now: datetime) -> None:
+    row.status, row.error, row.sent_at = SENT, None, now
+    db.session.flush()
+
+
+def record_failed(mail: Outgoing, error: str, now: datetime) -> None:
+    """In a transaction of its own, after the handler's has rolled back (its failure must
+    stay recorded while the outbox retries): see handlers._after_rollback."""
+    table = MailMessageEntity.__table__
+    with independent_transaction() as conn:
+        row = conn.execute(
+            select(table.c.id, table.c.attempts, table.c.status).where(table.c.key == mail.key)
+        ).first()
+        values = {
+            "template": mail.template,
+            "to_address": mail.to,
+            "subject": mail.subject,
+            "order_id": mail.order_id,
+            "order_reference": mail.order_reference,
+            "message_id": mail.message_id,
+            "html": mail.html,
+            "text": mail.text,
+            "status": FAILED,
+            "error": error[:4000],
+        }
+        if row is None:
+            conn.execute(
+                table.insert().values(
+                    id=str(uuid.uuid4()), key=mail.key, created_at=now, attempts=1, **values
+                )
+            )
+        elif row.status != SENT:
+            conn.execute(
+                table.update()
+                .where(table.c.id == row.id)
+                .values(attempts=row.attempts + 1, **values)
+            )
+
+
+def recent(limit: int = 100) -> list[MailMessageEntity]:
+    return list(
+        db.session.scalars(
+            select(MailMessageEntity)
+            .order_by(MailMessageEntity.created_at.desc(), MailMessageEntity.id)
+            .limit(limit)
+        )
+    )
+
+
+def get(message_id: str) -> MailMessageEntity | None:
+    return db.session.get(MailMessageEntity, message_id)
+
+
+def for_order(order_id: str) -> list[MailMessageEntity]:
+    return list(
+        db.session.scalars(
+            select(MailMessageEntity)
+            .where(MailMessageEntity.order_id == order_id)
+            .order_by(MailMessageEntity.created_at)
+        )
+    )

@@ -1,0 +1,50 @@
+"""/admin/mail: the e-mails sent (or that failed), newest first, each viewable as the customer
+sees it. The HTML is served on its own URL with a CSP that allows no script, no network and
+no form, and shown inside an <iframe sandbox> (no scripts, no same origin) on the page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, make_response, render_template
+
+from rental.notifications import messages
+from rental.shared.web import render
+
+bp = Blueprint("notifications_admin", __name__, url_prefix="/admin/mail")
+
+# The rendered HTML of an e-mail: nothing may run or load; inline styles only.
+MAIL_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "form-action 'none'; base-uri 'none'; frame-ancestors 'self'; sandbox"
+)
+
+
+@bp.get("")
+def mail_list() -> Response:
+    return render("notifications/admin_list.html", messages=messages.recent(200))
+
+
+@bp.get("/<message_id>")
+def mail_detail(message_id: str) -> Response:
+    message = messages.get(message_id)
+    if message is None:
+        abort(404)
+    return render("notifications/admin_detail.html", message=message)
+
+
+@bp.get("/<message_id>/html")
+def mail_html(message_id: str) -> Response:
+    message = messages.get(message_id)
+    if message is None:
+        abort(404)
+    response = make_response(message.html)
+    response.headers["Content-Type"] = "text/html; charset=utf-8"
+    response.headers["Content-Security-Policy"] = MAIL_CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"  # shown in the page's iframe
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def order_mail_section(order_id: str) -> str:
+    """The staff booking page's "E-mails" section: what was sent about the order."""
+    return render_template("notifications/_order_mail.html", messages=messages.for_order(order_id))
