@@ -54,7 +54,7 @@ def test_admin_finds_edits_exports_and_anonymises_a_customer(page: Page, live_se
     page.get_by_label("Phone").fill("+353 87 555 0000")
     page.get_by_role("button", name="Save profile").click()
     expect(page.get_by_text("Profile saved.")).to_be_visible()
-    expect(page.locator(".details")).to_contain_text("+353 87 555 0000")
+    expect(page.locator(".customer-card .details")).to_contain_text("+353 87 555 0000")
 
     with page.expect_download() as download_info:
         page.get_by_role("button", name="Download data (JSON)").click()
