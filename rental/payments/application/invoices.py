@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from rental.contracts.invoices import CreditNoteIssued, InvoiceIssued
 from rental.payments.domain.fee_invoices import charge_lines, is_fee_invoice, settle_cancelled
@@ -160,6 +161,20 @@ class InvoiceCommands:
                 )
         return self._issue(order, actor, now, today)
 
+    def _numbered(self, kind: DocumentKind, now: datetime, today: date) -> dict[str, Any]:
+        """A new document's identity: its ID and the next gapless number of its series and
+        year (the series is locked by the caller), issued now."""
+        sequence = self.documents.take_number(kind, today.year)
+        return dict(
+            id=self.c.new_id(),
+            kind=kind,
+            number=format_number(kind, today.year, sequence),
+            year=today.year,
+            sequence=sequence,
+            issue_date=today,
+            issued_at=now,
+        )
+
     def _issue(
         self,
         order: OrderForInvoice,
@@ -185,15 +200,8 @@ class InvoiceCommands:
             prices_include_vat=policy.prices_include_vat or policy.adds_vat,
             currency=order.currency,
         )
-        sequence = self.documents.take_number(DocumentKind.INVOICE, today.year)
         document = Document(
-            id=self.c.new_id(),
-            kind=DocumentKind.INVOICE,
-            number=format_number(DocumentKind.INVOICE, today.year, sequence),
-            year=today.year,
-            sequence=sequence,
-            issue_date=today,
-            issued_at=now,
+            **self._numbered(DocumentKind.INVOICE, now, today),
             order_id=order.order_id,
             order_reference=order.reference,
             customer_id=order.customer_id,
@@ -285,15 +293,8 @@ class InvoiceCommands:
                 prices_include_vat=True,
                 currency=invoice.currency,
             )
-        sequence = self.documents.take_number(DocumentKind.CREDIT_NOTE, today.year)
         note = Document(
-            id=self.c.new_id(),
-            kind=DocumentKind.CREDIT_NOTE,
-            number=format_number(DocumentKind.CREDIT_NOTE, today.year, sequence),
-            year=today.year,
-            sequence=sequence,
-            issue_date=today,
-            issued_at=now,
+            **self._numbered(DocumentKind.CREDIT_NOTE, now, today),
             order_id=invoice.order_id,
             order_reference=invoice.order_reference,
             customer_id=invoice.customer_id,
