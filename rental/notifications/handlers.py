@@ -120,6 +120,34 @@ def _send(mail: Outgoing, shop_name: str) -> None:
     mark_sent(row, utcnow())
 
 
+def compose_and_send(
+    key: str,
+    template: str,
+    to: str,
+    subject: str,
+    context: dict[str, Any],
+    order: Order | None = None,
+    attachments: tuple[mailer.Attachment, ...] = (),
+) -> None:
+    """Render `template` (both parts) with `context` and send it as notification `key`."""
+    text, html = _render(template, subject=subject, **context)
+    _send(
+        Outgoing(
+            key=key,
+            template=template,
+            to=to,
+            subject=subject,
+            text=text,
+            html=html,
+            message_id=mailer.new_message_id(),
+            order_id=order.id if order else None,
+            order_reference=order.reference if order else "",
+            attachments=attachments,
+        ),
+        context.get("shop_name") or "RentKit",
+    )
+
+
 def _customer_address(customer_id: str) -> tuple[str, str] | None:
     """(name, e-mail) at send time; None for an anonymised or deleted customer (no mail)."""
     try:
@@ -144,20 +172,8 @@ def send_order_confirmed(order_id: str) -> None:
         return
     context = _order_context(booking, order)
     subject = f"Booking confirmed: {order.reference} – {context['shop_name']}"
-    text, html = _render(ORDER_CONFIRMED, customer_name=contact[0], subject=subject, **context)
-    _send(
-        Outgoing(
-            key=key,
-            template=ORDER_CONFIRMED,
-            to=contact[1],
-            subject=subject,
-            text=text,
-            html=html,
-            message_id=mailer.new_message_id(),
-            order_id=order.id,
-            order_reference=order.reference,
-        ),
-        context["shop_name"],
+    compose_and_send(
+        key, ORDER_CONFIRMED, contact[1], subject, {**context, "customer_name": contact[0]}, order
     )
 
 
@@ -175,27 +191,19 @@ def send_staff_new_order(order_id: str) -> None:
     context = _order_context(booking, order)
     contact = _customer_address(order.customer_id)
     subject = f"New online order {order.reference}"
-    text, html = _render(
+    compose_and_send(
+        key,
         STAFF_NEW_ORDER,
-        subject=subject,
-        customer_name=contact[0] if contact else "(anonymised)",
-        customer_email=contact[1] if contact else "",
-        admin_url=external_url("booking_admin.detail", reservation_id=order.first.id),
-        **{**context, "manage_url": ""},  # the customer's link is theirs, not the shop's
-    )
-    _send(
-        Outgoing(
-            key=key,
-            template=STAFF_NEW_ORDER,
-            to=shop.email,
-            subject=subject,
-            text=text,
-            html=html,
-            message_id=mailer.new_message_id(),
-            order_id=order.id,
-            order_reference=order.reference,
-        ),
-        context["shop_name"],
+        shop.email,
+        subject,
+        {
+            **context,
+            "manage_url": "",  # the customer's link is theirs, not the shop's
+            "customer_name": contact[0] if contact else "(anonymised)",
+            "customer_email": contact[1] if contact else "",
+            "admin_url": external_url("booking_admin.detail", reservation_id=order.first.id),
+        },
+        order,
     )
 
 
@@ -226,29 +234,20 @@ def send_cancelled(event: ReservationCancelled) -> None:
         if whole
         else f"Item removed from booking {order.reference} – {context['shop_name']}"
     )
-    text, html = _render(
+    compose_and_send(
+        key,
         ORDER_CANCELLED,
-        subject=subject,
-        customer_name=contact[0],
-        whole=whole,
-        removed=removed,
-        reason=event.reason,
-        fee=event.fee,
-        **context,
-    )
-    _send(
-        Outgoing(
-            key=key,
-            template=ORDER_CANCELLED,
-            to=contact[1],
-            subject=subject,
-            text=text,
-            html=html,
-            message_id=mailer.new_message_id(),
-            order_id=order.id,
-            order_reference=order.reference,
-        ),
-        context["shop_name"],
+        contact[1],
+        subject,
+        {
+            **context,
+            "customer_name": contact[0],
+            "whole": whole,
+            "removed": removed,
+            "reason": event.reason,
+            "fee": event.fee,
+        },
+        order,
     )
 
 

@@ -13,7 +13,9 @@ from flask import Flask, current_app
 from flask_mailman import EmailMultiAlternatives, Mail
 from flask_mailman.backends.base import BaseEmailBackend
 
-from rental.notifications.messages import Outgoing
+from rental.notifications.messages import Attachment, Outgoing
+
+__all__ = ["Attachment", "MailNotSent", "deliver", "new_message_id"]
 
 mail = Mail()
 
@@ -93,6 +95,8 @@ def deliver(message: Outgoing, shop_name: str) -> None:
         headers={"Message-ID": message.message_id, "X-RentKit-Key": message.key},
     )
     email.attach_alternative(message.html, "text/html")
+    for attachment in message.attachments:
+        email.attach(attachment.filename, attachment.content, attachment.mimetype)
     try:
         connection = mail.get_connection(backend=backend, fail_silently=False, **options)
         sent = connection.send_messages([email])

@@ -41,6 +41,15 @@ class MailMessageEntity(Base):
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with an e-mail (e.g. the invoice PDF); not kept in the record."""
+
+    filename: str
+    content: bytes
+    mimetype: str
+
+
+@dataclass(frozen=True, slots=True)
 class Outgoing:
     """A rendered e-mail, ready to send and to record."""
 
@@ -53,6 +62,7 @@ class Outgoing:
     message_id: str
     order_id: str | None = None
     order_reference: str = ""
+    attachments: tuple[Attachment, ...] = ()
 
 
 def already_sent(key: str) -> bool:
