@@ -128,8 +128,10 @@ def compose_and_send(
     context: dict[str, Any],
     order: Order | None = None,
     attachments: tuple[mailer.Attachment, ...] = (),
+    customer_id: str | None = None,
 ) -> None:
-    """Render `template` (both parts) with `context` and send it as notification `key`."""
+    """Render `template` (both parts) with `context` and send it as notification `key`,
+    recorded against the order and its customer (or `customer_id` for a mail about no order)."""
     text, html = _render(template, subject=subject, **context)
     _send(
         Outgoing(
@@ -142,6 +144,7 @@ def compose_and_send(
             message_id=mailer.new_message_id(),
             order_id=order.id if order else None,
             order_reference=order.reference if order else "",
+            customer_id=order.customer_id if order else customer_id,
             attachments=attachments,
         ),
         context.get("shop_name") or "RentKit",

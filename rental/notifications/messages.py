@@ -29,6 +29,7 @@ class MailMessageEntity(Base):
     to_address: Mapped[str] = mapped_column(String(320))
     subject: Mapped[str] = mapped_column(String(300))
     order_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    customer_id: Mapped[str | None] = mapped_column(String(36), index=True)
     order_reference: Mapped[str] = mapped_column(String(40), default="")
     message_id: Mapped[str] = mapped_column(String(300), default="")
     status: Mapped[str] = mapped_column(String(10))
@@ -62,6 +63,7 @@ class Outgoing:
     message_id: str
     order_id: str | None = None
     order_reference: str = ""
+    customer_id: str | None = None
     attachments: tuple[Attachment, ...] = ()
 
 
@@ -88,6 +90,7 @@ def claim(mail: Outgoing, now: datetime) -> MailMessageEntity:
         session.add(row)
     row.template, row.to_address, row.subject = mail.template, mail.to, mail.subject
     row.order_id, row.order_reference = mail.order_id, mail.order_reference
+    row.customer_id = mail.customer_id
     row.message_id, row.html, row.text = mail.message_id, mail.html, mail.text
     row.attempts = (row.attempts or 0) + 1
     session.flush()
@@ -113,6 +116,7 @@ def record_failed(mail: Outgoing, error: str, now: datetime) -> None:
             "subject": mail.subject,
             "order_id": mail.order_id,
             "order_reference": mail.order_reference,
+            "customer_id": mail.customer_id,
             "message_id": mail.message_id,
             "html": mail.html,
             "text": mail.text,
@@ -153,5 +157,16 @@ def for_order(order_id: str) -> list[MailMessageEntity]:
             select(MailMessageEntity)
             .where(MailMessageEntity.order_id == order_id)
             .order_by(MailMessageEntity.created_at)
+        )
+    )
+
+
+def for_customer(customer_id: str, limit: int = 50) -> list[MailMessageEntity]:
+    return list(
+        db.session.scalars(
+            select(MailMessageEntity)
+            .where(MailMessageEntity.customer_id == customer_id)
+            .order_by(MailMessageEntity.created_at.desc(), MailMessageEntity.id)
+            .limit(limit)
         )
     )

@@ -384,3 +384,23 @@ def test_0024_adds_the_notifications_table_and_goes_back_down(backend, tmp_path)
             assert "notifications_messages" not in tables and "crm_loyalty" in tables
             upgrade(revision="0024")
             db.engine.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_0025_adds_the_customer_to_each_message_and_goes_back_down(backend, tmp_path):
+    """0025 adds notifications_messages.customer_id (indexed): down to 0024 drops it."""
+    from flask_migrate import downgrade, upgrade
+
+    if backend == "postgresql" and not postgres_admin_url():
+        pytest.skip("PostgreSQL tests need RENTAL_TEST_POSTGRES_URL (set by .ci/run)")
+    with fresh_database(backend, tmp_path) as url:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+        with app.app_context():
+            upgrade(revision="0025")
+            columns = {c["name"] for c in inspect(db.engine).get_columns("notifications_messages")}
+            assert "customer_id" in columns
+            downgrade(revision="0024")
+            columns = {c["name"] for c in inspect(db.engine).get_columns("notifications_messages")}
+            assert "customer_id" not in columns
+            upgrade(revision="0025")
+            db.engine.dispose()
