@@ -49,15 +49,19 @@ def day_window(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
 
 
 REVENUE_DAYS = 30
+TOP_CUSTOMERS = 5  # by lifetime value; the rest on /admin/crm/customers
+HOLDS_SHOWN = 10  # the oldest holds and requests; the rest on the holds page
 HEAT_MAP_TYPES = 100  # rows of the heat-map (by name; the timeline's type list has as many)
 
 
 @bp.get("/")
 def dashboard() -> Response:
     """What staff need first thing: today's pick-ups and returns, what is late or needs
-    attention, open holds, how busy the fleet is for two weeks, the money taken, the outbox."""
+    attention, open holds, how busy the fleet is for two weeks, the money taken, the outbox,
+    and the customers worth most (CRM)."""
     from rental.booking import BookingFacade, ListReservations
     from rental.catalog import CatalogFacade
+    from rental.crm import CRMFacade
     from rental.customers import CustomerFacade
 
     booking = BookingFacade()
@@ -81,15 +85,20 @@ def dashboard() -> Response:
     )
     attention = booking.list_reservations(ListReservations(needs_attention=True, page_size=20))
     overdue = booking.list_reservations(ListReservations(overdue=True, page_size=50))
-    pending = booking.list_reservations(
-        ListReservations(statuses=("PENDING", "REQUESTED"), page_size=1)
-    ).total
+    holds = booking.list_reservations(
+        ListReservations(
+            statuses=("PENDING", "REQUESTED"), oldest_first=True, page_size=HOLDS_SHOWN
+        )
+    )
     requested = booking.list_reservations(ListReservations(status="REQUESTED", page_size=1)).total
-    listed = (*pick_ups.items, *returns.items, *attention.items, *overdue.items)
+    listed = (*pick_ups.items, *returns.items, *attention.items, *overdue.items, *holds.items)
     catalog = CatalogFacade()
     types = catalog.get_equipment_type_summaries({r.equipment_type_id for r in listed})
+    top = CRMFacade().get_high_value_customers(limit=TOP_CUSTOMERS)
+    # One read of Customers for everyone the page names (with a phone to call).
     people = CustomerFacade().get_customers(
-        {r.customer_id for r in (*pick_ups.items, *returns.items, *overdue.items)}
+        {r.customer_id for r in (*pick_ups.items, *returns.items, *overdue.items, *holds.items)}
+        | {c.customer_id for c in top.items}
     )
     stats = _outbox().stats(now, delivered=False)
     return render(
@@ -106,8 +115,10 @@ def dashboard() -> Response:
         people=people,
         overdue_people=people,
         overdue_for={r.id: describe_age(r.period.end, now) for r in overdue.items},
-        pending=pending,
+        pending=holds.total,
+        holds=holds,
         requested=requested,
+        top_customers=top,
         types=types,
         utilisation=_utilisation(booking, catalog, today_date, tz),
         revenue=_revenue(today_date, tz),

@@ -4,7 +4,7 @@ Wiring and transactions only; the rules live in `application/` and `domain/`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from rental.catalog import CatalogFacade
 from rental.crm.application.commands import PreferenceCommands, UpdateCommunicationPreferences
+from rental.crm.application.export import EXPORTS, Export, export_rows
 from rental.crm.application.privacy import export_for_customer, forget_on_anonymisation
 from rental.crm.application.projections import Projections
 from rental.crm.application.queries import (
@@ -25,7 +26,7 @@ from rental.crm.domain.loyalty import Tier
 from rental.crm.domain.preferences import Preferences
 from rental.crm.infrastructure.repositories import CRMRepository
 from rental.shared.db import db, unit_of_work
-from rental.shared.errors import ValidationError
+from rental.shared.errors import NotFoundError, ValidationError
 from rental.shared.money import Money
 from rental.shared.time_range import utcnow
 
@@ -92,6 +93,22 @@ class CRMFacade:
             except KeyError:
                 raise ValidationError("Unknown loyalty tier.", field="tier") from None
         return self._queries().high_value(_page(page), _size(limit), tier)
+
+    def exports(self) -> list[Export]:
+        """The read models staff can download for analysis, in the order the page lists them."""
+        return list(EXPORTS.values())
+
+    def export(self, name: str) -> tuple[Export, Iterator[tuple[object, ...]]]:
+        """The export `name` and its rows, read a batch at a time once iterated — on the
+        session of the context iterating them (a streamed response's request: its teardown
+        ends the read). An unknown name is a NotFoundError."""
+        if name not in EXPORTS:
+            raise NotFoundError("There is no such CRM export.")
+
+        def rows() -> Iterator[tuple[object, ...]]:
+            yield from export_rows(CRMRepository(db.session()), name)
+
+        return EXPORTS[name], rows()
 
     def get_preferences(self, customer_id: str) -> Preferences:
         return self._queries().preferences(customer_id)

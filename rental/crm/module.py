@@ -13,6 +13,7 @@ from rental.crm.application.event_handlers import subscribe_all, subscribe_anony
 from rental.shared.jobs import register_job
 from rental.shared.privacy import register_exporter
 from rental.shared.sections import register_section
+from rental.shared.web import register_admin_nav
 
 EXPIRE_TIERS_EVERY_SECONDS = 3600  # idempotent: a tier drops once per passed expiry
 
@@ -44,6 +45,7 @@ def _forget(customer_id: str) -> None:
 def init_app(app: Flask) -> None:
     subscribe_all(_projections)
     app.register_blueprint(web.bp)
+    register_admin_nav(app, "Top customers", "crm_admin.high_value_customers", order=41)
     register_section(app, "customer", "crm", web.customer_crm_section, order=40)
     register_job("crm.expire_tiers", _expire_tiers, seconds=EXPIRE_TIERS_EVERY_SECONDS)
     app.cli.add_command(cli.crm_cli)

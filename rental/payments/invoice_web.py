@@ -36,6 +36,7 @@ from rental.payments.domain.ledger import MAX_AMOUNT
 from rental.payments.invoice_facade import InvoiceFacade
 from rental.shared.errors import NotFoundError, ValidationError
 from rental.shared.parsing import parse_decimal
+from rental.shared.spreadsheet import csv_cell
 from rental.shared.web import current_actor, render
 
 bp = Blueprint("invoices_admin", __name__, url_prefix="/admin")
@@ -155,16 +156,6 @@ def list_documents() -> Response:
         kinds=KINDS,
         months=[date(2000, m, 1).strftime("%B") for m in range(1, 13)],
     )
-
-
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: object) -> str:
-    """A cell a spreadsheet shows as text: one starting with = + - @ (or a tab / carriage
-    return) would be read as a formula, so it gets a leading apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA) else text
 
 
 @bp.get("/invoices/export.csv")

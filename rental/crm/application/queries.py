@@ -73,6 +73,18 @@ class HighValuePage:
     page: int
     page_size: int
 
+    @property
+    def pages(self) -> int:
+        return max((self.total + self.page_size - 1) // self.page_size, 1)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
 
 class CRMQueries:
     def __init__(self, repository: CRMRepository) -> None:

@@ -4,7 +4,7 @@ when an event is about a customer CRM never saw."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -200,6 +200,31 @@ class CRMRepository:
             .where(ConsentLogEntity.customer_id == customer_id)
             .order_by(ConsentLogEntity.id)
         ).all()
+
+    # --- the exports (streamed: a batch of rows at a time, never the whole table) ---
+    def _stream(self, statement) -> Iterator:
+        return self.session.scalars(statement.execution_options(yield_per=STREAM_BATCH))
+
+    def stream_history(self) -> Iterator[RentalHistoryEntity]:
+        h = RentalHistoryEntity
+        return self._stream(select(h).order_by(h.customer_id, h.period_start, h.line_id))
+
+    def stream_loyalty(self) -> Iterator[LoyaltyEntity]:
+        return self._stream(select(LoyaltyEntity).order_by(LoyaltyEntity.customer_id))
+
+    def stream_clv(self) -> Iterator[CLVEntity]:
+        return self._stream(
+            select(CLVEntity).order_by(CLVEntity.amount.desc(), CLVEntity.customer_id)
+        )
+
+    def stream_preferences(self) -> Iterator[PreferencesEntity]:
+        return self._stream(select(PreferencesEntity).order_by(PreferencesEntity.customer_id))
+
+    def stream_consent_log(self) -> Iterator[ConsentLogEntity]:
+        return self._stream(select(ConsentLogEntity).order_by(ConsentLogEntity.id))
+
+
+STREAM_BATCH = 500
 
 
 def to_status(row: LoyaltyEntity) -> LoyaltyStatus:
