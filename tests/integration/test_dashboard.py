@@ -1,6 +1,7 @@
 """The staff dashboard (/admin) on SQLite and PostgreSQL: today's pick-ups and returns with the
-customer's phone, the utilisation heat-map for a known fleet and bookings, net revenue per day
-(refunds subtracted, reversed entries not counted, days of the business time zone), outbox
+customer's phone, the holds awaiting confirmation, the utilisation heat-map for a known fleet
+and bookings, net revenue per day (refunds subtracted, reversed entries not counted, days of
+the business time zone), the top customers by lifetime value with their tier (CRM), outbox
 health, staff only, and a statement budget that does not grow with the number of types."""
 
 from __future__ import annotations
@@ -80,6 +81,8 @@ def test_staff_only(app, client, staff_client):
     assert "No equipment types yet" in body
     assert "No payments in the last 30 days" in body
     assert "No pick-ups today" in body and "No returns due today" in body
+    assert "Nothing awaits confirmation" in body
+    assert "No customer has paid anything yet" in body
 
 
 # --- utilisation --------------------------------------------------------------------------------
@@ -268,6 +271,61 @@ def test_today_lists_pick_ups_and_returns_with_phone_and_outbox_health(app, staf
     assert 'action="/admin/outbox/requeue"' in text and "Requeue all 1 dead message" in body
 
 
+# --- holds and top customers ---------------------------------------------------------------------
+
+
+def test_holds_awaiting_confirmation_are_listed_with_the_customer(app, staff_client):
+    fleet = make_type(units=2, name="Breaker")
+    customer = make_customer()
+    tomorrow = local_today() + timedelta(days=1)
+    hold = BookingFacade().create_reservation(
+        CreateReservation(
+            customer,
+            fleet.type_id,
+            TimeRange(day_at(tomorrow, 9), day_at(tomorrow, 12)),
+            1,
+            PricingBasis.HOURLY,
+            secrets.token_urlsafe(24),
+        )
+    )
+    reference = BookingFacade().get_reservation(hold).reference
+    db.session.rollback()
+    page = staff_client.get("/admin/")
+    text = page.get_data(as_text=True)
+    table = re.search(r'<table class="dense" id="holds-table">.*?</table>', text, re.S).group(0)
+    assert reference in table and "Test Customer" in table and "held until" in table
+    assert 'href="tel:+49301234567"' in table and "1 × Breaker" in table
+    assert "Awaiting confirmation (1)" in words(page)
+
+
+def test_top_customers_by_lifetime_value_with_their_tier(app, staff_client):
+    from rental.contracts.payments import PaymentReceived
+    from tests.integration.crm.test_projections import emit, ledger_event
+    from tests.integration.crm.test_staff_pages import completed
+
+    customers = [make_customer() for _ in range(6)]
+    emit(
+        *(
+            ledger_event(PaymentReceived, c, str(100 * (n + 1)), f"entry-{n}")
+            for n, c in enumerate(customers)
+        ),
+        *completed(customers[5], "6000", "gold"),
+        *completed(customers[4], "1500", "silver"),
+    )
+    page = staff_client.get("/admin/")
+    text = page.get_data(as_text=True)
+    table = re.search(r'<table [^>]*id="top-customers">.*?</table>', text, re.S).group(0)
+    rows = re.findall(r"<tr><td.*?</tr>", table, re.S)
+    assert len(rows) == 5  # the top five; the sixth is on the list page
+    expected = [(5, "Gold", 600, "€600.00"), (4, "Silver", 150, "€500.00")]
+    expected += [(n, "Bronze", 0, f"€{100 * (n + 1)}.00") for n in (3, 2, 1)]
+    for row, (n, tier, points, value) in zip(rows, expected, strict=True):
+        assert f'href="/admin/customers/{customers[n]}"' in row
+        assert f">{tier}</span>" in row and f">{points}</td>" in row and value in row
+    assert customers[0] not in table
+    assert 'href="/admin/crm/customers" id="all-top-customers">All 6 customers' in text
+
+
 # --- how fast -------------------------------------------------------------------------------------
 
 
@@ -294,6 +352,8 @@ def _count(client) -> list[str]:
 
 
 def test_statement_budget_does_not_grow_with_the_number_of_types(app, staff_client):
+    """29 statements today, among them CRM's top customers (a count and a page); their names
+    come with the other customers' in one read."""
     _seed(1)
     few = _count(staff_client)
     _seed(6)
