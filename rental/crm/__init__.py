@@ -16,11 +16,13 @@ Layout (the shape every module has, docs/architecture.md):
                                   Completed / Cancelled, PaymentReceived, RefundIssued,
                                   EntryReversed)
     application/queries.py        CRMQueries + HistoryPage, LoyaltyView, HighValuePage
+    application/export.py         EXPORTS: each read model as rows, for the CSV downloads
     application/commands.py       UpdateCommunicationPreferences, PreferenceCommands
     infrastructure/entities.py    crm_rental_history, crm_loyalty, crm_clv, crm_preferences,
                                   crm_consent_log
     infrastructure/repositories.py  CRMRepository
-    web.py                        the customer page's section, the preferences form
+    web.py                        the customer page's section, the preferences form, the
+                                  customers by lifetime value, the CSV exports
 """
 
 from rental.crm.application.commands import UpdateCommunicationPreferences
