@@ -991,6 +991,7 @@ class ReservationCommands:
                 + " The booking stays as it was.",
                 field="quantity",
             )
+        changed_line = changed[0][0].id
         for old, new in changed:
             self._reservations.save(new)
             self._record(
@@ -1000,6 +1001,7 @@ class ReservationCommands:
                     status=new.status.value,
                     previous_period=old.period,
                     previous_quantity=old.quantity,
+                    moved_with="" if new.id == changed_line else changed_line,
                 )
             )
         return changed[0][1]
