@@ -150,6 +150,18 @@ def test_a_change_sends_one_mail_for_the_order_and_a_second_change_another(app, 
     assert len(rows) == 2 and all(r.status == SENT and r.order_id == order.id for r in rows)
 
 
+def test_a_booking_moved_to_another_type_says_so(app, smtp):
+    order = one_line(TimeRange(tomorrow_at(9), tomorrow_at(13)))
+    drain()
+    light = make_type(hourly="5.00", name="Light", deposit=None)
+    BookingFacade().change_type(order.first.id, light.type_id)
+    drain()
+    (changed,) = mails_to(smtp, customer_email(order.customer_id), "changed")
+    text, html = parts(changed)
+    assert "Item: Generator" in text and "→ Light" in text and "€20.00" in text
+    assert "Light" in html and "When" not in text.split("Your booking as it is now")[0]
+
+
 def test_an_anonymised_customer_gets_no_change_mail_and_no_error(app, smtp):
     customer = make_customer()
     order = one_line(TimeRange(tomorrow_at(9), tomorrow_at(13)), customer=customer)
@@ -355,6 +367,27 @@ def test_an_overdue_return_tells_the_customer_and_alerts_the_shop_once(app, smtp
     overdue_job()
     redeliver_all()
     assert len(smtp.messages) == 2, "once per order and due time"
+
+
+def test_the_overdue_notice_speaks_of_no_late_fee_where_none_would_be_charged(app, smtp):
+    """A type without a rate card (its card removed since the booking): nothing to price a
+    late fee by, so the notice does not mention one."""
+    from rental.pricing.infrastructure.entities import RateCardEntity
+
+    order = on_hire()
+    address = customer_email(order.customer_id)
+    db.session.execute(
+        RateCardEntity.__table__.delete().where(
+            RateCardEntity.equipment_type_id == order.first.equipment_type_id
+        )
+    )
+    db.session.commit()
+    into_the_past(order.first.id, ended=2)
+    overdue_job()
+    (notice,) = mails_to(smtp, address, "overdue")
+    text, html = parts(notice)
+    assert "Not back yet" in text and "late fee" not in text.lower()
+    assert "rate card" not in text and "rate card" not in html
 
 
 def test_an_anonymised_customer_gets_no_overdue_notice_but_the_shop_is_alerted(app, smtp):
