@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -28,6 +29,7 @@ from rental.extensions import db
 from rental.inventory import InventoryFacade
 from rental.notifications import FAILED, SENT, schedule
 from rental.notifications.settings import NotificationSettings, get_settings, save_settings
+from rental.shared.jobs import periodic_jobs
 from rental.shared.outbox import OutboxMessageEntity
 from rental.shared.time_range import TimeRange, utcnow
 from rental.shared.web import format_datetime, format_period
@@ -324,6 +326,21 @@ def test_return_due_today_goes_out_from_seven_once_per_order(app, smtp, monkeypa
     for part in (text, html):
         assert format_datetime(due) in part and order.reference in part
         assert "Hafenstraße 12" in part and "https://hire.example/r/" in part
+
+
+def test_return_due_today_waits_for_seven_on_the_shops_clock(berlin_app, monkeypatch):
+    """Europe/Berlin: 07:00 there, whatever UTC says (the .eml backend: no server needed)."""
+    berlin = ZoneInfo("Europe/Berlin")
+    order = on_hire()
+    day = tomorrow_at(17, days=2).astimezone(berlin).date()
+    at(monkeypatch, berlin_app, datetime.combine(day, time(6, 55), tzinfo=berlin))
+    assert schedule.send_return_due() == 0
+    at(monkeypatch, berlin_app, datetime.combine(day, time(7, 0), tzinfo=berlin))
+    assert schedule.send_return_due() == 1
+    assert [r.key for r in recorded() if r.template == "return_due"] == [
+        f"return_due:{order.id}:{day:%Y%m%d}"
+    ]
+    assert "notifications.return_due" in {job.name for job in periodic_jobs()}
 
 
 def test_return_due_today_can_be_switched_off(app, smtp, monkeypatch):
