@@ -326,6 +326,7 @@ def test_return_due_today_goes_out_from_seven_once_per_order(app, smtp, monkeypa
     for part in (text, html):
         assert format_datetime(due) in part and order.reference in part
         assert "Hafenstraße 12" in part and "https://hire.example/r/" in part
+        assert "Return to" in part and "Pick-up at" not in part
 
 
 def test_return_due_today_waits_for_seven_on_the_shops_clock(berlin_app, monkeypatch):
@@ -376,6 +377,8 @@ def test_an_overdue_return_tells_the_customer_and_alerts_the_shop_once(app, smtp
         assert all(serial in part for serial in serials)
         assert "+49 40 999888" in part and "Hafenstraße 12" in part
         assert "Late returns may be charged from the rate card." in part  # it has a rate card
+        assert "Return to" in part and "Mon–Sun 07:00–20:00" in part  # where, and when open
+        assert "€480.00" in part and "https://hire.example/r/" in part  # total, manage link
     (alert,) = mails_to(smtp, "desk@hafen.example")
     assert subject(alert) == f"Overdue: {order.reference} is not back"
     text, _ = parts(alert)
