@@ -11,8 +11,9 @@ from BookingFacade.signed_manage_token (Booking keeps only a hash of the raw tok
 
 Layout:
     module.py      init_app: Flask-Mailman, the subscriptions, the jobs, /admin/mail, the menu
-    handlers.py    the event-driven notifications: order confirmed, changed, cancelled,
-                   overdue notice; staff: new online order, overdue return
+    handlers.py    the event-driven notifications: order confirmed, changed (period,
+                   quantity, type, a line added), cancelled, overdue notice; staff: new
+                   online order, overdue return
     schedule.py    the jobs: pick-up reminder (N hours before), return due today (07:00)
     settings.py    notifications_settings: reminders on/off and N, "return due" on/off
     mailer.py      delivery: SMTP or .eml files (MAIL_SERVER unset), MailNotSent

@@ -1,4 +1,5 @@
-"""The notifications: one outbox handler each, subscribed to Booking's events.
+"""The notifications: one outbox handler each, subscribed to Booking's and Inventory's events
+(the ones sent on time are jobs: schedule.py).
 
 Each runs in the worker's transaction with its inbox row (a redelivered event sends nothing
 twice), reads what it needs at send time — the order from BookingFacade, the customer's
@@ -20,6 +21,7 @@ from typing import Any
 
 from flask import current_app, render_template, url_for
 from sqlalchemy import event as sa_event
+from sqlalchemy import select
 
 from rental.booking import (
     BookingChannel,
@@ -37,6 +39,7 @@ from rental.inventory import InventoryFacade
 from rental.notifications import mailer
 from rental.notifications.messages import (
     SENT,
+    MailMessageEntity,
     Outgoing,
     already_sent,
     claim,
@@ -340,6 +343,55 @@ def send_order_changed(event: ReservationChanged) -> None:
     )
 
 
+def _sent_at(key: str) -> datetime | None:
+    row = db.session.execute(
+        select(MailMessageEntity.status, MailMessageEntity.sent_at).where(
+            MailMessageEntity.key == key
+        )
+    ).first()
+    return row.sent_at if row is not None and row.status == SENT else None
+
+
+def send_line_added(event: ReservationConfirmed) -> None:
+    """A line added to a confirmed order (staff, or the customer through the manage link):
+    "booking changed", once for the lines added together (a kit is several). A line that
+    was there when the confirmation was sent is in that mail already: nothing then — nor
+    before the confirmation went out (it will list the line)."""
+    booking = BookingFacade()
+    order = booking.get_order(event.order)
+    line = next((r for r in order.lines if r.id == event.reservation_id), None)
+    if line is None or line.created_at <= order.first.created_at or order.status in _OVER:
+        return  # one of the lines the order was booked with
+    confirmed = _sent_at(f"{ORDER_CONFIRMED}:{order.id}")
+    if confirmed is None or confirmed >= line.created_at:
+        return
+    key = f"{ORDER_CHANGED}:{order.id}:added:{line.created_at:%Y%m%dT%H%M%S%f}"
+    if already_sent(key):
+        return
+    contact = _customer_address(order.customer_id)
+    if contact is None:
+        return
+    context = _order_context(booking, order)
+    added = [
+        row
+        for r, row in zip(order.lines, context["lines"], strict=True)
+        if r.created_at == line.created_at and r.status is not ReservationStatus.CANCELLED
+    ]
+    changes = [
+        {"what": "Added", "before": "", "after": f"{row['quantity']} × {row['name']}"}
+        for row in added
+    ]
+    subject = f"Booking changed: {order.reference} – {context['shop_name']}"
+    compose_and_send(
+        key,
+        ORDER_CHANGED,
+        contact[1],
+        subject,
+        {**context, "customer_name": contact[0], "changes": changes},
+        order,
+    )
+
+
 def _overdue_lines(booking: BookingFacade, order: Order, at: datetime) -> list[dict[str, Any]]:
     """The order's lines still out after their end: name, quantity, when due, the serial
     numbers of the items not back."""
@@ -484,6 +536,11 @@ def subscribe_all() -> None:
     def order_changed(event: ReservationChanged) -> None:
         with unit_of_work():
             send_order_changed(event)
+
+    @subscribe(ReservationConfirmed, name="notifications.line_added")
+    def line_added(event: ReservationConfirmed) -> None:
+        with unit_of_work():
+            send_line_added(event)
 
     @subscribe(ReturnOverdue, name="notifications.overdue_notice")
     def overdue_notice(event: ReturnOverdue) -> None:

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from rental.booking import (
+    AddOrderLine,
     BookingChannel,
     BookingFacade,
     ChangeReservation,
@@ -150,6 +151,32 @@ def test_a_change_sends_one_mail_for_the_order_and_a_second_change_another(app, 
     assert "desk@hafen.example" not in {to(m) for m in changed}
     rows = [r for r in recorded() if r.template == "order_changed"]
     assert len(rows) == 2 and all(r.status == SENT and r.order_id == order.id for r in rows)
+
+
+def test_a_line_added_to_a_confirmed_booking_is_a_change_but_the_booked_lines_are_not(app, smtp):
+    period = TimeRange(tomorrow_at(9), tomorrow_at(13))
+    generator = make_type(hourly="20.00", deposit=None)
+    order = place(
+        period,
+        OrderLine(1, equipment_type_id=generator.type_id),
+        OrderLine(
+            1, equipment_type_id=make_type(hourly="5.00", name="Cable", deposit=None).type_id
+        ),
+    )
+    drain()
+    address = customer_email(order.customer_id)
+    assert mails_to(smtp, address, "changed") == [], "the booked lines are in the confirmation"
+    light = make_type(hourly="5.00", name="Light", deposit=None)
+    BookingFacade().add_order_line(
+        AddOrderLine(order.id, OrderLine(2, equipment_type_id=light.type_id))
+    )
+    drain()
+    redeliver_all()
+    (changed,) = mails_to(smtp, address, "changed")
+    text, html = parts(changed)
+    assert "- Added: 2 × Light" in text and "→" not in text
+    assert "€140.00" in text and "€140.00" in html
+    assert len(mails_to(smtp, address, "confirmed")) == 1
 
 
 def test_a_booking_moved_to_another_type_says_so(app, smtp):
