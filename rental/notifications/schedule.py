@@ -109,13 +109,10 @@ def send_pickup_reminders() -> int:
         return 0
     at = handlers.now()
     window = timedelta(hours=settings.reminder_hours)
-    orders: dict[str, str] = {}
-    for line in _reservations(
-        ListReservations(picks_up=(at, at + window), statuses=(ReservationStatus.CONFIRMED.value,))
-    ):
-        orders.setdefault(line.order_id or line.id, "")
+    confirmed = (ReservationStatus.CONFIRMED.value,)
+    lines = _reservations(ListReservations(picks_up=(at, at + window), statuses=confirmed))
     due = {}
-    for order_id in orders:
+    for order_id in dict.fromkeys(line.order_id or line.id for line in lines):
         order = BookingFacade().get_order(order_id)
         if _remind(order, at, window):
             due[order_id] = reminder_key(order)
