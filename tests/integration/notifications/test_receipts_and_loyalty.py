@@ -34,6 +34,7 @@ from rental.shared import outbox
 from rental.shared.db import unit_of_work
 from rental.shared.outbox import OutboxMessageEntity
 from rental.shared.time_range import utcnow
+from rental.shared.web import format_datetime
 from tests.integration.crm.test_projections import line_event
 from tests.integration.notifications import test_mail
 from tests.integration.notifications.test_mail import (
@@ -109,7 +110,10 @@ def test_a_receipt_per_payment_with_both_parts_and_the_invoice_pdf(app, smtp):
     order = two_line_order()  # €120.00, invoiced on confirmation (the default policy)
     drain()
     address = customer_email(order.customer_id)
-    pay(order.id, "50.00", reference="Till 3")
+    entry = pay(order.id, "50.00", reference="Till 3")
+    paid_at = next(e.at for e in PaymentsFacade().get_ledger(order.id).entries if e.id == entry)
+    paid_on = format_datetime(paid_at, with_year=True)
+    db.session.rollback()
     drain()
     (receipt,) = mails_to(smtp, address, "Payment received")
     # (a long encoded Subject is folded; Python's parser keeps the fold's leading space)
@@ -120,6 +124,7 @@ def test_a_receipt_per_payment_with_both_parts_and_the_invoice_pdf(app, smtp):
     for part in (text, html):
         assert order.reference in part
         assert "€50.00" in part and "Cash" in part and "Till 3" in part
+        assert paid_on in part, "when it was paid, with the year"
         assert "€70.00" in part, "what is still due after this payment"
         assert "https://hire.example/r/" in part, "the manage link"
         assert "Generator" in part and "€120.00" in part
