@@ -368,4 +368,4 @@ def test_a_failing_mail_shows_as_failed_on_the_order_the_customer_and_admin_mail
     mail_section = customer.split('id="customer-mail"')[1].split("</section>")[0]
     assert "failed" in mail_section and f"/admin/mail/{row_id}" in mail_section
     outbox_page = staff_client.get("/admin/outbox").get_data(as_text=True)
-    assert "ReservationConfirmed" in outbox_page
+    assert "1 dead" in outbox_page and "notifications.order_confirmed" in outbox_page
