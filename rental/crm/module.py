@@ -19,8 +19,9 @@ EXPIRE_TIERS_EVERY_SECONDS = 3600  # idempotent: a tier drops once per passed ex
 
 def _projections(at: datetime):
     from rental.crm.facade import projections
+    from rental.shared import outbox
 
-    return projections(at=at)
+    return projections(at=at, publish=outbox.record)
 
 
 def _expire_tiers() -> None:
