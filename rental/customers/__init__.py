@@ -22,6 +22,7 @@ The module subscribes to no events, so it has no application/event_handlers.py.
 
 from rental.contracts.customers import (
     CustomerAnonymised,
+    CustomerDeleted,
     CustomerProfileUpdated,
     CustomerReactivated,
     CustomerRegistered,
@@ -47,6 +48,7 @@ __all__ = [
     "COMPARED_FIELDS",
     "Address",
     "CustomerAnonymised",
+    "CustomerDeleted",
     "CustomerDetails",
     "CustomerDetailsInput",
     "CustomerFacade",

@@ -507,6 +507,19 @@ class Reservation:
             return self
         return self._changed(now, typed_details=None)
 
+    def forget_personal_text(self, now: datetime, text: str) -> Reservation:
+        """The customer was anonymised: the free text kept about this booking (why it was
+        cancelled, why it needs attention) becomes `text`, and what was typed at booking
+        goes; itself when there is nothing (so a second time changes nothing)."""
+        changes: dict[str, Any] = {}
+        if self.cancellation_reason and self.cancellation_reason != text:
+            changes["cancellation_reason"] = text
+        if self.attention_reason and self.attention_reason != text:
+            changes["attention_reason"] = text
+        if self.typed_details is not None:
+            changes["typed_details"] = None
+        return self._changed(now, **changes) if changes else self
+
     def clear_flag(self, now: datetime, code: str | None = None) -> Reservation:
         """Without the flag (only a flag of kind `code`, if given); itself when there is
         nothing to clear."""
