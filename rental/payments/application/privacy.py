@@ -64,7 +64,7 @@ def forget_personal_text(repo: PrivacyRepository, customer_id: str) -> int:
 def payments(repo: PrivacyRepository, customer_id: str) -> str | None:
     """ "payments" when the customer's orders have ledger entries (the shop's books)."""
     entries, _, _ = repo.counts_of(customer_id)
-    return "payments" if entries else None
+    return "payment records" if entries else None
 
 
 def invoices(repo: PrivacyRepository, customer_id: str) -> str | None:
