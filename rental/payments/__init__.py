@@ -42,6 +42,10 @@ Layout (the shape every module has, docs/architecture.md):
     application/fee_invoice_handlers.py  reconcile on the ledger's ChargeAdded / EntryReversed
     infrastructure/invoices.py   DocumentEntity (frozen), counters per series and year
     invoice_web.py               /admin/invoices (list, CSV, page, PDF) and the panel's actions
+Privacy (CustomerAnonymised; may a customer be deleted?):
+    application/privacy.py       blank what staff typed about the customer (entries, waivers,
+                                 own events' payloads) — invoices kept by law; history checks
+    infrastructure/privacy.py    PrivacyRepository: the SQL of it
 """
 
 from rental.contracts.invoices import CreditNoteIssued, InvoiceIssued
