@@ -36,6 +36,7 @@ from rental.shared.outbox import OutboxProcessor
 from rental.shared.privacy import ANONYMISED_TEXT
 from rental.shared.time_range import TimeRange
 from rental.shop import ShopFacade
+from tests.integration.booking.test_known_email import book as online_booking
 from tests.integration.booking.test_servable_bookings import into_the_past
 from tests.integration.crm.test_rebuild import PROJECTIONS, rows
 from tests.integration.notifications.test_mail import SHOP
@@ -47,6 +48,15 @@ STAFF = "desk@example.com"
 # The legal exception: issued invoices and credit notes are kept as they are (see
 # rental/payments/application/privacy.py).
 INVOICE_TABLES = {"payments_documents", "payments_document_counters"}
+TYPED = {
+    "name": "Zelda M. Quirinus",
+    "phone": "+49 171 5550100",
+    "street": "Lavendelgasse 17a",
+    "city": "Bremen",
+    "state": "Bremen",
+    "postal_code": "28195",
+    "country": "Germany",
+}
 
 
 def drain() -> None:
@@ -213,18 +223,27 @@ def invoices(customer_id: str) -> list[tuple]:
         )
 
 
-def test_anonymising_removes_the_customer_from_every_table_but_the_invoices(app, admin_client):
+def test_anonymising_removes_the_customer_from_every_table_but_the_invoices(
+    app, client, admin_client
+):
     ShopFacade().save_settings(SHOP)  # the e-mails name the shop (and the staff alert goes)
     fleet = make_type(units=4, deposit="200.00")
     zelda, zelda_needles = register("Zelda Quirinus", "Lavendelgasse 17", "+49 171 5550199")
     otto, otto_needles = register("Otto Normalverbraucher", "Ahornallee 3", "+49 152 4440123")
     otto_needles.remove("otto")  # also in "padding-bottom" of every HTML e-mail
+    # She also booked online with her e-mail, typing details that differ from her profile
+    # (kept on the booking for staff to review).
+    email = next(n for n in zelda_needles if "@" in n)
+    typed = {**TYPED, "email": email}
+    assert online_booking(client, fleet.slug, typed, hours=(18, 19)).status_code == 303
+    zelda_needles += [typed["phone"], "".join(c for c in typed["phone"] if c.isdigit())]
     history = full_history(zelda, "Zelda Quirinus", fleet, "Zelda Quirinus")
     full_history(otto, "Otto Normalverbraucher", fleet, "Otto Normalverbraucher")
 
     before = dump()
     # The history really holds her data in the places that must be cleaned.
     where = found(before, zelda_needles)
+    assert any("5550100" in hit for hit in where["booking_reservations"])  # typed details
     for table in (
         "customers_customers",
         "booking_reservations",
