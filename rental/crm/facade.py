@@ -124,6 +124,12 @@ class CRMFacade:
         with unit_of_work() as session:
             return forget_on_anonymisation(CRMRepository(session), customer_id, utcnow)
 
+    def drop_customer(self, customer_id: str) -> int:
+        """The customer was deleted (they never booked): every CRM row of theirs goes,
+        preferences and consent log too — there is nobody left to show them for."""
+        with unit_of_work() as session:
+            return CRMRepository(session).delete_customer(customer_id)
+
     def update_communication_preferences(
         self, cmd: UpdateCommunicationPreferences
     ) -> list[tuple[str, bool]]:

@@ -9,7 +9,11 @@ from typing import Any
 from flask import Flask
 
 from rental.crm import cli, web
-from rental.crm.application.event_handlers import subscribe_all, subscribe_anonymised
+from rental.crm.application.event_handlers import (
+    subscribe_all,
+    subscribe_anonymised,
+    subscribe_deleted,
+)
 from rental.shared.jobs import register_job
 from rental.shared.privacy import register_exporter
 from rental.shared.sections import register_section
@@ -42,6 +46,12 @@ def _forget(customer_id: str) -> None:
     CRMFacade().forget_customer(customer_id)
 
 
+def _drop(customer_id: str) -> None:
+    from rental.crm.facade import CRMFacade
+
+    CRMFacade().drop_customer(customer_id)
+
+
 def init_app(app: Flask) -> None:
     subscribe_all(_projections)
     app.register_blueprint(web.bp)
@@ -50,3 +60,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(cli.crm_cli)
     register_exporter("crm", _export)
     subscribe_anonymised(_forget)
+    subscribe_deleted(_drop)

@@ -1,4 +1,5 @@
-"""The notifications: one outbox handler each, subscribed to Booking's events.
+"""The notifications: one outbox handler each, subscribed to Booking's events; and Customers'
+news that a customer was anonymised (their sent-mail log keeps no content) or deleted (it goes).
 
 Each runs in the worker's transaction with its inbox row (a redelivered event sends nothing
 twice), reads what it needs at send time — the order from BookingFacade, the customer's
@@ -29,13 +30,15 @@ from rental.booking import (
     ReservationStatus,
 )
 from rental.catalog import CatalogFacade
-from rental.customers import CustomerFacade
+from rental.customers import CustomerAnonymised, CustomerDeleted, CustomerFacade
 from rental.notifications import mailer
 from rental.notifications.messages import (
     SENT,
     Outgoing,
     already_sent,
     claim,
+    delete_for_customer,
+    forget_customer,
     mark_sent,
     record_failed,
 )
@@ -255,6 +258,17 @@ def send_cancelled(event: ReservationCancelled) -> None:
 
 
 def subscribe_all() -> None:
+    @subscribe(CustomerAnonymised, name="notifications.forget_anonymised")
+    def anonymised(event: CustomerAnonymised) -> None:
+        """The sent-mail log of the customer keeps that mails went out, not what they said."""
+        with unit_of_work():
+            forget_customer(event.customer_id)
+
+    @subscribe(CustomerDeleted, name="notifications.forget_deleted")
+    def deleted(event: CustomerDeleted) -> None:
+        with unit_of_work():
+            delete_for_customer(event.customer_id)
+
     @subscribe(ReservationConfirmed, name="notifications.order_confirmed")
     def order_confirmed(event: ReservationConfirmed) -> None:
         with unit_of_work():

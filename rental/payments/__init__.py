@@ -44,6 +44,10 @@ Layout (the shape every module has, docs/architecture.md):
     infrastructure/invoice_pdf.py  a document as PDF (WeasyPrint): the download, the receipt's
                                  attachment (InvoiceFacade.invoice_pdf_for_order)
     invoice_web.py               /admin/invoices (list, CSV, page, PDF) and the panel's actions
+Privacy (CustomerAnonymised; may a customer be deleted?):
+    application/privacy.py       blank what staff typed about the customer (entries, waivers,
+                                 own events' payloads) — invoices kept by law; history checks
+    infrastructure/privacy.py    PrivacyRepository: the SQL of it
 """
 
 from rental.contracts.invoices import CreditNoteIssued, InvoiceIssued
