@@ -1,6 +1,7 @@
-"""Notifications: the e-mails the shop sends — to customers about their bookings, and alerts
-to the shop — each an outbox handler of Booking's or Inventory's events or a periodic worker
-job, sent through Flask-Mailman and recorded (notifications_messages, listed at /admin/mail).
+"""Notifications: the e-mails the shop sends — to customers about their bookings and payments,
+and alerts to the shop — each an outbox handler of Booking's, Inventory's, Payments' or CRM's
+events or a periodic worker job, sent through Flask-Mailman and recorded
+(notifications_messages, listed at /admin/mail).
 
 Where it sits: above Booking (beside Storefront). A mail is composed when the worker sends
 it, from what is true then: the order through BookingFacade.get_order, the customer's
@@ -16,6 +17,10 @@ Layout:
                    online order, overdue return
     schedule.py    the jobs: pick-up reminder (N hours before), return due today (07:00)
     settings.py    notifications_settings: reminders on/off and N, "return due" on/off
+    receipts.py    the payment receipt (Payments' PaymentReceived), the invoice PDF attached
+    loyalty.py     "You are now a Silver/Gold member" (CRM's LoyaltyTierChanged): marketing
+    consent.py     may_send: transactional always, marketing only with CRM's opt-in
+    customer_mail.py  the staff customer page's "E-mails" section
     mailer.py      delivery: SMTP or .eml files (MAIL_SERVER unset), MailNotSent
     messages.py    notifications_messages: what was sent or failed, keyed once per order
     web.py         /admin/mail, one e-mail, its HTML (strict CSP, sandboxed iframe);

@@ -1,5 +1,6 @@
 """The notifications: one outbox handler each, subscribed to Booking's and Inventory's events
-(the ones sent on time are jobs: schedule.py).
+(the ones sent on time are jobs: schedule.py); and Customers' news that a customer was
+anonymised (their sent-mail log keeps no content) or deleted (it goes).
 
 Each runs in the worker's transaction with its inbox row (a redelivered event sends nothing
 twice), reads what it needs at send time — the order from BookingFacade, the customer's
@@ -34,7 +35,7 @@ from rental.booking import (
 )
 from rental.catalog import CatalogFacade
 from rental.contracts.inventory import ReturnOverdue
-from rental.customers import CustomerFacade
+from rental.customers import CustomerAnonymised, CustomerDeleted, CustomerFacade
 from rental.inventory import InventoryFacade
 from rental.notifications import mailer
 from rental.notifications.messages import (
@@ -43,6 +44,8 @@ from rental.notifications.messages import (
     Outgoing,
     already_sent,
     claim,
+    delete_for_customer,
+    forget_customer,
     mark_sent,
     record_failed,
 )
@@ -517,6 +520,17 @@ def _overdue_context(
 
 
 def subscribe_all() -> None:
+    @subscribe(CustomerAnonymised, name="notifications.forget_anonymised")
+    def anonymised(event: CustomerAnonymised) -> None:
+        """The sent-mail log of the customer keeps that mails went out, not what they said."""
+        with unit_of_work():
+            forget_customer(event.customer_id)
+
+    @subscribe(CustomerDeleted, name="notifications.forget_deleted")
+    def deleted(event: CustomerDeleted) -> None:
+        with unit_of_work():
+            delete_for_customer(event.customer_id)
+
     @subscribe(ReservationConfirmed, name="notifications.order_confirmed")
     def order_confirmed(event: ReservationConfirmed) -> None:
         with unit_of_work():
