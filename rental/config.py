@@ -258,6 +258,7 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "BOOKING_EXPIRE_SECONDS": _int("BOOKING_EXPIRE_SECONDS", 30, minimum=1),
         "TIMELINE_DAYS": _int("TIMELINE_DAYS", 14, minimum=1, maximum=62),
         "INVENTORY_OVERDUE_SECONDS": _int("INVENTORY_OVERDUE_SECONDS", 60, minimum=1),
+        "NOTIFICATIONS_JOB_SECONDS": _int("NOTIFICATIONS_JOB_SECONDS", 600, minimum=1),
         # Extra packages with an init_app(app) hook, comma-separated (tests use it for probes).
         "RENTAL_PLUGINS": [
             p.strip() for p in os.environ.get("RENTAL_PLUGINS", "").split(",") if p.strip()

@@ -14,3 +14,38 @@ def test_import_linter_contracts_are_kept():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 broken" in result.stdout, result.stdout
+
+
+def test_entities_are_plain_data_without_behaviour():
+    """Spec 1.B.B: an entity is the table's shape; behaviour lives in the domain model.
+    No mapped class may define a method or property of its own (dunder methods excepted)."""
+    import inspect
+
+    from rental import create_app
+    from rental.shared.db import Base
+
+    create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})  # imports every module's entities
+    offenders = []
+    for mapper in Base.registry.mappers:
+        for name, value in vars(mapper.class_).items():
+            if name.startswith("__"):
+                continue
+            behaviour = property | classmethod | staticmethod
+            if inspect.isfunction(value) or isinstance(value, behaviour):
+                offenders.append(f"{mapper.class_.__module__}.{mapper.class_.__name__}.{name}")
+    assert len(list(Base.registry.mappers)) > 30  # the check saw the entities at all
+    assert offenders == []
+
+
+def test_customers_consumes_no_events():
+    """Spec (Customer Identity, integration): the module publishes events and consumes none —
+    it must stay usable on its own. Every other module's subscriptions are seen (the check
+    would notice one added by Customers)."""
+    from rental import create_app
+    from rental.shared.events import _SUBSCRIPTIONS
+
+    create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    handlers = [s.handler for subs in _SUBSCRIPTIONS.values() for s in subs]
+    modules = {h.__module__.split(".")[1] for h in handlers if h.__module__.startswith("rental.")}
+    assert {"booking", "crm", "inventory", "payments", "notifications"} <= modules
+    assert "customers" not in modules

@@ -181,6 +181,10 @@ class BookingFacade:
     def export_for_customer(self, customer_id: str) -> list[dict[str, Any]]:
         return self._queries.export_for_customer(customer_id)
 
+    def history_of_customer(self, customer_id: str) -> str | None:
+        """The customer's orders in words ("3 orders"); None: none (may be deleted)."""
+        return self._queries.history_of_customer(customer_id)
+
     def references(self, reservation_ids: set[str]) -> dict[str, str]:
         return self._queries.references(reservation_ids)
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from flask import Flask
 
 from rental.booking.application.event_handlers import subscribe_all
-from rental.inventory import register_demand_source
+from rental.inventory import InventoryFacade, register_demand_source
 from rental.payments import register_invoice_order_source
 from rental.shared.jobs import register_job
-from rental.shared.privacy import register_exporter
+from rental.shared.privacy import ANONYMISED_TEXT, register_exporter, register_history_check
 from rental.shared.sections import register_section
 from rental.shared.seeding import register_seeder
 from rental.shared.web import format_datetime, register_admin_nav
@@ -19,6 +19,11 @@ def _facade():
     from rental.booking.facade import BookingFacade
 
     return BookingFacade()
+
+
+def _forget_returns(reservation_ids: list[str]) -> int:
+    """An anonymised customer's bookings: Inventory's damage notes on their returns go."""
+    return InventoryFacade().forget_return_notes(reservation_ids, ANONYMISED_TEXT)
 
 
 def _expire_holds() -> None:
@@ -46,7 +51,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(orders_bp)
     register_admin_nav(app, "Reservations", "booking_admin.list_reservations", order=10)
     register_demand_source(app, lambda type_id, window: _facade().booked_demand(type_id, window))
-    subscribe_all(lambda: _facade().commands, format_datetime)
+    subscribe_all(lambda: _facade().commands, format_datetime, _forget_returns)
     # Payments' invoices read the order's lines through this (Payments does not import us).
     from rental.booking.invoicing import order_for_invoice
 
@@ -58,6 +63,10 @@ def init_app(app: Flask) -> None:
     )
     register_exporter(
         "reservations", lambda customer_id: _facade().export_for_customer(customer_id)
+    )
+    # Customers asks before deleting a customer (it does not import us).
+    register_history_check(
+        "booking", lambda customer_id: _facade().history_of_customer(customer_id)
     )
     register_seeder("reservations", _seed)
     register_seeder("money", _seed_money)

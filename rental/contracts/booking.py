@@ -114,6 +114,10 @@ class ReservationChanged(ReservationEvent):
     status: str = "CONFIRMED"
     previous_period: TimeRange | None = None
     previous_quantity: int | None = None
+    # The line whose change moved this one ("" for that line itself): a new period moves the
+    # whole order, one event per line, and a consumer telling the customer once per change
+    # (Notifications) answers only the changed line's event. Added without a version bump.
+    moved_with: str = ""
 
     @property
     def is_live(self) -> bool:

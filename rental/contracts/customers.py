@@ -1,5 +1,5 @@
 """Integration events of the customers module. They carry the customer ID, never personal data,
-so anonymising a customer leaves nothing behind in the outbox."""
+so anonymising or deleting a customer leaves nothing of theirs behind in these messages."""
 
 from __future__ import annotations
 
@@ -39,3 +39,13 @@ class CustomerReactivated(Event):
 class CustomerAnonymised(Event):
     customer_id: str
     anonymised_at: datetime
+
+
+@register_event
+@dataclass(frozen=True, kw_only=True)
+class CustomerDeleted(Event):
+    """The customer's record was deleted (registered by mistake, never booked): every module
+    drops what it keeps about this ID."""
+
+    customer_id: str
+    deleted_at: datetime

@@ -3,7 +3,8 @@ loyalty, lifetime value, communication preferences — as projections of Booking
 Payments' events (CRM never reads their tables or facades).
 
 Other modules import only from here: `CRMFacade` and the commands and DTOs it takes and
-returns.
+returns, and the event it publishes, `LoyaltyTierChanged` (rental.contracts.crm), when the
+worker's projection changes a customer's tier (never on `crm rebuild`).
 
 Layout (the shape every module has, docs/architecture.md):
     facade.py                     CRMFacade: wiring and one unit_of_work per command
@@ -25,6 +26,7 @@ Layout (the shape every module has, docs/architecture.md):
                                   customers by lifetime value, the CSV exports
 """
 
+from rental.contracts.crm import LoyaltyTierChanged
 from rental.crm.application.commands import UpdateCommunicationPreferences
 from rental.crm.application.queries import (
     HighValueCustomer,
@@ -42,6 +44,7 @@ __all__ = [
     "HighValueCustomer",
     "HighValuePage",
     "HistoryPage",
+    "LoyaltyTierChanged",
     "LoyaltyView",
     "Preferences",
     "RentalHistoryItem",

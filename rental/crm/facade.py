@@ -14,7 +14,7 @@ from rental.catalog import CatalogFacade
 from rental.crm.application.commands import PreferenceCommands, UpdateCommunicationPreferences
 from rental.crm.application.export import EXPORTS, Export, export_rows
 from rental.crm.application.privacy import export_for_customer, forget_on_anonymisation
-from rental.crm.application.projections import Projections
+from rental.crm.application.projections import Projections, Publish
 from rental.crm.application.queries import (
     CRMQueries,
     HighValuePage,
@@ -25,6 +25,7 @@ from rental.crm.application.rebuild import Rebuild, RebuildResult, expire_tiers
 from rental.crm.domain.loyalty import Tier
 from rental.crm.domain.preferences import Preferences
 from rental.crm.infrastructure.repositories import CRMRepository
+from rental.shared import outbox
 from rental.shared.db import db, unit_of_work
 from rental.shared.errors import NotFoundError, ValidationError
 from rental.shared.money import Money
@@ -46,13 +47,16 @@ def projections(
     session: Session | None = None,
     at: datetime | None = None,
     name: Callable[[str], str] = equipment_name,
+    publish: Publish | None = None,
 ) -> Projections:
     """The projections on `session`, their clock reading `at` (the event's time; now if
-    None)."""
+    None); `publish` (the worker's: outbox.record) gets each real tier change — the rebuild
+    passes none."""
     return Projections(
         CRMRepository(session or db.session()),
         clock=utcnow if at is None else (lambda: at),
         equipment_name=name,
+        publish=publish,
     )
 
 
@@ -122,9 +126,10 @@ class CRMFacade:
             ).run()
 
     def expire_tiers(self) -> int:
-        """The tiers whose expiry has passed, each dropped one level. Returns how many."""
+        """The tiers whose expiry has passed, each dropped one level (and published as
+        LoyaltyTierChanged). Returns how many."""
         with unit_of_work() as session:
-            return expire_tiers(CRMRepository(session), utcnow())
+            return expire_tiers(CRMRepository(session), utcnow(), publish=outbox.record)
 
     def export_for_customer(self, customer_id: str) -> dict[str, Any]:
         """CRM's part of the customer's privacy export (registered by module.py)."""
@@ -135,6 +140,12 @@ class CRMFacade:
         (application/privacy.py says why)."""
         with unit_of_work() as session:
             return forget_on_anonymisation(CRMRepository(session), customer_id, utcnow)
+
+    def drop_customer(self, customer_id: str) -> int:
+        """The customer was deleted (they never booked): every CRM row of theirs goes,
+        preferences and consent log too — there is nobody left to show them for."""
+        with unit_of_work() as session:
+            return CRMRepository(session).delete_customer(customer_id)
 
     def update_communication_preferences(
         self, cmd: UpdateCommunicationPreferences

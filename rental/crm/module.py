@@ -9,7 +9,11 @@ from typing import Any
 from flask import Flask
 
 from rental.crm import cli, web
-from rental.crm.application.event_handlers import subscribe_all, subscribe_anonymised
+from rental.crm.application.event_handlers import (
+    subscribe_all,
+    subscribe_anonymised,
+    subscribe_deleted,
+)
 from rental.shared.jobs import register_job
 from rental.shared.privacy import register_exporter
 from rental.shared.sections import register_section
@@ -20,8 +24,9 @@ EXPIRE_TIERS_EVERY_SECONDS = 3600  # idempotent: a tier drops once per passed ex
 
 def _projections(at: datetime):
     from rental.crm.facade import projections
+    from rental.shared import outbox
 
-    return projections(at=at)
+    return projections(at=at, publish=outbox.record)
 
 
 def _expire_tiers() -> None:
@@ -42,6 +47,12 @@ def _forget(customer_id: str) -> None:
     CRMFacade().forget_customer(customer_id)
 
 
+def _drop(customer_id: str) -> None:
+    from rental.crm.facade import CRMFacade
+
+    CRMFacade().drop_customer(customer_id)
+
+
 def init_app(app: Flask) -> None:
     subscribe_all(_projections)
     app.register_blueprint(web.bp)
@@ -51,3 +62,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(cli.crm_cli)
     register_exporter("crm", _export)
     subscribe_anonymised(_forget)
+    subscribe_deleted(_drop)

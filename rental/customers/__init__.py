@@ -10,8 +10,9 @@ Layout (the shape every module has, docs/architecture.md):
     demo.py                      demo customers for `flask seed-demo`
     domain/models.py             Customer, ContactDetails, Address and their rules (pure)
     application/commands.py      commands + CustomerCommands (register, ensure, ensure for a
-                                 booking, update, suspend, reactivate, anonymise; clock and
-                                 outbox injected) + CustomerMatch
+                                 booking, update, suspend, reactivate, anonymise, delete
+                                 without history; clock, outbox and history injected)
+                                 + CustomerMatch
     application/queries.py       CustomerQueries (get, get many, find, search, IDs matching a
                                  search, privacy export) + DTOs
     infrastructure/entities.py   CustomerEntity (customers_customers)
@@ -22,6 +23,7 @@ The module subscribes to no events, so it has no application/event_handlers.py.
 
 from rental.contracts.customers import (
     CustomerAnonymised,
+    CustomerDeleted,
     CustomerProfileUpdated,
     CustomerReactivated,
     CustomerRegistered,
@@ -47,6 +49,7 @@ __all__ = [
     "COMPARED_FIELDS",
     "Address",
     "CustomerAnonymised",
+    "CustomerDeleted",
     "CustomerDetails",
     "CustomerDetailsInput",
     "CustomerFacade",

@@ -15,6 +15,7 @@ from rental.customers.application.commands import (
     CustomerCommands,
     CustomerDetailsInput,
     CustomerMatch,
+    DeleteCustomer,
     EnsureCustomer,
     ReactivateCustomer,
     RegisterCustomer,
@@ -37,6 +38,7 @@ from rental.customers.application.queries import (
 from rental.customers.infrastructure.repositories import CustomerRepository
 from rental.shared import outbox
 from rental.shared.db import db, unit_of_work
+from rental.shared.privacy import history_of
 from rental.shared.time_range import utcnow
 
 
@@ -121,3 +123,13 @@ class CustomerFacade:
     def anonymise_customer(self, customer_id: str) -> None:
         with unit_of_work() as session:
             _commands(session).anonymise(AnonymiseCustomer(customer_id))
+
+    def customer_history(self, customer_id: str) -> list[str]:
+        """What the shop must keep of the customer (["3 orders", "invoices"]); empty: the
+        customer may be deleted."""
+        return history_of(customer_id)
+
+    def delete_customer(self, customer_id: str) -> None:
+        """ConflictError when the customer has history (anonymise instead)."""
+        with unit_of_work() as session:
+            _commands(session).delete(DeleteCustomer(customer_id))

@@ -1,6 +1,6 @@
 """Admin pages for customers: search, detail (with the sections other modules add to it),
-register, edit, suspend/reactivate, export, anonymise. Parse the form, call the facade,
-render."""
+register, edit, suspend/reactivate, export, anonymise, delete (only without history). Parse the
+form, call the facade, render."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ import json
 from flask import Blueprint, Response, flash, redirect, request, url_for
 
 from rental.customers.application.commands import (
+    HAS_HISTORY,
     CustomerDetailsInput,
     RegisterCustomer,
     UpdateCustomerProfile,
+    in_words,
 )
 from rental.customers.application.queries import STATUS_FILTERS, CustomerDetails, SearchCustomers
 from rental.customers.facade import CustomerFacade
@@ -176,3 +178,38 @@ def anonymise(customer_id: str) -> Response:
     facade.anonymise_customer(customer_id)
     flash("Customer anonymised. Their personal data has been removed for good.", "success")
     return redirect(url_for("customers.show", customer_id=customer_id), code=303)
+
+
+def _delete_page(customer_id: str, errors: dict[str, str], status: int = 200) -> Response:
+    facade = _facade()
+    customer = facade.get_customer_by_id(customer_id)
+    kept = facade.customer_history(customer_id)
+    return render(
+        "customers/delete.html",
+        customer=customer,
+        refusal=HAS_HISTORY.format(name=customer.name, kept=in_words(kept)) if kept else "",
+        errors=errors,
+        status=status,
+    )
+
+
+@bp.get("/<customer_id>/delete")
+@admin_only
+def confirm_delete(customer_id: str) -> Response:
+    """The confirm page (GET deletes nothing): a customer with orders or payments cannot be
+    deleted — the page says why and offers anonymising."""
+    return _delete_page(customer_id, {})
+
+
+@bp.post("/<customer_id>/delete")
+@admin_only
+def delete(customer_id: str) -> Response:
+    if request.form.get("confirm") != "yes":
+        errors = {"confirm": "Tick the box to confirm that the record should be deleted."}
+        return _delete_page(customer_id, errors, 422)
+    try:
+        _facade().delete_customer(customer_id)
+    except ConflictError:  # history appeared since the page was shown: it says so now
+        return _delete_page(customer_id, {}, 409)
+    flash("Customer deleted. Their record and personal data are gone.", "success")
+    return redirect(url_for("customers.index"), code=303)

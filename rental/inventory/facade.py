@@ -252,6 +252,12 @@ class InventoryFacade:
                 CheckInReservation(reservation_id, damaged, actor, only)
             )
 
+    def forget_return_notes(self, reservation_ids: Iterable[str], text: str) -> int:
+        """Booking's reservations of an anonymised customer: the damage notes typed when
+        their items came back become `text` (FleetCommands.forget_return_notes)."""
+        with unit_of_work() as session:
+            return self._on(session).fleet.forget_return_notes(reservation_ids, text)
+
     def notice_overdue_returns(self) -> int:
         with unit_of_work() as session:
             return self._on(session).fleet.notice_overdue_returns()

@@ -1,6 +1,7 @@
-"""Notifications: the e-mails the shop sends — to customers about their bookings, and alerts
-to the shop — each an outbox handler of Booking's events, sent through Flask-Mailman and
-recorded (notifications_messages, listed at /admin/mail).
+"""Notifications: the e-mails the shop sends — to customers about their bookings and payments,
+and alerts to the shop — each an outbox handler of Booking's, Inventory's, Payments' or CRM's
+events or a periodic worker job, sent through Flask-Mailman and recorded
+(notifications_messages, listed at /admin/mail).
 
 Where it sits: above Booking (beside Storefront). A mail is composed when the worker sends
 it, from what is true then: the order through BookingFacade.get_order, the customer's
@@ -10,17 +11,29 @@ outbox), and Booking knows nothing of e-mail. The manage link is a signed, expir
 from BookingFacade.signed_manage_token (Booking keeps only a hash of the raw token).
 
 Layout:
-    module.py      init_app: Flask-Mailman, the subscriptions, /admin/mail, the admin menu
-    handlers.py    the notifications (order confirmed, cancelled, staff: new online order)
+    module.py      init_app: Flask-Mailman, the subscriptions, the jobs, /admin/mail, the menu
+    handlers.py    the event-driven notifications: order confirmed, changed (period,
+                   quantity, type, a line added), cancelled, overdue notice; staff: new
+                   online order, overdue return
+    schedule.py    the jobs: pick-up reminder (N hours before), return due today (07:00)
+    settings.py    notifications_settings: reminders on/off and N, "return due" on/off
+    receipts.py    the payment receipt (Payments' PaymentReceived), the invoice PDF attached
+    loyalty.py     "You are now a Silver/Gold member" (CRM's LoyaltyTierChanged): marketing
+    consent.py     may_send: transactional always, marketing only with CRM's opt-in
+    customer_mail.py  the staff customer page's "E-mails" section
     mailer.py      delivery: SMTP or .eml files (MAIL_SERVER unset), MailNotSent
     messages.py    notifications_messages: what was sent or failed, keyed once per order
-    web.py         /admin/mail, one e-mail, its HTML (strict CSP, sandboxed iframe)
+    web.py         /admin/mail, one e-mail, its HTML (strict CSP, sandboxed iframe);
+                   /admin/mail/settings (staff read, administrators change)
 """
 
 from rental.notifications.handlers import (
     ORDER_CANCELLED,
+    ORDER_CHANGED,
     ORDER_CONFIRMED,
+    OVERDUE_NOTICE,
     STAFF_NEW_ORDER,
+    STAFF_OVERDUE,
 )
 from rental.notifications.mailer import MailNotSent
 from rental.notifications.messages import FAILED, SENT, MailMessageEntity, for_order, recent
@@ -28,9 +41,12 @@ from rental.notifications.messages import FAILED, SENT, MailMessageEntity, for_o
 __all__ = [
     "FAILED",
     "ORDER_CANCELLED",
+    "ORDER_CHANGED",
     "ORDER_CONFIRMED",
+    "OVERDUE_NOTICE",
     "SENT",
     "STAFF_NEW_ORDER",
+    "STAFF_OVERDUE",
     "MailMessageEntity",
     "MailNotSent",
     "for_order",

@@ -1,4 +1,6 @@
-"""The notifications: one outbox handler each, subscribed to Booking's events.
+"""The notifications: one outbox handler each, subscribed to Booking's and Inventory's events
+(the ones sent on time are jobs: schedule.py); and Customers' news that a customer was
+anonymised (their sent-mail log keeps no content) or deleted (it goes).
 
 Each runs in the worker's transaction with its inbox row (a redelivered event sends nothing
 twice), reads what it needs at send time — the order from BookingFacade, the customer's
@@ -15,34 +17,44 @@ outbox retries with backoff and finally dead-letters the event, visible at /admi
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app, render_template, url_for
 from sqlalchemy import event as sa_event
+from sqlalchemy import select
 
 from rental.booking import (
     BookingChannel,
     BookingFacade,
     Order,
     ReservationCancelled,
+    ReservationChanged,
     ReservationConfirmed,
     ReservationStatus,
 )
 from rental.catalog import CatalogFacade
-from rental.customers import CustomerFacade
+from rental.contracts.inventory import ReturnOverdue
+from rental.customers import CustomerAnonymised, CustomerDeleted, CustomerFacade
+from rental.inventory import InventoryFacade
 from rental.notifications import mailer
 from rental.notifications.messages import (
     SENT,
+    MailMessageEntity,
     Outgoing,
     already_sent,
     claim,
+    delete_for_customer,
+    forget_customer,
     mark_sent,
     record_failed,
 )
+from rental.payments import PaymentsFacade
 from rental.shared.db import db, unit_of_work
 from rental.shared.errors import NotFoundError
 from rental.shared.events import subscribe
 from rental.shared.time_range import utcnow
+from rental.shared.web import format_datetime, format_period
 from rental.shop import ShopFacade
 
 log = logging.getLogger(__name__)
@@ -50,8 +62,18 @@ log = logging.getLogger(__name__)
 ORDER_CONFIRMED = "order_confirmed"
 ORDER_CANCELLED = "order_cancelled"
 STAFF_NEW_ORDER = "staff_new_order"
+ORDER_CHANGED = "order_changed"
+OVERDUE_NOTICE = "overdue_notice"
+STAFF_OVERDUE = "staff_overdue"
 
 _OVER = (ReservationStatus.CANCELLED, ReservationStatus.EXPIRED)
+
+
+def now() -> datetime:
+    """The time notifications are decided at: the real time, or
+    `app.extensions["notifications.clock"]` (tests move time instead of waiting)."""
+    clock = current_app.extensions.get("notifications.clock") or utcnow
+    return clock()
 
 
 def external_url(endpoint: str, **values: Any) -> str:
@@ -254,7 +276,261 @@ def send_cancelled(event: ReservationCancelled) -> None:
     )
 
 
+def _names(type_ids: set[str]) -> dict[str, str]:
+    summaries = CatalogFacade().get_equipment_type_summaries(type_ids)
+    return {t: summaries[t].name if t in summaries else "Equipment" for t in type_ids}
+
+
+def _what_changed(event: ReservationChanged) -> list[dict[str, str]]:
+    """(what, before, after) of one change, as far as the event tells: the period (the whole
+    order's), the line's quantity, the line's equipment type."""
+    changes = []
+    if event.previous_period is not None and event.previous_period != event.period:
+        changes.append(
+            {
+                "what": "When",
+                "before": format_period(event.previous_period),
+                "after": format_period(event.period),
+            }
+        )
+    names = _names({event.equipment_type_id, event.previous_equipment_type_id})
+    if event.previous_equipment_type_id != event.equipment_type_id:
+        changes.append(
+            {
+                "what": "Item",
+                "before": names[event.previous_equipment_type_id],
+                "after": names[event.equipment_type_id],
+            }
+        )
+    if event.previous_quantity is not None and event.previous_quantity != event.quantity:
+        changes.append(
+            {
+                "what": f"How many ({names[event.equipment_type_id]})",
+                "before": str(event.previous_quantity),
+                "after": str(event.quantity),
+            }
+        )
+    return changes
+
+
+def send_order_changed(event: ReservationChanged) -> None:
+    """One mail per change of a live booking, keyed by the changed line and its version: a
+    redelivered event sends nothing twice, a second change (a newer version) sends another.
+    A new period moves every line of the order (one event each); the lines moved along
+    (`moved_with`) are in the changed line's mail. A changed hold is no booking yet: its
+    confirmation tells the new period."""
+    if not event.is_live or event.moved_with:
+        return
+    key = f"{ORDER_CHANGED}:{event.reservation_id}:{event.sequence}"
+    if already_sent(key):
+        return
+    changes = _what_changed(event)
+    if not changes:
+        return
+    booking = BookingFacade()
+    order = booking.get_order(event.order)
+    if order.status in _OVER:
+        return  # cancelled meanwhile: the cancellation mail says so
+    contact = _customer_address(order.customer_id)
+    if contact is None:
+        return
+    context = _order_context(booking, order)
+    subject = f"Booking changed: {order.reference} – {context['shop_name']}"
+    compose_and_send(
+        key,
+        ORDER_CHANGED,
+        contact[1],
+        subject,
+        {**context, "customer_name": contact[0], "changes": changes},
+        order,
+    )
+
+
+def _sent_at(key: str) -> datetime | None:
+    row = db.session.execute(
+        select(MailMessageEntity.status, MailMessageEntity.sent_at).where(
+            MailMessageEntity.key == key
+        )
+    ).first()
+    return row.sent_at if row is not None and row.status == SENT else None
+
+
+def send_line_added(event: ReservationConfirmed) -> None:
+    """A line added to a confirmed order (staff, or the customer through the manage link):
+    "booking changed", once for the lines added together (a kit is several). A line that
+    was there when the confirmation was sent is in that mail already: nothing then — nor
+    before the confirmation went out (it will list the line)."""
+    booking = BookingFacade()
+    order = booking.get_order(event.order)
+    line = next((r for r in order.lines if r.id == event.reservation_id), None)
+    if line is None or line.created_at <= order.first.created_at or order.status in _OVER:
+        return  # one of the lines the order was booked with
+    confirmed = _sent_at(f"{ORDER_CONFIRMED}:{order.id}")
+    if confirmed is None or confirmed >= line.created_at:
+        return
+    key = f"{ORDER_CHANGED}:{order.id}:added:{line.created_at:%Y%m%dT%H%M%S%f}"
+    if already_sent(key):
+        return
+    contact = _customer_address(order.customer_id)
+    if contact is None:
+        return
+    context = _order_context(booking, order)
+    added = [
+        row
+        for r, row in zip(order.lines, context["lines"], strict=True)
+        if r.created_at == line.created_at and r.status is not ReservationStatus.CANCELLED
+    ]
+    changes = [
+        {"what": "Added", "before": "", "after": f"{row['quantity']} × {row['name']}"}
+        for row in added
+    ]
+    subject = f"Booking changed: {order.reference} – {context['shop_name']}"
+    compose_and_send(
+        key,
+        ORDER_CHANGED,
+        contact[1],
+        subject,
+        {**context, "customer_name": contact[0], "changes": changes},
+        order,
+    )
+
+
+def _overdue_lines(booking: BookingFacade, order: Order, at: datetime) -> list[dict[str, Any]]:
+    """The order's lines still out after their end: name, quantity, when due, the serial
+    numbers of the items not back."""
+    late = [r for r in order.lines if r.status is ReservationStatus.ON_HIRE and r.period.end <= at]
+    names = _names({r.equipment_type_id for r in late})
+    inventory = InventoryFacade()
+    return [
+        {
+            "name": names[r.equipment_type_id],
+            "quantity": r.quantity,
+            "due_at": r.period.end,
+            "due": format_datetime(r.period.end, with_year=True),
+            "serials": [
+                a.serial_number
+                for a in inventory.list_allocations_for_reservation(r.id)
+                if a.status == "PICKED_UP"
+            ],
+            "equipment_type_id": r.equipment_type_id,
+        }
+        for r in late
+    ]
+
+
+def _late_fee_applies(booking: BookingFacade, lines: list[dict[str, Any]], at: datetime) -> bool:
+    """Whether the shop's rules charge for this lateness (a rate card to price it by, past the
+    grace period): only then does the notice mention a late fee — it never invents one."""
+    payments = PaymentsFacade()
+    return any(
+        payments.propose_late_fee(
+            line["equipment_type_id"], line["due_at"], [at], booking.policy.timezone
+        )
+        is not None
+        for line in lines
+    )
+
+
+def _overdue_order(event: ReturnOverdue) -> tuple[BookingFacade, Order] | None:
+    booking = BookingFacade()
+    try:
+        line = booking.get_reservation(event.reservation_id)
+    except NotFoundError:
+        return None
+    return booking, booking.get_order(line.order_id or line.id)
+
+
+def _due_key(event: ReturnOverdue) -> str:
+    return event.due_at.astimezone(UTC).strftime("%Y%m%dT%H%M")
+
+
+def send_overdue_notice(event: ReturnOverdue) -> None:
+    """Inventory noticed an item not back (one event per item): one notice to the customer
+    per ORDER and due time — the order's other items overdue at the same moment are in the
+    same mail; an order moved to a new end and late again gets a new one."""
+    found = _overdue_order(event)
+    if found is None:
+        return
+    booking, order = found
+    key = f"{OVERDUE_NOTICE}:{order.id}:{_due_key(event)}"
+    if already_sent(key):
+        return
+    contact = _customer_address(order.customer_id)
+    if contact is None:
+        return
+    context = _overdue_context(booking, order, event, now())
+    if context is None:
+        return
+    subject = f"Please return your rental: {order.reference} is overdue – {context['shop_name']}"
+    compose_and_send(
+        key, OVERDUE_NOTICE, contact[1], subject, {**context, "customer_name": contact[0]}, order
+    )
+
+
+def send_staff_overdue(event: ReturnOverdue) -> None:
+    """The shop's alert for the same: once per order and due time, with whom to call."""
+    found = _overdue_order(event)
+    if found is None:
+        return
+    booking, order = found
+    key = f"{STAFF_OVERDUE}:{order.id}:{_due_key(event)}"
+    if already_sent(key):
+        return
+    shop = ShopFacade().get_settings()
+    if not shop.email:
+        return  # the shop has given no address to alert
+    context = _overdue_context(booking, order, event, now())
+    if context is None:
+        return
+    try:
+        customer = CustomerFacade().get_customer_by_id(order.customer_id)
+    except NotFoundError:
+        customer = None
+    known = customer if customer is not None and customer.anonymised_at is None else None
+    compose_and_send(
+        key,
+        STAFF_OVERDUE,
+        shop.email,
+        f"Overdue: {order.reference} is not back",
+        {
+            **context,
+            "manage_url": "",  # the customer's link is theirs, not the shop's
+            "customer_name": known.name if known else "(anonymised)",
+            "customer_email": known.email if known else "",
+            "customer_phone": known.phone if known else "",
+            "admin_url": external_url("booking_admin.detail", reservation_id=event.reservation_id),
+        },
+        order,
+    )
+
+
+def _overdue_context(
+    booking: BookingFacade, order: Order, event: ReturnOverdue, at: datetime
+) -> dict[str, Any] | None:
+    lines = _overdue_lines(booking, order, at)
+    if not lines:
+        return None  # back meanwhile: nothing is overdue any more
+    context = _order_context(booking, order)
+    return {
+        **context,
+        "overdue": lines,
+        "due": format_datetime(event.due_at, with_year=True),
+        "late_fee": _late_fee_applies(booking, lines, at),
+    }
+
+
 def subscribe_all() -> None:
+    @subscribe(CustomerAnonymised, name="notifications.forget_anonymised")
+    def anonymised(event: CustomerAnonymised) -> None:
+        """The sent-mail log of the customer keeps that mails went out, not what they said."""
+        with unit_of_work():
+            forget_customer(event.customer_id)
+
+    @subscribe(CustomerDeleted, name="notifications.forget_deleted")
+    def deleted(event: CustomerDeleted) -> None:
+        with unit_of_work():
+            delete_for_customer(event.customer_id)
+
     @subscribe(ReservationConfirmed, name="notifications.order_confirmed")
     def order_confirmed(event: ReservationConfirmed) -> None:
         with unit_of_work():
@@ -269,3 +545,23 @@ def subscribe_all() -> None:
     def order_cancelled(event: ReservationCancelled) -> None:
         with unit_of_work():
             send_cancelled(event)
+
+    @subscribe(ReservationChanged, name="notifications.order_changed")
+    def order_changed(event: ReservationChanged) -> None:
+        with unit_of_work():
+            send_order_changed(event)
+
+    @subscribe(ReservationConfirmed, name="notifications.line_added")
+    def line_added(event: ReservationConfirmed) -> None:
+        with unit_of_work():
+            send_line_added(event)
+
+    @subscribe(ReturnOverdue, name="notifications.overdue_notice")
+    def overdue_notice(event: ReturnOverdue) -> None:
+        with unit_of_work():
+            send_overdue_notice(event)
+
+    @subscribe(ReturnOverdue, name="notifications.staff_overdue")
+    def staff_overdue(event: ReturnOverdue) -> None:
+        with unit_of_work():
+            send_staff_overdue(event)

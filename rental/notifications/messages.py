@@ -11,13 +11,16 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Integer, String, Text, select
+from sqlalchemy import Integer, String, Text, case, delete, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rental.shared.db import Base, UTCDateTime, db, independent_transaction
+from rental.shared.privacy import ANONYMISED_TEXT
 
 SENT = "SENT"
 FAILED = "FAILED"
+# What an anonymised customer's e-mail says in the log instead of what was sent.
+REMOVED_BODY = "This e-mail was removed when the customer was anonymised."
 
 
 class MailMessageEntity(Base):
@@ -170,3 +173,34 @@ def for_customer(customer_id: str, limit: int = 50) -> list[MailMessageEntity]:
             .limit(limit)
         )
     )
+
+
+def forget_customer(customer_id: str) -> int:
+    """The customer was anonymised: their e-mails' recipient, subject, both parts and any
+    error (an SMTP error may quote the address) become ANONYMISED_TEXT / REMOVED_BODY; the
+    key, template, order, status and dates stay, so the log still shows that a mail went
+    out and when. In the caller's transaction; a second time changes nothing."""
+    m = MailMessageEntity
+    result = db.session.execute(
+        update(m)
+        .where(m.customer_id == customer_id, m.text != REMOVED_BODY)
+        .values(
+            to_address=ANONYMISED_TEXT,
+            subject=ANONYMISED_TEXT,
+            html=f"<p>{REMOVED_BODY}</p>",
+            text=REMOVED_BODY,
+            error=case((m.error.is_(None), None), else_=ANONYMISED_TEXT),
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount or 0
+
+
+def delete_for_customer(customer_id: str) -> int:
+    """The customer was deleted: their e-mails' records go with them."""
+    m = MailMessageEntity
+    result = db.session.execute(
+        delete(m).where(m.customer_id == customer_id),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount or 0

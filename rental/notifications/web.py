@@ -4,10 +4,29 @@ no form, and shown inside an <iframe sandbox> (no scripts, no same origin) on th
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, make_response, render_template
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from rental.notifications import messages
-from rental.shared.web import render
+from rental.notifications.settings import (
+    MAX_REMINDER_HOURS,
+    MIN_REMINDER_HOURS,
+    get_settings,
+    parse_settings,
+    save_settings,
+)
+from rental.shared.errors import ValidationError
+from rental.shared.time_range import utcnow
+from rental.shared.web import admin_only, render
 
 bp = Blueprint("notifications_admin", __name__, url_prefix="/admin/mail")
 
@@ -21,6 +40,44 @@ MAIL_CSP = (
 @bp.get("")
 def mail_list() -> Response:
     return render("notifications/admin_list.html", messages=messages.recent(200))
+
+
+def _settings_page(form: dict[str, str], errors: dict[str, str], status: int = 200) -> Response:
+    return render(
+        "notifications/admin_settings.html",
+        status=status,
+        form=form,
+        errors=errors,
+        min_hours=MIN_REMINDER_HOURS,
+        max_hours=MAX_REMINDER_HOURS,
+    )
+
+
+@bp.get("/settings")
+def settings() -> Response:
+    """The reminder settings: staff see them, administrators change them."""
+    current = get_settings()
+    form = {
+        "reminders_enabled": "on" if current.reminders_enabled else "",
+        "reminder_hours": str(current.reminder_hours),
+        "return_due_enabled": "on" if current.return_due_enabled else "",
+    }
+    return _settings_page(form, {})
+
+
+@bp.post("/settings")
+@admin_only
+def save_settings_form() -> Response:
+    form = {
+        name: request.form.get(name, "")[:20]
+        for name in ("reminders_enabled", "reminder_hours", "return_due_enabled")
+    }
+    try:
+        save_settings(parse_settings(form), utcnow())
+    except ValidationError as exc:
+        return _settings_page(form, exc.errors or {"reminder_hours": exc.message}, 422)
+    flash("E-mail settings saved.", "success")
+    return redirect(url_for("notifications_admin.settings"), code=303)
 
 
 @bp.get("/<message_id>")

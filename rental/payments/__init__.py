@@ -41,7 +41,13 @@ Layout (the shape every module has, docs/architecture.md):
     domain/fee_invoices.py       a cancelled order's settlement: invoice credited, fee invoiced
     application/fee_invoice_handlers.py  reconcile on the ledger's ChargeAdded / EntryReversed
     infrastructure/invoices.py   DocumentEntity (frozen), counters per series and year
+    infrastructure/invoice_pdf.py  a document as PDF (WeasyPrint): the download, the receipt's
+                                 attachment (InvoiceFacade.invoice_pdf_for_order)
     invoice_web.py               /admin/invoices (list, CSV, page, PDF) and the panel's actions
+Privacy (CustomerAnonymised; may a customer be deleted?):
+    application/privacy.py       blank what staff typed about the customer (entries, waivers,
+                                 own events' payloads) — invoices kept by law; history checks
+    infrastructure/privacy.py    PrivacyRepository: the SQL of it
 """
 
 from rental.contracts.invoices import CreditNoteIssued, InvoiceIssued
@@ -79,13 +85,14 @@ from rental.payments.domain.cancellation import CancellationQuote, cancellation_
 from rental.payments.domain.due import DueItem, what_is_due
 from rental.payments.domain.invoices import Document, OrderForInvoice, OrderLineForInvoice
 from rental.payments.domain.late_fee import LateFee, LateFeeDecision
-from rental.payments.domain.ledger import Account, Category, DepositState, Method
+from rental.payments.domain.ledger import METHOD_LABELS, Account, Category, DepositState, Method
 from rental.payments.domain.policy import DepositRule, FeeKind, PaymentPolicy, RentalDue
 from rental.payments.facade import PaymentsFacade
 from rental.payments.invoice_facade import InvoiceFacade, register_invoice_order_source
 from rental.payments.invoice_web import document_page, document_pdf
 
 __all__ = [
+    "METHOD_LABELS",
     "Account",
     "AccountView",
     "AddCharge",

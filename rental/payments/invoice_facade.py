@@ -25,6 +25,7 @@ from rental.payments.application.invoices import (
 )
 from rental.payments.domain.invoices import Document, OrderForInvoice, Party
 from rental.payments.domain.policy import PaymentPolicy
+from rental.payments.infrastructure.invoice_pdf import document_filename, document_pdf_bytes
 from rental.payments.infrastructure.invoices import DocumentRepository
 from rental.payments.infrastructure.policy import PolicyRepository
 from rental.payments.infrastructure.repositories import LedgerRepository
@@ -153,6 +154,14 @@ class InvoiceFacade:
 
     def documents_for_order(self, order_id: str) -> OrderDocuments:
         return self._queries().for_order(order_id)
+
+    def invoice_pdf_for_order(self, order_id: str) -> tuple[str, bytes] | None:
+        """(file name, PDF) of the order's live invoice — the one a payment receipt attaches;
+        None when the order has none (not issued yet, or credited in full)."""
+        invoice = self._queries().live_invoice(order_id)
+        if invoice is None:
+            return None
+        return document_filename(invoice), document_pdf_bytes(invoice)
 
     def search(
         self,

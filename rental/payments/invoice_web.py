@@ -17,7 +17,6 @@ import csv
 import io
 import re
 from datetime import date
-from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -26,13 +25,13 @@ from flask import (
     current_app,
     flash,
     redirect,
-    render_template,
     request,
     url_for,
 )
 
 from rental.payments.domain.invoices import Document, DocumentKind
 from rental.payments.domain.ledger import MAX_AMOUNT
+from rental.payments.infrastructure.invoice_pdf import document_filename, document_pdf_bytes
 from rental.payments.invoice_facade import InvoiceFacade
 from rental.shared.errors import NotFoundError, ValidationError
 from rental.shared.parsing import parse_decimal
@@ -63,26 +62,10 @@ def document_page(document: Document, *, pdf_url: str, back_url: str | None = No
     )
 
 
-def _no_fetch(url: str, *args: object, **kwargs: object) -> dict[str, object]:
-    raise ValueError(f"The invoice PDF loads nothing from outside ({url}).")
-
-
-def document_pdf_bytes(document: Document) -> bytes:
-    """The document as PDF: the printable page's HTML with its style sheet inline; WeasyPrint
-    fetches nothing (no network, no files)."""
-    from weasyprint import HTML  # imported on use: loading pango takes a moment
-
-    css = (Path(current_app.static_folder or "static") / "css" / "invoice.css").read_text()
-    html = render_template(
-        "payments/invoice.html", document=document, pdf=True, pdf_url="", invoice_css=css
-    )
-    return HTML(string=html, url_fetcher=_no_fetch).write_pdf()
-
-
 def document_pdf(document: Document, *, download: bool = False) -> Response:
     response = Response(document_pdf_bytes(document), mimetype="application/pdf")
     disposition = "attachment" if download else "inline"
-    name = f"{'invoice' if document.is_invoice else 'credit-note'}-{document.number}.pdf"
+    name = document_filename(document)
     response.headers["Content-Disposition"] = f'{disposition}; filename="{name}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response

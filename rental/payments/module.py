@@ -7,13 +7,17 @@ from flask import Flask
 
 from rental.inventory import register_overdue_grace
 from rental.payments import cashup_web, deposits_web, invoice_web, web
+from rental.payments.application import privacy
 from rental.payments.application.event_handlers import subscribe_all
 from rental.payments.application.fee_invoice_handlers import subscribe_fee_invoices
 from rental.payments.application.invoice_handlers import subscribe_invoices
 from rental.payments.demo import seed_policy
 from rental.payments.infrastructure.damage_photos import init_damage_photos
+from rental.payments.infrastructure.privacy import PrivacyRepository
 from rental.payments.templating import init_templating
+from rental.shared.db import db
 from rental.shared.images.web import accept_uploads
+from rental.shared.privacy import register_history_check
 from rental.shared.seeding import register_seeder
 from rental.shared.web import register_admin_nav
 
@@ -36,8 +40,19 @@ def _invoices():
     return InvoiceFacade()
 
 
+def _privacy() -> PrivacyRepository:
+    return PrivacyRepository(db.session())
+
+
 def init_app(app: Flask) -> None:
-    subscribe_all(_commands)
+    subscribe_all(
+        _commands, lambda customer_id: privacy.forget_personal_text(_privacy(), customer_id)
+    )
+    # Customers asks before deleting a customer (it does not import us).
+    register_history_check(
+        "payments", lambda customer_id: privacy.payments(_privacy(), customer_id)
+    )
+    register_history_check("payments_invoices", lambda cid: privacy.invoices(_privacy(), cid))
     # The overdue-returns job (Inventory's) waits the shop's grace period after a booking's end.
     register_overdue_grace(app, _overdue_grace)
     app.register_blueprint(web.bp)

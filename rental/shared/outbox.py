@@ -6,7 +6,8 @@ redelivered message changes nothing. A failing handler is retried with exponenti
 and, after `max_attempts`, the message is dead-lettered with the last error. A message that
 cannot be decoded is dead-lettered at once, on its own; a message of an event type this
 process does not know is left for a worker that knows it. Processed messages and their inbox
-rows are purged after `retention_days`.
+rows are purged after `retention_days`. A publisher may blank free text in its own stored
+payloads when a customer is anonymised (`redact_payloads`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 import logging
 import threading
 import traceback
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -140,6 +142,63 @@ def record(event: Event) -> None:
             attempts=0,
         ),
     )
+
+
+REDACT_BATCH = 500
+
+
+def redact_payloads(
+    event_type: str,
+    match: Mapping[str, Collection[str]],
+    fields: Mapping[str, Any],
+    *,
+    batch_size: int = REDACT_BATCH,
+) -> int:
+    """Rewrite, in the current unit of work, the stored payload of every message of
+    `event_type` (pending, processed or dead) whose payload matches `match` — each key's value
+    is one of the given strings, all keys at once — setting each of `fields` that the payload
+    holds non-empty to the given value. Returns how many messages changed.
+
+    For privacy (anonymising or deleting a customer): a publisher blanks the free text its own
+    events carry about that customer. The payload keeps its shape, so the handlers and CRM's
+    rebuild still decode it; a second call changes nothing. Read in batches by ID, so a
+    long-retained outbox is never loaded at once."""
+    if not in_unit_of_work():
+        raise RuntimeError("outbox.redact_payloads() must be called inside unit_of_work()")
+    if any(not values for values in match.values()):
+        return 0
+    m = OutboxMessageEntity
+    session = db.session()
+    conditions = [m.event_type == event_type]
+    conditions += [m.payload[key].as_string().in_(sorted(values)) for key, values in match.items()]
+    changed, after = 0, 0
+    while True:
+        rows = session.execute(
+            select(m.id, m.payload)
+            .where(*conditions, m.id > after)
+            .order_by(m.id)
+            .limit(batch_size)
+        ).all()
+        for message_id, payload in rows:
+            redacted = _redacted(payload, fields)
+            if redacted is not None:
+                session.execute(update(m).where(m.id == message_id).values(payload=redacted))
+                changed += 1
+        if len(rows) < batch_size:
+            return changed
+        after = rows[-1][0]
+
+
+def _redacted(payload: Any, fields: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The payload with `fields` replaced where it holds them non-empty; None: nothing to do."""
+    if not isinstance(payload, dict):
+        return None  # undecodable (dead-lettered): nothing here to redact safely
+    changes = {
+        key: value
+        for key, value in fields.items()
+        if payload.get(key) not in (None, "") and payload[key] != value
+    }
+    return {**payload, **changes} if changes else None
 
 
 @dataclass(frozen=True, slots=True)

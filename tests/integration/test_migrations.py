@@ -404,3 +404,24 @@ def test_0025_adds_the_customer_to_each_message_and_goes_back_down(backend, tmp_
             assert "customer_id" not in columns
             upgrade(revision="0025")
             db.engine.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_0026_adds_the_notification_settings_and_goes_back_down(backend, tmp_path):
+    """0026 only adds notifications_settings (no row: the defaults): down to 0025 drops it,
+    up again adds it."""
+    from flask_migrate import downgrade, upgrade
+
+    if backend == "postgresql" and not postgres_admin_url():
+        pytest.skip("PostgreSQL tests need RENTAL_TEST_POSTGRES_URL (set by .ci/run)")
+    with fresh_database(backend, tmp_path) as url:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+        with app.app_context():
+            upgrade(revision="0026")
+            columns = {c["name"] for c in inspect(db.engine).get_columns("notifications_settings")}
+            assert {"reminders_enabled", "reminder_hours", "return_due_enabled"} <= columns
+            downgrade(revision="0025")
+            tables = set(inspect(db.engine).get_table_names())
+            assert "notifications_settings" not in tables and "notifications_messages" in tables
+            upgrade(revision="0026")
+            db.engine.dispose()

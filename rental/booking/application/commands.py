@@ -65,6 +65,7 @@ from rental.shared.errors import (
 )
 from rental.shared.events import Event
 from rental.shared.money import Money
+from rental.shared.privacy import ANONYMISED_TEXT
 from rental.shared.time_range import TimeRange, utcnow
 
 Clock = Callable[[], datetime]
@@ -991,6 +992,7 @@ class ReservationCommands:
                 + " The booking stays as it was.",
                 field="quantity",
             )
+        changed_line = changed[0][0].id
         for old, new in changed:
             self._reservations.save(new)
             self._record(
@@ -1000,6 +1002,7 @@ class ReservationCommands:
                     status=new.status.value,
                     previous_period=old.period,
                     previous_quantity=old.quantity,
+                    moved_with="" if new.id == changed_line else changed_line,
                 )
             )
         return changed[0][1]
@@ -1035,6 +1038,25 @@ class ReservationCommands:
             self.forget_typed_details(reservation_id)
             forgotten += 1
         return forgotten
+
+    def forget_personal_text_of_customer(self, customer_id: str) -> list[str]:
+        """The customer was anonymised: every free text Booking keeps about them — on their
+        bookings (cancellation reasons, flags, what was typed at booking) and in the
+        `ReservationCancelled` messages it published (their `reason`) — becomes
+        ANONYMISED_TEXT. Returns the IDs of all the customer's reservations (for the modules
+        below, e.g. Inventory's damage notes). No event: nothing changed that others follow."""
+        ids = self._reservations.ids_of_customer(customer_id)
+        for reservation_id in ids:
+            reservation = self._load(reservation_id, for_update=True)
+            forgotten = reservation.forget_personal_text(self._now(), ANONYMISED_TEXT)
+            if forgotten is not reservation:
+                self._reservations.save(forgotten)
+        outbox.redact_payloads(
+            ReservationCancelled.event_type,
+            {"reservation_id": set(ids)},
+            {"reason": ANONYMISED_TEXT},
+        )
+        return ids
 
     def clear_flag(self, reservation_id: str, code: str | None = None) -> None:
         """Clear the flag; with `code`, only a flag of that kind (news that a problem of that

@@ -15,10 +15,13 @@ from rental.shared.events import subscribe
 
 
 def subscribe_all(
-    commands: Callable[[], ReservationCommands], moment: Callable[[datetime], str]
+    commands: Callable[[], ReservationCommands],
+    moment: Callable[[datetime], str],
+    forget_returns: Callable[[list[str]], object],
 ) -> None:
     """`commands()` builds the reservation commands on the current session; `moment` writes a
-    time the way staff read it (the business time zone)."""
+    time the way staff read it (the business time zone); `forget_returns(reservation_ids)`
+    blanks the damage notes Inventory kept when those bookings' items came back."""
 
     @subscribe(AllocationFailed, name="booking.flag_reservation")
     def flag_short(event: AllocationFailed) -> None:
@@ -41,8 +44,13 @@ def subscribe_all(
                 "overdue",
             )
 
+    # The name is the one it had when it forgot only the typed details (it keys the inbox).
     @subscribe(CustomerAnonymised, name="booking.forget_typed_details")
-    def forget_typed_details(event: CustomerAnonymised) -> None:
-        """What was typed at booking is personal data too: it goes with the profile's."""
+    def forget_personal_text(event: CustomerAnonymised) -> None:
+        """What was typed at booking, cancellation reasons, flags and the reasons in the
+        published ReservationCancelled messages are personal data too: they go with the
+        profile's — and Inventory's damage notes on the returned items of these bookings
+        (Inventory does not know whose bookings they are), in the same transaction."""
         with unit_of_work():
-            commands().forget_typed_details_of_customer(event.customer_id)
+            reservation_ids = commands().forget_personal_text_of_customer(event.customer_id)
+            forget_returns(reservation_ids)

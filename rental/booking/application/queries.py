@@ -761,6 +761,14 @@ class ReservationQueries:
         )
         return ReservationPage(tuple(items), total, page, size, customers_capped=capped)
 
+    def history_of_customer(self, customer_id: str) -> str | None:
+        """The customer's orders in words ("3 orders"), which the shop must keep (a customer
+        with any may not be deleted, only anonymised); None without any."""
+        count = self._reservations.count_orders_of_customer(customer_id)
+        if not count:
+            return None
+        return "1 order" if count == 1 else f"{count} orders"
+
     def export_for_customer(self, customer_id: str) -> list[dict[str, Any]]:
         """Booking's part of a customer's privacy export."""
         return [

@@ -87,6 +87,9 @@ S = ReservationStatus
 # instead of ON_HIRE (see Reservation.overdue).
 OVERDUE_CODE = "overdue"
 OVERDUE = "OVERDUE"
+# Flags the system writes from Inventory's events (a serial number, a period, no personal data):
+# they stay when the customer is anonymised, so staff still see what is short or out.
+GENERATED_FLAGS = frozenset({"allocation", OVERDUE_CODE})
 # What takes capacity, stated once: a confirmed booking (handed over or not) always; a hold
 # until it runs out.
 HOLDING = frozenset({S.CONFIRMED, S.ON_HIRE})
@@ -506,6 +509,24 @@ class Reservation:
         if self.typed_details is None:
             return self
         return self._changed(now, typed_details=None)
+
+    def forget_personal_text(self, now: datetime, text: str) -> Reservation:
+        """The customer was anonymised: the free text kept about this booking (why it was
+        cancelled, why it needs attention — unless the system wrote it: GENERATED_FLAGS)
+        becomes `text`, and what was typed at booking goes; itself when there is nothing (so
+        a second time changes nothing)."""
+        changes: dict[str, Any] = {}
+        if self.cancellation_reason and self.cancellation_reason != text:
+            changes["cancellation_reason"] = text
+        if (
+            self.attention_reason
+            and self.attention_reason != text
+            and self.attention_code not in GENERATED_FLAGS
+        ):
+            changes["attention_reason"] = text
+        if self.typed_details is not None:
+            changes["typed_details"] = None
+        return self._changed(now, **changes) if changes else self
 
     def clear_flag(self, now: datetime, code: str | None = None) -> Reservation:
         """Without the flag (only a flag of kind `code`, if given); itself when there is

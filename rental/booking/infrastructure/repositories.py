@@ -480,6 +480,19 @@ class ReservationRepository:
         )
         return list(rows)
 
+    def count_orders_of_customer(self, customer_id: str) -> int:
+        """All the customer's orders, whatever became of them (expired holds too)."""
+        count = self.session.scalar(
+            select(func.count()).where(OrderEntity.customer_id == customer_id)
+        )
+        return count or 0
+
+    def ids_of_customer(self, customer_id: str) -> list[str]:
+        """IDs of all the customer's reservations (any status), in a stable order."""
+        return list(
+            self.session.scalars(select(E.id).where(E.customer_id == customer_id).order_by(E.id))
+        )
+
     def for_customer(self, customer_id: str) -> list[Reservation]:
         rows = self.session.scalars(
             select(E).where(E.customer_id == customer_id).order_by(E.start_at)

@@ -18,7 +18,7 @@ from rental.contracts.booking import (
     ReservationCompleted,
     ReservationConfirmed,
 )
-from rental.contracts.customers import CustomerAnonymised
+from rental.contracts.customers import CustomerAnonymised, CustomerDeleted
 from rental.contracts.payments import EntryReversed, PaymentReceived, RefundIssued
 from rental.crm.application.projections import Projections
 from rental.shared.db import unit_of_work
@@ -57,3 +57,12 @@ def subscribe_anonymised(forget: Callable[[str], None]) -> None:
     @subscribe(CustomerAnonymised, name="crm.forget_on_anonymised")
     def anonymised(event: CustomerAnonymised) -> None:
         forget(event.customer_id)
+
+
+def subscribe_deleted(drop: Callable[[str], object]) -> None:
+    """Customers deleted someone (only possible without any order or payment, so the
+    projections hold nothing the rebuild could bring back): `drop(customer_id)`."""
+
+    @subscribe(CustomerDeleted, name="crm.drop_on_deleted")
+    def deleted(event: CustomerDeleted) -> None:
+        drop(event.customer_id)

@@ -2,11 +2,16 @@
 worker's transaction with its inbox row, so a redelivered event changes nothing).
 
 A booking line's events are applied by the reservation's `sequence`: one older than the last
-applied is ignored. An event about a customer CRM never saw creates the rows it needs."""
+applied is ignored. An event about a customer CRM never saw creates the rows it needs.
+
+A loyalty tier that really changes is published as `LoyaltyTierChanged` through `publish`
+(the worker's: the outbox, in the handler's transaction); `crm rebuild` passes none — it
+recomputes tiers whose changes were published when they happened."""
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
@@ -18,6 +23,7 @@ from rental.contracts.booking import (
     ReservationConfirmed,
     ReservationEvent,
 )
+from rental.contracts.crm import LoyaltyTierChanged
 from rental.contracts.payments import (
     EntryReversed,
     LedgerEntryEvent,
@@ -25,7 +31,7 @@ from rental.contracts.payments import (
     RefundIssued,
 )
 from rental.crm.domain.history import LineStatus, applies, duration_minutes
-from rental.crm.domain.loyalty import points_for, qualify, take_back
+from rental.crm.domain.loyalty import LoyaltyStatus, points_for, qualify, take_back
 from rental.crm.infrastructure.entities import CLVEntity, RentalHistoryEntity
 from rental.crm.infrastructure.repositories import CRMRepository
 from rental.shared.events import Event
@@ -33,6 +39,7 @@ from rental.shared.events import Event
 log = logging.getLogger(__name__)
 
 EquipmentName = Callable[[str], str]
+Publish = Callable[[Event], None]
 
 
 class Projections:
@@ -42,10 +49,12 @@ class Projections:
         *,
         clock: Callable[[], datetime],
         equipment_name: EquipmentName,
+        publish: Publish | None = None,
     ) -> None:
         self.repo = repository
         self.clock = clock
         self.equipment_name = equipment_name
+        self.publish = publish
 
     def apply(self, event: Event) -> None:
         """`event` through the handler of its type (the worker and the rebuild both come here)."""
@@ -77,16 +86,36 @@ class Projections:
             return
         points = points_for(event.total.amount)
         row.points = points
-        status = qualify(self.repo.loyalty_for_update(event.customer_id), points, self.clock())
+        before = self.repo.loyalty_for_update(event.customer_id)
+        status = qualify(before, points, self.clock())
         self.repo.save_loyalty(event.customer_id, status)
+        self._tier_changed(event.customer_id, before, status, "rental_completed")
 
     def on_cancelled(self, event: ReservationCancelled) -> None:
         row = self._apply(event, LineStatus.CANCELLED)
         if row is None or not row.points:
             return
-        status = take_back(self.repo.loyalty_for_update(event.customer_id), row.points)
+        before = self.repo.loyalty_for_update(event.customer_id)
+        status = take_back(before, row.points)
         row.points = 0
         self.repo.save_loyalty(event.customer_id, status)
+        self._tier_changed(event.customer_id, before, status, "rental_cancelled")
+
+    def _tier_changed(
+        self, customer_id: str, before: LoyaltyStatus, after: LoyaltyStatus, reason: str
+    ) -> None:
+        if self.publish is None or before.tier == after.tier:
+            return
+        self.publish(
+            LoyaltyTierChanged(
+                change_id=str(uuid.uuid4()),
+                customer_id=customer_id,
+                old_tier=before.tier.name,
+                new_tier=after.tier.name,
+                points=after.points,
+                reason=reason,
+            )
+        )
 
     def _apply(self, event: ReservationEvent, status: LineStatus) -> RentalHistoryEntity | None:
         """The line as `event` describes it (None: an older event, ignored)."""

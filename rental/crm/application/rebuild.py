@@ -4,7 +4,8 @@ The rebuild (`flask crm rebuild`): in ONE transaction, delete the projections (r
 history, loyalty, lifetime value) and replay every outbox message CRM had applied, in the
 worker's order, through the same `Projections.apply` the worker uses, each with the clock at
 the message's `occurred_at` — so the rows come out exactly as incremental processing left
-them. The communication preferences and their consent log are NOT touched: they come from
+them, and publishing nothing (the tier changes it recomputes were published when they
+happened). The communication preferences and their consent log are NOT touched: they come from
 a command (the customer's or staff's choice), not from events, and cannot be replayed.
 
 An equipment name is what the catalog called the type when the event arrived; events carry
@@ -14,17 +15,19 @@ current name only for a line it did not have)."""
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from rental.contracts.booking import ReservationEvent
+from rental.contracts.crm import LoyaltyTierChanged
 from rental.crm.application.event_handlers import SUBSCRIPTIONS
 from rental.crm.application.projections import Projections
 from rental.crm.domain.loyalty import LoyaltyStatus, expire
 from rental.crm.infrastructure.replay import applied_messages
 from rental.crm.infrastructure.repositories import CRMRepository, to_status
-from rental.shared.events import decode
+from rental.shared.events import Event, decode
 
 log = logging.getLogger(__name__)
 
@@ -79,18 +82,33 @@ class Rebuild:
         return RebuildResult(replayed, skipped, history, loyalty, clv)
 
 
-def expire_tiers(repository: CRMRepository, now: datetime) -> int:
+def expire_tiers(
+    repository: CRMRepository, now: datetime, publish: Callable[[Event], None] | None = None
+) -> int:
     """`expire(status, now)` on every loyalty row whose tier expiry has passed: the tier drops
     one level and the lower one gets 12 more months from the old expiry (Bronze never
     expires). A job that did not run for a long time catches up (Gold expired 13 months ago
-    is Bronze now, as daily runs would have made it), so a second run changes nothing."""
+    is Bronze now, as daily runs would have made it), so a second run changes nothing.
+    Each drop is published (`publish`: the outbox) as one LoyaltyTierChanged."""
     changed = 0
     while True:
         rows = repository.expired_loyalty(now, EXPIRE_BATCH)
         for row in rows:
-            status = caught_up(to_status(row), now)
+            before = to_status(row)
+            status = caught_up(before, now)
             row.tier = status.tier.name
             row.tier_expires_at = status.tier_expires_at
+            if publish is not None and status.tier != before.tier:
+                publish(
+                    LoyaltyTierChanged(
+                        change_id=str(uuid.uuid4()),
+                        customer_id=row.customer_id,
+                        old_tier=before.tier.name,
+                        new_tier=status.tier.name,
+                        points=status.points,
+                        reason="expired",
+                    )
+                )
         repository.session.flush()
         changed += len(rows)
         if len(rows) < EXPIRE_BATCH:

@@ -120,6 +120,24 @@ class CRMRepository:
     def clv(self, customer_id: str) -> CLVEntity | None:
         return self.session.get(CLVEntity, customer_id)
 
+    # --- privacy ---
+    def delete_customer(self, customer_id: str) -> int:
+        """Every CRM row of the customer (projections, preferences, consent log): how many."""
+        deleted = 0
+        for entity in (
+            RentalHistoryEntity,
+            LoyaltyEntity,
+            CLVEntity,
+            PreferencesEntity,
+            ConsentLogEntity,
+        ):
+            result = self.session.execute(
+                delete(entity).where(entity.customer_id == customer_id),
+                execution_options={"synchronize_session": False},
+            )
+            deleted += result.rowcount or 0
+        return deleted
+
     # --- the rebuild ---
     def delete_projections(self) -> None:
         """History, loyalty and lifetime value: every row (the rebuild makes them again).

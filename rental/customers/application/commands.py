@@ -14,6 +14,7 @@ from datetime import datetime
 
 from rental.contracts.customers import (
     CustomerAnonymised,
+    CustomerDeleted,
     CustomerProfileUpdated,
     CustomerReactivated,
     CustomerRegistered,
@@ -25,10 +26,14 @@ from rental.customers.infrastructure.repositories import DUPLICATE_EMAIL, Custom
 from rental.shared import outbox
 from rental.shared.errors import ConflictError
 from rental.shared.events import Event
+from rental.shared.privacy import history_of
 from rental.shared.time_range import utcnow
 
 Record = Callable[[Event], None]
 Clock = Callable[[], datetime]
+History = Callable[[str], list[str]]
+
+HAS_HISTORY = "{name} has {kept} the shop must keep; anonymise instead."
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +98,16 @@ class AnonymiseCustomer:
     customer_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class DeleteCustomer:
+    customer_id: str
+
+
+def in_words(kept: list[str]) -> str:
+    """["3 orders", "payments", "invoices"] → "3 orders, payments and invoices"."""
+    return kept[0] if len(kept) == 1 else f"{', '.join(kept[:-1])} and {kept[-1]}"
+
+
 def _validate(details: CustomerDetailsInput) -> ContactDetails:
     """Every field checked at once: one ValidationError naming each field at fault."""
     return ContactDetails.create(
@@ -134,10 +149,14 @@ class CustomerCommands:
         *,
         clock: Clock = utcnow,
         record: Record = outbox.record,
+        history: History = history_of,
     ) -> None:
+        """`history(customer_id)`: what the other modules keep of the customer that the shop
+        must keep (rental.shared.privacy: registered by Booking and Payments)."""
         self._customers = customers
         self._clock = clock
         self._record = record
+        self._history = history
 
     def register(self, command: RegisterCustomer) -> str:
         details = _validate(command.details)
@@ -220,3 +239,15 @@ class CustomerCommands:
         self._record(
             CustomerAnonymised(customer_id=customer.id, anonymised_at=anonymised.anonymised_at)
         )
+
+    def delete(self, command: DeleteCustomer) -> None:
+        """Delete the customer's record — only for one with no history at all (registered by
+        mistake): ConflictError naming what the shop must keep otherwise (anonymise them
+        instead). The customer row is locked first; `CustomerDeleted` lets the other modules
+        drop what they keep about the ID (CRM's preferences, the sent-mail log)."""
+        customer = load_customer(self._customers, command.customer_id, for_update=True)
+        kept = self._history(customer.id)
+        if kept:
+            raise ConflictError(HAS_HISTORY.format(name=customer.name, kept=in_words(kept)))
+        self._customers.delete(customer.id)
+        self._record(CustomerDeleted(customer_id=customer.id, deleted_at=self._clock()))

@@ -129,6 +129,12 @@ class CustomerRepository:
         _copy(customer, entity)
         self._flush_guarded(customer.email)
 
+    def delete(self, customer_id: str) -> None:
+        entity = self._entity(customer_id)
+        assert entity is not None, "delete() of a customer that was never added"
+        self._session.delete(entity)
+        self._session.flush()
+
     def _flush_guarded(self, email: str, new: CustomerEntity | None = None) -> None:
         """Flush in a savepoint: a unique-index violation (a concurrent registration with the
         same email won the race) becomes a clear ConflictError and leaves any outer

@@ -24,7 +24,7 @@ Commands return None or an ID, except the ones whose caller shows what happened:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
@@ -44,6 +44,7 @@ from rental.inventory.application.queries import (
     RegisteredLine,
 )
 from rental.inventory.domain.models import (
+    DAMAGE_NOTE,
     Allocation,
     AllocationStatus,
     EquipmentItem,
@@ -507,6 +508,24 @@ class FleetCommands:
         if type_id:
             self.replan(type_id)  # returned items may serve bookings that were short
         return still_out
+
+    def forget_return_notes(self, reservation_ids: Iterable[str], text: str) -> int:
+        """The customer of these reservations was anonymised: the damage noted when their
+        items came back (what staff typed at check-in, in the items' status history) is
+        replaced by `text`. The rest of the history (statuses, times, who) stays: it is
+        about the equipment. How many notes changed; a second call changes nothing."""
+        changed = 0
+        for allocation in self._allocations.for_reservations(reservation_ids):
+            if allocation.returned_at is None:
+                continue
+            changed += self._items.redact_damage_notes(
+                allocation.item_id,
+                allocation.picked_up_at or allocation.returned_at,
+                allocation.returned_at,
+                DAMAGE_NOTE,
+                text,
+            )
+        return changed
 
     # --- overdue returns ------------------------------------------------------------------------
 

@@ -78,6 +78,8 @@ def clean_serial(raw: str | None) -> str:
 
 # Acquisition dates older than this are typing mistakes (1905 for 2005), not old machines.
 EARLIEST_ACQUISITION = date(1950, 1, 1)
+# How a damage report starts in an item's status history (the rest is what staff typed).
+DAMAGE_NOTE = "Damaged: "
 
 
 def check_acquired_on(acquired_on: date | None, today: date) -> None:
@@ -233,7 +235,7 @@ class EquipmentItem:
         if not reason:
             raise ValidationError("Describe the damage.", field="reason")
         self.change_status(
-            ItemStatus.MAINTENANCE, f"Damaged: {reason}", actor, at, expected_back_at
+            ItemStatus.MAINTENANCE, f"{DAMAGE_NOTE}{reason}", actor, at, expected_back_at
         )
 
     def unavailable_for_maintenance(self) -> TimeRange | None:

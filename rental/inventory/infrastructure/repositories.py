@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -225,6 +225,26 @@ class ItemRepository:
             .order_by(StatusHistoryEntity.at.desc(), StatusHistoryEntity.id.desc())
         )
         return [history_to_domain(e) for e in rows]
+
+    def redact_damage_notes(
+        self, item_id: str, since: datetime, until: datetime, prefix: str, text: str
+    ) -> int:
+        """Replace the free text of the item's "<prefix>…" status changes between `since`
+        and `until` (both included) with `prefix` + `text`; how many rows changed."""
+        h = StatusHistoryEntity
+        result = self._session.execute(
+            update(h)
+            .where(
+                h.item_id == item_id,
+                h.at >= since,
+                h.at <= until,
+                h.reason.startswith(prefix, autoescape=True),
+                h.reason != prefix + text,
+            )
+            .values(reason=prefix + text),
+            execution_options={"synchronize_session": False},
+        )
+        return result.rowcount or 0
 
     def fleet_sizes(self, equipment_type_ids: Collection[str]) -> dict[str, int]:
         """{equipment_type_id: items that are not retired}, in one statement; a type without

@@ -1,6 +1,7 @@
-"""Every subscriber of the Payments module: Booking's reservation events, decoded into their
-contract classes by the outbox, each applied in the worker's transaction (with its inbox row,
-so a redelivered event changes nothing)."""
+"""Every subscriber of the Payments module: Booking's reservation events and Customers' news
+that a customer was anonymised, decoded into their contract classes by the outbox, each
+applied in the worker's transaction (with its inbox row, so a redelivered event changes
+nothing)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,21 @@ from rental.contracts.booking import (
     ReservationChanged,
     ReservationConfirmed,
 )
+from rental.contracts.customers import CustomerAnonymised
 from rental.payments.application.commands import LedgerCommands
 from rental.shared.db import unit_of_work
 from rental.shared.events import subscribe
 
 
-def subscribe_all(commands: Callable[[], LedgerCommands]) -> None:
-    """`commands()` builds the ledger commands on the current session (the facade wires them)."""
+def subscribe_all(commands: Callable[[], LedgerCommands], forget: Callable[[str], object]) -> None:
+    """`commands()` builds the ledger commands on the current session (the facade wires them);
+    `forget(customer_id)` blanks the free text about an anonymised customer
+    (application/privacy.py) on the current session."""
+
+    @subscribe(CustomerAnonymised, name="payments.forget_personal_text")
+    def anonymised(event: CustomerAnonymised) -> None:
+        with unit_of_work():
+            forget(event.customer_id)
 
     @subscribe(ReservationConfirmed, name="payments.charge_confirmed_line")
     def charge(event: ReservationConfirmed) -> None:

@@ -440,6 +440,11 @@ class InvoiceQueries:
     def get(self, document_id: str) -> Document | None:
         return self.documents.get(document_id)
 
+    def live_invoice(self, order_id: str) -> Document | None:
+        """The order's invoice not (fully) credited, the latest if several."""
+        live = [s for s in self.documents.invoice_states(order_id) if s.live]
+        return live[-1].invoice if live else None
+
     def for_order(self, order_id: str) -> OrderDocuments:
         documents = self.documents.for_order(order_id)
         live = [s for s in self.documents.invoice_states(order_id) if s.live]

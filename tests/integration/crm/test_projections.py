@@ -67,7 +67,9 @@ def redeliver(forget_inbox: bool = False) -> None:
     """Every message handled again; `forget_inbox`: as if CRM's inbox rows were lost too."""
     if forget_inbox:
         db.session.execute(text("DELETE FROM outbox_inbox WHERE handler LIKE 'crm.%'"))
-    db.session.execute(text("UPDATE outbox_messages SET processed_at = NULL"))
+    db.session.execute(
+        text("UPDATE outbox_messages SET processed_at = NULL, available_at = occurred_at")
+    )
     db.session.commit()
     drain()
 

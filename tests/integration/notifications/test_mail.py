@@ -186,7 +186,11 @@ def test_one_confirmation_per_order_with_both_parts_and_a_signed_link_that_opens
     assert rows[0].order_id == order.id and rows[0].order_reference == order.reference
     assert rows[0].message_id == str(message["Message-ID"])
     # Redelivering everything sends nothing again.
-    db.session.execute(OutboxMessageEntity.__table__.update().values(processed_at=None, attempts=0))
+    db.session.execute(
+        OutboxMessageEntity.__table__.update().values(
+            processed_at=None, attempts=0, available_at=OutboxMessageEntity.occurred_at
+        )
+    )
     db.session.execute(db.text("DELETE FROM outbox_inbox WHERE handler LIKE 'notifications.%'"))
     db.session.commit()
     count = len(smtp.messages)

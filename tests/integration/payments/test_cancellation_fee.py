@@ -93,7 +93,9 @@ def customer_cancels(client, rid: str, token: str):
 def redeliver() -> None:
     """Every event handled again (as if the inbox had lost its rows)."""
     db.session.execute(text("DELETE FROM outbox_inbox WHERE handler LIKE 'payments.%'"))
-    db.session.execute(text("UPDATE outbox_messages SET processed_at = NULL"))
+    db.session.execute(
+        text("UPDATE outbox_messages SET processed_at = NULL, available_at = occurred_at")
+    )
     db.session.commit()
     drain()
 

@@ -159,7 +159,9 @@ def test_confirming_an_order_issues_one_invoice_with_its_lines_vat_and_frozen_cu
     assert again.buyer.name == name and "Hamburg" not in " ".join(again.buyer.address_lines)
     # A redelivered confirmation issues nothing new.
     db.session.execute(text("DELETE FROM outbox_inbox WHERE handler LIKE 'payments.%'"))
-    db.session.execute(text("UPDATE outbox_messages SET processed_at = NULL"))
+    db.session.execute(
+        text("UPDATE outbox_messages SET processed_at = NULL, available_at = occurred_at")
+    )
     db.session.commit()
     drain()
     assert len(documents(placed.id).documents) == 1

@@ -130,7 +130,9 @@ def test_a_confirmed_line_is_charged_once_and_a_redelivery_changes_nothing(app):
     # The same confirmation once more (a redelivery under another inbox name, or a
     # second confirmation): the line keeps one charge.
     db.session.execute(text("DELETE FROM outbox_inbox WHERE handler LIKE 'payments.%'"))
-    db.session.execute(text("UPDATE outbox_messages SET processed_at = NULL"))
+    db.session.execute(
+        text("UPDATE outbox_messages SET processed_at = NULL, available_at = occurred_at")
+    )
     db.session.commit()
     drain()
     assert len(ledger(order_id).entries) == 1

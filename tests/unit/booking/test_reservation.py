@@ -249,3 +249,21 @@ def test_the_neutral_refusal_names_the_shop_phone_only_when_there_is_one():
     assert (
         phoned.refusal() == "We could not take this booking online; please call us on +49 30 1234."
     )
+
+
+def test_forgetting_personal_text_blanks_what_people_typed_and_keeps_generated_flags():
+    later = NOW + timedelta(minutes=1)
+    cancelled = replace(
+        reservation().cancel("customer Zelda Quirinus called", NOW),
+        typed_details=TypedDetails.of({"name": "Zelda Q"}, ["name"]),
+    )
+    forgotten = cancelled.forget_personal_text(later, "[gone]")
+    assert forgotten.cancellation_reason == "[gone]" and forgotten.typed_details is None
+    assert forgotten.version == cancelled.version + 1
+    assert forgotten.forget_personal_text(later, "[gone]") is forgotten  # once only
+
+    flagged = reservation().flag("Zelda Quirinus wants delivery", NOW)  # typed by staff
+    assert flagged.forget_personal_text(later, "[gone]").attention_reason == "[gone]"
+    overdue = reservation().flag("SN-1 was not returned", NOW, "overdue")  # the system's
+    assert overdue.forget_personal_text(later, "[gone]") is overdue
+    assert reservation().forget_personal_text(later, "[gone]") == reservation()

@@ -1,0 +1,86 @@
+"""The payment receipt: one e-mail per payment Payments records for an order (its
+`PaymentReceived`), keyed on the ledger entry, to the order's customer — the amount, how and
+when it was paid, what is still due after it, the order with its manage link, and the
+order's invoice as a PDF attachment when it has one (InvoiceFacade.invoice_pdf_for_order).
+
+A payment into the deposit account is receipted too, as "Deposit received" (the customer
+handed over money either way). A payment reversed before the worker got to it (a mistake
+staff corrected) gets no receipt. Transactional: sent whatever the marketing preferences."""
+
+from __future__ import annotations
+
+import logging
+
+from rental.booking import BookingFacade
+from rental.notifications.consent import TRANSACTIONAL, may_send
+from rental.notifications.handlers import _customer_address, _order_context, compose_and_send
+from rental.notifications.messages import Attachment, already_sent
+from rental.payments import METHOD_LABELS, InvoiceFacade, Method, PaymentReceived, PaymentsFacade
+from rental.shared.db import unit_of_work
+from rental.shared.errors import NotFoundError
+from rental.shared.events import subscribe
+
+log = logging.getLogger(__name__)
+
+PAYMENT_RECEIPT = "payment_receipt"
+
+
+def _method_label(method: str) -> str:
+    try:
+        return METHOD_LABELS[Method(method)]
+    except ValueError:
+        return method.replace("_", " ").capitalize()
+
+
+def send_payment_receipt(event: PaymentReceived) -> None:
+    key = f"{PAYMENT_RECEIPT}:{event.entry_id}"
+    if already_sent(key) or not may_send(event.customer_id, TRANSACTIONAL):
+        return
+    ledger = PaymentsFacade().get_ledger(event.order_id)
+    entry = next((e for e in ledger.entries if e.id == event.entry_id), None) if ledger else None
+    if entry is None or entry.reversed_by:
+        return  # reversed (or gone) before the worker got to it: nothing to confirm
+    contact = _customer_address(event.customer_id)
+    if contact is None:
+        return  # anonymised, or no e-mail address: no mail, no error
+    booking = BookingFacade()
+    try:
+        order = booking.get_order(event.order_id)
+    except NotFoundError:
+        log.warning("payment receipt %s: order %s not found", event.entry_id, event.order_id)
+        return
+    context = _order_context(booking, order)
+    deposit = event.account == "deposit"
+    pdf = InvoiceFacade().invoice_pdf_for_order(order.id)
+    attachments = (Attachment(pdf[0], pdf[1], "application/pdf"),) if pdf else ()
+    what = "Deposit received" if deposit else "Payment received"
+    subject = (
+        f"{what}: {event.amount.format()} for booking {order.reference} – " + context["shop_name"]
+    )
+    compose_and_send(
+        key,
+        PAYMENT_RECEIPT,
+        contact[1],
+        subject,
+        {
+            **context,
+            "customer_name": contact[0],
+            "what": what,
+            "deposit": deposit,
+            "amount": event.amount,
+            "method": _method_label(event.method),
+            "payment_reference": event.reference,
+            "paid_at": entry.at,
+            "still_due": event.balance if event.balance.amount > 0 else None,
+            "invoice_name": pdf[0] if pdf else "",
+        },
+        order,
+        attachments=attachments,
+    )
+
+
+def subscribe_receipts() -> None:
+    @subscribe(PaymentReceived, name="notifications.payment_receipt")
+    def payment_receipt(event: PaymentReceived) -> None:
+        with unit_of_work():
+            send_payment_receipt(event)
