@@ -158,6 +158,8 @@ def test_dashboard_shows_what_needs_attention_and_open_holds(app, admin_client):
     page = admin_client.get("/admin/").get_data(as_text=True)
     assert "Needs attention" in page
     assert booking.get_reservation(flagged).reference in page
+    attention = page.split('id="attention-table"', 1)[1].split("</table>", 1)[0]
+    assert "Could not allocate items: GEN-1 in the workshop" in attention  # why, at a glance
     assert re.search(r'<h2 class="stat">1</h2><p>holds and requests awaiting confirmation', page)
 
 
