@@ -56,7 +56,7 @@ def _drop(customer_id: str) -> None:
 def init_app(app: Flask) -> None:
     subscribe_all(_projections)
     app.register_blueprint(web.bp)
-    register_admin_nav(app, "Top customers", "crm_admin.high_value_customers", order=41)
+    register_admin_nav(app, "Loyalty", "crm_admin.high_value_customers", order=41)
     register_section(app, "customer", "crm", web.customer_crm_section, order=40)
     register_job("crm.expire_tiers", _expire_tiers, seconds=EXPIRE_TIERS_EVERY_SECONDS)
     app.cli.add_command(cli.crm_cli)
