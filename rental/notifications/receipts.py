@@ -15,10 +15,18 @@ from rental.booking import BookingFacade
 from rental.notifications.consent import TRANSACTIONAL, may_send
 from rental.notifications.handlers import _customer_address, _order_context, compose_and_send
 from rental.notifications.messages import Attachment, already_sent
-from rental.payments import METHOD_LABELS, InvoiceFacade, Method, PaymentReceived, PaymentsFacade
+from rental.payments import (
+    METHOD_LABELS,
+    InvoiceFacade,
+    LedgerView,
+    Method,
+    PaymentReceived,
+    PaymentsFacade,
+)
 from rental.shared.db import unit_of_work
 from rental.shared.errors import NotFoundError
 from rental.shared.events import subscribe
+from rental.shared.money import Money
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +38,15 @@ def _method_label(method: str) -> str:
         return METHOD_LABELS[Method(method)]
     except ValueError:
         return method.replace("_", " ").capitalize()
+
+
+def _deposit_due(ledger: LedgerView, event: PaymentReceived) -> Money | None:
+    """The part of what is still due that is the deposit (held, refunded after the rental):
+    without it a receipt for the rental would read "still due €250" beside a total of €85."""
+    account = ledger.accounts.get("deposit")
+    if account is None or account.balance.amount <= 0 or event.balance.amount <= 0:
+        return None
+    return min(account.balance, event.balance, key=lambda m: m.amount)
 
 
 def send_payment_receipt(event: PaymentReceived) -> None:
@@ -72,6 +89,7 @@ def send_payment_receipt(event: PaymentReceived) -> None:
             "payment_reference": event.reference,
             "paid_at": entry.at,
             "still_due": event.balance if event.balance.amount > 0 else None,
+            "deposit_due": _deposit_due(ledger, event),
             "invoice_name": pdf[0] if pdf else "",
         },
         order,
