@@ -1,4 +1,5 @@
-"""The notifications: one outbox handler each, subscribed to Booking's events.
+"""The notifications: one outbox handler each, subscribed to Booking's events (and to the
+"find my booking" requests that links.py records).
 
 Each runs in the worker's transaction with its inbox row (a redelivered event sends nothing
 twice), reads what it needs at send time — the order from BookingFacade, the customer's
@@ -29,6 +30,7 @@ from rental.booking import (
     ReservationStatus,
 )
 from rental.catalog import CatalogFacade
+from rental.contracts.notifications import BookingLinksRequested
 from rental.customers import CustomerFacade
 from rental.notifications import mailer
 from rental.notifications.messages import (
@@ -50,6 +52,7 @@ log = logging.getLogger(__name__)
 ORDER_CONFIRMED = "order_confirmed"
 ORDER_CANCELLED = "order_cancelled"
 STAFF_NEW_ORDER = "staff_new_order"
+BOOKING_LINKS = "booking_links"
 
 _OVER = (ReservationStatus.CANCELLED, ReservationStatus.EXPIRED)
 
@@ -68,24 +71,31 @@ def manage_url(booking: BookingFacade, order: Order) -> str:
     return external_url("booking.manage", reference=order.reference, token=token)
 
 
+def _shop_context() -> dict[str, Any]:
+    shop = ShopFacade().get_settings()
+    return {"shop": shop, "shop_name": shop.name or "RentKit"}
+
+
+def _lines(order: Order, names: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": names[r.equipment_type_id].name
+            if r.equipment_type_id in names
+            else "Equipment",
+            "quantity": r.quantity,
+            "total": r.total,
+            "cancelled": r.status is ReservationStatus.CANCELLED,
+        }
+        for r in order.lines
+    ]
+
+
 def _order_context(booking: BookingFacade, order: Order) -> dict[str, Any]:
     names = CatalogFacade().get_equipment_type_summaries({r.equipment_type_id for r in order.lines})
-    shop = ShopFacade().get_settings()
     return {
-        "shop": shop,
-        "shop_name": shop.name or "RentKit",
+        **_shop_context(),
         "order": order,
-        "lines": [
-            {
-                "name": names[r.equipment_type_id].name
-                if r.equipment_type_id in names
-                else "Equipment",
-                "quantity": r.quantity,
-                "total": r.total,
-                "cancelled": r.status is ReservationStatus.CANCELLED,
-            }
-            for r in order.lines
-        ],
+        "lines": _lines(order, names),
         "manage_url": manage_url(booking, order),
     }
 
@@ -254,6 +264,46 @@ def send_cancelled(event: ReservationCancelled) -> None:
     )
 
 
+def send_booking_links(event: BookingLinksRequested) -> None:
+    """ "Find my booking": ONE e-mail to the customer's address as it is now, listing each of
+    their open orders with a fresh signed manage link — or, without any, saying so (the
+    customer still gets an answer). An anonymised customer gets nothing. Keyed on the
+    request, so a redelivered event sends nothing twice."""
+    key = f"{BOOKING_LINKS}:{event.request_id}"
+    if already_sent(key):
+        return
+    contact = _customer_address(event.customer_id)
+    if contact is None:
+        return
+    booking = BookingFacade()
+    orders = booking.open_orders_of_customer(event.customer_id)
+    names = CatalogFacade().get_equipment_type_summaries(
+        {r.equipment_type_id for order in orders for r in order.lines}
+    )
+    context = {
+        **_shop_context(),
+        "customer_name": contact[0],
+        "email": contact[1],
+        "orders": [
+            {
+                "order": order,
+                "lines": [line for line in _lines(order, names) if not line["cancelled"]],
+                "manage_url": manage_url(booking, order),
+            }
+            for order in orders
+        ],
+        "catalog_url": external_url("storefront.catalog"),
+    }
+    subject = (
+        f"Your bookings with {context['shop_name']}"
+        if orders
+        else f"No open bookings with {context['shop_name']}"
+    )
+    compose_and_send(
+        key, BOOKING_LINKS, contact[1], subject, context, customer_id=event.customer_id
+    )
+
+
 def subscribe_all() -> None:
     @subscribe(ReservationConfirmed, name="notifications.order_confirmed")
     def order_confirmed(event: ReservationConfirmed) -> None:
@@ -269,3 +319,8 @@ def subscribe_all() -> None:
     def order_cancelled(event: ReservationCancelled) -> None:
         with unit_of_work():
             send_cancelled(event)
+
+    @subscribe(BookingLinksRequested, name="notifications.booking_links")
+    def booking_links(event: BookingLinksRequested) -> None:
+        with unit_of_work():
+            send_booking_links(event)
