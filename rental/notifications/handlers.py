@@ -265,7 +265,7 @@ def send_cancelled(event: ReservationCancelled) -> None:
 
 
 def send_booking_links(event: BookingLinksRequested) -> None:
-    """ "Find my booking": ONE e-mail to the customer's address as it is now, listing each of
+    """The "Find my booking" e-mail: ONE to the customer's address as it is now, listing each of
     their open orders with a fresh signed manage link — or, without any, saying so (the
     customer still gets an answer). An anonymised customer gets nothing. Keyed on the
     request, so a redelivered event sends nothing twice."""

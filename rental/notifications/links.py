@@ -1,5 +1,5 @@
-""""Find my booking" (/bookings/find): a customer who lost their manage link types their
-e-mail address and is sent the links to their open orders.
+"""The "Find my booking" page (/bookings/find): a customer who lost their manage link types
+their e-mail address and is sent the links to their open orders.
 
 The page never says whether the address is known: every valid request gets the same 303 to
 the same answer page. The request itself sends nothing; for an address that belongs to a

@@ -1,4 +1,4 @@
-""" "Find my booking" (/bookings/find) on SQLite and PostgreSQL: the same answer for a known
+"""The "Find my booking" page (/bookings/find) on SQLite and PostgreSQL: the same answer for a known
 and an unknown address (status, headers, body); the e-mail through a real SMTP server
 (aiosmtpd) listing only the customer's open orders, each with a link that opens its manage
 page; a customer without open orders told so; an anonymised customer sent nothing; the rate
