@@ -1,6 +1,7 @@
 """The notifications: one outbox handler each, subscribed to Booking's and Inventory's events
-(the ones sent on time are jobs: schedule.py); and Customers' news that a customer was
-anonymised (their sent-mail log keeps no content) or deleted (it goes).
+and to the "find my booking" requests links.py records (the ones sent on time are jobs:
+schedule.py); and Customers' news that a customer was anonymised (their sent-mail log keeps no
+content) or deleted (it goes).
 
 Each runs in the worker's transaction with its inbox row (a redelivered event sends nothing
 twice), reads what it needs at send time — the order from BookingFacade, the customer's
@@ -37,6 +38,8 @@ from rental.catalog import CatalogFacade
 from rental.contracts.inventory import ReturnOverdue
 from rental.customers import CustomerAnonymised, CustomerDeleted, CustomerFacade
 from rental.inventory import InventoryFacade
+from rental.contracts.notifications import BookingLinksRequested
+from rental.customers import CustomerFacade
 from rental.notifications import mailer
 from rental.notifications.messages import (
     SENT,
@@ -65,6 +68,7 @@ STAFF_NEW_ORDER = "staff_new_order"
 ORDER_CHANGED = "order_changed"
 OVERDUE_NOTICE = "overdue_notice"
 STAFF_OVERDUE = "staff_overdue"
+BOOKING_LINKS = "booking_links"
 
 _OVER = (ReservationStatus.CANCELLED, ReservationStatus.EXPIRED)
 
@@ -90,24 +94,31 @@ def manage_url(booking: BookingFacade, order: Order) -> str:
     return external_url("booking.manage", reference=order.reference, token=token)
 
 
+def _shop_context() -> dict[str, Any]:
+    shop = ShopFacade().get_settings()
+    return {"shop": shop, "shop_name": shop.name or "RentKit"}
+
+
+def _lines(order: Order, names: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": names[r.equipment_type_id].name
+            if r.equipment_type_id in names
+            else "Equipment",
+            "quantity": r.quantity,
+            "total": r.total,
+            "cancelled": r.status is ReservationStatus.CANCELLED,
+        }
+        for r in order.lines
+    ]
+
+
 def _order_context(booking: BookingFacade, order: Order) -> dict[str, Any]:
     names = CatalogFacade().get_equipment_type_summaries({r.equipment_type_id for r in order.lines})
-    shop = ShopFacade().get_settings()
     return {
-        "shop": shop,
-        "shop_name": shop.name or "RentKit",
+        **_shop_context(),
         "order": order,
-        "lines": [
-            {
-                "name": names[r.equipment_type_id].name
-                if r.equipment_type_id in names
-                else "Equipment",
-                "quantity": r.quantity,
-                "total": r.total,
-                "cancelled": r.status is ReservationStatus.CANCELLED,
-            }
-            for r in order.lines
-        ],
+        "lines": _lines(order, names),
         "manage_url": manage_url(booking, order),
     }
 
@@ -519,6 +530,46 @@ def _overdue_context(
     }
 
 
+def send_booking_links(event: BookingLinksRequested) -> None:
+    """The "Find my booking" e-mail: ONE to the customer's address as it is now, listing each of
+    their open orders with a fresh signed manage link — or, without any, saying so (the
+    customer still gets an answer). An anonymised customer gets nothing. Keyed on the
+    request, so a redelivered event sends nothing twice."""
+    key = f"{BOOKING_LINKS}:{event.request_id}"
+    if already_sent(key):
+        return
+    contact = _customer_address(event.customer_id)
+    if contact is None:
+        return
+    booking = BookingFacade()
+    orders = booking.open_orders_of_customer(event.customer_id)
+    names = CatalogFacade().get_equipment_type_summaries(
+        {r.equipment_type_id for order in orders for r in order.lines}
+    )
+    context = {
+        **_shop_context(),
+        "customer_name": contact[0],
+        "email": contact[1],
+        "orders": [
+            {
+                "order": order,
+                "lines": [line for line in _lines(order, names) if not line["cancelled"]],
+                "manage_url": manage_url(booking, order),
+            }
+            for order in orders
+        ],
+        "catalog_url": external_url("storefront.catalog"),
+    }
+    subject = (
+        f"Your bookings with {context['shop_name']}"
+        if orders
+        else f"No open bookings with {context['shop_name']}"
+    )
+    compose_and_send(
+        key, BOOKING_LINKS, contact[1], subject, context, customer_id=event.customer_id
+    )
+
+
 def subscribe_all() -> None:
     @subscribe(CustomerAnonymised, name="notifications.forget_anonymised")
     def anonymised(event: CustomerAnonymised) -> None:
@@ -565,3 +616,8 @@ def subscribe_all() -> None:
     def staff_overdue(event: ReturnOverdue) -> None:
         with unit_of_work():
             send_staff_overdue(event)
+
+    @subscribe(BookingLinksRequested, name="notifications.booking_links")
+    def booking_links(event: BookingLinksRequested) -> None:
+        with unit_of_work():
+            send_booking_links(event)
