@@ -36,10 +36,9 @@ from rental.booking import (
 )
 from rental.catalog import CatalogFacade
 from rental.contracts.inventory import ReturnOverdue
+from rental.contracts.notifications import BookingLinksRequested
 from rental.customers import CustomerAnonymised, CustomerDeleted, CustomerFacade
 from rental.inventory import InventoryFacade
-from rental.contracts.notifications import BookingLinksRequested
-from rental.customers import CustomerFacade
 from rental.notifications import mailer
 from rental.notifications.messages import (
     SENT,
