@@ -194,6 +194,35 @@ def _customer_address(customer_id: str) -> tuple[str, str] | None:
     return customer.name, customer.email
 
 
+def mail_customer(
+    key: str,
+    template: str,
+    order: Order,
+    subject: str,
+    extra: dict[str, Any] | None = None,
+    *,
+    context: dict[str, Any] | None = None,
+    attachments: tuple[mailer.Attachment, ...] = (),
+) -> None:
+    """The common case: a mail about `order` to its customer at the address they have now
+    (none, and no error, for an anonymised customer). The order's context (lines, shop, manage
+    link; or `context` when the caller built it already) and `extra` fill the template; the
+    subject ends with the shop's name."""
+    contact = _customer_address(order.customer_id)
+    if contact is None:
+        return
+    context = context if context is not None else _order_context(BookingFacade(), order)
+    compose_and_send(
+        key,
+        template,
+        contact[1],
+        f"{subject} – {context['shop_name']}",
+        {**context, "customer_name": contact[0], **(extra or {})},
+        order,
+        attachments=attachments,
+    )
+
+
 def send_order_confirmed(order_id: str) -> None:
     key = f"{ORDER_CONFIRMED}:{order_id}"
     if already_sent(key):
@@ -202,14 +231,7 @@ def send_order_confirmed(order_id: str) -> None:
     order = booking.get_order(order_id)
     if order.status in _OVER:
         return  # cancelled before the worker got to it: the cancellation mail says so
-    contact = _customer_address(order.customer_id)
-    if contact is None:
-        return
-    context = _order_context(booking, order)
-    subject = f"Booking confirmed: {order.reference} – {context['shop_name']}"
-    compose_and_send(
-        key, ORDER_CONFIRMED, contact[1], subject, {**context, "customer_name": contact[0]}, order
-    )
+    mail_customer(key, ORDER_CONFIRMED, order, f"Booking confirmed: {order.reference}")
 
 
 def send_staff_new_order(order_id: str) -> None:
@@ -341,18 +363,8 @@ def send_order_changed(event: ReservationChanged) -> None:
     order = booking.get_order(event.order)
     if order.status in _OVER:
         return  # cancelled meanwhile: the cancellation mail says so
-    contact = _customer_address(order.customer_id)
-    if contact is None:
-        return
-    context = _order_context(booking, order)
-    subject = f"Booking changed: {order.reference} – {context['shop_name']}"
-    compose_and_send(
-        key,
-        ORDER_CHANGED,
-        contact[1],
-        subject,
-        {**context, "customer_name": contact[0], "changes": changes},
-        order,
+    mail_customer(
+        key, ORDER_CHANGED, order, f"Booking changed: {order.reference}", {"changes": changes}
     )
 
 
@@ -381,9 +393,6 @@ def send_line_added(event: ReservationConfirmed) -> None:
     key = f"{ORDER_CHANGED}:{order.id}:added:{line.created_at:%Y%m%dT%H%M%S%f}"
     if already_sent(key):
         return
-    contact = _customer_address(order.customer_id)
-    if contact is None:
-        return
     context = _order_context(booking, order)
     added = [
         row
@@ -394,14 +403,13 @@ def send_line_added(event: ReservationConfirmed) -> None:
         {"what": "Added", "before": "", "after": f"{row['quantity']} × {row['name']}"}
         for row in added
     ]
-    subject = f"Booking changed: {order.reference} – {context['shop_name']}"
-    compose_and_send(
+    mail_customer(
         key,
         ORDER_CHANGED,
-        contact[1],
-        subject,
-        {**context, "customer_name": contact[0], "changes": changes},
         order,
+        f"Booking changed: {order.reference}",
+        {"changes": changes},
+        context=context,
     )
 
 
@@ -465,16 +473,11 @@ def send_overdue_notice(event: ReturnOverdue) -> None:
     key = f"{OVERDUE_NOTICE}:{order.id}:{_due_key(event)}"
     if already_sent(key):
         return
-    contact = _customer_address(order.customer_id)
-    if contact is None:
-        return
     context = _overdue_context(booking, order, event, now())
     if context is None:
         return
-    subject = f"Please return your rental: {order.reference} is overdue – {context['shop_name']}"
-    compose_and_send(
-        key, OVERDUE_NOTICE, contact[1], subject, {**context, "customer_name": contact[0]}, order
-    )
+    subject = f"Please return your rental: {order.reference} is overdue"
+    mail_customer(key, OVERDUE_NOTICE, order, subject, context=context)
 
 
 def send_staff_overdue(event: ReturnOverdue) -> None:

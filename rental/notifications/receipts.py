@@ -13,7 +13,7 @@ import logging
 
 from rental.booking import BookingFacade
 from rental.notifications.consent import TRANSACTIONAL, may_send
-from rental.notifications.handlers import _customer_address, _order_context, compose_and_send
+from rental.notifications.handlers import _customer_address, mail_customer
 from rental.notifications.messages import Attachment, already_sent
 from rental.payments import (
     METHOD_LABELS,
@@ -57,31 +57,22 @@ def send_payment_receipt(event: PaymentReceived) -> None:
     entry = next((e for e in ledger.entries if e.id == event.entry_id), None) if ledger else None
     if entry is None or entry.reversed_by:
         return  # reversed (or gone) before the worker got to it: nothing to confirm
-    contact = _customer_address(event.customer_id)
-    if contact is None:
-        return  # anonymised, or no e-mail address: no mail, no error
-    booking = BookingFacade()
+    if _customer_address(event.customer_id) is None:
+        return  # anonymised, or no e-mail address: no mail, no error (and no PDF rendered)
     try:
-        order = booking.get_order(event.order_id)
+        order = BookingFacade().get_order(event.order_id)
     except NotFoundError:
         log.warning("payment receipt %s: order %s not found", event.entry_id, event.order_id)
         return
-    context = _order_context(booking, order)
     deposit = event.account == "deposit"
     pdf = InvoiceFacade().invoice_pdf_for_order(order.id)
-    attachments = (Attachment(pdf[0], pdf[1], "application/pdf"),) if pdf else ()
     what = "Deposit received" if deposit else "Payment received"
-    subject = (
-        f"{what}: {event.amount.format()} for booking {order.reference} – " + context["shop_name"]
-    )
-    compose_and_send(
+    mail_customer(
         key,
         PAYMENT_RECEIPT,
-        contact[1],
-        subject,
+        order,
+        f"{what}: {event.amount.format()} for booking {order.reference}",
         {
-            **context,
-            "customer_name": contact[0],
             "what": what,
             "deposit": deposit,
             "amount": event.amount,
@@ -92,8 +83,7 @@ def send_payment_receipt(event: PaymentReceived) -> None:
             "deposit_due": _deposit_due(ledger, event),
             "invoice_name": pdf[0] if pdf else "",
         },
-        order,
-        attachments=attachments,
+        attachments=(Attachment(pdf[0], pdf[1], "application/pdf"),) if pdf else (),
     )
 
 
