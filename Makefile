@@ -34,7 +34,9 @@ seed: migrate
 run: seed
 	@if [ -f instance/demo-admin.txt ]; then cat instance/demo-admin.txt; fi
 	@echo "Starting web and worker: http://127.0.0.1:$(PORT)  (Ctrl-C stops both; staff sign-in at /login)"
-	scripts/run.sh $(BIN)/honcho start --port $(PORT)
+	@# honcho gives each process its own PORT (the worker's is PORT+100): links in the e-mails
+	@# the worker sends must name the web's address, so PUBLIC_URL says it unless it is set.
+	PUBLIC_URL="$${PUBLIC_URL:-http://127.0.0.1:$(PORT)}" scripts/run.sh $(BIN)/honcho start --port $(PORT)
 
 ## make test: dev dependencies, a browser for Playwright, then the whole suite.
 test: install-dev browser

@@ -288,6 +288,9 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "BOOKING_HOLDS_PER_IP": os.environ.get("BOOKING_HOLDS_PER_IP", "10 per hour"),
         "BOOKING_HOLDS_PER_EMAIL": os.environ.get("BOOKING_HOLDS_PER_EMAIL", "5 per hour"),
         "BOOKING_CONFIRMS_PER_IP": os.environ.get("BOOKING_CONFIRMS_PER_IP", "20 per hour"),
+        # "Find my booking" (e-mail me my booking links): requests per client IP and per address.
+        "BOOKING_LINKS_PER_IP": os.environ.get("BOOKING_LINKS_PER_IP", "5 per hour"),
+        "BOOKING_LINKS_PER_EMAIL": os.environ.get("BOOKING_LINKS_PER_EMAIL", "3 per day"),
         # Where rate-limit counters live: "database" (shared by every worker), "redis://…", or
         # "memory://" (one process: tests and development only).
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "database"),

@@ -178,6 +178,11 @@ class BookingFacade:
     def list_reservations(self, query: ListReservations) -> ReservationPage:
         return self._queries.list(query)
 
+    def open_orders_of_customer(self, customer_id: str) -> list[Order]:
+        """The customer's orders that are not over (a running hold, a request, confirmed, on
+        hire), soonest first: what "find my booking" sends links to."""
+        return self._queries.open_orders_of_customer(customer_id)
+
     def export_for_customer(self, customer_id: str) -> list[dict[str, Any]]:
         return self._queries.export_for_customer(customer_id)
 

@@ -1,6 +1,7 @@
 """The notifications: one outbox handler each, subscribed to Booking's and Inventory's events
-(the ones sent on time are jobs: schedule.py); and Customers' news that a customer was
-anonymised (their sent-mail log keeps no content) or deleted (it goes).
+and to the "find my booking" requests links.py records (the ones sent on time are jobs:
+schedule.py); and Customers' news that a customer was anonymised (their sent-mail log keeps no
+content) or deleted (it goes).
 
 Each runs in the worker's transaction with its inbox row (a redelivered event sends nothing
 twice), reads what it needs at send time — the order from BookingFacade, the customer's
@@ -35,6 +36,7 @@ from rental.booking import (
 )
 from rental.catalog import CatalogFacade
 from rental.contracts.inventory import ReturnOverdue
+from rental.contracts.notifications import BookingLinksRequested
 from rental.customers import CustomerAnonymised, CustomerDeleted, CustomerFacade
 from rental.inventory import InventoryFacade
 from rental.notifications import mailer
@@ -65,6 +67,7 @@ STAFF_NEW_ORDER = "staff_new_order"
 ORDER_CHANGED = "order_changed"
 OVERDUE_NOTICE = "overdue_notice"
 STAFF_OVERDUE = "staff_overdue"
+BOOKING_LINKS = "booking_links"
 
 _OVER = (ReservationStatus.CANCELLED, ReservationStatus.EXPIRED)
 
@@ -90,24 +93,31 @@ def manage_url(booking: BookingFacade, order: Order) -> str:
     return external_url("booking.manage", reference=order.reference, token=token)
 
 
+def _shop_context() -> dict[str, Any]:
+    shop = ShopFacade().get_settings()
+    return {"shop": shop, "shop_name": shop.name or "RentKit"}
+
+
+def _lines(order: Order, names: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": names[r.equipment_type_id].name
+            if r.equipment_type_id in names
+            else "Equipment",
+            "quantity": r.quantity,
+            "total": r.total,
+            "cancelled": r.status is ReservationStatus.CANCELLED,
+        }
+        for r in order.lines
+    ]
+
+
 def _order_context(booking: BookingFacade, order: Order) -> dict[str, Any]:
     names = CatalogFacade().get_equipment_type_summaries({r.equipment_type_id for r in order.lines})
-    shop = ShopFacade().get_settings()
     return {
-        "shop": shop,
-        "shop_name": shop.name or "RentKit",
+        **_shop_context(),
         "order": order,
-        "lines": [
-            {
-                "name": names[r.equipment_type_id].name
-                if r.equipment_type_id in names
-                else "Equipment",
-                "quantity": r.quantity,
-                "total": r.total,
-                "cancelled": r.status is ReservationStatus.CANCELLED,
-            }
-            for r in order.lines
-        ],
+        "lines": _lines(order, names),
         "manage_url": manage_url(booking, order),
     }
 
@@ -184,6 +194,35 @@ def _customer_address(customer_id: str) -> tuple[str, str] | None:
     return customer.name, customer.email
 
 
+def mail_customer(
+    key: str,
+    template: str,
+    order: Order,
+    subject: str,
+    extra: dict[str, Any] | None = None,
+    *,
+    context: dict[str, Any] | None = None,
+    attachments: tuple[mailer.Attachment, ...] = (),
+) -> None:
+    """The common case: a mail about `order` to its customer at the address they have now
+    (none, and no error, for an anonymised customer). The order's context (lines, shop, manage
+    link; or `context` when the caller built it already) and `extra` fill the template; the
+    subject ends with the shop's name."""
+    contact = _customer_address(order.customer_id)
+    if contact is None:
+        return
+    context = context if context is not None else _order_context(BookingFacade(), order)
+    compose_and_send(
+        key,
+        template,
+        contact[1],
+        f"{subject} – {context['shop_name']}",
+        {**context, "customer_name": contact[0], **(extra or {})},
+        order,
+        attachments=attachments,
+    )
+
+
 def send_order_confirmed(order_id: str) -> None:
     key = f"{ORDER_CONFIRMED}:{order_id}"
     if already_sent(key):
@@ -192,14 +231,7 @@ def send_order_confirmed(order_id: str) -> None:
     order = booking.get_order(order_id)
     if order.status in _OVER:
         return  # cancelled before the worker got to it: the cancellation mail says so
-    contact = _customer_address(order.customer_id)
-    if contact is None:
-        return
-    context = _order_context(booking, order)
-    subject = f"Booking confirmed: {order.reference} – {context['shop_name']}"
-    compose_and_send(
-        key, ORDER_CONFIRMED, contact[1], subject, {**context, "customer_name": contact[0]}, order
-    )
+    mail_customer(key, ORDER_CONFIRMED, order, f"Booking confirmed: {order.reference}")
 
 
 def send_staff_new_order(order_id: str) -> None:
@@ -331,18 +363,8 @@ def send_order_changed(event: ReservationChanged) -> None:
     order = booking.get_order(event.order)
     if order.status in _OVER:
         return  # cancelled meanwhile: the cancellation mail says so
-    contact = _customer_address(order.customer_id)
-    if contact is None:
-        return
-    context = _order_context(booking, order)
-    subject = f"Booking changed: {order.reference} – {context['shop_name']}"
-    compose_and_send(
-        key,
-        ORDER_CHANGED,
-        contact[1],
-        subject,
-        {**context, "customer_name": contact[0], "changes": changes},
-        order,
+    mail_customer(
+        key, ORDER_CHANGED, order, f"Booking changed: {order.reference}", {"changes": changes}
     )
 
 
@@ -371,9 +393,6 @@ def send_line_added(event: ReservationConfirmed) -> None:
     key = f"{ORDER_CHANGED}:{order.id}:added:{line.created_at:%Y%m%dT%H%M%S%f}"
     if already_sent(key):
         return
-    contact = _customer_address(order.customer_id)
-    if contact is None:
-        return
     context = _order_context(booking, order)
     added = [
         row
@@ -384,14 +403,13 @@ def send_line_added(event: ReservationConfirmed) -> None:
         {"what": "Added", "before": "", "after": f"{row['quantity']} × {row['name']}"}
         for row in added
     ]
-    subject = f"Booking changed: {order.reference} – {context['shop_name']}"
-    compose_and_send(
+    mail_customer(
         key,
         ORDER_CHANGED,
-        contact[1],
-        subject,
-        {**context, "customer_name": contact[0], "changes": changes},
         order,
+        f"Booking changed: {order.reference}",
+        {"changes": changes},
+        context=context,
     )
 
 
@@ -455,16 +473,11 @@ def send_overdue_notice(event: ReturnOverdue) -> None:
     key = f"{OVERDUE_NOTICE}:{order.id}:{_due_key(event)}"
     if already_sent(key):
         return
-    contact = _customer_address(order.customer_id)
-    if contact is None:
-        return
     context = _overdue_context(booking, order, event, now())
     if context is None:
         return
-    subject = f"Please return your rental: {order.reference} is overdue – {context['shop_name']}"
-    compose_and_send(
-        key, OVERDUE_NOTICE, contact[1], subject, {**context, "customer_name": contact[0]}, order
-    )
+    subject = f"Please return your rental: {order.reference} is overdue"
+    mail_customer(key, OVERDUE_NOTICE, order, subject, context=context)
 
 
 def send_staff_overdue(event: ReturnOverdue) -> None:
@@ -519,6 +532,46 @@ def _overdue_context(
     }
 
 
+def send_booking_links(event: BookingLinksRequested) -> None:
+    """The "Find my booking" e-mail: ONE to the customer's address as it is now, listing each of
+    their open orders with a fresh signed manage link — or, without any, saying so (the
+    customer still gets an answer). An anonymised customer gets nothing. Keyed on the
+    request, so a redelivered event sends nothing twice."""
+    key = f"{BOOKING_LINKS}:{event.request_id}"
+    if already_sent(key):
+        return
+    contact = _customer_address(event.customer_id)
+    if contact is None:
+        return
+    booking = BookingFacade()
+    orders = booking.open_orders_of_customer(event.customer_id)
+    names = CatalogFacade().get_equipment_type_summaries(
+        {r.equipment_type_id for order in orders for r in order.lines}
+    )
+    context = {
+        **_shop_context(),
+        "customer_name": contact[0],
+        "email": contact[1],
+        "orders": [
+            {
+                "order": order,
+                "lines": [line for line in _lines(order, names) if not line["cancelled"]],
+                "manage_url": manage_url(booking, order),
+            }
+            for order in orders
+        ],
+        "catalog_url": external_url("storefront.catalog"),
+    }
+    subject = (
+        f"Your bookings with {context['shop_name']}"
+        if orders
+        else f"No open bookings with {context['shop_name']}"
+    )
+    compose_and_send(
+        key, BOOKING_LINKS, contact[1], subject, context, customer_id=event.customer_id
+    )
+
+
 def subscribe_all() -> None:
     @subscribe(CustomerAnonymised, name="notifications.forget_anonymised")
     def anonymised(event: CustomerAnonymised) -> None:
@@ -565,3 +618,8 @@ def subscribe_all() -> None:
     def staff_overdue(event: ReturnOverdue) -> None:
         with unit_of_work():
             send_staff_overdue(event)
+
+    @subscribe(BookingLinksRequested, name="notifications.booking_links")
+    def booking_links(event: BookingLinksRequested) -> None:
+        with unit_of_work():
+            send_booking_links(event)

@@ -140,11 +140,12 @@ def record_failed(mail: Outgoing, error: str, now: datetime) -> None:
             )
 
 
-def recent(limit: int = 100) -> list[MailMessageEntity]:
+def recent(limit: int = 100, offset: int = 0) -> list[MailMessageEntity]:
     return list(
         db.session.scalars(
             select(MailMessageEntity)
             .order_by(MailMessageEntity.created_at.desc(), MailMessageEntity.id)
+            .offset(offset)
             .limit(limit)
         )
     )

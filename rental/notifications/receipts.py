@@ -13,12 +13,20 @@ import logging
 
 from rental.booking import BookingFacade
 from rental.notifications.consent import TRANSACTIONAL, may_send
-from rental.notifications.handlers import _customer_address, _order_context, compose_and_send
+from rental.notifications.handlers import _customer_address, mail_customer
 from rental.notifications.messages import Attachment, already_sent
-from rental.payments import METHOD_LABELS, InvoiceFacade, Method, PaymentReceived, PaymentsFacade
+from rental.payments import (
+    METHOD_LABELS,
+    InvoiceFacade,
+    LedgerView,
+    Method,
+    PaymentReceived,
+    PaymentsFacade,
+)
 from rental.shared.db import unit_of_work
 from rental.shared.errors import NotFoundError
 from rental.shared.events import subscribe
+from rental.shared.money import Money
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +40,15 @@ def _method_label(method: str) -> str:
         return method.replace("_", " ").capitalize()
 
 
+def _deposit_due(ledger: LedgerView, event: PaymentReceived) -> Money | None:
+    """The part of what is still due that is the deposit (held, refunded after the rental):
+    without it a receipt for the rental would read "still due €250" beside a total of €85."""
+    account = ledger.accounts.get("deposit")
+    if account is None or account.balance.amount <= 0 or event.balance.amount <= 0:
+        return None
+    return min(account.balance, event.balance, key=lambda m: m.amount)
+
+
 def send_payment_receipt(event: PaymentReceived) -> None:
     key = f"{PAYMENT_RECEIPT}:{event.entry_id}"
     if already_sent(key) or not may_send(event.customer_id, TRANSACTIONAL):
@@ -40,31 +57,22 @@ def send_payment_receipt(event: PaymentReceived) -> None:
     entry = next((e for e in ledger.entries if e.id == event.entry_id), None) if ledger else None
     if entry is None or entry.reversed_by:
         return  # reversed (or gone) before the worker got to it: nothing to confirm
-    contact = _customer_address(event.customer_id)
-    if contact is None:
-        return  # anonymised, or no e-mail address: no mail, no error
-    booking = BookingFacade()
+    if _customer_address(event.customer_id) is None:
+        return  # anonymised, or no e-mail address: no mail, no error (and no PDF rendered)
     try:
-        order = booking.get_order(event.order_id)
+        order = BookingFacade().get_order(event.order_id)
     except NotFoundError:
         log.warning("payment receipt %s: order %s not found", event.entry_id, event.order_id)
         return
-    context = _order_context(booking, order)
     deposit = event.account == "deposit"
     pdf = InvoiceFacade().invoice_pdf_for_order(order.id)
-    attachments = (Attachment(pdf[0], pdf[1], "application/pdf"),) if pdf else ()
     what = "Deposit received" if deposit else "Payment received"
-    subject = (
-        f"{what}: {event.amount.format()} for booking {order.reference} – " + context["shop_name"]
-    )
-    compose_and_send(
+    mail_customer(
         key,
         PAYMENT_RECEIPT,
-        contact[1],
-        subject,
+        order,
+        f"{what}: {event.amount.format()} for booking {order.reference}",
         {
-            **context,
-            "customer_name": contact[0],
             "what": what,
             "deposit": deposit,
             "amount": event.amount,
@@ -72,10 +80,10 @@ def send_payment_receipt(event: PaymentReceived) -> None:
             "payment_reference": event.reference,
             "paid_at": entry.at,
             "still_due": event.balance if event.balance.amount > 0 else None,
+            "deposit_due": _deposit_due(ledger, event),
             "invoice_name": pdf[0] if pdf else "",
         },
-        order,
-        attachments=attachments,
+        attachments=(Attachment(pdf[0], pdf[1], "application/pdf"),) if pdf else (),
     )
 
 

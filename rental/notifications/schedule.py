@@ -132,19 +132,8 @@ def _send_reminder(at: datetime, window: timedelta) -> Callable[[Order, str], No
         # Read again inside the mail's transaction: changed or cancelled since the look-up?
         if not _remind(order, at, window) or reminder_key(order) != key:
             return
-        contact = handlers._customer_address(order.customer_id)
-        if contact is None:
-            return
-        booking = BookingFacade()
-        context = handlers._order_context(booking, order)
-        subject = f"Reminder: your pick-up {order.reference} – {context['shop_name']}"
-        handlers.compose_and_send(
-            key,
-            PICKUP_REMINDER,
-            contact[1],
-            subject,
-            {**context, "customer_name": contact[0]},
-            order,
+        handlers.mail_customer(
+            key, PICKUP_REMINDER, order, f"Reminder: your pick-up {order.reference}"
         )
 
     return send
@@ -186,19 +175,12 @@ def _send_return_due(
         ]
         if not lines:
             return  # back already
-        contact = handlers._customer_address(order.customer_id)
-        if contact is None:
-            return
-        booking = BookingFacade()
-        context = handlers._order_context(booking, order)
-        subject = f"Your rental {order.reference} is due back today – {context['shop_name']}"
-        handlers.compose_and_send(
+        handlers.mail_customer(
             key,
             RETURN_DUE,
-            contact[1],
-            subject,
-            {**context, "customer_name": contact[0], "due_at": min(r.period.end for r in lines)},
             order,
+            f"Your rental {order.reference} is due back today",
+            {"due_at": min(r.period.end for r in lines)},
         )
 
     return send

@@ -37,9 +37,21 @@ MAIL_CSP = (
 )
 
 
+PAGE_SIZE = 50
+
+
 @bp.get("")
 def mail_list() -> Response:
-    return render("notifications/admin_list.html", messages=messages.recent(200))
+    """Newest first, PAGE_SIZE a page (?page=2 …; a page that is no number is the first)."""
+    page = request.args.get("page", 1, type=int) or 1
+    page = min(max(page, 1), 10_000)
+    found = messages.recent(PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+    return render(
+        "notifications/admin_list.html",
+        messages=found[:PAGE_SIZE],
+        page=page,
+        has_older=len(found) > PAGE_SIZE,
+    )
 
 
 def _settings_page(form: dict[str, str], errors: dict[str, str], status: int = 200) -> Response:

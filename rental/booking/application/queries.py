@@ -45,6 +45,14 @@ MAX_SIMILAR = 4
 MATCHED_CUSTOMERS_MAX = 500  # a staff search by text looks at the bookings of this many
 SEARCH_MAX = 100  # characters of a staff search that are used
 DAY = timedelta(days=1)
+# An order the customer still has something to do with ("find my booking"): a hold (while it
+# runs), a request waiting for staff, a confirmed booking, equipment out with them.
+OPEN_FOR_CUSTOMER = (
+    ReservationStatus.PENDING,
+    ReservationStatus.REQUESTED,
+    ReservationStatus.CONFIRMED,
+    ReservationStatus.ON_HIRE,
+)
 MAX_TOTAL = Decimal("9999999999.99")  # booking_reservations.total_amount is NUMERIC(12, 2)
 
 # The read model of a reservation is the (immutable) domain model itself.
@@ -785,6 +793,18 @@ class ReservationQueries:
                 "details_typed_at_booking": r.typed_details.to_dict() if r.typed_details else None,
             }
             for r in self._reservations.for_customer(customer_id)
+        ]
+
+    def open_orders_of_customer(self, customer_id: str) -> list[Order]:
+        """The customer's orders that are not over: confirmed, on hire, waiting for staff (a
+        request) or a hold still running — what a "find my booking" e-mail links to. Finished,
+        cancelled, expired and no-show orders, and staff quotes, are left out."""
+        now = self._clock()
+        return [
+            order
+            for order in self._reservations.orders_of_customer(customer_id, OPEN_FOR_CUSTOMER)
+            if order.status in OPEN_FOR_CUSTOMER
+            and (order.status is not ReservationStatus.PENDING or order.first.hold_is_live(now))
         ]
 
     def references(self, reservation_ids: set[str]) -> dict[str, str]:

@@ -290,6 +290,28 @@ class ReservationRepository:
             if line.id in reservation_ids
         }
 
+    def orders_of_customer(
+        self, customer_id: str, statuses: Sequence[ReservationStatus]
+    ) -> list[Order]:
+        """The customer's orders with a line in one of `statuses`, soonest start first (two
+        statements however many orders)."""
+        order_ids = (
+            select(E.order_id)
+            .where(E.customer_id == customer_id, E.status.in_([s.value for s in statuses]))
+            .distinct()
+        )
+        orders = {
+            o.id: o
+            for o in self.session.scalars(select(OrderEntity).where(OrderEntity.id.in_(order_ids)))
+        }
+        if not orders:
+            return []
+        lines: dict[str, list[ReservationEntity]] = {order_id: [] for order_id in orders}
+        for e in self.session.scalars(select(E).where(E.order_id.in_(sorted(orders)))):
+            lines[e.order_id].append(e)
+        built = [order_of(orders[order_id], lines[order_id]) for order_id in orders]
+        return sorted(built, key=lambda o: (o.period.start, o.reference))
+
     def save(self, reservation: Reservation) -> None:
         """Write the reservation back; refused when someone else changed it since it was read
         (the UPDATE is conditional on the version it was read at)."""

@@ -362,6 +362,27 @@ def test_admin_mail_lists_the_messages_for_staff_only(app, smtp, client, staff_c
     assert f"Booking confirmed: {order.reference}" in booking_page
 
 
+def test_admin_mail_pages_through_older_messages(app, smtp, staff_client):
+    """50 a page, newest first; "Older" leads on, a page past the end says so, a page that is
+    no number is the first."""
+    from rental.notifications.web import PAGE_SIZE
+
+    for _ in range(PAGE_SIZE // 2 + 1):  # two e-mails each: confirmation and staff alert
+        place(OrderLine(1, equipment_type_id=make_type(deposit=None).type_id))
+    drain()
+    total = len(recorded())
+    assert total > PAGE_SIZE
+    first = staff_client.get("/admin/mail").get_data(as_text=True)
+    assert first.count('data-label="Subject"') == PAGE_SIZE and 'rel="next"' in first
+    second = staff_client.get("/admin/mail?page=2").get_data(as_text=True)
+    assert second.count('data-label="Subject"') == total - PAGE_SIZE
+    assert 'rel="prev"' in second and 'rel="next"' not in second
+    assert "No older e-mails" in staff_client.get("/admin/mail?page=9").get_data(as_text=True)
+    for bad in ("x", "-3", "0", "99999999999999999999"):
+        page = staff_client.get(f"/admin/mail?page={bad}")
+        assert page.status_code == 200, bad
+
+
 def test_two_workers_on_one_order_send_one_confirmation(app, smtp, backend):
     """Another worker (a second session) is sending the order's confirmation for its other
     line right now: its row is written, not yet committed. This worker waits on that row,

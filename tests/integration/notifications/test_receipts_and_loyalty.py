@@ -172,6 +172,21 @@ def test_a_deposit_payment_gets_a_deposit_receipt(app, smtp):
     assert "deposit is held" in text and "deposit is held" in html
 
 
+def test_a_rental_payment_says_which_part_of_what_is_due_is_the_deposit(app, smtp):
+    """Paying the rental of an order with a deposit: the €150 still due is the deposit —
+    said so, or the receipt reads "still due €150" beside a total it has just paid."""
+    order = place(OrderLine(1, equipment_type_id=make_type(hourly="20.00", deposit="150").type_id))
+    drain()
+    rental = order.lines[0].total
+    pay(order.id, str(rental.amount))
+    drain()
+    (receipt,) = mails_to(smtp, customer_email(order.customer_id), "Payment received")
+    text, html = parts(receipt)
+    for part in (text, html):
+        assert "(of which €150.00 is the deposit, refunded after the rental)" in part
+    assert "Still due: €150.00 (of which" in text
+
+
 def test_a_payment_reversed_before_the_worker_ran_gets_no_receipt(app, smtp):
     order = place(OrderLine(1, equipment_type_id=make_type(deposit=None).type_id))
     drain()

@@ -1,0 +1,101 @@
+"""The "Find my booking" page (/bookings/find): a customer who lost their manage link types
+their e-mail address and is sent the links to their open orders.
+
+The page never says whether the address is known: every valid request gets the same 303 to
+the same answer page. The request itself sends nothing; for an address that belongs to a
+customer it records BookingLinksRequested (their ID, no address) in the outbox, in the
+request's transaction, and the worker's handler (handlers.send_booking_links) looks up the
+address and the open orders when it sends. An unknown address records nothing.
+
+Rate limits (BOOKING_LINKS_PER_IP, BOOKING_LINKS_PER_EMAIL) count every valid request, known
+address or not, so they reveal nothing either; over a limit the answer is a 429 page saying
+when to try again, and nothing is recorded."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, Response, redirect, request, url_for
+
+from rental.contracts.notifications import BookingLinksRequested
+from rental.customers import CustomerFacade
+from rental.shared import outbox
+from rental.shared.db import unit_of_work
+from rental.shared.email import normalise_email, validate_email
+from rental.shared.errors import ValidationError
+from rental.shared.throttle import Rule, rate_limited
+from rental.shared.time_range import utcnow
+from rental.shared.web import render
+
+bp = Blueprint("notifications", __name__)
+
+TEMPLATE = "notifications/find_booking.html"
+# Longer than any address (254): shown back as typed; anything longer is not echoed whole.
+MAX_TYPED = 320
+
+
+def _typed_email() -> str:
+    return normalise_email(request.form.get("email", "")[: MAX_TYPED + 1])
+
+
+PER_IP = Rule(
+    "booking-links-ip",
+    "BOOKING_LINKS_PER_IP",
+    "Booking links have been asked for many times from your network in a short time, so we "
+    "have paused this for a while.",
+)
+PER_EMAIL = Rule(
+    "booking-links-email",
+    "BOOKING_LINKS_PER_EMAIL",
+    "Booking links have been asked for this e-mail address several times today, so we have "
+    "paused this for a while. Check your inbox and spam folder for the e-mails sent already.",
+    key=_typed_email,
+)
+
+
+def _check_email(raw: str) -> str:
+    """The normalised address, or ValidationError(field="email") in words for the customer."""
+    if len(raw) > MAX_TYPED:
+        raise ValidationError(
+            "That is too long for an e-mail address: enter the address you booked with.",
+            field="email",
+        )
+    return validate_email(raw)
+
+
+def request_booking_links(email: str) -> None:
+    """Record the request for the customer `email` belongs to (nothing for an address no
+    customer has, or an anonymised one) in one transaction; the worker sends the e-mail."""
+    with unit_of_work():
+        customer = CustomerFacade().find_customer_by_email(email)
+        if customer is None or customer.anonymised_at is not None:
+            return
+        outbox.record(
+            BookingLinksRequested(
+                request_id=str(uuid.uuid4()), customer_id=customer.id, requested_at=utcnow()
+            )
+        )
+
+
+@bp.get("/bookings/find")
+def find_booking() -> Response:
+    return render(TEMPLATE, values={}, errors={})
+
+
+@bp.post("/bookings/find")
+@rate_limited(PER_IP, PER_EMAIL)
+def find_booking_submit() -> Response:
+    raw = request.form.get("email", "")
+    try:
+        email = _check_email(raw)
+    except ValidationError as exc:
+        typed = raw if len(raw) <= MAX_TYPED else ""
+        return render(TEMPLATE, "find", status=422, values={"email": typed}, errors=exc.errors)
+    request_booking_links(email)
+    # The same answer whatever the address: no page, status or header tells them apart.
+    return redirect(url_for("notifications.find_booking_sent"), code=303)
+
+
+@bp.get("/bookings/find/sent")
+def find_booking_sent() -> Response:
+    return render(TEMPLATE, "find", sent=True, values={}, errors={})
