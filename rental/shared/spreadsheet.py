@@ -7,19 +7,25 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator, Sequence
 
 from flask import Response, stream_with_context
 
 BOM = "\ufeff"
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
+# A plain negative number (a refund, a credit note) is no formula: it stays a number.
+_NUMBER = re.compile(r"-\d+(\.\d+)?")
 
 
 def csv_cell(value: object) -> str:
     """A cell a spreadsheet shows as text: one starting with = + - @ (or a tab / carriage
-    return) would be read as a formula, so it gets a leading apostrophe."""
+    return) would be read as a formula, so it gets a leading apostrophe — except a plain
+    negative number like -5.00, which a spreadsheet must still add up."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA) else text
+    if text.startswith(_FORMULA) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def csv_lines(header: Sequence[str], rows: Iterable[Iterable[object]]) -> Iterator[str]:

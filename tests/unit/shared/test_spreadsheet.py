@@ -12,9 +12,10 @@ from rental.shared.spreadsheet import BOM, csv_cell, csv_download, csv_lines
 
 
 def test_formula_cells_get_an_apostrophe_and_others_stay_as_they_are():
-    for risky in ("=1+1", "+49 30 1", "-5", "@SUM(A1)", "\tx", "\rx"):
+    for risky in ("=1+1", "+49 30 1", "-5+A1", "-A1", "-2-3", "@SUM(A1)", "\tx", "\rx"):
         assert csv_cell(risky) == "'" + risky
-    for plain in ("Rüttelplatte", "a=b", "", "12.50", "O-0001"):
+    # a negative amount (a refund, a credit note) stays a number the sheet can add up
+    for plain in ("Rüttelplatte", "a=b", "", "12.50", "O-0001", "-5", "-5.00", "-1234.5"):
         assert csv_cell(plain) == plain
     assert csv_cell(None) == ""
     assert csv_cell(42) == "42"
