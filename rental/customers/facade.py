@@ -60,6 +60,11 @@ class CustomerFacade:
     def get_customer_by_id(self, customer_id: str) -> CustomerDetails:
         return _queries().get(GetCustomerById(customer_id))
 
+    def get_customer_to_book(self, customer_id: str) -> CustomerDetails:
+        """The customer, their record held (FOR SHARE) until the caller's transaction ends:
+        call it inside the transaction that writes the booking (`CustomerQueries.get_to_book`)."""
+        return _queries().get_to_book(GetCustomerById(customer_id))
+
     def get_customer_for_change(self, customer_id: str) -> CustomerDetails:
         """The customer, or ConflictError when their record can no longer be changed."""
         return _queries().get_for_change(GetCustomerById(customer_id))

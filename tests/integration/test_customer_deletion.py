@@ -6,15 +6,25 @@ nothing changes; only admins may, only by a confirmed POST with a CSRF token."""
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import select
+import threading
 
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from rental.booking.infrastructure.repositories import ReservationRepository
 from rental.crm import CRMFacade, Preferences, UpdateCommunicationPreferences
 from rental.customers import CustomerFacade
 from rental.extensions import db
-from rental.shared.errors import NotFoundError
+from rental.shared.errors import ConflictError, NotFoundError, ValidationError
 from rental.shared.outbox import OutboxMessageEntity
-from tests.integration.test_anonymisation_everywhere import book, drain, dump, found, register
+from tests.integration.test_anonymisation_everywhere import (
+    book,
+    drain,
+    dump,
+    found,
+    register,
+)
 from tests.support.auth import csrf_token
 from tests.support.fleet import make_type
 
@@ -124,3 +134,105 @@ def test_the_customer_page_links_to_deleting_for_admins_only(admin_client, staff
     assert page(customer) in admin_client.get(f"/admin/customers/{customer}").get_data(as_text=True)
     shown = staff_client.get(f"/admin/customers/{customer}").get_data(as_text=True)
     assert page(customer) not in shown
+
+
+# --- races (PostgreSQL: SQLite serialises every writer, the windows cannot open there) ---------
+
+
+def _in_thread(app, work) -> tuple[threading.Thread, dict[str, object]]:
+    result: dict[str, object] = {}
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                result["value"] = work()
+            except Exception as error:  # the test asserts which one
+                result["error"] = error
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, result
+
+
+def _waits(thread: threading.Thread, query_part: str) -> bool:
+    """True once a session of this database waits for a lock in a statement containing
+    `query_part` (asked of the server, no sleeping on a guess)."""
+    with db.engine.connect() as watcher:
+        for _ in range(1000):
+            waiting = watcher.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database() AND query ILIKE :part"
+                ),
+                {"part": f"%{query_part}%"},
+            ).scalar()
+            watcher.rollback()
+            if waiting:
+                return True
+            if not thread.is_alive():
+                return False
+            thread.join(0.02)
+    return False
+
+
+def _reservations_of(customer_id: str) -> int:
+    count = db.session.execute(
+        text("SELECT count(*) FROM booking_reservations WHERE customer_id = :c"),
+        {"c": customer_id},
+    ).scalar()
+    db.session.rollback()
+    return count
+
+
+def test_a_booking_made_while_the_customer_is_being_deleted_waits_and_is_refused(app, backend):
+    """The delete is under way (its transaction has removed the row, not committed): a
+    booking for that customer waits for it, then finds no customer — never an order
+    pointing at a deleted record."""
+    if backend != "postgresql":
+        pytest.skip("SQLite serialises every write transaction: this window cannot open there")
+    customer, _ = register("Zelda Quirinus", "Lavendelgasse 17", "+49 171 5550199")
+    fleet = make_type(units=2)
+    holder = db.engine.connect()
+    try:
+        transaction = holder.begin()
+        holder.execute(text("DELETE FROM customers_customers WHERE id = :c"), {"c": customer})
+        thread, result = _in_thread(app, lambda: book(customer, fleet.type_id, 3, confirm=False))
+        waited = _waits(thread, "customers_customers")
+        transaction.commit()
+    finally:
+        holder.close()
+    thread.join(30)
+    assert waited, "the booking waits for the delete"
+    assert isinstance(result.get("error"), ValidationError), result
+    assert "could not find that customer" in str(result["error"])
+    assert _reservations_of(customer) == 0
+
+
+def test_a_delete_asked_while_a_booking_is_being_written_waits_and_is_refused(app, backend):
+    """A booking for the customer is being written (it has checked the customer and waits
+    for the equipment type's lock, held here by a second session): the delete waits for that
+    booking, then sees its order and refuses — the customer stays."""
+    if backend != "postgresql":
+        pytest.skip("SQLite serialises every write transaction: this window cannot open there")
+    customer, _ = register("Zelda Quirinus", "Lavendelgasse 17", "+49 171 5550199")
+    fleet = make_type(units=2)
+    holder = Session(bind=db.engine)
+    try:
+        ReservationRepository(holder).lock_equipment_type(fleet.type_id)
+        booking, booked = _in_thread(app, lambda: book(customer, fleet.type_id, 3, confirm=False))
+        booking_waited = _waits(booking, "pg_advisory_xact_lock")
+        deleting, deleted = _in_thread(app, lambda: CustomerFacade().delete_customer(customer))
+        delete_waited = _waits(deleting, "customers_customers")
+    finally:
+        holder.rollback()
+        holder.close()
+    booking.join(30)
+    deleting.join(30)
+    assert booking_waited, "the booking waits for the type's lock"
+    assert delete_waited, "the delete waits for the booking"
+    assert "error" not in booked, booked
+    assert isinstance(deleted.get("error"), ConflictError), deleted
+    assert "anonymise instead" in str(deleted["error"])
+    assert not gone(customer) and _reservations_of(customer) == 1

@@ -604,7 +604,8 @@ class ReservationCommands:
         """The customer may book. Staff are told why not; the public journey (`public`) gets
         the neutral refusal, which says nothing about the account."""
         try:
-            customer = self._customers.get_customer_by_id(customer_id)
+            # Held until this booking is written: no delete or suspension slips in between.
+            customer = self._customers.get_customer_to_book(customer_id)
         except NotFoundError:
             raise ValidationError("We could not find that customer.", field="customer") from None
         if not customer.can_book:

@@ -176,7 +176,8 @@ class CustomerCommands:
 
     def _match(self, command: EnsureCustomer) -> CustomerMatch:
         details = _validate(command.details)
-        existing = self._customers.find_by_email(details.email)
+        # To book: held until the booking is written (see CustomerQueries.get_to_book).
+        existing = self._customers.find_by_email(details.email, for_share=command.to_book)
         if existing is None:
             try:
                 return CustomerMatch(self._add(details), known=False, typed=_typed(details))

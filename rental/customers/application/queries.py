@@ -145,11 +145,15 @@ class CustomerPage:
 
 
 def load_customer(
-    customers: CustomerRepository, customer_id: str, *, for_update: bool = False
+    customers: CustomerRepository,
+    customer_id: str,
+    *,
+    for_update: bool = False,
+    for_share: bool = False,
 ) -> Customer:
     """The customer with this ID (any letter case), or NotFoundError."""
     customer = (
-        customers.get(str(customer_id).lower(), for_update=for_update)
+        customers.get(str(customer_id).lower(), for_update=for_update, for_share=for_share)
         if is_customer_id(customer_id)
         else None
     )
@@ -172,6 +176,13 @@ class CustomerQueries:
 
     def get(self, query: GetCustomerById) -> CustomerDetails:
         return CustomerDetails.of(load_customer(self._customers, query.customer_id))
+
+    def get_to_book(self, query: GetCustomerById) -> CustomerDetails:
+        """As `get`, the row held FOR SHARE until the caller's transaction ends: a booking
+        written for the customer in that transaction cannot end up pointing at a record
+        deleted (or suspended, anonymised) at the same moment — that change waits for the
+        booking, or the booking waits for it and then sees it."""
+        return CustomerDetails.of(load_customer(self._customers, query.customer_id, for_share=True))
 
     def get_for_change(self, query: GetCustomerById) -> CustomerDetails:
         """As `get`, but ConflictError when the record can no longer be changed (anonymised)."""

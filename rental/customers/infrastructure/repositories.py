@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -80,20 +81,21 @@ class CustomerRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    def get(self, customer_id: str, *, for_update: bool = False) -> Customer | None:
-        entity = self._entity(customer_id, for_update=for_update)
+    def get(
+        self, customer_id: str, *, for_update: bool = False, for_share: bool = False
+    ) -> Customer | None:
+        entity = self._entity(customer_id, for_update=for_update, for_share=for_share)
         return to_domain(entity) if entity else None
 
-    def _entity(self, customer_id: str, *, for_update: bool = False) -> CustomerEntity | None:
+    def _entity(
+        self, customer_id: str, *, for_update: bool = False, for_share: bool = False
+    ) -> CustomerEntity | None:
         query = select(CustomerEntity).where(CustomerEntity.id == customer_id)
-        if for_update:
-            query = query.with_for_update()
-        return self._session.scalars(query).first()
+        return self._session.scalars(_locked(query, for_update, for_share)).first()
 
-    def find_by_email(self, email: str) -> Customer | None:
-        entity = self._session.scalars(
-            select(CustomerEntity).where(CustomerEntity.email == email)
-        ).first()
+    def find_by_email(self, email: str, *, for_share: bool = False) -> Customer | None:
+        query = select(CustomerEntity).where(CustomerEntity.email == email)
+        entity = self._session.scalars(_locked(query, False, for_share)).first()
         return to_domain(entity) if entity else None
 
     def get_many(self, customer_ids: list[str]) -> list[Customer]:
@@ -166,3 +168,15 @@ class CustomerRepository:
             .limit(limit)
         )
         return [to_domain(e) for e in rows], total
+
+
+def _locked(query: Select[Any], for_update: bool, for_share: bool) -> Select[Any]:
+    """FOR UPDATE to change the row; FOR SHARE to rely on it until the transaction ends (a
+    booking being written for the customer: the row cannot be deleted, suspended or
+    anonymised meanwhile, and waits for a change already under way). SQLite has neither and
+    needs neither: it serialises writers."""
+    if for_update:
+        return query.with_for_update()
+    if for_share:
+        return query.with_for_update(read=True)
+    return query
