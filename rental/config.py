@@ -322,6 +322,10 @@ def load_config(instance_path: Path) -> dict[str, Any]:
     return config
 
 
+# Flask-Mailman's backend for "no MAIL_SERVER" (imported by its dotted path).
+EML_BACKEND = "rental.notifications.infrastructure.mailer.EmlEmailBackend"
+
+
 def _mail(instance_path: Path) -> dict[str, Any]:
     """E-mail delivery (rental/notifications, Flask-Mailman). No MAIL_SERVER: every message is
     written as an .eml file to MAIL_FILE_PATH (instance/mail/) instead of being sent."""
@@ -341,7 +345,7 @@ def _mail(instance_path: Path) -> dict[str, Any]:
         "MAIL_DEFAULT_SENDER": _str("MAIL_DEFAULT_SENDER", "rentkit@localhost"),
         "MAIL_TIMEOUT": _int("MAIL_TIMEOUT", 10, minimum=1),
         # Not read from the environment: SMTP when MAIL_SERVER is set, else .eml files.
-        "MAIL_BACKEND": "smtp" if server else "rental.notifications.mailer.EmlEmailBackend",
+        "MAIL_BACKEND": "smtp" if server else EML_BACKEND,
         "MAIL_FILE_PATH": str(instance_path / "mail"),
         "MANAGE_LINK_MAX_AGE_DAYS": _int("MANAGE_LINK_MAX_AGE_DAYS", 400, minimum=1),
     }

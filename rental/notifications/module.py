@@ -1,18 +1,16 @@
 """Wire Notifications into the app: Flask-Mailman, the handlers of Booking's, Inventory's,
-Payments' and CRM's events, the jobs that send on time (schedule.py), the public "Find my
-booking" page, the /admin/mail page in the admin menu, the order's and the customer's "E-mails"
-sections."""
+Payments' and CRM's events, the jobs that send on time (application/jobs.py), the public
+"Find my booking" page, the /admin/mail page in the admin menu, the order's and the customer's
+"E-mails" sections."""
 
 from __future__ import annotations
 
 from flask import Flask
 
-from rental.notifications import links, schedule, web
-from rental.notifications.customer_mail import customer_mail_section
-from rental.notifications.handlers import subscribe_all
-from rental.notifications.loyalty import subscribe_loyalty
-from rental.notifications.mailer import init_mail
-from rental.notifications.receipts import subscribe_receipts
+from rental.notifications.application import jobs
+from rental.notifications.application.event_handlers import subscribe_all
+from rental.notifications.infrastructure.mailer import init_mail
+from rental.notifications.web import admin, find_booking
 from rental.shared.jobs import register_job
 from rental.shared.sections import register_section
 from rental.shared.web import register_admin_nav
@@ -21,13 +19,11 @@ from rental.shared.web import register_admin_nav
 def init_app(app: Flask) -> None:
     init_mail(app)
     subscribe_all()
-    subscribe_receipts()
-    subscribe_loyalty()
-    every = app.config.get("NOTIFICATIONS_JOB_SECONDS", schedule.RUN_EVERY_SECONDS)
-    register_job("notifications.pickup_reminders", schedule.send_pickup_reminders, seconds=every)
-    register_job("notifications.return_due", schedule.send_return_due, seconds=every)
-    app.register_blueprint(links.bp)
-    app.register_blueprint(web.bp)
+    every = app.config.get("NOTIFICATIONS_JOB_SECONDS", jobs.RUN_EVERY_SECONDS)
+    register_job("notifications.pickup_reminders", jobs.send_pickup_reminders, seconds=every)
+    register_job("notifications.return_due", jobs.send_return_due, seconds=every)
+    app.register_blueprint(find_booking.bp)
+    app.register_blueprint(admin.bp)
     register_admin_nav(app, "E-mails", "notifications_admin.mail_list", order=85)
-    register_section(app, "order", "notifications", web.order_mail_section)
-    register_section(app, "customer", "notifications", customer_mail_section, order=60)
+    register_section(app, "order", "notifications", admin.order_mail_section)
+    register_section(app, "customer", "notifications", admin.customer_mail_section, order=60)

@@ -11,7 +11,8 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from rental.extensions import db
-from rental.notifications import SENT, MailMessageEntity
+from rental.notifications import SENT
+from rental.notifications.infrastructure.entities import MailMessageEntity
 from tests.e2e.conftest import sign_in_page
 from tests.e2e.test_accessibility import PHONE, violations
 from tests.e2e.test_booking_journey import ask, fill_details, seed_demo, tomorrow

@@ -29,7 +29,7 @@ from rental.crm import CRMFacade
 from rental.customers import CustomerDetailsInput, CustomerFacade, RegisterCustomer
 from rental.extensions import db
 from rental.inventory import InventoryFacade
-from rental.notifications import MailMessageEntity
+from rental.notifications.infrastructure.entities import MailMessageEntity
 from rental.payments import Account, IssueRefund, Method, PaymentsFacade, RecordPayment
 from rental.payments.application.deposits import ReleaseDeposit
 from rental.shared.outbox import OutboxProcessor

@@ -20,7 +20,7 @@ from rental.booking import (
     PricingBasis,
 )
 from rental.inventory import InventoryFacade, ScheduleMaintenance
-from rental.notifications import recent as recent_mail
+from rental.notifications import NotificationsFacade
 from rental.payments import InvoiceFacade
 from rental.payments.infrastructure.damage_photos import damage_photo_store
 from rental.shared.images.processing import process_upload
@@ -111,7 +111,7 @@ def make_world() -> World:
             "line_id": [order.lines[-1].id, confirmed],
             "document_id": documents,
             # The confirmation e-mail the drain above sent (/admin/mail/<message_id>).
-            "message_id": [m.id for m in recent_mail(10)],
+            "message_id": [m.id for m in NotificationsFacade().recent_mail(10)],
         }
     )
 

@@ -33,7 +33,8 @@ from rental.booking import (
 )
 from rental.customers import CustomerFacade
 from rental.extensions import db
-from rental.notifications import FAILED, SENT, MailMessageEntity
+from rental.notifications import FAILED, SENT
+from rental.notifications.infrastructure.entities import MailMessageEntity
 from rental.payments import FeeKind
 from rental.shared.outbox import OutboxMessageEntity, OutboxProcessor, OutboxSettings
 from rental.shared.time_range import TimeRange
@@ -365,7 +366,7 @@ def test_admin_mail_lists_the_messages_for_staff_only(app, smtp, client, staff_c
 def test_admin_mail_pages_through_older_messages(app, smtp, staff_client):
     """50 a page, newest first; "Older" leads on, a page past the end says so, a page that is
     no number is the first."""
-    from rental.notifications.web import PAGE_SIZE
+    from rental.notifications.web.admin import PAGE_SIZE
 
     for _ in range(PAGE_SIZE // 2 + 1):  # two e-mails each: confirmation and staff alert
         place(OrderLine(1, equipment_type_id=make_type(deposit=None).type_id))

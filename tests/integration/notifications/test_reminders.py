@@ -28,8 +28,8 @@ from rental.booking import (
 from rental.customers import CustomerFacade
 from rental.extensions import db
 from rental.inventory import InventoryFacade
-from rental.notifications import FAILED, SENT, schedule
-from rental.notifications.settings import NotificationSettings, get_settings, save_settings
+from rental.notifications import FAILED, SENT, NotificationSettings, NotificationsFacade
+from rental.notifications.application import jobs
 from rental.shared.jobs import periodic_jobs
 from rental.shared.outbox import OutboxMessageEntity
 from rental.shared.time_range import TimeRange, utcnow
@@ -219,10 +219,10 @@ def test_one_reminder_within_the_hours_before_the_pick_up_and_run_twice_sends_it
     address = customer_email(order.customer_id)
     start = order.period.start
     at(monkeypatch, app, start - timedelta(hours=25))
-    assert schedule.send_pickup_reminders() == 0, "not yet: 24 hours before by default"
+    assert jobs.send_pickup_reminders() == 0, "not yet: 24 hours before by default"
     at(monkeypatch, app, start - timedelta(hours=23))
-    assert schedule.send_pickup_reminders() == 1
-    assert schedule.send_pickup_reminders() == 0
+    assert jobs.send_pickup_reminders() == 1
+    assert jobs.send_pickup_reminders() == 0
     (reminder,) = mails_to(smtp, address, "Reminder")
     assert subject(reminder) == f"Reminder: your pick-up {order.reference} – Hafen Hire"
     text, html = parts(reminder)
@@ -237,14 +237,16 @@ def test_the_reminder_respects_the_hours_and_the_switch(app, smtp, monkeypatch):
     order = one_line(in_three_days())
     drain()
     start = order.period.start
-    save_settings(NotificationSettings(reminder_hours=12), utcnow())
+    NotificationsFacade().save_settings(NotificationSettings(reminder_hours=12), utcnow())
     at(monkeypatch, app, start - timedelta(hours=20))
-    assert schedule.send_pickup_reminders() == 0, "12 hours before, not 20"
-    save_settings(NotificationSettings(reminders_enabled=False, reminder_hours=12), utcnow())
+    assert jobs.send_pickup_reminders() == 0, "12 hours before, not 20"
+    NotificationsFacade().save_settings(
+        NotificationSettings(reminders_enabled=False, reminder_hours=12), utcnow()
+    )
     at(monkeypatch, app, start - timedelta(hours=11))
-    assert schedule.send_pickup_reminders() == 0, "switched off"
-    save_settings(NotificationSettings(reminder_hours=12), utcnow())
-    assert schedule.send_pickup_reminders() == 1
+    assert jobs.send_pickup_reminders() == 0, "switched off"
+    NotificationsFacade().save_settings(NotificationSettings(reminder_hours=12), utcnow())
+    assert jobs.send_pickup_reminders() == 1
 
 
 def test_a_moved_start_gets_a_new_reminder(app, smtp, monkeypatch):
@@ -252,13 +254,13 @@ def test_a_moved_start_gets_a_new_reminder(app, smtp, monkeypatch):
     drain()
     address = customer_email(order.customer_id)
     at(monkeypatch, app, order.period.start - timedelta(hours=20))
-    assert schedule.send_pickup_reminders() == 1
+    assert jobs.send_pickup_reminders() == 1
     a_day_later = TimeRange(tomorrow_at(9, days=4), tomorrow_at(13, days=4))
     BookingFacade().change_reservation(ChangeReservation(order.first.id, a_day_later, 1))
     drain()
-    assert schedule.send_pickup_reminders() == 0, "the new start is not within 24 hours yet"
+    assert jobs.send_pickup_reminders() == 0, "the new start is not within 24 hours yet"
     at(monkeypatch, app, a_day_later.start - timedelta(hours=20))
-    assert schedule.send_pickup_reminders() == 1
+    assert jobs.send_pickup_reminders() == 1
     reminders = mails_to(smtp, address, "Reminder")
     assert len(reminders) == 2
     assert format_datetime(a_day_later.start) in parts(reminders[1])[0]
@@ -276,9 +278,9 @@ def test_no_reminder_when_cancelled_anonymised_or_booked_inside_the_window(app, 
     drain()
     smtp.messages.clear()
     at(monkeypatch, app, in_three_days().start - timedelta(hours=20))
-    assert schedule.send_pickup_reminders() == 0
+    assert jobs.send_pickup_reminders() == 0
     at(monkeypatch, app, tomorrow.period.start - timedelta(hours=10))
-    assert schedule.send_pickup_reminders() == 0
+    assert jobs.send_pickup_reminders() == 0
     assert smtp.messages == []
 
 
@@ -300,18 +302,18 @@ def test_one_refused_reminder_does_not_stop_the_others_and_goes_out_on_a_later_r
         return await Sink.handle_DATA(smtp, server, session, envelope)
 
     monkeypatch.setattr(smtp, "handle_DATA", picky)
-    caplog.set_level(logging.WARNING, logger="rental.notifications.schedule")
+    caplog.set_level(logging.WARNING, logger="rental.notifications.application.jobs")
     at(monkeypatch, app, first.period.start - timedelta(hours=20))
-    assert schedule.send_pickup_reminders() == 1
+    assert jobs.send_pickup_reminders() == 1
     assert [to(m) for m in smtp.messages] == [customer_email(second.customer_id)]
     rows = {r.order_id: r for r in recorded() if r.template == "pickup_reminder"}
     assert rows[first.id].status == FAILED and rows[second.id].status == SENT
-    lines = [r for r in caplog.records if r.name == "rental.notifications.schedule"]
+    lines = [r for r in caplog.records if r.name == "rental.notifications.application.jobs"]
     assert len(lines) == 1 and lines[0].exc_info is None and "\n" not in lines[0].getMessage()
     assert "not sent" in lines[0].getMessage()
     refusing.clear()  # the server takes it again
     at(monkeypatch, app, first.period.start - timedelta(hours=19))
-    assert schedule.send_pickup_reminders() == 1
+    assert jobs.send_pickup_reminders() == 1
     assert sorted(to(m) for m in smtp.messages) == sorted(
         [refused, customer_email(second.customer_id)]
     )
@@ -341,12 +343,12 @@ def test_return_due_today_goes_out_from_seven_once_per_order(app, smtp, monkeypa
     smtp.messages.clear()
     due = tomorrow_at(17, days=2)
     at(monkeypatch, app, tomorrow_at(18))  # the day before: not today
-    assert schedule.send_return_due() == 0
+    assert jobs.send_return_due() == 0
     at(monkeypatch, app, tomorrow_at(6, 30, days=2))  # the day, before 07:00 (the shop is UTC)
-    assert schedule.send_return_due() == 0
+    assert jobs.send_return_due() == 0
     at(monkeypatch, app, tomorrow_at(7, 5, days=2))
-    assert schedule.send_return_due() == 1
-    assert schedule.send_return_due() == 0
+    assert jobs.send_return_due() == 1
+    assert jobs.send_return_due() == 0
     (mail,) = mails_to(smtp, address, "due back today")
     assert subject(mail) == f"Your rental {order.reference} is due back today – Hafen Hire"
     text, html = parts(mail)
@@ -362,9 +364,9 @@ def test_return_due_today_waits_for_seven_on_the_shops_clock(berlin_app, monkeyp
     order = on_hire()
     day = tomorrow_at(17, days=2).astimezone(berlin).date()
     at(monkeypatch, berlin_app, datetime.combine(day, time(6, 55), tzinfo=berlin))
-    assert schedule.send_return_due() == 0
+    assert jobs.send_return_due() == 0
     at(monkeypatch, berlin_app, datetime.combine(day, time(7, 0), tzinfo=berlin))
-    assert schedule.send_return_due() == 1
+    assert jobs.send_return_due() == 1
     assert [r.key for r in recorded() if r.template == "return_due"] == [
         f"return_due:{order.id}:{day:%Y%m%d}"
     ]
@@ -373,9 +375,9 @@ def test_return_due_today_waits_for_seven_on_the_shops_clock(berlin_app, monkeyp
 
 def test_return_due_today_can_be_switched_off(app, smtp, monkeypatch):
     on_hire()
-    save_settings(NotificationSettings(return_due_enabled=False), utcnow())
+    NotificationsFacade().save_settings(NotificationSettings(return_due_enabled=False), utcnow())
     at(monkeypatch, app, tomorrow_at(8, days=2))
-    assert schedule.send_return_due() == 0
+    assert jobs.send_return_due() == 0
 
 
 def overdue_job() -> None:
@@ -468,7 +470,7 @@ SETTINGS = "/admin/mail/settings"
 def test_bad_hours_are_refused_next_to_the_field_and_nothing_changes(
     app, admin_client, hours, message
 ):
-    save_settings(NotificationSettings(reminder_hours=24), utcnow())
+    NotificationsFacade().save_settings(NotificationSettings(reminder_hours=24), utcnow())
     data = {"csrf_token": csrf_token(admin_client, SETTINGS), "return_due_enabled": "on"}
     if hours is not None:
         data["reminder_hours"] = hours
@@ -477,7 +479,7 @@ def test_bad_hours_are_refused_next_to_the_field_and_nothing_changes(
     body = response.get_data(as_text=True)
     assert 'id="reminder_hours-error"' in body and message in body
     assert 'aria-invalid="true"' in body
-    assert get_settings() == NotificationSettings(reminder_hours=24)
+    assert NotificationsFacade().get_settings() == NotificationSettings(reminder_hours=24)
 
 
 def test_staff_read_the_settings_and_only_an_admin_changes_them(app, admin_client, staff_client):
@@ -486,16 +488,16 @@ def test_staff_read_the_settings_and_only_an_admin_changes_them(app, admin_clien
     token = csrf_token(staff_client, SETTINGS)
     refused = staff_client.post(SETTINGS, data={"csrf_token": token, "reminder_hours": "48"})
     assert refused.status_code == 403
-    assert get_settings() == NotificationSettings()
+    assert NotificationsFacade().get_settings() == NotificationSettings()
     token = csrf_token(admin_client, SETTINGS)
     saved = admin_client.post(SETTINGS, data={"csrf_token": token, "reminder_hours": "48"})
     assert saved.status_code == 303
-    assert get_settings() == NotificationSettings(
+    assert NotificationsFacade().get_settings() == NotificationSettings(
         reminders_enabled=False, reminder_hours=48, return_due_enabled=False
     )
     body = admin_client.get(SETTINGS).get_data(as_text=True)
     assert 'value="48"' in body and "checked" not in body
     assert admin_client.post(SETTINGS, data={"reminder_hours": "12"}).status_code == 400
-    assert get_settings().reminder_hours == 48, "no CSRF token: nothing saved"
+    assert NotificationsFacade().get_settings().reminder_hours == 48, "no CSRF token: nothing saved"
     listing = staff_client.get("/admin/mail").get_data(as_text=True)
     assert 'id="mail-settings-link"' in listing

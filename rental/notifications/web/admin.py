@@ -1,6 +1,8 @@
 """/admin/mail: the e-mails sent (or that failed), newest first, each viewable as the customer
 sees it. The HTML is served on its own URL with a CSP that allows no script, no network and
-no form, and shown inside an <iframe sandbox> (no scripts, no same origin) on the page."""
+no form, and shown inside an <iframe sandbox> (no scripts, no same origin) on the page.
+/admin/mail/settings: the reminder settings (staff read, administrators change). And the
+"E-mails" sections of the staff booking page and customer page (rental.shared.sections)."""
 
 from __future__ import annotations
 
@@ -16,14 +18,12 @@ from flask import (
     url_for,
 )
 
-from rental.notifications import messages
-from rental.notifications.settings import (
+from rental.notifications.domain.settings import (
     MAX_REMINDER_HOURS,
     MIN_REMINDER_HOURS,
-    get_settings,
     parse_settings,
-    save_settings,
 )
+from rental.notifications.facade import NotificationsFacade
 from rental.shared.errors import ValidationError
 from rental.shared.time_range import utcnow
 from rental.shared.web import admin_only, render
@@ -45,7 +45,7 @@ def mail_list() -> Response:
     """Newest first, PAGE_SIZE a page (?page=2 …; a page that is no number is the first)."""
     page = request.args.get("page", 1, type=int) or 1
     page = min(max(page, 1), 10_000)
-    found = messages.recent(PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+    found = NotificationsFacade().recent_mail(PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
     return render(
         "notifications/admin_list.html",
         messages=found[:PAGE_SIZE],
@@ -68,7 +68,7 @@ def _settings_page(form: dict[str, str], errors: dict[str, str], status: int = 2
 @bp.get("/settings")
 def settings() -> Response:
     """The reminder settings: staff see them, administrators change them."""
-    current = get_settings()
+    current = NotificationsFacade().get_settings()
     form = {
         "reminders_enabled": "on" if current.reminders_enabled else "",
         "reminder_hours": str(current.reminder_hours),
@@ -85,7 +85,7 @@ def save_settings_form() -> Response:
         for name in ("reminders_enabled", "reminder_hours", "return_due_enabled")
     }
     try:
-        save_settings(parse_settings(form), utcnow())
+        NotificationsFacade().save_settings(parse_settings(form), utcnow())
     except ValidationError as exc:
         return _settings_page(form, exc.errors or {"reminder_hours": exc.message}, 422)
     flash("E-mail settings saved.", "success")
@@ -94,7 +94,7 @@ def save_settings_form() -> Response:
 
 @bp.get("/<message_id>")
 def mail_detail(message_id: str) -> Response:
-    message = messages.get(message_id)
+    message = NotificationsFacade().get_mail(message_id)
     if message is None:
         abort(404)
     return render("notifications/admin_detail.html", message=message)
@@ -102,7 +102,7 @@ def mail_detail(message_id: str) -> Response:
 
 @bp.get("/<message_id>/html")
 def mail_html(message_id: str) -> Response:
-    message = messages.get(message_id)
+    message = NotificationsFacade().get_mail(message_id)
     if message is None:
         abort(404)
     response = make_response(message.html)
@@ -116,4 +116,20 @@ def mail_html(message_id: str) -> Response:
 
 def order_mail_section(order_id: str) -> str:
     """The staff booking page's "E-mails" section: what was sent about the order."""
-    return render_template("notifications/_order_mail.html", messages=messages.for_order(order_id))
+    return render_template(
+        "notifications/_order_mail.html", messages=NotificationsFacade().mail_for_order(order_id)
+    )
+
+
+CUSTOMER_SECTION_LIMIT = 50
+
+
+def customer_mail_section(customer_id: str) -> str:
+    """The staff customer page's "E-mails" section: every e-mail sent — or that failed —
+    about the customer, newest first, each linking to its page under /admin/mail."""
+    rows = NotificationsFacade().mail_for_customer(customer_id, limit=CUSTOMER_SECTION_LIMIT + 1)
+    return render_template(
+        "notifications/_customer_mail.html",
+        messages=rows[:CUSTOMER_SECTION_LIMIT],
+        more=len(rows) > CUSTOMER_SECTION_LIMIT,
+    )

@@ -1,7 +1,9 @@
-"""The notifications: one outbox handler each, subscribed to Booking's and Inventory's events
-and to the "find my booking" requests links.py records (the ones sent on time are jobs:
-schedule.py); and Customers' news that a customer was anonymised (their sent-mail log keeps no
-content) or deleted (it goes).
+"""The event-driven notifications, one sender each (subscribed in event_handlers.py; the
+ones sent on time are jobs: jobs.py): order confirmed, changed (period, quantity, type, a line
+added), cancelled, the overdue notice, the links to a customer's open orders; to the shop: a
+new online order, an overdue return. And what every notification shares: composing both
+parts from templates/notifications/mail/, sending and recording (compose_and_send,
+mail_customer), the customer's address at send time, consent.
 
 Each runs in the worker's transaction with its inbox row (a redelivered event sends nothing
 twice), reads what it needs at send time — the order from BookingFacade, the customer's
@@ -23,7 +25,6 @@ from typing import Any
 
 from flask import current_app, render_template, url_for
 from sqlalchemy import event as sa_event
-from sqlalchemy import select
 
 from rental.booking import (
     BookingChannel,
@@ -37,37 +38,38 @@ from rental.booking import (
 from rental.catalog import CatalogFacade
 from rental.contracts.inventory import ReturnOverdue
 from rental.contracts.notifications import BookingLinksRequested
-from rental.customers import CustomerAnonymised, CustomerDeleted, CustomerFacade
+from rental.crm import CRMFacade
+from rental.customers import CustomerFacade
 from rental.inventory import InventoryFacade
-from rental.notifications import mailer
-from rental.notifications.messages import (
+from rental.notifications.domain import consent
+from rental.notifications.domain.notification import (
+    BOOKING_LINKS,
+    ORDER_CANCELLED,
+    ORDER_CHANGED,
+    ORDER_CONFIRMED,
+    OVERDUE_NOTICE,
     SENT,
-    MailMessageEntity,
+    STAFF_NEW_ORDER,
+    STAFF_OVERDUE,
+    Attachment,
     Outgoing,
+)
+from rental.notifications.infrastructure import mailer
+from rental.notifications.infrastructure.messages import (
     already_sent,
     claim,
-    delete_for_customer,
-    forget_customer,
     mark_sent,
     record_failed,
+    sent_at,
 )
 from rental.payments import PaymentsFacade
-from rental.shared.db import db, unit_of_work
+from rental.shared.db import db
 from rental.shared.errors import NotFoundError
-from rental.shared.events import subscribe
 from rental.shared.time_range import utcnow
 from rental.shared.web import format_datetime, format_period
 from rental.shop import ShopFacade
 
 log = logging.getLogger(__name__)
-
-ORDER_CONFIRMED = "order_confirmed"
-ORDER_CANCELLED = "order_cancelled"
-STAFF_NEW_ORDER = "staff_new_order"
-ORDER_CHANGED = "order_changed"
-OVERDUE_NOTICE = "overdue_notice"
-STAFF_OVERDUE = "staff_overdue"
-BOOKING_LINKS = "booking_links"
 
 _OVER = (ReservationStatus.CANCELLED, ReservationStatus.EXPIRED)
 
@@ -159,7 +161,7 @@ def compose_and_send(
     subject: str,
     context: dict[str, Any],
     order: Order | None = None,
-    attachments: tuple[mailer.Attachment, ...] = (),
+    attachments: tuple[Attachment, ...] = (),
     customer_id: str | None = None,
 ) -> None:
     """Render `template` (both parts) with `context` and send it as notification `key`,
@@ -183,7 +185,13 @@ def compose_and_send(
     )
 
 
-def _customer_address(customer_id: str) -> tuple[str, str] | None:
+def may_send(customer_id: str, kind: consent.Kind) -> bool:
+    """Whether a mail of `kind` may go to the customer now (consent.may_send, asking CRM's
+    communication preferences at send time)."""
+    return consent.may_send(kind, lambda: CRMFacade().get_preferences(customer_id).marketing_email)
+
+
+def customer_address(customer_id: str) -> tuple[str, str] | None:
     """(name, e-mail) at send time; None for an anonymised or deleted customer (no mail)."""
     try:
         customer = CustomerFacade().get_customer_by_id(customer_id)
@@ -202,13 +210,13 @@ def mail_customer(
     extra: dict[str, Any] | None = None,
     *,
     context: dict[str, Any] | None = None,
-    attachments: tuple[mailer.Attachment, ...] = (),
+    attachments: tuple[Attachment, ...] = (),
 ) -> None:
     """The common case: a mail about `order` to its customer at the address they have now
     (none, and no error, for an anonymised customer). The order's context (lines, shop, manage
     link; or `context` when the caller built it already) and `extra` fill the template; the
     subject ends with the shop's name."""
-    contact = _customer_address(order.customer_id)
+    contact = customer_address(order.customer_id)
     if contact is None:
         return
     context = context if context is not None else _order_context(BookingFacade(), order)
@@ -246,7 +254,7 @@ def send_staff_new_order(order_id: str) -> None:
     if not shop.email:
         return  # the shop has given no address to alert
     context = _order_context(booking, order)
-    contact = _customer_address(order.customer_id)
+    contact = customer_address(order.customer_id)
     subject = f"New online order {order.reference}"
     compose_and_send(
         key,
@@ -274,7 +282,7 @@ def send_cancelled(event: ReservationCancelled) -> None:
     key = f"{ORDER_CANCELLED}:{order.id}" if whole else f"item_removed:{event.reservation_id}"
     if already_sent(key):
         return
-    contact = _customer_address(order.customer_id)
+    contact = customer_address(order.customer_id)
     if contact is None:
         return
     context = _order_context(booking, order)
@@ -368,15 +376,6 @@ def send_order_changed(event: ReservationChanged) -> None:
     )
 
 
-def _sent_at(key: str) -> datetime | None:
-    row = db.session.execute(
-        select(MailMessageEntity.status, MailMessageEntity.sent_at).where(
-            MailMessageEntity.key == key
-        )
-    ).first()
-    return row.sent_at if row is not None and row.status == SENT else None
-
-
 def send_line_added(event: ReservationConfirmed) -> None:
     """A line added to a confirmed order (staff, or the customer through the manage link):
     "booking changed", once for the lines added together (a kit is several). A line that
@@ -387,7 +386,7 @@ def send_line_added(event: ReservationConfirmed) -> None:
     line = next((r for r in order.lines if r.id == event.reservation_id), None)
     if line is None or line.created_at <= order.first.created_at or order.status in _OVER:
         return  # one of the lines the order was booked with
-    confirmed = _sent_at(f"{ORDER_CONFIRMED}:{order.id}")
+    confirmed = sent_at(f"{ORDER_CONFIRMED}:{order.id}")
     if confirmed is None or confirmed >= line.created_at:
         return
     key = f"{ORDER_CHANGED}:{order.id}:added:{line.created_at:%Y%m%dT%H%M%S%f}"
@@ -540,7 +539,7 @@ def send_booking_links(event: BookingLinksRequested) -> None:
     key = f"{BOOKING_LINKS}:{event.request_id}"
     if already_sent(key):
         return
-    contact = _customer_address(event.customer_id)
+    contact = customer_address(event.customer_id)
     if contact is None:
         return
     booking = BookingFacade()
@@ -570,56 +569,3 @@ def send_booking_links(event: BookingLinksRequested) -> None:
     compose_and_send(
         key, BOOKING_LINKS, contact[1], subject, context, customer_id=event.customer_id
     )
-
-
-def subscribe_all() -> None:
-    @subscribe(CustomerAnonymised, name="notifications.forget_anonymised")
-    def anonymised(event: CustomerAnonymised) -> None:
-        """The sent-mail log of the customer keeps that mails went out, not what they said."""
-        with unit_of_work():
-            forget_customer(event.customer_id)
-
-    @subscribe(CustomerDeleted, name="notifications.forget_deleted")
-    def deleted(event: CustomerDeleted) -> None:
-        with unit_of_work():
-            delete_for_customer(event.customer_id)
-
-    @subscribe(ReservationConfirmed, name="notifications.order_confirmed")
-    def order_confirmed(event: ReservationConfirmed) -> None:
-        with unit_of_work():
-            send_order_confirmed(event.order)
-
-    @subscribe(ReservationConfirmed, name="notifications.staff_new_order")
-    def staff_new_order(event: ReservationConfirmed) -> None:
-        with unit_of_work():
-            send_staff_new_order(event.order)
-
-    @subscribe(ReservationCancelled, name="notifications.order_cancelled")
-    def order_cancelled(event: ReservationCancelled) -> None:
-        with unit_of_work():
-            send_cancelled(event)
-
-    @subscribe(ReservationChanged, name="notifications.order_changed")
-    def order_changed(event: ReservationChanged) -> None:
-        with unit_of_work():
-            send_order_changed(event)
-
-    @subscribe(ReservationConfirmed, name="notifications.line_added")
-    def line_added(event: ReservationConfirmed) -> None:
-        with unit_of_work():
-            send_line_added(event)
-
-    @subscribe(ReturnOverdue, name="notifications.overdue_notice")
-    def overdue_notice(event: ReturnOverdue) -> None:
-        with unit_of_work():
-            send_overdue_notice(event)
-
-    @subscribe(ReturnOverdue, name="notifications.staff_overdue")
-    def staff_overdue(event: ReturnOverdue) -> None:
-        with unit_of_work():
-            send_staff_overdue(event)
-
-    @subscribe(BookingLinksRequested, name="notifications.booking_links")
-    def booking_links(event: BookingLinksRequested) -> None:
-        with unit_of_work():
-            send_booking_links(event)

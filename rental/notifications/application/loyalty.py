@@ -1,7 +1,7 @@
 """The loyalty mail: "You are now a Silver/Gold member", when CRM's `LoyaltyTierChanged` says
 a customer's tier went UP (a drop sends nothing). It is marketing — the customer did not ask
 for it — so it goes only to a customer whose communication preferences (CRM) say yes to
-marketing e-mail, asked at send time (consent.may_send); all are off by default.
+marketing e-mail, asked at send time (senders.may_send); all are off by default.
 
 The percentage off is the shop's setting for the tier (ShopFacade), as Pricing quotes it.
 Keyed on the change's ID: one mail per change, none again on redelivery; a customer who
@@ -13,14 +13,16 @@ from __future__ import annotations
 from decimal import Decimal
 
 from rental.crm import LoyaltyTierChanged, Tier
-from rental.notifications.consent import MARKETING, may_send
-from rental.notifications.handlers import _customer_address, compose_and_send, external_url
-from rental.notifications.messages import already_sent
-from rental.shared.db import unit_of_work
-from rental.shared.events import subscribe
+from rental.notifications.application.senders import (
+    compose_and_send,
+    customer_address,
+    external_url,
+    may_send,
+)
+from rental.notifications.domain.consent import MARKETING
+from rental.notifications.domain.notification import LOYALTY_TIER_UP
+from rental.notifications.infrastructure.messages import already_sent
 from rental.shop import ShopFacade
-
-LOYALTY_TIER_UP = "loyalty_tier_up"
 
 
 def _percent(value: Decimal | None) -> str:
@@ -36,7 +38,7 @@ def send_tier_up(event: LoyaltyTierChanged) -> None:
     key = f"{LOYALTY_TIER_UP}:{event.change_id}"
     if already_sent(key) or not may_send(event.customer_id, MARKETING):
         return
-    contact = _customer_address(event.customer_id)
+    contact = customer_address(event.customer_id)
     if contact is None:
         return
     shop = ShopFacade().get_settings()
@@ -62,10 +64,3 @@ def send_tier_up(event: LoyaltyTierChanged) -> None:
         },
         customer_id=event.customer_id,
     )
-
-
-def subscribe_loyalty() -> None:
-    @subscribe(LoyaltyTierChanged, name="notifications.loyalty_tier_up")
-    def tier_up(event: LoyaltyTierChanged) -> None:
-        with unit_of_work():
-            send_tier_up(event)

@@ -5,20 +5,20 @@ all preferences are off by default, so a customer who never said yes gets none."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
-
-from rental.crm import CRMFacade
 
 TRANSACTIONAL = "transactional"
 MARKETING = "marketing"
 Kind = Literal["transactional", "marketing"]
 
 
-def may_send(customer_id: str, kind: Kind) -> bool:
-    """True when a mail of `kind` may go to the customer now (asked at send time: a customer
-    who withdrew consent after the event gets nothing)."""
+def may_send(kind: Kind, opted_in_to_marketing: Callable[[], bool]) -> bool:
+    """True when a mail of `kind` may go to the customer now. `opted_in_to_marketing` asks
+    CRM at send time (a customer who withdrew consent after the event gets nothing), and only
+    for marketing mail."""
     if kind == TRANSACTIONAL:
         return True
     if kind == MARKETING:
-        return CRMFacade().get_preferences(customer_id).marketing_email
+        return opted_in_to_marketing()
     raise ValueError(f"unknown kind of mail: {kind!r}")

@@ -13,7 +13,7 @@ from flask import Flask, current_app
 from flask_mailman import EmailMultiAlternatives, Mail
 from flask_mailman.backends.base import BaseEmailBackend
 
-from rental.notifications.messages import Attachment, Outgoing
+from rental.notifications.domain.notification import Attachment, Outgoing
 
 __all__ = ["Attachment", "MailNotSent", "deliver", "new_message_id"]
 

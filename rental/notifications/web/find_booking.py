@@ -4,7 +4,7 @@ their e-mail address and is sent the links to their open orders.
 The page never says whether the address is known: every valid request gets the same 303 to
 the same answer page. The request itself sends nothing; for an address that belongs to a
 customer it records BookingLinksRequested (their ID, no address) in the outbox, in the
-request's transaction, and the worker's handler (handlers.send_booking_links) looks up the
+request's transaction, and the worker's handler (senders.send_booking_links) looks up the
 address and the open orders when it sends. An unknown address records nothing.
 
 Rate limits (BOOKING_LINKS_PER_IP, BOOKING_LINKS_PER_EMAIL) count every valid request, known
@@ -13,18 +13,12 @@ when to try again, and nothing is recorded."""
 
 from __future__ import annotations
 
-import uuid
-
 from flask import Blueprint, Response, redirect, request, url_for
 
-from rental.contracts.notifications import BookingLinksRequested
-from rental.customers import CustomerFacade
-from rental.shared import outbox
-from rental.shared.db import unit_of_work
+from rental.notifications.facade import NotificationsFacade
 from rental.shared.email import normalise_email, validate_email
 from rental.shared.errors import ValidationError
 from rental.shared.throttle import Rule, rate_limited
-from rental.shared.time_range import utcnow
 from rental.shared.web import render
 
 bp = Blueprint("notifications", __name__)
@@ -63,20 +57,6 @@ def _check_email(raw: str) -> str:
     return validate_email(raw)
 
 
-def request_booking_links(email: str) -> None:
-    """Record the request for the customer `email` belongs to (nothing for an address no
-    customer has, or an anonymised one) in one transaction; the worker sends the e-mail."""
-    with unit_of_work():
-        customer = CustomerFacade().find_customer_by_email(email)
-        if customer is None or customer.anonymised_at is not None:
-            return
-        outbox.record(
-            BookingLinksRequested(
-                request_id=str(uuid.uuid4()), customer_id=customer.id, requested_at=utcnow()
-            )
-        )
-
-
 @bp.get("/bookings/find")
 def find_booking() -> Response:
     return render(TEMPLATE, values={}, errors={})
@@ -91,7 +71,7 @@ def find_booking_submit() -> Response:
     except ValidationError as exc:
         typed = raw if len(raw) <= MAX_TYPED else ""
         return render(TEMPLATE, "find", status=422, values={"email": typed}, errors=exc.errors)
-    request_booking_links(email)
+    NotificationsFacade().request_booking_links(email)
     # The same answer whatever the address: no page, status or header tells them apart.
     return redirect(url_for("notifications.find_booking_sent"), code=303)
 

@@ -1,14 +1,14 @@
 """The notifications time sends, not an event: two periodic worker jobs.
 
 - `notifications.pickup_reminders`: a reminder to each confirmed order whose pick-up starts
-  within the next N hours (settings.reminder_hours, default 24), keyed once per order and
+  within the next N hours (the settings' reminder_hours, default 24), keyed once per order and
   start — a booking moved to a new start is reminded again. An order booked inside that
   window gets none: its confirmation has just told the customer everything.
 - `notifications.return_due`: on the morning of the day a line is due back (from 07:00 in
   the shop's time zone until it is due), one mail per order and due date, for equipment
   out since before that day (a hire that ends the day it began needs no reminder).
 
-Both compute "now" from handlers.now() (`app.extensions["notifications.clock"]` in tests),
+Both compute "now" from senders.now() (`app.extensions["notifications.clock"]` in tests),
 look the orders up in one short read, then send each mail in a transaction of its own: one
 that fails (the mail server down or refusing) is recorded FAILED and tried again on the
 job's next run — at most MAX_ATTEMPTS times — while the others go out. Run twice, a job
@@ -22,22 +22,18 @@ from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from rental.booking import BookingFacade, ListReservations, Order, ReservationStatus
-from rental.notifications import handlers
-from rental.notifications.mailer import MailNotSent
-from rental.notifications.messages import FAILED, MailMessageEntity, already_sent
-from rental.notifications.settings import get_settings
+from rental.notifications.application import senders
+from rental.notifications.domain.notification import PICKUP_REMINDER, RETURN_DUE
+from rental.notifications.infrastructure.mailer import MailNotSent
+from rental.notifications.infrastructure.messages import already_sent, failed_attempts
+from rental.notifications.infrastructure.settings import get_settings
 from rental.shared import local_time
 from rental.shared.db import db, unit_of_work
 from rental.shared.errors import DomainError
 from rental.shared.web import business_tz
 
 log = logging.getLogger(__name__)
-
-PICKUP_REMINDER = "pickup_reminder"
-RETURN_DUE = "return_due"
 
 RUN_EVERY_SECONDS = 600
 RETURN_DUE_FROM = time(7, 0)  # local: no mail about today's return before breakfast
@@ -58,12 +54,7 @@ def _reservations(query: ListReservations) -> Iterator[Any]:
 
 
 def _given_up(key: str) -> bool:
-    attempts = db.session.scalar(
-        select(MailMessageEntity.attempts).where(
-            MailMessageEntity.key == key, MailMessageEntity.status == FAILED
-        )
-    )
-    return (attempts or 0) >= MAX_ATTEMPTS
+    return failed_attempts(key) >= MAX_ATTEMPTS
 
 
 def _send_each(job: str, orders: dict[str, str], send: Callable[[Order, str], None]) -> int:
@@ -107,7 +98,7 @@ def send_pickup_reminders() -> int:
     settings = get_settings()
     if not settings.reminders_enabled:
         return 0
-    at = handlers.now()
+    at = senders.now()
     window = timedelta(hours=settings.reminder_hours)
     confirmed = (ReservationStatus.CONFIRMED.value,)
     lines = _reservations(ListReservations(picks_up=(at, at + window), statuses=confirmed))
@@ -132,7 +123,7 @@ def _send_reminder(at: datetime, window: timedelta) -> Callable[[Order, str], No
         # Read again inside the mail's transaction: changed or cancelled since the look-up?
         if not _remind(order, at, window) or reminder_key(order) != key:
             return
-        handlers.mail_customer(
+        senders.mail_customer(
             key, PICKUP_REMINDER, order, f"Reminder: your pick-up {order.reference}"
         )
 
@@ -146,7 +137,7 @@ def send_return_due() -> int:
     """The job: this morning's "return due today" mails. Returns how many were sent."""
     if not get_settings().return_due_enabled:
         return 0
-    at = handlers.now()
+    at = senders.now()
     tz = business_tz()
     today = local_time.local(at, tz).date()
     day_starts = local_time.start_of_day(today, tz)
@@ -175,7 +166,7 @@ def _send_return_due(
         ]
         if not lines:
             return  # back already
-        handlers.mail_customer(
+        senders.mail_customer(
             key,
             RETURN_DUE,
             order,

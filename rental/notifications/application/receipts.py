@@ -12,9 +12,10 @@ from __future__ import annotations
 import logging
 
 from rental.booking import BookingFacade
-from rental.notifications.consent import TRANSACTIONAL, may_send
-from rental.notifications.handlers import _customer_address, mail_customer
-from rental.notifications.messages import Attachment, already_sent
+from rental.notifications.application.senders import customer_address, mail_customer, may_send
+from rental.notifications.domain.consent import TRANSACTIONAL
+from rental.notifications.domain.notification import PAYMENT_RECEIPT, Attachment
+from rental.notifications.infrastructure.messages import already_sent
 from rental.payments import (
     METHOD_LABELS,
     InvoiceFacade,
@@ -23,14 +24,10 @@ from rental.payments import (
     PaymentReceived,
     PaymentsFacade,
 )
-from rental.shared.db import unit_of_work
 from rental.shared.errors import NotFoundError
-from rental.shared.events import subscribe
 from rental.shared.money import Money
 
 log = logging.getLogger(__name__)
-
-PAYMENT_RECEIPT = "payment_receipt"
 
 
 def _method_label(method: str) -> str:
@@ -57,7 +54,7 @@ def send_payment_receipt(event: PaymentReceived) -> None:
     entry = next((e for e in ledger.entries if e.id == event.entry_id), None) if ledger else None
     if entry is None or entry.reversed_by:
         return  # reversed (or gone) before the worker got to it: nothing to confirm
-    if _customer_address(event.customer_id) is None:
+    if customer_address(event.customer_id) is None:
         return  # anonymised, or no e-mail address: no mail, no error (and no PDF rendered)
     try:
         order = BookingFacade().get_order(event.order_id)
@@ -85,10 +82,3 @@ def send_payment_receipt(event: PaymentReceived) -> None:
         },
         attachments=(Attachment(pdf[0], pdf[1], "application/pdf"),) if pdf else (),
     )
-
-
-def subscribe_receipts() -> None:
-    @subscribe(PaymentReceived, name="notifications.payment_receipt")
-    def payment_receipt(event: PaymentReceived) -> None:
-        with unit_of_work():
-            send_payment_receipt(event)

@@ -8,71 +8,42 @@ attempt (the outbox retries the handler) reuses it and turns it SENT."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Integer, String, Text, case, delete, select, update
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import case, delete, select, update
 
-from rental.shared.db import Base, UTCDateTime, db, independent_transaction
+from rental.notifications.domain.notification import FAILED, SENT, Outgoing
+from rental.notifications.infrastructure.entities import MailMessageEntity
+from rental.shared.db import db, independent_transaction
 from rental.shared.privacy import ANONYMISED_TEXT
 
-SENT = "SENT"
-FAILED = "FAILED"
 # What an anonymised customer's e-mail says in the log instead of what was sent.
 REMOVED_BODY = "This e-mail was removed when the customer was anonymised."
-
-
-class MailMessageEntity(Base):
-    __tablename__ = "notifications_messages"
-
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    key: Mapped[str] = mapped_column(String(120), unique=True)
-    template: Mapped[str] = mapped_column(String(60))
-    to_address: Mapped[str] = mapped_column(String(320))
-    subject: Mapped[str] = mapped_column(String(300))
-    order_id: Mapped[str | None] = mapped_column(String(36), index=True)
-    customer_id: Mapped[str | None] = mapped_column(String(36), index=True)
-    order_reference: Mapped[str] = mapped_column(String(40), default="")
-    message_id: Mapped[str] = mapped_column(String(300), default="")
-    status: Mapped[str] = mapped_column(String(10))
-    error: Mapped[str | None] = mapped_column(Text)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    html: Mapped[str] = mapped_column(Text)
-    text: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-@dataclass(frozen=True, slots=True)
-class Attachment:
-    """A file sent with an e-mail (e.g. the invoice PDF); not kept in the record."""
-
-    filename: str
-    content: bytes
-    mimetype: str
-
-
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    """A rendered e-mail, ready to send and to record."""
-
-    key: str
-    template: str
-    to: str
-    subject: str
-    text: str
-    html: str
-    message_id: str
-    order_id: str | None = None
-    order_reference: str = ""
-    customer_id: str | None = None
-    attachments: tuple[Attachment, ...] = ()
 
 
 def already_sent(key: str) -> bool:
     status = db.session.scalar(select(MailMessageEntity.status).where(MailMessageEntity.key == key))
     return status == SENT
+
+
+def sent_at(key: str) -> datetime | None:
+    """When notification `key` went out; None when it has not (yet)."""
+    row = db.session.execute(
+        select(MailMessageEntity.status, MailMessageEntity.sent_at).where(
+            MailMessageEntity.key == key
+        )
+    ).first()
+    return row.sent_at if row is not None and row.status == SENT else None
+
+
+def failed_attempts(key: str) -> int:
+    """How often notification `key` was tried and failed (0 when sent or never tried)."""
+    attempts = db.session.scalar(
+        select(MailMessageEntity.attempts).where(
+            MailMessageEntity.key == key, MailMessageEntity.status == FAILED
+        )
+    )
+    return attempts or 0
 
 
 def claim(mail: Outgoing, now: datetime) -> MailMessageEntity:
@@ -107,7 +78,7 @@ def mark_sent(row: MailMessageEntity, now: datetime) -> None:
 
 def record_failed(mail: Outgoing, error: str, now: datetime) -> None:
     """In a transaction of its own, after the handler's has rolled back (its failure must
-    stay recorded while the outbox retries): see handlers._after_rollback."""
+    stay recorded while the outbox retries): see application/senders.py: _send."""
     table = MailMessageEntity.__table__
     with independent_transaction() as conn:
         row = conn.execute(
