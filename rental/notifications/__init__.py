@@ -23,6 +23,7 @@ Layout (the shape every module has, docs/architecture.md):
                                   Attachment
     domain/consent.py             may_send: transactional always, marketing only with opt-in
     domain/settings.py            NotificationSettings, its limits, parse_settings
+    domain/reminders.py           which pick-up is reminded now; the jobs' keys
     application/senders.py        the event-driven notifications: order confirmed, changed
                                   (period, quantity, type, a line added), cancelled, overdue
                                   notice, the links to a customer's open orders; staff: new

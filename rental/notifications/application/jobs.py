@@ -19,12 +19,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from rental.booking import BookingFacade, ListReservations, Order, ReservationStatus
 from rental.notifications.application import senders
 from rental.notifications.domain.notification import PICKUP_REMINDER, RETURN_DUE
+from rental.notifications.domain.reminders import (
+    RETURN_DUE_FROM,
+    in_reminder_window,
+    reminder_key,
+    return_due_key,
+)
 from rental.notifications.infrastructure.mailer import MailNotSent
 from rental.notifications.infrastructure.messages import already_sent, failed_attempts
 from rental.notifications.infrastructure.settings import get_settings
@@ -36,7 +42,6 @@ from rental.shared.web import business_tz
 log = logging.getLogger(__name__)
 
 RUN_EVERY_SECONDS = 600
-RETURN_DUE_FROM = time(7, 0)  # local: no mail about today's return before breakfast
 MAX_ATTEMPTS = 5  # a mail the server keeps refusing stays FAILED (visible at /admin/mail)
 _PAGE = 100
 
@@ -88,11 +93,6 @@ def _send_each(job: str, orders: dict[str, str], send: Callable[[Order, str], No
 # --- the pick-up reminder --------------------------------------------------------------------
 
 
-def reminder_key(order: Order) -> str:
-    start = order.period.start.astimezone(UTC)
-    return f"{PICKUP_REMINDER}:{order.id}:{start:%Y%m%dT%H%M}"
-
-
 def send_pickup_reminders() -> int:
     """The job: reminders for the pick-ups in the next N hours. Returns how many were sent."""
     settings = get_settings()
@@ -106,22 +106,21 @@ def send_pickup_reminders() -> int:
     for order_id in dict.fromkeys(line.order_id or line.id for line in lines):
         order = BookingFacade().get_order(order_id)
         if _remind(order, at, window):
-            due[order_id] = reminder_key(order)
+            due[order_id] = reminder_key(order.id, order.period.start)
     return _send_each("notifications.pickup_reminders", due, _send_reminder(at, window))
 
 
 def _remind(order: Order, at: datetime, window: timedelta) -> bool:
     return (
         order.status is ReservationStatus.CONFIRMED  # not picked up, cancelled or a no-show
-        and at <= order.period.start < at + window
-        and order.created_at <= order.period.start - window  # booked before the window
+        and in_reminder_window(order.period.start, order.created_at, at, window)
     )
 
 
 def _send_reminder(at: datetime, window: timedelta) -> Callable[[Order, str], None]:
     def send(order: Order, key: str) -> None:
         # Read again inside the mail's transaction: changed or cancelled since the look-up?
-        if not _remind(order, at, window) or reminder_key(order) != key:
+        if not _remind(order, at, window) or reminder_key(order.id, order.period.start) != key:
             return
         senders.mail_customer(
             key, PICKUP_REMINDER, order, f"Reminder: your pick-up {order.reference}"
@@ -149,7 +148,7 @@ def send_return_due() -> int:
     for line in _reservations(ListReservations(returns=(day_starts, day_ends), statuses=on_hire)):
         if line.period.start < day_starts and at < line.period.end:
             order_id = line.order_id or line.id
-            due.setdefault(order_id, f"{RETURN_DUE}:{order_id}:{today:%Y%m%d}")
+            due.setdefault(order_id, return_due_key(order_id, today))
     return _send_each("notifications.return_due", due, _send_return_due(at, day_starts, day_ends))
 
 

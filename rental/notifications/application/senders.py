@@ -1,9 +1,9 @@
 """The event-driven notifications, one sender each (subscribed in event_handlers.py; the
 ones sent on time are jobs: jobs.py): order confirmed, changed (period, quantity, type, a line
 added), cancelled, the overdue notice, the links to a customer's open orders; to the shop: a
-new online order, an overdue return. And what every notification shares: composing both
-parts from templates/notifications/mail/, sending and recording (compose_and_send,
-mail_customer), the customer's address at send time, consent.
+new online order, an overdue return. And what every notification shares: compose_and_send
+and mail_customer, the customer's address at send time (customer_address), consent
+(may_send).
 
 Each runs in the worker's transaction with its inbox row (a redelivered event sends nothing
 twice), reads what it needs at send time — the order from BookingFacade, the customer's
