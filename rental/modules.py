@@ -17,6 +17,7 @@ MODULES: list[str] = [
     "rental.payments",
     "rental.crm",  # Booking's and Payments' events; a section of the customer page
     "rental.booking",
+    "rental.calendars",  # an order's .ics (reads BookingFacade; Notifications attaches it)
     "rental.storefront",  # composes pages from the modules above, so it comes last
     "rental.notifications",  # e-mails about Booking's events (reads BookingFacade)
 ]

@@ -35,6 +35,7 @@ from rental.booking import (
     ReservationConfirmed,
     ReservationStatus,
 )
+from rental.calendars import ICS_MIMETYPE, CalendarsFacade
 from rental.catalog import CatalogFacade
 from rental.contracts.inventory import ReturnOverdue
 from rental.contracts.notifications import BookingLinksRequested
@@ -239,7 +240,22 @@ def send_order_confirmed(order_id: str) -> None:
     order = booking.get_order(order_id)
     if order.status in _OVER:
         return  # cancelled before the worker got to it: the cancellation mail says so
-    mail_customer(key, ORDER_CONFIRMED, order, f"Booking confirmed: {order.reference}")
+    context = _order_context(booking, order)
+    # The pick-up and the return for the customer's calendar: the manage page's .ics.
+    calendars = CalendarsFacade()
+    ics = Attachment(
+        calendars.ics_filename(order.reference),
+        calendars.order_ics(order.id, context["manage_url"]),
+        ICS_MIMETYPE,
+    )
+    mail_customer(
+        key,
+        ORDER_CONFIRMED,
+        order,
+        f"Booking confirmed: {order.reference}",
+        context=context,
+        attachments=(ics,),
+    )
 
 
 def send_staff_new_order(order_id: str) -> None:

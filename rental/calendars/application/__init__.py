@@ -1,0 +1,1 @@
+"""Calendars' use cases: an order's calendar from what Booking, Catalog and Shop say now."""

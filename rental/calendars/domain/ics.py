@@ -1,0 +1,77 @@
+"""An order's pick-up and return as iCalendar events, written with the `icalendar` library.
+
+Times are written in the shop's time zone (TZID=…) with its VTIMEZONE, so a calendar in
+another zone shows the right moment and the shop's own calendar shows the shop's clock.
+A UID is stable per order and event: importing the file again updates the events instead of
+adding copies, and a cancelled order's file marks them STATUS:CANCELLED."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event
+
+PRODID = "-//RentKit//Calendars//EN"
+UID_DOMAIN = "rentkit.calendar"
+# A pick-up or a return is a moment; a short event shows in a calendar's day view.
+EVENT_LENGTH = timedelta(minutes=30)
+PICKUP = "pickup"
+RETURN = "return"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCalendar:
+    """What an order's calendar says: its period (UTC), the shop and the items booked."""
+
+    order_id: str
+    reference: str
+    shop_name: str
+    shop_address: str
+    items: tuple[str, ...]
+    start: datetime
+    end: datetime
+    manage_url: str
+    status: str  # CONFIRMED, TENTATIVE (not confirmed yet) or CANCELLED (RFC 5545 STATUS)
+
+
+def event_uid(order_id: str, kind: str) -> str:
+    """The same for every download of one order's event (kind: PICKUP or RETURN)."""
+    return f"{order_id}-{kind}@{UID_DOMAIN}"
+
+
+def _event(order: OrderCalendar, kind: str, start: datetime, end: datetime, now: datetime) -> Event:
+    what = "Pick-up" if kind == PICKUP else "Return"
+    event = Event()
+    event.add("uid", event_uid(order.order_id, kind))
+    event.add("dtstamp", now)
+    event.add("dtstart", start)
+    event.add("dtend", end)
+    event.add("summary", f"{what}: {order.shop_name} {order.reference} – {', '.join(order.items)}")
+    if order.shop_address:
+        event.add("location", order.shop_address)
+    event.add(
+        "description",
+        f"{what} of booking {order.reference} ({', '.join(order.items)}).\n"
+        f"Manage your booking: {order.manage_url}",
+    )
+    event.add("url", order.manage_url)
+    event.add("status", order.status)
+    return event
+
+
+def order_calendar(order: OrderCalendar, tz: ZoneInfo, now: datetime) -> bytes:
+    """The .ics file of `order`: the pick-up (30 minutes from the start of the period) and
+    the return (the 30 minutes up to its end), in `tz` with its VTIMEZONE."""
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    # A downloaded file, not an invitation: PUBLISH is what calendars import quietly.
+    cal.add("method", "PUBLISH")
+    start, end = order.start.astimezone(tz), order.end.astimezone(tz)
+    cal.add_component(_event(order, PICKUP, start, start + EVENT_LENGTH, now))
+    cal.add_component(_event(order, RETURN, end - EVENT_LENGTH, end, now))
+    cal.add_missing_timezones()
+    return cal.to_ical()
