@@ -425,3 +425,26 @@ def test_0026_adds_the_notification_settings_and_goes_back_down(backend, tmp_pat
             assert "notifications_settings" not in tables and "notifications_messages" in tables
             upgrade(revision="0026")
             db.engine.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_0027_adds_the_calendar_feeds_and_goes_back_down(backend, tmp_path):
+    """0027 only adds calendar_feeds (the token's hash unique): down to 0026 drops it, up
+    again adds it."""
+    from flask_migrate import downgrade, upgrade
+
+    if backend == "postgresql" and not postgres_admin_url():
+        pytest.skip("PostgreSQL tests need RENTAL_TEST_POSTGRES_URL (set by .ci/run)")
+    with fresh_database(backend, tmp_path) as url:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+        with app.app_context():
+            upgrade(revision="0027")
+            columns = {c["name"] for c in inspect(db.engine).get_columns("calendar_feeds")}
+            assert {"name", "token_hash", "equipment_type_id", "revoked_at"} <= columns
+            uniques = inspect(db.engine).get_unique_constraints("calendar_feeds")
+            assert [u["column_names"] for u in uniques] == [["token_hash"]]
+            downgrade(revision="0026")
+            tables = set(inspect(db.engine).get_table_names())
+            assert "calendar_feeds" not in tables and "notifications_settings" in tables
+            upgrade(revision="0027")
+            db.engine.dispose()

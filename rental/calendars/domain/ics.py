@@ -75,3 +75,53 @@ def order_calendar(order: OrderCalendar, tz: ZoneInfo, now: datetime) -> bytes:
     cal.add_component(_event(order, RETURN, end - EVENT_LENGTH, end, now))
     cal.add_missing_timezones()
     return cal.to_ical()
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEvent:
+    """One pick-up or return of an order in a staff feed (the lines of the order in scope)."""
+
+    order_id: str
+    kind: str  # PICKUP or RETURN
+    at: datetime  # the start (pick-up) or the end (return) of the period, UTC
+    reference: str
+    customer_name: str
+    items: tuple[str, ...]
+    staff_url: str
+
+
+def feed_uid(order_id: str, kind: str) -> str:
+    """Not the customer's UID: a staff member's calendar may hold both."""
+    return f"staff-{order_id}-{kind}@{UID_DOMAIN}"
+
+
+def feed_calendar(
+    name: str, events: list[FeedEvent], location: str, tz: ZoneInfo, now: datetime
+) -> bytes:
+    """A staff feed: each event a 30-minute slot in `tz` (a pick-up from its time, a return
+    up to it), with the customer's name and the items — and nothing else about the customer."""
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", name)
+    cal.add("x-wr-timezone", tz.key)
+    for item in events:
+        at = item.at.astimezone(tz)
+        start, end = (at, at + EVENT_LENGTH) if item.kind == PICKUP else (at - EVENT_LENGTH, at)
+        what = "Pick-up" if item.kind == PICKUP else "Return"
+        event = Event()
+        event.add("uid", feed_uid(item.order_id, item.kind))
+        event.add("dtstamp", now)
+        event.add("dtstart", start)
+        event.add("dtend", end)
+        event.add("summary", f"{what}: {item.customer_name} – {item.reference}")
+        if location:
+            event.add("location", location)
+        event.add("description", f"{', '.join(item.items)}\n{item.staff_url}")
+        event.add("url", item.staff_url)
+        event.add("status", "CONFIRMED")
+        cal.add_component(event)
+    cal.add_missing_timezones()
+    return cal.to_ical()

@@ -1,1 +1,1 @@
-"""Calendars keeps no tables yet: an order's calendar is composed from other modules' facades."""
+"""Calendars' table: `calendar_feeds` (staff feeds: name, scope, the token's hash, revoked)."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 import secrets
 from zoneinfo import ZoneInfo
 
-import pytest
 from icalendar import Calendar
 
 from rental.booking import BookingFacade, OrderLine, PlaceOrder, PricingBasis
@@ -19,11 +18,6 @@ from tests.integration.notifications.test_mail import customer_email, drain, to
 from tests.support.fleet import make_customer, make_type, tomorrow_at
 
 BERLIN = ZoneInfo("Europe/Berlin")
-
-
-@pytest.fixture
-def berlin(app, monkeypatch):
-    monkeypatch.setitem(app.config, "BUSINESS_TIMEZONE", "Europe/Berlin")
 
 
 def place_with_token():
