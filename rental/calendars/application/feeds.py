@@ -16,6 +16,7 @@ from rental.calendars.domain.feeds import (
     MAX_LINES,
     CalendarFeed,
     NewFeed,
+    looks_like_id,
     new_token,
     token_hash,
     window,
@@ -41,6 +42,8 @@ def create_feed(feed: NewFeed, now: datetime, actor: str) -> str:
 
 
 def revoke_feed(feed_id: str, now: datetime) -> None:
+    if not looks_like_id(feed_id):
+        raise NotFoundError("There is no such calendar feed.")
     with unit_of_work() as session:
         if not store.revoke(session, feed_id, now):
             raise NotFoundError("There is no such calendar feed.")

@@ -9,7 +9,9 @@ the customer's name only — never an e-mail address or a phone number."""
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,6 +24,13 @@ WINDOW_AFTER = timedelta(days=90)
 # A feed is read often by calendar apps: bound what one request composes.
 MAX_LINES = 2000
 TOKEN_BYTES = 32
+# IDs are UUIDs: anything else is no feed and no equipment type, and is not sent to the
+# database (PostgreSQL refuses a NUL byte in a string with an error, not "not found").
+_ID = re.compile(r"[0-9a-fA-F-]{1,36}")
+
+
+def looks_like_id(value: str) -> bool:
+    return bool(_ID.fullmatch(value))
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +73,8 @@ def parse_new_feed(name: str, scope: str, known_type: bool) -> NewFeed:
         errors["name"] = "Give the feed a name (for example “Front desk”)."
     elif len(clean) > NAME_MAX:
         errors["name"] = f"At most {NAME_MAX} characters."
-    elif any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in clean):
+    elif any(unicodedata.category(c) in ("Cc", "Cf", "Cs") for c in clean):
+        # Control and format characters (bidi overrides…) would mislead in a calendar app.
         errors["name"] = "The name has characters that cannot be shown."
     type_id = None if scope in ("", "all") else scope
     if type_id is not None and not known_type:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, request, url_for
 
-from rental.calendars.domain.feeds import NAME_MAX, parse_new_feed
+from rental.calendars.domain.feeds import NAME_MAX, looks_like_id, parse_new_feed
 from rental.calendars.facade import CalendarsFacade
 from rental.catalog import CatalogFacade, SearchEquipmentTypes
 from rental.shared.errors import ValidationError
@@ -51,11 +51,7 @@ def feed_list() -> Response:
 def create_feed() -> Response:
     form = {"name": request.form.get("name", "")[:500], "scope": request.form.get("scope", "")[:40]}
     scope = form["scope"]
-    known = (
-        bool(scope)
-        and scope != "all"
-        and scope in CatalogFacade().get_equipment_type_summaries({scope})
-    )
+    known = looks_like_id(scope) and scope in CatalogFacade().get_equipment_type_summaries({scope})
     try:
         feed = parse_new_feed(form["name"], scope, known)
     except ValidationError as exc:

@@ -127,8 +127,9 @@ def test_a_revoked_or_unknown_feed_is_a_404(app, admin_client):
     assert admin_client.get(path).status_code == 404
     assert "revoked" in admin_client.get(PAGE).get_data(as_text=True)
     assert admin_client.get(f"/calendar/{secrets.token_urlsafe(32)}.ics").status_code == 404
-    missing = admin_client.post(f"{PAGE}/nope/revoke", data={"csrf_token": token})
-    assert missing.status_code == 404
+    for wrong in ("nope", "x" * 300, "0" * 36):
+        missing = admin_client.post(f"{PAGE}/{wrong}/revoke", data={"csrf_token": token})
+        assert missing.status_code == 404, wrong
 
 
 def test_staff_see_the_feeds_but_cannot_create_or_revoke(app, admin_client, staff_client):
@@ -154,6 +155,8 @@ def test_bad_input_is_answered_at_the_field_and_creates_nothing(app, admin_clien
         ("x" * 81, "all", "name", "At most 80 characters"),
         ("Desk", "no-such-type", "scope", "Choose all bookings or one of the equipment types"),
         ("Desk", "x" * 5000, "scope", "Choose all bookings or one of the equipment types"),
+        ("Desk", "../../etc", "scope", "Choose all bookings or one of the equipment types"),
+        ("Desk\u202e", "all", "name", "characters that cannot be shown"),
     ):
         response = create(admin_client, name, scope)
         assert response.status_code == 422, (name, scope)
