@@ -1,6 +1,6 @@
-"""Admin pages for customers: search, detail (with the sections other modules add to it),
-register, edit, suspend/reactivate, export (one customer's data; the list as CSV), anonymise, delete (only without history). Parse the
-form, call the facade, render."""
+"""Admin pages for customers: search (and the found customers as CSV), detail (with the sections
+other modules add to it), register, edit, suspend/reactivate, export, anonymise, delete (only
+without history). Parse the form, call the facade, render."""
 
 from __future__ import annotations
 

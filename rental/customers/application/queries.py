@@ -209,11 +209,16 @@ class CustomerQueries:
 
     def stream(self, query: SearchCustomers) -> Iterator[list[CustomerDetails]]:
         """What `search` finds, every page of it, a batch at a time (the CSV export)."""
+        status = self.check_filters(query)
+        for batch in self._customers.stream(search_text(query.text), status):
+            yield [CustomerDetails.of(c) for c in batch]
+
+    def check_filters(self, query: SearchCustomers) -> str | None:
+        """The status to filter by (None: all); ValidationError for one that is not one."""
         status = (query.status or "").upper() or None
-        if status and status not in STATUS_FILTERS:  # raised now, not once the file is sent
+        if status and status not in STATUS_FILTERS:
             raise ValidationError("Unknown status filter.", field="status")
-        batches = self._customers.stream(search_text(query.text), status)
-        return ([CustomerDetails.of(c) for c in batch] for batch in batches)
+        return status
 
     def get_many(self, query: GetCustomers) -> dict[str, CustomerDetails]:
         ids = sorted({str(i).lower() for i in query.customer_ids if is_customer_id(str(i))})

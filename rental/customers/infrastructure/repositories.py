@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
@@ -171,8 +172,8 @@ class CustomerRepository:
         query = self._filtered(text, status).order_by(
             func.lower(CustomerEntity.name), CustomerEntity.id
         )
-        result = self._session.scalars(query.execution_options(yield_per=STREAM_BATCH))
-        for batch in result.partitions():
+        rows = iter(self._session.scalars(query.execution_options(yield_per=STREAM_BATCH)))
+        while batch := list(islice(rows, STREAM_BATCH)):
             yield [to_domain(e) for e in batch]
 
     def search(
