@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 from datetime import UTC, datetime
 
@@ -25,7 +26,7 @@ def download(client, url: str) -> list[list[str]]:
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
     assert response.is_streamed and response.mimetype == "text/csv"
     disposition = response.headers["Content-Disposition"]
-    assert disposition.startswith("attachment") and f"{datetime.now(UTC):%Y-%m-%d}" in disposition
+    assert re.fullmatch(r'attachment; filename="[a-z]+-\d{4}-\d\d-\d\d\.csv"', disposition)
     data = response.get_data()
     # The rows were read while the body was sent: in the test's app context (a server's
     # request has its own, ended after the last row), so end that read's transaction here.
@@ -47,7 +48,9 @@ def same_answer_as_the_list(client, page: str, export: str, query: str) -> None:
     """A mangled filter: the export answers as the list page does (a 4xx or the filter
     ignored), never a 500."""
     listed = client.get(page + query).status_code
-    exported = client.get(export + query).status_code
+    response = client.get(export + query)
+    response.get_data()  # a streamed body is read to its end (its request context ends then)
+    exported = response.status_code
     db.session.remove()  # a streamed body read in the test's app context (see download)
     assert exported < 500 and (listed < 300) == (exported < 300), (listed, exported)
 
@@ -84,6 +87,11 @@ def test_customers_export_has_the_lists_rows_escaped_and_filtered(admin_client):
     rows = download(admin_client, "/admin/customers/export.csv")
     assert rows[0][:3] == ["Customer ID", "Name", "Email"]
     assert len(rows) == 4  # the header and one row per customer
+    today = f"{datetime.now(UTC):%Y-%m-%d}"
+    response = admin_client.get("/admin/customers/export.csv")
+    assert f'filename="customers-{today}.csv"' in response.headers["Content-Disposition"]
+    response.get_data()
+    db.session.remove()
     by_id = {r[0]: r for r in rows[1:]}
     assert by_id[evil][1] == '\'=HYPERLINK("http://x")' and by_id[evil][3] == "'+49 30 999"
     no_formulas(rows)
@@ -143,7 +151,11 @@ def test_two_thousand_customers_are_read_in_a_few_batches(admin_client):
 
 
 def test_exports_are_staff_only(client):
-    for url in ("/admin/customers/export.csv", "/admin/inventory/items.csv"):
+    for url in (
+        "/admin/customers/export.csv",
+        "/admin/inventory/items.csv",
+        "/admin/payments/export.csv",
+    ):
         response = client.get(url)
         assert response.status_code in (302, 303) and "/login" in response.headers["Location"]
 
@@ -187,3 +199,63 @@ def test_items_export_is_filtered_like_the_type_page(admin_client):
     same_answer_as_the_list(
         admin_client, "/admin/inventory/", "/admin/inventory/items.csv", "?status=%ff%00"
     )
+
+
+# --- payments (the cash-up's entries) ---------------------------------------------------------
+
+
+def test_payments_export_has_the_days_entries_with_signed_amounts(admin_client):
+    from decimal import Decimal
+
+    from rental.payments import Account, IssueRefund, Method, PaymentsFacade, RecordPayment
+    from tests.integration.payments.test_invoices import drain, order, setup_shop
+    from tests.support.fleet import make_type
+
+    setup_shop()
+    placed = order(make_type(units=2).type_id)
+    drain()
+    payments = PaymentsFacade()
+    payments.record_payment(
+        RecordPayment(placed.id, Decimal("80"), Method.CASH, Account.RENTAL, "staff", "=1+1")
+    )
+    payments.issue_refund(
+        IssueRefund(placed.id, Decimal("5.50"), Method.BANK_TRANSFER, Account.RENTAL, "staff")
+    )
+    db.session.rollback()
+    today = datetime.now(UTC).astimezone(payments_tz()).date().isoformat()
+    page = admin_client.get(f"/admin/payments?day={today}").get_data(as_text=True)
+    assert f"/admin/payments/export.csv?day={today}" in page and "Download CSV" in page
+
+    rows = download(admin_client, f"/admin/payments/export.csv?day={today}")
+    assert rows[0][:4] == [
+        "Entry ID",
+        "Recorded at (UTC)",
+        "Recorded at (local)",
+        "Order reference",
+    ]
+    assert len(rows) == 3
+    cells = {(r[5], r[7], r[8], r[9]) for r in rows[1:]}
+    assert cells == {
+        ("Payment", "Cash", "80.00", "EUR"),
+        ("Refund", "Bank transfer", "-5.50", "EUR"),
+    }
+    assert {r[3] for r in rows[1:]} == {placed.reference}
+    assert "'=1+1" in [r[10] for r in rows]
+    assert rows[1][1].endswith("+00:00")  # ISO 8601 in UTC
+    no_formulas(rows)
+    # Another day: only that day's entries (none), as the page shows.
+    assert len(download(admin_client, "/admin/payments/export.csv?day=2001-01-01")) == 1
+    same_answer_as_the_list(
+        admin_client, "/admin/payments", "/admin/payments/export.csv", "?day=2026-13-45"
+    )
+    assert admin_client.get("/admin/payments/export.csv?day=%ff").status_code == 422
+    response = admin_client.get("/admin/payments/export.csv")  # no day: today's, as the page
+    assert f'filename="payments-{today}.csv"' in response.headers["Content-Disposition"]
+    assert len(list(csv.reader(io.StringIO(response.get_data(as_text=True))))) == 3
+    db.session.remove()
+
+
+def payments_tz():
+    from rental.shared.web import business_tz
+
+    return business_tz()
