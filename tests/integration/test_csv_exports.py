@@ -26,7 +26,7 @@ def download(client, url: str) -> list[list[str]]:
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
     assert response.is_streamed and response.mimetype == "text/csv"
     disposition = response.headers["Content-Disposition"]
-    assert re.fullmatch(r'attachment; filename="[a-z]+-\d{4}-\d\d-\d\d\.csv"', disposition)
+    assert re.fullmatch(r'attachment; filename="[a-z-]+-\d{4}-\d\d-\d\d\.csv"', disposition)
     data = response.get_data()
     # The rows were read while the body was sent: in the test's app context (a server's
     # request has its own, ended after the last row), so end that read's transaction here.
@@ -155,6 +155,8 @@ def test_exports_are_staff_only(client):
         "/admin/customers/export.csv",
         "/admin/inventory/items.csv",
         "/admin/payments/export.csv",
+        "/admin/reservations/export.csv",
+        "/admin/reservations/orders.csv",
     ):
         response = client.get(url)
         assert response.status_code in (302, 303) and "/login" in response.headers["Location"]
@@ -259,3 +261,55 @@ def payments_tz():
     from rental.shared.web import business_tz
 
     return business_tz()
+
+
+# --- orders and order lines (the reservations list) -------------------------------------------
+
+
+def test_orders_and_lines_exports_follow_the_reservations_lists_filters(admin_client):
+    from tests.integration.payments.test_invoices import order, setup_shop
+    from tests.support.fleet import make_type
+
+    setup_shop()
+    generator, light = make_type(name="Generator", units=3), make_type(name="Light", units=3)
+    evil = register("@SUM(1)", phone="+49 30 666")
+    two_lines = order(generator.type_id, light.type_id, customer=evil)
+    other = order(generator.type_id, confirm=False)
+    db.session.rollback()
+    page = admin_client.get("/admin/reservations/?status=CONFIRMED").get_data(as_text=True)
+    assert "/admin/reservations/orders.csv?status=CONFIRMED" in page
+    assert "/admin/reservations/export.csv?status=CONFIRMED" in page
+
+    lines = download(admin_client, "/admin/reservations/export.csv")
+    assert lines[0][:3] == ["Line ID", "Line reference", "Order reference"]
+    assert len(lines) == 1 + 3  # one row per line
+    assert {r[2] for r in lines[1:]} == {two_lines.reference, other.reference}
+    assert {r[6] for r in lines[1:] if r[2] == two_lines.reference} == {"'@SUM(1)"}
+    assert all(re.fullmatch(r"\d+\.\d\d", r[13]) and r[14] == "EUR" for r in lines[1:])
+    assert all(r[10].endswith("+00:00") for r in lines[1:])
+    no_formulas(lines)
+
+    orders = download(admin_client, "/admin/reservations/orders.csv")
+    assert orders[0][:2] == ["Order ID", "Order reference"] and len(orders) == 1 + 2
+    by_reference = {r[1]: r for r in orders[1:]}
+    assert by_reference[two_lines.reference][5] == "2"  # its two lines
+    assert by_reference[two_lines.reference][3] == "'@SUM(1)"
+    assert by_reference[other.reference][8] == "Pending"
+    no_formulas(orders)
+
+    # The page's filters: status, type, search text, dates.
+    confirmed = download(admin_client, "/admin/reservations/orders.csv?status=CONFIRMED")
+    assert [r[1] for r in confirmed[1:]] == [two_lines.reference]
+    of_type = download(admin_client, f"/admin/reservations/export.csv?type={light.type_id}")
+    assert len(of_type) == 2 and of_type[1][8].startswith("Light")
+    found = download(admin_client, "/admin/reservations/export.csv?q=%40SUM")
+    assert {r[2] for r in found[1:]} == {two_lines.reference} and len(found) == 3
+    assert (
+        len(download(admin_client, "/admin/reservations/orders.csv?from=2001-01-01&to=2001-01-02"))
+        == 1
+    )
+    # A bad date is left out, as the list leaves it out — never a 500.
+    assert len(download(admin_client, "/admin/reservations/export.csv?from=2026-99-99")) == 4
+    for export in ("/admin/reservations/export.csv", "/admin/reservations/orders.csv"):
+        same_answer_as_the_list(admin_client, "/admin/reservations/", export, "?from=%ff&status=x")
+        same_answer_as_the_list(admin_client, "/admin/reservations/", export, "?customer=nobody")
