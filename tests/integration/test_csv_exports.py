@@ -157,6 +157,7 @@ def test_exports_are_staff_only(client):
         "/admin/payments/export.csv",
         "/admin/reservations/export.csv",
         "/admin/reservations/orders.csv",
+        "/admin/invoices/export.csv",
     ):
         response = client.get(url)
         assert response.status_code in (302, 303) and "/login" in response.headers["Location"]
@@ -313,3 +314,39 @@ def test_orders_and_lines_exports_follow_the_reservations_lists_filters(admin_cl
     for export in ("/admin/reservations/export.csv", "/admin/reservations/orders.csv"):
         same_answer_as_the_list(admin_client, "/admin/reservations/", export, "?from=%ff&status=x")
         same_answer_as_the_list(admin_client, "/admin/reservations/", export, "?customer=nobody")
+
+
+# --- invoices (the list's existing export, now streamed) ------------------------------------
+
+
+def test_invoices_export_is_streamed_and_filtered_like_the_list(admin_client):
+    from rental.booking import BookingFacade
+    from tests.integration.payments.test_invoices import drain, order, setup_shop
+    from tests.support.fleet import make_type
+
+    setup_shop()
+    fleet = make_type(units=3)
+    evil = register("-cmd|' /C calc'!A0")
+    placed = [order(fleet.type_id, customer=evil), order(fleet.type_id)]
+    drain()
+    BookingFacade().cancel_reservation(placed[1].lines[0].id, "No")
+    drain()
+    db.session.rollback()
+    page = admin_client.get("/admin/invoices?kind=credit_note").get_data(as_text=True)
+    assert "/admin/invoices/export.csv?kind=credit_note" in page
+
+    rows = download(admin_client, "/admin/invoices/export.csv")
+    assert rows[0][0] == "Number" and len(rows) == 1 + 3  # two invoices, one credit note
+    assert "'-cmd|' /C calc'!A0" in [r[4] for r in rows]
+    credit = download(admin_client, "/admin/invoices/export.csv?kind=credit_note")
+    assert len(credit) == 2 and credit[1][1] == "Credit note" and credit[1][9] == "EUR"
+    assert re.fullmatch(r"\d+\.\d+", credit[1][8])  # a plain decimal, no currency sign
+    no_formulas(rows + credit)
+    found = download(admin_client, f"/admin/invoices/export.csv?q={placed[0].reference}")
+    assert len(found) == 2
+    same_answer_as_the_list(
+        admin_client, "/admin/invoices", "/admin/invoices/export.csv", "?year=abc"
+    )
+    same_answer_as_the_list(
+        admin_client, "/admin/invoices", "/admin/invoices/export.csv", "?kind=%ff"
+    )
