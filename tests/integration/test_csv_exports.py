@@ -150,7 +150,8 @@ def test_two_thousand_customers_are_read_in_a_few_batches(admin_client):
     assert len(reading(seen, "customers_customers")) <= 10, seen
 
 
-def test_exports_are_staff_only(client):
+def test_exports_are_staff_only(client, staff_client):
+    """Anonymous visitors are sent to the login; staff (not only admins) download."""
     for url in (
         "/admin/customers/export.csv",
         "/admin/inventory/items.csv",
@@ -161,6 +162,7 @@ def test_exports_are_staff_only(client):
     ):
         response = client.get(url)
         assert response.status_code in (302, 303) and "/login" in response.headers["Location"]
+        assert len(download(staff_client, url)) == 1  # the header: nothing recorded yet
 
 
 # --- items ------------------------------------------------------------------------------------
