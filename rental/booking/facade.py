@@ -3,7 +3,7 @@ Wiring, one transaction per command, nothing else — the rules are in domain/ a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
@@ -41,6 +41,7 @@ from rental.booking.application.queries import (
     CheckAvailability,
     CustomerActions,
     DailyUtilisation,
+    ExportedOrder,
     FreeUnits,
     ReservationPage,
     ReservationQueries,
@@ -177,6 +178,25 @@ class BookingFacade:
 
     def list_reservations(self, query: ListReservations) -> ReservationPage:
         return self._queries.list(query)
+
+    def export_lines(self, query: ListReservations) -> Iterator[list[tuple[Reservation, str]]]:
+        """Every line `list_reservations` finds (page ignored) with its order's reference, read
+        a batch at a time once iterated — on the session of the context iterating them (a
+        streamed response's request, which outlives the view's)."""
+
+        def batches() -> Iterator[list[tuple[Reservation, str]]]:
+            yield from self._queries.stream_lines(query)
+
+        return batches()
+
+    def export_orders(self, query: ListReservations) -> Iterator[ExportedOrder]:
+        """The orders with a line `list_reservations` finds (page ignored), the newest first,
+        read as `export_lines` reads."""
+
+        def orders() -> Iterator[ExportedOrder]:
+            yield from self._queries.stream_orders(query)
+
+        return orders()
 
     def open_orders_of_customer(self, customer_id: str) -> list[Order]:
         """The customer's orders that are not over (a running hold, a request, confirmed, on

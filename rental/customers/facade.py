@@ -5,7 +5,7 @@ Wiring and transactions only: each command runs in one `unit_of_work`; the rules
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -78,6 +78,18 @@ class CustomerFacade:
 
     def search_customers(self, query: SearchCustomers) -> CustomerPage:
         return _queries().search(query)
+
+    def export_customers(self, query: SearchCustomers) -> Iterator[list[CustomerDetails]]:
+        """Every customer the search finds (its filters; page and page size ignored), read a
+        batch at a time once iterated — on the session of the context iterating them (a
+        streamed response's request, which outlives the view's). An unknown status is a
+        ValidationError, raised here."""
+        _queries().check_filters(query)  # a bad status raised here, before the file is sent
+
+        def batches() -> Iterator[list[CustomerDetails]]:
+            yield from _queries().stream(query)
+
+        return batches()
 
     def find_customer_ids(self, text: str, limit: int = 500) -> CustomerIds:
         """IDs of the customers whose name, email or phone contains `text`, in one query."""

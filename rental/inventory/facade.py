@@ -6,7 +6,7 @@ domain error. Rules live in domain/ and application/."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -151,6 +151,18 @@ class InventoryFacade:
         search: str = "",
     ) -> list[ItemSummary]:
         return self._queries().list_items(equipment_type_id, status, search)
+
+    def export_items(
+        self, equipment_type_id: str | None = None, status: str | None = None, search: str = ""
+    ) -> Iterator[list[ItemSummary]]:
+        """What `list_items` finds, read a batch at a time once iterated — on the session of
+        the context iterating them (a streamed response's request, which outlives the
+        view's)."""
+
+        def batches() -> Iterator[list[ItemSummary]]:
+            yield from self._queries().stream_items(equipment_type_id, status, search)
+
+        return batches()
 
     def get_item(self, item_id: str) -> ItemDetails:
         return self._queries().item(item_id)

@@ -20,7 +20,8 @@ from rental.inventory import (
 )
 from rental.shared.errors import ConflictError, NeedsConfirmation, ValidationError
 from rental.shared.parsing import parse_date, parse_local_datetime
-from rental.shared.time_range import TimeRange
+from rental.shared.spreadsheet import csv_download
+from rental.shared.time_range import TimeRange, utcnow
 from rental.shared.web import (
     business_tz,
     confirm_warnings,
@@ -52,6 +53,47 @@ def index() -> Response:
     )
     stock = InventoryFacade().get_stock()
     return render("inventory/admin_index.html", types=types.items, stock=stock, statuses=STATUSES)
+
+
+ITEMS_HEADER = (
+    "Item ID",
+    "Serial number",
+    "Equipment type ID",
+    "Equipment type",
+    "Status",
+    "Location",
+    "Acquired on",
+    "Notes",
+)
+
+
+@admin_bp.get("/items.csv")
+def export_items() -> Response:
+    """The items as CSV, filtered as the type page is (`type`, `status`; a status that is not
+    one is ignored, as there), streamed a batch at a time."""
+    type_id = request.args.get("type", "").strip()[:36] or None
+    status = request.args.get("status", "")
+    catalog = CatalogFacade()
+
+    def rows():
+        for batch in InventoryFacade().export_items(
+            type_id, status if status in STATUSES else None
+        ):
+            names = catalog.get_equipment_type_summaries({i.equipment_type_id for i in batch})
+            for i in batch:
+                kind = names.get(i.equipment_type_id)
+                yield (
+                    i.id,
+                    i.serial_number,
+                    i.equipment_type_id,
+                    kind.name if kind else "",
+                    i.status.capitalize(),
+                    i.location,
+                    i.acquired_on.isoformat() if i.acquired_on else "",
+                    i.notes,
+                )
+
+    return csv_download(f"items-{utcnow():%Y-%m-%d}.csv", ITEMS_HEADER, rows())
 
 
 def _type_page(type_id: str, status: int = 200, **context) -> Response:

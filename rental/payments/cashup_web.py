@@ -1,17 +1,18 @@
 """The day-end cash-up, /admin/payments: every payment and refund recorded on one day of the
 shop's time zone, with totals per method (cash, card terminal, bank transfer, other) and the
 net. Staff only (everything under /admin). A day that is not a date is answered next to the
-field (422), never a 500."""
+field (422), never a 500. /admin/payments/export.csv?day= gives the day's entries as CSV."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from flask import Blueprint, Response, request
 
 from rental.payments.facade import PaymentsFacade
 from rental.shared.errors import ValidationError
 from rental.shared.parsing import parse_date
+from rental.shared.spreadsheet import csv_download
 from rental.shared.time_range import utcnow
 from rental.shared.web import business_tz, render
 
@@ -43,3 +44,50 @@ def day() -> Response:
         form={"day": chosen.isoformat()},
         errors={},
     )
+
+
+EXPORT_HEADER = (
+    "Entry ID",
+    "Recorded at (UTC)",
+    "Recorded at (local)",
+    "Order reference",
+    "Order ID",
+    "Kind",
+    "Account",
+    "Method",
+    "Amount",
+    "Currency",
+    "Reference",
+    "Recorded by",
+    "Counted",
+)
+
+
+@bp.get("/export.csv")
+def export() -> Response:
+    """The day's payments and refunds (the page's `day`; today without one) as CSV, streamed a
+    batch at a time. Amounts signed as in the till: payments +, refunds −. A day that is not
+    a date is answered as the page answers it (422)."""
+    tz = business_tz()
+    chosen = parse_date(request.args.get("day", ""), field="day", label="day")
+    chosen = chosen or utcnow().astimezone(tz).date()
+    rows = (
+        (
+            e.id,
+            e.at.astimezone(UTC).isoformat(),
+            e.at.astimezone(tz).isoformat(),
+            e.order_reference,
+            e.order_id,
+            e.what,
+            e.account.capitalize(),
+            e.method_label if e.method else "",
+            f"{e.signed.amount:.2f}",
+            e.signed.currency,
+            e.reference,
+            e.actor,
+            "yes" if e.counted else "no",
+        )
+        for batch in PaymentsFacade().export_cash_up(chosen, tz)
+        for e in batch
+    )
+    return csv_download(f"payments-{chosen.isoformat()}.csv", EXPORT_HEADER, rows)

@@ -5,7 +5,7 @@ Wiring and transactions only: each command runs in one `unit_of_work`; the rules
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, tzinfo
 from typing import Any
@@ -31,11 +31,13 @@ from rental.payments.application.deposits import (
 from rental.payments.application.late_fees import LateFeeCommands, SettleLateFee, propose
 from rental.payments.application.queries import (
     CashUp,
+    CashUpEntry,
     LedgerQueries,
     LedgerView,
     Revenue,
     cash_up,
     revenue_by_day,
+    stream_cash_up_entries,
 )
 from rental.payments.domain.cancellation import (
     CancellationQuote,
@@ -155,6 +157,16 @@ class PaymentsFacade:
         """The day-end cash-up: payments and refunds recorded on the local `day` (in `tz`),
         totals per method; reversed entries shown but not counted."""
         return cash_up(DayBook(db.session()), day, tz)
+
+    def export_cash_up(self, day: date, tz: tzinfo) -> Iterator[list[CashUpEntry]]:
+        """The cash-up's entries of `day`, read a batch at a time once iterated — on the
+        session of the context iterating them (a streamed response's request, which outlives
+        the view's)."""
+
+        def batches() -> Iterator[list[CashUpEntry]]:
+            yield from stream_cash_up_entries(DayBook(db.session()), day, tz)
+
+        return batches()
 
     def revenue_by_day(self, first: date, last: date, tz: tzinfo, currency: str) -> Revenue:
         """Rental revenue (payments − refunds on the rental account; deposits are held, not

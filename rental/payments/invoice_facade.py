@@ -8,7 +8,7 @@ it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from typing import Any
 
@@ -162,6 +162,24 @@ class InvoiceFacade:
         if invoice is None:
             return None
         return document_filename(invoice), document_pdf_bytes(invoice)
+
+    def export(
+        self,
+        *,
+        kind: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+        text: str = "",
+    ) -> Iterator[list[Document]]:
+        """What `search` finds, every page, read a batch at a time once iterated — on the
+        session of the context iterating them (a streamed response's request, which outlives
+        the view's)."""
+
+        def batches() -> Iterator[list[Document]]:
+            repository = DocumentRepository(db.session())
+            yield from repository.stream(kind=kind, start=start, end=end, text=text)
+
+        return batches()
 
     def search(
         self,

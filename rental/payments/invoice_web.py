@@ -1,7 +1,7 @@
 """Staff pages of invoices and credit notes (everything under /admin is staff-only):
 
     GET  /admin/invoices                         the list: year/month, kind, search, pages
-    GET  /admin/invoices/export.csv              the filtered list as CSV
+    GET  /admin/invoices/export.csv              the filtered list as CSV (streamed)
     GET  /admin/invoices/<id>                    the printable page (print CSS)
     GET  /admin/invoices/<id>/pdf                the PDF (WeasyPrint)
     POST /admin/invoices/<id>/credit-note        a credit note (a refund: amount and reason)
@@ -34,6 +34,7 @@ from rental.payments.invoice_facade import InvoiceFacade
 from rental.shared.errors import NotFoundError, ValidationError
 from rental.shared.parsing import parse_decimal
 from rental.shared.spreadsheet import csv_download
+from rental.shared.time_range import utcnow
 from rental.shared.web import current_actor, render
 
 bp = Blueprint("invoices_admin", __name__, url_prefix="/admin")
@@ -47,7 +48,6 @@ def _number(raw: str) -> int | None:
 
 
 PER_PAGE = 25
-EXPORT_MAX = 10000
 KINDS = {"invoice": "Invoices", "credit_note": "Credit notes"}
 
 
@@ -144,7 +144,7 @@ def export_documents() -> Response:
     filters, query, errors = _filters()
     if errors:
         raise ValidationError(next(iter(errors.values())))
-    page = InvoiceFacade().search(**query, page=1, per_page=EXPORT_MAX)  # type: ignore[arg-type]
+    batches = InvoiceFacade().export(**query)  # type: ignore[arg-type]
     header = (
         "Number",
         "Kind",
@@ -170,13 +170,18 @@ def export_documents() -> Response:
             d.tax.gross.amount,
             d.currency,
         )
-        for d in page.documents
+        for batch in batches
+        for d in batch
     )
-    stamp = "-".join(filter(None, [filters.get("year", ""), filters.get("month", "")])) or "all"
+    # The period asked for (if any), then the day of the export: invoices-2026-11-2026-12-03.csv
+    period = [
+        filters.get("year", ""),
+        filters.get("month", "").zfill(2) if "month" in filters else "",
+    ]
+    name = "-".join(["invoices", *filter(None, period), f"{utcnow():%Y-%m-%d}"])
     # UTF-8 with a BOM (customers' names with accents read right in Excel), formula cells
-    # escaped: the app's one CSV writer.
-    response = csv_download(f"invoices-{stamp}.csv", header, rows)
-    return response
+    # escaped, rows read a batch at a time while the file is sent: the app's one CSV writer.
+    return csv_download(f"{name}.csv", header, rows)
 
 
 # --- one document --------------------------------------------------------------------------

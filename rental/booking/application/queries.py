@@ -5,7 +5,7 @@ Nothing here writes."""
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -106,6 +106,33 @@ class AvailabilityResult:
         """Asked for more units than the whole fleet has for the period (999 of 4): a shortage
         like any other, answered with what is free."""
         return self.quantity > self.total_capacity
+
+
+@dataclass(frozen=True, slots=True)
+class ExportedOrder:
+    """An order as the CSV export shows it: with those of its lines the list's filters
+    found."""
+
+    id: str
+    reference: str
+    customer_id: str
+    channel: str
+    created_at: datetime
+    lines: tuple[Reservation, ...]
+
+    @property
+    def status(self) -> str:
+        """The lines' status in words: one, or each of them ("Confirmed / Cancelled")."""
+        labels = dict.fromkeys(line.status.label.capitalize() for line in self.lines)
+        return " / ".join(labels)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.quote.total.amount for line in self.lines), Decimal(0))
+
+    @property
+    def currency(self) -> str:
+        return self.lines[0].quote.total.currency if self.lines else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -768,6 +795,33 @@ class ReservationQueries:
             replace(query, text=text or None), page, size, customer_ids=matched
         )
         return ReservationPage(tuple(items), total, page, size, customers_capped=capped)
+
+    def _matched(self, query: ListReservations) -> tuple[ListReservations, frozenset[str]]:
+        """The query with its search text tidied, and the customers the text matched."""
+        text = " ".join((query.text or "").split())[:SEARCH_MAX]
+        if not text:
+            return replace(query, text=None), frozenset()
+        return replace(query, text=text), self._customers.find_customer_ids(
+            text, MATCHED_CUSTOMERS_MAX
+        ).ids
+
+    def stream_lines(self, query: ListReservations) -> Iterator[list[tuple[Reservation, str]]]:
+        """What `list` finds, every page, a batch at a time: (line, its order's reference)."""
+        flt, matched = self._matched(query)
+        yield from self._reservations.stream_lines(flt, matched)
+
+    def stream_orders(self, query: ListReservations) -> Iterator[ExportedOrder]:
+        """The orders with a line `list` finds, the newest first, each with those lines."""
+        flt, matched = self._matched(query)
+        for order, lines in self._reservations.stream_orders(flt, matched):
+            yield ExportedOrder(
+                order.id,
+                order.reference,
+                order.customer_id,
+                order.channel,
+                order.created_at,
+                tuple(lines),
+            )
 
     def history_of_customer(self, customer_id: str) -> str | None:
         """The customer's orders in words ("3 orders"), which the shop must keep (a customer

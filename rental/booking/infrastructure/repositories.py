@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import groupby, islice
+from typing import Any
 
 from sqlalchemy import and_, case, false, func, or_, select, text
 from sqlalchemy.orm import Session
@@ -447,53 +449,47 @@ class ReservationRepository:
         customer_ids: frozenset[str] = frozenset(),
     ) -> tuple[Sequence[Reservation], int]:
         """`customer_ids`: with `flt.text`, the customers it matched (found by Customers)."""
-        conditions = []
-        if flt.status:
-            conditions.append(E.status == flt.status)
-        if flt.equipment_type_id:
-            conditions.append(E.equipment_type_id == flt.equipment_type_id)
-        if flt.customer_id:
-            conditions.append(E.customer_id == flt.customer_id)
-        if flt.starts_from:
-            conditions.append(E.end_at > flt.starts_from)
-        if flt.starts_before:
-            conditions.append(E.start_at < flt.starts_before)
-        if flt.needs_attention is not None:
-            conditions.append(E.needs_attention == flt.needs_attention)
-        if flt.reference:
-            conditions.append(E.reference.contains(flt.reference.strip().upper(), autoescape=True))
-        if flt.text:
-            by_reference = E.reference.contains(flt.text.upper(), autoescape=True)
-            by_customer = E.customer_id.in_(sorted(customer_ids)) if customer_ids else false()
-            conditions.append(or_(by_reference, by_customer))
-        if flt.statuses:
-            conditions.append(E.status.in_(flt.statuses))
-        if flt.origin_key:
-            conditions.append(E.origin_key == flt.origin_key)
-        if flt.overdue:
-            conditions += [
-                E.status == ReservationStatus.ON_HIRE.value,
-                E.needs_attention.is_(True),
-                E.attention_code == OVERDUE_CODE,
-            ]
-        if flt.picks_up:
-            conditions += [E.start_at >= flt.picks_up[0], E.start_at < flt.picks_up[1]]
-        if flt.returns:
-            conditions += [E.end_at >= flt.returns[0], E.end_at < flt.returns[1]]
+        conditions = _list_conditions(flt, customer_ids)
         total = self.session.scalar(select(func.count()).select_from(E).where(*conditions)) or 0
-        order = (E.created_at, E.id) if flt.oldest_first else (E.start_at.desc(), E.id)
-        if flt.overdue or flt.returns:
-            order = (E.end_at, E.id)
-        if flt.picks_up:
-            order = (E.start_at, E.id)
         rows = self.session.scalars(
             select(E)
             .where(*conditions)
-            .order_by(*order)
+            .order_by(*_list_order(flt))
             .offset((page - 1) * page_size)
             .limit(page_size)
         )
         return [to_domain(e) for e in rows], total
+
+    def stream_lines(
+        self, flt: ListReservations, customer_ids: frozenset[str] = frozenset()
+    ) -> Iterator[list[tuple[Reservation, str]]]:
+        """Every reservation `search` finds (no pages), in its order, with its order's
+        reference: a batch of STREAM_BATCH at a time (the CSV export)."""
+        statement = (
+            select(E, OrderEntity.reference)
+            .outerjoin(OrderEntity, OrderEntity.id == E.order_id)
+            .where(*_list_conditions(flt, customer_ids))
+            .order_by(*_list_order(flt))
+        )
+        rows = iter(self.session.execute(statement.execution_options(yield_per=STREAM_BATCH)))
+        while batch := list(islice(rows, STREAM_BATCH)):
+            yield [(to_domain(e), reference or "") for e, reference in batch]
+
+    def stream_orders(
+        self, flt: ListReservations, customer_ids: frozenset[str] = frozenset()
+    ) -> Iterator[tuple[OrderEntity, list[Reservation]]]:
+        """The orders with a reservation `search` finds, the newest first, each with those of
+        its lines (read STREAM_BATCH lines at a time; an order's lines come together)."""
+        statement = (
+            select(OrderEntity, E)
+            .join(E, E.order_id == OrderEntity.id)
+            .where(*_list_conditions(flt, customer_ids))
+            .order_by(OrderEntity.created_at.desc(), OrderEntity.id, E.line_no, E.id)
+        )
+        rows = self.session.execute(statement.execution_options(yield_per=STREAM_BATCH))
+        for _, group in groupby(rows, key=lambda row: row[0].id):
+            lines = list(group)
+            yield lines[0][0], [to_domain(e) for _, e in lines]
 
     def with_typed_details(self, customer_id: str) -> list[str]:
         """IDs of the customer's reservations that keep details typed at booking."""
@@ -535,3 +531,54 @@ class ReservationRepository:
             .order_by(E.start_at)
         )
         return [to_domain(e) for e in rows]
+
+
+# Rows read per round trip by the CSV exports (stream_lines, stream_orders).
+STREAM_BATCH = 500
+
+
+def _list_conditions(flt: ListReservations, customer_ids: frozenset[str]) -> list[Any]:
+    """The WHERE of a list (`ReservationRepository.search`) and of its exports."""
+    conditions: list[Any] = []
+    if flt.status:
+        conditions.append(E.status == flt.status)
+    if flt.equipment_type_id:
+        conditions.append(E.equipment_type_id == flt.equipment_type_id)
+    if flt.customer_id:
+        conditions.append(E.customer_id == flt.customer_id)
+    if flt.starts_from:
+        conditions.append(E.end_at > flt.starts_from)
+    if flt.starts_before:
+        conditions.append(E.start_at < flt.starts_before)
+    if flt.needs_attention is not None:
+        conditions.append(E.needs_attention == flt.needs_attention)
+    if flt.reference:
+        conditions.append(E.reference.contains(flt.reference.strip().upper(), autoescape=True))
+    if flt.text:
+        by_reference = E.reference.contains(flt.text.upper(), autoescape=True)
+        by_customer = E.customer_id.in_(sorted(customer_ids)) if customer_ids else false()
+        conditions.append(or_(by_reference, by_customer))
+    if flt.statuses:
+        conditions.append(E.status.in_(flt.statuses))
+    if flt.origin_key:
+        conditions.append(E.origin_key == flt.origin_key)
+    if flt.overdue:
+        conditions += [
+            E.status == ReservationStatus.ON_HIRE.value,
+            E.needs_attention.is_(True),
+            E.attention_code == OVERDUE_CODE,
+        ]
+    if flt.picks_up:
+        conditions += [E.start_at >= flt.picks_up[0], E.start_at < flt.picks_up[1]]
+    if flt.returns:
+        conditions += [E.end_at >= flt.returns[0], E.end_at < flt.returns[1]]
+    return conditions
+
+
+def _list_order(flt: ListReservations) -> tuple[Any, ...]:
+    order = (E.created_at, E.id) if flt.oldest_first else (E.start_at.desc(), E.id)
+    if flt.overdue or flt.returns:
+        order = (E.end_at, E.id)
+    if flt.picks_up:
+        order = (E.start_at, E.id)
+    return order

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from itertools import islice
 from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, url_for
@@ -35,6 +36,7 @@ from rental.shared.errors import (
 )
 from rental.shared.parsing import page_number, parse_date, parse_int
 from rental.shared.sections import sections
+from rental.shared.spreadsheet import csv_download
 from rental.shared.time_range import utcnow
 from rental.shared.web import (
     confirm_warnings,
@@ -57,32 +59,39 @@ def _filter_day(args: Any, name: str, label: str, problems: list[str]):
         return None
 
 
-@admin_bp.get("/")
-def list_reservations() -> Response:
-    booking = BookingFacade()
+def _list_filter(booking: BookingFacade, customers: CustomerFacade, problems: list[str]):
+    """The list's filters as sent (a bad one left out, with a message in `problems`): the
+    query and the customer filtered by. The list and its CSV exports share them."""
     tz = booking.policy.timezone
     args = request.args
     status = args.get("status") if args.get("status") in STATUSES else None
-    problems: list[str] = []
     day_from = _filter_day(args, "from", "'from' day", problems)
     day_to = _filter_day(args, "to", "'to' day", problems)
-    customers = CustomerFacade()
     customer = _customer_filter(customers, args.get("customer"), problems)
-    catalog = CatalogFacade()
-    page = booking.list_reservations(
-        ListReservations(
-            status=status,
-            equipment_type_id=args.get("type") or None,
-            customer_id=customer.id if customer else None,
-            starts_from=datetime.combine(day_from, datetime.min.time(), tz) if day_from else None,
-            starts_before=datetime.combine(day_to + timedelta(days=1), datetime.min.time(), tz)
-            if day_to
-            else None,
-            needs_attention=True if args.get("attention") == "1" else None,
-            text=args.get("q", "")[:SEARCH_MAX] or None,
-            page=page_number(args.get("page")),
-        )
+    query = ListReservations(
+        status=status,
+        equipment_type_id=args.get("type") or None,
+        customer_id=customer.id if customer else None,
+        starts_from=datetime.combine(day_from, datetime.min.time(), tz) if day_from else None,
+        starts_before=datetime.combine(day_to + timedelta(days=1), datetime.min.time(), tz)
+        if day_to
+        else None,
+        needs_attention=True if args.get("attention") == "1" else None,
+        text=args.get("q", "")[:SEARCH_MAX] or None,
+        page=page_number(args.get("page")),
     )
+    return query, customer
+
+
+@admin_bp.get("/")
+def list_reservations() -> Response:
+    booking = BookingFacade()
+    args = request.args
+    problems: list[str] = []
+    customers = CustomerFacade()
+    query, customer = _list_filter(booking, customers, problems)
+    catalog = CatalogFacade()
+    page = booking.list_reservations(query)
     types = catalog.get_equipment_type_summaries({r.equipment_type_id for r in page.items})
     people = customers.get_customers({r.customer_id for r in page.items})
     filters = {k: v for k, v in args.items() if k != "page" and v}
@@ -100,6 +109,116 @@ def list_reservations() -> Response:
         problems=problems,
         matched_max=MATCHED_CUSTOMERS_MAX,
     )
+
+
+# --- the list as CSV (its filters, every page; a bad filter left out as the list does) -----------
+
+LINES_HEADER = (
+    "Line ID",
+    "Line reference",
+    "Order reference",
+    "Order ID",
+    "Line",
+    "Customer ID",
+    "Customer",
+    "Equipment type ID",
+    "Equipment type",
+    "Quantity",
+    "Start (UTC)",
+    "End (UTC)",
+    "Status",
+    "Total",
+    "Currency",
+    "Channel",
+    "Created (UTC)",
+)
+ORDERS_HEADER = (
+    "Order ID",
+    "Order reference",
+    "Customer ID",
+    "Customer",
+    "Customer email",
+    "Lines",
+    "First start (UTC)",
+    "Last end (UTC)",
+    "Status",
+    "Total",
+    "Currency",
+    "Channel",
+    "Created (UTC)",
+)
+EXPORT_BATCH = 500  # orders looked up together (their customers' names: one query)
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+@admin_bp.get("/export.csv")
+def export_lines() -> Response:
+    """The list's reservations (order lines) as CSV, streamed a batch at a time."""
+    booking, customers, catalog = BookingFacade(), CustomerFacade(), CatalogFacade()
+    query, _ = _list_filter(booking, customers, [])
+
+    def rows():
+        for batch in booking.export_lines(query):
+            people = customers.get_customers({r.customer_id for r, _ in batch})
+            types = catalog.get_equipment_type_summaries({r.equipment_type_id for r, _ in batch})
+            for r, order_reference in batch:
+                person, kind = people.get(r.customer_id), types.get(r.equipment_type_id)
+                yield (
+                    r.id,
+                    r.reference,
+                    order_reference,
+                    r.order_id,
+                    r.line_no,
+                    r.customer_id,
+                    person.name if person else "",
+                    r.equipment_type_id,
+                    kind.name if kind else "",
+                    r.quantity,
+                    _utc(r.period.start),
+                    _utc(r.period.end),
+                    r.status.label.capitalize(),
+                    r.quote.total.amount,
+                    r.quote.total.currency,
+                    r.channel.value.capitalize(),
+                    _utc(r.created_at),
+                )
+
+    return csv_download(f"order-lines-{utcnow():%Y-%m-%d}.csv", LINES_HEADER, rows())
+
+
+@admin_bp.get("/orders.csv")
+def export_orders() -> Response:
+    """The orders with a reservation the list finds, as CSV (one row per order, its matching
+    lines summed), streamed a batch at a time."""
+    booking, customers = BookingFacade(), CustomerFacade()
+    query, _ = _list_filter(booking, customers, [])
+
+    def rows():
+        orders = booking.export_orders(query)
+        while batch := list(islice(orders, EXPORT_BATCH)):
+            people = customers.get_customers({o.customer_id for o in batch})
+            for o in batch:
+                person = people.get(o.customer_id)
+                yield (
+                    o.id,
+                    o.reference,
+                    o.customer_id,
+                    person.name if person else "",
+                    person.email if person else "",
+                    len(o.lines),
+                    _utc(min(line.period.start for line in o.lines)),
+                    _utc(max(line.period.end for line in o.lines)),
+                    o.status,
+                    o.total,
+                    o.currency,
+                    o.channel.capitalize(),
+                    _utc(o.created_at),
+                )
+
+    return csv_download(f"orders-{utcnow():%Y-%m-%d}.csv", ORDERS_HEADER, rows())
 
 
 def _customer_filter(customers: CustomerFacade, value: str | None, problems: list[str]):

@@ -8,7 +8,7 @@ this module's profile plus one section per module registered with
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -206,6 +206,19 @@ class CustomerQueries:
         text = search_text(query.text)
         items, total = self._customers.search(text, status, (page - 1) * page_size, page_size)
         return CustomerPage(tuple(CustomerDetails.of(c) for c in items), total, page, page_size)
+
+    def stream(self, query: SearchCustomers) -> Iterator[list[CustomerDetails]]:
+        """What `search` finds, every page of it, a batch at a time (the CSV export)."""
+        status = self.check_filters(query)
+        for batch in self._customers.stream(search_text(query.text), status):
+            yield [CustomerDetails.of(c) for c in batch]
+
+    def check_filters(self, query: SearchCustomers) -> str | None:
+        """The status to filter by (None: all); ValidationError for one that is not one."""
+        status = (query.status or "").upper() or None
+        if status and status not in STATUS_FILTERS:
+            raise ValidationError("Unknown status filter.", field="status")
+        return status
 
     def get_many(self, query: GetCustomers) -> dict[str, CustomerDetails]:
         ids = sorted({str(i).lower() for i in query.customer_ids if is_customer_id(str(i))})

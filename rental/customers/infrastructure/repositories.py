@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
@@ -12,6 +14,9 @@ from sqlalchemy.orm import Session
 from rental.customers.domain.models import Address, Customer, CustomerStatus
 from rental.customers.infrastructure.entities import CustomerEntity
 from rental.shared.errors import ConflictError
+
+# Rows read per round trip by the CSV export (stream).
+STREAM_BATCH = 500
 
 DUPLICATE_EMAIL = "A customer with the email {email} already exists."
 
@@ -149,9 +154,7 @@ class CustomerRepository:
         except IntegrityError:
             raise ConflictError(DUPLICATE_EMAIL.format(email=email), field="email") from None
 
-    def search(
-        self, text: str, status: str | None, offset: int, limit: int
-    ) -> tuple[list[Customer], int]:
+    def _filtered(self, text: str, status: str | None) -> Select[Any]:
         query = select(CustomerEntity)
         if text:
             query = query.where(_matches(text))
@@ -161,6 +164,22 @@ class CustomerRepository:
             query = query.where(
                 CustomerEntity.status == status, CustomerEntity.anonymised_at.is_(None)
             )
+        return query
+
+    def stream(self, text: str, status: str | None) -> Iterator[list[Customer]]:
+        """The customers `search` finds, in its order, a batch of STREAM_BATCH at a time (the
+        CSV export: never the whole table in memory)."""
+        query = self._filtered(text, status).order_by(
+            func.lower(CustomerEntity.name), CustomerEntity.id
+        )
+        rows = iter(self._session.scalars(query.execution_options(yield_per=STREAM_BATCH)))
+        while batch := list(islice(rows, STREAM_BATCH)):
+            yield [to_domain(e) for e in batch]
+
+    def search(
+        self, text: str, status: str | None, offset: int, limit: int
+    ) -> tuple[list[Customer], int]:
+        query = self._filtered(text, status)
         total = self._session.scalar(select(func.count()).select_from(query.subquery())) or 0
         rows = self._session.scalars(
             query.order_by(func.lower(CustomerEntity.name), CustomerEntity.id)

@@ -323,6 +323,13 @@ class InventoryQueries:
         items = self._items.search(equipment_type_id, status, search)
         return [_summary(i) for i in items]
 
+    def stream_items(
+        self, equipment_type_id: str | None, status: str | None, search: str = ""
+    ) -> Iterator[list[ItemSummary]]:
+        """What `list_items` finds, a batch at a time (the CSV export)."""
+        for batch in self._items.stream(equipment_type_id, status, search):
+            yield [_summary(i) for i in batch]
+
     def item(self, item_id: str) -> ItemDetails:
         item = self._items.get(item_id)
         if item is None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import islice
+from typing import Any
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import Select, and_, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -140,15 +142,18 @@ class ItemRepository:
     ) -> list[EquipmentItem]:
         """Items by serial number; optionally of one type, in one status, whose serial
         contains `search` (wildcards typed by the user are dropped)."""
-        query = select(ItemEntity).order_by(ItemEntity.serial_number)
-        if equipment_type_id:
-            query = query.where(ItemEntity.equipment_type_id == equipment_type_id)
-        if status:
-            query = query.where(ItemEntity.status == status)
-        if search.strip():
-            term = search.strip().upper().replace("%", "").replace("_", "")
-            query = query.where(ItemEntity.serial_number.like(f"%{term}%"))
+        query = _items_query(equipment_type_id, status, search)
         return [item_to_domain(e) for e in self._session.scalars(query)]
+
+    def stream(
+        self, equipment_type_id: str | None, status: str | None, search: str
+    ) -> Iterator[list[EquipmentItem]]:
+        """What `search` finds, a batch of STREAM_BATCH at a time (the CSV export: never the
+        whole table in memory)."""
+        query = _items_query(equipment_type_id, status, search)  # by serial: unique
+        rows = iter(self._session.scalars(query.execution_options(yield_per=STREAM_BATCH)))
+        while batch := list(islice(rows, STREAM_BATCH)):
+            yield [item_to_domain(e) for e in batch]
 
     def existing_serials(self, serials: Iterable[str]) -> set[str]:
         serials = list(serials)
@@ -576,3 +581,19 @@ class Repositories:
             FollowedReservationRepository(session),
             TypeSettingsRepository(session),
         )
+
+
+# Rows read per round trip by the CSV export (ItemRepository.stream).
+STREAM_BATCH = 500
+
+
+def _items_query(equipment_type_id: str | None, status: str | None, search: str) -> Select[Any]:
+    query = select(ItemEntity).order_by(ItemEntity.serial_number)
+    if equipment_type_id:
+        query = query.where(ItemEntity.equipment_type_id == equipment_type_id)
+    if status:
+        query = query.where(ItemEntity.status == status)
+    if search.strip():
+        term = search.strip().upper().replace("%", "").replace("_", "")
+        query = query.where(ItemEntity.serial_number.like(f"%{term}%"))
+    return query

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
@@ -11,6 +12,7 @@ from rental.payments.domain.ledger import (
     Account,
     Category,
     DepositState,
+    Entry,
     EntryKind,
     Ledger,
     Method,
@@ -211,6 +213,36 @@ def day_window(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
     return start, end
 
 
+def _cash_up_entry(
+    e: Entry, order_id: str, reference: str, reversed_at: datetime | None
+) -> CashUpEntry:
+    sign = 1 if e.kind == EntryKind.PAYMENT else -1
+    return CashUpEntry(
+        id=e.id,
+        at=e.at,
+        order_id=order_id,
+        order_reference=reference,
+        what=f"Reversal of a {e.kind.value.lower()}" if e.reverses else e.kind.value.title(),
+        method=e.method.value if e.method else "",
+        method_label=METHOD_LABELS[e.method] if e.method else "—",
+        account=e.account.value,
+        signed=e.amount * sign,
+        actor=e.actor,
+        reference=e.reference,
+        reversed_at=reversed_at,
+        is_reversal=e.reverses is not None,
+    )
+
+
+def stream_cash_up_entries(book: DayBook, day: date, tz: tzinfo) -> Iterator[list[CashUpEntry]]:
+    """The cash-up's entries (reversed ones too, with when), a batch at a time (the CSV
+    export): two statements per batch, whatever the day's size."""
+    start, end = day_window(day, tz)
+    for moves in book.stream_moves(start, end):
+        reversed_at = book.reversals_of(e.id for e, _, _ in moves if not e.reverses)
+        yield [_cash_up_entry(e, o, r, reversed_at.get(e.id)) for e, o, r in moves]
+
+
 def cash_up(book: DayBook, day: date, tz: tzinfo) -> CashUp:
     """Every payment and refund recorded on the local `day`, totals per method and net."""
     start, end = day_window(day, tz)
@@ -220,21 +252,7 @@ def cash_up(book: DayBook, day: date, tz: tzinfo) -> CashUp:
     sums: dict[str, dict[Method, list[Money]]] = {}
     for e, order_id, reference in moves:
         sign = 1 if e.kind == EntryKind.PAYMENT else -1
-        entry = CashUpEntry(
-            id=e.id,
-            at=e.at,
-            order_id=order_id,
-            order_reference=reference,
-            what=f"Reversal of a {e.kind.value.lower()}" if e.reverses else e.kind.value.title(),
-            method=e.method.value if e.method else "",
-            method_label=METHOD_LABELS[e.method] if e.method else "—",
-            account=e.account.value,
-            signed=e.amount * sign,
-            actor=e.actor,
-            reference=e.reference,
-            reversed_at=reversed_at.get(e.id),
-            is_reversal=e.reverses is not None,
-        )
+        entry = _cash_up_entry(e, order_id, reference, reversed_at.get(e.id))
         entries.append(entry)
         currency = e.amount.currency
         per_method = sums.setdefault(

@@ -10,8 +10,10 @@ IMMEDIATE); a rollback gives the number back, so no number is ever skipped."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import (
@@ -287,22 +289,7 @@ class DocumentRepository:
         limit: int,
     ) -> tuple[list[Document], int]:
         """Documents newest first, filtered; and how many match in all."""
-        query = select(DocumentEntity)
-        if kind:
-            query = query.where(DocumentEntity.kind == kind)
-        if start is not None:
-            query = query.where(DocumentEntity.issue_date >= start)
-        if end is not None:
-            query = query.where(DocumentEntity.issue_date < end)
-        if text:
-            like = f"%{text.lower()}%"
-            query = query.where(
-                or_(
-                    func.lower(DocumentEntity.number).like(like),
-                    func.lower(DocumentEntity.order_reference).like(like),
-                    func.lower(DocumentEntity.customer_name).like(like),
-                )
-            )
+        query = _documents_query(kind, start, end, text)
         total = self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
         rows = self.session.scalars(
             query.order_by(DocumentEntity.issued_at.desc(), DocumentEntity.number.desc())
@@ -310,3 +297,38 @@ class DocumentRepository:
             .limit(limit)
         ).all()
         return [to_domain(r) for r in rows], int(total)
+
+    def stream(
+        self, *, kind: str | None, start: date | None, end: date | None, text: str
+    ) -> Iterator[list[Document]]:
+        """What `search` finds, every page, newest first: a batch of STREAM_BATCH at a time
+        (the CSV export: never the whole table in memory)."""
+        query = _documents_query(kind, start, end, text).order_by(
+            DocumentEntity.issued_at.desc(), DocumentEntity.number.desc()
+        )
+        rows = iter(self.session.scalars(query.execution_options(yield_per=STREAM_BATCH)))
+        while batch := list(islice(rows, STREAM_BATCH)):
+            yield [to_domain(r) for r in batch]
+
+
+STREAM_BATCH = 500  # rows per round trip of the CSV export
+
+
+def _documents_query(kind: str | None, start: date | None, end: date | None, text: str) -> Any:
+    query = select(DocumentEntity)
+    if kind:
+        query = query.where(DocumentEntity.kind == kind)
+    if start is not None:
+        query = query.where(DocumentEntity.issue_date >= start)
+    if end is not None:
+        query = query.where(DocumentEntity.issue_date < end)
+    if text:
+        like = f"%{text.lower()}%"
+        query = query.where(
+            or_(
+                func.lower(DocumentEntity.number).like(like),
+                func.lower(DocumentEntity.order_reference).like(like),
+                func.lower(DocumentEntity.customer_name).like(like),
+            )
+        )
+    return query
