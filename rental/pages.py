@@ -22,7 +22,8 @@ bp = Blueprint("pages", __name__)
 # manage links (/r/<reference>/<token>). Robots rules match prefixes: /book/ and /r/ keep their
 # slash (every page there is below it), so a future public page that merely starts with the
 # same letters (/rentals, /books) is not hidden.
-PRIVATE_PATHS = ("/admin", "/book/", "/cart", "/r/", "/login")
+# /calendar/: the staff feeds' secret addresses (a crawler that was handed one keeps out).
+PRIVATE_PATHS = ("/admin", "/book/", "/cart", "/r/", "/login", "/calendar/")
 ROBOTS_MAX_AGE = 86400
 
 

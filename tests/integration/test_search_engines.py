@@ -438,6 +438,7 @@ def test_robots_txt_keeps_private_pages_out_and_points_at_the_sitemap(client, ap
         "Disallow: /cart\n"
         "Disallow: /r/\n"
         "Disallow: /login\n"
+        "Disallow: /calendar/\n"
         "Sitemap: https://rent.example.com/sitemap.xml\n"
     )
 
@@ -450,7 +451,8 @@ def test_robots_txt_disallows_every_staff_booking_and_manage_route_and_nothing_p
     robots = RobotFileParser()
     robots.parse(client.get("/robots.txt").get_data(as_text=True).splitlines())
     adapter = app.url_map.bind("localhost")
-    private_blueprints = ("admin", "booking", "accounts")
+    # calendars: an order's .ics under its manage link, and the staff feeds' secret addresses
+    private_blueprints = ("admin", "booking", "accounts", "calendars", "calendar_feed")
     checked = 0
     for rule in app.url_map.iter_rules():
         if "GET" not in (rule.methods or ()):
