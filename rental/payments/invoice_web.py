@@ -33,7 +33,7 @@ from rental.payments.infrastructure.invoice_pdf import document_filename, docume
 from rental.payments.invoice_facade import InvoiceFacade
 from rental.shared.errors import NotFoundError, ValidationError
 from rental.shared.parsing import parse_decimal
-from rental.shared.spreadsheet import csv_download
+from rental.shared.spreadsheet import csv_download, csv_money
 from rental.shared.time_range import utcnow
 from rental.shared.web import current_actor, render
 
@@ -165,9 +165,9 @@ def export_documents() -> Response:
             d.order_reference,
             d.buyer.name,
             d.credits_number,
-            d.tax.net.amount,
-            d.tax.vat.amount,
-            d.tax.gross.amount,
+            csv_money(d.tax.net),
+            csv_money(d.tax.vat),
+            csv_money(d.tax.gross),
             d.currency,
         )
         for batch in batches

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from flask import Response, stream_with_context
 
+from rental.shared.money import Money
+
 BOM = "\ufeff"
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 # A plain negative number (a refund, a credit note) is no formula: it stays a number.
@@ -26,6 +28,12 @@ def csv_cell(value: object) -> str:
     if text.startswith(_FORMULA) and not _NUMBER.fullmatch(text):
         return "'" + text
     return text
+
+
+def csv_money(money: Money) -> str:
+    """An amount as every export writes it: rounded half-up to the currency's minor unit
+    (85.00, never the stored 85.0000), no symbol (the currency has its own column)."""
+    return str(money.rounded().amount)
 
 
 def csv_lines(header: Sequence[str], rows: Iterable[Iterable[object]]) -> Iterator[str]:

@@ -533,6 +533,12 @@ def test_the_list_filters_pages_and_exports_csv_without_formulas(admin_client):
     assert rows[0][0] == "Number" and len(rows) == 4
     assert "'=HYPERLINK(1)" in [r[4] for r in rows]
     assert not any(cell.startswith(("=", "+", "-", "@")) for r in rows for cell in r)
+    # Money with the currency's two decimals, as every export writes it (not 85.0000).
+    net, vat, total = (rows[0].index(name) for name in ("Net", "VAT", "Total"))
+    for row in rows[1:]:
+        amounts = [row[net], row[vat], row[total]]
+        assert all(re.fullmatch(r"\d+\.\d\d", a) for a in amounts), amounts
+        assert Decimal(row[net]) + Decimal(row[vat]) == Decimal(row[total])
 
 
 def test_the_list_pages(admin_client):

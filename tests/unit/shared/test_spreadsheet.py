@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import csv
 import io
+from decimal import Decimal
 
 from flask import Flask
 
-from rental.shared.spreadsheet import BOM, csv_cell, csv_download, csv_lines
+from rental.shared.money import Money
+from rental.shared.spreadsheet import BOM, csv_cell, csv_download, csv_lines, csv_money
 
 
 def test_formula_cells_get_an_apostrophe_and_others_stay_as_they_are():
@@ -52,3 +54,10 @@ def test_the_download_is_a_streamed_utf8_attachment():
         ["Zoë"],
         ["'+1"],
     ]
+
+
+def test_money_is_written_with_the_currencys_minor_unit():
+    assert csv_money(Money(Decimal("85.0000"), "EUR")) == "85.00"
+    assert csv_money(Money(Decimal("13.3450"), "EUR")) == "13.35"  # half-up, once
+    assert csv_money(Money(Decimal("-5.5"), "EUR")) == "-5.50"
+    assert csv_cell(csv_money(Money(Decimal("-5.5"), "EUR"))) == "-5.50"  # still a number
