@@ -210,6 +210,11 @@ class BookingFacade:
         """The customer's orders in words ("3 orders"); None: none (may be deleted)."""
         return self._queries.history_of_customer(customer_id)
 
+    def orders_of_lines(self, reservation_ids: set[str]) -> dict[str, Order]:
+        """Line ID → its order with all its lines (also those a list left out), for the
+        lines given: two statements however many (Calendars' feeds: an order's version)."""
+        return self._queries.orders_of_lines(reservation_ids)
+
     def references(self, reservation_ids: set[str]) -> dict[str, str]:
         return self._queries.references(reservation_ids)
 

@@ -861,6 +861,10 @@ class ReservationQueries:
             and (order.status is not ReservationStatus.PENDING or order.first.hold_is_live(now))
         ]
 
+    def orders_of_lines(self, reservation_ids: set[str]) -> dict[str, Order]:
+        """Line ID → its order (every line of it), two statements however many."""
+        return self._reservations.orders_of_lines(reservation_ids)
+
     def references(self, reservation_ids: set[str]) -> dict[str, str]:
         """Reservation id -> human reference, for labelling other modules' data."""
         return self._reservations.references(reservation_ids)

@@ -606,6 +606,18 @@ class Order:
         return self.first.period
 
     @property
+    def version(self) -> int:
+        """Grows with every change of the order: the sum of its lines' versions (each bumped
+        by every change of its line; a line is never deleted — removing one cancels it — and
+        a line added starts the sum higher). What a calendar's SEQUENCE is made of."""
+        return sum(r.version for r in self.lines)
+
+    @property
+    def updated_at(self) -> datetime:
+        """When a line of it last changed."""
+        return max(r.updated_at for r in self.lines)
+
+    @property
     def basis(self) -> PricingBasis:
         return self.first.basis
 

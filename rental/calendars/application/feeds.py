@@ -76,11 +76,16 @@ def _item(r, names: dict) -> str:
     return f"{r.quantity} × {name}"
 
 
-def _event(kind: str, order_id: str, rows: list, names: dict, people: dict) -> FeedEvent:
+def _event(
+    kind: str, order_id: str, rows: list, names: dict, people: dict, orders: dict
+) -> FeedEvent:
     """One order's pick-up or return: its lines in scope, the customer's name only (a feed's
-    URL may leak: no e-mail, no phone)."""
+    URL may leak: no e-mail, no phone). SEQUENCE is the whole order's version (`orders`: line
+    ID → Order), not its lines in scope: a line cancelled or moved out of the feed still
+    counts, so the number never goes down."""
     first = rows[0]
     person = people.get(first.customer_id)
+    order = orders.get(first.id)
     return FeedEvent(
         order_id=order_id,
         kind=kind,
@@ -89,6 +94,8 @@ def _event(kind: str, order_id: str, rows: list, names: dict, people: dict) -> F
         customer_name=person.name if person else "Customer",
         items=tuple(_item(r, names) for r in rows),
         staff_url=url_for("booking_admin.detail", reservation_id=first.id, _external=True),
+        sequence=order.version if order else sum(r.version for r in rows),
+        last_modified=order.updated_at if order else max(r.updated_at for r in rows),
     )
 
 
@@ -102,12 +109,13 @@ def feed_ics(token: str, now: datetime) -> bytes:
     every = [r for lines in by_kind.values() for r in lines]
     names = CatalogFacade().get_equipment_type_summaries({r.equipment_type_id for r in every})
     people = CustomerFacade().get_customers({r.customer_id for r in every})
+    orders = BookingFacade().orders_of_lines({r.id for r in every})
     events = []
     for kind, lines in by_kind.items():
-        orders: dict[str, list] = defaultdict(list)
+        by_order: dict[str, list] = defaultdict(list)
         for r in lines:
-            orders[r.order_id or r.id].append(r)
-        events += [_event(kind, key, rows, names, people) for key, rows in orders.items()]
+            by_order[r.order_id or r.id].append(r)
+        events += [_event(kind, key, rows, names, people, orders) for key, rows in by_order.items()]
     events.sort(key=lambda e: (e.at, e.kind, e.reference))
     shop = ShopFacade().get_settings()
     tz = ZoneInfo(current_app.config.get("BUSINESS_TIMEZONE", "UTC"))

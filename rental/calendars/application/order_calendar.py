@@ -52,6 +52,8 @@ def order_ics(order: Order, manage_url: str) -> bytes:
         end=period.end,
         manage_url=manage_url,
         status=_status(order.status),
+        sequence=order.version,
+        last_modified=order.updated_at,
     )
     return order_calendar(calendar, tz, datetime.now(UTC))
 

@@ -3,12 +3,16 @@
 Times are written in the shop's time zone (TZID=…) with its VTIMEZONE, so a calendar in
 another zone shows the right moment and the shop's own calendar shows the shop's clock.
 A UID is stable per order and event: importing the file again updates the events instead of
-adding copies, and a cancelled order's file marks them STATUS:CANCELLED."""
+adding copies, and a cancelled order's file marks them STATUS:CANCELLED. SEQUENCE is the
+order's version (the sum of its lines' versions, bumped by every change of a line), so it
+grows whenever the period, the items or the status change and a calendar app takes the newer
+event over the one it holds; LAST-MODIFIED is when a line last changed, DTSTAMP when the file
+was written."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
@@ -34,6 +38,8 @@ class OrderCalendar:
     end: datetime
     manage_url: str
     status: str  # CONFIRMED, TENTATIVE (not confirmed yet) or CANCELLED (RFC 5545 STATUS)
+    sequence: int = 0  # the order's version: higher after every change (RFC 5545 SEQUENCE)
+    last_modified: datetime | None = None  # when a line of it last changed (UTC)
 
 
 def event_uid(order_id: str, kind: str) -> str:
@@ -41,11 +47,21 @@ def event_uid(order_id: str, kind: str) -> str:
     return f"{order_id}-{kind}@{UID_DOMAIN}"
 
 
+def _stamped(uid: str, now: datetime, sequence: int, last_modified: datetime | None) -> Event:
+    """An event with what lets a calendar app tell a newer copy from the one it holds: the
+    stable UID, SEQUENCE, DTSTAMP (now) and LAST-MODIFIED (UTC, never after DTSTAMP)."""
+    event = Event()
+    event.add("uid", uid)
+    event.add("sequence", sequence)
+    event.add("dtstamp", now.astimezone(UTC))
+    if last_modified is not None:
+        event.add("last-modified", min(last_modified, now).astimezone(UTC))
+    return event
+
+
 def _event(order: OrderCalendar, kind: str, start: datetime, end: datetime, now: datetime) -> Event:
     what = "Pick-up" if kind == PICKUP else "Return"
-    event = Event()
-    event.add("uid", event_uid(order.order_id, kind))
-    event.add("dtstamp", now)
+    event = _stamped(event_uid(order.order_id, kind), now, order.sequence, order.last_modified)
     event.add("dtstart", start)
     event.add("dtend", end)
     event.add("summary", f"{what}: {order.shop_name} {order.reference} – {', '.join(order.items)}")
@@ -88,6 +104,8 @@ class FeedEvent:
     customer_name: str
     items: tuple[str, ...]
     staff_url: str
+    sequence: int = 0  # the order's version (see OrderCalendar.sequence)
+    last_modified: datetime | None = None
 
 
 def feed_uid(order_id: str, kind: str) -> str:
@@ -111,9 +129,7 @@ def feed_calendar(
         at = item.at.astimezone(tz)
         start, end = (at, at + EVENT_LENGTH) if item.kind == PICKUP else (at - EVENT_LENGTH, at)
         what = "Pick-up" if item.kind == PICKUP else "Return"
-        event = Event()
-        event.add("uid", feed_uid(item.order_id, item.kind))
-        event.add("dtstamp", now)
+        event = _stamped(feed_uid(item.order_id, item.kind), now, item.sequence, item.last_modified)
         event.add("dtstart", start)
         event.add("dtend", end)
         event.add("summary", f"{what}: {item.customer_name} – {item.reference}")

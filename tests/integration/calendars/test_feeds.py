@@ -3,7 +3,9 @@ feed (its URL shown once, only a hash kept), staff see the list but cannot creat
 the feed read back with icalendar holds the pick-ups and returns of confirmed bookings in the
 shop's time zone — all of them, or one equipment type's — with the customer's name and never
 their e-mail or phone; a revoked or unknown token is a 404; bad input is answered at the
-field and creates nothing."""
+field and creates nothing. Subscribed calendars update what they show: a changed order's events
+keep their UIDs and raise SEQUENCE (the whole order's version — a line cancelled out of the
+feed's scope still raises it)."""
 
 from __future__ import annotations
 
@@ -13,11 +15,18 @@ import secrets
 from icalendar import Calendar
 from sqlalchemy import func, select
 
-from rental.booking import BookingFacade, OrderLine, PlaceOrder, PricingBasis
+from rental.booking import (
+    BookingFacade,
+    ChangeReservation,
+    OrderLine,
+    PlaceOrder,
+    PricingBasis,
+)
 from rental.calendars.infrastructure.entities import CalendarFeedEntity
 from rental.customers import CustomerFacade
 from rental.extensions import db
 from rental.shared.time_range import TimeRange
+from tests.integration.calendars.test_order_ics import valid
 from tests.support.auth import csrf_token
 from tests.support.fleet import make_customer, make_type, tomorrow_at
 
@@ -164,3 +173,54 @@ def test_bad_input_is_answered_at_the_field_and_creates_nothing(app, admin_clien
         assert f'id="{field}-error"' in body and message in body
     assert feeds() == []
     assert db.session.scalar(select(func.count()).select_from(CalendarFeedEntity)) == 0
+
+
+def test_a_changed_order_keeps_its_feed_uids_and_raises_the_sequence(app, berlin, admin_client):
+    generator, light = make_type(name="Generator").type_id, make_type(name="Light").type_id
+    booking = BookingFacade()
+    order = booking.place_order(
+        PlaceOrder(
+            make_customer(),
+            (OrderLine(1, equipment_type_id=generator), OrderLine(1, equipment_type_id=light)),
+            TimeRange(tomorrow_at(9), tomorrow_at(11)),
+            PricingBasis.HOURLY,
+            secrets.token_urlsafe(24),
+        )
+    )
+    booking.confirm_reservation(order.first.id)
+    db.session.commit()
+    path = feed_path(create(admin_client, "Front desk"))
+
+    def read() -> dict[str, object]:
+        calendar = valid(admin_client.get(path).data)
+        found = {str(e["SUMMARY"]).split(":")[0]: e for e in calendar.walk("VEVENT")}
+        assert set(found) == {"Pick-up", "Return"}
+        return found
+
+    def stamps(found) -> dict[str, tuple[str, int]]:
+        return {k: (str(e["UID"]), e.decoded("SEQUENCE")) for k, e in found.items()}
+
+    def raised(before, after) -> bool:
+        return all(
+            stamps(after)[k][0] == uid and stamps(after)[k][1] > sequence
+            for k, (uid, sequence) in stamps(before).items()
+        )
+
+    first = read()
+    assert stamps(read()) == stamps(first)  # read again: nothing changed
+    booking.change_reservation(
+        ChangeReservation(order.first.id, TimeRange(tomorrow_at(12), tomorrow_at(16)), 1)
+    )
+    db.session.commit()
+    moved = read()
+    assert raised(first, moved)
+    assert moved["Pick-up"].decoded("DTSTART") == tomorrow_at(12)
+    assert moved["Return"].decoded("DTEND") == tomorrow_at(16)
+    # The light is cancelled: the order's events stay (the generator), without the light —
+    # and their SEQUENCE still goes up although the cancelled line left the feed.
+    booking.cancel_reservation(order.lines[1].id, "Not needed")
+    db.session.commit()
+    fewer = read()
+    assert raised(moved, fewer)
+    assert "Light" not in str(fewer["Pick-up"]["DESCRIPTION"])
+    assert "Generator" in str(fewer["Pick-up"]["DESCRIPTION"])

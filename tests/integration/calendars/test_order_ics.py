@@ -2,16 +2,26 @@
 pick-up and the return in the shop's time zone (Europe/Berlin) with its VTIMEZONE, the shop's
 address, UIDs stable across downloads; the download only behind the manage link's reference
 and token; the same file attached to the order-confirmed e-mail (a real SMTP server); a
-cancelled order's events marked CANCELLED."""
+cancelled order's events marked CANCELLED. Calendar apps can update what they imported: a
+changed or cancelled order keeps its UIDs and raises SEQUENCE (the order's version), with
+DTSTAMP and LAST-MODIFIED in UTC; the file is METHOD:PUBLISH and RFC 5545 valid (VTIMEZONE of
+the shop's zone, DTSTART/DTEND in its local time by TZID)."""
 
 from __future__ import annotations
 
 import secrets
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
 
-from rental.booking import BookingFacade, OrderLine, PlaceOrder, PricingBasis
+from rental.booking import (
+    BookingFacade,
+    ChangeReservation,
+    OrderLine,
+    PlaceOrder,
+    PricingBasis,
+)
 from rental.extensions import db
 from rental.shared.time_range import TimeRange
 from tests.integration.notifications.test_mail import customer_email, drain, to
@@ -41,13 +51,45 @@ def place_with_token():
     return order, token
 
 
-def events(body: bytes) -> dict[str, object]:
+def valid(body: bytes, zone: str = "Europe/Berlin") -> Calendar:
+    """The file read back and checked against RFC 5545's rules for what calendar apps need:
+    one VCALENDAR with VERSION, PRODID and METHOD:PUBLISH; one VTIMEZONE of the shop's zone
+    (with its standard and daylight rules); every VEVENT with a UID, SEQUENCE, DTSTAMP and
+    LAST-MODIFIED in UTC, DTSTART/DTEND as local times with a TZID that VTIMEZONE defines."""
+    text = body.decode("utf-8")
+    assert text.startswith("BEGIN:VCALENDAR\r\n") and text.endswith("END:VCALENDAR\r\n")
+    assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))  # folded lines
     calendar = Calendar.from_ical(body)
-    zones = [str(z["TZID"]) for z in calendar.walk("VTIMEZONE")]
-    assert zones == ["Europe/Berlin"]
+    assert str(calendar["VERSION"]) == "2.0" and str(calendar["PRODID"])
+    assert str(calendar["METHOD"]) == "PUBLISH"
+    (tz,) = calendar.walk("VTIMEZONE")
+    assert str(tz["TZID"]) == zone
+    assert {c.name for c in tz.subcomponents} == {"STANDARD", "DAYLIGHT"}
+    for event in calendar.walk("VEVENT"):
+        assert str(event["UID"])
+        assert isinstance(event.decoded("SEQUENCE"), int)
+        for utc in ("DTSTAMP", "LAST-MODIFIED"):
+            assert event.decoded(utc).utcoffset().total_seconds() == 0, utc
+        assert event.decoded("LAST-MODIFIED") <= event.decoded("DTSTAMP")
+        for local in ("DTSTART", "DTEND"):
+            assert str(event[local].params["TZID"]) == zone, local
+            assert f"{local};TZID={zone}:" in text
+            assert not event[local].to_ical().endswith(b"Z")  # local time, not UTC
+            assert event.decoded(local).tzinfo.key == zone
+        assert event.decoded("DTSTART") < event.decoded("DTEND")
+    return calendar
+
+
+def events(body: bytes) -> dict[str, object]:
+    calendar = valid(body)
     found = {str(e["SUMMARY"]).split(":")[0]: e for e in calendar.walk("VEVENT")}
     assert set(found) == {"Pick-up", "Return"}
     return found
+
+
+def stamps(found: dict[str, object]) -> dict[str, tuple[str, int]]:
+    """Event → (UID, SEQUENCE)."""
+    return {k: (str(e["UID"]), e.decoded("SEQUENCE")) for k, e in found.items()}
 
 
 def check_events(body: bytes, order) -> dict[str, object]:
@@ -127,3 +169,33 @@ def test_the_confirmation_email_carries_the_same_ics(app, smtp, berlin, client):
     assert client.get(link.removeprefix("https://hire.example")).status_code == 200
     downloaded = events(client.get(f"/r/{order.reference}/{token}/calendar.ics").data)
     assert {str(e["UID"]) for e in found.values()} == {str(e["UID"]) for e in downloaded.values()}
+
+
+def test_a_changed_order_keeps_its_uids_and_raises_the_sequence(app, smtp, berlin, client):
+    order, token = place_with_token()
+    url = f"/r/{order.reference}/{token}/calendar.ics"
+    before = events(client.get(url).data)
+    # Downloading again changes nothing: the same UIDs and SEQUENCE.
+    assert stamps(events(client.get(url).data)) == stamps(before)
+    BookingFacade().change_reservation(
+        ChangeReservation(order.first.id, TimeRange(tomorrow_at(10), tomorrow_at(15)), 1)
+    )
+    db.session.commit()
+    after = events(client.get(url).data)
+    for kind in ("Pick-up", "Return"):
+        (uid, sequence), (new_uid, new_sequence) = stamps(before)[kind], stamps(after)[kind]
+        assert new_uid == uid and new_sequence > sequence, kind
+        assert after[kind].decoded("LAST-MODIFIED") >= before[kind].decoded("LAST-MODIFIED")
+    assert after["Pick-up"].decoded("DTSTART") == tomorrow_at(10)
+    assert after["Return"].decoded("DTEND") == tomorrow_at(15)
+    assert str(after["Pick-up"]["STATUS"]) == "CONFIRMED"
+    # Cancelled: the same events, CANCELLED, with a higher SEQUENCE again.
+    BookingFacade().cancel_by_customer(order.first.id, "Plans changed")
+    db.session.commit()
+    gone = events(client.get(url).data)
+    for kind in ("Pick-up", "Return"):
+        uid, sequence = stamps(after)[kind]
+        assert stamps(gone)[kind][0] == uid and stamps(gone)[kind][1] > sequence, kind
+        assert str(gone[kind]["STATUS"]) == "CANCELLED"
+    assert gone["Pick-up"].decoded("DTSTART") == tomorrow_at(10)
+    assert gone["Pick-up"].decoded("DTSTAMP") <= datetime.now(UTC)
