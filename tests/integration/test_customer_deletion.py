@@ -27,6 +27,7 @@ from tests.integration.test_anonymisation_everywhere import (
 )
 from tests.support.auth import csrf_token
 from tests.support.fleet import make_type
+from tests.support.locks import wait_until_blocked
 
 
 def page(customer_id: str) -> str:
@@ -159,22 +160,7 @@ def _in_thread(app, work) -> tuple[threading.Thread, dict[str, object]]:
 def _waits(thread: threading.Thread, query_part: str) -> bool:
     """True once a session of this database waits for a lock in a statement containing
     `query_part` (asked of the server, no sleeping on a guess)."""
-    with db.engine.connect() as watcher:
-        for _ in range(1000):
-            waiting = watcher.execute(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                    "AND datname = current_database() AND query ILIKE :part"
-                ),
-                {"part": f"%{query_part}%"},
-            ).scalar()
-            watcher.rollback()
-            if waiting:
-                return True
-            if not thread.is_alive():
-                return False
-            thread.join(0.02)
-    return False
+    return wait_until_blocked(db.engine, query_like=query_part, thread=thread) > 0
 
 
 def _reservations_of(customer_id: str) -> int:

@@ -46,6 +46,7 @@ from rental.shared.money import Money
 from rental.shared.outbox import OutboxProcessor
 from rental.shared.time_range import TimeRange
 from tests.support.fleet import make_customer, make_type, tomorrow_at
+from tests.support.locks import wait_until_blocked
 
 PERIOD = TimeRange(tomorrow_at(9), tomorrow_at(13))
 
@@ -410,20 +411,8 @@ def test_two_completions_of_one_customer_at_once_take_turns_on_postgresql(app, b
     thread = threading.Thread(target=worker, daemon=True)
     thread.start()
     # Wait until the worker is blocked on the row lock (asked of the server, not guessed).
-    watcher = db.engine.connect()
-    for _ in range(500):
-        waiting = watcher.execute(
-            text(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND datname = current_database() AND query ILIKE '%crm_loyalty%'"
-            )
-        ).scalar()
-        watcher.rollback()
-        if waiting or not thread.is_alive():
-            break
-        thread.join(0.02)
-    watcher.close()
-    assert thread.is_alive(), "the second completion must wait for the loyalty row"
+    waiting = wait_until_blocked(db.engine, query_like="crm_loyalty", thread=thread)
+    assert waiting and thread.is_alive(), "the second completion must wait for the loyalty row"
     holder.execute(
         text("UPDATE crm_loyalty SET points = points + 20 WHERE customer_id = :c"), {"c": customer}
     )

@@ -50,6 +50,7 @@ from tests.integration.crm.test_projections import (
     line_event,
 )
 from tests.support.fleet import make_customer, make_type
+from tests.support.locks import wait_until_blocked
 
 PROJECTIONS = (RentalHistoryEntity, LoyaltyEntity, CLVEntity)
 
@@ -270,20 +271,8 @@ def test_a_handler_during_the_rebuild_waits_and_applies_to_the_rebuilt_rows(app,
         assert reader.execute(text("SELECT count(*) FROM crm_loyalty")).scalar() >= 1
         reader.close()
         thread.start()
-        watcher = db.engine.connect()
-        for _ in range(500):
-            waiting = watcher.execute(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                    "AND datname = current_database() AND query ILIKE '%crm_%'"
-                )
-            ).scalar()
-            watcher.rollback()
-            if waiting or not thread.is_alive():
-                break
-            thread.join(0.02)
-        watcher.close()
-        assert thread.is_alive(), "the handler must wait for the rebuild"
+        waiting = wait_until_blocked(db.engine, query_like="crm_", thread=thread)
+        assert waiting and thread.is_alive(), "the handler must wait for the rebuild"
     thread.join(20)
     assert not thread.is_alive() and not errors
     assert CRMFacade().get_customer_loyalty_status(regular).points == points + 200

@@ -41,6 +41,7 @@ from rental.shared.time_range import TimeRange
 from rental.shop import SaveShopSettings, ShopFacade
 from tests.integration.payments.test_cancellation_fee import fee_policy
 from tests.support.fleet import make_customer, make_type, tomorrow_at
+from tests.support.locks import wait_until_blocked
 
 SHOP = SaveShopSettings(
     name="Hafen Hire",
@@ -422,20 +423,8 @@ def test_two_workers_on_one_order_send_one_confirmation(app, smtp, backend):
 
     thread = threading.Thread(target=worker, daemon=True)
     thread.start()
-    watcher = db.engine.connect()
-    for _ in range(500):  # until the worker waits on the row (asked of the server)
-        waiting = watcher.execute(
-            db.text(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND datname = current_database() AND query ILIKE '%notifications_messages%'"
-            )
-        ).scalar()
-        watcher.rollback()
-        if waiting or not thread.is_alive():
-            break
-        thread.join(0.02)
-    watcher.close()
-    assert thread.is_alive(), "the worker must wait for the other worker's row"
+    waiting = wait_until_blocked(db.engine, query_like="notifications_messages", thread=thread)
+    assert waiting and thread.is_alive(), "the worker must wait for the other worker's row"
     transaction.commit()
     holder.close()
     thread.join(30)

@@ -31,6 +31,7 @@ from tests.integration.payments.test_invoices import pdf_text
 from tests.integration.payments.test_ledger import drain, ledger, order_of, pay
 from tests.integration.payments.test_removal_fee import ordered
 from tests.support.fleet import make_type
+from tests.support.locks import wait_until_blocked
 
 LEDGER = "payments.reverse_cancelled_line"  # ReservationCancelled → the fee charged
 INVOICES = "payments.credit_cancelled_line"  # ReservationCancelled → reconcile
@@ -194,18 +195,8 @@ def test_both_settlements_at_once_settle_once(app, backend):
         thread.start()
     waiting = 0
     try:
-        for _ in range(1200):  # until both wait for the held row (a condition, not a guess)
-            # This session is in a transaction: drop its cached statistics to see them anew.
-            connection.execute(text("SELECT pg_stat_clear_snapshot()"))
-            waiting = connection.execute(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock'"
-                )
-            ).scalar_one()
-            if waiting >= 2:
-                break
-            connection.execute(text("SELECT pg_sleep(0.05)"))
+        # Until both wait for the held row (asked on the holder's own connection).
+        waiting = wait_until_blocked(connection, count=2)
     finally:
         transaction.commit()  # the settlements take turns from here
         connection.close()

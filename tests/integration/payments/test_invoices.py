@@ -46,6 +46,7 @@ from rental.shop import SaveShopSettings, ShopFacade
 from tests.conftest import _clean_app, _make_app
 from tests.support.auth import csrf_token
 from tests.support.fleet import make_customer, make_type, tomorrow_at
+from tests.support.locks import wait_until_blocked
 
 SLOT = TimeRange(tomorrow_at(9), tomorrow_at(13))  # 4 hours: €80 at €20 an hour
 
@@ -430,25 +431,9 @@ def test_sixteen_parallel_issues_get_numbers_1_to_16_without_gap_or_duplicate(wi
         )
 
         def release() -> None:
-            # Each issuer waits for the row (or the uncommitted row the holder inserted): a
-            # lock not granted in pg_locks, counted for this test's database only (other
-            # tests and processes may share the server). pg_stat_activity is read afresh in
-            # each transaction, hence the rollback after every poll.
-            waiting = 0
-            with db.engine.connect() as probe:
-                for _ in range(3000):
-                    waiting = probe.execute(
-                        text(
-                            "SELECT count(DISTINCT l.pid) FROM pg_locks l "
-                            "JOIN pg_stat_activity a ON a.pid = l.pid "
-                            "WHERE NOT l.granted AND a.datname = current_database()"
-                        )
-                    ).scalar_one()
-                    probe.rollback()
-                    if waiting >= 16:
-                        break
-                    probe.execute(text("SELECT pg_sleep(0.01)"))
-                    probe.rollback()
+            # Each issuer waits for the row (or the uncommitted row the holder inserted),
+            # counted for this test's database only (other tests may share the server).
+            waiting = wait_until_blocked(db.engine, count=16)
             tx.commit()
             holder.close()
             waited.append(waiting)
