@@ -367,9 +367,76 @@ def test_0023_adds_the_loyalty_percentages_and_goes_back_down(backend, tmp_path)
             db.engine.dispose()
 
 
+def _tables(engine) -> set[str]:
+    return set(inspect(engine).get_table_names())
+
+
+def _columns(engine, table: str) -> set[str]:
+    return {c["name"] for c in inspect(engine).get_columns(table)}
+
+
+def _0024_up(engine) -> None:
+    assert "notifications_messages" in _tables(engine)
+
+
+def _0024_down(engine) -> None:
+    tables = _tables(engine)
+    assert "notifications_messages" not in tables and "crm_loyalty" in tables
+
+
+def _0025_up(engine) -> None:
+    assert "customer_id" in _columns(engine, "notifications_messages")
+
+
+def _0025_down(engine) -> None:
+    assert "customer_id" not in _columns(engine, "notifications_messages")
+
+
+def _0026_up(engine) -> None:
+    columns = _columns(engine, "notifications_settings")
+    assert {"reminders_enabled", "reminder_hours", "return_due_enabled"} <= columns
+
+
+def _0026_down(engine) -> None:
+    tables = _tables(engine)
+    assert "notifications_settings" not in tables and "notifications_messages" in tables
+
+
+def _0027_up(engine) -> None:
+    columns = _columns(engine, "calendar_feeds")
+    assert {"name", "token_hash", "equipment_type_id", "revoked_at"} <= columns
+    uniques = inspect(engine).get_unique_constraints("calendar_feeds")
+    assert [u["column_names"] for u in uniques] == [["token_hash"]]
+
+
+def _0027_down(engine) -> None:
+    tables = _tables(engine)
+    assert "calendar_feeds" not in tables and "notifications_settings" in tables
+
+
+# Revisions that only add a table or a column: (revision, the one before, what is there after
+# the upgrade, what is there after the downgrade).
+ADDITIVE = [
+    # 0024 only adds notifications_messages.
+    ("0024", "0023", _0024_up, _0024_down),
+    # 0025 adds notifications_messages.customer_id (indexed).
+    ("0025", "0024", _0025_up, _0025_down),
+    # 0026 only adds notifications_settings (no row: the defaults).
+    ("0026", "0025", _0026_up, _0026_down),
+    # 0027 only adds calendar_feeds (the token's hash unique).
+    ("0027", "0026", _0027_up, _0027_down),
+]
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_0024_adds_the_notifications_table_and_goes_back_down(backend, tmp_path):
-    """0024 only adds notifications_messages: down to 0023 drops it, up again adds it."""
+@pytest.mark.parametrize(
+    ("revision", "previous", "after_up", "after_down"), ADDITIVE, ids=[a[0] for a in ADDITIVE]
+)
+def test_an_additive_revision_goes_up_down_and_up_again(
+    backend, tmp_path, revision, previous, after_up, after_down
+):
+    """Up to `revision`, down to the one before (what it added is gone, the rest stays), up
+    again (added again)."""
     from flask_migrate import downgrade, upgrade
 
     if backend == "postgresql" and not postgres_admin_url():
@@ -377,74 +444,10 @@ def test_0024_adds_the_notifications_table_and_goes_back_down(backend, tmp_path)
     with fresh_database(backend, tmp_path) as url:
         app = create_app({"SQLALCHEMY_DATABASE_URI": url})
         with app.app_context():
-            upgrade(revision="0024")
-            assert "notifications_messages" in inspect(db.engine).get_table_names()
-            downgrade(revision="0023")
-            tables = set(inspect(db.engine).get_table_names())
-            assert "notifications_messages" not in tables and "crm_loyalty" in tables
-            upgrade(revision="0024")
-            db.engine.dispose()
-
-
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_0025_adds_the_customer_to_each_message_and_goes_back_down(backend, tmp_path):
-    """0025 adds notifications_messages.customer_id (indexed): down to 0024 drops it."""
-    from flask_migrate import downgrade, upgrade
-
-    if backend == "postgresql" and not postgres_admin_url():
-        pytest.skip("PostgreSQL tests need RENTAL_TEST_POSTGRES_URL (set by .ci/run)")
-    with fresh_database(backend, tmp_path) as url:
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url})
-        with app.app_context():
-            upgrade(revision="0025")
-            columns = {c["name"] for c in inspect(db.engine).get_columns("notifications_messages")}
-            assert "customer_id" in columns
-            downgrade(revision="0024")
-            columns = {c["name"] for c in inspect(db.engine).get_columns("notifications_messages")}
-            assert "customer_id" not in columns
-            upgrade(revision="0025")
-            db.engine.dispose()
-
-
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_0026_adds_the_notification_settings_and_goes_back_down(backend, tmp_path):
-    """0026 only adds notifications_settings (no row: the defaults): down to 0025 drops it,
-    up again adds it."""
-    from flask_migrate import downgrade, upgrade
-
-    if backend == "postgresql" and not postgres_admin_url():
-        pytest.skip("PostgreSQL tests need RENTAL_TEST_POSTGRES_URL (set by .ci/run)")
-    with fresh_database(backend, tmp_path) as url:
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url})
-        with app.app_context():
-            upgrade(revision="0026")
-            columns = {c["name"] for c in inspect(db.engine).get_columns("notifications_settings")}
-            assert {"reminders_enabled", "reminder_hours", "return_due_enabled"} <= columns
-            downgrade(revision="0025")
-            tables = set(inspect(db.engine).get_table_names())
-            assert "notifications_settings" not in tables and "notifications_messages" in tables
-            upgrade(revision="0026")
-            db.engine.dispose()
-
-
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_0027_adds_the_calendar_feeds_and_goes_back_down(backend, tmp_path):
-    """0027 only adds calendar_feeds (the token's hash unique): down to 0026 drops it, up
-    again adds it."""
-    from flask_migrate import downgrade, upgrade
-
-    if backend == "postgresql" and not postgres_admin_url():
-        pytest.skip("PostgreSQL tests need RENTAL_TEST_POSTGRES_URL (set by .ci/run)")
-    with fresh_database(backend, tmp_path) as url:
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url})
-        with app.app_context():
-            upgrade(revision="0027")
-            columns = {c["name"] for c in inspect(db.engine).get_columns("calendar_feeds")}
-            assert {"name", "token_hash", "equipment_type_id", "revoked_at"} <= columns
-            uniques = inspect(db.engine).get_unique_constraints("calendar_feeds")
-            assert [u["column_names"] for u in uniques] == [["token_hash"]]
-            downgrade(revision="0026")
-            tables = set(inspect(db.engine).get_table_names())
-            assert "calendar_feeds" not in tables and "notifications_settings" in tables
-            upgrade(revision="0027")
+            upgrade(revision=revision)
+            after_up(db.engine)
+            downgrade(revision=previous)
+            after_down(db.engine)
+            upgrade(revision=revision)
+            after_up(db.engine)
             db.engine.dispose()
