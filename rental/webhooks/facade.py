@@ -5,12 +5,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from rental.webhooks.application import endpoints
+from rental.webhooks.application import endpoints, runtime
 from rental.webhooks.domain.endpoints import Delivery, Endpoint, EndpointForm
 from rental.webhooks.infrastructure import store
 
 
 class WebhooksFacade:
+    @staticmethod
+    def now() -> datetime:
+        """The time the pages act at (the injected clock in tests, as the worker's)."""
+        return runtime.now()
+
     def create_endpoint(self, form: EndpointForm, now: datetime, actor: str) -> tuple[str, str]:
         """(ID, secret): the secret is returned this once to be shown. ValidationError on the
         `url` field when the address is refused (SSRF guard)."""

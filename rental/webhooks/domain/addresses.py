@@ -74,7 +74,8 @@ def refusal(ip: IP, allow_private: bool) -> str | None:
     """Why `ip` may not be called, or None."""
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         return refusal(ip.ipv4_mapped, allow_private)
-    if ip.is_unspecified or ip.is_multicast or ip.is_link_local or ip.is_reserved:
+    reserved = ip.is_reserved and not ip.is_loopback  # ::1 lies in IPv6's reserved ::/8
+    if ip.is_unspecified or ip.is_multicast or ip.is_link_local or reserved:
         return f"{ip} is not a public address (link-local, multicast or reserved)."
     if ip.is_loopback or ip.is_private or getattr(ip, "is_site_local", False):
         return None if allow_private else f"{ip} is a private or loopback address."

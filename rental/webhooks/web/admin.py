@@ -9,7 +9,6 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, request, url_for
 
 from rental.shared.errors import ValidationError
-from rental.shared.time_range import utcnow
 from rental.shared.web import admin_only, current_actor, render
 from rental.webhooks.domain.endpoints import DESCRIPTION_MAX, parse_form
 from rental.webhooks.domain.events import PUBLIC_TYPES
@@ -104,7 +103,7 @@ def create_endpoint() -> Response:
     data = _form_data()
     try:
         endpoint_id, secret = WebhooksFacade().create_endpoint(
-            _parse(data), utcnow(), current_actor()
+            _parse(data), WebhooksFacade.now(), current_actor()
         )
     except ValidationError as exc:
         return _list_page(data, exc.errors or {"url": exc.message}, 422)
@@ -122,7 +121,7 @@ def endpoint(endpoint_id: str) -> Response:
 def update_endpoint(endpoint_id: str) -> Response:
     data = _form_data()
     try:
-        WebhooksFacade().update_endpoint(endpoint_id[:40], _parse(data), utcnow())
+        WebhooksFacade().update_endpoint(endpoint_id[:40], _parse(data), WebhooksFacade.now())
     except ValidationError as exc:
         return _endpoint_page(endpoint_id[:40], data, exc.errors or {"url": exc.message}, 422)
     flash("Endpoint saved.", "success")
@@ -132,14 +131,14 @@ def update_endpoint(endpoint_id: str) -> Response:
 @bp.post("/<endpoint_id>/rotate")
 @admin_only
 def rotate_secret(endpoint_id: str) -> Response:
-    secret = WebhooksFacade().rotate_secret(endpoint_id[:40], utcnow())
+    secret = WebhooksFacade().rotate_secret(endpoint_id[:40], WebhooksFacade.now())
     return _endpoint_page(endpoint_id[:40], new_secret=secret)
 
 
 @bp.post("/<endpoint_id>/enable")
 @admin_only
 def enable(endpoint_id: str) -> Response:
-    WebhooksFacade().set_active(endpoint_id[:40], True, utcnow())
+    WebhooksFacade().set_active(endpoint_id[:40], True, WebhooksFacade.now())
     flash("Endpoint enabled: its waiting deliveries go out now.", "success")
     return redirect(url_for("webhooks_admin.endpoint", endpoint_id=endpoint_id), code=303)
 
@@ -147,7 +146,7 @@ def enable(endpoint_id: str) -> Response:
 @bp.post("/<endpoint_id>/disable")
 @admin_only
 def disable(endpoint_id: str) -> Response:
-    WebhooksFacade().set_active(endpoint_id[:40], False, utcnow())
+    WebhooksFacade().set_active(endpoint_id[:40], False, WebhooksFacade.now())
     flash("Endpoint disabled: nothing is sent to it until it is enabled again.", "success")
     return redirect(url_for("webhooks_admin.endpoint", endpoint_id=endpoint_id), code=303)
 
@@ -163,7 +162,7 @@ def delete(endpoint_id: str) -> Response:
 @bp.post("/<endpoint_id>/test")
 @admin_only
 def send_test(endpoint_id: str) -> Response:
-    WebhooksFacade().send_test(endpoint_id[:40], utcnow())
+    WebhooksFacade().send_test(endpoint_id[:40], WebhooksFacade.now())
     flash("Test event queued: it is sent within a few seconds.", "success")
     return redirect(url_for("webhooks_admin.endpoint", endpoint_id=endpoint_id), code=303)
 
@@ -171,6 +170,6 @@ def send_test(endpoint_id: str) -> Response:
 @bp.post("/<endpoint_id>/deliveries/<delivery_id>/redeliver")
 @admin_only
 def redeliver(endpoint_id: str, delivery_id: str) -> Response:
-    WebhooksFacade().redeliver(endpoint_id[:40], delivery_id[:20], utcnow())
+    WebhooksFacade().redeliver(endpoint_id[:40], delivery_id[:20], WebhooksFacade.now())
     flash("Queued again as a new delivery (same content).", "success")
     return redirect(url_for("webhooks_admin.endpoint", endpoint_id=endpoint_id), code=303)

@@ -151,8 +151,6 @@ def test_24_hours_of_failures_fail_the_delivery_and_disable_the_endpoint(
     drain()
     alerts = [m for m in smtp.messages if to(m) == "desk@hafen.example"]
     assert len(alerts) == 1 and "127.0.0.1" in str(alerts[0]["Subject"])
-    page = app.test_client()
-    del page  # the banner is checked in test_admin_pages
     # Enabled again: the waiting test event goes out.
     WebhooksFacade().set_active(endpoint_id, True, clock.now)
     db.session.rollback()
@@ -236,10 +234,6 @@ def test_personal_data_only_for_an_endpoint_with_the_customers_scope(app, clock,
     # Sent: the receiver gets what was stored, byte for byte.
     send_endpoint(plain_id)
     assert [r.body for r in receiver.requests] == [d.body for d in plain]
-    # Anonymised: what is not yet sent loses the personal data.
-    CustomerFacade().anonymise_customer(customer_id) if hasattr(
-        CustomerFacade, "anonymise_customer"
-    ) else None
 
 
 def test_a_second_session_holding_the_endpoint_keeps_this_worker_off_it(
