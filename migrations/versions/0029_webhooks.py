@@ -71,13 +71,13 @@ def upgrade():
             sqlite_where=sa.text("status = 'PENDING'"),
         )
         batch_op.create_index(
-            "uq_webhook_deliveries_dedupe", ["endpoint_id", "dedupe_key"], unique=True
+            "ix_webhook_deliveries_dedupe", ["endpoint_id", "dedupe_key"], unique=True
         )
 
 
 def downgrade():
     with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
-        batch_op.drop_index("uq_webhook_deliveries_dedupe")
+        batch_op.drop_index("ix_webhook_deliveries_dedupe")
         batch_op.drop_index("ix_webhook_deliveries_pending")
         batch_op.drop_index("ix_webhook_deliveries_endpoint")
     op.drop_table("webhook_deliveries")

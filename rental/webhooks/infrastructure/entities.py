@@ -68,5 +68,5 @@ class WebhookDeliveryEntity(Base):
             postgresql_where=_PENDING,
             sqlite_where=_PENDING,
         ),
-        Index("uq_webhook_deliveries_dedupe", "endpoint_id", "dedupe_key", unique=True),
+        Index("ix_webhook_deliveries_dedupe", "endpoint_id", "dedupe_key", unique=True),
     )
