@@ -317,6 +317,8 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         if _raw("DAMAGE_PHOTOS_DIR")
         else "",
     }
+    # Webhooks may go to loopback and private addresses (tests, local demos only: SSRF guard).
+    config["WEBHOOKS_ALLOW_PRIVATE"] = _bool("WEBHOOKS_ALLOW_PRIVATE")
     config.update(_outbox())
     config.update(_mail(instance_path))
     return config

@@ -20,6 +20,7 @@ MODULES: list[str] = [
     "rental.calendars",  # an order's .ics (reads BookingFacade; Notifications attaches it)
     "rental.storefront",  # composes pages from the modules above, so it comes last
     "rental.notifications",  # e-mails about Booking's events (reads BookingFacade)
+    "rental.webhooks",  # signed HTTP callbacks of the events (reads Booking, Customers)
 ]
 
 

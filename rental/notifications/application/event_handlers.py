@@ -1,5 +1,6 @@
 """Every subscriber of the Notifications module: Booking's, Inventory's, Payments' and CRM's
-events, the "find my booking" requests (BookingLinksRequested), and Customers' news that a
+events, Webhooks' news that an endpoint was switched off, the "find my booking" requests
+(BookingLinksRequested), and Customers' news that a
 customer was anonymised (their sent-mail log keeps no content) or deleted (it goes). Each runs
 its sender in the worker's transaction with its inbox row, so a redelivered event sends
 nothing twice. The subscription names key the inbox rows: never rename one."""
@@ -9,6 +10,7 @@ from __future__ import annotations
 from rental.booking import ReservationCancelled, ReservationChanged, ReservationConfirmed
 from rental.contracts.inventory import ReturnOverdue
 from rental.contracts.notifications import BookingLinksRequested
+from rental.contracts.webhooks import WebhookEndpointDisabled
 from rental.crm import LoyaltyTierChanged
 from rental.customers import CustomerAnonymised, CustomerDeleted
 from rental.notifications.application.loyalty import send_tier_up
@@ -23,6 +25,7 @@ from rental.notifications.application.senders import (
     send_staff_new_order,
     send_staff_overdue,
 )
+from rental.notifications.application.webhook_alerts import send_staff_webhook_disabled
 from rental.notifications.infrastructure.messages import delete_for_customer, forget_customer
 from rental.payments import PaymentReceived
 from rental.shared.db import unit_of_work
@@ -90,3 +93,8 @@ def subscribe_all() -> None:
     def tier_up(event: LoyaltyTierChanged) -> None:
         with unit_of_work():
             send_tier_up(event)
+
+    @subscribe(WebhookEndpointDisabled, name="notifications.staff_webhook_disabled")
+    def webhook_disabled(event: WebhookEndpointDisabled) -> None:
+        with unit_of_work():
+            send_staff_webhook_disabled(event)

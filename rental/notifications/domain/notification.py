@@ -18,6 +18,7 @@ PICKUP_REMINDER = "pickup_reminder"
 RETURN_DUE = "return_due"
 PAYMENT_RECEIPT = "payment_receipt"
 LOYALTY_TIER_UP = "loyalty_tier_up"
+STAFF_WEBHOOK_DISABLED = "staff_webhook_disabled"
 
 # The record of a notification: sent, or tried and failed (the next attempt reuses it).
 SENT = "SENT"

@@ -1,0 +1,1 @@
+"""Webhooks' use cases: endpoint commands, the outbox subscribers, the delivery dispatcher."""

@@ -1,0 +1,1 @@
+"""/admin/webhooks: endpoints and their deliveries."""
