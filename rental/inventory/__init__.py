@@ -52,7 +52,7 @@ from rental.inventory.application.queries import (
     TimelineBar,
     TypeStock,
 )
-from rental.inventory.domain.models import DAMAGED
+from rental.inventory.domain.models import DAMAGED, clean_serial
 from rental.inventory.domain.planning import BookedDemand
 from rental.inventory.facade import (
     InventoryFacade,
@@ -93,6 +93,7 @@ __all__ = [
     "StatusOption",
     "TimelineBar",
     "TypeStock",
+    "clean_serial",
     "register_demand_source",
     "register_overdue_grace",
 ]
