@@ -305,7 +305,7 @@ def test_faulty_rows_are_listed_with_row_column_and_the_forms_message(admin_clie
         "pump,Pump,power,,,yes,,EUR,abc,-5,,,1",  # 5: not money, negative
         "fan,Fan,power,,,maybe,,EUR,5,20,,,1",  # 6: active
         'heater,=HYPERLINK("http://x"),power,,,yes,,EUR,5,20,,,1',  # 7: a formula
-        'light,Light,power,,,yes,"{""power_kw"": 2000000000, ""fuel"": ""diesel""}",,,,,,',  # 8: specs
+        'light,Light,power,,,yes,"{""power_kw"": 2000000000, ""fuel"": ""diesel""}",,,,,,',  # 8
         "hose,,power,,,yes,,EUR,5,20,,,1",  # 9: no name (the form's message)
         "cart,Cart,power,,,yes,not json,,,,,,",  # 10: specs not JSON
         "vac,Vac,power,,,yes,,EUR,5.123,20,,,1",  # 11: three decimals (the rate card's rule)
