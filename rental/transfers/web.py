@@ -77,11 +77,12 @@ def upload() -> Response:
     if errors or kind is None or upload is None:
         return _page(raw_kind, errors, status=422)
     facade = TransfersFacade()
+    token = ""
     try:
         token = facade.keep_upload(upload.stream, kind)
         report = facade.preview(token, kind, current_actor())
     except ValidationError as exc:
-        if "token" in locals():
+        if token:  # a file that cannot be read is not kept
             facade.forget_upload(token, kind)
         return _page(kind.value, {"file": exc.message}, status=422)
     return _page(kind.value, report=report, token=token, status=200 if report.ok else 422)

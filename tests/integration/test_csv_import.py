@@ -370,7 +370,7 @@ def test_an_apply_that_fails_midway_writes_nothing_and_shows_the_preview_again(a
     assert type_count() == 0  # rows 2 and 3 went in before row 4 failed: rolled back
 
 
-def test_a_rate_card_the_pricing_rules_refuse_at_apply_time_writes_nothing(admin_client):
+def test_a_rate_card_the_pricing_rules_refuse_is_a_row_error_and_nothing_is_written(admin_client):
     CatalogFacade().create_category(CreateCategory("Power"))
     db.session.remove()
     # The minimum rental is longer than any booking may be: Pricing's own rule, in its words.
