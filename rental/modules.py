@@ -16,6 +16,7 @@ MODULES: list[str] = [
     "rental.shop",
     "rental.payments",
     "rental.crm",  # Booking's and Payments' events; a section of the customer page
+    "rental.transfers",  # CSV imports through Catalog's, Pricing's and Inventory's facades
     "rental.booking",
     "rental.calendars",  # an order's .ics (reads BookingFacade; Notifications attaches it)
     "rental.storefront",  # composes pages from the modules above, so it comes last

@@ -30,6 +30,7 @@ from rental.catalog.application.queries import (
     flatten,
 )
 from rental.catalog.domain.kits import MAX_DISCOUNT, KitComponent, KitRates
+from rental.catalog.domain.models import SpecKind, parse_spec_rows, spec_kind
 from rental.catalog.facade import CatalogFacade, TypeListColumn, register_type_list_column
 
 __all__ = [
@@ -57,9 +58,12 @@ __all__ = [
     "SpecEntry",
     "SpecFacet",
     "SpecFilter",
+    "SpecKind",
     "TypeListColumn",
     "UpdateEquipmentType",
     "UpdateKit",
     "flatten",
+    "parse_spec_rows",
     "register_type_list_column",
+    "spec_kind",
 ]

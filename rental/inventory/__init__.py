@@ -25,6 +25,7 @@ from rental.contracts.inventory import AllocationFailed, ItemsAllocated, ReturnO
 from rental.inventory.application.commands import (
     CancelMaintenance,
     ChangeItemStatus,
+    EditItemDetails,
     MarkEquipmentAsDamaged,
     ReallocateItem,
     RegisterEquipment,
@@ -33,6 +34,7 @@ from rental.inventory.application.commands import (
     SetTurnaround,
 )
 from rental.inventory.application.queries import (
+    ITEMS_CSV_HEADER,
     STATUSES,
     AllocationView,
     BulkRegistrationResult,
@@ -50,7 +52,7 @@ from rental.inventory.application.queries import (
     TimelineBar,
     TypeStock,
 )
-from rental.inventory.domain.models import DAMAGED
+from rental.inventory.domain.models import DAMAGED, clean_serial
 from rental.inventory.domain.planning import BookedDemand
 from rental.inventory.facade import (
     InventoryFacade,
@@ -60,6 +62,7 @@ from rental.inventory.facade import (
 
 __all__ = [
     "DAMAGED",
+    "ITEMS_CSV_HEADER",
     "STATUSES",
     "AllocationFailed",
     "AllocationView",
@@ -68,6 +71,7 @@ __all__ = [
     "CancelMaintenance",
     "CapacityProfile",
     "ChangeItemStatus",
+    "EditItemDetails",
     "InventoryFacade",
     "ItemDetails",
     "ItemSummary",
@@ -89,6 +93,7 @@ __all__ = [
     "StatusOption",
     "TimelineBar",
     "TypeStock",
+    "clean_serial",
     "register_demand_source",
     "register_overdue_grace",
 ]

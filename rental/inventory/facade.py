@@ -23,6 +23,7 @@ from rental.inventory.application.commands import (
     CheckInReservation,
     CheckOutReservation,
     DemandSource,
+    EditItemDetails,
     FleetCommands,
     FollowedReservationCommands,
     GraceSource,
@@ -164,6 +165,11 @@ class InventoryFacade:
 
         return batches()
 
+    def get_items_by_serial(self, serial_numbers: Iterable[str]) -> dict[str, ItemSummary]:
+        """The items with these serial numbers (as stored: upper case, no spaces), by serial;
+        unknown ones are left out. One statement per 500 serials."""
+        return self._queries().items_by_serial(serial_numbers)
+
     def get_item(self, item_id: str) -> ItemDetails:
         return self._queries().item(item_id)
 
@@ -203,6 +209,10 @@ class InventoryFacade:
                 return self._on(session).items.register_bulk(cmd)
         except IntegrityError:
             raise _registered_concurrently() from None
+
+    def edit_item_details(self, cmd: EditItemDetails) -> None:
+        with unit_of_work() as session:
+            self._on(session).items.edit_details(cmd)
 
     def change_item_status(self, cmd: ChangeItemStatus) -> PlanOutcome:
         """Raises NeedsConfirmation (nothing saved) when the change would leave a confirmed

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, flash, redirect, request, url_for
 from rental.catalog import CatalogFacade, SearchEquipmentTypes
 from rental.inventory import (
     DAMAGED,
+    ITEMS_CSV_HEADER,
     STATUSES,
     CancelMaintenance,
     ChangeItemStatus,
@@ -55,21 +56,10 @@ def index() -> Response:
     return render("inventory/admin_index.html", types=types.items, stock=stock, statuses=STATUSES)
 
 
-ITEMS_HEADER = (
-    "Item ID",
-    "Serial number",
-    "Equipment type ID",
-    "Equipment type",
-    "Status",
-    "Location",
-    "Acquired on",
-    "Notes",
-)
-
-
 @admin_bp.get("/items.csv")
 def export_items() -> Response:
-    """The items as CSV, filtered as the type page is (`type`, `status`; a status that is not
+    """The items as CSV (ITEMS_CSV_HEADER: what the admin import reads), filtered as the
+    type page is (`type`, `status`; a status that is not
     one is ignored, as there), streamed a batch at a time."""
     type_id = request.args.get("type", "").strip()[:36] or None
     status = request.args.get("status", "")
@@ -86,6 +76,7 @@ def export_items() -> Response:
                     i.id,
                     i.serial_number,
                     i.equipment_type_id,
+                    kind.slug if kind else "",
                     kind.name if kind else "",
                     i.status.capitalize(),
                     i.location,
@@ -93,7 +84,7 @@ def export_items() -> Response:
                     i.notes,
                 )
 
-    return csv_download(f"items-{utcnow():%Y-%m-%d}.csv", ITEMS_HEADER, rows())
+    return csv_download(f"items-{utcnow():%Y-%m-%d}.csv", ITEMS_CSV_HEADER, rows())
 
 
 def _type_page(type_id: str, status: int = 200, **context) -> Response:

@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
 
 from flask import Blueprint, Response, current_app, flash, redirect, request, url_for
 
 from rental.catalog import CatalogFacade, SearchEquipmentTypes
-from rental.pricing.application.commands import SetRateCard
-from rental.pricing.domain.models import describe_duration, minimum_from_hours
+from rental.pricing.application.commands import (
+    RATE_FORM_FIELDS,
+    form_errors,
+    rate_card_form,
+    read_rate_card_form,
+)
+from rental.pricing.domain.models import describe_duration
 from rental.pricing.facade import PricingFacade
 from rental.shared.errors import InputWarning, NeedsConfirmation, ValidationError
-from rental.shared.parsing import parse_decimal
 from rental.shared.web import format_money, render
 
 admin_bp = Blueprint("pricing_admin", __name__, url_prefix="/admin/pricing")
-
-# What the form accepts at all: numbers a Decimal holds exactly. The rate card's own rules
-# (rental.pricing.domain.models.new_rate_card) then say what is allowed, in their own words.
-MAX_AMOUNT = Decimal(10) ** 30
-MAX_MINIMUM_HOURS = Decimal(10) ** 30
 
 
 def rate_cells(type_ids: Sequence[str]) -> dict[str, str]:
@@ -66,15 +64,7 @@ def _form_page(
 def edit(type_id: str) -> Response:
     card = PricingFacade().get_rate_card(type_id)
     if card:
-        minutes = int(card.minimum_duration.total_seconds() // 60)
-        form = {
-            "hourly": str(card.hourly.amount),
-            "daily": str(card.daily.amount),
-            "weekly": str(card.weekly.amount) if card.weekly else "",
-            "deposit": str(card.deposit.amount) if card.deposit else "",
-            "currency": card.currency,
-            "minimum_hours": f"{minutes / 60:g}",
-        }
+        form = rate_card_form(card)
     else:
         form = {"currency": current_app.config.get("DEFAULT_CURRENCY", "EUR"), "minimum_hours": "1"}
     return _form_page(type_id, form, {})
@@ -82,66 +72,23 @@ def edit(type_id: str) -> Response:
 
 @admin_bp.post("/<type_id>")
 def save(type_id: str) -> Response:
-    form = {
-        k: request.form.get(k, "")
-        for k in ("hourly", "daily", "weekly", "deposit", "currency", "minimum_hours")
-    }
+    form = {k: request.form.get(k, "") for k in RATE_FORM_FIELDS}
     errors: dict[str, str] = {}
-
-    def amount(name: str, label: str, required: bool) -> Decimal | None:
-        try:
-            value = parse_decimal(
-                form[name], field=name, label=label, minimum=Decimal(0), maximum=MAX_AMOUNT
-            )
-        except ValidationError as exc:
-            errors[name] = exc.message
-            return None
-        if value is None and required:
-            errors[name] = f"Give the {label}."
-        return value
-
-    hourly = amount("hourly", "hourly rate", True)
-    daily = amount("daily", "daily rate", True)
-    weekly = amount("weekly", "weekly rate", False)
-    deposit = amount("deposit", "deposit", False)
-    minimum = None
+    pricing = PricingFacade()
     try:
-        minimum = parse_decimal(
-            form["minimum_hours"] or "0",
-            field="minimum_hours",
-            label="minimum rental in hours",
-            minimum=Decimal(0),
-            maximum=MAX_MINIMUM_HOURS,
-            places=2,
-        )
-    except ValidationError as exc:
-        errors["minimum_hours"] = exc.message
-    if not errors:
-        pricing = PricingFacade()
-        try:
-            pricing.set_rate_card(
-                SetRateCard(
-                    equipment_type_id=type_id,
-                    hourly=hourly,  # type: ignore[arg-type]
-                    daily=daily,  # type: ignore[arg-type]
-                    weekly=weekly,
-                    currency=form["currency"],
-                    minimum_duration=minimum_from_hours(
-                        minimum or Decimal(0), pricing.rate_card_limits()
-                    ),
-                    deposit=deposit,
-                    # "Save anyway" sends the codes of the warnings it was shown with.
-                    confirmed_warnings=frozenset(request.form.get("confirm", "").split()),
-                )
+        pricing.set_rate_card(
+            read_rate_card_form(
+                type_id,
+                form,
+                pricing.rate_card_limits(),
+                # "Save anyway" sends the codes of the warnings it was shown with.
+                frozenset(request.form.get("confirm", "").split()),
             )
-        except NeedsConfirmation as exc:
-            return _form_page(type_id, form, {}, 422, warnings=exc.warnings)
-        except ValidationError as exc:
-            mapped = {
-                ("minimum_hours" if k == "minimum_duration" else k): v
-                for k, v in (exc.errors or {"hourly": exc.message}).items()
-            }
-            errors.update(mapped)
+        )
+    except NeedsConfirmation as exc:
+        return _form_page(type_id, form, {}, 422, warnings=exc.warnings)
+    except ValidationError as exc:
+        errors.update(form_errors(exc))
     if errors:
         return _form_page(type_id, form, errors, 422)
     name = CatalogFacade().get_equipment_type_details(type_id).name

@@ -190,9 +190,9 @@ def test_items_export_is_filtered_like_the_type_page(admin_client):
     assert rows[0][:2] == ["Item ID", "Serial number"] and len(rows) == 1 + 6
     no_formulas(rows)
     rows = download(admin_client, f"/admin/inventory/items.csv?type={lights.type_id}")
-    assert len(rows) == 1 + 3 and all(r[3].startswith("Light") for r in rows[1:])
-    assert {r[4] for r in rows[1:]} == {"Available"}
-    assert "'=SUM(A1:A9)" in [r[7] for r in rows]
+    assert len(rows) == 1 + 3 and all(r[4].startswith("Light") for r in rows[1:])
+    assert {r[5] for r in rows[1:]} == {"Available"}
+    assert "'=SUM(A1:A9)" in [r[8] for r in rows]
     assert generators.item_ids[0] not in {r[0] for r in rows}
     rows = download(
         admin_client, f"/admin/inventory/items.csv?type={lights.type_id}&status=RETIRED"

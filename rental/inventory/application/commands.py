@@ -108,6 +108,16 @@ class RegisterEquipmentBulk:
 
 
 @dataclass(frozen=True, slots=True)
+class EditItemDetails:
+    """An item's acquisition date, notes and location (what registering it set)."""
+
+    item_id: str
+    acquired_on: date | None = None
+    notes: str = ""
+    location: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class ChangeItemStatus:
     item_id: str
     to_status: str
@@ -242,6 +252,11 @@ class ItemCommands:
             )
         self._items.add(item)
         return item.id
+
+    def edit_details(self, cmd: EditItemDetails) -> None:
+        item = self._lock_item(cmd.item_id)
+        item.edit_details(cmd.acquired_on, cmd.notes, cmd.location, today=self._today())
+        self._items.save(item)
 
     def register_bulk(self, cmd: RegisterEquipmentBulk) -> BulkRegistrationResult:
         _check_type(self._type_exists, cmd.equipment_type_id)

@@ -27,6 +27,20 @@ if TYPE_CHECKING:  # the planner imports this module for its DTOs
     from rental.inventory.application.planning import FleetPlanner
 
 STATUSES = [s.value for s in ItemStatus]
+# The columns of the items CSV: what the staff export writes and the admin import reads
+# (rental.transfers). Between databases an item's type is its slug: the IDs are this
+# database's own, so the import ignores "Item ID" and "Equipment type ID".
+ITEMS_CSV_HEADER = (
+    "Item ID",
+    "Serial number",
+    "Equipment type ID",
+    "Equipment type slug",
+    "Equipment type",
+    "Status",
+    "Location",
+    "Acquired on",
+    "Notes",
+)
 
 
 # --- items ----------------------------------------------------------------------------------
@@ -329,6 +343,9 @@ class InventoryQueries:
         """What `list_items` finds, a batch at a time (the CSV export)."""
         for batch in self._items.stream(equipment_type_id, status, search):
             yield [_summary(i) for i in batch]
+
+    def items_by_serial(self, serial_numbers: Iterable[str]) -> dict[str, ItemSummary]:
+        return {i.serial_number: _summary(i) for i in self._items.by_serials(serial_numbers)}
 
     def item(self, item_id: str) -> ItemDetails:
         item = self._items.get(item_id)

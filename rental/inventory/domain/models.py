@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
@@ -168,6 +168,28 @@ class EquipmentItem:
             raise ValidationError(errors[first], field=first, errors=errors)
         item.new_history.append(StatusChange(None, ItemStatus.AVAILABLE, at, "Registered", actor))
         return item
+
+    def edit_details(
+        self, acquired_on: date | None, notes: str, location: str, *, today: date
+    ) -> None:
+        """New acquisition date, notes and location, checked by the rules of registering."""
+        errors: dict[str, str] = {}
+        try:
+            check_acquired_on(acquired_on, today)
+        except ValidationError as exc:
+            errors.update(exc.errors)
+        try:
+            checked = replace(self, acquired_on=acquired_on, notes=notes, location=location)
+        except ValidationError as exc:
+            errors.update(exc.errors)
+        if errors:
+            first = next(iter(errors))
+            raise ValidationError(errors[first], field=first, errors=errors)
+        self.acquired_on, self.notes, self.location = (
+            checked.acquired_on,
+            checked.notes,
+            checked.location,
+        )
 
     @property
     def allowed_transitions(self) -> list[ItemStatus]:

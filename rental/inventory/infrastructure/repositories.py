@@ -155,6 +155,16 @@ class ItemRepository:
         while batch := list(islice(rows, STREAM_BATCH)):
             yield [item_to_domain(e) for e in batch]
 
+    def by_serials(self, serials: Iterable[str]) -> list[EquipmentItem]:
+        wanted = sorted(set(serials))
+        found: list[EquipmentItem] = []
+        for start in range(0, len(wanted), 500):
+            query = select(ItemEntity).where(
+                ItemEntity.serial_number.in_(wanted[start : start + 500])
+            )
+            found.extend(item_to_domain(e) for e in self._session.scalars(query))
+        return found
+
     def existing_serials(self, serials: Iterable[str]) -> set[str]:
         serials = list(serials)
         if not serials:
