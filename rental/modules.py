@@ -20,6 +20,7 @@ MODULES: list[str] = [
     "rental.calendars",  # an order's .ics (reads BookingFacade; Notifications attaches it)
     "rental.storefront",  # composes pages from the modules above, so it comes last
     "rental.notifications",  # e-mails about Booking's events (reads BookingFacade)
+    "rental.api",  # the JSON API over the facades above (top layer), so it comes last
 ]
 
 
