@@ -33,7 +33,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app, g, request
 from spectree import Response as SpecResponse
-from spectree import SecurityScheme, SpecTree
+from spectree import SecurityScheme, SecuritySchemeData, SpecTree
 
 from rental.api.domain.problems import field_path
 from rental.api.domain.tokens import ADMIN, ORDERS_WRITE, READ, ApiToken
@@ -99,10 +99,15 @@ spec = SpecTree(
     security_schemes=[
         SecurityScheme(
             name=BEARER,
-            data={"type": "http", "scheme": "bearer", "description": "An API token, rk_live_…"},
+            data=SecuritySchemeData(
+                type="http", scheme="bearer", description="An API token, rk_live_…"
+            ),
         )
     ],
     annotations=True,
+    # Components are named after their model class (unique across web/schemas/, please).
+    naming_strategy=lambda model: model.__name__,
+    nested_naming_strategy=lambda _parent, child: child,
 )
 
 
