@@ -212,8 +212,7 @@ def _check_body() -> None:
     """A body must be JSON (415), well-formed (400); its size is capped before (413)."""
     if request.method not in ("POST", "PUT", "PATCH", "DELETE"):
         return
-    data = request.get_data(cache=True)  # raises 413 over the limit
-    if not data:
+    if not request.content_length and "Transfer-Encoding" not in request.headers:
         return
     mimetype = request.mimetype
     if mimetype not in JSON_TYPES and not mimetype.endswith("+json"):
@@ -222,6 +221,7 @@ def _check_body() -> None:
             "Send the request body as JSON with `Content-Type: application/json`.",
             slug="unsupported-media-type",
         )
+    data = request.get_data(cache=True)  # raises 413 over the limit
     try:
         jsonlib.loads(data)
     except (ValueError, RecursionError):
@@ -235,6 +235,8 @@ def _api_request() -> None:
     view = current_app.view_functions.get(request.endpoint or "")
     access = getattr(view, ACCESS_ATTR, None)
     if access is None:
+        if view is not None and request.path.startswith("/api/"):
+            raise RuntimeError(f"API view {request.endpoint} has no access rule")
         return
     _authenticate(access)
     _check_body()

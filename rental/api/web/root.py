@@ -3,6 +3,7 @@ problem type means) and /api/v1/tokens/current (the calling token)."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from flask import Response, current_app
@@ -60,7 +61,13 @@ def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3.1 document of this app's API, built once per app."""
     cached = current_app.extensions.get(OPENAPI_CACHE)
     if cached is None:
-        document = spec._generate_spec()  # per app (spec.spec would cache the first app's)
+        # Per app (spec.spec would cache the first app's); spectree moves nested models' $defs
+        # out of spec.models while generating, so it works on a copy.
+        saved = copy.deepcopy(spec.models)
+        try:
+            document = copy.deepcopy(spec._generate_spec())
+        finally:
+            spec.models = saved
         for path_item in document["paths"].values():
             for operation_doc in path_item.values():
                 _problem_content(operation_doc)
