@@ -22,9 +22,7 @@ class ProblemType:
 
 _TYPES = [
     ProblemType("bad-request", 400, "Bad request", "The request cannot be read as sent."),
-    ProblemType(
-        "malformed-json", 400, "Malformed JSON", "The request body is not valid JSON."
-    ),
+    ProblemType("malformed-json", 400, "Malformed JSON", "The request body is not valid JSON."),
     ProblemType(
         "unauthorized",
         401,
@@ -72,8 +70,10 @@ _TYPES = [
         "Slow down; the Retry-After header says how many seconds to wait.",
     ),
     ProblemType(
-        "internal", 500, "Internal error", "An unexpected error stopped the request. Nothing "
-        "was changed; try again."
+        "internal",
+        500,
+        "Internal error",
+        "An unexpected error stopped the request. Nothing was changed; try again.",
     ),
     ProblemType(
         "unavailable",

@@ -30,9 +30,7 @@ class TokenRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def add(
-        self, new: NewToken, prefix: str, token_hash: str, now: datetime, actor: str
-    ) -> str:
+    def add(self, new: NewToken, prefix: str, token_hash: str, now: datetime, actor: str) -> str:
         token_id = str(uuid.uuid4())
         self.session.add(
             ApiTokenEntity(

@@ -268,5 +268,3 @@ def public_resource(view: Any) -> Any:
     """For the few undocumented public routes (the OpenAPI document, problem types)."""
     setattr(view, ACCESS_ATTR, PUBLIC)
     return view
-
-

@@ -1,17 +1,17 @@
 """Helpers for endpoint views: JSON answers with ETag, cursor pagination, Idempotency-Key.
 
-    return json_response(CategoryOut(...), etag=True)      # 200, or 304 on If-None-Match
+return json_response(CategoryOut(...), etag=True)      # 200, or 304 on If-None-Match
 
-    items, next_state = page_of(sorted_items, query, key=lambda c: c.slug)
-    return page_response(CategoryPage(data=[...], next_cursor=None), next_state)
+items, next_state = page_of(sorted_items, query, key=lambda c: c.slug)
+return page_response(CategoryPage(data=[...], next_cursor=None), next_state)
 
-    @bp.post("/orders")
-    @operation(ORDERS_WRITE, json=OrderIn, ok=OrderOut, status=201, errors=(409,))
-    def create_order(json: OrderIn):
-        def create() -> Created:
-            order = BookingFacade().place_order(...)      # joins the key's transaction
-            return Created(OrderOut.from_order(order), location=f"/api/v1/orders/{order.id}")
-        return idempotent(create)
+@bp.post("/orders")
+@operation(ORDERS_WRITE, json=OrderIn, ok=OrderOut, status=201, errors=(409,))
+def create_order(json: OrderIn):
+    def create() -> Created:
+        order = BookingFacade().place_order(...)      # joins the key's transaction
+        return Created(OrderOut.from_order(order), location=f"/api/v1/orders/{order.id}")
+    return idempotent(create)
 """
 
 from __future__ import annotations
@@ -152,9 +152,7 @@ def idempotent(create: Callable[[], Created]) -> Response:
         return _answer(stored(), False)
     if not valid_key(key):
         message = f"An Idempotency-Key is 1–{KEY_MAX} visible ASCII characters (no spaces)."
-        raise ApiProblem(
-            400, message, errors=[{"field": IDEMPOTENCY_HEADER, "message": message}]
-        )
+        raise ApiProblem(400, message, errors=[{"field": IDEMPOTENCY_HEADER, "message": message}])
     body = request.get_json(silent=True)
     print_ = fingerprint(request.method, request.path, body)
     result, replayed = ApiFacade().run_once(token.id, key, print_, utcnow(), stored)

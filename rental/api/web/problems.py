@@ -82,7 +82,7 @@ def _unexpected(exc: BaseException) -> ApiProblem:
     )
 
 
-def to_problem(exc: BaseException) -> ApiProblem:  # noqa: PLR0911 - one mapping
+def to_problem(exc: BaseException) -> ApiProblem:
     """The problem for any exception a request under /api/ ended with."""
     if isinstance(exc, ApiProblem):
         return exc

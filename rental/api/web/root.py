@@ -29,7 +29,10 @@ LINKS: dict[str, str] = {
 def index() -> Response:
     """The API's entry point: links to its resources."""
     body = ApiIndex(
-        name="RentKit API", version="v1", openapi=LINKS["openapi"], links=dict(sorted(LINKS.items()))
+        name="RentKit API",
+        version="v1",
+        openapi=LINKS["openapi"],
+        links=dict(sorted(LINKS.items())),
     )
     return json_response(body, etag=True)
 
@@ -89,6 +92,11 @@ def problem_type_doc(slug: str) -> Response:
     if kind is None:
         raise ApiProblem(404, "There is no such problem type.")
     return json_response(
-        {"type": kind.uri, "title": kind.title, "status": kind.status, "description": kind.description},
+        {
+            "type": kind.uri,
+            "title": kind.title,
+            "status": kind.status,
+            "description": kind.description,
+        },
         etag=True,
     )

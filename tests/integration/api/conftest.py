@@ -14,9 +14,7 @@ from tests.support.api_probe import create_probe_things, things
 
 @pytest.fixture(scope="session")
 def _probe_app(database_url, tmp_path_factory):
-    app = _make_app(
-        database_url, tmp_path_factory, RENTAL_PLUGINS=["tests.support.api_probe"]
-    )
+    app = _make_app(database_url, tmp_path_factory, RENTAL_PLUGINS=["tests.support.api_probe"])
     with app.app_context():
         create_probe_things(db.engine)
     return app

@@ -29,7 +29,12 @@ def last_used(prefix: str):
 
 
 def test_without_a_token_or_with_a_bad_one_it_is_401(app, client):
-    for headers in ({}, bearer("rk_live_nonsense"), bearer("x" * 5000), {"Authorization": "Basic abc"}):
+    for headers in (
+        {},
+        bearer("rk_live_nonsense"),
+        bearer("x" * 5000),
+        {"Authorization": "Basic abc"},
+    ):
         response = client.get(CURRENT, headers=headers)
         assert_problem(response, 401, "unauthorized")
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
@@ -60,9 +65,13 @@ def test_admin_implies_every_scope_and_a_missing_scope_is_403(probe_app, probe_c
     problem = assert_problem(probe_client.get(CURRENT, headers=bearer(writer)), 403, "forbidden")
     assert "`read`" in problem["detail"] and problem["scope"] == "read"
     reader = make_token("read")
-    response = probe_client.post("/api/v1/_probe/things", json={"label": "a"}, headers=bearer(reader))
+    response = probe_client.post(
+        "/api/v1/_probe/things", json={"label": "a"}, headers=bearer(reader)
+    )
     assert "orders:write" in assert_problem(response, 403)["detail"]
-    response = probe_client.post("/api/v1/_probe/things", json={"label": "a"}, headers=bearer(admin))
+    response = probe_client.post(
+        "/api/v1/_probe/things", json={"label": "a"}, headers=bearer(admin)
+    )
     assert response.status_code == 201
     assert count_things() == 1
 

@@ -27,11 +27,13 @@ def test_a_wrong_method_is_a_405_problem_with_allow(client):
 
 def test_body_errors(probe_app, probe_client):
     auth = bearer(make_token("orders:write"))
-    response = probe_client.post(THINGS, data="label=x", headers=auth,
-                                 content_type="application/x-www-form-urlencoded")
+    response = probe_client.post(
+        THINGS, data="label=x", headers=auth, content_type="application/x-www-form-urlencoded"
+    )
     assert_problem(response, 415, "unsupported-media-type")
-    response = probe_client.post(THINGS, data='{"label": ', headers=auth,
-                                 content_type="application/json")
+    response = probe_client.post(
+        THINGS, data='{"label": ', headers=auth, content_type="application/json"
+    )
     assert_problem(response, 400, "malformed-json")
     probe_app.config["API_MAX_BODY_BYTES"] = 2048
     try:

@@ -61,7 +61,7 @@ def test_categories_answer_304_while_unchanged(app, client):
     db.session.remove()
     first = client.get("/api/v1/categories")
     etag = first.headers["ETag"]
-    assert etag.startswith('"') and not etag.startswith('W/')
+    assert etag.startswith('"') and not etag.startswith("W/")
     again = client.get("/api/v1/categories", headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.data == b""
     CatalogFacade().create_category(CreateCategory(name="Lights"))

@@ -29,7 +29,9 @@ def rows() -> list[ApiTokenEntity]:
 
 
 def shown_token(response) -> str:
-    match = re.search(r'id="new-token-value" readonly value="(rk_live_[^"]+)"', response.get_data(as_text=True))
+    match = re.search(
+        r'id="new-token-value" readonly value="(rk_live_[^"]+)"', response.get_data(as_text=True)
+    )
     assert match, response.get_data(as_text=True)
     return match.group(1)
 
@@ -39,7 +41,12 @@ def test_only_administrators_see_the_page(app, client, staff_client, admin_clien
     assert response.status_code == 302 and "/login" in response.headers["Location"]
     assert staff_client.get(PAGE).status_code == 403
     token = csrf_token(staff_client, "/admin/")
-    assert staff_client.post(PAGE, data={"csrf_token": token, "name": "x", "scopes": "read"}).status_code == 403
+    assert (
+        staff_client.post(
+            PAGE, data={"csrf_token": token, "name": "x", "scopes": "read"}
+        ).status_code
+        == 403
+    )
     assert rows() == []
     page = admin_client.get(PAGE)
     assert page.status_code == 200 and "No API tokens yet" in page.get_data(as_text=True)
@@ -74,7 +81,9 @@ def test_revoking_asks_first_needs_csrf_and_then_the_token_stops_working(app, ad
     secret = shown_token(create(admin_client, "Old"))
     (row,) = rows()
     confirm = admin_client.get(f"{PAGE}/{row.id}/revoke")
-    assert confirm.status_code == 200 and "Revoke the token “Old”?" in confirm.get_data(as_text=True)
+    assert confirm.status_code == 200 and "Revoke the token “Old”?" in confirm.get_data(
+        as_text=True
+    )
     assert admin_client.post(f"{PAGE}/{row.id}/revoke").status_code == 400  # no CSRF token
     assert rows()[0].revoked_at is None
     token = csrf_token(admin_client, f"{PAGE}/{row.id}/revoke")
