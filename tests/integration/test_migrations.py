@@ -448,3 +448,28 @@ def test_0027_adds_the_calendar_feeds_and_goes_back_down(backend, tmp_path):
             assert "calendar_feeds" not in tables and "notifications_settings" in tables
             upgrade(revision="0027")
             db.engine.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_0028_adds_the_api_tables_and_goes_back_down(backend, tmp_path):
+    """0028 adds api_tokens (the hash unique) and api_idempotency_keys (unique per token and
+    key): down to 0027 drops both, up again adds them."""
+    from flask_migrate import downgrade, upgrade
+
+    if backend == "postgresql" and not postgres_admin_url():
+        pytest.skip("PostgreSQL tests need RENTAL_TEST_POSTGRES_URL (set by .ci/run)")
+    with fresh_database(backend, tmp_path) as url:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+        with app.app_context():
+            upgrade(revision="0028")
+            inspector = inspect(db.engine)
+            columns = {c["name"] for c in inspector.get_columns("api_tokens")}
+            assert {"prefix", "token_hash", "scopes", "last_used_at", "revoked_at"} <= columns
+            uniques = inspector.get_unique_constraints("api_idempotency_keys")
+            assert [u["column_names"] for u in uniques] == [["token_id", "key"]]
+            downgrade(revision="0027")
+            tables = set(inspect(db.engine).get_table_names())
+            assert not {"api_tokens", "api_idempotency_keys"} & tables
+            assert "calendar_feeds" in tables
+            upgrade(revision="0028")
+            db.engine.dispose()
