@@ -307,6 +307,9 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "BOOKING_SAME_DAY_UNTIL": _time_of_day("BOOKING_SAME_DAY_UNTIL", "15:00"),
         # Equipment may be handed over from local midnight this many days before the first day.
         "BOOKING_EARLY_PICKUP_DAYS": _int("BOOKING_EARLY_PICKUP_DAYS", 1, minimum=0, maximum=30),
+        # JSON API: requests without a token per client IP ("off": none); the largest body.
+        "API_PUBLIC_RATE_LIMIT": os.environ.get("API_PUBLIC_RATE_LIMIT", "300 per minute"),
+        "API_MAX_BODY_BYTES": _int("API_MAX_BODY_BYTES", 1024 * 1024, minimum=1024),
         "WTF_CSRF_TIME_LIMIT": None,  # tied to the session; a tab left open still works
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         # Uploaded photos: where their files go, and the largest file staff may upload.

@@ -22,6 +22,7 @@ MODULES: list[str] = [
     "rental.storefront",  # composes pages from the modules above, so it comes last
     "rental.notifications",  # e-mails about Booking's events (reads BookingFacade)
     "rental.webhooks",  # signed HTTP callbacks of the events (reads Booking, Customers)
+    "rental.api",  # the JSON API over the facades above (top layer), so it comes last
 ]
 
 

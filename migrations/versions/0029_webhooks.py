@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0029"
-down_revision = "0027"  # the lead re-chains it onto 0028 (api) when that merges
+down_revision = "0028"
 branch_labels = None
 depends_on = None
 

@@ -455,7 +455,7 @@ def test_an_additive_revision_goes_up_down_and_up_again(
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_0029_adds_the_webhook_tables_and_goes_back_down(backend, tmp_path):
-    """0029 adds webhook_endpoints and webhook_deliveries: down to 0027 drops both, up again
+    """0029 adds webhook_endpoints and webhook_deliveries: down to 0028 drops both, up again
     adds them."""
     from flask_migrate import downgrade, upgrade
 
@@ -467,9 +467,34 @@ def test_0029_adds_the_webhook_tables_and_goes_back_down(backend, tmp_path):
             upgrade(revision="0029")
             columns = {c["name"] for c in inspect(db.engine).get_columns("webhook_deliveries")}
             assert {"message_id", "endpoint_id", "body", "status", "next_attempt_at"} <= columns
-            downgrade(revision="0027")
+            downgrade(revision="0028")
             tables = set(inspect(db.engine).get_table_names())
             assert not {"webhook_endpoints", "webhook_deliveries"} & tables
-            assert "calendar_feeds" in tables
+            assert "api_tokens" in tables
             upgrade(revision="0029")
+            db.engine.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_0028_adds_the_api_tables_and_goes_back_down(backend, tmp_path):
+    """0028 adds api_tokens (the hash unique) and api_idempotency_keys (unique per token and
+    key): down to 0027 drops both, up again adds them."""
+    from flask_migrate import downgrade, upgrade
+
+    if backend == "postgresql" and not postgres_admin_url():
+        pytest.skip("PostgreSQL tests need RENTAL_TEST_POSTGRES_URL (set by .ci/run)")
+    with fresh_database(backend, tmp_path) as url:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+        with app.app_context():
+            upgrade(revision="0028")
+            inspector = inspect(db.engine)
+            columns = {c["name"] for c in inspector.get_columns("api_tokens")}
+            assert {"prefix", "token_hash", "scopes", "last_used_at", "revoked_at"} <= columns
+            uniques = inspector.get_unique_constraints("api_idempotency_keys")
+            assert [u["column_names"] for u in uniques] == [["token_id", "key"]]
+            downgrade(revision="0027")
+            tables = set(inspect(db.engine).get_table_names())
+            assert not {"api_tokens", "api_idempotency_keys"} & tables
+            assert "calendar_feeds" in tables
+            upgrade(revision="0028")
             db.engine.dispose()

@@ -1,0 +1,1 @@
+"""The API's pure rules: token scopes and secrets, problem types, idempotency fingerprints."""
