@@ -134,6 +134,10 @@ class BookingFacade:
     def get_order(self, order_id: str) -> Order:
         return self._queries.get_order(order_id)
 
+    def get_order_by_reference(self, reference: str) -> Order:
+        """Staff and the API: the order with this reference (NotFoundError otherwise)."""
+        return self._queries.get_order_by_reference(reference)
+
     def get_order_for_customer(self, reference: str, token: str) -> Order:
         """The order behind a manage link; NotFoundError when reference or token is wrong.
         `token` is the raw manage token or a signed link (manage_links, from an e-mail)."""
@@ -351,6 +355,16 @@ class BookingFacade:
         unless staff choose to charge the policy's cancellation fee (`charge_fee`)."""
         with unit_of_work():
             self._counter.cancel(CancelReservation(reservation_id, reason, charge_fee=charge_fee))
+
+    def cancel_order(self, order_id: str, reason: str, *, charge_fee: bool = False) -> None:
+        """Staff (the API): every line of the order still to come, in one transaction (a
+        line on hire refuses all: ConflictError, nothing changes). Free unless `charge_fee`:
+        then the payment policy's fee for the order, as the customer would pay it."""
+        with unit_of_work():
+            order = self._queries.get_order(order_id)
+            self._counter.cancel(
+                CancelReservation(order.first.id, reason, charge_fee=charge_fee, whole_order=True)
+            )
 
     def cancel_by_customer(
         self, reservation_id: str, reason: str, *, seen_fee: Decimal | None = None

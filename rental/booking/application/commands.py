@@ -154,6 +154,9 @@ class CancelReservation:
     # The fee the customer's cancel (or remove-an-item) page showed: a different fee now (the
     # free window closed in between) refuses it, so nobody pays a fee they were not shown.
     seen_fee: Decimal | None = None
+    # Staff (the API): every line of the reservation's order still to come, together (as
+    # the customer cancels), the fee only with `charge_fee`.
+    whole_order: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +223,8 @@ class BookOrderOnline:
     basis: PricingBasis
     manage_token: str
     origin_key: str | None = None
+    # The API books for a customer given by their details the same way (channel API).
+    channel: BookingChannel = BookingChannel.ONLINE
 
 
 @dataclass(frozen=True, slots=True)
@@ -1111,7 +1116,7 @@ class OnlineBooking:
                 cmd.period,
                 cmd.basis,
                 cmd.manage_token,
-                channel=BookingChannel.ONLINE,
+                channel=cmd.channel,
                 origin_key=cmd.origin_key,
                 customer_known=match.known,
                 typed_details=TypedDetails.of(
@@ -1274,7 +1279,7 @@ class CounterCommands:
         booking on hire is refused by its status; and whatever the status says, a booking
         with equipment out is never cancelled — a cancellation must not free a unit that is
         with the customer."""
-        if cmd.by_customer:
+        if cmd.by_customer or cmd.whole_order:
             self._cancel_order(cmd)
             return
         if cmd.charge_fee:

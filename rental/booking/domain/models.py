@@ -75,6 +75,9 @@ class ReservationStatus(StrEnum):
 class BookingChannel(StrEnum):
     ONLINE = "ONLINE"  # the public journey: caps against hold flooding apply
     STAFF = "STAFF"  # made by staff (and the demo): no caps
+    # Made through the JSON API with a token an administrator issued: no caps (as staff),
+    # always a hold (never a request), no "new online order" alert.
+    API = "API"
 
 
 class PricingBasis(StrEnum):
