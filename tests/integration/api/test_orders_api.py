@@ -231,10 +231,7 @@ def test_a_short_line_is_a_409_with_the_carts_alternatives(app, client):
     problem = assert_problem(taken, 409)
     (alt,) = problem["alternatives"]
     assert alt["available"] == 0 and alt["max_quantity"] == 0
-    assert (
-        alt["earliest_period"]["start"] > problem["alternatives"][0]["earliest_period"]["start"][:0]
-    )
-    assert alt["earliest_period"]["start"][:10] != day(3)  # later: the same length, free
+    assert alt["earliest_period"]["start"][:10] > day(3)  # later: the same length, free
     assert count_orders() == 1
 
 
