@@ -134,6 +134,11 @@ class BookingFacade:
     def get_order(self, order_id: str) -> Order:
         return self._queries.get_order(order_id)
 
+    def get_order_by_reference(self, reference: str) -> Order:
+        """Staff's and the API's look-up by the reference printed on everything; NotFoundError
+        when there is no such order."""
+        return self._queries.get_order_by_reference(reference)
+
     def get_order_for_customer(self, reference: str, token: str) -> Order:
         """The order behind a manage link; NotFoundError when reference or token is wrong.
         `token` is the raw manage token or a signed link (manage_links, from an e-mail)."""

@@ -7,4 +7,7 @@ Endpoint files register on `bp` when imported: ENDPOINTS lists them (add yours).
 ENDPOINTS = [
     "rental.api.web.root",
     "rental.api.web.catalog",
+    "rental.api.web.customers",
+    "rental.api.web.items",
+    "rental.api.web.payments",
 ]

@@ -756,6 +756,14 @@ class ReservationQueries:
             raise NotFoundError("That booking does not exist.")
         return order
 
+    def get_order_by_reference(self, reference: str) -> Order:
+        """The order with this reference (any letter case; staff and the API)."""
+        order_id = self._reservations.order_id_by_reference(reference)
+        order = self._reservations.get_order(order_id) if order_id else None
+        if order is None:
+            raise NotFoundError("That booking does not exist.")
+        return order
+
     def order_for_customer_link(self, reference: str, token: str) -> Order:
         """The order behind a manage link (see for_customer_link: the same NotFoundError)."""
         order_id = self._reservations.order_id_by_reference(reference)
