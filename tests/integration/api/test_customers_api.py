@@ -70,7 +70,9 @@ def test_the_list_searches_filters_and_pages_like_the_staff_list(app, client):
     assert [c["id"] for c in suspended.get_json()["data"]] == [ids[4]]
     # A cursor is for the limit it was made with.
     problem = assert_problem(
-        client.get(f"/api/v1/customers?limit=3&cursor={body['next_cursor']}", headers=bearer(secret)),
+        client.get(
+            f"/api/v1/customers?limit=3&cursor={body['next_cursor']}", headers=bearer(secret)
+        ),
         422,
     )
     assert problem["errors"][0]["field"] == "cursor"
@@ -79,9 +81,13 @@ def test_the_list_searches_filters_and_pages_like_the_staff_list(app, client):
 def test_bad_filters_are_422(app, client):
     secret = make_token("read")
     for query, field in (("status=GONE", "status"), ("limit=0", "limit"), ("cursor=xyz", "cursor")):
-        problem = assert_problem(client.get(f"/api/v1/customers?{query}", headers=bearer(secret)), 422)
+        problem = assert_problem(
+            client.get(f"/api/v1/customers?{query}", headers=bearer(secret)), 422
+        )
         assert problem["errors"][0]["field"] == field
-    problem = assert_problem(client.get("/api/v1/customers?colour=red", headers=bearer(secret)), 422)
+    problem = assert_problem(
+        client.get("/api/v1/customers?colour=red", headers=bearer(secret)), 422
+    )
 
 
 def test_an_anonymised_customer_shows_no_personal_data(app, client):
