@@ -85,13 +85,23 @@ from rental.payments.domain.cancellation import CancellationQuote, cancellation_
 from rental.payments.domain.due import DueItem, what_is_due
 from rental.payments.domain.invoices import Document, OrderForInvoice, OrderLineForInvoice
 from rental.payments.domain.late_fee import LateFee, LateFeeDecision
-from rental.payments.domain.ledger import METHOD_LABELS, Account, Category, DepositState, Method
+from rental.payments.domain.ledger import (
+    MAX_AMOUNT,
+    METHOD_LABELS,
+    Account,
+    Category,
+    DepositState,
+    Method,
+    choice,
+    strip_currency,
+)
 from rental.payments.domain.policy import DepositRule, FeeKind, PaymentPolicy, RentalDue
 from rental.payments.facade import PaymentsFacade
 from rental.payments.invoice_facade import InvoiceFacade, register_invoice_order_source
 from rental.payments.invoice_web import document_page, document_pdf
 
 __all__ = [
+    "MAX_AMOUNT",
     "METHOD_LABELS",
     "Account",
     "AccountView",
@@ -140,9 +150,11 @@ __all__ = [
     "cancellation_fee",
     "card_provider",
     "check_waiver",
+    "choice",
     "document_page",
     "document_pdf",
     "register_card_provider",
     "register_invoice_order_source",
+    "strip_currency",
     "what_is_due",
 ]

@@ -8,4 +8,7 @@ ENDPOINTS = [
     "rental.api.web.root",
     "rental.api.web.catalog",
     "rental.api.web.orders",
+    "rental.api.web.customers",
+    "rental.api.web.items",
+    "rental.api.web.payments",
 ]

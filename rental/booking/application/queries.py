@@ -757,6 +757,7 @@ class ReservationQueries:
         return order
 
     def get_order_by_reference(self, reference: str) -> Order:
+        """The order with this reference (any letter case; staff and the API)."""
         order_id = self._reservations.order_id_by_reference(reference)
         order = self._reservations.get_order(order_id) if order_id else None
         if order is None:
