@@ -9,9 +9,11 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from flask import Flask
+from flask import Flask, current_app
 from werkzeug.routing import Rule
 
+from rental.api import ApiFacade
+from rental.api.domain.tokens import NewToken
 from rental.booking import (
     AddOrderLine,
     BookingFacade,
@@ -19,6 +21,8 @@ from rental.booking import (
     OrderLine,
     PricingBasis,
 )
+from rental.calendars import CalendarsFacade
+from rental.calendars.domain.feeds import NewFeed
 from rental.inventory import InventoryFacade, ScheduleMaintenance
 from rental.notifications import NotificationsFacade
 from rental.payments import InvoiceFacade
@@ -26,7 +30,9 @@ from rental.payments.infrastructure.damage_photos import damage_photo_store
 from rental.shared.images.processing import process_upload
 from rental.shared.images.web import image_store
 from rental.shared.outbox import OutboxProcessor
-from rental.shared.time_range import TimeRange
+from rental.shared.time_range import TimeRange, utcnow
+from rental.webhooks import WebhooksFacade
+from rental.webhooks.domain.endpoints import EndpointForm
 from tests.support.auth import create_staff
 from tests.support.fleet import make_customer, make_type, tomorrow_at
 from tests.support.images import image_bytes
@@ -92,8 +98,10 @@ def make_world() -> World:
     photo = process_upload(image_bytes(64, 48), "photo.png")  # a stored file for /media/<name>
     image_store().put(photo.files)
     damage_photo_store().put(photo.files)  # and one for /admin/payments/damage-photos/<name>
+    integrations = _integrations()
     return World(
         {
+            **integrations,
             "category_id": [fleet.category_id],
             "type_id": [fleet.type_id],
             "slug": [fleet.slug],
@@ -114,6 +122,33 @@ def make_world() -> World:
             "message_id": [m.id for m in NotificationsFacade().recent_mail(10)],
         }
     )
+
+
+def _integrations() -> dict[str, list[str]]:
+    """An API token, a calendar feed, a webhook endpoint with a (test) delivery."""
+    now = utcnow()
+    token_id, _ = ApiFacade().create_token(NewToken("Fuzz", ("read",)), now, "world")
+    CalendarsFacade().create_feed(NewFeed("All", None), now, "world")
+    feed_id = next(f.id for f in CalendarsFacade().list_feeds())
+    allow = current_app.config.get("WEBHOOKS_ALLOW_PRIVATE")
+    current_app.config["WEBHOOKS_ALLOW_PRIVATE"] = True  # the endpoint never receives anything
+    try:
+        webhooks = WebhooksFacade()
+        endpoint_id, _ = webhooks.create_endpoint(
+            EndpointForm("http://127.0.0.1:9/hook", "Fuzz", ("webhook.test",), False, True),
+            now,
+            "world",
+        )
+        webhooks.send_test(endpoint_id, now)
+        delivery_id = str(webhooks.deliveries(endpoint_id)[0].id)
+    finally:
+        current_app.config["WEBHOOKS_ALLOW_PRIVATE"] = allow
+    return {
+        "token_id": [token_id],
+        "feed_id": [feed_id],
+        "endpoint_id": [endpoint_id],
+        "delivery_id": [delivery_id],
+    }
 
 
 def build_url(app: Flask, rule: Rule, world: World, pick: int = 0) -> str:
