@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,7 +26,8 @@ class Received:
 @dataclass
 class Receiver:
     """Answers each POST with the next of `statuses` (then 200); `gate`, when set, makes every
-    request wait until the test opens it."""
+    request wait until the test opens it; `hook`, when set, is called with each request (in
+    the request's thread) before it is answered."""
 
     statuses: list[int] = field(default_factory=list)
     requests: list[Received] = field(default_factory=list)
@@ -34,6 +35,7 @@ class Receiver:
     location: str = ""
     port: int = 0
     arrived: threading.Event = field(default_factory=threading.Event)
+    hook: Callable[[Received], None] | None = None
 
     @property
     def url(self) -> str:
@@ -52,10 +54,11 @@ def _handler(receiver: Receiver):
         def do_POST(self) -> None:
             length = int(self.headers.get("content-length", 0))
             body = self.rfile.read(length).decode()
-            receiver.requests.append(
-                Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
-            )
+            received = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+            receiver.requests.append(received)
             receiver.arrived.set()
+            if receiver.hook is not None:
+                receiver.hook(received)
             if receiver.gate is not None:
                 receiver.gate.wait(30)
             status = receiver.statuses.pop(0) if receiver.statuses else 200
