@@ -63,6 +63,7 @@ def dashboard() -> Response:
     from rental.catalog import CatalogFacade
     from rental.crm import CRMFacade
     from rental.customers import CustomerFacade
+    from rental.webhooks import WebhooksFacade
 
     booking = BookingFacade()
     tz = booking.policy.timezone
@@ -122,6 +123,8 @@ def dashboard() -> Response:
         types=types,
         utilisation=_utilisation(booking, catalog, today_date, tz),
         revenue=_revenue(today_date, tz),
+        # Endpoints the worker switched off after 24 hours of failures (one COUNT).
+        webhooks_disabled=WebhooksFacade().count_disabled_automatically(),
     )
 
 

@@ -322,6 +322,10 @@ def load_config(instance_path: Path) -> dict[str, Any]:
     }
     # Webhooks may go to loopback and private addresses (tests, local demos only: SSRF guard).
     config["WEBHOOKS_ALLOW_PRIVATE"] = _bool("WEBHOOKS_ALLOW_PRIVATE")
+    # How often the worker looks for due webhook deliveries, and how many endpoints it sends to
+    # at once (one thread each).
+    config["WEBHOOKS_POLL_SECONDS"] = _float("WEBHOOKS_POLL_SECONDS", 2, positive=True)
+    config["WEBHOOKS_THREADS"] = _int("WEBHOOKS_THREADS", 8, minimum=1, maximum=64)
     config.update(_outbox())
     config.update(_mail(instance_path))
     return config

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from rental.webhooks.application import endpoints, runtime
-from rental.webhooks.domain.endpoints import Delivery, Endpoint, EndpointForm
+from rental.webhooks.domain.endpoints import AUTO_DISABLED, Delivery, Endpoint, EndpointForm
 from rental.webhooks.infrastructure import store
 
 
@@ -56,5 +56,10 @@ class WebhooksFacade:
         return [
             e
             for e in store.all_endpoints()
-            if not e.active and (e.disabled_reason or "").startswith("Disabled automatically")
+            if not e.active and (e.disabled_reason or "").startswith(AUTO_DISABLED)
         ]
+
+    def count_disabled_automatically(self) -> int:
+        """How many endpoints the worker switched off and nobody enabled again (one COUNT: the
+        staff dashboard's alert)."""
+        return store.count_disabled_automatically()

@@ -19,7 +19,14 @@ from tests.support.processes import Proc, free_port, start_web, start_worker
 # gunicorn, worker and PostgreSQL share a small, busy machine. A condition met sooner returns
 # at once, so this costs nothing when things are quick.
 expect.set_options(timeout=15_000)
-E2E_ENV = {"RENTAL_PLUGINS": "tests.support.probe", "OUTBOX_POLL_SECONDS": "0.5"}
+# Webhooks may go to the tests' local receivers (the SSRF guard's test switch), and the worker
+# looks for due deliveries every half second (default 2).
+E2E_ENV = {
+    "RENTAL_PLUGINS": "tests.support.probe",
+    "OUTBOX_POLL_SECONDS": "0.5",
+    "WEBHOOKS_ALLOW_PRIVATE": "1",
+    "WEBHOOKS_POLL_SECONDS": "0.5",
+}
 
 
 @dataclass

@@ -352,8 +352,9 @@ def _count(client) -> list[str]:
 
 
 def test_statement_budget_does_not_grow_with_the_number_of_types(app, staff_client):
-    """29 statements today, among them CRM's top customers (a count and a page); their names
-    come with the other customers' in one read."""
+    """30 statements today, among them CRM's top customers (a count and a page) — their names
+    come with the other customers' in one read — and one COUNT of the webhook endpoints the
+    worker switched off (the alert)."""
     _seed(1)
     few = _count(staff_client)
     _seed(6)

@@ -31,7 +31,7 @@ from rental.shared.db import db, unit_of_work
 from rental.webhooks.application import runtime
 from rental.webhooks.domain import retries
 from rental.webhooks.domain.addresses import parse_url
-from rental.webhooks.domain.endpoints import FAILED, SUCCEEDED
+from rental.webhooks.domain.endpoints import AUTO_DISABLED, FAILED, SUCCEEDED
 from rental.webhooks.domain.signing import headers
 from rental.webhooks.infrastructure import store
 from rental.webhooks.infrastructure.http import TIMEOUT_SECONDS
@@ -179,7 +179,7 @@ def _record(endpoint_id: str, token: str, delivery_id: int, result) -> str:
 
 def _disable(endpoint, now) -> None:
     hours = int(retries.DISABLE_AFTER.total_seconds() // 3600)
-    reason = f"Disabled automatically: every attempt failed for {hours} hours."
+    reason = f"{AUTO_DISABLED}: every attempt failed for {hours} hours."
     endpoint.active = False
     endpoint.disabled_at, endpoint.disabled_reason = now, reason
     endpoint.updated_at = now

@@ -17,6 +17,8 @@ _ID = re.compile(r"[0-9a-fA-F-]{1,36}")
 PENDING = "PENDING"
 SUCCEEDED = "SUCCEEDED"
 FAILED = "FAILED"
+# How the reason of an endpoint the worker switched off begins (the banners look for it).
+AUTO_DISABLED = "Disabled automatically"
 
 
 def looks_like_id(value: str) -> bool:

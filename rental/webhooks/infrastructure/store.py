@@ -9,7 +9,13 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from rental.shared.db import db, is_postgres
-from rental.webhooks.domain.endpoints import PENDING, Delivery, Endpoint, EndpointForm
+from rental.webhooks.domain.endpoints import (
+    AUTO_DISABLED,
+    PENDING,
+    Delivery,
+    Endpoint,
+    EndpointForm,
+)
 from rental.webhooks.infrastructure.entities import WebhookDeliveryEntity, WebhookEndpointEntity
 
 E, D = WebhookEndpointEntity, WebhookDeliveryEntity
@@ -79,6 +85,13 @@ def get_endpoint(endpoint_id: str) -> Endpoint | None:
 
 def all_endpoints() -> list[Endpoint]:
     return [_endpoint(r) for r in db.session.scalars(select(E).order_by(E.created_at))]
+
+
+def count_disabled_automatically() -> int:
+    query = select(func.count()).where(
+        E.active.is_(False), E.disabled_reason.startswith(AUTO_DISABLED, autoescape=True)
+    )
+    return db.session.scalar(query) or 0
 
 
 def active_endpoints(session: Session) -> list[Endpoint]:
