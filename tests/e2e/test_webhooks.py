@@ -21,12 +21,20 @@ from tests.support.webhook_receiver import Receiver, receiving
 VISITOR = ("Jo Builder", "jo.builder@example.com", "+49 30 555 0101")  # as fill_details types
 
 
-def create_api_token(page: Page, live_server) -> str | None:
-    """PLACEHOLDER (issue 14, API tokens): the admin will first create an API token on
-    /admin/api-tokens here — name, scopes, "Create", the token shown once read from the page —
-    and return it, so the test covers "an admin creates a token and a webhook endpoint". The
-    page is being built on another branch; until it is merged this does nothing."""
-    return None
+def create_api_token(page: Page, live_server) -> str:
+    """On /admin/api-tokens: a token for the accounting program that reads and writes orders;
+    the token is shown once, read from the page."""
+    page.goto(f"{live_server.url}/admin/api-tokens")
+    expect(page.locator("#tokens-empty")).to_be_visible()
+    form = page.locator("#new-token-form")
+    form.get_by_label("Name").fill("Accounting")
+    form.get_by_label(re.compile(r"orders:write")).check()
+    form.get_by_role("button", name="Create token").click()
+    expect(page.locator("#new-token")).to_be_visible()
+    token = page.get_by_role("textbox", name="API token").input_value()
+    assert token.startswith("rk_live_"), token
+    expect(page.locator("#token-list")).to_contain_text("Accounting")
+    return token
 
 
 def create_endpoint(page: Page, live_server, receiver: Receiver) -> str:
@@ -90,7 +98,7 @@ def test_admin_creates_an_endpoint_a_visitor_books_and_the_signed_delivery_succe
     live_server.start_worker(logs_dir)
     page = admin_page
     with receiving() as receiver:
-        create_api_token(page, live_server)
+        token = create_api_token(page, live_server)
         secret = create_endpoint(page, live_server, receiver)
 
         reference = book_as_a_visitor(browser, live_server)
@@ -126,3 +134,12 @@ def test_admin_creates_an_endpoint_a_visitor_books_and_the_signed_delivery_succe
         for request in receiver.requests:  # the reservation's delivery too
             Webhook(secret).verify(request.body, request.headers)
             assert VISITOR[1] not in request.body
+
+        # The token the admin made reads the same order through the API.
+        api = page.request.get(
+            f"{live_server.url}/api/v1/orders/{reference}",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert api.status == 200, api.text()
+        assert api.json()["status"] == "CONFIRMED"
+        assert api.json()["id"] == sent.json["data"]["order_id"]
