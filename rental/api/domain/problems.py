@@ -106,3 +106,16 @@ def field_path(loc: tuple[object, ...] | list[object]) -> str:
         else:
             out += ("." if out else "") + str(part)
     return out
+
+
+# pydantic's wording for the checks the schema makes itself, said the way the pages say things.
+PLAIN_MESSAGES = {
+    "extra_forbidden": "Unknown field: this API does not take it (see /api/v1/openapi.json).",
+    "missing": "This field is required.",
+}
+
+
+def field_message(error: dict[str, object]) -> str:
+    """The message for one pydantic error: ours for the schema's own checks, else pydantic's
+    (the models' validators already word theirs like the pages)."""
+    return PLAIN_MESSAGES.get(str(error.get("type", ""))) or str(error.get("msg", "Invalid."))

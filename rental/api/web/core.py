@@ -35,7 +35,7 @@ from flask import Blueprint, Flask, current_app, g, request
 from spectree import Response as SpecResponse
 from spectree import SecurityScheme, SecuritySchemeData, SpecTree
 
-from rental.api.domain.problems import field_path
+from rental.api.domain.problems import field_message, field_path
 from rental.api.domain.tokens import ADMIN, ORDERS_WRITE, READ, ApiToken
 from rental.api.facade import ApiFacade
 from rental.api.web.problems import ApiProblem
@@ -69,7 +69,7 @@ def _before(req: Any, resp: Any, error: Exception | None, instance: Any, adapter
     if error is None:
         return
     errors = [
-        {"field": field_path(e.get("loc", ())) or "body", "message": e.get("msg", "Invalid.")}
+        {"field": field_path(e.get("loc", ())) or "body", "message": field_message(e)}
         for e in error.errors()  # type: ignore[attr-defined]
     ]
     raise ApiProblem(

@@ -53,6 +53,12 @@ def test_validation_errors_name_each_field(probe_app, probe_client):
     fields = {e["field"] for e in body["errors"]}
     assert fields == {"label", "lines[0].quantity", "colour"}
     assert all(e["message"] for e in body["errors"])
+    by_field = {e["field"]: e["message"] for e in body["errors"]}
+    assert by_field["colour"].startswith("Unknown field")  # not pydantic's "Extra inputs…"
+    missing = probe_client.post(THINGS, json={}, headers=auth)
+    assert {"field": "label", "message": "This field is required."} in assert_problem(
+        missing, 422, "validation"
+    )["errors"]
     response = probe_client.get("/api/v1/categories?limit=500")
     assert assert_problem(response, 422)["errors"][0]["field"] == "limit"
     assert count_things() == 0
