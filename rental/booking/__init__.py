@@ -1,6 +1,7 @@
 """Booking: availability, reservations and their lifecycle. Other modules and the web use
 only what is exported here; Booking's published events are in rental.contracts.booking."""
 
+from rental.booking.application.cart import CartCheck, CartLineCheck, CheckCart
 from rental.booking.application.commands import (
     AddOrderLine,
     BookOnline,
@@ -50,9 +51,12 @@ __all__ = [
     "BookingChannel",
     "BookingFacade",
     "BookingRequest",
+    "CartCheck",
+    "CartLineCheck",
     "ChangePreview",
     "ChangeReservation",
     "CheckAvailability",
+    "CheckCart",
     "CreateReservation",
     "FreeUnits",
     "ListReservations",

@@ -7,4 +7,5 @@ Endpoint files register on `bp` when imported: ENDPOINTS lists them (add yours).
 ENDPOINTS = [
     "rental.api.web.root",
     "rental.api.web.catalog",
+    "rental.api.web.availability",
 ]

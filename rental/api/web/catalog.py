@@ -133,9 +133,7 @@ def _page_number(cursor: str | None, limit: int) -> tuple[int, int]:
 
 
 @bp.get("/equipment-types")
-@operation(
-    PUBLIC, query=EquipmentTypeQuery, ok=EquipmentTypePage, etag=True, tags=["catalog"]
-)
+@operation(PUBLIC, query=EquipmentTypeQuery, ok=EquipmentTypePage, etag=True, tags=["catalog"])
 def list_equipment_types(query: EquipmentTypeQuery) -> Response:
     """The equipment types the public catalog lists (active only), by name, with their key
     specs and rate card; `category` (a slug, with the categories below it) and `q` (text)

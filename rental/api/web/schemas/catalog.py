@@ -10,6 +10,7 @@ from pydantic import Field
 
 from rental.api.web.schemas.common import ApiModel, Page, PageQuery
 
+
 class CategoryOut(ApiModel):
     id: str
     name: str
