@@ -53,7 +53,7 @@ def fleet(app):
 
 
 def test_a_type_gets_the_answer_of_the_availability_page_for_several_periods(fleet, client):
-    generators, similar, _ = fleet
+    generators, _, _ = fleet
     d = tomorrow()
     book(generators.type_id, days(d + timedelta(2), d + timedelta(3)), 2)
     book(generators.type_id, days(d + timedelta(5), d + timedelta(5)), 3)
@@ -237,7 +237,7 @@ def test_outside_opening_hours_and_under_the_minimum_rental_are_422(app, client)
 
 
 def test_naming_neither_or_both_is_422_and_unknown_or_hidden_is_404(fleet, client):
-    generators, _, lights = fleet
+    generators, _, _ = fleet
     day = tomorrow().isoformat()
     neither = assert_problem(ask(client, start=day), 422, "validation")
     assert {e["field"] for e in neither["errors"]} == {"equipment_type", "kit"}
