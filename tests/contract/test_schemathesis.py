@@ -105,6 +105,7 @@ def test_every_operation_conforms_to_the_openapi_document(live_api, capsys):
     statuses: Counter[int] = Counter()
     failures: list[str] = []
     operations = 0
+
     def runner(operation):
         @RUN_SETTINGS
         @given(case=operation.as_strategy())

@@ -8,4 +8,5 @@ ENDPOINTS = [
     "rental.api.web.root",
     "rental.api.web.catalog",
     "rental.api.web.availability",
+    "rental.api.web.reference",
 ]
