@@ -1,7 +1,7 @@
 """Booking: availability, reservations and their lifecycle. Other modules and the web use
 only what is exported here; Booking's published events are in rental.contracts.booking."""
 
-from rental.booking.application.cart import CartCheck, CheckCart
+from rental.booking.application.cart import CartCheck, CartLineCheck, CheckCart
 from rental.booking.application.commands import (
     AddOrderLine,
     BookOnline,
@@ -52,6 +52,7 @@ __all__ = [
     "BookingFacade",
     "BookingRequest",
     "CartCheck",
+    "CartLineCheck",
     "ChangePreview",
     "ChangeReservation",
     "CheckAvailability",

@@ -11,4 +11,6 @@ ENDPOINTS = [
     "rental.api.web.customers",
     "rental.api.web.items",
     "rental.api.web.payments",
+    "rental.api.web.availability",
+    "rental.api.web.reference",
 ]

@@ -234,13 +234,13 @@ def kits() -> Response:
     return render(
         "storefront/kits.html",
         kits=kits,
-        prices={kit.id: _kit_prices(kit, cards) for kit in kits},
+        prices={kit.id: kit_prices(kit, cards) for kit in kits},
         dates_args=_carried(dates) if dates is not None and not dates.errors else {},
         meta=kits_meta(kits, url_for("storefront.kits")),
     )
 
 
-def _kit_prices(kit: KitDetails, cards: dict[str, RateCard]) -> tuple[Money, Money] | None:
+def kit_prices(kit: KitDetails, cards: dict[str, RateCard]) -> tuple[Money, Money] | None:
     """(per started hour, per day): the kit's own rates, or the components' rates ×
     quantities minus the discount; None when a component has no price yet (no booking)."""
     if kit.rates is not None:
@@ -258,7 +258,7 @@ def kit(slug: str) -> Response:
     if not details.public:
         abort(404, description="This kit is no longer in our catalog.")
     cards = PricingFacade().get_rate_cards(details.type_ids)
-    prices = _kit_prices(details, cards)
+    prices = kit_prices(details, cards)
     booking = BookingFacade()
     dates = _dates(booking)
     dated = dates is not None and not dates.errors and dates.period is not None
