@@ -28,7 +28,7 @@ from rental.api.web.schemas.availability import (
     AvailabilityItem,
     AvailabilityOut,
     AvailabilityQuery,
-    PeriodOut,
+    SlotPeriodOut,
     PriceLineOut,
     QuoteOut,
     SimilarOut,
@@ -85,9 +85,9 @@ def _request(query: AvailabilityQuery, booking: BookingFacade) -> BookingRequest
     return req
 
 
-def _period(period: TimeRange, booking: BookingFacade) -> PeriodOut:
+def _period(period: TimeRange, booking: BookingFacade) -> SlotPeriodOut:
     tz = booking.policy.timezone
-    return PeriodOut(
+    return SlotPeriodOut(
         start=period.start.astimezone(tz).isoformat(),
         end=period.end.astimezone(tz).isoformat(),
         text=format_period(period),

@@ -4,6 +4,11 @@ with a Link header, and answer 304 to a matching If-None-Match."""
 
 from __future__ import annotations
 
+import collections
+import importlib
+import pkgutil
+from pathlib import Path
+
 from openapi_spec_validator import validate
 
 from rental.catalog import CatalogFacade, CreateCategory
@@ -68,3 +73,20 @@ def test_categories_answer_304_while_unchanged(app, client):
     db.session.remove()
     changed = client.get("/api/v1/categories", headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
+
+
+def test_every_schema_model_has_its_own_name(client):
+    """The OpenAPI components are named after the model classes: two models of one name in
+    different files would make the document describe one of them wrongly."""
+    import rental.api.web.schemas as schemas
+    from rental.api.web.schemas.common import ApiModel
+
+    pkg = Path(schemas.__file__).parent
+    for module in pkgutil.iter_modules([str(pkg)]):
+        importlib.import_module(f"{schemas.__name__}.{module.name}")
+    names = collections.Counter(m.__name__ for m in _subclasses(ApiModel))
+    assert [n for n, count in names.items() if count > 1] == []
+
+
+def _subclasses(cls: type) -> list[type]:
+    return [s for c in cls.__subclasses__() for s in (c, *_subclasses(c))]

@@ -48,7 +48,7 @@ class AvailabilityItem(ApiModel):
     name: str
 
 
-class PeriodOut(ApiModel):
+class SlotPeriodOut(ApiModel):
     start: str = Field(description="ISO 8601, in the shop's time zone.")
     end: str = Field(description="ISO 8601 (exclusive; a daily period ends at a midnight).")
     text: str = Field(description="As the page writes it, e.g. 'Fri 28 Nov, 09:00–17:00'.")
@@ -81,7 +81,7 @@ class AlternativesOut(ApiModel):
     """What the page offers when the request does not fit."""
 
     fewer: int | None = Field(description="The quantity that is free for these dates, if any.")
-    later: PeriodOut | None = Field(
+    later: SlotPeriodOut | None = Field(
         description="The earliest period of the same length when all of them are free (types)."
     )
     similar: list[SimilarOut] = Field(description="Similar types free for the period (types).")
@@ -89,7 +89,7 @@ class AlternativesOut(ApiModel):
 
 class AvailabilityOut(ApiModel):
     item: AvailabilityItem
-    period: PeriodOut
+    period: SlotPeriodOut
     basis: Literal["hourly", "daily"]
     quantity: int
     available: bool = Field(description="The quantity can be booked for the period.")
