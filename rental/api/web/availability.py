@@ -28,10 +28,10 @@ from rental.api.web.schemas.availability import (
     AvailabilityItem,
     AvailabilityOut,
     AvailabilityQuery,
-    SlotPeriodOut,
     PriceLineOut,
     QuoteOut,
     SimilarOut,
+    SlotPeriodOut,
 )
 from rental.booking import (
     BookingFacade,

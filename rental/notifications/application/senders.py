@@ -258,20 +258,28 @@ def send_order_confirmed(order_id: str) -> None:
     )
 
 
+# Orders nobody at the shop has seen yet: from the web shop, and from programs using the API
+# (a website builder's booking form) — both want the same alert, named by where they came from.
+_ALERTED_CHANNELS = {
+    BookingChannel.ONLINE: "New online order",
+    BookingChannel.API: "New order through the API:",
+}
+
+
 def send_staff_new_order(order_id: str) -> None:
     key = f"{STAFF_NEW_ORDER}:{order_id}"
     if already_sent(key):
         return
     booking = BookingFacade()
     order = booking.get_order(order_id)
-    if order.channel is not BookingChannel.ONLINE or order.status in _OVER:
+    if order.channel not in _ALERTED_CHANNELS or order.status in _OVER:
         return  # staff made it themselves, or it is over already
     shop = ShopFacade().get_settings()
     if not shop.email:
         return  # the shop has given no address to alert
     context = _order_context(booking, order)
     contact = customer_address(order.customer_id)
-    subject = f"New online order {order.reference}"
+    subject = f"{_ALERTED_CHANNELS[order.channel]} {order.reference}"
     compose_and_send(
         key,
         STAFF_NEW_ORDER,

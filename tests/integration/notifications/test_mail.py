@@ -200,7 +200,7 @@ def test_one_confirmation_per_order_with_both_parts_and_a_signed_link_that_opens
     assert len(smtp.messages) == count
 
 
-def test_staff_get_an_alert_for_a_new_online_order_but_not_for_their_own(app, smtp):
+def test_staff_get_an_alert_for_a_new_online_or_api_order_but_not_for_their_own(app, smtp):
     online = two_line_order()
     drain()
     alerts = [m for m in smtp.messages if to(m) == "desk@hafen.example"]
@@ -212,6 +212,12 @@ def test_staff_get_an_alert_for_a_new_online_order_but_not_for_their_own(app, sm
     two_line_order(channel=BookingChannel.STAFF)
     drain()
     assert len([m for m in smtp.messages if to(m) == "desk@hafen.example"]) == 1
+    # An order a program placed through the API is news to the shop too.
+    through_api = two_line_order(channel=BookingChannel.API)
+    drain()
+    alerts = [m for m in smtp.messages if to(m) == "desk@hafen.example"]
+    assert len(alerts) == 2
+    assert alerts[1]["Subject"] == f"New order through the API: {through_api.reference}"
 
 
 # --- cancelled ------------------------------------------------------------------------------------
