@@ -18,9 +18,9 @@ from typing import Any
 
 from flask import Response
 
-from rental.api.web.catalog import KIT_GONE, TYPE_GONE, money
+from rental.api.web.catalog import KIT_GONE, TYPE_GONE
 from rental.api.web.core import PUBLIC, bp, operation
-from rental.api.web.helpers import json_response
+from rental.api.web.helpers import json_response, money
 from rental.api.web.problems import ApiProblem
 from rental.api.web.root import LINKS
 from rental.api.web.schemas.availability import (

@@ -15,6 +15,7 @@ from rental.api.web.helpers import (
     decode_cursor,
     encode_cursor,
     json_response,
+    money,
     page_of,
     page_response,
 )
@@ -53,10 +54,6 @@ LINKS["kits"] = "/api/v1/kits"
 
 TYPE_GONE = "This equipment is no longer in our catalog."
 KIT_GONE = "This kit is no longer in our catalog."
-
-
-def money(value: Money) -> MoneyAmount:
-    return MoneyAmount(amount=str(value.rounded().amount), currency=value.currency)
 
 
 def _maybe_money(value: Money | None) -> MoneyAmount | None:

@@ -32,7 +32,8 @@ from rental.api.domain.idempotency import KEY_MAX, fingerprint, valid_key
 from rental.api.facade import ApiFacade
 from rental.api.web.core import current_token
 from rental.api.web.problems import ApiProblem
-from rental.api.web.schemas.common import PageQuery
+from rental.api.web.schemas.common import MoneyAmount, PageQuery
+from rental.shared.money import Money
 from rental.shared.time_range import utcnow
 
 T = TypeVar("T")
@@ -157,3 +158,8 @@ def idempotent(create: Callable[[], Created]) -> Response:
     print_ = fingerprint(request.method, request.path, body)
     result, replayed = ApiFacade().run_once(token.id, key, print_, utcnow(), stored)
     return _answer(result, replayed)
+
+
+def money(value: Money) -> MoneyAmount:
+    """Money as every endpoint writes it: rounded to the currency's minor unit, as a string."""
+    return MoneyAmount(amount=str(value.rounded().amount), currency=value.currency)

@@ -20,6 +20,7 @@ from rental.api.web.helpers import (
     encode_cursor,
     idempotent,
     json_response,
+    money,
     page_response,
 )
 from rental.api.web.schemas.orders import (
@@ -27,7 +28,6 @@ from rental.api.web.schemas.orders import (
     CancelIn,
     CancellationOut,
     LineChangeIn,
-    MoneyOut,
     OrderIn,
     OrderLineAddIn,
     OrderLineIn,
@@ -69,10 +69,6 @@ CUSTOMER_MESSAGE = "Choose a customer, or enter a new customer's details."
 
 
 # --- reading ----------------------------------------------------------------------------------
-
-
-def _money(m: Money) -> MoneyOut:
-    return MoneyOut(amount=f"{m.amount:.2f}", currency=m.currency)
 
 
 def _period(period: TimeRange, basis: PricingBasis, booking: BookingFacade) -> PeriodOut:
@@ -125,8 +121,8 @@ def order_out(order: Order, booking: BookingFacade | None = None) -> OrderOut:
                 quantity=r.quantity,
                 status=r.display_status,
                 period=_period(r.period, r.basis, booking),
-                total=_money(r.total),
-                deposit=_money(r.quote.deposit),
+                total=money(r.total),
+                deposit=money(r.quote.deposit),
                 version=r.version,
                 allocations=allocations,
                 cancellation_reason=r.cancellation_reason,
@@ -141,8 +137,8 @@ def order_out(order: Order, booking: BookingFacade | None = None) -> OrderOut:
         created_at=order.created_at,
         period=_period(order.period, order.basis, booking),
         hold_expires_at=order.hold_expires_at if order.status.value == "PENDING" else None,
-        total=_money(order.total),
-        deposit=_money(order.deposit),
+        total=money(order.total),
+        deposit=money(order.deposit),
         version=order.version,
         lines=lines,
         links=_links(order.reference),
@@ -206,7 +202,7 @@ def list_orders(query: OrderQuery) -> Response:
                 channel=order.channel.value,
                 created_at=order.created_at,
                 period=_period(order.period, order.basis, booking),
-                total=_money(order.total),
+                total=money(order.total),
                 lines=len(order.lines),
                 links=_links(order.reference),
             )
@@ -540,9 +536,9 @@ def cancel_order(reference: str, json: CancelIn) -> Response:
     fee = preview.fee if json.charge_fee else Money.zero(preview.paid.currency)
     body = CancellationOut(
         order=order_out(booking.get_order(order.id), booking),
-        fee=_money(fee),
-        paid=_money(preview.paid),
-        balance_after=_money(preview.balance_after),
-        refund_due=_money(preview.refund_due),
+        fee=money(fee),
+        paid=money(preview.paid),
+        balance_after=money(preview.balance_after),
+        refund_due=money(preview.refund_due),
     )
     return json_response(body)

@@ -12,7 +12,7 @@ from decimal import Decimal
 from flask import Response, redirect, request
 
 from rental.api.web.core import ORDERS_WRITE, READ, bp, current_token, operation
-from rental.api.web.helpers import Created, idempotent, json_response, page_response
+from rental.api.web.helpers import Created, idempotent, json_response, money, page_response
 from rental.api.web.numbered_pages import next_cursor, page_number
 from rental.api.web.problems import ApiProblem
 from rental.api.web.schemas.payments import (
@@ -24,7 +24,6 @@ from rental.api.web.schemas.payments import (
     LedgerAccountOut,
     LedgerEntryOut,
     LedgerOut,
-    MoneyValue,
     PaymentIn,
 )
 from rental.booking import BookingFacade
@@ -47,10 +46,6 @@ from rental.shared.money import Money
 from rental.shared.parsing import parse_decimal
 
 NO_SUCH_DOCUMENT = "There is no such invoice or credit note."
-
-
-def money(value: Money) -> MoneyValue:
-    return MoneyValue(amount=str(value.rounded().amount), currency=value.currency)
 
 
 # --- an order's ledger ---------------------------------------------------------------------

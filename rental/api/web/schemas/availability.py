@@ -7,8 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from rental.api.web.schemas.catalog import MoneyAmount
-from rental.api.web.schemas.common import ApiModel
+from rental.api.web.schemas.common import ApiModel, MoneyAmount
 
 MAX_QUANTITY = 999  # Booking's form limit (rental.booking.web.forms.MAX_QUANTITY)
 

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from rental.api.web.schemas.common import ApiModel, Page, PageQuery
+from rental.api.web.schemas.common import ApiModel, MoneyAmount, Page, PageQuery
 
 
 class CategoryOut(ApiModel):
@@ -29,13 +29,6 @@ class CategoryPage(Page):
 
 
 # --- money, rates -----------------------------------------------------------------------------
-
-
-class MoneyAmount(ApiModel):
-    """An amount of money: a decimal string (never a float) and an ISO 4217 currency."""
-
-    amount: str = Field(description="Decimal, e.g. '45.00'.", examples=["45.00"])
-    currency: str = Field(description="ISO 4217, e.g. 'EUR'.", examples=["EUR"])
 
 
 class RateCardOut(ApiModel):

@@ -46,3 +46,10 @@ class Page(ApiModel):
     """`data` + `next_cursor` (null on the last page); subclass with a typed `data`."""
 
     next_cursor: str | None = None
+
+
+class MoneyAmount(ApiModel):
+    """An amount of money: a decimal string (never a float) and an ISO 4217 currency."""
+
+    amount: str = Field(description="Decimal, e.g. '45.00'.", examples=["45.00"])
+    currency: str = Field(description="ISO 4217, e.g. 'EUR'.", examples=["EUR"])

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from rental.api.web.schemas.common import ApiModel, Page, PageQuery
+from rental.api.web.schemas.common import ApiModel, MoneyAmount, Page, PageQuery
 
 # The pages' messages (rental/booking/domain/orders.py, the staff "add a line" form).
 QUANTITY_MESSAGE = "Quantities are whole numbers from 1 to 999."
@@ -123,11 +123,6 @@ class OrderQuery(PageQuery):
     to: date | None = Field(default=None, description="Starting on or before this day.")
 
 
-class MoneyOut(ApiModel):
-    amount: str = Field(description="A decimal number as a string, e.g. '120.00'.")
-    currency: str
-
-
 class PeriodOut(ApiModel):
     basis: Literal["hourly", "daily"]
     start: datetime = Field(description="In the shop's time zone.")
@@ -151,8 +146,8 @@ class OrderLineOut(ApiModel):
     quantity: int
     status: str
     period: PeriodOut
-    total: MoneyOut
-    deposit: MoneyOut
+    total: MoneyAmount
+    deposit: MoneyAmount
     version: int = Field(description="Bumped by every change; see `expected_version`.")
     allocations: list[AllocationOut] = Field(description="Items allocated (serial numbers).")
     cancellation_reason: str | None
@@ -174,8 +169,8 @@ class OrderOut(ApiModel):
     created_at: datetime
     period: PeriodOut
     hold_expires_at: datetime | None = Field(description="A hold: confirm it before this.")
-    total: MoneyOut
-    deposit: MoneyOut
+    total: MoneyAmount
+    deposit: MoneyAmount
     version: int
     lines: list[OrderLineOut]
     links: OrderLinks
@@ -189,7 +184,7 @@ class OrderSummaryOut(ApiModel):
     channel: str
     created_at: datetime
     period: PeriodOut
-    total: MoneyOut
+    total: MoneyAmount
     lines: int
     links: OrderLinks
 
@@ -200,7 +195,7 @@ class OrderPage(Page):
 
 class CancellationOut(ApiModel):
     order: OrderOut
-    fee: MoneyOut = Field(description="The cancellation fee charged (0 when free).")
-    paid: MoneyOut = Field(description="Paid on the order, net of refunds.")
-    balance_after: MoneyOut = Field(description="Negative: the shop owes the customer.")
-    refund_due: MoneyOut
+    fee: MoneyAmount = Field(description="The cancellation fee charged (0 when free).")
+    paid: MoneyAmount = Field(description="Paid on the order, net of refunds.")
+    balance_after: MoneyAmount = Field(description="Negative: the shop owes the customer.")
+    refund_due: MoneyAmount

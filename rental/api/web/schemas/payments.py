@@ -8,14 +8,9 @@ from typing import Literal
 
 from pydantic import Field, StrictFloat, StrictInt, StrictStr
 
-from rental.api.web.schemas.common import ApiModel, Page, PageQuery
+from rental.api.web.schemas.common import ApiModel, MoneyAmount, Page, PageQuery
 
 METHODS = ["cash", "card_terminal", "bank_transfer", "other"]
-
-
-class MoneyValue(ApiModel):
-    amount: str = Field(description="A decimal string with the currency's decimals: '85.00'.")
-    currency: str = Field(description="ISO 4217: 'EUR'.")
 
 
 class LedgerEntryOut(ApiModel):
@@ -23,8 +18,8 @@ class LedgerEntryOut(ApiModel):
     kind: Literal["CHARGE", "PAYMENT", "REFUND"]
     account: Literal["rental", "deposit"]
     category: str
-    amount: MoneyValue
-    effect: MoneyValue = Field(
+    amount: MoneyAmount
+    effect: MoneyAmount = Field(
         description="What it did to its account's balance: + the customer owes more."
     )
     what: str = Field(description="As the staff ledger says it: 'Payment (Cash)'.")
@@ -37,10 +32,10 @@ class LedgerEntryOut(ApiModel):
 
 
 class LedgerAccountOut(ApiModel):
-    charged: MoneyValue
-    paid: MoneyValue
-    refunded: MoneyValue
-    balance: MoneyValue
+    charged: MoneyAmount
+    paid: MoneyAmount
+    refunded: MoneyAmount
+    balance: MoneyAmount
 
 
 class LedgerOut(ApiModel):
@@ -49,11 +44,11 @@ class LedgerOut(ApiModel):
     opened: bool = Field(description="False until the order is confirmed: nothing charged yet.")
     entries: list[LedgerEntryOut]
     accounts: dict[str, LedgerAccountOut] = Field(description="'rental' and 'deposit'.")
-    paid: MoneyValue = Field(description="Payments less refunds, both accounts.")
-    balance_due: MoneyValue = Field(
+    paid: MoneyAmount = Field(description="Payments less refunds, both accounts.")
+    balance_due: MoneyAmount = Field(
         description="Both accounts: positive = the customer owes it, negative = owed to them."
     )
-    deposit_held: MoneyValue = Field(description="Deposit paid less deposit refunded.")
+    deposit_held: MoneyAmount = Field(description="Deposit paid less deposit refunded.")
     deposit_state: Literal["not paid", "held", "released", "partly retained"]
 
 
@@ -91,9 +86,9 @@ class InvoiceOut(ApiModel):
     due_date: date | None
     currency: str
     vat_rate: str = Field(description="Percent: '19'.")
-    net: MoneyValue
-    vat: MoneyValue
-    total: MoneyValue
+    net: MoneyAmount
+    vat: MoneyAmount
+    total: MoneyAmount
     credits_number: str | None = Field(description="Credit notes: the invoice they credit.")
 
 
@@ -101,12 +96,12 @@ class InvoiceLineOut(ApiModel):
     description: str
     period: str
     quantity: int
-    amount: MoneyValue
+    amount: MoneyAmount
 
 
 class InvoiceDetailOut(InvoiceOut):
     prices_include_vat: bool
-    paid: MoneyValue = Field(description="Invoices: paid on the rental account when issued.")
+    paid: MoneyAmount = Field(description="Invoices: paid on the rental account when issued.")
     buyer_name: str
     reason: str
     lines: list[InvoiceLineOut]
