@@ -24,6 +24,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from rental.shared.text import has_control_characters
 from tests.support.databases import fresh_database, migrate
 from tests.support.processes import free_port, start_web
 
@@ -97,6 +98,33 @@ def live_api(tmp_path_factory, logs_dir) -> Iterator[LiveApi]:
             web.stop()
 
 
+def _mostly_printable():
+    """A filter that lets every fifth case with control characters through (the guard's 400
+    stays in the run) and every case without."""
+    seen = Counter()
+
+    def keep(case) -> bool:
+        parts = (case.path_parameters, case.query, case.body)
+        if not any(has_control_characters(s) for s in _strings(parts)):
+            return True
+        seen["control"] += 1
+        return seen["control"] % 5 == 0
+
+    return keep
+
+
+def _strings(value) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(key)
+            yield from _strings(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
+
+
 def test_every_operation_conforms_to_the_openapi_document(live_api, capsys):
     schema = schemathesis.openapi.from_url(f"{live_api.url}/api/v1/openapi.json")
     headers = {"Authorization": f"Bearer {live_api.token}"}
@@ -108,7 +136,11 @@ def test_every_operation_conforms_to_the_openapi_document(live_api, capsys):
 
     def runner(operation):
         @RUN_SETTINGS
-        @given(case=operation.as_strategy())
+        # Many generated strings carry control characters, which the app's input guard refuses
+        # with a 400 before any API code runs (tested on its own): keep only some of those, so
+        # more examples reach the endpoints. (Path parameters percent-encoded by schemathesis
+        # still reach the guard as control characters: most of the remaining 400s.)
+        @given(case=operation.as_strategy().filter(_mostly_printable()))
         def run(case) -> None:
             response = case.call(base_url=live_api.url, session=session, headers=headers)
             requests_sent[operation.label] += 1
