@@ -1,8 +1,10 @@
 """The HTTP sender: one POST, SSRF-safe. The host is resolved ONCE, every address checked
 (rental.webhooks.domain.addresses), and the connection goes to a checked address — the Host
 header, TLS SNI and certificate check use the URL's host name, but no second DNS lookup
-happens (no DNS rebinding). Redirects are not followed (a 3xx is a failed attempt); the whole
-exchange has a timeout; at most RESPONSE_MAX bytes of the answer are read."""
+happens (no DNS rebinding). Redirects are not followed (a 3xx is a failed attempt); connecting
+and each read or write wait at most TIMEOUT_SECONDS (a receiver trickling bytes can take longer
+in all, but only its own endpoint's thread waits); at most RESPONSE_MAX bytes of the answer are
+read."""
 
 from __future__ import annotations
 
