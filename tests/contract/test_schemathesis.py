@@ -1,8 +1,9 @@
-"""Schemathesis against the LIVE app: gunicorn on a migrated SQLite and PostgreSQL database with the demo data, its
-OpenAPI document loaded from /api/v1/openapi.json, every operation in it (whoever added it:
-nothing here names an endpoint) run with a bounded, reproducible number of generated requests
-and a bearer token with every scope. Each answer must be no 5xx, a documented status, the
-documented content type, a body that matches its schema and the documented headers.
+"""Schemathesis against the LIVE app: gunicorn on a migrated database (SQLite, then PostgreSQL)
+with the demo data, its OpenAPI document loaded from /api/v1/openapi.json, every operation in it
+(whoever added it: nothing here names an endpoint) run with a bounded, reproducible number of
+generated requests and a bearer token with every scope. Each answer must be no 5xx, a
+documented status, the documented content type, a body that matches its schema and the
+documented headers.
 
 A one-line summary (operations, requests) is printed at the end: the issue note quotes it."""
 
