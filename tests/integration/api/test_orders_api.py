@@ -107,6 +107,14 @@ def test_hold_confirm_change_cancel(app, client):
         headers={**bearer(secret), "If-Match": f'"{version}"'},
     )
     assert_problem(stale, 412)
+    for odd in ('"²"', '"1e3"', '"-1"', '"99999999999999999999"'):  # not a version: 400
+        bad = client.patch(
+            f"{ORDERS}/{reference}/lines/{line['id']}",
+            json={"quantity": 1},
+            headers={**bearer(secret), "If-Match": odd},
+        )
+        assert_problem(bad, 400)
+    assert stored(reference).lines[0].quantity == 2
     stale = client.patch(
         f"{ORDERS}/{reference}/lines/{line['id']}",
         json={"quantity": 1, "expected_version": version},
