@@ -1,15 +1,15 @@
 """A gate between the live web processes' requests and the test's wipe, on PostgreSQL.
 
-Why: after an end-to-end test the database is emptied with one `TRUNCATE … CASCADE`, while
-the real gunicorn process may still be serving the browser's last request. TRUNCATE takes its
-ACCESS EXCLUSIVE locks table by table and a request takes its locks in its own order, so the
-two could deadlock; PostgreSQL then aborted one of them (the wipe, at times), the data stayed
-and the next test failed. Retrying only made that rarer.
+Why: after an end-to-end test the database is emptied (DELETE from every table in one
+transaction; it was one TRUNCATE), while the real gunicorn process may still be serving the
+browser's last request. The wipe takes its locks table by table and a request takes its locks
+in its own order, so the two could deadlock; PostgreSQL then aborted one of them (the wipe,
+at times), the data stayed and the next test failed. Retrying only made that rarer.
 
 How: every request of a process that loaded the probe plugin first takes a *shared* advisory
 lock on GATE (on a connection of its own, so the request's transactions do not matter) and
 lets it go only after its own session has ended. The wipe takes the same lock *exclusively*
-before it truncates and keeps it until the TRUNCATE has committed. So the wipe waits for the
+before it wipes and keeps it until the wipe has committed. So the wipe waits for the
 requests in flight, holds new ones back in their first step (before they have touched a
 table: PostgreSQL queues a new shared request behind a waiting exclusive one), and never
 meets a request holding table locks — the cycle a deadlock needs cannot form. The wait is
@@ -76,7 +76,7 @@ def _leave(_error: BaseException | None = None) -> None:
 @contextmanager
 def closed(engine: Engine) -> Iterator[None]:
     """Hold the gate shut for the block: wait for the requests in flight and keep new ones
-    waiting until the block has ended (so a TRUNCATE inside it must have committed)."""
+    waiting until the block has ended (so a wipe inside it must have committed)."""
     if engine.dialect.name != "postgresql":
         yield
         return
