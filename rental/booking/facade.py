@@ -60,7 +60,7 @@ from rental.pricing import PricingFacade
 from rental.shared.db import unit_of_work
 from rental.shared.errors import ConflictError, NotFoundError
 from rental.shared.time_range import TimeRange, utcnow
-from rental.shop import ShopFacade
+from rental.shop import OpeningHours, ShopFacade
 
 
 class BookingFacade:
@@ -107,6 +107,10 @@ class BookingFacade:
         return self._commands
 
     # --- queries ----------------------------------------------------------------------------
+
+    def opening_hours(self) -> OpeningHours:
+        """The shop's hours: hourly bookings start and end within them."""
+        return self._availability.opening_hours()
 
     def check_availability(self, query: CheckAvailability) -> AvailabilityResult:
         return self._availability.check(query)

@@ -233,6 +233,32 @@ def test_an_hourly_booking_outside_opening_hours_is_refused_with_a_clear_message
     assert posted.status_code == 422
 
 
+@pytest.mark.parametrize(
+    ("today", "expected"),
+    [(4, (5, "09:00", "13:00")), (5, (7, "09:00", "17:00")), (0, (1, "09:00", "17:00"))],
+    ids=["friday: Saturday until closing", "saturday: Sunday is closed, so Monday", "monday"],
+)
+def test_the_form_opens_on_a_period_the_shop_is_open_for(app, client, monkeypatch, today, expected):
+    """The default period (tomorrow 09:00–17:00) used to open with an error on Fridays and
+    Saturdays: Saturday closes at 13:00 and Sunday is closed."""
+    ShopFacade().save_settings(SETTINGS)
+    now = at(next_weekday(today), 10)
+    monkeypatch.setitem(app.extensions, "booking.clock", lambda: now)
+    fleet = make_type(units=2)
+    day, start, end = expected
+    date_ = next_weekday(day).date().isoformat()
+    for path, query in (
+        (f"/book/{fleet.slug}", {}),
+        (f"/book/{fleet.slug}", {"_block": "availability"}),
+    ):
+        page = client.get(path, query_string=query, headers={"HX-Request": "true"} if query else {})
+        body = page.get_data(as_text=True)
+        assert page.status_code == 200, body
+        assert f'name="start" value="{date_}T{start}"' in body
+        assert f'name="end" value="{date_}T{end}"' in body
+        assert "field-error" not in body and "Please check your request" not in body
+
+
 def test_whole_days_and_a_shop_without_hours_are_not_restricted(app, clock):
     fleet = make_type(units=1)
     saturday = next_weekday(5)

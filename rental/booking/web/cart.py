@@ -90,7 +90,9 @@ def _cart_context() -> dict[str, Any]:
 
 def _period(cart: Cart, booking: BookingFacade) -> BookingRequest:
     """The cart's period as the availability form parses it (tomorrow, one day, at first)."""
-    return parse(cart.period or {"basis": "daily"}, booking.policy, booking.now())
+    return parse(
+        cart.period or {"basis": "daily"}, booking.policy, booking.now(), booking.opening_hours
+    )
 
 
 def _named_lines(cart: Cart) -> list[dict[str, Any]]:
@@ -280,7 +282,7 @@ def _switched(form: Any) -> dict[str, str]:
 def cart_period() -> Response:
     booking = BookingFacade()
     cart = Cart.load()
-    req = parse(_switched(request.form), booking.policy, booking.now())
+    req = parse(_switched(request.form), booking.policy, booking.now(), booking.opening_hours)
     if not req.errors:
         # The period rules every line shares (an empty cart checks just those, opening hours
         # included); the lines' own (a type's minimum rental) show per line.

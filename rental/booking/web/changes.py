@@ -83,7 +83,7 @@ def _handle(
         values |= {name: own[name] for name in ("start", "start_date") if name in own}
     if _dates_only(booking, reservation, audience):
         values["quantity"] = str(reservation.quantity)  # whatever was sent
-    req = parse(values, booking.policy, booking.now())
+    req = parse(values, booking.policy, booking.now(), booking.opening_hours)
     errors = dict(req.errors)
     if errors or req.period is None:
         return _page(

@@ -32,7 +32,9 @@ TOKEN_PAGES.update({"booking.cart_details", "booking.submit_cart_details", "book
 
 
 def _checked(booking: BookingFacade, cart: Cart) -> tuple[Any, CartCheck | None]:
-    req = parse(cart.period or {"basis": "daily"}, booking.policy, booking.now())
+    req = parse(
+        cart.period or {"basis": "daily"}, booking.policy, booking.now(), booking.opening_hours
+    )
     if not cart.lines or req.errors or req.period is None:
         return req, None
     try:

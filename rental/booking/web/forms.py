@@ -7,8 +7,9 @@ again with everything the person typed."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,6 +20,7 @@ from rental.shared import local_time
 from rental.shared.errors import ValidationError
 from rental.shared.parsing import parse_date, parse_int, parse_local_datetime
 from rental.shared.time_range import TimeRange
+from rental.shop import OpeningHours
 
 MAX_QUANTITY = 999
 
@@ -61,15 +63,26 @@ class BookingRequest:
         return values
 
 
-def defaults(policy: BookingPolicy, now: datetime, basis: PricingBasis) -> BookingRequest:
-    """Tomorrow 09:00–17:00 (or tomorrow, one day): the most common first question."""
-    tomorrow = now.astimezone(policy.timezone).date() + timedelta(days=1)
+DEFAULT_OPENS, DEFAULT_CLOSES = time(9), time(17)
+Hours = Callable[[], OpeningHours]
+
+
+def defaults(
+    policy: BookingPolicy, now: datetime, basis: PricingBasis, hours: Hours | None = None
+) -> BookingRequest:
+    """Tomorrow 09:00–17:00 (or tomorrow, one day): the most common first question. By the
+    hour, the shop's hours (`hours`, read only when a default is needed) move it to the first
+    day the shop is open and within that day's hours, so the form never opens with an error."""
+    day = now.astimezone(policy.timezone).date() + timedelta(days=1)
+    start_day, opens, closes = day, DEFAULT_OPENS, DEFAULT_CLOSES
+    if hours is not None and basis is PricingBasis.HOURLY:
+        start_day, opens, closes = hours().first_open_hours(day, opens, closes)
     return BookingRequest(
         basis=basis,
-        start=f"{tomorrow.isoformat()}T09:00",
-        end=f"{tomorrow.isoformat()}T17:00",
-        start_date=tomorrow.isoformat(),
-        end_date=tomorrow.isoformat(),
+        start=f"{start_day.isoformat()}T{opens:%H:%M}",
+        end=f"{start_day.isoformat()}T{closes:%H:%M}",
+        start_date=day.isoformat(),
+        end_date=day.isoformat(),
     )
 
 
@@ -81,10 +94,14 @@ def _day(value: str, field: str, errors: dict[str, str]) -> date | None:
         return None
 
 
-def parse(args: Any, policy: BookingPolicy, now: datetime) -> BookingRequest:
+def parse(
+    args: Any, policy: BookingPolicy, now: datetime, hours: Hours | None = None
+) -> BookingRequest:
+    """The period form (`hours`: the shop's opening hours, for the default period)."""
     basis_raw = (args.get("basis") or "hourly").strip().upper()
     basis = PricingBasis.DAILY if basis_raw == "DAILY" else PricingBasis.HOURLY
-    base = defaults(policy, now, basis)
+    typed = "start" in args and "end" in args
+    base = defaults(policy, now, basis, None if typed else hours)
     req = BookingRequest(
         basis=basis,
         start=args.get("start", base.start),

@@ -104,7 +104,7 @@ def availability(slug: str) -> Response:
     equipment = _type_or_404(slug)
     booking = BookingFacade()
     submitted = bool(request.args)
-    req = parse(request.args, booking.policy, booking.now())
+    req = parse(request.args, booking.policy, booking.now(), booking.opening_hours)
     # Answer first: even before anything is typed, the default dates get an answer.
     result = _check(booking, equipment, req)
     status = 422 if req.errors and submitted else 200
@@ -148,7 +148,7 @@ def _details_context(
 @bp.get("/book/<slug>/details")
 def details(slug: str) -> Response:
     booking = BookingFacade()
-    req = parse(request.args, booking.policy, booking.now())
+    req = parse(request.args, booking.policy, booking.now(), booking.opening_hours)
     context = _details_context(slug, req, {}, {})
     if req.errors or context["result"] is None:
         flash("Please check your dates first.", "warning")
@@ -164,7 +164,7 @@ def details(slug: str) -> Response:
 @limit_holds
 def submit_details(slug: str) -> Response:
     booking = BookingFacade()
-    req = parse(request.form, booking.policy, booking.now())
+    req = parse(request.form, booking.policy, booking.now(), booking.opening_hours)
     values = {name: request.form.get(name, "").strip() for name in CUSTOMER_FIELDS}
     errors: dict[str, str] = {}
     if req.errors or req.period is None:

@@ -128,7 +128,7 @@ def new_order() -> Response:
     submitted = "item" in form
     rows = _rows(form, errors)
     _read_lines(rows, offered)
-    req = parse(form, booking.policy, booking.now())
+    req = parse(form, booking.policy, booking.now(), booking.opening_hours)
     values = {name: str(form.get(name) or "").strip()[:255] for name in CUSTOMER_FIELDS}
     filled = [row for row in rows if row.line is not None]
     action = str(form.get("action") or "")

@@ -118,6 +118,23 @@ class OpeningHours:
                     yield moment
             day += timedelta(days=1)
 
+    def first_open_hours(
+        self, first: date, opens: time, closes: time, days: int = 14
+    ) -> tuple[date, time, time]:
+        """The first day from `first` the shop is open, with `opens`–`closes` kept within
+        that day's hours (all of them when the two do not overlap): where a form's default
+        period goes, so it never opens with an error on a Saturday afternoon or a Sunday.
+        Unrestricted hours, or no open day within `days`, keep `first` as it is."""
+        if self.restricts:
+            for offset in range(days):
+                day = first + timedelta(days=offset)
+                hours = self.on(day)
+                if hours is None:
+                    continue
+                start, end = max(opens, hours.opens), min(closes, hours.closes)
+                return (day, start, end) if start < end else (day, hours.opens, hours.closes)
+        return first, opens, closes
+
     def summary(self) -> str:
         """'Mon–Fri 07:00–18:00, Sat 08:00–13:00, Sun closed': weekdays with the same hours
         grouped."""

@@ -168,3 +168,37 @@ def test_every_faulty_field_is_reported_at_once():
     with pytest.raises(ValidationError) as err:
         build_settings({"email": "x@", "phone": "?"}, week)
     assert set(err.value.errors) == {"opens_0", "closes_1", "email", "phone"}
+
+
+@pytest.mark.parametrize(
+    ("first", "expected"),
+    [
+        (date(2027, 1, 4), (date(2027, 1, 4), time(9), time(17))),  # Monday: as asked
+        (date(2027, 1, 9), (date(2027, 1, 9), time(9), time(13))),  # Saturday: until closing
+        (date(2027, 1, 10), (date(2027, 1, 11), time(9), time(17))),  # Sunday: Monday instead
+        (date(2027, 1, 1), (date(2027, 1, 2), time(9), time(13))),  # the holiday: Saturday
+    ],
+)
+def test_a_default_period_goes_to_the_first_open_day_within_its_hours(first, expected):
+    assert HOLIDAY.first_open_hours(first, time(9), time(17)) == expected
+
+
+def test_a_default_period_outside_a_days_hours_takes_the_whole_day():
+    evenings = OpeningHours((DayHours(time(18), time(22)),) * 7)
+    assert evenings.first_open_hours(date(2027, 1, 4), time(9), time(17)) == (
+        date(2027, 1, 4),
+        time(18),
+        time(22),
+    )
+
+
+def test_no_hours_or_no_open_day_keep_the_default():
+    assert OpeningHours().first_open_hours(date(2027, 1, 10), time(9), time(17)) == (
+        date(2027, 1, 10),
+        time(9),
+        time(17),
+    )
+    never = OpeningHours(DEMO.week, frozenset(date(2027, 1, d) for d in range(1, 32)))
+    assert never.first_open_hours(date(2027, 1, 1), time(9), time(17), days=14)[0] == date(
+        2027, 1, 1
+    )
