@@ -739,7 +739,7 @@ class LockSampler:
         from sqlalchemy import create_engine
 
         self.engine = create_engine(database_url)
-        self.samples: list[tuple[int, int]] = []
+        self.samples: list[tuple[int, int, int]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -747,14 +747,14 @@ class LockSampler:
         from sqlalchemy import text
 
         query = text(
-            "SELECT count(*) FILTER (WHERE state = 'active'), "
+            "SELECT count(*), count(*) FILTER (WHERE state = 'active'), "
             "count(*) FILTER (WHERE state = 'active' AND wait_event_type = 'Lock') "
             "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
         with self.engine.connect() as conn:
             while not self._stop.wait(0.1):
-                active, waiting = conn.execute(query).one()
-                self.samples.append((int(active), int(waiting)))
+                connected, active, waiting = conn.execute(query).one()
+                self.samples.append((int(connected), int(active), int(waiting)))
                 conn.rollback()
 
     def __enter__(self) -> LockSampler:
@@ -769,9 +769,10 @@ class LockSampler:
     def summary(self) -> str:
         if not self.samples:
             return "no samples"
-        active = [a for a, _ in self.samples]
-        waiting = [w for _, w in self.samples]
+        active = [a for _, a, _ in self.samples]
+        waiting = [w for _, _, w in self.samples]
         return (
+            f"connections open: max {max(c for c, _, _ in self.samples)}; "
             f"running a statement: mean {statistics.mean(active):.1f}, max {max(active)}; "
             f"of those waiting for a lock: mean {statistics.mean(waiting):.1f}, "
             f"max {max(waiting)} ({len(self.samples)} samples)"
@@ -861,8 +862,8 @@ def report(
         "",
         "| check | result |",
         "|---|---|",
-        f"| bookings confirmed / capacity per period | {len(confirmed)} / {capacity} "
-        f"(each period; {outcomes.get('hold refused 409', 0)} holds refused: sold out) |",
+        f"| bookings confirmed / items | {len(confirmed)} / {capacity} (the periods overlap: "
+        f"each item once; {outcomes.get('hold refused 409', 0)} holds refused: sold out) |",
         f"| **overbooked** | **{overbooked}** ({over['items allocated twice']} items allocated "
         f"twice, {over['periods over capacity']} instants over capacity) |",
         f"| 5xx | {five} of {len(hits)} requests |",

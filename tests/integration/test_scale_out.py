@@ -15,13 +15,14 @@ import secrets
 import shutil
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from rental.shared.throttle import parse_limit
 from tests.support.auth import create_staff
-from tests.support.processes import ROOT, Proc, free_port, start_web
+from tests.support.processes import ROOT, Proc, free_port, start_web, wait_until
 from tests.support.throttle import http_get, login_form, post_form, status_of
 
 pytestmark = pytest.mark.slow
@@ -30,18 +31,53 @@ _COOKIE = re.compile(rb"^set-cookie: (rentkit_session=[^;]+)", re.IGNORECASE | r
 _TOKEN = re.compile(rb'name="csrf_token" value="([^"]+)"')
 
 
-@pytest.fixture(scope="module")
-def nodes(database_url, logs_dir) -> Iterator[tuple[int, int]]:
+@contextmanager
+def two_nodes(database_url: str, logs_dir: Path, **env: str) -> Iterator[tuple[int, int]]:
     """(port of node A, port of node B): separate gunicorn masters, one worker each."""
     ports = (free_port(), free_port())
     procs: list[Proc] = []
     try:
         for port in ports:
-            procs.append(start_web(database_url, port, logs_dir, workers=1, **SECRET))
+            procs.append(start_web(database_url, port, logs_dir, workers=1, **SECRET, **env))
         yield ports
     finally:
         for proc in procs:
             proc.stop()
+
+
+@pytest.fixture(scope="module")
+def nodes(database_url, logs_dir) -> Iterator[tuple[int, int]]:
+    """Two nodes with the default rate-limit store (the database)."""
+    with two_nodes(database_url, logs_dir) as ports:
+        yield ports
+
+
+@contextmanager
+def redis_server(logs_dir: Path) -> Iterator[str]:
+    """A private redis-server on a free port (skip when the binary is missing)."""
+    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+    if not Path(binary).exists():
+        pytest.skip("redis-server is not installed")
+    import redis
+
+    port = free_port()
+    args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    proc = Proc(args, {}, logs_dir / f"redis-{port}.log")
+    try:
+        client = redis.Redis(port=port, socket_connect_timeout=1)
+        wait_until(lambda: _pings(client), message=f"redis-server did not start:\n{proc.log()}")
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.stop()
+
+
+def _pings(client) -> bool:
+    import redis
+
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
 
 
 def _cookie(raw: bytes, current: str) -> str:
@@ -75,6 +111,18 @@ def test_signed_in_on_one_node_a_form_from_it_is_accepted_by_the_other(app, node
 
 
 def test_the_login_limit_counts_attempts_on_both_nodes_together(app, nodes):
+    assert_limit_shared(app, nodes)
+
+
+def test_with_redis_the_nodes_share_the_login_limit_too(app, database_url, logs_dir):
+    with (
+        redis_server(logs_dir) as url,
+        two_nodes(database_url, logs_dir, RATELIMIT_STORAGE_URI=url) as ports,
+    ):
+        assert_limit_shared(app, ports)
+
+
+def assert_limit_shared(app, nodes: tuple[int, int]) -> None:
     limit = parse_limit(app.config["LOGIN_RATE_LIMIT_IP"]).amount
     cookie, token = login_form(nodes[0])
     statuses, served_by = [], []
