@@ -300,6 +300,20 @@ def wait_http(port: int, proc: Proc, path: str = "/healthz", timeout: float = 60
 
 
 @contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+@contextmanager
 def scratch_database(admin_url: str) -> Iterator[str]:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
@@ -647,8 +661,13 @@ def run(args) -> list[str]:
         mail = MailSink()
         stack.callback(mail.stop)
         env = node_env(database_url, secret, args, mail.port, redis_url)
-        os.environ.update({k: env[k] for k in ("SECRET_KEY", "RATELIMIT_STORAGE_URI")})
-        os.environ["RATELIMIT_KEY_PREFIX"] = env["RATELIMIT_KEY_PREFIX"]
+        # This process reads the counters the nodes wrote: the same key secret and store.
+        # (Restored afterwards: run_all.py calls main() in-process, before other benchmarks.)
+        stack.enter_context(
+            environment(
+                {k: env[k] for k in ("SECRET_KEY", "RATELIMIT_STORAGE_URI", "RATELIMIT_KEY_PREFIX")}
+            )
+        )
         from tests.support.databases import migrate
 
         migrate(database_url)
