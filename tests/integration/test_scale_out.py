@@ -22,7 +22,15 @@ import pytest
 
 from rental.shared.throttle import parse_limit
 from tests.support.auth import create_staff
-from tests.support.processes import ROOT, Proc, free_port, start_web, wait_until
+from tests.support.processes import (
+    BIN,
+    ROOT,
+    Proc,
+    free_port,
+    process_env,
+    wait_for_http,
+    wait_until,
+)
 from tests.support.throttle import http_get, login_form, post_form, status_of
 
 pytestmark = pytest.mark.slow
@@ -38,11 +46,36 @@ def two_nodes(database_url: str, logs_dir: Path, **env: str) -> Iterator[tuple[i
     procs: list[Proc] = []
     try:
         for port in ports:
-            procs.append(start_web(database_url, port, logs_dir, workers=1, **SECRET, **env))
+            # Registered before it answers, so a node that does not come up is stopped too;
+            # a longer wait than start_web's: two app start-ups on a loaded 2-core machine.
+            procs.append(
+                Proc(
+                    web_command(port),
+                    process_env(database_url, **SECRET, **env),
+                    logs_dir / f"web-{port}.log",
+                )
+            )
+        for port, proc in zip(ports, procs, strict=True):
+            wait_for_http(f"http://127.0.0.1:{port}/healthz", proc, timeout=120)
         yield ports
     finally:
         for proc in procs:
             proc.stop()
+
+
+def web_command(port: int) -> list[str]:
+    """The Procfile's web command with one gunicorn worker (tests.support.processes.start_web's)."""
+    return [
+        str(BIN / "gunicorn"),
+        "--no-control-socket",
+        "--config",
+        "gunicorn.conf.py",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "1",
+        "wsgi:app",
+    ]
 
 
 @pytest.fixture(scope="module")
