@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 export PORT
 
-.PHONY: run test install install-dev browser lint format migrate seed worker web clean
+.PHONY: run test install install-dev browser lint format migrate seed worker web clean bench
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required (found " + sys.version.split()[0] + "); set PYTHON=python3.11"'
@@ -55,3 +55,10 @@ format: install-dev
 
 clean:
 	rm -rf $(VENV) instance build *.egg-info
+
+## make bench: every benchmark and its baselines on SQLite and PostgreSQL (not part of
+## `make test`); appends the tables to benchmarks/RESULTS.md. BENCH_ARGS="--quick --only http".
+bench: install-dev
+	$(BIN)/pip install --quiet -e '.[bench]'
+	@command -v ab >/dev/null || { echo "ab is missing: apt-get install -y apache2-utils"; exit 1; }
+	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)

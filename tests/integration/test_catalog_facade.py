@@ -104,6 +104,24 @@ def test_define_and_read_details_and_summaries(catalog, tree):
         catalog.get_equipment_type_by_slug("missing")
 
 
+def test_a_type_read_with_the_statement_built_once_shows_each_type_as_it_is_now(catalog, tree):
+    """The type lookup and "similar" statements are built once per process with bind
+    parameters: each call reads its own type, and the current rows (a move is seen)."""
+    mini = define(catalog, "Mini excavator", tree["excavators"], {"weight_kg": 1800})
+    midi = define(catalog, "Midi excavator", tree["excavators"], {"weight_kg": 5000})
+    lamp = define(catalog, "Light tower", tree["power"])
+    assert catalog.get_equipment_type_by_slug("light-tower").category_path == [("power", "Power")]
+    assert catalog.get_equipment_type_details(mini).name == "Mini excavator"
+    assert [t.id for t in catalog.similar_types(mini)] == [midi]
+    assert [t.id for t in catalog.similar_types(midi)] == [mini]
+    catalog.move_category(MoveCategory(tree["excavators"], tree["power"]))
+    assert catalog.get_equipment_type_by_slug("mini-excavator").category_path == [
+        ("power", "Power"),
+        ("excavators", "Excavators"),
+    ]
+    assert catalog.get_equipment_type_details(lamp).category_path == [("power", "Power")]
+
+
 def test_slug_must_be_unique_and_category_must_exist(catalog, tree):
     define(catalog, "Generator", tree["power"])
     with pytest.raises(ValidationError) as err:

@@ -1,0 +1,80 @@
+"""Locust user for the booking journey (benchmarks/http.py starts it headless):
+
+    .venv/bin/locust -f benchmarks/locustfile.py --headless -u 16 -r 16 -t 10s \
+        --host http://127.0.0.1:8000 --csv /tmp/journey
+
+Each user runs journeys back to back with no think time. Every finished journey is also
+reported as a request of type JOURNEY named "confirmed" (its time is the whole journey's), so
+the CSV's JOURNEY row gives confirmed journeys per second; a journey that stops early is a
+JOURNEY failure named after the reason."""
+
+from __future__ import annotations
+
+import random
+import sys
+import time
+from pathlib import Path
+
+# benchmarks/ holds http.py, which must not shadow the standard library's http package.
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE] + [str(HERE)]
+
+from _journey import run_journey  # noqa: E402
+from locust import HttpUser, task  # noqa: E402
+
+
+def _step(method: str, url: str) -> str:
+    parts = url.split("?")[0].strip("/").split("/")
+    if parts[0] == "catalog":
+        return "GET catalog" if len(parts) == 1 else "GET type page"
+    if parts[:2] == ["book", "review"]:
+        return "POST confirm (→ confirmed page)"
+    if parts[-1] == "details":
+        return "GET details form" if method == "GET" else "POST details (→ review page)"
+    return "GET availability fragment"
+
+
+class _Named:
+    """Groups the requests by step (not by URL, which carries slugs and tokens) and marks
+    every 5xx as a failure."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+        self.step = ""
+
+    def _call(self, method: str, url: str, **kwargs):
+        name = _step(method, url)
+        with self.client.request(method, url, name=name, catch_response=True, **kwargs) as r:
+            if r.status_code >= 500:
+                r.failure(f"5xx: {r.status_code}")
+            else:
+                r.success()  # 4xx are the journey's business (a sold-out day, a form error)
+        return r
+
+    def get(self, url: str, **kwargs):
+        return self._call("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs):
+        return self._call("POST", url, **kwargs)
+
+
+class Customer(HttpUser):
+    wait_time = staticmethod(lambda: 0)
+
+    def on_start(self) -> None:
+        self.rng = random.Random()
+
+    @task
+    def book(self) -> None:
+        self.client.cookies.clear()  # each journey is a new visitor
+        started = time.perf_counter()
+        outcome = run_journey(_Named(self.client), self.rng)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        self.environment.events.request.fire(
+            request_type="JOURNEY",
+            name=outcome.result if outcome.result != "confirmed" else "confirmed",
+            response_time=elapsed_ms,
+            response_length=0,
+            exception=None if outcome.result == "confirmed" else RuntimeError(outcome.result),
+            context={},
+        )
