@@ -177,13 +177,14 @@ class Worker:
 
         return run
 
-    def drain(self) -> None:
-        """Deliver batches until the outbox has nothing due, or until asked to stop."""
+    def drain(self, woken: bool = False) -> None:
+        """Deliver batches until the outbox has nothing due, or until asked to stop. A poll
+        first looks with one read (no write lock on SQLite); a NOTIFY claims at once."""
         processor: OutboxProcessor = self.app.extensions["outbox"]
         if time.monotonic() >= self._next_unknown_check:
             processor.report_unknown()
             self._next_unknown_check = time.monotonic() + UNKNOWN_TYPES_CHECK_SECONDS
-        if not processor.has_due():  # idle: one read, no write lock (SQLite)
+        if not woken and not processor.has_due():
             return
         while not self.stopping.is_set():
             result = processor.drain_once()
@@ -199,17 +200,21 @@ class Worker:
             if result.claimed < processor.settings.batch_size and not result.released:
                 return
 
+    def drain_notified(self) -> None:
+        self.drain(woken=True)
+
     def _drain_loop(self) -> None:
         """Drain, then wait for a NOTIFY or the poll interval, until stopping. A wake-up that
         comes while draining is kept (the event stays set), so none is lost."""
-        drain = self._in_context(self.drain)
+        polled, notified = self._in_context(self.drain), self._in_context(self.drain_notified)
+        woken = False
         while not self.stopping.is_set():
             self.wake.clear()
-            if drain():
+            if (notified if woken else polled)():
                 self._reached.set()
             down = self.outage.down_since is not None
             # During an outage look in as often as the back-off may want to probe.
-            self.wake.wait(
+            woken = self.wake.wait(
                 min(self.poll_seconds, OUTAGE_FIRST_RETRY_SECONDS) if down else self.poll_seconds
             )
 

@@ -19,8 +19,9 @@ transaction of its own: a handler's failure hook may write in a transaction of i
 (notifications record a failed mail so), which SQLite's single write lock would block while a
 group is open.
 
-Wake-up: on PostgreSQL `record` also issues NOTIFY on NOTIFY_CHANNEL in the same transaction
-(delivered at commit, never for a rolled-back one); the worker LISTENs and drains at once.
+Wake-up: on PostgreSQL a statement-level trigger on outbox_messages (migration 0031) issues
+NOTIFY on NOTIFY_CHANNEL in the inserting transaction — delivered at the commit, never for a
+rolled-back one, and no extra statement for the recorder; the worker LISTENs and drains at once.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ from rental.shared.time_range import utcnow
 log = logging.getLogger(__name__)
 
 PURGE_EVERY_SECONDS = 600  # the worker job that deletes processed messages past retention
-NOTIFY_CHANNEL = "rentkit_outbox"  # PostgreSQL: record() notifies it, the worker listens
+NOTIFY_CHANNEL = "rentkit_outbox"  # PostgreSQL: inserts notify it (0031), the worker listens
 # A group's transaction is committed once it has been open this long, even if it could take
 # more deliveries: slow handlers must not hold their locks (and the web's) for long.
 GROUP_SECONDS = 0.1
@@ -148,9 +149,6 @@ def record(event: Event) -> None:
     if not in_unit_of_work():
         raise RuntimeError("outbox.record() must be called inside unit_of_work()")
     event_class(event.event_type)  # unknown types would be undeliverable: fail at the source
-    session = db.session()
-    if is_postgres(session):
-        _notify_once(session)
     now = utcnow()
     # Written at the commit (one INSERT for all of a transaction's messages), not flushed by
     # each autoflush on the way: nothing in the transaction reads its own outbox rows.
@@ -165,19 +163,6 @@ def record(event: Event) -> None:
             attempts=0,
         ),
     )
-
-
-_NOTIFIED = "rentkit.outbox_notified"
-
-
-def _notify_once(session: Session) -> None:
-    """NOTIFY the worker once per transaction. PostgreSQL delivers it at the commit (and not at
-    all after a rollback), so the worker never wakes before the message is visible."""
-    transaction = session.get_transaction()
-    if session.info.get(_NOTIFIED) is transaction:
-        return
-    session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
-    session.info[_NOTIFIED] = transaction
 
 
 REDACT_BATCH = 500

@@ -221,6 +221,41 @@ def test_the_worker_purges_processed_messages_past_the_retention(probe_db, datab
     assert inbox == 1  # the pending message's inbox row; the purged ones' went with them
 
 
+def test_0031_adds_the_notify_trigger_on_postgresql_and_goes_back_down(backend, tmp_path):
+    """0031 adds the statement-level NOTIFY trigger on outbox_messages (PostgreSQL; nothing on
+    SQLite): down to 0029 drops it and its function, up again adds them."""
+    from flask_migrate import downgrade, upgrade
+
+    from rental import create_app
+    from tests.support.databases import fresh_database
+
+    def triggers() -> list[str]:
+        if backend != "postgresql":
+            return []
+        return list(
+            db.session.scalars(
+                text(
+                    "SELECT tgname FROM pg_trigger "
+                    "WHERE tgrelid = 'outbox_messages'::regclass AND NOT tgisinternal"
+                )
+            )
+        )
+
+    with fresh_database(backend, tmp_path) as url:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+        with app.app_context():
+            upgrade(revision="0031")
+            assert triggers() == (["outbox_messages_notify"] if backend == "postgresql" else [])
+            db.session.rollback()
+            downgrade(revision="0029")
+            assert triggers() == []
+            db.session.rollback()
+            upgrade(revision="0031")
+            assert len(triggers()) == (1 if backend == "postgresql" else 0)
+            db.session.remove()
+            db.engine.dispose()
+
+
 @pytest.mark.skipif(postgres_bin() is None, reason=NO_SERVER_BINARIES)
 def test_the_worker_listens_again_after_the_database_comes_back(logs_dir):
     from rental import create_app
