@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/outbox_throughput.py [--events 100000] [--workers 1,2]
         [--commits 200] [--sqlite-poll 0.5] [--batch-size N] [--group-size N]
+        [--backends sqlite,postgresql]
 
 Per backend (SQLite always; PostgreSQL when RENTAL_TEST_POSTGRES_URL is set) on a fresh,
 migrated database, with the test-only plugin tests/support/outbox_bench.py loaded:
@@ -51,6 +52,9 @@ def _options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--sqlite-poll", type=float, default=0.5, help="SQLite poll interval, s")
     parser.add_argument("--batch-size", type=int, help="OUTBOX_BATCH_SIZE (default: the app's)")
     parser.add_argument("--group-size", type=int, help="OUTBOX_GROUP_SIZE (default: the app's)")
+    parser.add_argument(
+        "--backends", default="sqlite,postgresql", help="PostgreSQL only when its URL is set"
+    )
     return parser.parse_args(argv)
 
 
@@ -210,7 +214,10 @@ def bench(backend: str, options: argparse.Namespace) -> tuple[list[str], list[st
 
 def main(argv: list[str] | None = None) -> list[str]:
     options = _options(argv)
-    backends = ["sqlite"] + (["postgresql"] if postgres_admin_url() else [])
+    wanted = options.backends.split(",")
+    backends = [b for b in ("sqlite", "postgresql") if b in wanted]
+    if not postgres_admin_url() and "postgresql" in backends:
+        backends.remove("postgresql")
     drains, waits = [], []
     for backend in backends:
         d, w = bench(backend, options)
