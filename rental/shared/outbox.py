@@ -224,7 +224,7 @@ def _redacted(payload: Any, fields: Mapping[str, Any]) -> dict[str, Any] | None:
 
 @dataclass(frozen=True, slots=True)
 class OutboxSettings:
-    batch_size: int = 100
+    batch_size: int = 500
     max_attempts: int = 10
     backoff_seconds: float = 2.0
     max_backoff_seconds: float = 3600.0
@@ -250,7 +250,7 @@ class OutboxSettings:
         lease = float(config.get("OUTBOX_LEASE_SECONDS", 30.0))
         heartbeat = config.get("OUTBOX_HEARTBEAT_SECONDS")
         return cls(
-            batch_size=int(config.get("OUTBOX_BATCH_SIZE", 100)),
+            batch_size=int(config.get("OUTBOX_BATCH_SIZE", 500)),
             max_attempts=int(config.get("OUTBOX_MAX_ATTEMPTS", 10)),
             backoff_seconds=float(config.get("OUTBOX_BACKOFF_SECONDS", 2.0)),
             max_backoff_seconds=float(config.get("OUTBOX_MAX_BACKOFF_SECONDS", 3600.0)),
