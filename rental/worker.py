@@ -49,6 +49,7 @@ UNKNOWN_TYPES_CHECK_SECONDS = 60.0  # how often to look for messages no handler 
 OUTAGE_MAX_RETRY_SECONDS = 30.0  # the longest wait between two probes of a lost database
 OUTAGE_REMINDER_SECONDS = 300.0  # a lasting outage is mentioned again this often
 OUTAGE_FIRST_RETRY_SECONDS = 1.0  # a lost database is first probed after at most this long
+LISTEN_RETRY_SECONDS = 1.0  # the least time between two attempts to listen
 LISTEN_CHECK_SECONDS = 1.0  # how often the listener looks up from its socket to see if stopping
 
 
@@ -224,6 +225,16 @@ class Worker:
         database (so an outage is probed by the drain's back-off alone)."""
         engine = self._engine()
         args, kwargs = engine.dialect.create_connect_args(engine.url)
+        # Fail fast on an unreachable host; TCP keepalives notice a peer that vanished
+        # silently (a listening connection sends nothing of its own).
+        kwargs = {
+            "connect_timeout": 10,
+            "keepalives": 1,
+            "keepalives_idle": 30,
+            "keepalives_interval": 10,
+            "keepalives_count": 3,
+            **kwargs,
+        }
         import psycopg
 
         warned = False
@@ -252,6 +263,9 @@ class Worker:
                         self.poll_seconds,
                     )
                     warned = True
+                # Not in a tight loop if the database answers the drain but refuses this
+                # connection (too many clients, say).
+                self.stopping.wait(LISTEN_RETRY_SECONDS)
 
     def stop(self, signum: int, _frame: FrameType | None) -> None:
         log.info("received signal %s: finishing the current batch, then stopping", signum)
