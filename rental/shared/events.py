@@ -7,6 +7,7 @@ receive a `Message` with the JSON payload, so no module imports another module's
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from collections.abc import Callable
@@ -176,9 +177,15 @@ def to_payload(event: Event) -> dict[str, Any]:
     return {f.name: _encode(getattr(event, f.name)) for f in dataclasses.fields(event)}
 
 
+@functools.cache
+def _type_hints(cls: type[Event]) -> dict[str, Any]:
+    # Resolving the annotations costs more than decoding the payload: once per class.
+    return get_type_hints(cls)
+
+
 def from_payload(event_type: str, payload: dict[str, Any]) -> Event:
     cls = event_class(event_type)
-    hints = get_type_hints(cls)
+    hints = _type_hints(cls)
     kwargs = {
         f.name: _decode(payload[f.name], hints[f.name])
         for f in dataclasses.fields(cls)

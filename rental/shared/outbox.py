@@ -8,6 +8,20 @@ cannot be decoded is dead-lettered at once, on its own; a message of an event ty
 process does not know is left for a worker that knows it. Processed messages and their inbox
 rows are purged after `retention_days`. A publisher may blank free text in its own stored
 payloads when a customer is anonymised (`redact_payloads`).
+
+Throughput (issue 15): a batch is claimed with one UPDATE … RETURNING, its inbox rows are
+written with one INSERT … ON CONFLICT DO NOTHING RETURNING (what comes back is what this
+worker may apply), and the processed marks with one UPDATE. On PostgreSQL consecutive
+deliveries share one transaction (a "group", at most `group_size` deliveries and about
+GROUP_SECONDS long), each handler inside a savepoint, so a failing handler rolls back only
+itself and one commit (one WAL flush) serves many messages. On SQLite each delivery stays a
+transaction of its own: a handler's failure hook may write in a transaction of its own
+(notifications record a failed mail so), which SQLite's single write lock would block while a
+group is open.
+
+Wake-up: on PostgreSQL a statement-level trigger on outbox_messages (migration 0031) issues
+NOTIFY on NOTIFY_CHANNEL in the inserting transaction — delivered at the commit, never for a
+rolled-back one, and no extra statement for the recorder; the worker LISTENs and drains at once.
 """
 
 from __future__ import annotations
@@ -15,8 +29,10 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 import traceback
-from collections.abc import Collection, Mapping
+from collections import deque
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -29,14 +45,15 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    bindparam,
     cast,
     delete,
     func,
     select,
     text,
+    tuple_,
     update,
 )
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, defer, mapped_column
 
 from rental.shared.db import (
@@ -65,6 +82,10 @@ from rental.shared.time_range import utcnow
 log = logging.getLogger(__name__)
 
 PURGE_EVERY_SECONDS = 600  # the worker job that deletes processed messages past retention
+NOTIFY_CHANNEL = "rentkit_outbox"  # PostgreSQL: inserts notify it (0031), the worker listens
+# A group's transaction is committed once it has been open this long, even if it could take
+# more deliveries: slow handlers must not hold their locks (and the web's) for long.
+GROUP_SECONDS = 0.1
 
 _ID = BigInteger().with_variant(Integer(), "sqlite")  # SQLite only autoincrements INTEGER
 
@@ -203,7 +224,7 @@ def _redacted(payload: Any, fields: Mapping[str, Any]) -> dict[str, Any] | None:
 
 @dataclass(frozen=True, slots=True)
 class OutboxSettings:
-    batch_size: int = 100
+    batch_size: int = 500
     max_attempts: int = 10
     backoff_seconds: float = 2.0
     max_backoff_seconds: float = 3600.0
@@ -215,6 +236,10 @@ class OutboxSettings:
     retention_days: int = 400
     purge_batch_size: int = 1000
     purge_max_batches: int = 50
+    # PostgreSQL: deliveries per transaction (each handler in a savepoint); 1 commits every
+    # delivery on its own, as SQLite always does. At most 64: more savepoints that write in
+    # one transaction overflow PostgreSQL's per-backend subtransaction cache.
+    group_size: int = 50
 
     @property
     def heartbeat_interval(self) -> float:
@@ -225,13 +250,14 @@ class OutboxSettings:
         lease = float(config.get("OUTBOX_LEASE_SECONDS", 30.0))
         heartbeat = config.get("OUTBOX_HEARTBEAT_SECONDS")
         return cls(
-            batch_size=int(config.get("OUTBOX_BATCH_SIZE", 100)),
+            batch_size=int(config.get("OUTBOX_BATCH_SIZE", 500)),
             max_attempts=int(config.get("OUTBOX_MAX_ATTEMPTS", 10)),
             backoff_seconds=float(config.get("OUTBOX_BACKOFF_SECONDS", 2.0)),
             max_backoff_seconds=float(config.get("OUTBOX_MAX_BACKOFF_SECONDS", 3600.0)),
             lease_seconds=lease,
             heartbeat_seconds=float(heartbeat) if heartbeat else None,
             retention_days=int(config.get("OUTBOX_RETENTION_DAYS", 400)),
+            group_size=int(config.get("OUTBOX_GROUP_SIZE", 50)),
         )
 
 
@@ -269,10 +295,6 @@ class UndecodableMessage(Exception):
     """The stored row cannot become a `Message`; retrying cannot help."""
 
 
-class _AlreadyApplied(Exception):
-    pass
-
-
 def _pending() -> Any:
     m = OutboxMessageEntity
     return m.processed_at.is_(None) & m.dead_at.is_(None)
@@ -286,6 +308,14 @@ def decode_message(
     The payload must be a JSON object; when it was written by this version of the event it
     must also decode into the event class (every required field present and well-formed).
     Older versions are passed on as they are: their handlers know how to read them."""
+    return _decode_row(message_id, event_type, version, raw_payload, occurred_at)[0]
+
+
+def _decode_row(
+    message_id: int, event_type: str, version: int, raw_payload: str | None, occurred_at: datetime
+) -> tuple[Message, Event | None]:
+    """decode_message, and the event it decoded to check it (None for older versions)."""
+    event = None
     try:
         payload = json.loads(raw_payload) if raw_payload is not None else None
     except ValueError as exc:
@@ -295,12 +325,12 @@ def decode_message(
         raise UndecodableMessage(f"the payload is JSON {kind}, not an object")
     if version == event_class(event_type).version:
         try:
-            from_payload(event_type, payload)
+            event = from_payload(event_type, payload)
         except Exception as exc:
             raise UndecodableMessage(
                 f"the payload does not fit {event_type} v{version}: {_describe(exc)}"
             ) from None
-    return Message(message_id, event_type, version, payload, occurred_at)
+    return Message(message_id, event_type, version, payload, occurred_at), event
 
 
 class _Lease:
@@ -403,6 +433,9 @@ class OutboxProcessor:
     def __init__(self, settings: OutboxSettings | None = None) -> None:
         self.settings = settings or OutboxSettings()
         self._reported_unknown: set[str] = set()
+        # The events the claim decoded to check the payloads, by message id: handlers get them
+        # instead of a second decode (frozen dataclasses, safe to share).
+        self._events: dict[int, Event] = {}
 
     def backoff(self, attempts: int) -> timedelta:
         seconds = self.settings.backoff_seconds * (2 ** max(attempts - 1, 0))
@@ -410,7 +443,8 @@ class OutboxProcessor:
 
     def claim(self) -> Batch:
         """Lease the oldest available messages of known types so no other worker takes them
-        meanwhile. Rows that cannot be decoded are dead-lettered here, each on its own.
+        meanwhile, in one statement (UPDATE … WHERE id IN (oldest due) RETURNING the rows).
+        Rows that cannot be decoded are dead-lettered here, each on its own.
 
         PostgreSQL: FOR UPDATE SKIP LOCKED lets several workers claim disjoint batches.
         SQLite: the unit of work's BEGIN IMMEDIATE makes claims one at a time.
@@ -419,35 +453,53 @@ class OutboxProcessor:
         m = OutboxMessageEntity
         now = utcnow()
         with unit_of_work() as session:
-            query = (
+            due = (
                 select(m.id)
                 .where(_pending(), m.available_at <= now, m.event_type.in_(known_event_types()))
                 .order_by(m.occurred_at, m.id)
                 .limit(self.settings.batch_size)
             )
             if is_postgres(session):
-                query = query.with_for_update(skip_locked=True)
-            ids = list(session.scalars(query))
-            if not ids:
-                return Batch([])
+                due = due.with_for_update(skip_locked=True)
             lease_until = now + timedelta(seconds=self.settings.lease_seconds)
-            session.execute(update(m).where(m.id.in_(ids)).values(available_at=lease_until))
             # The payload is read as text and decoded here, row by row, so one bad row cannot
             # break the whole claim.
             rows = session.execute(
-                select(m.id, m.event_type, m.schema_version, cast(m.payload, Text), m.occurred_at)
-                .where(m.id.in_(ids))
-                .order_by(m.occurred_at, m.id)
+                update(m)
+                .where(m.id.in_(due.scalar_subquery()))
+                .values(available_at=lease_until)
+                .returning(
+                    m.id, m.event_type, m.schema_version, cast(m.payload, Text), m.occurred_at
+                ),
+                execution_options={"synchronize_session": False},
             ).all()
+            if not rows:
+                return Batch([])
+            rows.sort(key=lambda r: (r[4], r[0]))  # RETURNING has no order: oldest first
             messages: list[Message] = []
             dead = 0
             for row in rows:
                 try:
-                    messages.append(decode_message(*row))
+                    message, event = _decode_row(*row)
                 except UndecodableMessage as exc:
-                    self._dead_letter(session, row.id, f"Cannot decode the message: {exc}", now)
+                    self._dead_letter(session, row[0], f"Cannot decode the message: {exc}", now)
                     dead += 1
+                    continue
+                messages.append(message)
+                if event is not None:
+                    self._events[message.id] = event
             return Batch(messages, lease_until, dead)
+
+    def has_due(self) -> bool:
+        """Is any message of a known type due? One read on the pending index: the idle poll."""
+        m = OutboxMessageEntity
+        found = db.session.scalar(
+            select(m.id)
+            .where(_pending(), m.available_at <= utcnow(), m.event_type.in_(known_event_types()))
+            .limit(1)
+        )
+        db.session.rollback()  # end the read (SQLite: never hold a snapshot between polls)
+        return found is not None
 
     def claim_batch(self) -> list[Message]:
         return self.claim().messages
@@ -462,26 +514,13 @@ class OutboxProcessor:
         )
 
     def deliver(self, subscription: Subscription, message: Message) -> bool:
-        """Apply one message to one handler; False when it had already been applied. A
-        handler subscribed with an event class gets the message decoded into it."""
-        try:
-            with unit_of_work() as session:
-                if session.get(InboxEntity, (message.id, subscription.name)) is not None:
-                    raise _AlreadyApplied
-                session.add(
-                    InboxEntity(
-                        message_id=message.id, handler=subscription.name, processed_at=utcnow()
-                    )
-                )
-                try:
-                    session.flush()
-                except IntegrityError:
-                    raise _AlreadyApplied from None  # another worker applied it just now
-                subscription.handler(
-                    decode(message) if subscription.event_class is not None else message
-                )
-        except _AlreadyApplied:
-            return False
+        """Apply one message to one handler in a transaction of its own; False when it had
+        already been applied. A handler subscribed with an event class gets the message
+        decoded into it."""
+        with unit_of_work() as session:
+            if not _take_inbox(session, [(message.id, subscription.name)]):
+                return False
+            self._apply(subscription, message)
         return True
 
     def process(self, message: Message) -> str:
@@ -489,22 +528,9 @@ class OutboxProcessor:
 
         Losing the database is not the message's fault: that error propagates (no attempt is
         counted) and the worker waits for the database to come back."""
-        errors: list[str] = []
-        for subscription in subscribers(message.event_type):
-            try:
-                self.deliver(subscription, message)
-            except Exception as exc:
-                if database_unreachable(exc):
-                    raise
-                log.warning(
-                    "handler %s failed on message %s (%s): %s",
-                    subscription.name,
-                    message.id,
-                    message.event_type,
-                    exc,
-                )
-                errors.append(f"{subscription.name}: {_describe(exc)}")
-        return self._finish(message.id, errors)
+        tally = _Tally()
+        self._deliver_all([message], tally, lambda _id: None)
+        return tally.last
 
     def _finish(self, message_id: int, errors: list[str]) -> str:
         now = utcnow()
@@ -530,26 +556,130 @@ class OutboxProcessor:
         failed message waits for its backoff and the rest of the batch is handed back at once,
         for this or another worker to claim again without waiting for the lease."""
         batch = self.claim()
-        counts = {"processed": 0, "failed": 0, "dead": batch.dead, "missing": 0}
+        tally = _Tally(dead=batch.dead)
         released = 0
         if batch.messages:
             assert batch.lease_until is not None
             ids = [message.id for message in batch.messages]
-            with _Lease(db.engine, ids, batch.lease_until, self.settings) as lease:
-                for message in batch.messages:
-                    outcome = self.process(message)
-                    lease.finished(message.id)
-                    counts[outcome] += 1
-                    if outcome in ("failed", "dead"):
-                        break
-                released = lease.release()
+            try:
+                with _Lease(db.engine, ids, batch.lease_until, self.settings) as lease:
+                    self._deliver_all(batch.messages, tally, lease.finished)
+                    released = lease.release()
+            finally:
+                self._events.clear()
         return DrainResult(
             claimed=len(batch.messages) + batch.dead,
-            processed=counts["processed"],
-            failed=counts["failed"],
-            dead=counts["dead"],
+            processed=tally.processed,
+            failed=tally.failed,
+            dead=tally.dead,
             released=released,
         )
+
+    # --- delivery -------------------------------------------------------------------------------
+
+    def _apply(self, subscription: Subscription, message: Message) -> None:
+        if subscription.event_class is None:
+            subscription.handler(message)
+            return
+        event = self._events.get(message.id)
+        if type(event) is not subscription.event_class:
+            event = decode(message)
+        subscription.handler(event)
+
+    def _grouped(self) -> bool:
+        return self.settings.group_size > 1 and is_postgres()
+
+    def _deliver_all(
+        self, messages: list[Message], tally: _Tally, finished: Callable[[int], None]
+    ) -> None:
+        """Deliver `messages` in order until one fails (then stop)."""
+        waiting = deque(messages)
+        while waiting:
+            if self._grouped():
+                stopped = self._deliver_group(waiting, tally, finished)
+            else:
+                stopped = self._deliver_alone(waiting.popleft(), tally, finished)
+            if stopped:
+                return
+
+    def _deliver_alone(
+        self, message: Message, tally: _Tally, finished: Callable[[int], None]
+    ) -> bool:
+        """Each handler in a transaction of its own; the last one also marks the message
+        processed when all went well. True when the message failed."""
+        subscriptions = subscribers(message.event_type)
+        errors: list[str] = []
+        for index, subscription in enumerate(subscriptions):
+            last = index == len(subscriptions) - 1
+            try:
+                with unit_of_work() as session:
+                    if _take_inbox(session, [(message.id, subscription.name)]):
+                        self._apply(subscription, message)
+                    if last and not errors:
+                        _mark_processed(session, [message.id])
+            except Exception as exc:
+                if database_unreachable(exc):
+                    raise
+                errors.append(_failure(subscription, message, exc))
+        if not subscriptions:
+            with unit_of_work() as session:
+                _mark_processed(session, [message.id])
+        outcome = self._finish(message.id, errors) if errors else "processed"
+        finished(message.id)
+        tally.add(outcome)
+        return bool(errors)
+
+    def _deliver_group(
+        self, waiting: deque[Message], tally: _Tally, finished: Callable[[int], None]
+    ) -> bool:
+        """Take messages off `waiting` for up to `group_size` deliveries and apply them in one
+        transaction, each handler in a savepoint. True when a message failed (the batch
+        stops there; the messages after it in the group are left for the lease's release)."""
+        plan = _take_group(waiting, self.settings.group_size)
+        deadline = time.monotonic() + GROUP_SECONDS
+        processed: list[int] = []
+        failed: tuple[Message, list[str]] | None = None
+        outcome = ""
+        with unit_of_work() as session:
+            wanted = [(m.id, s.name) for m, subs in plan for s in subs]
+            fresh = _take_inbox(session, wanted)
+            unused: list[tuple[int, str]] = []
+            for index, (message, subscriptions) in enumerate(plan):
+                if failed is not None or (index and time.monotonic() > deadline):
+                    rest = plan[index:]
+                    unused += [(m.id, s.name) for m, subs in rest for s in subs]
+                    if failed is None:  # out of time: the rest goes into the next group
+                        waiting.extendleft(m for m, _ in reversed(rest))
+                    break
+                errors: list[str] = []
+                for subscription in subscriptions:
+                    key = (message.id, subscription.name)
+                    if key not in fresh:
+                        continue
+                    try:
+                        with session.begin_nested():
+                            self._apply(subscription, message)
+                    except Exception as exc:
+                        if database_unreachable(exc):
+                            raise
+                        errors.append(_failure(subscription, message, exc))
+                        unused.append(key)
+                if errors:
+                    failed = (message, errors)
+                else:
+                    processed.append(message.id)
+            if unused:
+                _give_back_inbox(session, unused, fresh)
+            _mark_processed(session, processed)
+            if failed is not None:
+                outcome = self._finish(failed[0].id, failed[1])  # joins this transaction
+        for message_id in processed:
+            finished(message_id)
+            tally.add("processed")
+        if failed is not None:
+            finished(failed[0].id)
+            tally.add(outcome)
+        return failed is not None
 
     # --- messages this process cannot deliver --------------------------------------------------
 
@@ -683,6 +813,106 @@ class OutboxProcessor:
             oldest_pending_at=oldest,
             unknown=unknown,
         )
+
+
+@dataclass(slots=True)
+class _Tally:
+    processed: int = 0
+    failed: int = 0
+    dead: int = 0
+    last: str = "processed"
+
+    def add(self, outcome: str) -> None:
+        self.last = outcome
+        if outcome in ("processed", "failed", "dead"):
+            setattr(self, outcome, getattr(self, outcome) + 1)
+
+
+def _take_group(waiting: deque[Message], size: int) -> list[tuple[Message, list[Subscription]]]:
+    """The next messages of `waiting` whose deliveries fit in `size` (at least one message)."""
+    plan: list[tuple[Message, list[Subscription]]] = []
+    count = 0
+    known: dict[str, list[Subscription]] = {}
+    while waiting:
+        event_type = waiting[0].event_type
+        subs = known.get(event_type)
+        if subs is None:
+            subs = known[event_type] = subscribers(event_type)
+        if plan and count + len(subs) > size:
+            break
+        plan.append((waiting.popleft(), subs))
+        count += len(subs)
+    return plan
+
+
+def _take_inbox(session: Session, keys: list[tuple[int, str]]) -> set[tuple[int, str]]:
+    """Write the inbox rows of `keys` (message id, handler) in one statement; return those
+    this transaction wrote — the deliveries it may apply. A key already there was applied
+    before; on PostgreSQL one being written by another worker's open transaction waits for
+    it and is left out if that commits."""
+    if not keys:
+        return set()
+    now = utcnow()
+    if is_postgres(session):
+        # Arrays, so the statement is the same (and parsed once) whatever the group's size.
+        rows = session.connection().execute(
+            _INBOX_UNNEST,
+            {"ids": [i for i, _ in keys], "handlers": [h for _, h in keys], "now": now},
+        )
+        return {(i, h) for i, h in rows}
+    # SQLite: one delivery per transaction, so one row (statement built once, at import).
+    connection = session.connection()
+    return {
+        (i, h)
+        for key in keys
+        for i, h in connection.execute(_INBOX_ONE, {"i": key[0], "h": key[1], "now": now})
+    }
+
+
+_INBOX_ONE = text(
+    "INSERT INTO outbox_inbox (message_id, handler, processed_at) VALUES (:i, :h, :now) "
+    "ON CONFLICT DO NOTHING RETURNING message_id, handler"
+).bindparams(bindparam("now", type_=UTCDateTime()))
+_INBOX_UNNEST = text(
+    "INSERT INTO outbox_inbox (message_id, handler, processed_at) "
+    "SELECT i, h, :now FROM unnest(CAST(:ids AS bigint[]), CAST(:handlers AS varchar[])) "
+    "AS k(i, h) ON CONFLICT DO NOTHING RETURNING message_id, handler"
+).bindparams(bindparam("now", type_=UTCDateTime()))
+
+
+def _give_back_inbox(
+    session: Session, keys: Iterable[tuple[int, str]], written: set[tuple[int, str]]
+) -> None:
+    """Delete the inbox rows this transaction wrote for deliveries it did not apply."""
+    mine = [key for key in keys if key in written]
+    if mine:
+        table = InboxEntity.__table__
+        session.execute(delete(table).where(tuple_(table.c.message_id, table.c.handler).in_(mine)))
+
+
+_outbox = OutboxMessageEntity.__table__
+_MARK_PROCESSED = (
+    update(_outbox)
+    .where(_outbox.c.id.in_(bindparam("ids", expanding=True)))
+    .values(processed_at=bindparam("now"), last_error=None, unknown_type_at=None)
+)
+
+
+def _mark_processed(session: Session, message_ids: list[int]) -> None:
+    if message_ids:
+        # On the connection: a plain UPDATE built once, none of the ORM's bookkeeping.
+        session.connection().execute(_MARK_PROCESSED, {"ids": message_ids, "now": utcnow()})
+
+
+def _failure(subscription: Subscription, message: Message, exc: Exception) -> str:
+    log.warning(
+        "handler %s failed on message %s (%s): %s",
+        subscription.name,
+        message.id,
+        message.event_type,
+        exc,
+    )
+    return f"{subscription.name}: {_describe(exc)}"
 
 
 def purge_job() -> None:

@@ -113,7 +113,11 @@ def test_sigterm_during_a_batch_finishes_it_and_loses_nothing(
     try:
         with open(gate) as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            worker = start_worker(database_url, logs_dir, name="worker-sigterm", **PLUGIN)
+            # Each delivery committed on its own (PostgreSQL groups them by default), so the
+            # first half of the batch is visible while the 11th message waits.
+            worker = start_worker(
+                database_url, logs_dir, name="worker-sigterm", OUTBOX_GROUP_SIZE="1", **PLUGIN
+            )
             wait_until(lambda: started_pid(gate), timeout=60, message="the batch never started")
             assert sum(delivery_counts().values()) == 10 * len(HANDLERS)  # half of the batch
             worker.popen.send_signal(signal.SIGTERM)

@@ -285,6 +285,7 @@ def test_a_worker_sigkilled_mid_batch_of_reservation_events_leaks_nothing_and_ap
             OUTBOX_BATCH_SIZE=str(len(batch)),
             PROBE_GATE_FILE=str(gate),
             PROBE_GATE_RESERVATION=first[1],
+            OUTBOX_GROUP_SIZE="1",  # each delivery its own commit: a message half delivered
             **lease,
             **PROBED,
         )

@@ -422,7 +422,7 @@ def test_the_manage_page_says_reload_when_javascript_is_off(app, client):
     assert "We are preparing your equipment" in body
     # With JavaScript the page polls and says so; that text is marked for scripts only, and
     # without them <noscript> asks for a reload, with a link to this page.
-    assert 'hx-trigger="every 3s"' in body
+    assert 'hx-trigger="every 1s"' in body
     assert '<span class="js-only" id="updates-itself">this page updates by itself.</span>' in body
     noscript = re.search(r"<noscript>(.*?)</noscript>", body, re.S)
     assert noscript and "Reload this page</a> in a minute" in noscript.group(1)
