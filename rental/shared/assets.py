@@ -21,6 +21,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import rcssmin
+import rjsmin
 from flask import Flask, Response, current_app, url_for
 from flask_compress import Compress
 from werkzeug.datastructures import Headers
@@ -48,9 +50,9 @@ def hashed_name(relative: str, data: bytes) -> str:
 
 
 def build_assets(source: Path, target: Path) -> dict[str, str]:
-    """Copy every file of `source` to `target` under its own name and under its hashed name,
-    each with .gz and .br beside it where that makes it smaller; write and return the manifest
-    (source name -> hashed name)."""
+    """Copy every file of `source` to `target` under its own name (as it is) and under its
+    hashed name (our own CSS and JS minified), each with .gz and .br beside it where that makes
+    it smaller; write and return the manifest (source name -> hashed name)."""
     target.mkdir(parents=True, exist_ok=True)
     compressor = Compressor(quiet=True)
     manifest: dict[str, str] = {}
@@ -58,20 +60,31 @@ def build_assets(source: Path, target: Path) -> dict[str, str]:
         for path in sorted(_files(source)):
             relative = path.relative_to(source).as_posix()
             data = path.read_bytes()
-            manifest[relative] = hashed_name(relative, data)
-            stale = [
-                target / name
-                for name in (manifest[relative], relative)
-                if not _holds(target / name, data)
-            ]
-            if stale:  # compressed once (brotli at its best level is slow), written for both
-                variants = _compressed_variants(path.name, data, compressor)
-                for destination in stale:
-                    _place(destination, data, variants)
+            built = minified(relative, data)
+            manifest[relative] = hashed_name(relative, built)
+            copies = {target / manifest[relative]: built, target / relative: data}
+            variants: dict[bytes, dict[str, bytes]] = {}  # brotli at its best level is slow:
+            for destination, content in copies.items():  # each content compressed once
+                if not _holds(destination, content):
+                    if content not in variants:
+                        variants[content] = _compressed(path.name, content, compressor)
+                    _place(destination, content, variants[content])
         _write_atomically(
             target / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True).encode()
         )
     return manifest
+
+
+def minified(relative: str, data: bytes) -> bytes:
+    """Our own CSS and JS without comments and spare whitespace (rcssmin / rjsmin: they only
+    remove, never rewrite); vendored files come minified already."""
+    if relative.startswith("vendor/") or ".min." in relative:
+        return data
+    if relative.endswith(".css"):
+        return rcssmin.cssmin(data.decode()).encode()
+    if relative.endswith(".js"):
+        return rjsmin.jsmin(data.decode()).encode()
+    return data
 
 
 def _files(source: Path) -> Iterator[Path]:
@@ -84,7 +97,7 @@ def _holds(path: Path, data: bytes) -> bool:
     return path.is_file() and path.read_bytes() == data
 
 
-def _compressed_variants(name: str, data: bytes, compressor: Compressor) -> dict[str, bytes]:
+def _compressed(name: str, data: bytes, compressor: Compressor) -> dict[str, bytes]:
     variants: dict[str, bytes] = {}
     if compressor.should_compress(name):
         for suffix, compress in ((".gz", compressor.compress_gzip), (".br", _brotli)):
@@ -170,6 +183,7 @@ def init_assets(app: Flask, build_dir: Path) -> None:
         autorefresh=False,
         immutable_file_test=is_hashed,
         add_headers_function=_static_headers,
+        allow_all_origins=False,  # same-origin only, as before (CORP says so too)
     )
     app.add_template_global(asset_url)
 
@@ -187,7 +201,7 @@ HTML_COMPRESSION = {
     "COMPRESS_REGISTER": False,  # `_compress_html` decides per response
     "COMPRESS_MIMETYPES": ["text/html"],  # not JSON: the API's ETags must stay as they are
     "COMPRESS_ALGORITHM": ["br", "gzip"],
-    "COMPRESS_BR_LEVEL": 4,  # per request: fast, and still ~80 % smaller
+    "COMPRESS_BR_LEVEL": 5,  # per request: ~1 ms for the catalog, ~82 % smaller
     "COMPRESS_LEVEL": 6,
     "COMPRESS_STREAMS": False,  # streamed CSV exports go out chunk by chunk, as they are
     "COMPRESS_EVALUATE_CONDITIONAL_REQUEST": False,  # no Range or 304 handling added to pages
