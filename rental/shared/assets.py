@@ -222,6 +222,14 @@ def init_html_compression(app: Flask) -> None:
             # BREACH: staff pages pair a CSRF token bound to a privileged session with text
             # echoed from the request (searches); they are left uncompressed (README, Security).
             return response
+        if 400 <= response.status_code < 500:
+            # Flask-Compress only takes 2xx; our 4xx pages and htmx fragments (422 "choose
+            # dates", 404) are full bodies worth compressing too.
+            status = response.status
+            response.status_code = 200
+            response = compress.after_request(response)
+            response.status = status
+            return response
         return compress.after_request(response)
 
 

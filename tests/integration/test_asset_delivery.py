@@ -99,6 +99,13 @@ def test_pages_come_compressed(port, accept):
     assert len(body) < len(page) / 2
 
 
+def test_error_pages_come_compressed_with_their_status(port):
+    status, headers, body = get(port, "/no/such/page", "gzip")
+    assert status == 404
+    assert headers["content-encoding"] == "gzip"
+    assert "There is no page at this address" in decoded(headers, body).decode()
+
+
 def test_a_page_for_a_client_without_compression_is_plain(port):
     status, headers, body = get(port, "/catalog")
     assert status == 200 and "content-encoding" not in headers
