@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 export PORT
 
-.PHONY: run test install install-dev browser lint format migrate seed worker web clean bench
+.PHONY: run test install install-dev assets browser lint format migrate seed worker web clean bench
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required (found " + sys.version.split()[0] + "); set PYTHON=python3.11"'
@@ -20,8 +20,13 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed assets
 install-dev: $(VENV)/.installed-dev
+
+## Hashed, gzip/brotli copies of static/ in build/static (the app also does it at start-up
+## when something is missing; this keeps that work out of the first request's way).
+assets: $(VENV)/.installed
+	@$(BIN)/python -c "from rental.shared.assets import main; main()"
 
 migrate: install
 	$(BIN)/flask --app wsgi db upgrade
@@ -39,7 +44,7 @@ run: seed
 	PUBLIC_URL="$${PUBLIC_URL:-http://127.0.0.1:$(PORT)}" scripts/run.sh $(BIN)/honcho start --port $(PORT)
 
 ## make test: dev dependencies, a browser for Playwright, then the whole suite.
-test: install-dev browser
+test: install-dev assets browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 browser:

@@ -11,6 +11,7 @@ from flask import Flask
 from rental import security
 from rental.config import engine_options, load_config, normalise_database_url
 from rental.extensions import csrf, db, htmx, migrate
+from rental.shared.assets import DEFAULT_BUILD_DIR, init_assets, init_html_compression
 from rental.shared.db import configure_engine
 from rental.shared.images.web import init_images
 from rental.shared.jobs import register_job
@@ -44,6 +45,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
 
+    init_html_compression(app)  # first after_request hook registered: it runs last
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
@@ -60,6 +62,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_security_headers(app)
     security.trust_proxy_and_secure_session_cookie(app)
     register_filters(app)
+    # Hashed, precompressed copies of static/ (built here if missing), served by WhiteNoise.
+    init_assets(app, Path(app.config.get("STATIC_BUILD_DIR") or DEFAULT_BUILD_DIR))
 
     from rental import admin, cli, pages
     from rental.modules import init_modules
