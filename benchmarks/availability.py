@@ -383,8 +383,12 @@ def bench_history(
                     conn.execute(text(f"DROP INDEX {index}"))
             analyze(backend)
             available()
-            rows.append((backend, n, "check_availability, 0030 indexes dropped", *timed(available, runs)))
-            rows.append((backend, n, "  its query alone, 0030 indexes dropped", *timed(query_alone, runs)))
+            rows.append(
+                (backend, n, "check_availability, 0030 indexes dropped", *timed(available, runs))
+            )
+            rows.append(
+                (backend, n, "  its query alone, 0030 indexes dropped", *timed(query_alone, runs))
+            )
             plan += ["-- before 0030:", *explain(backend, available)]
         db.session.remove()
         db.engine.dispose()
