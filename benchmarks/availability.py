@@ -243,10 +243,18 @@ def _sqlite(value: object) -> object:
 
 
 def analyze(backend: str) -> None:
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(
-            text("VACUUM ANALYZE booking_reservations" if backend == "postgresql" else "ANALYZE")
-        )
+    """Planner statistics, as autovacuum (PostgreSQL) or `PRAGMA optimize` (SQLite) keep them."""
+    raw = db.engine.raw_connection()
+    try:
+        if backend == "postgresql":
+            raw.driver_connection.autocommit = True  # VACUUM runs outside a transaction
+            raw.cursor().execute("VACUUM ANALYZE booking_reservations")
+            raw.driver_connection.autocommit = False
+        else:
+            raw.cursor().execute("ANALYZE")  # the app's SQLite connections autocommit
+    finally:
+        raw.close()
+    db.engine.dispose()  # SQLite reads the statistics when a connection opens
 
 
 # --- the plan of the availability query -------------------------------------------------------
