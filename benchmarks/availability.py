@@ -103,6 +103,11 @@ def day_start(days: int) -> datetime:
     return base + timedelta(days=days)
 
 
+def progress(row: tuple) -> None:
+    """A finished measurement on stderr, so a long run shows where it is."""
+    print(" | ".join(f"{v:.2f}" if isinstance(v, float) else str(v) for v in row), file=sys.stderr)
+
+
 def timed(func: Callable[[], object], runs: int) -> tuple[float, float]:
     samples = []
     for _ in range(runs):
@@ -383,6 +388,7 @@ def bench_history(
         for name, func, count in cases:
             func()  # warm: the first call pays for caches and prepared statements
             rows.append((backend, n, name, *timed(func, count)))
+            progress(rows[-1])
         plan = explain(backend, available)
         if before:
             db.session.remove()  # its read transaction would hold the DROP INDEX back
@@ -397,6 +403,8 @@ def bench_history(
             rows.append(
                 (backend, n, "  its query alone, 0030 indexes dropped", *timed(query_alone, runs))
             )
+            progress(rows[-2])
+            progress(rows[-1])
             plan += ["-- before 0030:", *explain(backend, available)]
         db.session.remove()
         db.engine.dispose()
