@@ -532,9 +532,18 @@ def main(argv: list[str] | None = None) -> list[str]:
         action="store_true",
         help="also time the main case with migration 0030's indexes dropped",
     )
+    parser.add_argument(
+        "--backends",
+        default="sqlite,postgresql",
+        help="which of sqlite,postgresql to run (PostgreSQL only when RENTAL_TEST_POSTGRES_URL "
+        "is set)",
+    )
     args = parser.parse_args(argv)
     logging.disable(logging.INFO)  # the migrations log every step
-    backends = ["sqlite"] + (["postgresql"] if postgres_admin_url() else [])
+    wanted = {b.strip() for b in args.backends.split(",")}
+    backends = [b for b in ("sqlite", "postgresql") if b in wanted]
+    if not postgres_admin_url() and "postgresql" in backends:
+        backends.remove("postgresql")
     history: list[tuple] = []
     plans: list[str] = []
     live: list[tuple] = []
