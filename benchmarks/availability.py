@@ -44,6 +44,7 @@ from sqlalchemy import event, text
 
 from rental import create_app
 from rental.booking import (
+    BookingChannel,
     BookingFacade,
     CheckAvailability,
     CreateReservation,
@@ -323,6 +324,7 @@ def bench_history(
                 1,
                 PricingBasis.HOURLY,
                 secrets.token_urlsafe(24),
+                channel=BookingChannel.STAFF,
             )
         )
         real = booking.get_reservation(made)
@@ -434,6 +436,7 @@ def populate_live(n_reservations: int, rng: random.Random):
                     1,
                     PricingBasis.HOURLY,
                     secrets.token_urlsafe(24),
+                    channel=BookingChannel.STAFF,
                 )
             )
             made += 1
@@ -448,6 +451,7 @@ def populate_live(n_reservations: int, rng: random.Random):
             ITEMS,
             PricingBasis.HOURLY,
             secrets.token_urlsafe(24),
+            channel=BookingChannel.STAFF,
         )
     )
     return fleets, customers, sold_out
@@ -484,6 +488,7 @@ def bench_live(backend: str, url: str, n: int, runs: int) -> list[tuple[str, str
                     1,
                     PricingBasis.HOURLY,
                     secrets.token_urlsafe(24),
+                    channel=BookingChannel.STAFF,
                 )
             )
 
