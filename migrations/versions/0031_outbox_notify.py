@@ -7,7 +7,7 @@ rather than a pg_notify() call in outbox.record(): no extra statement per busine
 transaction. SQLite has no NOTIFY; its worker polls. Nothing to do there.
 
 Revision ID: 0031
-Revises: 0029
+Revises: 0030
 Create Date: 2026-11-27 01:00:00.000000
 
 """
@@ -17,7 +17,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0031"
-down_revision = "0029"
+down_revision = "0030"
 branch_labels = None
 depends_on = None
 

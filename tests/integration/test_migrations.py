@@ -498,3 +498,35 @@ def test_0028_adds_the_api_tables_and_goes_back_down(backend, tmp_path):
             assert "calendar_feeds" in tables
             upgrade(revision="0028")
             db.engine.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_0030_adds_the_live_reservation_indexes_and_goes_back_down(backend, tmp_path):
+    """0030 adds the partial indexes on live reservations (by type and end, by end) and on
+    flagged lines: down to 0029 drops them (the old index stays), up again adds them."""
+    from flask_migrate import downgrade, upgrade
+
+    if backend == "postgresql" and not postgres_admin_url():
+        pytest.skip("PostgreSQL tests need RENTAL_TEST_POSTGRES_URL (set by .ci/run)")
+    added = {
+        "ix_booking_reservations_live_type_end",
+        "ix_booking_reservations_live_end",
+        "ix_booking_reservations_attention",
+    }
+
+    def indexes() -> set[str]:
+        return {i["name"] for i in inspect(db.engine).get_indexes("booking_reservations")}
+
+    with fresh_database(backend, tmp_path) as url:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+        with app.app_context():
+            upgrade(revision="0029")
+            assert not added & indexes()
+            upgrade(revision="0030")
+            assert added <= indexes()
+            downgrade(revision="0029")
+            assert not added & indexes()
+            assert "ix_booking_reservations_type_period" in indexes()
+            upgrade(revision="0030")
+            assert added <= indexes()
+            db.engine.dispose()

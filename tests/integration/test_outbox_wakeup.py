@@ -223,7 +223,7 @@ def test_the_worker_purges_processed_messages_past_the_retention(probe_db, datab
 
 def test_0031_adds_the_notify_trigger_on_postgresql_and_goes_back_down(backend, tmp_path):
     """0031 adds the statement-level NOTIFY trigger on outbox_messages (PostgreSQL; nothing on
-    SQLite): down to 0029 drops it and its function, up again adds them."""
+    SQLite): down to 0030 drops it and its function, up again adds them."""
     from flask_migrate import downgrade, upgrade
 
     from rental import create_app
@@ -247,7 +247,7 @@ def test_0031_adds_the_notify_trigger_on_postgresql_and_goes_back_down(backend, 
             upgrade(revision="0031")
             assert triggers() == (["outbox_messages_notify"] if backend == "postgresql" else [])
             db.session.rollback()
-            downgrade(revision="0029")
+            downgrade(revision="0030")
             assert triggers() == []
             db.session.rollback()
             upgrade(revision="0031")

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Index, Integer, Numeric, String, Text
+from sqlalchemy import JSON, Boolean, Index, Integer, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rental.shared.db import Base, UTCDateTime
@@ -24,6 +24,16 @@ class OrderEntity(Base):
     manage_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     channel: Mapped[str] = mapped_column(String(10), default="ONLINE", server_default="ONLINE")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# The statuses that may take capacity (ReservationStatus.may_hold_capacity: HOLDING and HOLD),
+# as the literal SQL the partial indexes are built on. A query that wants those indexes states
+# this same text among its conditions (SQLite uses a partial index only when the query repeats
+# its WHERE; PostgreSQL cannot prove it from bound parameters in a generic plan).
+LIVE_STATUSES = ("PENDING", "CONFIRMED", "ON_HIRE")
+LIVE_PREDICATE = "status IN ('PENDING', 'CONFIRMED', 'ON_HIRE')"
+# Flagged lines (the dashboard's "Needs attention"), as each dialect renders `IS true`.
+ATTENTION_PREDICATE = {"postgresql": "needs_attention IS true", "sqlite": "needs_attention IS 1"}
 
 
 class ReservationEntity(Base):
@@ -71,6 +81,33 @@ class ReservationEntity(Base):
     __table_args__ = (
         # The availability query: one type's reservations overlapping a range.
         Index("ix_booking_reservations_type_period", "equipment_type_id", "start_at", "end_at"),
+        # The same for live reservations only, by end: what availability, the timeline and
+        # the heat-map read. History (completed, cancelled, expired, no-show) is not in it, and
+        # a booking that ended before the window (confirmed or on hire) is left of the range,
+        # so the scan is bounded by what is booked from the window on, not by history.
+        Index(
+            "ix_booking_reservations_live_type_end",
+            "equipment_type_id",
+            "end_at",
+            "start_at",
+            postgresql_where=text(LIVE_PREDICATE),
+            sqlite_where=text(LIVE_PREDICATE),
+        ),
+        # Live reservations of every type by end: the dashboard's today, pick-ups and returns.
+        Index(
+            "ix_booking_reservations_live_end",
+            "end_at",
+            "start_at",
+            postgresql_where=text(LIVE_PREDICATE),
+            sqlite_where=text(LIVE_PREDICATE),
+        ),
+        # The dashboard's "Needs attention" (flagged lines, newest start first).
+        Index(
+            "ix_booking_reservations_attention",
+            "start_at",
+            postgresql_where=text(ATTENTION_PREDICATE["postgresql"]),
+            sqlite_where=text(ATTENTION_PREDICATE["sqlite"]),
+        ),
         Index("ix_booking_reservations_status_hold", "status", "hold_expires_at"),
         # Open bookings per customer and per origin (the caps against hold flooding).
         Index("ix_booking_reservations_customer_status", "customer_id", "status"),

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from itertools import groupby, islice
 from typing import Any
 
-from sqlalchemy import and_, case, false, func, or_, select, text
+from sqlalchemy import and_, case, false, func, literal_column, or_, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -26,7 +26,11 @@ from rental.booking.domain.models import (
     ReservationStatus,
     TypedDetails,
 )
-from rental.booking.infrastructure.entities import OrderEntity, ReservationEntity
+from rental.booking.infrastructure.entities import (
+    LIVE_STATUSES,
+    OrderEntity,
+    ReservationEntity,
+)
 from rental.shared.db import db, is_postgres
 from rental.shared.errors import ConflictError
 from rental.shared.time_range import TimeRange
@@ -110,12 +114,21 @@ def order_of(o: OrderEntity, lines: Sequence[ReservationEntity]) -> Order:
     )
 
 
+# The partial indexes' own condition (entities.LIVE_PREDICATE), with literal values: a query
+# stating it may use them (SQLite compares the text; PostgreSQL proves it from constants).
+# (tests/unit/booking/test_live_rows.py: they are the statuses that may hold capacity.)
+_LIVE_ROWS = E.status.in_([literal_column(f"'{s}'") for s in LIVE_STATUSES])
+
+
 def _live(now: datetime):
     """Reservation.holds_capacity in SQL, built from the same constants: the statuses that
-    always hold, and a hold until it runs out."""
-    return or_(
-        E.status.in_([s.value for s in HOLDING]),
-        and_(E.status == HOLD.value, E.hold_expires_at > now),
+    always hold, and a hold until it runs out (within the live rows the indexes cover)."""
+    return and_(
+        _LIVE_ROWS,
+        or_(
+            E.status.in_([s.value for s in HOLDING]),
+            and_(E.status == HOLD.value, E.hold_expires_at > now),
+        ),
     )
 
 
@@ -374,12 +387,14 @@ class ReservationRepository:
         exclude_order_id: str | None = None,
     ) -> list[Occupancy]:
         """Live reservations of the type whose occupied range (period + buffer) meets `window`
-        (without one reservation's, or one order's, own). One query on (equipment_type_id,
-        start_at, end_at)."""
+        (without one reservation's, or one order's, own). One query on the live rows' index
+        (equipment_type_id, end_at, start_at): it starts at the window, so neither history nor
+        bookings that ended before it (confirmed, or on hire and overdue — Inventory's
+        capacity profile counts an item not back) are read."""
         query = select(E.start_at, E.end_at, E.quantity).where(
             E.equipment_type_id == equipment_type_id,
-            E.start_at < window.end,
             E.end_at > window.start - buffer,
+            E.start_at < window.end,
             _live(now),
         )
         if exclude_id:
@@ -403,8 +418,8 @@ class ReservationRepository:
         reach = max(buffers.values())
         query = select(E.equipment_type_id, E.start_at, E.end_at, E.quantity).where(
             E.equipment_type_id.in_(list(buffers)),
-            E.start_at < period.end + reach,
             E.end_at > period.start - reach,
+            E.start_at < period.end + reach,
             _live(now),
         )
         found: dict[str, list[Occupancy]] = {type_id: [] for type_id in buffers}
@@ -524,8 +539,8 @@ class ReservationRepository:
             select(E)
             .where(
                 E.equipment_type_id == equipment_type_id,
-                E.start_at < window.end,
                 E.end_at > window.start,
+                E.start_at < window.end,
                 _live(now),
             )
             .order_by(E.start_at)
@@ -550,7 +565,10 @@ def _list_conditions(flt: ListReservations, customer_ids: frozenset[str]) -> lis
         conditions.append(E.end_at > flt.starts_from)
     if flt.starts_before:
         conditions.append(E.start_at < flt.starts_before)
-    if flt.needs_attention is not None:
+    if flt.needs_attention:
+        # `IS true` as the partial index on flagged lines states it.
+        conditions.append(E.needs_attention.is_(True))
+    elif flt.needs_attention is not None:
         conditions.append(E.needs_attention == flt.needs_attention)
     if flt.reference:
         conditions.append(E.reference.contains(flt.reference.strip().upper(), autoescape=True))
@@ -560,6 +578,8 @@ def _list_conditions(flt: ListReservations, customer_ids: frozenset[str]) -> lis
         conditions.append(or_(by_reference, by_customer))
     if flt.statuses:
         conditions.append(E.status.in_(flt.statuses))
+        if set(flt.statuses) <= set(LIVE_STATUSES):
+            conditions.append(_LIVE_ROWS)  # the live rows' indexes may serve it
     if flt.origin_key:
         conditions.append(E.origin_key == flt.origin_key)
     if flt.overdue:
@@ -569,7 +589,12 @@ def _list_conditions(flt: ListReservations, customer_ids: frozenset[str]) -> lis
             E.attention_code == OVERDUE_CODE,
         ]
     if flt.picks_up:
-        conditions += [E.start_at >= flt.picks_up[0], E.start_at < flt.picks_up[1]]
+        # A period ends after it starts: the end bound lets the live index by end serve.
+        conditions += [
+            E.start_at >= flt.picks_up[0],
+            E.start_at < flt.picks_up[1],
+            E.end_at > flt.picks_up[0],
+        ]
     if flt.returns:
         conditions += [E.end_at >= flt.returns[0], E.end_at < flt.returns[1]]
     return conditions
