@@ -62,7 +62,7 @@ clean:
 	rm -rf $(VENV) instance build *.egg-info
 
 ## make bench: every benchmark and its baselines on SQLite and PostgreSQL (not part of
-## `make test`); appends the tables to benchmarks/RESULTS.md. BENCH_ARGS="--quick --only http".
+## `make test`); appends the tables to benchmarks/RESULTS.md. BENCH_ARGS="--quick --only pages".
 bench: install-dev
 	$(BIN)/pip install --quiet -e '.[bench]'
 	@command -v ab >/dev/null || { echo "ab is missing: apt-get install -y apache2-utils"; exit 1; }

@@ -23,9 +23,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._support import scratch_database  # noqa: E402
 from tests.support.databases import migrate, postgres_admin_url  # noqa: E402
 from tests.support.processes import free_port, process_env, start_web  # noqa: E402
 
@@ -58,27 +56,6 @@ class Load:
     html_bytes: int = 0
     photo_bytes: int = 0  # the catalog's product photos (/media, lazy-loaded)
     encodings: dict[str, str] = field(default_factory=dict)
-
-
-@contextmanager
-def scratch_database(backend: str, folder: Path) -> Iterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite:///{folder / 'bench-assets.db'}"
-        return
-    from sqlalchemy import create_engine, make_url, text
-
-    admin_url = postgres_admin_url()
-    assert admin_url
-    name = f"rental_bench_assets_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def seed_demo(database_url: str) -> None:
@@ -247,7 +224,10 @@ def main(argv: list[str] | None = None) -> list[str]:
         default=Path(os.environ["LIGHTHOUSE_DIR"]) if os.environ.get("LIGHTHOUSE_DIR") else None,
         help="folder with node_modules/.bin/lighthouse (env LIGHTHOUSE_DIR)",
     )
+    parser.add_argument("--quick", action="store_true", help="short runs (make bench --quick)")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.runs = 1
     backends = ["sqlite"] + (["postgresql"] if postgres_admin_url() else [])
     lines = [
         "Fresh browser cache, then the same page again and the other page; throttled FCP: "
@@ -260,7 +240,7 @@ def main(argv: list[str] | None = None) -> list[str]:
     for backend in backends:
         with (
             tempfile.TemporaryDirectory(prefix="bench-assets-") as scratch,
-            scratch_database(backend, Path(scratch)) as url,
+            scratch_database(backend, "assets") as url,
         ):
             migrate(url)
             seed_demo(url)

@@ -543,7 +543,10 @@ def main(argv: list[str] | None = None) -> list[str]:
         help="which of sqlite,postgresql to run (PostgreSQL only when RENTAL_TEST_POSTGRES_URL "
         "is set)",
     )
+    parser.add_argument("--quick", action="store_true", help="short runs (make bench --quick)")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.history, args.runs, args.reservations = [10_000], 50, 200
     logging.disable(logging.INFO)  # the migrations log every step
     wanted = {b.strip() for b in args.backends.split(",")}
     backends = [b for b in ("sqlite", "postgresql") if b in wanted]

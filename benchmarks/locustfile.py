@@ -1,4 +1,4 @@
-"""Locust user for the booking journey (benchmarks/http.py starts it headless):
+"""Locust user for the booking journey (benchmarks/pages.py starts it headless):
 
     .venv/bin/locust -f benchmarks/locustfile.py --headless -u 16 -r 16 -t 10s \
         --host http://127.0.0.1:8000 --csv /tmp/journey
@@ -15,9 +15,9 @@ import sys
 import time
 from pathlib import Path
 
-# benchmarks/ holds http.py, which must not shadow the standard library's http package.
 HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE] + [str(HERE)]
+if str(HERE) not in sys.path:  # `_journey`, next to this file
+    sys.path.append(str(HERE))
 
 from _journey import run_journey  # noqa: E402
 from locust import HttpUser, task  # noqa: E402

@@ -55,7 +55,11 @@ def _options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--backends", default="sqlite,postgresql", help="PostgreSQL only when its URL is set"
     )
-    return parser.parse_args(argv)
+    parser.add_argument("--quick", action="store_true", help="short runs (make bench --quick)")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.events, args.commits = min(args.events, 2000), min(args.commits, 50)
+    return args
 
 
 def _worker_env(options: argparse.Namespace, **extra: str) -> dict[str, str]:

@@ -26,15 +26,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-# benchmarks/http.py must not shadow the standard library's http package: this folder goes
-# last on the path (modules that `import _support` still find it), the project root first.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE] + [str(HERE)]
-sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE.parent))  # the project root: `benchmarks.…`, `rental`, `tests`
 
 from benchmarks import _support  # noqa: E402
 
 # In this order; outbox*.py modules found next to them are run too.
-NAMES = ["http", "availability", "outbox", "assets", "scaleout"]
+NAMES = ["pages", "availability", "outbox", "assets", "scaleout"]
 RESULTS = HERE / "RESULTS.md"
 
 

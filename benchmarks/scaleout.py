@@ -49,6 +49,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._support import postgres_admin_url, scratch_database  # noqa: E402
+
 TEMPLATE = ROOT / "deploy" / "haproxy.cfg.template"
 NODES, WORKERS = 2, 2
 CLIENT_IP = "127.0.0.3"  # the login check connects from here (HAProxy itself uses 127.0.0.1)
@@ -311,23 +313,6 @@ def environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = old
-
-
-@contextmanager
-def scratch_database(admin_url: str) -> Iterator[str]:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = f"rental_scaleout_{secrets.token_hex(6)}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 class MailSink:
@@ -644,9 +629,8 @@ def access_log_counts(webs) -> dict[str, int]:
 def run(args) -> list[str]:
     from rental import create_app
 
-    admin_url = os.environ.get("RENTAL_TEST_POSTGRES_URL")
-    if not admin_url:
-        return ["scaleout: skipped (needs RENTAL_TEST_POSTGRES_URL; SQLite is one machine only)"]
+    if not postgres_admin_url():
+        return ["scaleout: skipped (needs PostgreSQL; a SQLite file is one machine only)"]
     if not (shutil.which("haproxy") or Path("/usr/sbin/haproxy").exists()):
         return ["scaleout: skipped (HAProxy not installed: apt-get install -y haproxy)"]
     secret = secrets.token_hex(32)
@@ -656,7 +640,7 @@ def run(args) -> list[str]:
     logs = Path(args.logs or tempfile.mkdtemp(prefix="rentkit-scaleout-"))
     logs.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
-        database_url = stack.enter_context(scratch_database(admin_url))
+        database_url = stack.enter_context(scratch_database("postgresql", "scaleout"))
         redis_url = stack.enter_context(redis_server(stack, logs)) if args.redis else None
         mail = MailSink()
         stack.callback(mail.stop)
@@ -960,7 +944,11 @@ def parse_args(argv: list[str]):
     parser.add_argument("--logs", help="keep the processes' logs here (default: a temp dir)")
     parser.add_argument("--check", action="store_true", help="exit 1 when a check fails")
     parser.add_argument("--storm-client", action="store_true", help=argparse.SUPPRESS)
-    return parser.parse_args(argv)
+    parser.add_argument("--quick", action="store_true", help="short runs (make bench --quick)")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.customers = min(args.customers, 20)
+    return args
 
 
 def main(argv: list[str] | None = None) -> list[str]:

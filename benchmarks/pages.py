@@ -1,6 +1,6 @@
 """Requests per second of the customer's pages against the trivial /healthz, in one run.
 
-    .venv/bin/python benchmarks/http.py [--quick] [--backend sqlite|postgresql]
+    .venv/bin/python benchmarks/pages.py [--quick] [--backend sqlite|postgresql]
         [--workers 5] [--concurrency 16] [--seconds 10] [--journey-seconds 20]
 
 Per backend (SQLite always; PostgreSQL when RENTAL_TEST_POSTGRES_URL is set or the local
@@ -24,11 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
-# This file is benchmarks/http.py: keep its folder from shadowing the standard library's
-# `http` package (its folder goes last on the path, the project root first).
 HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE] + [str(HERE)]
-sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE.parent))  # the project root: `benchmarks.…`, `rental`, `tests`
 
 from benchmarks._journey import HTMX, TYPE_LINK, FlaskClient, fragment_query, run_journey  # noqa: E402
 from benchmarks._support import (  # noqa: E402
