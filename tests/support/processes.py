@@ -84,7 +84,11 @@ def start_web(
         process_env(database_url, **env),
         log_dir / f"web-{port}.log",
     )
-    wait_for_http(f"http://127.0.0.1:{port}/healthz", proc)
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/healthz", proc)
+    except BaseException:
+        proc.stop()  # a node that never answered must not outlive the test
+        raise
     return proc
 
 
@@ -96,7 +100,8 @@ def start_worker(database_url: str, log_dir: Path, name: str = "worker", **env: 
     )
 
 
-def wait_for_http(url: str, proc: Proc, timeout: float = 30) -> None:
+def wait_for_http(url: str, proc: Proc, timeout: float = 90) -> None:
+    """A deadline, not a timing check: a loaded 2-core CI machine can take a while to start."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.popen.poll() is not None:
