@@ -23,7 +23,7 @@ from pathlib import Path
 
 import rcssmin
 import rjsmin
-from flask import Flask, Response, current_app, url_for
+from flask import Flask, Response, current_app, g, session, url_for
 from flask_compress import Compress
 from werkzeug.datastructures import Headers
 from whitenoise import WhiteNoise
@@ -234,8 +234,13 @@ def init_html_compression(app: Flask) -> None:
 
 
 def _signed_in() -> bool:
+    """Whether a staff member is signed in, without loading the user when the request has not:
+    Flask-Login's session protection would then write `_fresh` into every visitor's session
+    and add a Set-Cookie to an answer that must look the same for every visitor (e.g. "find my
+    booking": known and unknown addresses get identical responses)."""
     if current_app.extensions.get("login_manager") is None:
         return False
-    from flask_login import current_user
-
-    return bool(getattr(current_user, "is_authenticated", False))
+    user = g.get("_login_user")
+    if user is not None:
+        return bool(user.is_authenticated)
+    return "_user_id" in session
