@@ -3,9 +3,10 @@ Run with `flask --app wsgi outbox worker` or `python -m rental.worker`.
 
 The outbox is drained by a thread of its own: at once when woken, else every
 OUTBOX_POLL_SECONDS (an idle poll is one indexed read). On PostgreSQL a listener thread
-LISTENs on a dedicated connection for the NOTIFY that `outbox.record` sends with each
-transaction that writes a message, and wakes it; polling stays the fallback. When the listening
-connection is lost the worker polls, and listens again once a drain has reached the database.
+LISTENs on a dedicated connection for the NOTIFY that each transaction writing a message sends
+(a statement trigger on outbox_messages, migration 0031), and wakes it; polling stays the
+fallback. When the listening connection is lost the worker polls, and listens again once a
+drain has reached the database.
 
 SIGTERM / SIGINT stop it gracefully: the batch in progress is finished, then it exits 0.
 When the database goes away the worker logs it once, pauses the outbox and the jobs, probes
