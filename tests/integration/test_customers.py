@@ -314,7 +314,9 @@ def test_anonymise_leaves_no_personal_data_in_the_table_or_the_outbox(app):
     facade.anonymise_customer(a)
     facade.anonymise_customer(a)  # idempotent, irreversible
     rows = db.session.execute(text("SELECT * FROM customers_customers")).all()
-    payloads = db.session.execute(text("SELECT event_type, payload FROM outbox_messages ORDER BY id")).all()
+    payloads = db.session.execute(
+        text("SELECT event_type, payload FROM outbox_messages ORDER BY id")
+    ).all()
     dump = repr(rows) + repr(payloads)
     for value in PII:
         assert value.lower() not in dump.lower(), value

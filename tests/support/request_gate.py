@@ -1,9 +1,10 @@
 """A gate between the live web processes' requests and the test's wipe, on PostgreSQL.
 
 Why: after an end-to-end test the database is emptied (one TRUNCATE of every table that
-holds rows), while the real gunicorn process may still be serving the browser's last request. The wipe takes its locks table by table and a request takes its locks
-in its own order, so the two could deadlock; PostgreSQL then aborted one of them (the wipe,
-at times), the data stayed and the next test failed. Retrying only made that rarer.
+holds rows), while the real gunicorn process may still be serving the browser's last request.
+The wipe takes its locks table by table and a request takes its locks in its own order, so the
+two could deadlock; PostgreSQL then aborted one of them (the wipe, at times), the data stayed
+and the next test failed. Retrying only made that rarer.
 
 How: every request of a process that loaded the probe plugin first takes a *shared* advisory
 lock on GATE (on a connection of its own, so the request's transactions do not matter) and
