@@ -10,11 +10,9 @@ import socket
 import threading
 import time
 import uuid
-from collections import Counter
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
 from sqlalchemy.orm import defer
 
 from rental.extensions import db
@@ -23,8 +21,9 @@ from rental.shared.db import unit_of_work
 from rental.shared.outbox import OutboxMessageEntity
 from rental.shared.time_range import utcnow
 from tests.support.databases import migrate
+from tests.support.outbox_counts import delivery_counts, processed_count
 from tests.support.private_postgres import NO_SERVER_BINARIES, PrivatePostgres, postgres_bin
-from tests.support.probe import HANDLERS, ProbeEvent, create_probe_table, probe_deliveries
+from tests.support.probe import HANDLERS, ProbeEvent, create_probe_table
 from tests.support.processes import start_worker, wait_until
 
 pytestmark = pytest.mark.slow
@@ -53,20 +52,6 @@ def message(message_id: int) -> OutboxMessageEntity:
     db.session.expunge_all()
     db.session.rollback()
     return found
-
-
-def processed_count() -> int:
-    count = db.session.scalar(
-        select(func.count()).where(OutboxMessageEntity.processed_at.is_not(None))
-    )
-    db.session.rollback()
-    return count
-
-
-def delivery_counts() -> Counter:
-    rows = db.session.execute(select(probe_deliveries.c.n, probe_deliveries.c.handler)).all()
-    db.session.rollback()
-    return Counter((n, h) for n, h in rows)
 
 
 def test_an_event_type_an_older_worker_does_not_know_waits_for_a_worker_that_does(

@@ -27,8 +27,9 @@ from tests.integration.booking.test_journey_details import book_online, hourly
 from tests.support.auth import csrf_token
 from tests.support.databases import migrate
 from tests.support.fleet import make_type
+from tests.support.outbox_counts import delivery_counts, processed_count
 from tests.support.private_postgres import NO_SERVER_BINARIES, PrivatePostgres, postgres_bin
-from tests.support.probe import HANDLERS, ProbeEvent, create_probe_table, probe_deliveries
+from tests.support.probe import HANDLERS, ProbeEvent, create_probe_table
 from tests.support.processes import start_worker, wait_until
 
 pytestmark = pytest.mark.slow
@@ -46,20 +47,6 @@ def publish(*events: ProbeEvent) -> None:
     with unit_of_work():
         for e in events:
             outbox.record(e)
-
-
-def processed_count() -> int:
-    count = db.session.scalar(
-        select(func.count()).where(OutboxMessageEntity.processed_at.is_not(None))
-    )
-    db.session.rollback()
-    return count
-
-
-def delivery_counts() -> Counter:
-    rows = db.session.execute(select(probe_deliveries.c.n, probe_deliveries.c.handler)).all()
-    db.session.rollback()
-    return Counter((n, h) for n, h in rows)
 
 
 def listening() -> bool:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fcntl
 import signal
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from sqlalchemy import func, select
 from rental.extensions import db
 from rental.shared import outbox
 from rental.shared.db import unit_of_work
-from rental.shared.outbox import OutboxMessageEntity
+from tests.support.outbox_counts import delivery_counts, processed_count
 from tests.support.probe import HANDLERS, ProbeEvent, create_probe_table, probe_deliveries
 from tests.support.processes import start_worker, wait_until
 
@@ -25,20 +24,6 @@ PLUGIN = {"RENTAL_PLUGINS": "tests.support.probe", "OUTBOX_POLL_SECONDS": "0.2"}
 def probe_db(app):
     create_probe_table(db.engine)
     return app
-
-
-def processed_count() -> int:
-    count = db.session.scalar(
-        select(func.count()).where(OutboxMessageEntity.processed_at.is_not(None))
-    )
-    db.session.rollback()
-    return count
-
-
-def delivery_counts() -> Counter:
-    rows = db.session.execute(select(probe_deliveries.c.n, probe_deliveries.c.handler)).all()
-    db.session.rollback()
-    return Counter((n, h) for n, h in rows)
 
 
 def publish_with_gate(count: int, gated: int, gate: Path) -> None:
