@@ -23,13 +23,13 @@ import pytest
 from rental.shared.throttle import parse_limit
 from tests.support.auth import create_staff
 from tests.support.processes import (
-    BIN,
     ROOT,
     Proc,
     free_port,
     process_env,
     wait_for_http,
     wait_until,
+    web_command,
 )
 from tests.support.throttle import http_get, login_form, post_form, status_of
 
@@ -50,7 +50,7 @@ def two_nodes(database_url: str, logs_dir: Path, **env: str) -> Iterator[tuple[i
             # a longer wait than start_web's: two app start-ups on a loaded 2-core machine.
             procs.append(
                 Proc(
-                    web_command(port),
+                    web_command(port, workers=1),
                     process_env(database_url, **SECRET, **env),
                     logs_dir / f"web-{port}.log",
                 )
@@ -61,21 +61,6 @@ def two_nodes(database_url: str, logs_dir: Path, **env: str) -> Iterator[tuple[i
     finally:
         for proc in procs:
             proc.stop()
-
-
-def web_command(port: int) -> list[str]:
-    """The Procfile's web command with one gunicorn worker (tests.support.processes.start_web's)."""
-    return [
-        str(BIN / "gunicorn"),
-        "--no-control-socket",
-        "--config",
-        "gunicorn.conf.py",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        "1",
-        "wsgi:app",
-    ]
 
 
 @pytest.fixture(scope="module")

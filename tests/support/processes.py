@@ -58,6 +58,24 @@ class Proc:
         return self.popen.returncode
 
 
+def web_command(port: int, workers: int = 2, extra_args: tuple[str, ...] = ()) -> list[str]:
+    """The Procfile's web command on 127.0.0.1:`port`."""
+    return [
+        str(BIN / "gunicorn"),
+        "--no-control-socket",
+        "--config",
+        "gunicorn.conf.py",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--timeout",
+        "60",
+        *extra_args,
+        "wsgi:app",
+    ]
+
+
 def start_web(
     database_url: str,
     port: int,
@@ -67,20 +85,7 @@ def start_web(
     **env: str,
 ) -> Proc:
     proc = Proc(
-        [
-            str(BIN / "gunicorn"),
-            "--no-control-socket",
-            "--config",
-            "gunicorn.conf.py",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--timeout",
-            "60",
-            *extra_args,
-            "wsgi:app",
-        ],
+        web_command(port, workers, extra_args),
         process_env(database_url, **env),
         log_dir / f"web-{port}.log",
     )
