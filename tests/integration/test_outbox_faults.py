@@ -3,14 +3,11 @@ meets an older worker, a worker is SIGKILLed mid-batch, the database goes away a
 
 from __future__ import annotations
 
-import fcntl
 import itertools
-import signal
 import socket
 import threading
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import defer
@@ -24,7 +21,7 @@ from tests.support.databases import migrate
 from tests.support.outbox_counts import delivery_counts, processed_count
 from tests.support.private_postgres import NO_SERVER_BINARIES, PrivatePostgres, postgres_bin
 from tests.support.probe import HANDLERS, ProbeEvent, create_probe_table
-from tests.support.processes import start_worker, wait_until
+from tests.support.processes import kill_worker_at_gate, start_worker, wait_until
 
 pytestmark = pytest.mark.slow
 PROBE = {"RENTAL_PLUGINS": "tests.support.probe", "OUTBOX_POLL_SECONDS": "0.2"}
@@ -110,16 +107,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_its_lease_runs_out(
     gate.touch()
     publish(ProbeEvent(n=1, block_file=str(gate)), ProbeEvent(n=2), ProbeEvent(n=3))
     lease = {"OUTBOX_LEASE_SECONDS": "2", "OUTBOX_HEARTBEAT_SECONDS": "0.5", **PROBE}
-    with open(gate) as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        doomed = start_worker(database_url, logs_dir, name="worker-doomed", **lease)
-        try:
-            wait_until(Path(f"{gate}.started").exists, timeout=60, message="handler never ran")
-        finally:
-            doomed.popen.send_signal(signal.SIGKILL)
-            doomed.popen.wait(timeout=30)
-            doomed.stop()
-        fcntl.flock(lock, fcntl.LOCK_UN)
+    kill_worker_at_gate(gate, database_url, logs_dir, "worker-doomed", **lease)
     assert processed_count() == 0
 
     survivor = start_worker(database_url, logs_dir, name="worker-survivor", **lease)

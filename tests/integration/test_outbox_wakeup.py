@@ -7,13 +7,10 @@ a deadline for something that only the mechanism under test can bring about."""
 
 from __future__ import annotations
 
-import fcntl
 import re
-import signal
 import uuid
 from collections import Counter
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, insert, select, text
@@ -30,7 +27,7 @@ from tests.support.fleet import make_type
 from tests.support.outbox_counts import delivery_counts, processed_count
 from tests.support.private_postgres import NO_SERVER_BINARIES, PrivatePostgres, postgres_bin
 from tests.support.probe import HANDLERS, ProbeEvent, create_probe_table
-from tests.support.processes import start_worker, wait_until
+from tests.support.processes import kill_worker_at_gate, start_worker, wait_until
 
 pytestmark = pytest.mark.slow
 NEVER_POLL = {"OUTBOX_POLL_SECONDS": "3600"}  # only a NOTIFY can wake these workers
@@ -138,16 +135,7 @@ def test_a_worker_killed_mid_group_commits_none_of_the_group(
     gate.touch()
     publish(*(ProbeEvent(n=n, block_file=str(gate) if n == 2 else None) for n in range(5)))
     lease = {"OUTBOX_LEASE_SECONDS": "2", "OUTBOX_HEARTBEAT_SECONDS": "0.5", **PROBE}
-    with open(gate) as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        doomed = start_worker(database_url, logs_dir, name="worker-mid-group", **lease)
-        try:
-            wait_until(Path(f"{gate}.started").exists, timeout=60, message="handler never ran")
-        finally:
-            doomed.popen.send_signal(signal.SIGKILL)
-            doomed.popen.wait(timeout=30)
-            doomed.stop()
-        fcntl.flock(lock, fcntl.LOCK_UN)
+    kill_worker_at_gate(gate, database_url, logs_dir, "worker-mid-group", **lease)
     # Messages 0 and 1 were handled in the group's transaction, which died with the worker.
     assert processed_count() == 0 and delivery_counts() == Counter()
     inbox = db.session.scalar(select(func.count()).select_from(InboxEntity))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import socket
@@ -103,6 +104,27 @@ def start_worker(database_url: str, log_dir: Path, name: str = "worker", **env: 
         process_env(database_url, **env),
         log_dir / f"{name}.log",
     )
+
+
+def kill_worker_at_gate(
+    gate: Path, database_url: str, log_dir: Path, name: str, **env: str
+) -> Proc:
+    """Start a worker whose probe handler blocks on `gate` (an exclusive lock held here),
+    SIGKILL it once the handler has written `<gate>.started`, i.e. in the middle of its
+    delivery, and return the dead process."""
+    with open(gate) as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        doomed = start_worker(database_url, log_dir, name=name, **env)
+        try:
+            wait_until(
+                Path(f"{gate}.started").exists, timeout=60, message=f"{name} never reached the gate"
+            )
+        finally:
+            doomed.popen.send_signal(signal.SIGKILL)
+            doomed.popen.wait(timeout=30)
+            doomed.stop()
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    return doomed
 
 
 def wait_for_http(url: str, proc: Proc, timeout: float = 90) -> None:

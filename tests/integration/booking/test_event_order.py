@@ -5,11 +5,9 @@ races and faults, item 3)."""
 
 from __future__ import annotations
 
-import fcntl
 import secrets
 import signal
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text, update
@@ -24,7 +22,7 @@ from rental.shared.time_range import TimeRange, utcnow
 from tests.support import reservation_probe
 from tests.support.fleet import make_customer, make_type, tomorrow_at
 from tests.support.probe import create_probe_table, probe_deliveries
-from tests.support.processes import start_worker, wait_until
+from tests.support.processes import kill_worker_at_gate, start_worker, wait_until
 
 SLOT = TimeRange(tomorrow_at(9), tomorrow_at(17))
 
@@ -276,26 +274,18 @@ def test_a_worker_sigkilled_mid_batch_of_reservation_events_leaks_nothing_and_ap
         if backend == "postgresql"
         else {"OUTBOX_LEASE_SECONDS": "3600"}
     )
-    with open(gate) as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        doomed = start_worker(
-            database_url,
-            logs_dir,
-            name=f"doomed-{backend}",
-            OUTBOX_BATCH_SIZE=str(len(batch)),
-            PROBE_GATE_FILE=str(gate),
-            PROBE_GATE_RESERVATION=first[1],
-            OUTBOX_GROUP_SIZE="1",  # each delivery its own commit: a message half delivered
-            **lease,
-            **PROBED,
-        )
-        try:
-            wait_until(Path(f"{gate}.started").exists, timeout=60, message="gate never reached")
-        finally:
-            doomed.popen.send_signal(signal.SIGKILL)
-            doomed.popen.wait(timeout=30)
-            doomed.stop()
-        fcntl.flock(lock, fcntl.LOCK_UN)
+    doomed = kill_worker_at_gate(
+        gate,
+        database_url,
+        logs_dir,
+        f"doomed-{backend}",
+        OUTBOX_BATCH_SIZE=str(len(batch)),
+        PROBE_GATE_FILE=str(gate),
+        PROBE_GATE_RESERVATION=first[1],
+        OUTBOX_GROUP_SIZE="1",  # each delivery its own commit: a message half delivered
+        **lease,
+        **PROBED,
+    )
     assert doomed.popen.returncode == -signal.SIGKILL
     # Killed mid-batch and mid-message: what came before is done, booking 1's confirmation
     # was applied by Inventory and the first probe only, the rest of the batch untouched.
