@@ -16,7 +16,6 @@ import sys
 import tempfile
 import time
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -76,25 +75,18 @@ def backends(only: str | None = None) -> list[str]:
 def scratch_database(backend: str, tag: str = "bench") -> Iterator[str]:
     """A new empty database (a SQLite file in a temporary folder, or a PostgreSQL database
     named rental_bench_<tag>_<random>), dropped afterwards."""
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory(prefix=f"rental-{tag}-") as folder:
-            yield f"sqlite:///{folder}/bench.db"
-        return
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
+    from tests.support.databases import fresh_database
 
-    admin_url = postgres_admin_url()
-    assert admin_url, "no PostgreSQL server"
-    name = f"rental_bench_{tag}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with (
+        tempfile.TemporaryDirectory(prefix=f"rental-{tag}-") as folder,
+        fresh_database(
+            backend,
+            Path(folder),
+            prefix=f"rental_bench_{tag}",
+            admin_url=postgres_admin_url() if backend == "postgresql" else None,
+        ) as url,
+    ):
+        yield url
 
 
 def seed_demo(database_url: str, reservations: bool = True) -> None:

@@ -23,15 +23,18 @@ def postgres_admin_url() -> str | None:
 
 
 @contextmanager
-def fresh_database(backend: str, tmp_dir: Path) -> Iterator[str]:
-    """Yield the URL of a new, empty database of `backend`; remove it afterwards."""
+def fresh_database(
+    backend: str, tmp_dir: Path, *, prefix: str = "rental_test", admin_url: str | None = None
+) -> Iterator[str]:
+    """Yield the URL of a new, empty database of `backend`; remove it afterwards. PostgreSQL:
+    named `<prefix>_<random>`, created through `admin_url` (default: RENTAL_TEST_POSTGRES_URL)."""
     if backend == "sqlite":
         path = tmp_dir / f"rental-{uuid.uuid4().hex[:8]}.db"
         yield f"sqlite:///{path}"
         return
-    admin_url = postgres_admin_url()
+    admin_url = admin_url or postgres_admin_url()
     assert admin_url, f"{POSTGRES_ENV} is not set"
-    name = f"rental_test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
