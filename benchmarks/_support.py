@@ -90,21 +90,30 @@ def scratch_database(backend: str, tag: str = "bench") -> Iterator[str]:
 
 
 def seed_demo(database_url: str, reservations: bool = True) -> None:
-    """Migrate and load the demo data (what `make seed` does), in this process."""
+    """Migrate and load the demo data (what `make seed` does), in this process. The demo
+    staff's passwords go to a file of their own: the default is the repo's
+    instance/demo-admin.txt, which holds the passwords of `make run`'s database."""
     from flask_migrate import upgrade
 
     from rental import create_app
     from rental.extensions import db
     from rental.shared.seeding import seeders
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, **BENCH_ENV})
-    with app.app_context():
-        upgrade()
-        for name, seeder in seeders():
-            if reservations or name != "reservations":
-                seeder()
-        db.session.commit()
-        db.engine.dispose()
+    with tempfile.TemporaryDirectory(prefix="rental-bench-credentials-") as folder:
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": database_url,
+                "DEMO_CREDENTIALS_FILE": str(Path(folder) / "demo-admin.txt"),
+                **BENCH_ENV,
+            }
+        )
+        with app.app_context():
+            upgrade()
+            for name, seeder in seeders():
+                if reservations or name != "reservations":
+                    seeder()
+            db.session.commit()
+            db.engine.dispose()
 
 
 # --- the web server ----------------------------------------------------------------------------

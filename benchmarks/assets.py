@@ -30,9 +30,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._support import scratch_database  # noqa: E402
-from tests.support.databases import migrate, postgres_admin_url  # noqa: E402
-from tests.support.processes import free_port, process_env, start_web  # noqa: E402
+from benchmarks._support import scratch_database, seed_demo  # noqa: E402
+from tests.support.databases import postgres_admin_url  # noqa: E402
+from tests.support.processes import free_port, start_web  # noqa: E402
 
 BIN = Path(sys.executable).parent
 # Lighthouse's mobile preset: 150 ms RTT, 1.6 Mbit/s down, 750 kbit/s up, CPU 4x slower.
@@ -56,16 +56,6 @@ class Load:
     html_bytes: int = 0
     photo_bytes: int = 0  # the catalog's product photos (/media, lazy-loaded)
     encodings: dict[str, str] = field(default_factory=dict)
-
-
-def seed_demo(database_url: str) -> None:
-    subprocess.run(
-        [str(BIN / "flask"), "--app", "wsgi", "seed-demo"],
-        cwd=ROOT,
-        env=process_env(database_url),
-        check=True,
-        capture_output=True,
-    )
 
 
 def chromium() -> str:
@@ -242,8 +232,7 @@ def main(argv: list[str] | None = None) -> list[str]:
             tempfile.TemporaryDirectory(prefix="bench-assets-") as scratch,
             scratch_database(backend, "assets") as url,
         ):
-            migrate(url)
-            seed_demo(url)
+            seed_demo(url)  # migrates too
             port = free_port()
             web = start_web(url, port, Path(scratch), workers=2)
             try:
