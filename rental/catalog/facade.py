@@ -50,12 +50,15 @@ from rental.shared.images import all_file_names
 from rental.shared.images.processing import ProcessedImage
 from rental.shared.images.store import ImageStorageError
 from rental.shared.images.web import image_store
-from rental.shared.request_cache import cached, forget, remember
+from rental.shared.request_cache import cached, cached_many, forget, remember
 
 _RACE = "Someone saved the same web address at the same moment; please try again."
 # A type's details are read by several modules in one request (the booking page, its check,
 # its hold): once per request (rental.shared.request_cache); any catalog change forgets them.
 _TYPES = "catalog.types"
+# The public pages' other reads, also kept across requests (rental.shared.reference_cache).
+_READS = "catalog.reads"
+_SUMMARIES = "catalog.summaries"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -120,11 +123,19 @@ class CatalogFacade:
 
     def get_equipment_type_details(self, equipment_type_id: str) -> EquipmentTypeDetails:
         return cached(
-            _TYPES, ("id", equipment_type_id), lambda: self._queries().details(equipment_type_id)
+            _TYPES,
+            ("id", equipment_type_id),
+            lambda: self._queries().details(equipment_type_id),
+            across_requests=True,
         )
 
     def get_equipment_type_by_slug(self, slug: str) -> EquipmentTypeDetails:
-        details = cached(_TYPES, ("slug", slug), lambda: self._queries().details_by_slug(slug))
+        details = cached(
+            _TYPES,
+            ("slug", slug),
+            lambda: self._queries().details_by_slug(slug),
+            across_requests=True,
+        )
         remember(_TYPES, ("id", details.id), details)
         return details
 
@@ -133,32 +144,55 @@ class CatalogFacade:
 
     def list_public_slugs(self) -> tuple[list[str], list[str]]:
         """(active type slugs, public kit slugs), each sorted, in one statement."""
-        return KitQueries(db.session()).public_slugs()
+        return cached(
+            _READS, "public_slugs", KitQueries(db.session()).public_slugs, across_requests=True
+        )
 
     def get_kit_by_slug(self, slug: str) -> KitDetails:
         """A kit with its components (also inactive ones: the caller checks `public`)."""
-        return KitQueries(db.session()).by_slug(slug)
+        return cached(
+            _READS,
+            ("kit", slug),
+            lambda: KitQueries(db.session()).by_slug(slug),
+            across_requests=True,
+        )
 
     def get_kit(self, kit_id: str) -> KitDetails:
         return KitQueries(db.session()).by_id(kit_id)
 
     def list_kits(self, public_only: bool = False) -> list[KitDetails]:
         """Every kit by name, or only those visitors see: active, every component active."""
-        return KitQueries(db.session()).all(public_only)
+        return cached(
+            _READS,
+            ("kits", public_only),
+            lambda: KitQueries(db.session()).all(public_only),
+            across_requests=True,
+        )
 
     def list_active_type_slugs(self) -> list[str]:
         """The slug of every active type, by slug: the types that have a public page."""
         return self._queries().active_type_slugs()
 
     def get_equipment_type_summaries(self, ids: Iterable[str]) -> dict[str, EquipmentTypeSummary]:
-        return self._queries().summaries(ids)
+        found = cached_many(
+            _SUMMARIES,
+            ids,
+            lambda missing: self._queries().summaries(missing),
+            across_requests=True,
+        )
+        return {type_id: summary for type_id, summary in found.items() if summary is not None}
 
     def similar_types(
         self, equipment_type_id: str, limit: int | None = None
     ) -> list[EquipmentTypeSummary]:
         """The other active types of the same category with comparable specs (power within
         ±25 %, the same fuel), closest first (at most `limit`); [] for an unknown type."""
-        return self._queries().similar_types(equipment_type_id, limit)
+        return cached(
+            _READS,
+            ("similar", equipment_type_id, limit),
+            lambda: self._queries().similar_types(equipment_type_id, limit),
+            across_requests=True,
+        )
 
     def search_equipment_types(self, query: SearchEquipmentTypes) -> SearchResult:
         return self._queries().search(query)
@@ -169,11 +203,23 @@ class CatalogFacade:
         """Everything the public catalog page shows (tree, category, results, spec filters).
         `keep(ids)`: a narrowing the caller decides (which of the matching types to list),
         applied before the pages are cut, to the first `keep_limit` matches."""
-        return self._queries().browse(query, keep, keep_limit)
+        if keep is not None:  # the caller's narrowing may read anything: not kept
+            return self._queries().browse(query, keep, keep_limit)
+        return cached(
+            _READS,
+            ("browse", query, keep_limit),
+            lambda: self._queries().browse(query, None, keep_limit),
+            across_requests=True,
+        )
 
     def get_category_tree(self, include_inactive: bool = False) -> list[CategoryNode]:
         """Root categories with their children; `type_count` counts types below each node."""
-        return self._queries().category_tree(include_inactive)
+        return cached(
+            _READS,
+            ("tree", include_inactive),
+            lambda: self._queries().category_tree(include_inactive),
+            across_requests=True,
+        )
 
     def list_categories(self) -> list[CategoryNode]:
         """Every category once, in tree order with its depth (for select boxes)."""

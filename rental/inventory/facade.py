@@ -51,11 +51,13 @@ from rental.inventory.infrastructure.repositories import Repositories
 from rental.shared import outbox
 from rental.shared.db import db, unit_of_work
 from rental.shared.errors import ConflictError
+from rental.shared.request_cache import cached_many
 from rental.shared.time_range import TimeRange, utcnow
 from rental.shared.web import format_datetime, format_period
 
 DEMAND_SOURCE = "inventory.demand_source"
 GRACE_SOURCE = "inventory.overdue_grace"
+_FLEET = "inventory.fleet_sizes"  # kept across requests (rental.shared.reference_cache)
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +183,9 @@ class InventoryFacade:
     def get_fleet_sizes(self, equipment_type_ids: Iterable[str]) -> dict[str, int]:
         """How many items of each type the shop has (every status but RETIRED; 0 for none), in
         one statement: what is known about stock without a period."""
-        return self._queries().fleet_sizes(equipment_type_ids)
+        return cached_many(
+            _FLEET, equipment_type_ids, self._queries().fleet_sizes, across_requests=True
+        )
 
     def list_allocations_for_reservation(self, reservation_id: str) -> list[AllocationView]:
         return self._queries().allocations_for_reservation(reservation_id)

@@ -105,7 +105,10 @@ class PaymentsFacade:
     def get_policy(self) -> PaymentPolicy:
         """The shop's payment policy (the defaults when none is saved); read once per request."""
         return cached(
-            _POLICY, None, lambda: PolicyRepository(db.session()).get() or PaymentPolicy()
+            _POLICY,
+            None,
+            lambda: PolicyRepository(db.session()).get() or PaymentPolicy(),
+            across_requests=True,
         )
 
     def save_policy(self, policy: PaymentPolicy) -> None:

@@ -116,13 +116,18 @@ class PricingFacade:
 
     def get_rate_card(self, equipment_type_id: str) -> RateCard | None:
         return cached(
-            _CARDS, equipment_type_id, lambda: self._queries().rate_card(equipment_type_id)
+            _CARDS,
+            equipment_type_id,
+            lambda: self._queries().rate_card(equipment_type_id),
+            across_requests=True,
         )
 
     def get_rate_cards(self, equipment_type_ids: Iterable[str]) -> dict[str, RateCard]:
         """The types' rate cards (a type without one is left out), read once per request:
         only the types not read yet cost a statement."""
-        cards = cached_many(_CARDS, equipment_type_ids, self._queries().rate_cards)
+        cards = cached_many(
+            _CARDS, equipment_type_ids, self._queries().rate_cards, across_requests=True
+        )
         return {type_id: card for type_id, card in cards.items() if card is not None}
 
     def rate_card_limits(self) -> RateCardLimits:

@@ -19,8 +19,10 @@ from typing import Any, TypeVar
 
 from flask import has_request_context, request
 
+from rental.shared.reference_cache import REQUEST_STORE_KEY, load_many_shared, load_shared
+
 T = TypeVar("T")
-_ENVIRON_KEY = "rentkit.request_cache"
+_ENVIRON_KEY = REQUEST_STORE_KEY
 
 
 def _store() -> dict[str, dict[Hashable, Any]] | None:
@@ -29,18 +31,26 @@ def _store() -> dict[str, dict[Hashable, Any]] | None:
     return request.environ.setdefault(_ENVIRON_KEY, {})
 
 
-def cached(namespace: str, key: Hashable, load: Callable[[], T]) -> T:
+def cached(
+    namespace: str, key: Hashable, load: Callable[[], T], *, across_requests: bool = False
+) -> T:
+    """`across_requests`: reference data, also kept in the process for the next requests
+    (rental.shared.reference_cache says when that is safe)."""
     store = _store()
     if store is None:
         return load()
     entries = store.setdefault(namespace, {})
     if key not in entries:
-        entries[key] = load()
+        entries[key] = load_shared(namespace, key, load) if across_requests else load()
     return entries[key]
 
 
 def cached_many(
-    namespace: str, keys: Iterable[Hashable], load: Callable[[list[Hashable]], Mapping[Any, Any]]
+    namespace: str,
+    keys: Iterable[Hashable],
+    load: Callable[[list[Hashable]], Mapping[Any, Any]],
+    *,
+    across_requests: bool = False,
 ) -> dict[Any, Any]:
     """`cached` for several keys: one `load(missing)` call for the keys not read yet in this
     request (none when all were), so two modules asking for the same rows of a page cost one
@@ -52,7 +62,7 @@ def cached_many(
         return {key: loaded.get(key) for key in keys}
     entries = store.setdefault(namespace, {})
     if missing := [key for key in keys if key not in entries]:
-        loaded = load(missing)
+        loaded = load_many_shared(namespace, missing, load) if across_requests else load(missing)
         for key in missing:
             entries[key] = loaded.get(key)
     return {key: entries[key] for key in keys}

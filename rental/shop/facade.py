@@ -23,6 +23,7 @@ class ShopFacade:
             _SETTINGS,
             None,
             lambda: ShopQueries(ShopSettingsRepository(db.session())).settings(),
+            across_requests=True,
         )
 
     def opening_hours(self) -> OpeningHours:

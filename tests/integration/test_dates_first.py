@@ -20,7 +20,7 @@ from rental.shared.errors import ConflictError
 from tests.integration.test_search_engines import head
 from tests.support.daily import book, days, tomorrow
 from tests.support.fleet import make_category, make_type
-from tests.support.statements import explain, reading, statements
+from tests.support.statements import cold_statements, explain, reading
 
 CARD = re.compile(r'<article class="type-card">(.*?)</article>', re.S)
 NAME = re.compile(r'<h3><a href="([^"]*)">([^<]*)</a></h3>')
@@ -240,11 +240,11 @@ def test_the_dated_catalog_costs_the_same_statements_for_3_types_as_for_12(app, 
     d = tomorrow() + timedelta(days=1)
     book(fleets[0].type_id, days(d, d), 2)
     url = dated(d, d, **({"available": 1} if available else {}))
-    with statements() as small:
+    with cold_statements() as small:
         assert client.get(url).status_code == 200
     fleets += [make_type(units=2, name="Generator", category_id=category) for _ in range(11)]
     book(fleets[5].type_id, days(d, d), 1)
-    with statements() as full:
+    with cold_statements() as full:
         body = client.get(url).get_data(as_text=True)
     assert len(cards(body)) == 12
     # Categories (2), the page (count + types, or ids + the kept page's types), its filters,

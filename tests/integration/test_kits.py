@@ -25,7 +25,7 @@ from rental.shared.errors import ValidationError
 from tests.support.auth import sign_in
 from tests.support.daily import book, days, tomorrow
 from tests.support.fleet import make_type
-from tests.support.statements import explain, statements
+from tests.support.statements import cold_statements, explain
 
 
 @pytest.fixture
@@ -246,9 +246,9 @@ def test_the_kit_page_costs_the_same_statements_for_two_components_as_for_six(cl
     )
     book(big[0].type_id, days(d, d), 1)
     for suffix, budget in (("", 3), (query, 5)):
-        with statements() as few:
+        with cold_statements() as few:
             assert client.get("/catalog/kits/small" + suffix).status_code == 200
-        with statements() as many:
+        with cold_statements() as many:
             assert client.get("/catalog/kits/big" + suffix).status_code == 200
         # the kit with its components (1), their rate cards (1), the shop's footer (1);
         # with dates the fleets' capacity profiles (1) and their reservations (1)

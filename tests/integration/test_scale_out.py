@@ -128,6 +128,22 @@ def test_signed_in_on_one_node_a_form_from_it_is_accepted_by_the_other(app, node
     assert status_of(after) == 302 and b"Location: /login" in after
 
 
+def test_a_price_changed_anywhere_shows_on_both_nodes_at_their_next_request(app, nodes):
+    """Each node keeps the catalog and rate cards in its process (rental.shared.reference_cache);
+    the change below is made by a third process (this test's), which tells neither node."""
+    from tests.integration.test_reference_cache import set_daily
+    from tests.support.fleet import make_type
+
+    fleet = make_type(units=1, daily="120.00")
+    for port in nodes:
+        for _ in range(2):  # the second answer comes from what the node kept
+            assert b"120.00" in http_get(port, f"/catalog/{fleet.slug}")
+    set_daily(fleet, "95.00")
+    for port in nodes:
+        page = http_get(port, f"/catalog/{fleet.slug}")
+        assert b"95.00" in page and b"120.00" not in page, page[:300]
+
+
 def test_the_login_limit_counts_attempts_on_both_nodes_together(app, nodes):
     assert_limit_shared(app, nodes)
 

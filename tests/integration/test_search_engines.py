@@ -18,7 +18,7 @@ from rental.inventory import ChangeItemStatus, InventoryFacade, RegisterEquipmen
 from rental.shared.images.processing import process_upload
 from tests.integration.catalog_fixtures import make_type, price
 from tests.support.images import image_bytes
-from tests.support.statements import explain, statements
+from tests.support.statements import cold_statements, explain, statements
 
 
 class Head(HTMLParser):
@@ -404,11 +404,11 @@ def test_the_sitemap_costs_three_statements_however_many_types_there_are(client,
     power = CatalogFacade().create_category(CreateCategory("Power"))
     for i in range(3):
         make_type(f"Small {i}", category=power)
-    with statements() as few:
+    with cold_statements() as few:
         assert len(sitemap_urls(client)) == 2 + 1 + 3
     for i in range(30):
         make_type(f"Big {i}", category=power)
-    with statements() as many:
+    with cold_statements() as many:
         assert len(sitemap_urls(client)) == 2 + 1 + 33
     assert len(many) == len(few) <= 3, explain(many)
 

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from sqlalchemy import event
 
 from rental.extensions import db
+from rental.shared.reference_cache import forget_everything
 
 _CONTROL = re.compile(r"^\s*(BEGIN|SAVEPOINT|RELEASE|COMMIT|ROLLBACK)\b", re.IGNORECASE)
 
@@ -41,3 +42,25 @@ def reading(seen: list[str], table: str) -> list[str]:
 def explain(seen: list[str]) -> str:
     """The statements numbered, shortened: an assertion message that shows what was sent."""
     return "\n".join(f"{i}. {s[:160]}" for i, s in enumerate(seen, 1))
+
+
+def token_reads(seen: list[str]) -> list[str]:
+    """The reads of the reference-data token (rental.shared.reference_cache): one per request
+    that reads reference data at all."""
+    return reading(seen, "cache_generations")
+
+
+def uncached(seen: list[str]) -> list[str]:
+    """`seen` without the token read: what a request costs when the process has not kept
+    the reference data it needs (the first request after a write)."""
+    return [s for s in seen if s not in token_reads(seen)]
+
+
+@contextmanager
+def cold_statements() -> Iterator[list[str]]:
+    """`statements()` for requests that find nothing kept in the process's reference cache
+    (as the first one after a change does), without the token read."""
+    forget_everything()
+    with statements() as seen:
+        yield seen
+    seen[:] = uncached(seen)

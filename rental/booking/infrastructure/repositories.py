@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -9,7 +10,19 @@ from datetime import datetime, timedelta
 from itertools import groupby, islice
 from typing import Any
 
-from sqlalchemy import and_, case, false, func, literal_column, or_, select, text
+from sqlalchemy import (
+    BindParameter,
+    Select,
+    and_,
+    bindparam,
+    case,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -31,7 +44,7 @@ from rental.booking.infrastructure.entities import (
     OrderEntity,
     ReservationEntity,
 )
-from rental.shared.db import db, is_postgres
+from rental.shared.db import UTCDateTime, db, is_postgres
 from rental.shared.errors import ConflictError
 from rental.shared.time_range import TimeRange
 
@@ -120,7 +133,7 @@ def order_of(o: OrderEntity, lines: Sequence[ReservationEntity]) -> Order:
 _LIVE_ROWS = E.status.in_([literal_column(f"'{s}'") for s in LIVE_STATUSES])
 
 
-def _live(now: datetime):
+def _live(now: datetime | BindParameter[Any]):
     """Reservation.holds_capacity in SQL, built from the same constants: the statuses that
     always hold, and a hold until it runs out (within the live rows the indexes cover)."""
     return and_(
@@ -130,6 +143,23 @@ def _live(now: datetime):
             and_(E.status == HOLD.value, E.hold_expires_at > now),
         ),
     )
+
+
+@functools.cache
+def _occupancies_statement(exclude_id: bool, exclude_order_id: bool) -> Select[Any]:
+    """`occupancies`' query, built once per process and variant with bind parameters
+    (building it took longer than running it, on every availability check)."""
+    query = select(E.start_at, E.end_at, E.quantity).where(
+        E.equipment_type_id == bindparam("type_id"),
+        E.end_at > bindparam("after", type_=UTCDateTime()),
+        E.start_at < bindparam("before", type_=UTCDateTime()),
+        _live(bindparam("now", type_=UTCDateTime())),
+    )
+    if exclude_id:
+        query = query.where(E.id != bindparam("exclude_id"))
+    if exclude_order_id:
+        query = query.where(E.order_id != bindparam("exclude_order_id"))
+    return query
 
 
 def _open(now: datetime):
@@ -391,19 +421,19 @@ class ReservationRepository:
         (equipment_type_id, end_at, start_at): it starts at the window, so neither history nor
         bookings that ended before it (confirmed, or on hire and overdue — Inventory's
         capacity profile counts an item not back) are read."""
-        query = select(E.start_at, E.end_at, E.quantity).where(
-            E.equipment_type_id == equipment_type_id,
-            E.end_at > window.start - buffer,
-            E.start_at < window.end,
-            _live(now),
+        rows = self.session.execute(
+            _occupancies_statement(bool(exclude_id), bool(exclude_order_id)),
+            {
+                "type_id": equipment_type_id,
+                "after": window.start - buffer,
+                "before": window.end,
+                "now": now,
+                "exclude_id": exclude_id,
+                "exclude_order_id": exclude_order_id,
+            },
         )
-        if exclude_id:
-            query = query.where(E.id != exclude_id)
-        if exclude_order_id:
-            query = query.where(E.order_id != exclude_order_id)
         return [
-            Occupancy(TimeRange(start, end + buffer), quantity)
-            for start, end, quantity in self.session.execute(query)
+            Occupancy(TimeRange(start, end + buffer), quantity) for start, end, quantity in rows
         ]
 
     def occupancies_by_type(

@@ -10,6 +10,7 @@ from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, Numeric
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rental.shared.db import Base, UTCDateTime
+from rental.shared.reference_cache import reference_tables
 
 
 class CategoryEntity(Base):
@@ -103,3 +104,9 @@ class KitComponentEntity(Base):
     )
     quantity: Mapped[int] = mapped_column(Integer)
     position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# Read across requests from the web processes' cache: writes renew its token.
+reference_tables(
+    CategoryEntity, EquipmentTypeEntity, SpecValueEntity, KitEntity, KitComponentEntity
+)

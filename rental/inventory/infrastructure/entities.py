@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rental.shared.db import Base, UTCDateTime
+from rental.shared.reference_cache import reference_tables
 
 _ID = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -127,3 +128,7 @@ class TypeSettingsEntity(Base):
 
     equipment_type_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     turnaround_minutes: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# Read across requests from the web processes' cache: writes renew its token.
+reference_tables(ItemEntity)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, select, update
+from sqlalchemy import Select, and_, bindparam, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -31,7 +32,7 @@ from rental.inventory.infrastructure.entities import (
     StatusHistoryEntity,
     TypeSettingsEntity,
 )
-from rental.shared.db import is_postgres
+from rental.shared.db import UTCDateTime, is_postgres
 from rental.shared.time_range import TimeRange, utcnow
 
 
@@ -91,6 +92,29 @@ class FleetItem:
     out: bool  # handed over to a customer and not back yet
 
 
+@functools.cache
+def _fleet_statement() -> Select[Any]:
+    """`ItemRepository.fleet`'s query, built once per process with bind parameters: building
+    it cost more than running it on every availability check."""
+    i, w, a, t = ItemEntity, MaintenanceWindowEntity, AllocationEntity, TypeSettingsEntity
+    turnaround = (
+        select(t.turnaround_minutes)
+        .where(t.equipment_type_id == i.equipment_type_id)
+        .scalar_subquery()
+    )
+    out = exists().where(a.item_id == i.id, a.status == AllocationStatus.PICKED_UP.value)
+    start, end = bindparam("start", type_=UTCDateTime()), bindparam("end", type_=UTCDateTime())
+    return (
+        select(i, w, turnaround.label("turnaround"), out.label("out"))
+        .outerjoin(w, and_(w.item_id == i.id, w.starts_at < end, w.ends_at > start))
+        .where(
+            i.equipment_type_id.in_(bindparam("type_ids", expanding=True)),
+            i.status != ItemStatus.RETIRED.value,
+        )
+        .order_by(i.serial_number, w.starts_at)
+    )
+
+
 class ItemRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -103,23 +127,9 @@ class ItemRepository:
         without items are missing from the turnarounds."""
         if not equipment_type_ids:
             return [], {}
-        i, w, a, t = ItemEntity, MaintenanceWindowEntity, AllocationEntity, TypeSettingsEntity
-        turnaround = (
-            select(t.turnaround_minutes)
-            .where(t.equipment_type_id == i.equipment_type_id)
-            .scalar_subquery()
-        )
-        out = exists().where(a.item_id == i.id, a.status == AllocationStatus.PICKED_UP.value)
         rows = self._session.execute(
-            select(i, w, turnaround.label("turnaround"), out.label("out"))
-            .outerjoin(
-                w, and_(w.item_id == i.id, w.starts_at < window.end, w.ends_at > window.start)
-            )
-            .where(
-                i.equipment_type_id.in_(list(equipment_type_ids)),
-                i.status != ItemStatus.RETIRED.value,
-            )
-            .order_by(i.serial_number, w.starts_at)
+            _fleet_statement(),
+            {"type_ids": list(equipment_type_ids), "start": window.start, "end": window.end},
         ).all()
         items: dict[str, FleetItem] = {}
         turnarounds: dict[str, timedelta] = {}

@@ -10,6 +10,7 @@ from sqlalchemy import Boolean, ForeignKey, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rental.shared.db import Base, UTCDateTime
+from rental.shared.reference_cache import reference_tables
 
 
 class LedgerEntity(Base):
@@ -70,3 +71,7 @@ class PolicyEntity(Base):
     cancellation_fee_value: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     overdue_grace_minutes: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# Read across requests from the web processes' cache: writes renew its token.
+reference_tables(PolicyEntity)

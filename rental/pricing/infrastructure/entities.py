@@ -9,6 +9,7 @@ from sqlalchemy import Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rental.shared.db import Base, UTCDateTime
+from rental.shared.reference_cache import reference_tables
 
 AMOUNT = Numeric(14, 4)
 
@@ -26,3 +27,7 @@ class RateCardEntity(Base):
     deposit: Mapped[Decimal | None] = mapped_column(AMOUNT)
     minimum_minutes: Mapped[int] = mapped_column(Integer, default=60)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# Read across requests from the web processes' cache: writes renew its token.
+reference_tables(RateCardEntity)

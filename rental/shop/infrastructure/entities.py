@@ -10,6 +10,7 @@ from sqlalchemy import JSON, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rental.shared.db import Base, UTCDateTime
+from rental.shared.reference_cache import reference_tables
 
 # The shop has one row of settings: this is its primary key.
 SETTINGS_ID = 1
@@ -31,3 +32,7 @@ class ShopSettingsEntity(Base):
     loyalty_silver_percent: Mapped[Decimal | None] = mapped_column(Numeric(5, 2), nullable=True)
     loyalty_gold_percent: Mapped[Decimal | None] = mapped_column(Numeric(5, 2), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# Read across requests from the web processes' cache: writes renew its token.
+reference_tables(ShopSettingsEntity)

@@ -14,7 +14,13 @@ details POST got it back by writing a transaction's outbox messages in one INSER
 both (2026-11-26; with SQLAlchemy 2.1 the outbox rows go as one INSERT each on SQLite).
 Loyalty pricing (issue 13) prices the hold for the customer: one read of CRM's loyalty row
 (crm_loyalty, once per customer and request; the anonymous availability check reads none),
-14 (2026-11-26)."""
+14 (2026-11-26).
+
+These budgets are for a request that finds nothing in the web process's reference cache (the
+first after a change to the catalog, rate cards, fleet or settings; `cold_statements`). Once
+kept there (rental.shared.reference_cache, 2026-11-27) a request reads the cache's token
+instead of them: the availability check then costs 3 — the token, the fleet with its
+maintenance windows, and the reservations."""
 
 from __future__ import annotations
 
@@ -24,7 +30,7 @@ from rental.booking import BookingFacade, ListReservations
 from tests.integration.booking.test_booking_pages import DETAILS, request_params
 from tests.support.auth import csrf_token
 from tests.support.fleet import make_type
-from tests.support.statements import explain, reading, statements
+from tests.support.statements import cold_statements, explain, reading, statements, token_reads
 
 AVAILABILITY_BUDGET = 6
 DETAILS_BUDGET = 14  # 13 + the customer's loyalty row (issue 13)
@@ -42,10 +48,24 @@ def fleet(app):
 def test_availability_check_stays_within_its_budget(app, client, fleet):
     url = f"/book/{fleet.slug}"
     client.get(url, query_string=request_params())  # warm: settings and caches
-    with statements() as seen:
+    with cold_statements() as seen:
         page = client.get(url, query_string=request_params(qty=2))
     assert page.status_code == 200 and "AVAILABLE" in page.get_data(as_text=True)
     assert len(seen) <= AVAILABILITY_BUDGET and shop_reads(seen) == 1, explain(seen)
+
+
+def test_a_warm_availability_check_reads_the_token_the_fleet_and_the_reservations(
+    app, client, fleet
+):
+    url = f"/book/{fleet.slug}"
+    client.get(url, query_string=request_params())  # keeps the reference data
+    with statements() as seen:
+        page = client.get(url, query_string=request_params(qty=2))
+    assert page.status_code == 200 and "AVAILABLE" in page.get_data(as_text=True)
+    assert len(token_reads(seen)) == 1, explain(seen)
+    assert len(reading(seen, "inventory_items")) == 1, explain(seen)
+    assert len(reading(seen, "booking_reservations")) == 1, explain(seen)
+    assert len(seen) == 3, explain(seen)
 
 
 def test_a_not_available_answer_with_its_alternatives_stays_within_its_budget(app, client, fleet):
@@ -57,7 +77,7 @@ def test_a_not_available_answer_with_its_alternatives_stays_within_its_budget(ap
         f"{url}/details", data={**request_params(qty=2), **DETAILS, "csrf_token": token}
     )
     assert booked.status_code == 303
-    with statements() as seen:
+    with cold_statements() as seen:
         page = client.get(url, query_string=request_params(qty=2))
     assert page.status_code == 200 and "NOT AVAILABLE" in page.get_data(as_text=True)
     assert len(seen) <= AVAILABILITY_BUDGET + 4, explain(seen)
@@ -67,7 +87,7 @@ def test_details_post_places_the_hold_within_its_budget(app, client, fleet):
     url = f"/book/{fleet.slug}"
     token = csrf_token(client, url)
     client.get(url, query_string=request_params())  # warm: settings and caches
-    with statements() as seen:
+    with cold_statements() as seen:
         response = client.post(
             f"{url}/details", data={**request_params(), **DETAILS, "csrf_token": token}
         )
@@ -83,7 +103,7 @@ def test_details_post_for_a_returning_customer_stays_within_its_budget(app, clie
         f"{url}/details", data={**request_params((8, 9)), **DETAILS, "csrf_token": token}
     )
     assert first.status_code == 303
-    with statements() as seen:
+    with cold_statements() as seen:
         again = client.post(
             f"{url}/details", data={**request_params((10, 12)), **DETAILS, "csrf_token": token}
         )
@@ -103,7 +123,7 @@ def test_details_post_for_a_known_email_with_other_details_stays_within_its_budg
     )
     assert first.status_code == 303
     other = {**DETAILS, "name": "Someone Else", "phone": "+1 555 0100"}
-    with statements() as seen:
+    with cold_statements() as seen:
         again = client.post(
             f"{url}/details", data={**request_params((10, 12)), **other, "csrf_token": token}
         )
