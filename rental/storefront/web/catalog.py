@@ -29,6 +29,7 @@ from rental.inventory import InventoryFacade
 from rental.pricing import PricingFacade, RateCard
 from rental.shared.errors import ValidationError
 from rental.shared.money import Money
+from rental.shared.page_cache import cached_page
 from rental.shared.parsing import page_number, parse_decimal
 from rental.shared.web import is_htmx, render
 from rental.storefront.web.seo import catalog_meta, kit_meta, kits_meta, type_meta
@@ -124,12 +125,18 @@ def catalog() -> Response:
     # fragment comes from the clean address, and htmx pushes that address into the history.
     if (clean := _without_blank_parameters()) is not None:
         return redirect(clean, code=301)
+    booking = BookingFacade()
+    dates = _dates(booking)
+    if dates is not None:  # free units: bookings change them, it is rendered every time
+        return _catalog_page(booking, dates)
+    return cached_page(lambda: _catalog_page(booking, None), moment=booking.now())
+
+
+def _catalog_page(booking: BookingFacade, dates: BookingRequest | None) -> Response:
     text = request.args.get("q", "").strip()[:100]
     sort = request.args.get("sort", "name")
     sort = sort if sort in SORTS else "name"
     filters, spec_args = _spec_filters(request.args)
-    booking = BookingFacade()
-    dates = _dates(booking)
     dated = dates is not None and not dates.errors and dates.period is not None
     available_only = dated and request.args.get("available") == "1"
     free: dict[str, FreeUnits] = {}
@@ -287,6 +294,10 @@ def kit(slug: str) -> Response:
 
 @bp.get("/<slug>")
 def equipment_type(slug: str) -> Response:
+    return cached_page(lambda: _type_page(slug), moment=BookingFacade().now())
+
+
+def _type_page(slug: str) -> Response:
     catalog = CatalogFacade()
     details = catalog.get_equipment_type_by_slug(slug)
     if not details.active:
