@@ -347,6 +347,13 @@ def bench_history(
                 CheckAvailability(fleet.type_id, window(), 1, with_alternatives=False)
             )
 
+        def in_request() -> None:
+            # As the web answers it: reference data (type, rate card, shop hours, policy) from
+            # the process's cache (rental.shared.reference_cache), the session ended after.
+            with app.test_request_context("/"):
+                available()
+            db.session.remove()
+
         def alternatives() -> None:
             result = booking.check_availability(CheckAvailability(fleet.type_id, sold_out, 1))
             assert not result.is_available and result.alternatives is not None
@@ -381,6 +388,7 @@ def bench_history(
 
         cases = [
             (f"check_availability, {runs} random 8 h in {DAYS_AHEAD} days", available, runs),
+            ("  the same in a web request (reference data kept)", in_request, runs),
             ("  its reservations query alone", query_alone, runs),
             ("sold out + alternatives (14 days)", alternatives, max(runs // 4, 10)),
             ("timeline usage profile (14 days)", timeline, max(runs // 4, 10)),

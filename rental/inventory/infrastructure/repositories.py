@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, exists, func, select, update
+from sqlalchemy import Row, Select, and_, bindparam, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -36,7 +36,8 @@ from rental.shared.db import UTCDateTime, is_postgres
 from rental.shared.time_range import TimeRange, utcnow
 
 
-def item_to_domain(e: ItemEntity) -> EquipmentItem:
+def item_to_domain(e: ItemEntity | Row[Any]) -> EquipmentItem:
+    """From an entity, or a row with the same column names."""
     item = EquipmentItem(
         id=e.id,
         serial_number=e.serial_number,
@@ -105,7 +106,23 @@ def _fleet_statement() -> Select[Any]:
     out = exists().where(a.item_id == i.id, a.status == AllocationStatus.PICKED_UP.value)
     start, end = bindparam("start", type_=UTCDateTime()), bindparam("end", type_=UTCDateTime())
     return (
-        select(i, w, turnaround.label("turnaround"), out.label("out"))
+        select(
+            i.id,
+            i.serial_number,
+            i.equipment_type_id,
+            i.status,
+            i.acquired_on,
+            i.notes,
+            i.location,
+            i.expected_back_at,
+            w.id.label("window_id"),
+            w.starts_at.label("window_starts_at"),
+            w.ends_at.label("window_ends_at"),
+            w.reason.label("window_reason"),
+            w.created_by.label("window_created_by"),
+            turnaround.label("turnaround"),
+            out.label("out"),
+        )
         .outerjoin(w, and_(w.item_id == i.id, w.starts_at < end, w.ends_at > start))
         .where(
             i.equipment_type_id.in_(bindparam("type_ids", expanding=True)),
@@ -133,14 +150,20 @@ class ItemRepository:
         ).all()
         items: dict[str, FleetItem] = {}
         turnarounds: dict[str, timedelta] = {}
-        for entity, window_entity, minutes, is_out in rows:
-            found = items.get(entity.id)
+        for row in rows:  # columns, not entities: no identity map for a read-only answer
+            found = items.get(row.id)
             if found is None:
-                found = items[entity.id] = FleetItem(item_to_domain(entity), (), bool(is_out))
-                turnarounds[entity.equipment_type_id] = timedelta(minutes=minutes or 0)
-            if window_entity is not None:
-                windows = (*found.windows, window_to_domain(window_entity))
-                items[entity.id] = FleetItem(found.item, windows, found.out)
+                found = items[row.id] = FleetItem(item_to_domain(row), (), bool(row.out))
+                turnarounds[row.equipment_type_id] = timedelta(minutes=row.turnaround or 0)
+            if row.window_id is not None:
+                window = MaintenanceWindow(
+                    id=row.window_id,
+                    item_id=row.id,
+                    period=TimeRange(row.window_starts_at, row.window_ends_at),
+                    reason=row.window_reason or "",
+                    created_by=row.window_created_by,
+                )
+                items[row.id] = FleetItem(found.item, (*found.windows, window), found.out)
         return list(items.values()), turnarounds
 
     def get(self, item_id: str) -> EquipmentItem | None:
