@@ -71,6 +71,7 @@ NEW_INDEXES = (
     "ix_booking_reservations_live_type_end",
     "ix_booking_reservations_live_end",
     "ix_booking_reservations_attention",
+    "ix_inventory_allocations_out",  # migration 0033
 )
 COLUMNS = [
     "id",
@@ -239,6 +240,36 @@ def bulk_insert(rows: Iterator[tuple] | list[tuple], backend: str, batch: int = 
         raw.close()
 
 
+def allocate_history(type_id: str) -> None:
+    """The items that served the history: one returned allocation per completed booking (and
+    per confirmed one that ended), spread over the type's items — what Inventory keeps for
+    every booking served, so its reads are measured against a history too."""
+    uuid_sql = (
+        "gen_random_uuid()::text"
+        if db.engine.dialect.name == "postgresql"
+        else "lower(hex(randomblob(16)))"
+    )
+    statement = text(
+        f"""
+        INSERT INTO inventory_allocations (id, item_id, reservation_id, starts_at, ends_at,
+            status, picked_up_at, returned_at, created_at, updated_at)
+        SELECT {uuid_sql}, items.id, r.id, r.start_at, r.end_at, 'RETURNED', r.start_at,
+            r.end_at, r.created_at, r.updated_at
+        FROM (
+            SELECT b.*, (row_number() OVER (ORDER BY b.id)) % :items AS k
+            FROM booking_reservations b
+            WHERE b.reference LIKE 'H%' AND b.status IN ('COMPLETED', 'CONFIRMED')
+        ) r
+        JOIN (
+            SELECT i.id, (row_number() OVER (ORDER BY i.id)) - 1 AS k
+            FROM inventory_items i WHERE i.equipment_type_id = :type_id
+        ) items ON items.k = r.k
+        """
+    )
+    with db.engine.begin() as conn:
+        conn.execute(statement, {"items": ITEMS, "type_id": type_id})
+
+
 def _sqlite(value: object) -> object:
     """As UTCDateTime and Numeric store it on SQLite (naive UTC text, a float)."""
     if isinstance(value, datetime):
@@ -255,6 +286,7 @@ def analyze(backend: str) -> None:
         if backend == "postgresql":
             raw.driver_connection.autocommit = True  # VACUUM runs outside a transaction
             raw.cursor().execute("VACUUM ANALYZE booking_reservations")
+            raw.cursor().execute("VACUUM ANALYZE inventory_allocations")
             raw.driver_connection.autocommit = False
         else:
             raw.cursor().execute("ANALYZE")  # the app's SQLite connections autocommit
@@ -333,6 +365,7 @@ def bench_history(
         sold_out = TimeRange(day_start(5) + timedelta(hours=8), day_start(5) + timedelta(hours=16))
         t0 = time.perf_counter()
         bulk_insert(history_rows(n, t, rng, now), backend)
+        allocate_history(fleet.type_id)
         bulk_insert(live_rows(t, rng, now, sold_out), backend)
         analyze(backend)
         loaded = time.perf_counter() - t0

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, bindparam, exists, func, select, update
+from sqlalchemy import Row, Select, and_, bindparam, exists, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,7 @@ from rental.inventory.domain.models import (
     StatusChange,
 )
 from rental.inventory.infrastructure.entities import (
+    OUT_PREDICATE,
     AllocationEntity,
     FollowedReservationEntity,
     ItemEntity,
@@ -103,7 +104,7 @@ def _fleet_statement() -> Select[Any]:
         .where(t.equipment_type_id == i.equipment_type_id)
         .scalar_subquery()
     )
-    out = exists().where(a.item_id == i.id, a.status == AllocationStatus.PICKED_UP.value)
+    out = exists().where(a.item_id == i.id, text(f"inventory_allocations.{OUT_PREDICATE}"))
     start, end = bindparam("start", type_=UTCDateTime()), bindparam("end", type_=UTCDateTime())
     return (
         select(
@@ -435,7 +436,7 @@ class AllocationRepository:
         rows = self._session.scalars(
             select(AllocationEntity).where(
                 AllocationEntity.item_id.in_(ids),
-                AllocationEntity.status == AllocationStatus.PICKED_UP.value,
+                text(f"inventory_allocations.{OUT_PREDICATE}"),
             )
         )
         return [allocation_to_domain(e) for e in rows]
@@ -445,7 +446,7 @@ class AllocationRepository:
         what the overdue check looks at."""
         rows = self._session.scalars(
             select(AllocationEntity).where(
-                AllocationEntity.status == AllocationStatus.PICKED_UP.value,
+                text(f"inventory_allocations.{OUT_PREDICATE}"),
                 AllocationEntity.overdue_noticed_at.is_(None),
                 AllocationEntity.starts_at < started_before,
             )
