@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from rental.extensions import db
 from rental.shared import outbox
 from rental.shared.db import unit_of_work
+from rental.shared.events import subscribe, unsubscribe
 from rental.shared.outbox import OutboxMessageEntity, OutboxProcessor, OutboxSettings
 from rental.shared.time_range import utcnow
 from tests.support.probe import HANDLERS, ProbeEvent, create_probe_table, probe_deliveries
@@ -148,3 +151,83 @@ def test_dead_messages_can_be_listed_and_requeued_from_the_cli(probe):
     assert (
         db.session.scalar(select(func.count()).where(OutboxMessageEntity.dead_at.is_not(None))) == 0
     )
+
+
+@contextmanager
+def savepoints_per_transaction() -> Iterator[list[int]]:
+    """The SAVEPOINTs each transaction committed while the block runs opened, in order."""
+    open_ = [0]
+    committed: list[int] = []
+
+    def savepoint(_conn, _name) -> None:
+        open_[0] += 1
+
+    def commit(_conn) -> None:
+        committed.append(open_[0])
+        open_[0] = 0
+
+    event.listen(db.engine, "savepoint", savepoint)
+    event.listen(db.engine, "commit", commit)
+    try:
+        yield committed
+    finally:
+        event.remove(db.engine, "savepoint", savepoint)
+        event.remove(db.engine, "commit", commit)
+
+
+def test_a_group_opens_at_most_group_size_savepoints(probe, backend):
+    # Both probe handlers write, so each delivery needs a savepoint of its own.
+    processor = OutboxProcessor(OutboxSettings(group_size=3))
+    publish(*(ProbeEvent(n=n) for n in range(5)))
+    with savepoints_per_transaction() as committed:
+        drain(processor)
+    assert sorted(deliveries()) == sorted((n, h) for n in range(5) for h in HANDLERS)
+    if backend == "postgresql":
+        assert sum(committed) == 10 and max(committed) <= 3, committed
+    else:  # each delivery is a transaction of its own
+        assert sum(committed) == 0 and len(committed) >= 10, committed
+
+
+def test_handlers_that_do_not_use_the_database_share_a_transaction_without_savepoints(
+    probe, backend
+):
+    from tests.support import probe as probe_plugin
+
+    for name in HANDLERS:
+        unsubscribe(name)
+    subscribe(ProbeEvent.event_type, "probe.noop")(lambda _message: None)
+    try:
+        # More deliveries than the group's savepoints: none of them needs one.
+        processor = OutboxProcessor(OutboxSettings(group_size=3))
+        publish(*(ProbeEvent(n=n) for n in range(20)))
+        with savepoints_per_transaction() as committed:
+            result = processor.drain_once()
+        assert result.processed == 20 and sum(committed) == 0
+        # PostgreSQL: the claim, then one transaction for all 20; SQLite: one per delivery.
+        assert len(committed) == (2 if backend == "postgresql" else 21), committed
+        assert all(m.processed_at is not None for m in messages())
+    finally:
+        unsubscribe("probe.noop")
+        probe_plugin.init_app_handlers_only()
+
+
+def test_a_failing_handler_publishes_none_of_the_events_it_recorded(probe):
+    from tests.support import probe as probe_plugin
+
+    def recorder(message) -> None:
+        n = message.payload["n"]
+        if n < 100:  # the events it records itself are left alone
+            outbox.record(ProbeEvent(n=n + 100))
+        if message.payload.get("fail_handler") == "probe.recorder":
+            raise RuntimeError("recorded an event, then failed")
+
+    subscribe(ProbeEvent.event_type, "probe.recorder")(recorder)
+    try:
+        publish(ProbeEvent(n=2), ProbeEvent(n=1, fail_handler="probe.recorder"))
+        result = OutboxProcessor().drain_once()
+        assert (result.processed, result.failed) == (1, 1)
+        # The healthy delivery's event is published; the failed one's went with its rollback.
+        assert sorted(m.payload["n"] for m in messages()) == [1, 2, 102]
+    finally:
+        unsubscribe("probe.recorder")
+        probe_plugin.init_app_handlers_only()
