@@ -56,7 +56,7 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.orm import Mapped, Session, defer, mapped_column
+from sqlalchemy.orm import Mapped, Session, SessionTransaction, defer, mapped_column
 
 from rental.shared.db import (
     Base,
@@ -895,32 +895,31 @@ class _Savepoints:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.connection = session.connection()
-        self.nested: Any = None
+        self.nested: SessionTransaction | None = None
         self.opened = 0
 
     def run(self, apply: Callable[[], None]) -> None:
-        if self.nested is None:
-            self.nested = self.session.begin_nested()
+        nested = self.nested = self.nested or self.session.begin_nested()
         recorded = on_commit_count(self.session)
         try:
             apply()
             self.session.flush()  # pending changes go in this handler's savepoint
         except BaseException:
-            nested, self.nested = self.nested, None
+            self.nested = None
             self.opened += self.connection.in_nested_transaction()
             forget_on_commit(self.session, recorded)  # its events are rolled back too
             nested.rollback()
             raise
         if self.connection.in_nested_transaction():  # it used the database: RELEASE it
-            nested, self.nested = self.nested, None
+            self.nested = None
             self.opened += 1
             nested.commit()
 
     def close(self) -> None:
         """End the kept nested transaction (no savepoint was emitted: no statement)."""
         if self.nested is not None:
-            nested, self.nested = self.nested, None
-            nested.commit()
+            self.nested.commit()
+            self.nested = None
 
 
 def _take_inbox(session: Session, keys: list[tuple[int, str]]) -> set[tuple[int, str]]:
