@@ -649,7 +649,9 @@ class OutboxProcessor:
                 if processed and time.monotonic() > deadline:
                     break
                 opened = handlers.opened
-                plan = _take_group(waiting, chunk)
+                plan = _take_group(waiting, chunk, first=not processed)
+                if not plan:  # the next message needs more savepoints than are left
+                    break
                 failed, full = self._deliver_chunk(
                     session, handlers, plan, waiting, deadline, processed
                 )
@@ -866,8 +868,11 @@ class _Tally:
             setattr(self, outcome, getattr(self, outcome) + 1)
 
 
-def _take_group(waiting: deque[Message], size: int) -> list[tuple[Message, list[Subscription]]]:
-    """The next messages of `waiting` whose deliveries fit in `size` (at least one message)."""
+def _take_group(
+    waiting: deque[Message], size: int, *, first: bool = True
+) -> list[tuple[Message, list[Subscription]]]:
+    """The next messages of `waiting` whose deliveries fit in `size`; a group's first chunk
+    takes at least one message whatever its subscribers, a later one may be empty."""
     plan: list[tuple[Message, list[Subscription]]] = []
     count = 0
     known: dict[str, list[Subscription]] = {}
@@ -876,7 +881,7 @@ def _take_group(waiting: deque[Message], size: int) -> list[tuple[Message, list[
         subs = known.get(event_type)
         if subs is None:
             subs = known[event_type] = subscribers(event_type)
-        if plan and count + len(subs) > size:
+        if (plan or not first) and count + len(subs) > size:
             break
         plan.append((waiting.popleft(), subs))
         count += len(subs)

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, insert, select
 
 from rental.extensions import db
 from rental.shared import outbox
@@ -16,6 +16,7 @@ from rental.shared.events import subscribe, unsubscribe
 from rental.shared.outbox import OutboxMessageEntity, OutboxProcessor, OutboxSettings
 from rental.shared.time_range import utcnow
 from tests.support.probe import HANDLERS, ProbeEvent, create_probe_table, probe_deliveries
+from tests.support.statements import statements
 
 
 @pytest.fixture
@@ -230,4 +231,36 @@ def test_a_failing_handler_publishes_none_of_the_events_it_recorded(probe):
         assert sorted(m.payload["n"] for m in messages()) == [1, 2, 102]
     finally:
         unsubscribe("probe.recorder")
+        probe_plugin.init_app_handlers_only()
+
+
+def test_a_chunk_that_runs_out_of_savepoints_gives_the_rest_back_for_the_next_group(probe, backend):
+    from tests.support import probe as probe_plugin
+
+    def sometimes_writes(message) -> None:
+        n = message.payload["n"]
+        if n >= 10:  # the first messages use no database, so the chunks grow
+            db.session.execute(
+                insert(probe_deliveries).values(
+                    message_id=message.id, handler="probe.sometimes", n=n, pid=0
+                )
+            )
+
+    for name in HANDLERS:
+        unsubscribe(name)
+    subscribe(ProbeEvent.event_type, "probe.sometimes")(sometimes_writes)
+    try:
+        processor = OutboxProcessor(OutboxSettings(group_size=3))
+        publish(*(ProbeEvent(n=n) for n in [0, 1, 2, 3, *range(10, 18)]))
+        with savepoints_per_transaction() as committed, statements() as seen:
+            result = processor.drain_once()
+        assert result.processed == 12
+        assert sorted(deliveries()) == [(n, "probe.sometimes") for n in range(10, 18)]
+        if backend == "postgresql":
+            assert sum(committed) == 8 and max(committed) <= 3, committed
+            # The second chunk (twice the first) was cut short at the third savepoint.
+            assert [s for s in seen if s.startswith("DELETE FROM outbox_inbox")], seen
+        assert all(m.processed_at is not None for m in messages())
+    finally:
+        unsubscribe("probe.sometimes")
         probe_plugin.init_app_handlers_only()
