@@ -13,7 +13,7 @@ Throughput (issue 15): a batch is claimed with one UPDATE … RETURNING (stateme
 at import), its inbox rows are written with one INSERT … ON CONFLICT DO NOTHING RETURNING per
 chunk of deliveries (what comes back is what this worker may apply), and the processed marks
 with one UPDATE per transaction. On PostgreSQL consecutive deliveries share one transaction (a
-"group", about GROUP_SECONDS long at most), each handler inside a savepoint of its own that is
+"group", about `group_seconds` long at most), each handler inside a savepoint of its own that is
 only opened when the handler uses the database, so a failing handler rolls back only itself,
 a handler that needs no database costs no round trip, and one commit (one WAL flush) serves
 many messages; a group opens at most `group_size` savepoints. On SQLite each delivery stays a
@@ -244,11 +244,12 @@ class OutboxSettings:
     purge_batch_size: int = 1000
     purge_max_batches: int = 50
     # PostgreSQL: savepoints per transaction — each handler that uses the database runs in
-    # one; handlers that do not need none and share the transaction (GROUP_SECONDS bounds
+    # one; handlers that do not need none and share the transaction (`group_seconds` bounds
     # it). 1 commits every delivery on its own, as SQLite always does. At most 64: more
     # savepoints that write in one transaction overflow PostgreSQL's per-backend
     # subtransaction cache.
     group_size: int = 50
+    group_seconds: float = GROUP_SECONDS  # a group's transaction is committed after this long
 
     @property
     def heartbeat_interval(self) -> float:
@@ -634,11 +635,11 @@ class OutboxProcessor:
         """Deliver messages off `waiting` in one transaction, chunk by chunk (each chunk's
         inbox rows one INSERT), each handler in a savepoint of its own that is only opened
         when the handler uses the database. The transaction ends when `group_size`
-        savepoints were opened, after GROUP_SECONDS, or when `waiting` is empty. True when a
+        savepoints were opened, after `group_seconds`, or when `waiting` is empty. True when a
         message failed (the batch stops there; the messages after it in its chunk are left
         for the lease's release)."""
         size = self.settings.group_size
-        deadline = time.monotonic() + GROUP_SECONDS
+        deadline = time.monotonic() + self.settings.group_seconds
         processed: list[int] = []
         failed: tuple[Message, list[str]] | None = None
         outcome = ""

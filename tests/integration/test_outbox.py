@@ -156,7 +156,9 @@ def test_dead_messages_can_be_listed_and_requeued_from_the_cli(probe):
 
 @contextmanager
 def savepoints_per_transaction() -> Iterator[list[int]]:
-    """The SAVEPOINTs each transaction committed while the block runs opened, in order."""
+    """The SAVEPOINTs each transaction committed while the block runs opened, in order.
+    (The tests using it set `group_seconds` out of reach, so a slow moment of the machine
+    cannot cut a group and change the count.)"""
     open_ = [0]
     committed: list[int] = []
 
@@ -178,7 +180,7 @@ def savepoints_per_transaction() -> Iterator[list[int]]:
 
 def test_a_group_opens_at_most_group_size_savepoints(probe, backend):
     # Both probe handlers write, so each delivery needs a savepoint of its own.
-    processor = OutboxProcessor(OutboxSettings(group_size=3))
+    processor = OutboxProcessor(OutboxSettings(group_size=3, group_seconds=3600))
     publish(*(ProbeEvent(n=n) for n in range(5)))
     with savepoints_per_transaction() as committed:
         drain(processor)
@@ -199,7 +201,7 @@ def test_handlers_that_do_not_use_the_database_share_a_transaction_without_savep
     subscribe(ProbeEvent.event_type, "probe.noop")(lambda _message: None)
     try:
         # More deliveries than the group's savepoints: none of them needs one.
-        processor = OutboxProcessor(OutboxSettings(group_size=3))
+        processor = OutboxProcessor(OutboxSettings(group_size=3, group_seconds=3600))
         publish(*(ProbeEvent(n=n) for n in range(20)))
         with savepoints_per_transaction() as committed:
             result = processor.drain_once()
@@ -250,7 +252,7 @@ def test_a_chunk_that_runs_out_of_savepoints_gives_the_rest_back_for_the_next_gr
         unsubscribe(name)
     subscribe(ProbeEvent.event_type, "probe.sometimes")(sometimes_writes)
     try:
-        processor = OutboxProcessor(OutboxSettings(group_size=3))
+        processor = OutboxProcessor(OutboxSettings(group_size=3, group_seconds=3600))
         publish(*(ProbeEvent(n=n) for n in [0, 1, 2, 3, *range(10, 18)]))
         with savepoints_per_transaction() as committed, statements() as seen:
             result = processor.drain_once()
