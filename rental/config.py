@@ -231,7 +231,8 @@ def _outbox() -> dict[str, Any]:
         # Short: on SQLite the poll is the wake-up (an idle poll is one indexed read); on
         # PostgreSQL a NOTIFY wakes the worker and the poll is the fallback.
         "OUTBOX_POLL_SECONDS": _float("OUTBOX_POLL_SECONDS", 1, positive=True),
-        # PostgreSQL: deliveries per transaction (each handler in a savepoint); 1 = each its own.
+        # PostgreSQL: savepoints per transaction (one per handler that uses the database; the
+        # others share the transaction for free); 1 = each delivery a transaction of its own.
         "OUTBOX_GROUP_SIZE": _int("OUTBOX_GROUP_SIZE", 50, minimum=1, maximum=64),
         "OUTBOX_BATCH_SIZE": _int("OUTBOX_BATCH_SIZE", 500, minimum=1, maximum=10_000),
         "OUTBOX_MAX_ATTEMPTS": _int("OUTBOX_MAX_ATTEMPTS", 10, minimum=1),

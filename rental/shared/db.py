@@ -80,6 +80,16 @@ def add_on_commit(session: Session, obj: object) -> None:
     session.info.setdefault(_ON_COMMIT, []).append(obj)
 
 
+def on_commit_count(session: Session) -> int:
+    """How many objects wait for the commit (`add_on_commit`): what a savepoint remembers."""
+    return len(session.info.get(_ON_COMMIT, ()))
+
+
+def forget_on_commit(session: Session, keep: int) -> None:
+    """Drop what `add_on_commit` got after the first `keep`: its savepoint was rolled back."""
+    del session.info.get(_ON_COMMIT, [])[keep:]
+
+
 @contextmanager
 def unit_of_work(session: Session | None = None) -> Iterator[Session]:
     """Run a state change in one transaction: commit on success, roll back on any error.

@@ -183,12 +183,25 @@ def _type_hints(cls: type[Event]) -> dict[str, Any]:
     return get_type_hints(cls)
 
 
+_PLAIN = (int, str, bool, float)  # JSON gives these back as they are: nothing to decode
+
+
+@functools.cache
+def _field_hints(cls: type[Event]) -> tuple[tuple[str, Any], ...]:
+    # Each field's name and type (None: plain, taken as it is), once per class: the worker
+    # decodes every message.
+    hints = _type_hints(cls)
+    return tuple(
+        (f.name, None if hints[f.name] in _PLAIN else hints[f.name])
+        for f in dataclasses.fields(cls)
+    )
+
+
 def from_payload(event_type: str, payload: dict[str, Any]) -> Event:
     cls = event_class(event_type)
-    hints = _type_hints(cls)
     kwargs = {
-        f.name: _decode(payload[f.name], hints[f.name])
-        for f in dataclasses.fields(cls)
-        if f.name in payload
+        name: payload[name] if hint is None else _decode(payload[name], hint)
+        for name, hint in _field_hints(cls)
+        if name in payload
     }
     return cls(**kwargs)

@@ -9,12 +9,14 @@ process does not know is left for a worker that knows it. Processed messages and
 rows are purged after `retention_days`. A publisher may blank free text in its own stored
 payloads when a customer is anonymised (`redact_payloads`).
 
-Throughput (issue 15): a batch is claimed with one UPDATE … RETURNING, its inbox rows are
-written with one INSERT … ON CONFLICT DO NOTHING RETURNING (what comes back is what this
-worker may apply), and the processed marks with one UPDATE. On PostgreSQL consecutive
-deliveries share one transaction (a "group", at most `group_size` deliveries and about
-GROUP_SECONDS long), each handler inside a savepoint, so a failing handler rolls back only
-itself and one commit (one WAL flush) serves many messages. On SQLite each delivery stays a
+Throughput (issue 15): a batch is claimed with one UPDATE … RETURNING (statements built once,
+at import), its inbox rows are written with one INSERT … ON CONFLICT DO NOTHING RETURNING per
+chunk of deliveries (what comes back is what this worker may apply), and the processed marks
+with one UPDATE per transaction. On PostgreSQL consecutive deliveries share one transaction (a
+"group", about `group_seconds` long at most), each handler inside a savepoint of its own that is
+only opened when the handler uses the database, so a failing handler rolls back only itself,
+a handler that needs no database costs no round trip, and one commit (one WAL flush) serves
+many messages; a group opens at most `group_size` savepoints. On SQLite each delivery stays a
 transaction of its own: a handler's failure hook may write in a transaction of its own
 (notifications record a failed mail so), which SQLite's single write lock would block while a
 group is open.
@@ -54,7 +56,7 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.orm import Mapped, Session, defer, mapped_column
+from sqlalchemy.orm import Mapped, Session, SessionTransaction, defer, mapped_column
 
 from rental.shared.db import (
     Base,
@@ -62,8 +64,10 @@ from rental.shared.db import (
     add_on_commit,
     database_unreachable,
     db,
+    forget_on_commit,
     in_unit_of_work,
     is_postgres,
+    on_commit_count,
     unit_of_work,
 )
 from rental.shared.events import (
@@ -86,6 +90,9 @@ NOTIFY_CHANNEL = "rentkit_outbox"  # PostgreSQL: inserts notify it (0031), the w
 # A group's transaction is committed once it has been open this long, even if it could take
 # more deliveries: slow handlers must not hold their locks (and the web's) for long.
 GROUP_SECONDS = 0.1
+# Most deliveries whose inbox rows one statement of a group writes (handlers that use no
+# savepoint let a group's chunks grow up to this).
+MAX_CHUNK = 800
 
 _ID = BigInteger().with_variant(Integer(), "sqlite")  # SQLite only autoincrements INTEGER
 
@@ -236,10 +243,13 @@ class OutboxSettings:
     retention_days: int = 400
     purge_batch_size: int = 1000
     purge_max_batches: int = 50
-    # PostgreSQL: deliveries per transaction (each handler in a savepoint); 1 commits every
-    # delivery on its own, as SQLite always does. At most 64: more savepoints that write in
-    # one transaction overflow PostgreSQL's per-backend subtransaction cache.
+    # PostgreSQL: savepoints per transaction — each handler that uses the database runs in
+    # one; handlers that do not need none and share the transaction (`group_seconds` bounds
+    # it). 1 commits every delivery on its own, as SQLite always does. At most 64: more
+    # savepoints that write in one transaction overflow PostgreSQL's per-backend
+    # subtransaction cache.
     group_size: int = 50
+    group_seconds: float = GROUP_SECONDS  # a group's transaction is committed after this long
 
     @property
     def heartbeat_interval(self) -> float:
@@ -450,29 +460,19 @@ class OutboxProcessor:
         SQLite: the unit of work's BEGIN IMMEDIATE makes claims one at a time.
         A worker that dies mid-batch loses nothing: its lease runs out and the messages are
         claimed again; the inbox stops handlers from applying them twice."""
-        m = OutboxMessageEntity
         now = utcnow()
         with unit_of_work() as session:
-            due = (
-                select(m.id)
-                .where(_pending(), m.available_at <= now, m.event_type.in_(known_event_types()))
-                .order_by(m.occurred_at, m.id)
-                .limit(self.settings.batch_size)
-            )
-            if is_postgres(session):
-                due = due.with_for_update(skip_locked=True)
             lease_until = now + timedelta(seconds=self.settings.lease_seconds)
+            claim = _CLAIM_POSTGRES if is_postgres(session) else _CLAIM_SQLITE
             # The payload is read as text and decoded here, row by row, so one bad row cannot
-            # break the whole claim.
-            rows = session.execute(
-                update(m)
-                .where(m.id.in_(due.scalar_subquery()))
-                .values(available_at=lease_until)
-                .returning(
-                    m.id, m.event_type, m.schema_version, cast(m.payload, Text), m.occurred_at
-                ),
-                execution_options={"synchronize_session": False},
-            ).all()
+            # break the whole claim. On the connection: a statement built once, at import.
+            parameters = {
+                "now": now,
+                "types": known_event_types(),
+                "size": self.settings.batch_size,
+                "until": lease_until,
+            }
+            rows = session.connection().execute(claim, parameters).all()
             if not rows:
                 return Batch([])
             rows.sort(key=lambda r: (r[4], r[0]))  # RETURNING has no order: oldest first
@@ -632,44 +632,36 @@ class OutboxProcessor:
     def _deliver_group(
         self, waiting: deque[Message], tally: _Tally, finished: Callable[[int], None]
     ) -> bool:
-        """Take messages off `waiting` for up to `group_size` deliveries and apply them in one
-        transaction, each handler in a savepoint. True when a message failed (the batch
-        stops there; the messages after it in the group are left for the lease's release)."""
-        plan = _take_group(waiting, self.settings.group_size)
-        deadline = time.monotonic() + GROUP_SECONDS
+        """Deliver messages off `waiting` in one transaction, chunk by chunk (each chunk's
+        inbox rows one INSERT), each handler in a savepoint of its own that is only opened
+        when the handler uses the database. The transaction ends when `group_size`
+        savepoints were opened, after `group_seconds`, or when `waiting` is empty. True when a
+        message failed (the batch stops there; the messages after it in its chunk are left
+        for the lease's release)."""
+        size = self.settings.group_size
+        deadline = time.monotonic() + self.settings.group_seconds
         processed: list[int] = []
         failed: tuple[Message, list[str]] | None = None
         outcome = ""
         with unit_of_work() as session:
-            wanted = [(m.id, s.name) for m, subs in plan for s in subs]
-            fresh = _take_inbox(session, wanted)
-            unused: list[tuple[int, str]] = []
-            for index, (message, subscriptions) in enumerate(plan):
-                if failed is not None or (index and time.monotonic() > deadline):
-                    rest = plan[index:]
-                    unused += [(m.id, s.name) for m, subs in rest for s in subs]
-                    if failed is None:  # out of time: the rest goes into the next group
-                        waiting.extendleft(m for m, _ in reversed(rest))
+            handlers = _Savepoints(session)
+            chunk = size
+            while waiting and failed is None and handlers.opened < size:
+                if processed and time.monotonic() > deadline:
                     break
-                errors: list[str] = []
-                for subscription in subscriptions:
-                    key = (message.id, subscription.name)
-                    if key not in fresh:
-                        continue
-                    try:
-                        with session.begin_nested():
-                            self._apply(subscription, message)
-                    except Exception as exc:
-                        if database_unreachable(exc):
-                            raise
-                        errors.append(_failure(subscription, message, exc))
-                        unused.append(key)
-                if errors:
-                    failed = (message, errors)
-                else:
-                    processed.append(message.id)
-            if unused:
-                _give_back_inbox(session, unused, fresh)
+                opened = handlers.opened
+                plan = _take_group(waiting, chunk, first=not processed)
+                if not plan:  # the next message needs more savepoints than are left
+                    break
+                failed, full = self._deliver_chunk(
+                    session, handlers, plan, waiting, deadline, processed
+                )
+                if full:
+                    break
+                # As many deliveries as savepoints are left, each may need one; twice as
+                # many while none needed one (the few over are given back at the limit).
+                left = size - handlers.opened
+                chunk = left if handlers.opened > opened else min(2 * chunk, MAX_CHUNK)
             _mark_processed(session, processed)
             if failed is not None:
                 outcome = self._finish(failed[0].id, failed[1])  # joins this transaction
@@ -680,6 +672,55 @@ class OutboxProcessor:
             finished(failed[0].id)
             tally.add(outcome)
         return failed is not None
+
+    def _deliver_chunk(
+        self,
+        session: Session,
+        handlers: _Savepoints,
+        plan: list[tuple[Message, list[Subscription]]],
+        waiting: deque[Message],
+        deadline: float,
+        processed: list[int],
+    ) -> tuple[tuple[Message, list[str]] | None, bool]:
+        """Apply `plan` in the group's transaction, appending the ids of the messages all of
+        whose handlers succeeded to `processed`; return the first failed message and its
+        errors, and whether the group is full: out of time or savepoints, the rest of the plan
+        goes back to the front of `waiting`."""
+        wanted = [(m.id, s.name) for m, subs in plan for s in subs]
+        fresh = _take_inbox(session, wanted)
+        unused: list[tuple[int, str]] = []
+        failed: tuple[Message, list[str]] | None = None
+        full = False
+        size = self.settings.group_size
+        for index, (message, subscriptions) in enumerate(plan):
+            if processed and failed is None:
+                full = handlers.opened + len(subscriptions) > size or time.monotonic() > deadline
+            if failed is not None or full:
+                rest = plan[index:]
+                unused += [(m.id, s.name) for m, subs in rest for s in subs]
+                if failed is None:  # out of time or savepoints: the rest goes to the next group
+                    waiting.extendleft(m for m, _ in reversed(rest))
+                break
+            errors: list[str] = []
+            for subscription in subscriptions:
+                key = (message.id, subscription.name)
+                if key not in fresh:
+                    continue
+                try:
+                    handlers.run(lambda s=subscription, m=message: self._apply(s, m))
+                except Exception as exc:
+                    if database_unreachable(exc):
+                        raise
+                    errors.append(_failure(subscription, message, exc))
+                    unused.append(key)
+            if errors:
+                failed = (message, errors)
+            else:
+                processed.append(message.id)
+        handlers.close()
+        if unused:
+            _give_back_inbox(session, unused, fresh)
+        return failed, full
 
     # --- messages this process cannot deliver --------------------------------------------------
 
@@ -828,8 +869,11 @@ class _Tally:
             setattr(self, outcome, getattr(self, outcome) + 1)
 
 
-def _take_group(waiting: deque[Message], size: int) -> list[tuple[Message, list[Subscription]]]:
-    """The next messages of `waiting` whose deliveries fit in `size` (at least one message)."""
+def _take_group(
+    waiting: deque[Message], size: int, *, first: bool = True
+) -> list[tuple[Message, list[Subscription]]]:
+    """The next messages of `waiting` whose deliveries fit in `size`; a group's first chunk
+    takes at least one message whatever its subscribers, a later one may be empty."""
     plan: list[tuple[Message, list[Subscription]]] = []
     count = 0
     known: dict[str, list[Subscription]] = {}
@@ -838,11 +882,50 @@ def _take_group(waiting: deque[Message], size: int) -> list[tuple[Message, list[
         subs = known.get(event_type)
         if subs is None:
             subs = known[event_type] = subscribers(event_type)
-        if plan and count + len(subs) > size:
+        if (plan or not first) and count + len(subs) > size:
             break
         plan.append((waiting.popleft(), subs))
         count += len(subs)
     return plan
+
+
+class _Savepoints:
+    """Runs handlers in a group's transaction, each in a savepoint of its own — a failing
+    handler rolls back only itself. SQLAlchemy emits a nested transaction's SAVEPOINT at its
+    first statement, so a handler that does not use the database costs no round trip; then
+    its nested transaction is kept for the next handler (nothing in it to roll back, the
+    session is flushed), instead of paying the session's bookkeeping for each delivery.
+    `opened` counts the savepoints emitted: PostgreSQL caches 64 subtransactions that write
+    per transaction, so a group stays under `group_size` of them."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.connection = session.connection()
+        self.nested: SessionTransaction | None = None
+        self.opened = 0
+
+    def run(self, apply: Callable[[], None]) -> None:
+        nested = self.nested = self.nested or self.session.begin_nested()
+        recorded = on_commit_count(self.session)
+        try:
+            apply()
+            self.session.flush()  # pending changes go in this handler's savepoint
+        except BaseException:
+            self.nested = None
+            self.opened += self.connection.in_nested_transaction()
+            forget_on_commit(self.session, recorded)  # its events are rolled back too
+            nested.rollback()
+            raise
+        if self.connection.in_nested_transaction():  # it used the database: RELEASE it
+            self.nested = None
+            self.opened += 1
+            nested.commit()
+
+    def close(self) -> None:
+        """End the kept nested transaction (no savepoint was emitted: no statement)."""
+        if self.nested is not None:
+            self.nested.commit()
+            self.nested = None
 
 
 def _take_inbox(session: Session, keys: list[tuple[int, str]]) -> set[tuple[int, str]]:
@@ -891,17 +974,53 @@ def _give_back_inbox(
 
 
 _outbox = OutboxMessageEntity.__table__
+
+
+def _claim_statement(*, skip_locked: bool) -> Any:
+    """UPDATE … WHERE id IN (the oldest due messages of known types) RETURNING the rows,
+    built once per dialect: the parameters are the only thing that changes."""
+    c = _outbox.c
+    due = (
+        select(c.id)
+        .where(
+            c.processed_at.is_(None),
+            c.dead_at.is_(None),
+            c.available_at <= bindparam("now", type_=UTCDateTime()),
+            c.event_type.in_(bindparam("types", expanding=True)),
+        )
+        .order_by(c.occurred_at, c.id)
+        .limit(bindparam("size", type_=Integer()))
+    )
+    if skip_locked:
+        due = due.with_for_update(skip_locked=True)
+    return (
+        update(_outbox)
+        .where(c.id.in_(due.scalar_subquery()))
+        .values(available_at=bindparam("until", type_=UTCDateTime()))
+        .returning(c.id, c.event_type, c.schema_version, cast(c.payload, Text), c.occurred_at)
+    )
+
+
+_CLAIM_POSTGRES = _claim_statement(skip_locked=True)
+_CLAIM_SQLITE = _claim_statement(skip_locked=False)
+_MARK_VALUES = {"processed_at": bindparam("now"), "last_error": None, "unknown_type_at": None}
 _MARK_PROCESSED = (
-    update(_outbox)
-    .where(_outbox.c.id.in_(bindparam("ids", expanding=True)))
-    .values(processed_at=bindparam("now"), last_error=None, unknown_type_at=None)
+    update(_outbox).where(_outbox.c.id.in_(bindparam("ids", expanding=True))).values(_MARK_VALUES)
 )
+# PostgreSQL: one array parameter, so the statement text (and its prepared plan) is the same
+# whatever the number of messages.
+_MARK_PROCESSED_ARRAY = text(
+    "UPDATE outbox_messages SET processed_at = :now, last_error = NULL, unknown_type_at = NULL "
+    "WHERE id = ANY(CAST(:ids AS bigint[]))"
+).bindparams(bindparam("now", type_=UTCDateTime()))
 
 
 def _mark_processed(session: Session, message_ids: list[int]) -> None:
     if message_ids:
         # On the connection: a plain UPDATE built once, none of the ORM's bookkeeping.
-        session.connection().execute(_MARK_PROCESSED, {"ids": message_ids, "now": utcnow()})
+        connection = session.connection()
+        mark = _MARK_PROCESSED_ARRAY if connection.dialect.name == "postgresql" else _MARK_PROCESSED
+        connection.execute(mark, {"ids": message_ids, "now": utcnow()})
 
 
 def _failure(subscription: Subscription, message: Message, exc: Exception) -> str:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, insert, select
 
 from rental.extensions import db
 from rental.shared import outbox
 from rental.shared.db import unit_of_work
+from rental.shared.events import subscribe, unsubscribe
 from rental.shared.outbox import OutboxMessageEntity, OutboxProcessor, OutboxSettings
 from rental.shared.time_range import utcnow
 from tests.support.probe import HANDLERS, ProbeEvent, create_probe_table, probe_deliveries
+from tests.support.statements import statements
 
 
 @pytest.fixture
@@ -148,3 +152,117 @@ def test_dead_messages_can_be_listed_and_requeued_from_the_cli(probe):
     assert (
         db.session.scalar(select(func.count()).where(OutboxMessageEntity.dead_at.is_not(None))) == 0
     )
+
+
+@contextmanager
+def savepoints_per_transaction() -> Iterator[list[int]]:
+    """The SAVEPOINTs each transaction committed while the block runs opened, in order.
+    (The tests using it set `group_seconds` out of reach, so a slow moment of the machine
+    cannot cut a group and change the count.)"""
+    open_ = [0]
+    committed: list[int] = []
+
+    def savepoint(_conn, _name) -> None:
+        open_[0] += 1
+
+    def commit(_conn) -> None:
+        committed.append(open_[0])
+        open_[0] = 0
+
+    event.listen(db.engine, "savepoint", savepoint)
+    event.listen(db.engine, "commit", commit)
+    try:
+        yield committed
+    finally:
+        event.remove(db.engine, "savepoint", savepoint)
+        event.remove(db.engine, "commit", commit)
+
+
+def test_a_group_opens_at_most_group_size_savepoints(probe, backend):
+    # Both probe handlers write, so each delivery needs a savepoint of its own.
+    processor = OutboxProcessor(OutboxSettings(group_size=3, group_seconds=3600))
+    publish(*(ProbeEvent(n=n) for n in range(5)))
+    with savepoints_per_transaction() as committed:
+        drain(processor)
+    assert sorted(deliveries()) == sorted((n, h) for n in range(5) for h in HANDLERS)
+    if backend == "postgresql":
+        assert sum(committed) == 10 and max(committed) <= 3, committed
+    else:  # each delivery is a transaction of its own
+        assert sum(committed) == 0 and len(committed) >= 10, committed
+
+
+def test_handlers_that_do_not_use_the_database_share_a_transaction_without_savepoints(
+    probe, backend
+):
+    from tests.support import probe as probe_plugin
+
+    for name in HANDLERS:
+        unsubscribe(name)
+    subscribe(ProbeEvent.event_type, "probe.noop")(lambda _message: None)
+    try:
+        # More deliveries than the group's savepoints: none of them needs one.
+        processor = OutboxProcessor(OutboxSettings(group_size=3, group_seconds=3600))
+        publish(*(ProbeEvent(n=n) for n in range(20)))
+        with savepoints_per_transaction() as committed:
+            result = processor.drain_once()
+        assert result.processed == 20 and sum(committed) == 0
+        # PostgreSQL: the claim, then one transaction for all 20; SQLite: one per delivery.
+        assert len(committed) == (2 if backend == "postgresql" else 21), committed
+        assert all(m.processed_at is not None for m in messages())
+    finally:
+        unsubscribe("probe.noop")
+        probe_plugin.init_app_handlers_only()
+
+
+def test_a_failing_handler_publishes_none_of_the_events_it_recorded(probe):
+    from tests.support import probe as probe_plugin
+
+    def recorder(message) -> None:
+        n = message.payload["n"]
+        if n < 100:  # the events it records itself are left alone
+            outbox.record(ProbeEvent(n=n + 100))
+        if message.payload.get("fail_handler") == "probe.recorder":
+            raise RuntimeError("recorded an event, then failed")
+
+    subscribe(ProbeEvent.event_type, "probe.recorder")(recorder)
+    try:
+        publish(ProbeEvent(n=2), ProbeEvent(n=1, fail_handler="probe.recorder"))
+        result = OutboxProcessor().drain_once()
+        assert (result.processed, result.failed) == (1, 1)
+        # The healthy delivery's event is published; the failed one's went with its rollback.
+        assert sorted(m.payload["n"] for m in messages()) == [1, 2, 102]
+    finally:
+        unsubscribe("probe.recorder")
+        probe_plugin.init_app_handlers_only()
+
+
+def test_a_chunk_that_runs_out_of_savepoints_gives_the_rest_back_for_the_next_group(probe, backend):
+    from tests.support import probe as probe_plugin
+
+    def sometimes_writes(message) -> None:
+        n = message.payload["n"]
+        if n >= 10:  # the first messages use no database, so the chunks grow
+            db.session.execute(
+                insert(probe_deliveries).values(
+                    message_id=message.id, handler="probe.sometimes", n=n, pid=0
+                )
+            )
+
+    for name in HANDLERS:
+        unsubscribe(name)
+    subscribe(ProbeEvent.event_type, "probe.sometimes")(sometimes_writes)
+    try:
+        processor = OutboxProcessor(OutboxSettings(group_size=3, group_seconds=3600))
+        publish(*(ProbeEvent(n=n) for n in [0, 1, 2, 3, *range(10, 18)]))
+        with savepoints_per_transaction() as committed, statements() as seen:
+            result = processor.drain_once()
+        assert result.processed == 12
+        assert sorted(deliveries()) == [(n, "probe.sometimes") for n in range(10, 18)]
+        if backend == "postgresql":
+            assert sum(committed) == 8 and max(committed) <= 3, committed
+            # The second chunk (twice the first) was cut short at the third savepoint.
+            assert [s for s in seen if s.startswith("DELETE FROM outbox_inbox")], seen
+        assert all(m.processed_at is not None for m in messages())
+    finally:
+        unsubscribe("probe.sometimes")
+        probe_plugin.init_app_handlers_only()
