@@ -41,6 +41,27 @@ def test_fresh_database_upgrades_and_flask_db_check_reports_no_drift(backend, tm
         assert "No new upgrade operations detected" in result.stdout
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_freshly_migrated_database_counts_as_empty_for_the_demo(backend, tmp_path):
+    """`make run` loads the demo with `seed-demo --if-empty`: rows the migrations write
+    themselves (the reference-cache token, 0032) are not data."""
+    from rental.cli import database_is_empty
+
+    if backend == "postgresql" and not postgres_admin_url():
+        pytest.skip("PostgreSQL tests need RENTAL_TEST_POSTGRES_URL (set by .ci/run)")
+    with fresh_database(backend, tmp_path) as url:
+        migrate(url)
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+        with app.app_context():
+            assert database_is_empty()
+            from tests.support.fleet import make_category
+
+            make_category()
+            assert not database_is_empty()
+            db.session.remove()
+            db.engine.dispose()
+
+
 def test_naming_convention_names_every_constraint(app):
     for table in db.metadata.sorted_tables:
         assert table.primary_key.name == f"pk_{table.name}"
