@@ -28,9 +28,11 @@ from flask import Response as FlaskResponse
 from flask import current_app, g, request, session
 from flask_wtf.csrf import generate_csrf
 
-from rental.shared.reference_cache import load_shared
+from rental.shared.reference_cache import bound, load_shared
 
 _NAMESPACE = "pages"
+MAX_PAGES = 500  # per process: ~25 KB each, so ~12 MB at most, whatever crawlers ask for
+bound(_NAMESPACE, MAX_PAGES)
 _PLACEHOLDER = "__rentkit_csrf_token__"
 _HTMX_HEADERS = ("HX-Request", "HX-Boosted", "HX-Target", "HX-History-Restore-Request")
 _SKIPPED_HEADERS = {"content-length", "set-cookie"}

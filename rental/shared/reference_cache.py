@@ -111,10 +111,11 @@ def _bulk_write(state: Any) -> None:
 
 
 class _Store:
-    """(namespace, key) -> (token, answer), least recently used dropped past MAX_ENTRIES.
+    """(namespace, key) -> (token, answer), least recently used dropped past `max_entries`.
     A lock because gunicorn's threaded workers would share it."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+        self._max = max_entries
         self._entries: OrderedDict[tuple[str, Hashable], tuple[str, Any]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -130,7 +131,7 @@ class _Store:
         with self._lock:
             self._entries[(namespace, key)] = (token, value)
             self._entries.move_to_end((namespace, key))
-            while len(self._entries) > MAX_ENTRIES:
+            while len(self._entries) > self._max:
                 self._entries.popitem(last=False)
 
     def clear(self) -> None:
@@ -139,6 +140,12 @@ class _Store:
 
 
 _store = _Store()
+_own_stores: dict[str, _Store] = {}  # namespaces with a bound of their own
+
+
+def bound(namespace: str, max_entries: int) -> None:
+    """Keep `namespace` apart, at most `max_entries` of it (large answers: whole pages)."""
+    _own_stores[namespace] = _Store(max_entries)
 
 
 def _token(session: Session) -> str | None:
@@ -170,17 +177,19 @@ def load_many_shared(
     if token is None:
         loaded = load(keys)
         return {key: loaded.get(key) for key in keys}
-    found = {key: _store.get(namespace, key, token) for key in keys}
+    store = _own_stores.get(namespace, _store)
+    found = {key: store.get(namespace, key, token) for key in keys}
     if missing := [key for key, value in found.items() if value is _MISSING]:
         loaded = load(missing)
         keep = request.environ.get(_ENVIRON_TOKEN) == token  # not written since it was read
         for key in missing:
             found[key] = loaded.get(key)
             if keep:
-                _store.put(namespace, key, token, found[key])
+                store.put(namespace, key, token, found[key])
     return found
 
 
 def forget_everything() -> None:
     """Drop every stored answer of this process (tests that change tables behind the ORM)."""
-    _store.clear()
+    for store in (_store, *_own_stores.values()):
+        store.clear()

@@ -95,3 +95,31 @@ def test_a_fragment_and_the_whole_page_are_kept_apart(app, fleet):
     assert fragment.status_code == 200
     assert "<footer" in whole and "<footer" not in fragment.get_data(as_text=True)
     assert "<footer" in page(app.test_client(), "/catalog?q=generator")
+
+
+def test_the_process_keeps_a_bounded_number_of_pages(app, fleet):
+    """A crawler asking for every search keeps at most MAX_PAGES pages in memory: the least
+    recently used goes first (here the bound is 2)."""
+    from flask import template_rendered
+
+    from rental.shared import page_cache
+    from rental.shared.reference_cache import bound
+
+    rendered: list[str] = []
+
+    def count(sender, template, context, **extra) -> None:
+        rendered.append(template.name)
+
+    bound("pages", 2)
+    template_rendered.connect(count, app)
+    try:
+        for query in ("a", "b", "c"):  # "a" is the least recently used when "c" comes
+            page(app.test_client(), f"/catalog?q={query}")
+        assert len(rendered) == 3
+        page(app.test_client(), "/catalog?q=c")
+        assert len(rendered) == 3  # kept
+        page(app.test_client(), "/catalog?q=a")
+        assert len(rendered) == 4  # dropped, so rendered again
+    finally:
+        template_rendered.disconnect(count, app)
+        bound("pages", page_cache.MAX_PAGES)
