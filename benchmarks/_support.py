@@ -150,20 +150,11 @@ def gunicorn(
 ) -> Iterator[Server]:
     """gunicorn (the Procfile's configuration, no access log) with `workers` sync workers on a
     free port over `database_url`; stopped with SIGTERM (then SIGKILL after 20 s)."""
+    from tests.support.processes import web_command
+
     port = free_port()
-    command = [
-        str(VENV_BIN / "gunicorn"),
-        "--no-control-socket",
-        "--config",
-        str(ROOT / "gunicorn.conf.py"),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--log-level",
-        "warning",
-        "wsgi:app",
-    ]
+    # gunicorn's own default timeout (30 s), as before the command was shared with the tests.
+    command = web_command(port, workers, ("--log-level", "warning"), timeout=30)
     environment = {**os.environ, **BENCH_ENV, "DATABASE_URL": database_url, **(env or {})}
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115
     process = subprocess.Popen(

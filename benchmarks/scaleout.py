@@ -50,6 +50,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks._support import postgres_admin_url, scratch_database  # noqa: E402
+from tests.support.processes import web_command  # noqa: E402
 
 TEMPLATE = ROOT / "deploy" / "haproxy.cfg.template"
 NODES, WORKERS = 2, 2
@@ -379,27 +380,12 @@ def node_env(database_url: str, secret: str, args, mail_port: int, redis_url: st
 
 
 def start_cluster(stack: ExitStack, env: dict[str, str], logs: Path, args) -> dict:
-    bin_dir = Path(sys.executable).parent
     ports = [free_port() for _ in range(NODES)]
     webs = []
     for n, port in enumerate(ports, 1):
         proc = Proc(
             f"web{n}",
-            [
-                str(bin_dir / "gunicorn"),
-                "--no-control-socket",
-                "--config",
-                "gunicorn.conf.py",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(args.web_workers),
-                "--timeout",
-                "120",
-                "--access-logfile",
-                "-",
-                "wsgi:app",
-            ],
+            web_command(port, args.web_workers, ("--access-logfile", "-"), timeout=120),
             env,
             logs,
         )

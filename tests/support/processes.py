@@ -59,8 +59,10 @@ class Proc:
         return self.popen.returncode
 
 
-def web_command(port: int, workers: int = 2, extra_args: tuple[str, ...] = ()) -> list[str]:
-    """The Procfile's web command on 127.0.0.1:`port`."""
+def web_command(
+    port: int, workers: int = 2, extra_args: tuple[str, ...] = (), timeout: int = 60
+) -> list[str]:
+    """The Procfile's web command on 127.0.0.1:`port` (tests, benchmarks)."""
     return [
         str(BIN / "gunicorn"),
         "--no-control-socket",
@@ -71,7 +73,7 @@ def web_command(port: int, workers: int = 2, extra_args: tuple[str, ...] = ()) -
         "--workers",
         str(workers),
         "--timeout",
-        "60",
+        str(timeout),
         *extra_args,
         "wsgi:app",
     ]
