@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from sqlalchemy import inspect
 
 from rental import create_app
@@ -18,13 +21,19 @@ from tests.support.databases import BACKENDS, fresh_database, migrate, postgres_
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_fresh_database_upgrades_and_flask_db_check_reports_no_drift(backend, tmp_path):
+@contextmanager
+def migrated(backend: str, tmp_path: Path) -> Iterator[tuple[str, Flask]]:
+    """(URL, app) of a new database brought to the newest revision by the migrations."""
     if backend == "postgresql" and not postgres_admin_url():
         pytest.skip("PostgreSQL tests need RENTAL_TEST_POSTGRES_URL (set by .ci/run)")
     with fresh_database(backend, tmp_path) as url:
         migrate(url)
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+        yield url, create_app({"SQLALCHEMY_DATABASE_URI": url})
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_fresh_database_upgrades_and_flask_db_check_reports_no_drift(backend, tmp_path):
+    with migrated(backend, tmp_path) as (url, app):
         with app.app_context():
             tables = set(inspect(db.engine).get_table_names())
             assert {t.name for t in db.metadata.sorted_tables} <= tables
@@ -47,19 +56,14 @@ def test_a_freshly_migrated_database_counts_as_empty_for_the_demo(backend, tmp_p
     themselves (the reference-cache token, 0032) are not data."""
     from rental.cli import database_is_empty
 
-    if backend == "postgresql" and not postgres_admin_url():
-        pytest.skip("PostgreSQL tests need RENTAL_TEST_POSTGRES_URL (set by .ci/run)")
-    with fresh_database(backend, tmp_path) as url:
-        migrate(url)
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url})
-        with app.app_context():
-            assert database_is_empty()
-            from tests.support.fleet import make_category
+    with migrated(backend, tmp_path) as (_url, app), app.app_context():
+        assert database_is_empty()
+        from tests.support.fleet import make_category
 
-            make_category()
-            assert not database_is_empty()
-            db.session.remove()
-            db.engine.dispose()
+        make_category()
+        assert not database_is_empty()
+        db.session.remove()
+        db.engine.dispose()
 
 
 def test_naming_convention_names_every_constraint(app):
