@@ -45,6 +45,12 @@ def csrf_token(client: FlaskClient, path: str = "/") -> str:
     return match.group(1) or match.group(2)
 
 
+def without_csrf_tokens(body: str) -> str:
+    """`body` with its CSRF tokens masked: they are signed with the time (to the second), so
+    the same page asked for twice differs there and nowhere else."""
+    return _TOKEN.sub("CSRF-TOKEN", body)
+
+
 def login(client: FlaskClient, email: str, password: str, next_path: str | None = None):
     data = {"email": email, "password": password, "csrf_token": csrf_token(client, "/login")}
     if next_path:

@@ -53,7 +53,8 @@ def token_reads(seen: list[str]) -> list[str]:
 def uncached(seen: list[str]) -> list[str]:
     """`seen` without the token read: what a request costs when the process has not kept
     the reference data it needs (the first request after a write)."""
-    return [s for s in seen if s not in token_reads(seen)]
+    tokens = token_reads(seen)
+    return [s for s in seen if s not in tokens]
 
 
 @contextmanager
