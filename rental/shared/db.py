@@ -146,6 +146,15 @@ def independent_transaction(*, write: bool = True) -> Iterator[Connection]:
             _write_intent.reset(token)
 
 
+def read_columns(session: Session, statement: Any, params: dict[str, Any]) -> Any:
+    """A select of plain columns run on the session's connection: its rows, past the ORM's
+    result machinery (entities need it, columns do not; it was a third of an availability
+    check). Pending changes are flushed first, as `session.execute` would."""
+    if session.autoflush:  # False inside `no_autoflush`, as session.execute reads it
+        session.flush()
+    return session.connection().execute(statement, params)
+
+
 def is_postgres(session: Session | None = None) -> bool:
     session = session or db.session()
     return session.get_bind().dialect.name == "postgresql"

@@ -44,7 +44,7 @@ from rental.booking.infrastructure.entities import (
     OrderEntity,
     ReservationEntity,
 )
-from rental.shared.db import UTCDateTime, db, is_postgres
+from rental.shared.db import UTCDateTime, db, is_postgres, read_columns
 from rental.shared.errors import ConflictError
 from rental.shared.time_range import TimeRange
 
@@ -421,7 +421,8 @@ class ReservationRepository:
         (equipment_type_id, end_at, start_at): it starts at the window, so neither history nor
         bookings that ended before it (confirmed, or on hire and overdue — Inventory's
         capacity profile counts an item not back) are read."""
-        rows = self.session.execute(
+        rows = read_columns(
+            self.session,
             _occupancies_statement(bool(exclude_id), bool(exclude_order_id)),
             {
                 "type_id": equipment_type_id,

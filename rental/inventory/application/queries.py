@@ -270,27 +270,25 @@ class InventoryQueries:
             turnarounds.update(self._settings.turnarounds(missing))
         unavailable: dict[str, list[tuple[str, TimeRange]]] = {t: [] for t in type_ids}
         for entry in fleet:
-            item = entry.item
-            stretches = unavailable[item.equipment_type_id]
-            stretches.extend((item.id, w.period) for w in entry.windows)
-            if (maintenance := item.unavailable_for_maintenance()) and maintenance.overlaps(reach):
-                stretches.append((item.id, maintenance))
-        out = {entry.item.id: entry.item for entry in fleet if entry.out}
-        for item_id, part, _ in self._out_of_plan(list(out.values()), turnarounds):
+            stretches = unavailable[entry.equipment_type_id]
+            stretches.extend((entry.id, w.period) for w in entry.windows)
+            if (maintenance := entry.maintenance) and maintenance.overlaps(reach):
+                stretches.append((entry.id, maintenance))
+        out = {entry.id: entry.equipment_type_id for entry in fleet if entry.out}
+        for item_id, part, _ in self._out_of_plan(out, turnarounds):
             if part.overlaps(reach):
-                unavailable[out[item_id].equipment_type_id].append((item_id, part))
-        counts = Counter(entry.item.equipment_type_id for entry in fleet)
+                unavailable[out[item_id]].append((item_id, part))
+        counts = Counter(entry.equipment_type_id for entry in fleet)
         return {t: CapacityProfile(counts[t], unavailable[t], turnarounds[t]) for t in type_ids}
 
     def _out_of_plan(
-        self, items: list[EquipmentItem], buffers: dict[str, timedelta] | None = None
+        self, type_of: dict[str, str], buffers: dict[str, timedelta] | None = None
     ) -> Iterator[tuple[str, TimeRange, str]]:
-        """Items out with customers, for the parts of time their own live booking does not
-        already count: before its start (picked up early), after its end (not returned).
-        Yields (item id, stretch, what it is). `buffers`: the types' turnarounds, when the
-        caller has them."""
+        """Items (`type_of`: item id to type id) out with customers, for the parts of time their
+        own live booking does not already count: before its start (picked up early), after its
+        end (not returned). Yields (item id, stretch, what it is). `buffers`: the types'
+        turnarounds, when the caller has them."""
         now = self._clock()
-        type_of = {i.id: i.equipment_type_id for i in items}
         out = self._allocations.out_with_customers(type_of)
         if not out:
             return
@@ -455,7 +453,7 @@ class InventoryQueries:
                 bars[item.id].append(
                     TimelineBar("maintenance", _clip(stretch, window), "in maintenance")
                 )
-        for item_id, part, label in self._out_of_plan(items):
+        for item_id, part, label in self._out_of_plan({i.id: i.equipment_type_id for i in items}):
             if part.overlaps(window):
                 bars[item_id].append(TimelineBar("out", _clip(part, window), label))
         return [

@@ -263,9 +263,15 @@ class EquipmentItem:
     def unavailable_for_maintenance(self) -> TimeRange | None:
         """In maintenance: unavailable from now until it is expected back (or for good when
         nobody knows). None for items in any other status."""
-        if self.status is not ItemStatus.MAINTENANCE:
-            return None
-        return TimeRange(SINCE_EVER, self.expected_back_at or UNTIL_FURTHER_NOTICE)
+        return maintenance_stretch(self.status, self.expected_back_at)
+
+
+def maintenance_stretch(status: ItemStatus, expected_back_at: datetime | None) -> TimeRange | None:
+    """An item in `status` is unavailable over this stretch: from ever until it is expected
+    back (or for good when nobody knows) while in maintenance; None in any other status."""
+    if status is not ItemStatus.MAINTENANCE:
+        return None
+    return TimeRange(SINCE_EVER, expected_back_at or UNTIL_FURTHER_NOTICE)
 
 
 def check_expected_back(expected_back_at: datetime, target: ItemStatus, now: datetime) -> None:

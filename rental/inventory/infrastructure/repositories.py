@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Collection, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any
@@ -23,6 +23,7 @@ from rental.inventory.domain.models import (
     ItemStatus,
     MaintenanceWindow,
     StatusChange,
+    maintenance_stretch,
 )
 from rental.inventory.infrastructure.entities import (
     OUT_PREDICATE,
@@ -33,7 +34,7 @@ from rental.inventory.infrastructure.entities import (
     StatusHistoryEntity,
     TypeSettingsEntity,
 )
-from rental.shared.db import UTCDateTime, is_postgres
+from rental.shared.db import UTCDateTime, is_postgres, read_columns
 from rental.shared.time_range import TimeRange, utcnow
 
 
@@ -87,9 +88,12 @@ def history_to_domain(e: StatusHistoryEntity) -> StatusChange:
 
 @dataclass(frozen=True, slots=True)
 class FleetItem:
-    """An item that can be rented at all (not retired), as capacity questions need it."""
+    """An item that can be rented at all (not retired), as capacity questions need it: not a
+    whole EquipmentItem (building and checking one per item cost more than the query)."""
 
-    item: EquipmentItem
+    id: str
+    equipment_type_id: str
+    maintenance: TimeRange | None  # in maintenance: unavailable over this stretch
     windows: tuple[MaintenanceWindow, ...]  # its maintenance windows meeting the window asked
     out: bool  # handed over to a customer and not back yet
 
@@ -109,12 +113,8 @@ def _fleet_statement() -> Select[Any]:
     return (
         select(
             i.id,
-            i.serial_number,
             i.equipment_type_id,
             i.status,
-            i.acquired_on,
-            i.notes,
-            i.location,
             i.expected_back_at,
             w.id.label("window_id"),
             w.starts_at.label("window_starts_at"),
@@ -145,16 +145,20 @@ class ItemRepository:
         without items are missing from the turnarounds."""
         if not equipment_type_ids:
             return [], {}
-        rows = self._session.execute(
+        rows = read_columns(
+            self._session,
             _fleet_statement(),
             {"type_ids": list(equipment_type_ids), "start": window.start, "end": window.end},
-        ).all()
+        )
         items: dict[str, FleetItem] = {}
         turnarounds: dict[str, timedelta] = {}
-        for row in rows:  # columns, not entities: no identity map for a read-only answer
+        for row in rows:
             found = items.get(row.id)
             if found is None:
-                found = items[row.id] = FleetItem(item_to_domain(row), (), bool(row.out))
+                stretch = maintenance_stretch(ItemStatus(row.status), row.expected_back_at)
+                found = items[row.id] = FleetItem(
+                    row.id, row.equipment_type_id, stretch, (), bool(row.out)
+                )
                 turnarounds[row.equipment_type_id] = timedelta(minutes=row.turnaround or 0)
             if row.window_id is not None:
                 window = MaintenanceWindow(
@@ -164,7 +168,7 @@ class ItemRepository:
                     reason=row.window_reason or "",
                     created_by=row.window_created_by,
                 )
-                items[row.id] = FleetItem(found.item, (*found.windows, window), found.out)
+                items[row.id] = replace(found, windows=(*found.windows, window))
         return list(items.values()), turnarounds
 
     def get(self, item_id: str) -> EquipmentItem | None:
