@@ -427,7 +427,15 @@ def bench_history(
             ):
                 booking.list_reservations(flt)
 
+        def floor() -> None:
+            # What any request's reads cost before doing anything: a connection from the pool,
+            # one statement in a transaction, its end (on PostgreSQL, BEGIN and ROLLBACK are
+            # round trips of their own).
+            db.session.execute(text("SELECT 1"))
+            db.session.remove()
+
         cases = [
+            ("floor: SELECT 1 in a transaction of its own", floor, runs),
             (f"check_availability, {runs} random 8 h in {DAYS_AHEAD} days", available, runs),
             ("  the same in a web request (reference data kept)", in_request, runs),
             ("  its reservations query alone", query_alone, runs),
