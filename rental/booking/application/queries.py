@@ -11,7 +11,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from rental.booking.domain.availability import Availability, assess, earliest_start, sweep_peak
+from rental.booking.domain.availability import (
+    Availability,
+    assess,
+    earliest_start,
+    sweep_peak,
+    usage_steps,
+)
 from rental.booking.domain.kit_pricing import share_kit_price
 from rental.booking.domain.models import (
     HOLDING,
@@ -921,23 +927,11 @@ class ReservationQueries:
         occupancies = self._reservations.occupancies(
             equipment_type_id, window, profile.turnaround, self._clock()
         )
-        moments = {window.start}
-        for occupancy in occupancies:
-            moments.update(
-                m for m in (occupancy.period.start, occupancy.period.end) if window.contains(m)
-            )
-        for _, stretch in profile.unavailable:
-            moments.update(m for m in (stretch.start, stretch.end) if window.contains(m))
-        ordered = sorted(moments)
-        points = []
-        for i, moment in enumerate(ordered):
-            end = ordered[i + 1] if i + 1 < len(ordered) else window.end
-            if end <= moment:
-                continue
-            slot = TimeRange(moment, end)
-            peak = sweep_peak(occupancies, slot).peak
-            points.append(UsagePoint(moment, peak, profile.capacity_for(slot)))
-        return points
+        cuts = [m for _, stretch in profile.unavailable for m in (stretch.start, stretch.end)]
+        return [
+            UsagePoint(piece.start, used, profile.capacity_for(piece))
+            for piece, used in usage_steps(occupancies, window, cuts)
+        ]
 
     def swap_options(self, reservation: Reservation) -> list[SwapOption]:
         """Similar types (same category, offered, priced) free for the booking's period and

@@ -56,6 +56,34 @@ def sweep_peak(occupancies: Iterable[Occupancy], window: TimeRange) -> UsagePeak
     return UsagePeak(peak, at)
 
 
+def usage_steps(
+    occupancies: Sequence[Occupancy], window: TimeRange, cuts: Iterable[datetime] = ()
+) -> list[tuple[TimeRange, int]]:
+    """`window` cut at every instant usage changes inside it (and at `cuts`, e.g. where
+    capacity changes), each piece with the units in use over it — one sweep for them all
+    (the staff timeline; a sweep per piece was quadratic in the bookings it shows)."""
+    moments = {window.start}
+    for occ in occupancies:
+        moments.update(m for m in (occ.period.start, occ.period.end) if window.contains(m))
+    moments.update(m for m in cuts if window.contains(m))
+    changes: dict[datetime, int] = {}
+    for occ in occupancies:
+        if occ.quantity > 0:
+            changes[occ.period.start] = changes.get(occ.period.start, 0) + occ.quantity
+            changes[occ.period.end] = changes.get(occ.period.end, 0) - occ.quantity
+    pending = sorted(changes.items())
+    ordered = sorted(moments)
+    steps: list[tuple[TimeRange, int]] = []
+    used = k = 0
+    for i, moment in enumerate(ordered):
+        while k < len(pending) and pending[k][0] <= moment:  # what started by now, less ended
+            used += pending[k][1]
+            k += 1
+        end = ordered[i + 1] if i + 1 < len(ordered) else window.end
+        steps.append((TimeRange(moment, end), used))
+    return steps
+
+
 def usage_at(occupancies: Iterable[Occupancy], moment: datetime) -> int:
     """Usage at one instant (the brute-force oracle the sweep is tested against)."""
     return sum(o.quantity for o in occupancies if o.period.start <= moment < o.period.end)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -13,6 +14,7 @@ from rental.booking.domain.availability import (
     earliest_start,
     sweep_peak,
     usage_at,
+    usage_steps,
 )
 from rental.shared.time_range import TimeRange
 
@@ -73,6 +75,39 @@ def test_sweep_peak_matches_brute_force_at_every_boundary(occupancies, ws, lengt
     assert result.peak == expected
     if result.at is not None:
         assert usage_at(occupancies, result.at.start) == expected
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(occupancy, max_size=25),
+    quarter_hours,
+    st.integers(min_value=1, max_value=60),
+    st.lists(quarter_hours, max_size=4),
+)
+def test_usage_steps_cover_the_window_with_the_usage_of_each_piece(occupancies, ws, length, cuts):
+    window = TimeRange(h(ws / 4), h((ws + length) / 4))
+    cut_at = [h(c / 4) for c in cuts]
+    steps = usage_steps(occupancies, window, cut_at)
+    pieces = [piece for piece, _ in steps]
+    # Contiguous, in order, from the window's start to its end.
+    assert pieces[0].start == window.start and pieces[-1].end == window.end
+    assert all(a.end == b.start for a, b in pairwise(pieces))
+    # Cut at every change of use and at every cut inside the window...
+    boundaries = {p.start for p in pieces}
+    assert {m for m in cut_at if window.contains(m)} <= boundaries
+    # ...so use is the same all over a piece: what the sweep finds there, and what the oracle
+    # counts at its start.
+    for piece, used in steps:
+        assert used == usage_at(occupancies, piece.start) == sweep_peak(occupancies, piece).peak
+
+
+def test_usage_steps_count_a_rental_begun_before_the_window_and_not_one_just_ended():
+    steps = usage_steps([occ(0, 10, 2), occ(6, 9, 1), occ(10, 12, 1)], TimeRange(h(8), h(11)))
+    assert steps == [
+        (TimeRange(h(8), h(9)), 3),
+        (TimeRange(h(9), h(10)), 2),
+        (TimeRange(h(10), h(11)), 1),
+    ]
 
 
 def aligned(moment: datetime) -> datetime:
