@@ -4,14 +4,15 @@ set-up and telling a database outage from a bug."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import Connection, DateTime, Engine, MetaData, event, text
@@ -60,8 +61,12 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 # --- transactions -------------------------------------------------------------------------------
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
 _depth: ContextVar[int] = ContextVar("unit_of_work_depth", default=0)
 _write_intent: ContextVar[bool] = ContextVar("sqlite_write_intent", default=False)
+_reads_only: ContextVar[bool] = ContextVar("reads_only", default=False)
 
 
 def in_unit_of_work() -> bool:
@@ -146,6 +151,26 @@ def independent_transaction(*, write: bool = True) -> Iterator[Connection]:
             _write_intent.reset(token)
 
 
+def reads_only(view: Callable[P, R]) -> Callable[P, R]:
+    """Mark a view that only reads (the catalog, a type's page, the availability answer): on
+    PostgreSQL, the connections it takes outside a unit of work are in autocommit, so its reads
+    cost no BEGIN and no ROLLBACK round trip (an availability check as a request makes it:
+    5.2 -> 3.0 ms p50). Nothing else changes for a reader: at READ COMMITTED, the engine's
+    level, every statement of a transaction sees its own snapshot anyway. A unit of work inside
+    still gets a transaction (it takes its connection anew); a streamed read (`yield_per`)
+    needs one, so a view that streams must not be marked."""
+
+    @functools.wraps(view)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        token = _reads_only.set(True)
+        try:
+            return view(*args, **kwargs)
+        finally:
+            _reads_only.reset(token)
+
+    return run
+
+
 def read_columns(session: Session, statement: Any, params: dict[str, Any]) -> Any:
     """A select of plain columns run on the session's connection: its rows, past the ORM's
     result machinery (entities need it, columns do not; it was a third of an availability
@@ -177,7 +202,9 @@ def database_unreachable(error: BaseException, engine: Engine | None = None) -> 
 
 def configure_engine(engine: Engine) -> None:
     """SQLite: a private file (0600), WAL, foreign keys, a busy timeout and explicit BEGIN
-    (IMMEDIATE for writes)."""
+    (IMMEDIATE for writes). PostgreSQL: `reads_only` views read in autocommit."""
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "engine_connect", _autocommit_for_reads)
     if engine.dialect.name != "sqlite":
         return
     path = sqlite_file(engine)
@@ -202,6 +229,13 @@ def configure_engine(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+
+
+def _autocommit_for_reads(connection: Connection) -> None:
+    """A connection taken in a `reads_only` view, outside any unit of work or independent
+    write: no transaction. The pool puts the level back when the connection returns."""
+    if _reads_only.get() and not _depth.get() and not _write_intent.get():
+        connection.execution_options(isolation_level="AUTOCOMMIT")
 
 
 # --- the SQLite file is private -------------------------------------------------------------

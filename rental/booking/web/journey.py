@@ -26,6 +26,7 @@ from rental.crm import CRMFacade
 from rental.customers import CustomerDetailsInput
 from rental.inventory import InventoryFacade
 from rental.payments import PaymentsFacade
+from rental.shared.db import reads_only
 from rental.shared.errors import (
     ConflictError,
     NotFoundError,
@@ -100,6 +101,7 @@ def _suggestions(result, req: BookingRequest, booking: BookingFacade) -> dict[st
 
 
 @bp.get("/book/<slug>")
+@reads_only
 def availability(slug: str) -> Response:
     equipment = _type_or_404(slug)
     booking = BookingFacade()

@@ -27,6 +27,7 @@ from rental.catalog import (
 )
 from rental.inventory import InventoryFacade
 from rental.pricing import PricingFacade, RateCard
+from rental.shared.db import reads_only
 from rental.shared.errors import ValidationError
 from rental.shared.money import Money
 from rental.shared.page_cache import cached_page
@@ -119,6 +120,7 @@ def _carried(dates: BookingRequest | None) -> dict[str, str]:
 
 @bp.get("/")
 @bp.get("")  # registered first, so url_for gives the clean /catalog
+@reads_only
 def catalog() -> Response:
     # One address per page: blank parameters are redirected away before anything is read.
     # An htmx request is redirected too: the browser follows it with the same headers, so the
@@ -232,6 +234,7 @@ def _matching_kits(text: str) -> list[KitDetails]:
 
 
 @bp.get("/kits")
+@reads_only
 def kits() -> Response:
     """Every kit visitors may see (active, every component active), with its prices."""
     kits = [kit for kit in CatalogFacade().list_kits(public_only=True)]
@@ -260,6 +263,7 @@ def kit_prices(kit: KitDetails, cards: dict[str, RateCard]) -> tuple[Money, Mone
 
 
 @bp.get("/kits/<slug>")
+@reads_only
 def kit(slug: str) -> Response:
     details = CatalogFacade().get_kit_by_slug(slug)
     if not details.public:
@@ -293,6 +297,7 @@ def kit(slug: str) -> Response:
 
 
 @bp.get("/<slug>")
+@reads_only
 def equipment_type(slug: str) -> Response:
     return cached_page(lambda: _type_page(slug), moment=BookingFacade().now())
 
