@@ -54,6 +54,7 @@ from rental.booking import (
 from rental.booking.domain.availability import Occupancy, assess
 from rental.booking.infrastructure.repositories import ReservationRepository
 from rental.extensions import db
+from rental.shared.db import reads_only
 from rental.shared.errors import ConflictError
 from rental.shared.time_range import TimeRange
 from tests.support.databases import fresh_database, migrate, postgres_admin_url
@@ -389,10 +390,11 @@ def bench_history(
             )
 
         def in_request() -> None:
-            # As the web answers it: reference data (type, rate card, shop hours, policy) from
-            # the process's cache (rental.shared.reference_cache), the session ended after.
+            # As the availability view answers it: reference data (type, rate card, shop
+            # hours, policy) from the process's cache (rental.shared.reference_cache), reads
+            # outside a transaction on PostgreSQL (@reads_only), the session ended after.
             with app.test_request_context("/"):
-                available()
+                reads_only(available)()
             db.session.remove()
 
         def alternatives() -> None:
@@ -434,10 +436,19 @@ def bench_history(
             db.session.execute(text("SELECT 1"))
             db.session.remove()
 
+        def floor_in_view() -> None:
+            with app.test_request_context("/"):
+                reads_only(floor)()
+
         cases = [
             ("floor: SELECT 1 in a transaction of its own", floor, runs),
+            (
+                "floor: SELECT 1 in a @reads_only request (PostgreSQL: no transaction)",
+                floor_in_view,
+                runs,
+            ),
             (f"check_availability, {runs} random 8 h in {DAYS_AHEAD} days", available, runs),
-            ("  the same in a web request (reference data kept)", in_request, runs),
+            ("  as the web view makes it (@reads_only, kept reference data)", in_request, runs),
             ("  its reservations query alone", query_alone, runs),
             ("sold out + alternatives (14 days)", alternatives, max(runs // 4, 10)),
             ("timeline usage profile (14 days)", timeline, max(runs // 4, 10)),
