@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import pytest
 from psycopg.pq import TransactionStatus
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
 
 from rental.extensions import db
-from rental.shared.db import reads_only, unit_of_work
+from rental.shared.db import configure_engine, reads_only, unit_of_work
 
 
 def _require_postgres(backend: str) -> None:
@@ -33,16 +34,26 @@ def test_a_reads_only_view_reads_outside_a_transaction_and_hands_back_a_transact
     app, backend
 ):
     _require_postgres(backend)
-    db.session.remove()
-    with app.test_request_context("/"):
-        pid, status = reads_only(_read)()
-    db.session.remove()
-    assert status is TransactionStatus.IDLE  # the read committed on its own: nothing open
-    with app.test_request_context("/"):
-        again, status = _read()
-    db.session.remove()
-    assert again == pid  # the same pooled connection (else this would prove nothing)...
-    assert status is TransactionStatus.INTRANS  # ...in a transaction again, unmarked
+    # A pool of one connection, set up as the app's engine is: the second read is bound to
+    # get the connection the first one gave back.
+    url = db.engine.url.render_as_string(hide_password=False)
+    engine = create_engine(url, pool_size=1, max_overflow=0)
+    configure_engine(engine)
+
+    def read() -> tuple[int, TransactionStatus]:
+        with Session(engine) as session:
+            session.execute(text("SELECT 1"))
+            info = session.connection().connection.driver_connection.info
+            return info.backend_pid, info.transaction_status
+
+    try:
+        pid, status = reads_only(read)()
+        assert status is TransactionStatus.IDLE  # the read committed on its own: nothing open
+        again, status = read()
+        assert again == pid  # the same pooled connection...
+        assert status is TransactionStatus.INTRANS  # ...in a transaction again, unmarked
+    finally:
+        engine.dispose()
 
 
 def test_a_unit_of_work_inside_a_reads_only_view_is_still_one_transaction(app, backend):
