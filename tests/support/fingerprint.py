@@ -5,23 +5,42 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import inspect, select, table, text
+from sqlalchemy import inspect
 
 
 def database_fingerprint(engine, skip: frozenset[str] = frozenset()) -> dict[str, tuple[int, str]]:
-    """{table: (rows, sha256 of the sorted rows)} for every table in the database."""
-    result: dict[str, tuple[int, str]] = {}
+    """{table: (rows, a hash of the sorted rows)} for every table in the database."""
     with engine.connect() as conn:
-        names = sorted(inspect(conn).get_table_names())
+        names = [n for n in sorted(inspect(conn).get_table_names()) if n not in skip]
+        if conn.dialect.name == "postgresql":
+            return _hashed_by_the_server(conn, names)
+        # SQLite: the driver's own cursor, in process (through SQLAlchemy each of the ~40
+        # statements cost more than reading the table).
+        cursor = conn.connection.driver_connection.cursor()
+        result: dict[str, tuple[int, str]] = {}
         for name in names:
-            if name in skip:
-                continue
-            rows = conn.execute(select(text("*")).select_from(table(name))).all()
+            rows = cursor.execute(f'SELECT * FROM "{name}"').fetchall()
             digest = hashlib.sha256()
             for line in sorted(repr(tuple(row)) for row in rows):
                 digest.update(line.encode("utf-8", "surrogatepass"))
             result[name] = (len(rows), digest.hexdigest())
-    return result
+        cursor.close()
+        return result
+
+
+def _hashed_by_the_server(conn, names: list[str]) -> dict[str, tuple[int, str]]:
+    """PostgreSQL: every table's count and md5 of its sorted rows (as text) in one statement —
+    one round trip, not one per table with every row sent over (the route fuzz takes a
+    fingerprint after every POST)."""
+    if not names:
+        return {}
+    parts = [
+        f"SELECT '{name}', count(*), "
+        f"md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) FROM \"{name}\" AS t"
+        for name in names
+    ]
+    rows = conn.exec_driver_sql(" UNION ALL ".join(parts)).all()
+    return {name: (count, digest) for name, count, digest in rows}
 
 
 def changed_tables(before: dict, after: dict) -> list[str]:
