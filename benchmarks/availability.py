@@ -141,9 +141,12 @@ def history_rows(n: int, t: Template, rng: random.Random, now: datetime) -> Iter
     weights = [w for _, w in HISTORY_MIX] + [1 - sum(w for _, w in HISTORY_MIX)]
     for i in range(n):
         length = rng.choice(LENGTHS)
-        start = first + timedelta(minutes=15 * rng.randrange(HISTORY_DAYS * 96))
-        end = min(start + length, now - timedelta(hours=1))  # every one ended
-        start = min(start, end - timedelta(hours=1))
+        # Every one ended an hour ago at the latest, each at its own pace: clipping the ends
+        # piled the last week's starts up at "an hour ago" (at 1M, ~770 confirmed bookings
+        # ending today, which the timeline and dashboard, from today on, rightly count).
+        latest = HISTORY_DAYS * 96 - length // timedelta(minutes=15) - 4
+        start = first + timedelta(minutes=15 * rng.randrange(latest))
+        end = start + length
         status = rng.choices(statuses, weights)[0]
         yield row(f"H{i:011d}", t, start, end, 1, status, None, start - timedelta(days=3))
 
