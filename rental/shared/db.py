@@ -173,8 +173,9 @@ def reads_only(view: Callable[P, R]) -> Callable[P, R]:
 
 def read_columns(session: Session, statement: Any, params: dict[str, Any]) -> Any:
     """A select of plain columns run on the session's connection: its rows, past the ORM's
-    result machinery (entities need it, columns do not; it was a third of an availability
-    check). Pending changes are flushed first, as `session.execute` would."""
+    result machinery (entities need it, columns do not; on the availability check's two reads
+    it cost more than running them). Pending changes are flushed first, as `session.execute`
+    would."""
     if session.autoflush:  # False inside `no_autoflush`, as session.execute reads it
         session.flush()
     return session.connection().execute(statement, params)
