@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from rental.extensions import db
 from rental.shared.db import configure_engine, reads_only, unit_of_work
+from tests.support.fleet import make_category, make_type
 
 
 def _require_postgres(backend: str) -> None:
@@ -84,8 +85,6 @@ def test_a_unit_of_work_inside_a_reads_only_view_is_still_one_transaction(app, b
 
 def test_the_marked_pages_answer_on_postgresql(app, backend, client):
     _require_postgres(backend)
-    from tests.support.fleet import make_category, make_type
-
     fleet = make_type(units=2, name="Scissor lift", category_id=make_category("Lifts"))
     slug = fleet.slug
     for path in ("/catalog", f"/catalog/{slug}", f"/book/{slug}", "/catalog/kits"):

@@ -288,12 +288,12 @@ def test_no_reminder_when_cancelled_anonymised_or_booked_inside_the_window(app, 
     CustomerFacade().anonymise_customer(customer)
     db.session.rollback()
     # Booked now for a start within the reminder window: the confirmation has just said it all.
-    tomorrow = one_line(soon_within_opening_hours(datetime.now(UTC)))
+    booked_soon = one_line(soon_within_opening_hours(datetime.now(UTC)))
     drain()
     smtp.messages.clear()
     at(monkeypatch, app, in_three_days().start - timedelta(hours=20))
     assert jobs.send_pickup_reminders() == 0
-    at(monkeypatch, app, tomorrow.period.start - timedelta(hours=10))
+    at(monkeypatch, app, booked_soon.period.start - timedelta(hours=10))
     assert jobs.send_pickup_reminders() == 0
     assert smtp.messages == []
 
