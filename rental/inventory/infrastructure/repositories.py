@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, bindparam, exists, func, select, text, update
+from sqlalchemy import Select, and_, bindparam, exists, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -38,8 +38,7 @@ from rental.shared.db import UTCDateTime, is_postgres, read_columns
 from rental.shared.time_range import TimeRange, utcnow
 
 
-def item_to_domain(e: ItemEntity | Row[Any]) -> EquipmentItem:
-    """From an entity, or a row with the same column names."""
+def item_to_domain(e: ItemEntity) -> EquipmentItem:
     item = EquipmentItem(
         id=e.id,
         serial_number=e.serial_number,
