@@ -8,8 +8,13 @@ hands it to the next visitor while the token is unchanged.
 What may differ between visitors is kept out, by construction:
 - only a visitor whose session holds nothing but a CSRF token is served (or stored): nobody
   signed in, no flash message waiting;
-- the page's CSRF token (every page carries one for htmx) is stored as a placeholder and
-  replaced with the visitor's own token on the way out;
+- the page is rendered without the CSRF token other pages give htmx (`SHARED_PAGE` in `g`
+  tells base.html): the pages passed here send htmx nothing but GETs, and the forms that post
+  (the availability answer's "Add to booking") carry their own token. So such a page starts
+  no session, sets no cookie and is the same bytes for everyone: it is kept compressed too
+  (brotli and gzip, made once per page), and a first visit costs no session at all. Should a
+  page still call `csrf_token()` (a form that posts), its token is stored as a placeholder
+  and replaced with the visitor's own on the way out, and the page is compressed per request;
 - the key holds the address with its query, the host and scheme, the htmx headers that
   choose between the page and a fragment, and the hour of `moment` (the pages show dates
   counted from today);
@@ -20,10 +25,12 @@ catalog reads bookings and is never passed here).
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
+import brotli
 from flask import Response as FlaskResponse
 from flask import current_app, g, request, session
 from flask_wtf.csrf import generate_csrf
@@ -36,14 +43,19 @@ bound(_NAMESPACE, MAX_PAGES)
 _PLACEHOLDER = "__rentkit_csrf_token__"
 _HTMX_HEADERS = ("HX-Request", "HX-Boosted", "HX-Target", "HX-History-Restore-Request")
 _SKIPPED_HEADERS = {"content-length", "set-cookie"}
+SHARED_PAGE = "rentkit_shared_page"  # in `g` while a page that may be kept renders
+_ENCODINGS = ("br", "gzip")  # as HTML_COMPRESSION (rental.shared.assets) prefers them
 
 
 @dataclass(frozen=True, slots=True)
 class _Page:
-    body: str  # with _PLACEHOLDER where the CSRF token was
+    body: str  # with _PLACEHOLDER where the CSRF token was, if the page had one
     status: int
     headers: tuple[tuple[str, str], ...]
     mimetype: str | None
+    # Content-Encoding -> the body compressed, made at the first visitor that accepts it
+    # (pages without a token only: theirs are the same bytes for everyone).
+    encoded: dict[str, bytes] = field(default_factory=dict, compare=False)
 
 
 def cached_page(render_page: Callable[[], FlaskResponse], *, moment: datetime) -> FlaskResponse:
@@ -51,6 +63,7 @@ def cached_page(render_page: Callable[[], FlaskResponse], *, moment: datetime) -
     key = _key(moment)
     if key is None:
         return render_page()
+    setattr(g, SHARED_PAGE, True)
     rendered: list[FlaskResponse] = []
 
     def render_and_keep() -> _Page | None:
@@ -92,10 +105,30 @@ def _storable(response: FlaskResponse) -> _Page | None:
 
 
 def _replay(page: _Page) -> FlaskResponse:
-    body = page.body
-    if _PLACEHOLDER in body:
-        body = body.replace(_PLACEHOLDER, generate_csrf())
+    if _PLACEHOLDER in page.body:
+        body: str | bytes = page.body.replace(_PLACEHOLDER, generate_csrf())
+        encoding = None  # compressed on the way out (rental.shared.assets), as any page
+    else:
+        encoding = request.accept_encodings.best_match(_ENCODINGS)
+        body = _encoded(page, encoding) if encoding else page.body
     response = FlaskResponse(body, status=page.status, mimetype=page.mimetype)
     response.headers.clear()
     response.headers.extend(page.headers)
+    if encoding:
+        response.headers["Content-Encoding"] = encoding
+        response.vary.add("Accept-Encoding")
     return response
+
+
+def _encoded(page: _Page, encoding: str) -> bytes:
+    """The page's body compressed at the levels every other page gets. (Two threads may both
+    compress it once: the same bytes.)"""
+    if (packed := page.encoded.get(encoding)) is None:
+        data = page.body.encode()
+        config = current_app.config
+        if encoding == "br":
+            packed = brotli.compress(data, quality=config["COMPRESS_BR_LEVEL"])
+        else:
+            packed = gzip.compress(data, compresslevel=config["COMPRESS_LEVEL"], mtime=0)
+        page.encoded[encoding] = packed
+    return packed

@@ -55,7 +55,7 @@ def test_nul_bytes_in_public_addresses_get_a_clear_400(app, client, booked):
 
 def test_nul_bytes_in_public_forms_are_refused_and_change_nothing(app, client, booked):
     fleet, reservation, token = booked
-    csrf = csrf_token(client, f"/catalog/{fleet.slug}")
+    csrf = csrf_token(client, f"/book/{fleet.slug}")
     before = database_fingerprint(db.engine)
     _refused(client.post("/login", data={"email": "a\x00@example.com", "csrf_token": csrf}))
     _refused(

@@ -1,20 +1,25 @@
 """rental.shared.page_cache on SQLite and PostgreSQL: the catalog and a type's page are
-rendered once per reference token and handed to the next visitors, each with their own CSRF
-token; nobody signed in, no flash message, no dated search and no other day is ever served a
-page kept for someone else."""
+rendered once per reference token and handed to the next visitors, the same bytes for all
+(compressed once) and without starting a session; nobody signed in, no flash message, no
+dated search and no other day is ever served a page kept for someone else."""
 
 from __future__ import annotations
 
+import gzip
 import re
 from datetime import UTC, datetime, timedelta
 
+import brotli
 import pytest
+from flask_wtf.csrf import generate_csrf
 
 from tests.support.auth import sign_in
+from tests.support.daily import tomorrow
 from tests.support.fleet import Fleet, make_type
 from tests.support.statements import reading, statements, token_reads
 
-_HX_TOKEN = re.compile(r'"X-CSRFToken": "([^"]+)"')
+_FORM_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture
@@ -28,27 +33,83 @@ def page(client, path: str) -> str:
     return response.get_data(as_text=True)
 
 
-def hx_token(body: str) -> str:
-    found = _HX_TOKEN.search(body)
-    assert found, "no CSRF token for htmx on the page"
-    return found.group(1)
+@pytest.mark.parametrize("path", ["/catalog", "/catalog/{slug}"])
+def test_the_next_visitor_gets_the_kept_page_and_no_session_is_started(app, fleet, path):
+    path = path.format(slug=fleet.slug)
+    first = app.test_client().get(path)
+    with statements() as seen:
+        second = app.test_client().get(path)
+    assert seen == token_reads(seen) and len(seen) == 1, seen  # not rendered again
+    assert first.status_code == second.status_code == 200
+    assert second.get_data() == first.get_data()  # the same page for everyone...
+    for response in (first, second):
+        assert "Set-Cookie" not in response.headers  # ...that starts no session
+        assert "X-CSRFToken" not in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("path", ["/catalog", "/catalog/{slug}"])
-def test_the_next_visitor_gets_the_kept_page_with_a_csrf_token_of_their_own(app, fleet, path):
+def test_a_kept_page_goes_out_compressed_as_the_visitor_accepts(app, fleet, path):
     path = path.format(slug=fleet.slug)
-    first, second = app.test_client(), app.test_client()
-    body = page(first, path)
-    with statements() as seen:
-        kept = page(second, path)
-    assert seen == token_reads(seen) and len(seen) == 1, seen  # not rendered again
-    assert hx_token(kept) != hx_token(body)
-    assert kept.replace(hx_token(kept), "T") == body.replace(hx_token(body), "T")
-    # The token handed out with the kept page is the visitor's: their form is accepted.
-    signed_out = second.post("/logout", data={"csrf_token": hx_token(kept)})
-    assert signed_out.status_code == 303
-    refused = second.post("/logout", data={"csrf_token": hx_token(body)})  # someone else's
-    assert refused.status_code == 400
+    plain = page(app.test_client(), path)  # rendered and kept
+    for accepted, encoding, unpack in (
+        ("gzip, deflate, br", "br", brotli.decompress),
+        ("br;q=0, gzip", "gzip", gzip.decompress),
+        ("gzip", "gzip", gzip.decompress),
+    ):
+        for _ in range(2):  # compressed once, then the same bytes
+            response = app.test_client().get(path, headers={"Accept-Encoding": accepted})
+            assert response.headers.get("Content-Encoding") == encoding, accepted
+            assert unpack(response.get_data()).decode() == plain
+            assert "Accept-Encoding" in response.headers["Vary"]
+            assert "HX-Request" in response.headers["Vary"]
+    identity = app.test_client().get(path, headers={"Accept-Encoding": "identity"})
+    assert "Content-Encoding" not in identity.headers
+    assert identity.get_data(as_text=True) == plain
+
+
+def test_a_visitor_who_came_by_a_kept_page_can_add_to_the_booking(app, fleet):
+    """The type page's htmx requests are GETs: the availability answer's form carries a token
+    of its own, and that answer starts the visitor's session."""
+    visitor = app.test_client()
+    page(app.test_client(), f"/catalog/{fleet.slug}")  # kept
+    page(visitor, f"/catalog/{fleet.slug}")
+    day = (tomorrow() + timedelta(days=2)).isoformat()
+    period = {"basis": "daily", "start_date": day, "end_date": day, "quantity": "1"}
+    answer = visitor.get(
+        f"/book/{fleet.slug}", query_string={"_block": "availability", **period}, headers=HTMX
+    )
+    assert answer.status_code == 200 and "Set-Cookie" in answer.headers
+    token = _FORM_TOKEN.search(answer.get_data(as_text=True))
+    assert token, "the availability answer has no form that posts"
+    added = visitor.post(
+        "/cart/add",
+        data={"csrf_token": token.group(1), "kind": "type", "id": fleet.type_id, **period},
+        headers=HTMX,
+    )
+    assert added.status_code == 200, added.get_data(as_text=True)[:300]
+    assert "Booking (1)" in page(visitor, "/cart")
+
+
+def test_a_kept_page_that_posts_gives_every_visitor_their_own_token(app):
+    """Should a kept page carry a form that posts, the token in it is the visitor's own, never
+    the one of whoever was served first."""
+    from flask import make_response, render_template_string
+
+    from rental.shared.page_cache import cached_page
+
+    def render_page():
+        return make_response(render_template_string('<form method="post">{{ csrf_token() }}'))
+
+    moment = datetime.now(UTC)
+    tokens = []
+    for _ in range(2):
+        # An application context of its own, as every request in a web process has.
+        with app.app_context(), app.test_request_context("/catalog?q=form-that-posts"):
+            app.preprocess_request()
+            body = cached_page(render_page, moment=moment).get_data(as_text=True)
+            assert body == '<form method="post">' + generate_csrf()
+            tokens.append(body)
+    assert tokens[0] != tokens[1]
 
 
 def test_a_signed_in_visitor_is_never_served_a_kept_page_nor_leaves_one(app, fleet, admin_user):
