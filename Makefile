@@ -43,9 +43,12 @@ run: seed
 	@# the worker sends must name the web's address, so PUBLIC_URL says it unless it is set.
 	PUBLIC_URL="$${PUBLIC_URL:-http://127.0.0.1:$(PORT)}" scripts/run.sh $(BIN)/honcho start --port $(PORT)
 
-## make test: dev dependencies, a browser for Playwright, then the whole suite.
+## make test: dev dependencies, a browser for Playwright, then the whole suite, one pytest
+## worker per core (pytest-xdist; at most 4: each starts its own web servers and browser).
+## PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= auto
 test: install-dev assets browser
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --maxprocesses=4 $(PYTEST_ARGS)
 
 browser:
 	@scripts/ensure-browser.sh
