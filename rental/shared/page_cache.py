@@ -38,7 +38,9 @@ from flask_wtf.csrf import generate_csrf
 from rental.shared.reference_cache import bound, load_shared
 
 _NAMESPACE = "pages"
-MAX_PAGES = 500  # per process: ~25 KB each, so ~12 MB at most, whatever crawlers ask for
+# Per process: ~25 KB a page and ~10 KB of compressed copies, so ~18 MB at most, whatever
+# crawlers ask for.
+MAX_PAGES = 500
 bound(_NAMESPACE, MAX_PAGES)
 _PLACEHOLDER = "__rentkit_csrf_token__"
 _HTMX_HEADERS = ("HX-Request", "HX-Boosted", "HX-Target", "HX-History-Restore-Request")
