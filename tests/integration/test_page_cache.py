@@ -97,7 +97,10 @@ def test_a_kept_page_that_posts_gives_every_visitor_their_own_token(app):
 
     from rental.shared.page_cache import cached_page
 
+    renders: list[int] = []
+
     def render_page():
+        renders.append(1)
         return make_response(render_template_string('<form method="post">{{ csrf_token() }}'))
 
     moment = datetime.now(UTC)
@@ -109,6 +112,7 @@ def test_a_kept_page_that_posts_gives_every_visitor_their_own_token(app):
             body = cached_page(render_page, moment=moment).get_data(as_text=True)
             assert body == '<form method="post">' + generate_csrf()
             tokens.append(body)
+    assert len(renders) == 1  # the second visitor was served the kept page
     assert tokens[0] != tokens[1]
 
 
