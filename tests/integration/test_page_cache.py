@@ -90,9 +90,10 @@ def test_a_visitor_who_came_by_a_kept_page_can_add_to_the_booking(app, fleet):
     assert "Booking (1)" in page(visitor, "/cart")
 
 
-def test_a_kept_page_that_posts_gives_every_visitor_their_own_token(app):
+def test_a_kept_page_that_posts_gives_every_visitor_their_own_token(app, fleet):
     """Should a kept page carry a form that posts, the token in it is the visitor's own, never
-    the one of whoever was served first."""
+    the one of whoever was served first. (`fleet` writes reference data, so there is a token
+    to keep the page under: a database just emptied has none, and nothing is kept.)"""
     from flask import make_response, render_template_string
 
     from rental.shared.page_cache import cached_page
