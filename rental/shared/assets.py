@@ -12,6 +12,7 @@ and renamed into place, so WhiteNoise never sees half a file."""
 from __future__ import annotations
 
 import fcntl
+import gzip
 import hashlib
 import json
 import os
@@ -21,9 +22,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import brotli
 import rcssmin
 import rjsmin
-from flask import Flask, Response, current_app, g, session, url_for
+from flask import Flask, Response, current_app, g, request, session, url_for
 from flask_compress import Compress
 from werkzeug.datastructures import Headers
 from whitenoise import WhiteNoise
@@ -231,6 +233,29 @@ def init_html_compression(app: Flask) -> None:
             response.status = status
             return response
         return compress.after_request(response)
+
+
+def html_encoding() -> str | None:
+    """The encoding this request's HTML goes out in: the first of `COMPRESS_ALGORITHM` the
+    client accepts (q-values honoured); None: plain."""
+    return request.accept_encodings.best_match(current_app.config["COMPRESS_ALGORITHM"])
+
+
+def compress_html(data: bytes, encoding: str) -> bytes:
+    """`data` compressed with the settings `_compress_html` uses, for answers kept compressed
+    (rental.shared.page_cache)."""
+    config = current_app.config
+    if encoding == "br":
+        return brotli.compress(
+            data,
+            mode=config["COMPRESS_BR_MODE"],
+            quality=config["COMPRESS_BR_LEVEL"],
+            lgwin=config["COMPRESS_BR_WINDOW"],
+            lgblock=config["COMPRESS_BR_BLOCK"],
+        )
+    if encoding == "gzip":
+        return gzip.compress(data, compresslevel=config["COMPRESS_LEVEL"], mtime=0)
+    raise ValueError(f"HTML is not compressed with {encoding!r}")
 
 
 def _signed_in() -> bool:

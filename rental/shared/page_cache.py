@@ -25,16 +25,15 @@ catalog reads bookings and is never passed here).
 
 from __future__ import annotations
 
-import gzip
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import brotli
 from flask import Response as FlaskResponse
 from flask import current_app, g, request, session
 from flask_wtf.csrf import generate_csrf
 
+from rental.shared.assets import compress_html, html_encoding
 from rental.shared.reference_cache import bound, load_shared
 
 _NAMESPACE = "pages"
@@ -46,7 +45,6 @@ _PLACEHOLDER = "__rentkit_csrf_token__"
 _HTMX_HEADERS = ("HX-Request", "HX-Boosted", "HX-Target", "HX-History-Restore-Request")
 _SKIPPED_HEADERS = {"content-length", "set-cookie"}
 SHARED_PAGE = "rentkit_shared_page"  # in `g` while a page that may be kept renders
-_ENCODINGS = ("br", "gzip")  # as HTML_COMPRESSION (rental.shared.assets) prefers them
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +109,7 @@ def _replay(page: _Page) -> FlaskResponse:
         body: str | bytes = page.body.replace(_PLACEHOLDER, generate_csrf())
         encoding = None  # compressed on the way out (rental.shared.assets), as any page
     else:
-        encoding = request.accept_encodings.best_match(_ENCODINGS)
+        encoding = html_encoding()
         body = _encoded(page, encoding) if encoding else page.body
     response = FlaskResponse(body, status=page.status, mimetype=page.mimetype)
     response.headers.clear()
@@ -123,14 +121,8 @@ def _replay(page: _Page) -> FlaskResponse:
 
 
 def _encoded(page: _Page, encoding: str) -> bytes:
-    """The page's body compressed at the levels every other page gets. (Two threads may both
-    compress it once: the same bytes.)"""
+    """The page's body compressed as every other page is, once. (Two threads may both compress
+    it: the same bytes.)"""
     if (packed := page.encoded.get(encoding)) is None:
-        data = page.body.encode()
-        config = current_app.config
-        if encoding == "br":
-            packed = brotli.compress(data, quality=config["COMPRESS_BR_LEVEL"])
-        else:
-            packed = gzip.compress(data, compresslevel=config["COMPRESS_LEVEL"], mtime=0)
-        page.encoded[encoding] = packed
+        packed = page.encoded[encoding] = compress_html(page.body.encode(), encoding)
     return packed
