@@ -3,9 +3,9 @@
     .venv/bin/python benchmarks/assets.py [--runs 3] [--lighthouse DIR]
 
 Starts gunicorn (as the Procfile does, `--no-control-socket`) on a free port against a fresh
-database with the demo data (`flask seed-demo`): SQLite always, PostgreSQL too when
-RENTAL_TEST_POSTGRES_URL is set. Debian's Chromium, driven by Playwright, then loads each page
-with an empty cache ("first load"), the same page again ("second load": a normal navigation,
+database with the demo data (`flask seed-demo`): SQLite always, PostgreSQL too when there is
+a server (benchmarks/_support.py). Debian's Chromium, driven by Playwright, then loads each
+page with an empty cache ("first load"), the same page again ("second load": a normal navigation,
 not a reload) and the other page after it ("next page"); bytes are what Chrome's DevTools
 protocol reports as received on the wire (headers included). First contentful paint comes from
 `performance.getEntriesByName('first-contentful-paint')` with an empty cache under DevTools
@@ -30,8 +30,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._support import backends as found_backends  # noqa: E402
 from benchmarks._support import scratch_database, seed_demo  # noqa: E402
-from tests.support.databases import postgres_admin_url  # noqa: E402
 from tests.support.processes import free_port, start_web  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -218,7 +218,7 @@ def main(argv: list[str] | None = None) -> list[str]:
     args = parser.parse_args(argv)
     if args.quick:
         args.runs = 1
-    backends = ["sqlite"] + (["postgresql"] if postgres_admin_url() else [])
+    backends = found_backends()
     lines = [
         "Fresh browser cache, then the same page again and the other page; throttled FCP: "
         f"150 ms RTT, 1.6 Mbit/s, CPU {CPU_SLOWDOWN}x, median of {args.runs}",

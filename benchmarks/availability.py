@@ -1,10 +1,10 @@
 """Availability and booking latency: against booking history, and with many live bookings.
 
-    .venv/bin/python benchmarks/availability.py [--history 10000,100000] [--runs 200]
-    .venv/bin/python benchmarks/availability.py --history 10000,100000,1000000 --before
+    .venv/bin/python benchmarks/availability.py [--history 10000,100000,1000000] [--runs 200]
+    .venv/bin/python benchmarks/availability.py --history 100000 --before
 
 Builds a fresh database per backend and size (SQLite always; PostgreSQL when
-RENTAL_TEST_POSTGRES_URL is set).
+RENTAL_TEST_POSTGRES_URL is set or the local server answers: benchmarks/_support.py).
 
 History: one equipment type of 20 items, N past reservations (completed, cancelled, expired,
 no-show and confirmed ones that ended, over three years) bulk-inserted (executemany on SQLite,
@@ -29,7 +29,6 @@ import random
 import secrets
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -42,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import event, text
 
+from benchmarks._support import postgres_admin_url, scratch_database
 from rental import create_app
 from rental.booking import (
     BookingChannel,
@@ -57,7 +57,7 @@ from rental.extensions import db
 from rental.shared.db import reads_only
 from rental.shared.errors import ConflictError
 from rental.shared.time_range import TimeRange
-from tests.support.databases import fresh_database, migrate, postgres_admin_url
+from tests.support.databases import migrate
 from tests.support.fleet import make_category, make_customer, make_type
 
 TYPES, ITEMS = 10, 20
@@ -593,8 +593,8 @@ def main(argv: list[str] | None = None) -> list[str]:
     parser.add_argument(
         "--history",
         type=parse_sizes,
-        default=[10_000, 100_000],
-        help="past reservations per run, comma-separated (full run: 10000,100000,1000000)",
+        default=[10_000, 100_000, 1_000_000],
+        help="past reservations per run, comma-separated (--quick: 10000)",
     )
     parser.add_argument("--runs", type=int, default=200, help="calls per timed case")
     parser.add_argument(
@@ -611,8 +611,7 @@ def main(argv: list[str] | None = None) -> list[str]:
     parser.add_argument(
         "--backends",
         default="sqlite,postgresql",
-        help="which of sqlite,postgresql to run (PostgreSQL only when RENTAL_TEST_POSTGRES_URL "
-        "is set)",
+        help="which of sqlite,postgresql to run (PostgreSQL only when there is a server)",
     )
     parser.add_argument("--quick", action="store_true", help="short runs (make bench --quick)")
     args = parser.parse_args(argv)
@@ -626,16 +625,15 @@ def main(argv: list[str] | None = None) -> list[str]:
     history: list[tuple] = []
     plans: list[str] = []
     live: list[tuple] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for backend in backends:
-            for n in args.history:
-                with fresh_database(backend, Path(tmp)) as url:
-                    found, plan = bench_history(backend, url, n, args.runs, args.before)
-                    history += found
-                    plans += [*plan, ""]
-            if args.reservations:
-                with fresh_database(backend, Path(tmp)) as url:
-                    live += bench_live(backend, url, args.reservations, args.runs)
+    for backend in backends:
+        for n in args.history:
+            with scratch_database(backend, "availability") as url:
+                found, plan = bench_history(backend, url, n, args.runs, args.before)
+                history += found
+                plans += [*plan, ""]
+        if args.reservations:
+            with scratch_database(backend, "availability") as url:
+                live += bench_live(backend, url, args.reservations, args.runs)
     lines = [
         f"History: 1 type x {ITEMS} items, ~{LIVE_BOOKINGS} live bookings in the next "
         f"{DAYS_AHEAD} days, N past reservations over {HISTORY_DAYS // 365} years",

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/outbox.py [--rows 1000000] [--runs 50]
 
 Builds a fresh, migrated database per backend (SQLite always; PostgreSQL when
-RENTAL_TEST_POSTGRES_URL is set) holding N processed messages spread over the last 30 days,
+there is a server) holding N processed messages spread over the last 30 days,
 100 pending and 20 dead, then times (p50 / p95 in ms):
 
 - the old stats query (one pass of count(*) FILTER over the whole table) against `stats()`;
@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,10 +24,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, select, text
 
+from benchmarks._support import backends as found_backends
+from benchmarks._support import scratch_database
 from rental import create_app
 from rental.extensions import db
 from rental.shared.outbox import OutboxMessageEntity, OutboxProcessor, OutboxSettings
-from tests.support.databases import fresh_database, migrate, postgres_admin_url
+from tests.support.databases import migrate
 
 FILL = {
     "postgresql": """
@@ -82,7 +83,7 @@ def timed(call: Callable[[], object], runs: int, rollback: bool = True) -> tuple
 
 def bench(backend: str, rows: int, runs: int) -> list[tuple[str, str, float, float]]:
     results = []
-    with tempfile.TemporaryDirectory() as tmp, fresh_database(backend, Path(tmp)) as url:
+    with scratch_database(backend, "outbox") as url:
         migrate(url)
         app = create_app({"SQLALCHEMY_DATABASE_URI": url})
         with app.app_context():
@@ -124,7 +125,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=50)
     args = parser.parse_args()
-    backends = ["sqlite"] + (["postgresql"] if postgres_admin_url() else [])
+    backends = found_backends()
     print(f"{args.rows} processed messages, 100 pending, 20 dead; {args.runs} runs each\n")
     print("| backend | operation | p50 ms | p95 ms |\n|---|---|---:|---:|")
     for backend in backends:

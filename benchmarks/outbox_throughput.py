@@ -4,7 +4,7 @@
         [--commits 200] [--sqlite-poll 0.5] [--batch-size N] [--group-size N]
         [--backends sqlite,postgresql]
 
-Per backend (SQLite always; PostgreSQL when RENTAL_TEST_POSTGRES_URL is set) on a fresh,
+Per backend (SQLite always; PostgreSQL when there is a server) on a fresh,
 migrated database, with the test-only plugin tests/support/outbox_bench.py loaded:
 
 - throughput: the workers are started and idle; N `BenchNoop` messages (one no-op subscriber)
@@ -31,13 +31,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import delete, func, insert, select, text
 
+from benchmarks._support import postgres_admin_url, scratch_database
 from rental import create_app
 from rental.extensions import db
 from rental.shared import outbox
 from rental.shared.db import unit_of_work
 from rental.shared.outbox import NOTIFY_CHANNEL, InboxEntity, OutboxMessageEntity
 from rental.shared.time_range import utcnow
-from tests.support.databases import fresh_database, migrate, postgres_admin_url
+from tests.support.databases import migrate
 from tests.support.outbox_bench import BenchPing, bench_metadata, bench_pings
 from tests.support.processes import Proc, start_worker, wait_until
 
@@ -188,7 +189,7 @@ def bench(backend: str, options: argparse.Namespace) -> tuple[list[str], list[st
     drains, waits = [], []
     with (
         tempfile.TemporaryDirectory() as tmp,
-        fresh_database(backend, Path(tmp)) as url,
+        scratch_database(backend, "outbox") as url,
     ):
         logs = Path(tmp)
         migrate(url)
