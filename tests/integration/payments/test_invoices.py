@@ -38,6 +38,7 @@ from rental.payments import (
     PaymentsFacade,
     RecordPayment,
 )
+from rental.payments.infrastructure.invoice_pdf import pdf_from_html
 from rental.payments.infrastructure.invoices import DocumentEntity
 from rental.shared.errors import ConflictError
 from rental.shared.outbox import OutboxMessageEntity, OutboxProcessor
@@ -457,6 +458,7 @@ def test_the_pdf_is_a_real_pdf_with_the_number_and_total(admin_client, tmp_path,
     placed = order(make_type().type_id)
     drain()
     [invoice] = documents(placed.id).documents
+    pdf_from_html.cache_clear()  # laid out here, not served from the receipt's rendering
     with caplog.at_level(logging.WARNING, logger="weasyprint"):
         response = admin_client.get(f"/admin/invoices/{invoice.id}/pdf")
     # the worker renders one for every receipt: no warning line per PDF in its log
@@ -473,6 +475,26 @@ def test_the_pdf_is_a_real_pdf_with_the_number_and_total(admin_client, tmp_path,
     # Both stylesheets, under their content-hashed names (rental/shared/assets.py).
     assert re.search(r"css/invoice\.[0-9a-f]{12}\.css", page)
     assert re.search(r"css/invoice-screen\.[0-9a-f]{12}\.css", page)
+
+
+def test_each_invoice_pdf_shows_its_own_document_and_a_second_copy_is_not_laid_out_again(app):
+    """The receipts for an order's rental and its deposit attach the same invoice: it is laid
+    out once per process, and another document never gets its PDF."""
+    setup_shop()
+    first, second = order(make_type().type_id), order(make_type().type_id)
+    drain()
+    [one], [other] = documents(first.id).documents, documents(second.id).documents
+    pdf_from_html.cache_clear()
+    facade = InvoiceFacade()
+    name, pdf = facade.invoice_pdf_for_order(first.id)
+    other_name, other_pdf = facade.invoice_pdf_for_order(second.id)
+    again = facade.invoice_pdf_for_order(first.id)
+    db.session.rollback()
+    text_one, text_other = pdf_text(pdf)[1], pdf_text(other_pdf)[1]
+    assert one.number in text_one and other.number not in text_one
+    assert other.number in text_other and one.number not in text_other
+    assert name != other_name and again == (name, pdf)
+    assert (pdf_from_html.cache_info().hits, pdf_from_html.cache_info().misses) == (1, 2)
 
 
 def test_the_list_filters_pages_and_exports_csv_without_formulas(admin_client):
