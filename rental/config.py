@@ -46,11 +46,13 @@ def normalise_database_url(url: str) -> str:
 def engine_options(database_url: str) -> dict[str, Any]:
     if database_url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30}}
-    # pre_ping: a connection that died while the database was down is replaced, not used, so
-    # the site recovers by itself. connect_timeout: a database host that drops packets fails a
-    # connection attempt in seconds, not after the TCP timeout (minutes), so pages answer 503
+    # No pool_pre_ping: a connection that died while the database was down is replaced at
+    # checkout by rental.shared.db._replace_if_dropped, which pings only a connection whose
+    # socket says the server hung up (or one long idle), so the site recovers by itself without
+    # a round trip on every request. connect_timeout: a database host that drops packets fails
+    # a connection attempt in seconds, not after the TCP timeout (minutes), so pages answer 503
     # quickly and the worker's outage back-off works.
-    return {"pool_pre_ping": True, "connect_args": {"connect_timeout": 10}}
+    return {"connect_args": {"connect_timeout": 10}}
 
 
 # --- typed readers: each names the variable in its error ---------------------------------------

@@ -97,6 +97,30 @@ def test_a_database_outage_is_a_503_and_the_site_recovers_by_itself(cluster, tmp
     assert "Traceback" not in log, log[-3000:]
 
 
+def test_connections_the_server_cut_while_pooled_are_replaced_before_a_visitor_sees_them(
+    cluster, tmp_path
+):
+    """The server restarts between two requests, with nobody asking in between: the one web
+    worker's pooled connection is dead, and the next visitor still gets the page (the pool
+    notices at checkout; rental.shared.db._replace_if_dropped), as do the pages after it."""
+    url = cluster.create_database("rental")
+    migrate(url)
+    port = free_port()
+    web = start_web(url, port, tmp_path, workers=1)  # one worker: it holds the connection
+    try:
+        visitor = Browser(f"http://127.0.0.1:{port}")
+        assert visitor.open("/catalog").status == 200  # the worker now pools a connection
+        assert visitor.open("/readyz").status == 200
+        cluster.stop()
+        cluster.start()
+        for path in ("/catalog", "/readyz", "/catalog/nothing-here", "/catalog"):
+            answer = visitor.open(path)
+            assert answer.status == (404 if "nothing" in path else 200), (path, answer.body[:300])
+    finally:
+        web.stop()
+    assert "Database unavailable" not in web.log()
+
+
 # --- which database errors are an outage --------------------------------------------------------
 
 
