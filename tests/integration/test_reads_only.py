@@ -1,7 +1,8 @@
-"""Views marked `reads_only` (the catalog, a type's page, the availability answer) read without
-a transaction on PostgreSQL: no BEGIN and no ROLLBACK round trip. What must not change with
-it: a unit of work inside such a view is still one transaction, the connection goes back to
-the pool transactional for the next request, and the marked pages answer as before."""
+"""Views marked `reads_only` (the catalog, a type's page, the availability answer, the API's
+availability) read without a transaction on PostgreSQL: no BEGIN and no ROLLBACK round trip.
+What must not change with it: a unit of work inside such a view is still one transaction, the
+connection goes back to the pool transactional for the next request, and the marked pages
+answer as before."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from rental.extensions import db
 from rental.shared.db import configure_engine, reads_only, unit_of_work
+from tests.support.daily import tomorrow
 from tests.support.fleet import make_category, make_type
 
 
@@ -93,3 +95,7 @@ def test_the_marked_pages_answer_on_postgresql(app, backend, client):
         assert path == "/catalog/kits" or b"Scissor lift" in answer.data, path
     fragment = client.get(f"/book/{slug}", headers={"HX-Request": "true"})
     assert fragment.status_code == 200 and b"<html" not in fragment.data
+    day = tomorrow().isoformat()
+    period = {"start": f"{day}T10:00", "end": f"{day}T13:30"}
+    api = client.get("/api/v1/availability", query_string={"equipment_type": slug, **period})
+    assert api.status_code == 200 and api.get_json()["total_capacity"] == 2

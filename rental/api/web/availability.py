@@ -43,6 +43,7 @@ from rental.booking import (
     parse_carried,
 )
 from rental.catalog import CatalogFacade
+from rental.shared.db import reads_only
 from rental.shared.errors import ValidationError
 from rental.shared.time_range import TimeRange
 from rental.shared.web import format_period
@@ -195,6 +196,7 @@ def _kit_answer(slug: str, req: BookingRequest, booking: BookingFacade) -> Avail
 
 
 @bp.get("/availability")
+@reads_only  # as the page's answer: on PostgreSQL no BEGIN and no ROLLBACK round trip
 @operation(
     PUBLIC, query=AvailabilityQuery, ok=AvailabilityOut, errors=(404,), tags=["availability"]
 )
