@@ -28,7 +28,8 @@ def document_pdf_bytes(document: Document) -> bytes:
 # An issued document is frozen, so its page is the same every time: the receipts for an
 # order's rental and its deposit attach the same invoice, and staff download it again. Laying
 # out a page costs ~0.1 s of CPU; the page's whole HTML is the key, so a page that reads
-# differently (another document, changed shop details) is never served an old PDF. ~64 × 60 KB.
+# differently (another document, changed shop details) is never served an old PDF. At most 64
+# pages and their PDFs (a one-page invoice: ~12 KB of PDF): a few MB per process.
 @lru_cache(maxsize=64)
 def pdf_from_html(html: str) -> bytes:
     from weasyprint import HTML  # imported on use: loading pango takes a moment
