@@ -183,6 +183,70 @@ def read_columns(session: Session, statement: Any, params: dict[str, Any]) -> An
     return session.connection().execute(statement, params)
 
 
+def read_plain_scalar(engine: Engine, statement: Any, values: dict[str, Any]) -> Any:
+    """The first column of the first row of `statement` (a Core select of plain columns: no
+    type conversion), on a pooled connection of its own, through the driver, outside any
+    transaction. For a request's one small read when nothing else of it needs the database:
+    the ORM session and SQLAlchemy's statement machinery cost more than such a read (a kept
+    page's reference token: 0.46 → 0.35 ms per page in-process on SQLite, 0.66 → 0.47 ms on
+    PostgreSQL). The engine's `before_cursor_execute` listeners hear of it (with no
+    connection or context), so statement counts see it. A connection that failed is
+    discarded, never pooled in another state than it came in; a driver error is raised as
+    SQLAlchemy's (so `is_outage` tells an outage from a bug)."""
+    sql, compiled = _plain_sql(engine.dialect, statement)
+    params = compiled.construct_params(values)
+    if compiled.positional:
+        params = tuple(params[name] for name in compiled.positiontup or ())
+    postgres = engine.dialect.name == "postgresql"
+    try:
+        raw = engine.raw_connection()
+    except engine.dialect.loaded_dbapi.Error as error:  # cannot connect
+        raise _as_sqlalchemy_error(engine, sql, params, error, None, None) from error
+    cursor = None
+    try:
+        if postgres:
+            raw.driver_connection.autocommit = True  # one read: no BEGIN, no ROLLBACK
+        cursor = raw.cursor()
+        if engine.dispatch.before_cursor_execute:
+            engine.dispatch.before_cursor_execute(None, cursor, sql, params, None, False)
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+        cursor.close()
+        if postgres:
+            raw.driver_connection.autocommit = False
+    except BaseException as error:
+        raw.invalidate(error if isinstance(error, Exception) else None)
+        if isinstance(error, engine.dialect.loaded_dbapi.Error):
+            wrapped = _as_sqlalchemy_error(
+                engine, sql, params, error, raw.driver_connection, cursor
+            )
+            raise wrapped from error
+        raise
+    finally:
+        raw.close()
+    return None if row is None else row[0]
+
+
+def _as_sqlalchemy_error(
+    engine: Engine, sql: str, params: Any, error: Exception, connection: Any, cursor: Any
+) -> sa_exc.DBAPIError:
+    """`error` from the driver as SQLAlchemy raises it from a statement of its own."""
+    return sa_exc.DBAPIError.instance(
+        sql,
+        params,
+        error,
+        engine.dialect.loaded_dbapi.Error,
+        connection_invalidated=engine.dialect.is_disconnect(error, connection, cursor),
+        dialect=engine.dialect,
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _plain_sql(dialect: Any, statement: Any) -> tuple[str, Any]:
+    compiled = statement.compile(dialect=dialect)
+    return str(compiled), compiled
+
+
 def is_postgres(session: Session | None = None) -> bool:
     session = session or db.session()
     return session.get_bind().dialect.name == "postgresql"

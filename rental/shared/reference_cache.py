@@ -40,7 +40,7 @@ from sqlalchemy import String, bindparam, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, UOWTransaction, mapped_column
 
-from rental.shared.db import Base, db
+from rental.shared.db import Base, db, read_plain_scalar
 
 T = TypeVar("T")
 
@@ -148,13 +148,23 @@ def bound(namespace: str, max_entries: int) -> None:
     _own_stores[namespace] = _Store(max_entries)
 
 
-def _token(session: Session) -> str | None:
+def _token() -> str | None:
     """The token this request reads under (read once per request); None: do not share."""
     token = request.environ.get(_ENVIRON_TOKEN, _MISSING)
     if token is _MISSING:
-        token = session.connection().execute(_READ_TOKEN, {"name": _NAME}).scalar()
+        token = _read_token()
         request.environ[_ENVIRON_TOKEN] = token
     return None if token is _BYPASS else token
+
+
+def _read_token() -> str | None:
+    """In the request's transaction when it has one (so a request's reads stay on its one
+    connection); else on a connection of its own, past the ORM (`read_plain_scalar`): a kept
+    page reads nothing else, and the session cost more than the read. Read before any cached
+    answer is used either way, which is all correctness asks of it."""
+    if db.session.registry.has() and db.session().in_transaction():
+        return db.session().connection().execute(_READ_TOKEN, {"name": _NAME}).scalar()
+    return read_plain_scalar(db.engine, _READ_TOKEN, {"name": _NAME})
 
 
 # Core, not ORM, and built once: this runs on every request that reads reference data.
@@ -173,7 +183,7 @@ def load_many_shared(
 ) -> dict[Any, Any]:
     """`load_shared` for several keys: one `load(missing)` for those not stored under the
     token (a key it leaves out is stored as None)."""
-    token = _token(db.session()) if has_request_context() else None
+    token = _token() if has_request_context() else None
     if token is None:
         loaded = load(keys)
         return {key: loaded.get(key) for key in keys}
