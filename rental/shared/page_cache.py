@@ -70,7 +70,7 @@ def cached_page(render_page: Callable[[], FlaskResponse], *, moment: datetime) -
         rendered.append(render_page())
         return _storable(rendered[0])
 
-    page = load_shared(_NAMESPACE, key, render_and_keep)
+    page = load_shared(_NAMESPACE, key, render_and_keep, alone=True)  # a kept page reads no more
     if rendered:
         return rendered[0]
     return render_page() if page is None else _replay(page)

@@ -148,23 +148,24 @@ def bound(namespace: str, max_entries: int) -> None:
     _own_stores[namespace] = _Store(max_entries)
 
 
-def _token() -> str | None:
+def _token(alone: bool = False) -> str | None:
     """The token this request reads under (read once per request); None: do not share."""
     token = request.environ.get(_ENVIRON_TOKEN, _MISSING)
     if token is _MISSING:
-        token = _read_token()
+        token = _read_token(alone)
         request.environ[_ENVIRON_TOKEN] = token
     return None if token is _BYPASS else token
 
 
-def _read_token() -> str | None:
-    """In the request's transaction when it has one (so a request's reads stay on its one
-    connection); else on a connection of its own, past the ORM (`read_plain_scalar`): a kept
-    page reads nothing else, and the session cost more than the read. Read before any cached
-    answer is used either way, which is all correctness asks of it."""
-    if db.session.registry.has() and db.session().in_transaction():
-        return db.session().connection().execute(_READ_TOKEN, {"name": _NAME}).scalar()
-    return read_plain_scalar(db.engine, _READ_TOKEN, {"name": _NAME})
+def _read_token(alone: bool) -> str | None:
+    """Through the request's session, or, when the caller expects the request to read nothing
+    else (`alone`: a kept page) and it has no transaction yet, on a connection of its own past
+    the ORM (`read_plain_scalar`): there the session cost more than the read. A request that
+    goes on reading (the availability answer) keeps to its one connection. Read before any
+    cached answer is used either way, which is all correctness asks of it."""
+    if alone and not (db.session.registry.has() and db.session().in_transaction()):
+        return read_plain_scalar(db.engine, _READ_TOKEN, {"name": _NAME})
+    return db.session().connection().execute(_READ_TOKEN, {"name": _NAME}).scalar()
 
 
 # Core, not ORM, and built once: this runs on every request that reads reference data.
@@ -172,18 +173,23 @@ _TABLE = CacheGeneration.__table__
 _READ_TOKEN = select(_TABLE.c.token).where(_TABLE.c.name == bindparam("name"))
 
 
-def load_shared(namespace: str, key: Hashable, load: Callable[[], T]) -> T:
+def load_shared(namespace: str, key: Hashable, load: Callable[[], T], *, alone: bool = False) -> T:
     """`load()`'s answer from this process's store when it was stored under the token this
-    request reads, else loaded and stored. Outside a web request: just `load()`."""
-    return load_many_shared(namespace, [key], lambda _keys: {key: load()})[key]
+    request reads, else loaded and stored. Outside a web request: just `load()`. `alone`: when
+    found, the request reads nothing else (see `_read_token`)."""
+    return load_many_shared(namespace, [key], lambda _keys: {key: load()}, alone=alone)[key]
 
 
 def load_many_shared(
-    namespace: str, keys: list[Hashable], load: Callable[[list[Hashable]], Mapping[Any, Any]]
+    namespace: str,
+    keys: list[Hashable],
+    load: Callable[[list[Hashable]], Mapping[Any, Any]],
+    *,
+    alone: bool = False,
 ) -> dict[Any, Any]:
     """`load_shared` for several keys: one `load(missing)` for those not stored under the
     token (a key it leaves out is stored as None)."""
-    token = _token() if has_request_context() else None
+    token = _token(alone) if has_request_context() else None
     if token is None:
         loaded = load(keys)
         return {key: loaded.get(key) for key in keys}
