@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import pytest
 from psycopg.pq import TransactionStatus
-from sqlalchemy import bindparam, column, create_engine, select, table, text
+from sqlalchemy import bindparam, column, select, table, text
 from sqlalchemy import exc as sa_exc
 
-from rental.config import engine_options
 from rental.extensions import db
-from rental.shared.db import configure_engine, is_outage, read_plain_scalar, unit_of_work
+from rental.shared.db import is_outage, read_plain_scalar, unit_of_work
 from rental.shared.reference_cache import CacheGeneration
+from tests.support.databases import one_connection_engine
 
 TOKEN = select(CacheGeneration.token).where(CacheGeneration.name == bindparam("name"))
 MISSING = select(column("x")).select_from(table("no_such_table"))
@@ -23,12 +23,7 @@ MISSING = select(column("x")).select_from(table("no_such_table"))
 @pytest.fixture
 def one_connection(app):
     """An engine set up as the app's, with one pooled connection: every checkout gets it."""
-    url = db.engine.url.render_as_string(hide_password=False)
-    options = engine_options(url)
-    if db.engine.dialect.name == "postgresql":
-        options |= {"pool_size": 1, "max_overflow": 0}
-    engine = create_engine(url, **options)
-    configure_engine(engine)
+    engine = one_connection_engine(db.engine.url.render_as_string(hide_password=False))
     yield engine
     engine.dispose()
 

@@ -6,11 +6,10 @@ ping on every checkout). The whole-server restart is in test_outage.py."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
-from rental.config import engine_options
 from rental.extensions import db
-from rental.shared.db import configure_engine
+from tests.support.databases import one_connection_engine
 from tests.support.processes import wait_until
 
 
@@ -30,10 +29,8 @@ def _running(pid: int) -> bool:
 def test_a_connection_the_server_ended_in_the_pool_is_replaced_and_a_live_one_kept(app, backend):
     if backend != "postgresql":
         pytest.skip("a SQLite connection has no server to lose")
-    url = db.engine.url.render_as_string(hide_password=False)
     # One pooled connection, set up as the app's engine is: every checkout gets that one.
-    engine = create_engine(url, pool_size=1, max_overflow=0, **engine_options(url))
-    configure_engine(engine)
+    engine = one_connection_engine(db.engine.url.render_as_string(hide_password=False))
     try:
         pid = _backend_pid(engine)
         assert _backend_pid(engine) == pid  # alive: kept, not reconnected

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import pytest
 from psycopg.pq import TransactionStatus
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from rental.extensions import db
-from rental.shared.db import configure_engine, reads_only, unit_of_work
+from rental.shared.db import reads_only, unit_of_work
 from tests.support.daily import tomorrow
+from tests.support.databases import one_connection_engine
 from tests.support.fleet import make_category, make_type
 
 
@@ -39,9 +40,7 @@ def test_a_reads_only_view_reads_outside_a_transaction_and_hands_back_a_transact
     _require_postgres(backend)
     # A pool of one connection, set up as the app's engine is: the second read is bound to
     # get the connection the first one gave back.
-    url = db.engine.url.render_as_string(hide_password=False)
-    engine = create_engine(url, pool_size=1, max_overflow=0)
-    configure_engine(engine)
+    engine = one_connection_engine(db.engine.url.render_as_string(hide_password=False))
 
     def read() -> tuple[int, TransactionStatus]:
         with Session(engine) as session:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.support import request_gate
@@ -44,6 +44,19 @@ def fresh_database(
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def one_connection_engine(database_url: str) -> Engine:
+    """An engine set up as the app's (its options and `configure_engine`), with a pool of one
+    connection: every checkout gets the connection the last one gave back. Dispose of it."""
+    from rental.config import engine_options
+    from rental.shared.db import configure_engine
+
+    engine = create_engine(
+        database_url, pool_size=1, max_overflow=0, **engine_options(database_url)
+    )
+    configure_engine(engine)
+    return engine
 
 
 def migrate(database_url: str) -> None:
