@@ -41,7 +41,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import event, text
 
-from benchmarks._support import postgres_admin_url, scratch_database
+from benchmarks._support import backends as available_backends
+from benchmarks._support import scratch_database
 from rental import create_app
 from rental.booking import (
     BookingChannel,
@@ -619,9 +620,7 @@ def main(argv: list[str] | None = None) -> list[str]:
         args.history, args.runs, args.reservations = [10_000], 50, 200
     logging.disable(logging.INFO)  # the migrations log every step
     wanted = {b.strip() for b in args.backends.split(",")}
-    backends = [b for b in ("sqlite", "postgresql") if b in wanted]
-    if not postgres_admin_url() and "postgresql" in backends:
-        backends.remove("postgresql")
+    backends = [b for b in available_backends() if b in wanted]
     history: list[tuple] = []
     plans: list[str] = []
     live: list[tuple] = []

@@ -31,7 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import delete, func, insert, select, text
 
-from benchmarks._support import postgres_admin_url, scratch_database
+from benchmarks._support import backends as available_backends
+from benchmarks._support import scratch_database
 from rental import create_app
 from rental.extensions import db
 from rental.shared import outbox
@@ -220,9 +221,7 @@ def bench(backend: str, options: argparse.Namespace) -> tuple[list[str], list[st
 def main(argv: list[str] | None = None) -> list[str]:
     options = _options(argv)
     wanted = options.backends.split(",")
-    backends = [b for b in ("sqlite", "postgresql") if b in wanted]
-    if not postgres_admin_url() and "postgresql" in backends:
-        backends.remove("postgresql")
+    backends = [b for b in available_backends() if b in wanted]
     drains, waits = [], []
     for backend in backends:
         d, w = bench(backend, options)
