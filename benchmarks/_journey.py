@@ -5,8 +5,9 @@ confirmation POST (303 to the "confirmed" page). Eight requests; both POSTs carr
 token of the form they come from.
 
 `run_journey` drives any client with requests-like `get(url, params=, headers=)` and
-`post(url, data=)` that keep cookies and follow redirects: a locust HttpSession (load) or the
-Flask test client wrapped by `FlaskClient` (the SQL statement counts)."""
+`post(url, data=)` that keep cookies and follow redirects, whose answer's `url` is the last
+one: locust's FastHttpSession wrapped by locustfile's `_Named` (load) or the Flask test client
+wrapped by `FlaskClient` (the SQL statement counts)."""
 
 from __future__ import annotations
 

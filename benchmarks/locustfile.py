@@ -13,14 +13,17 @@ from __future__ import annotations
 import random
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:  # `_journey`, next to this file
     sys.path.append(str(HERE))
 
 from _journey import run_journey  # noqa: E402
-from locust import HttpUser, task  # noqa: E402
+from locust import task  # noqa: E402
+from locust.contrib.fasthttp import FastHttpUser  # noqa: E402
 
 
 def _step(method: str, url: str) -> str:
@@ -28,37 +31,58 @@ def _step(method: str, url: str) -> str:
     if parts[0] == "catalog":
         return "GET catalog" if len(parts) == 1 else "GET type page"
     if parts[:2] == ["book", "review"]:
-        return "POST confirm (→ confirmed page)"
+        return "POST confirm" if method == "POST" else "GET review page"
+    if parts[:2] == ["book", "confirmed"]:
+        return "GET confirmed page"
     if parts[-1] == "details":
-        return "GET details form" if method == "GET" else "POST details (→ review page)"
+        return "GET details form" if method == "GET" else "POST details"
     return "GET availability fragment"
 
 
+@dataclass
+class _Reply:
+    status_code: int
+    text: str
+    url: str
+
+
 class _Named:
-    """Groups the requests by step (not by URL, which carries slugs and tokens) and marks
-    every 5xx as a failure."""
+    """Groups the requests by step (not by URL, which carries slugs and tokens), marks every
+    5xx as a failure, and follows redirects itself: FastHttpSession's answer knows only the
+    URL it was asked for, and the journey reads the final one (as a browser's location)."""
 
     def __init__(self, client) -> None:
         self.client = client
-        self.step = ""
 
-    def _call(self, method: str, url: str, **kwargs):
+    def _one(self, method: str, url: str, **kwargs):
         name = _step(method, url)
-        with self.client.request(method, url, name=name, catch_response=True, **kwargs) as r:
-            if r.status_code >= 500:
+        with self.client.request(
+            method, url, name=name, catch_response=True, allow_redirects=False, **kwargs
+        ) as r:
+            if r.status_code == 0:  # the connection failed: no answer at all
+                r.failure("no answer (the connection failed)")
+            elif r.status_code >= 500:
                 r.failure(f"5xx: {r.status_code}")
             else:
                 r.success()  # 4xx are the journey's business (a sold-out day, a form error)
         return r
 
-    def get(self, url: str, **kwargs):
+    def _call(self, method: str, url: str, **kwargs) -> _Reply:
+        r = self._one(method, url, **kwargs)
+        while r.status_code in (301, 302, 303, 307, 308):
+            target = urlsplit(r.headers["location"])
+            url = target.path + (f"?{target.query}" if target.query else "")
+            r = self._one("GET", url)
+        return _Reply(r.status_code, r.text or "", url)
+
+    def get(self, url: str, **kwargs) -> _Reply:
         return self._call("GET", url, **kwargs)
 
-    def post(self, url: str, **kwargs):
+    def post(self, url: str, **kwargs) -> _Reply:
         return self._call("POST", url, **kwargs)
 
 
-class Customer(HttpUser):
+class Customer(FastHttpUser):
     wait_time = staticmethod(lambda: 0)
 
     def on_start(self) -> None:
@@ -66,7 +90,7 @@ class Customer(HttpUser):
 
     @task
     def book(self) -> None:
-        self.client.cookies.clear()  # each journey is a new visitor
+        self.client.cookiejar.clear()  # each journey is a new visitor
         started = time.perf_counter()
         outcome = run_journey(_Named(self.client), self.rng)
         elapsed_ms = (time.perf_counter() - started) * 1000
