@@ -124,7 +124,9 @@ def run_journey(
 
 
 @dataclass
-class _Reply:
+class Answer:
+    """A `Reply` as the wrappers below hand it back, after following any redirects."""
+
     status_code: int
     text: str
     url: str
@@ -146,7 +148,7 @@ class FlaskClient:
             url = reply.headers["Location"]
             reply = self.client.get(url)
             self.after("GET", url.split("?")[0])
-        return _Reply(reply.status_code, reply.get_data(as_text=True), url)
+        return Answer(reply.status_code, reply.get_data(as_text=True), url)
 
     def get(self, url: str, params: dict | None = None, headers: dict | None = None) -> Reply:
         return self._send("GET", url, query_string=params, headers=headers)

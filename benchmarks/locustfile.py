@@ -13,7 +13,6 @@ from __future__ import annotations
 import random
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -21,7 +20,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:  # `_journey`, next to this file
     sys.path.append(str(HERE))
 
-from _journey import run_journey  # noqa: E402
+from _journey import Answer, run_journey  # noqa: E402
 from locust import task  # noqa: E402
 from locust.contrib.fasthttp import FastHttpUser  # noqa: E402
 
@@ -39,17 +38,11 @@ def _step(method: str, url: str) -> str:
     return "GET availability fragment"
 
 
-@dataclass
-class _Reply:
-    status_code: int
-    text: str
-    url: str
-
-
 class _Named:
     """Groups the requests by step (not by URL, which carries slugs and tokens), marks every
-    5xx as a failure, and follows redirects itself: FastHttpSession's answer knows only the
-    URL it was asked for, and the journey reads the final one (as a browser's location)."""
+    5xx and every request that got no answer as a failure, and follows redirects itself:
+    FastHttpSession's answer knows only the URL it was asked for, and the journey reads the
+    final one (as a browser's location)."""
 
     def __init__(self, client) -> None:
         self.client = client
@@ -67,18 +60,18 @@ class _Named:
                 r.success()  # 4xx are the journey's business (a sold-out day, a form error)
         return r
 
-    def _call(self, method: str, url: str, **kwargs) -> _Reply:
+    def _call(self, method: str, url: str, **kwargs) -> Answer:
         r = self._one(method, url, **kwargs)
         while r.status_code in (301, 302, 303, 307, 308):
             target = urlsplit(r.headers["location"])
             url = target.path + (f"?{target.query}" if target.query else "")
             r = self._one("GET", url)
-        return _Reply(r.status_code, r.text or "", url)
+        return Answer(r.status_code, r.text or "", url)
 
-    def get(self, url: str, **kwargs) -> _Reply:
+    def get(self, url: str, **kwargs) -> Answer:
         return self._call("GET", url, **kwargs)
 
-    def post(self, url: str, **kwargs) -> _Reply:
+    def post(self, url: str, **kwargs) -> Answer:
         return self._call("POST", url, **kwargs)
 
 
